@@ -1,0 +1,4 @@
+// Rego builtins of the "graphql" category.
+import type { BuiltinGroup } from './builtin.ts';
+
+export const builtins: BuiltinGroup = {};
