@@ -1,0 +1,21 @@
+// Public surface of the OCI area: references, digests, media types, registry storage and server,
+// registry client and OCI image layout.
+export { OciError, httpStatusFor, type OciErrorCode } from './errors.ts';
+export { parseDigest, isDigest, digestOf, Digester, VerifyingStream, type DigestAlgorithm, type ParsedDigest } from './digest.ts';
+export {
+  parseReference,
+  formatReference,
+  referenceTarget,
+  registryApiHost,
+  isValidRepositoryName,
+  isValidTag,
+  checkRepositoryName,
+  DOCKER_HUB,
+  type Reference,
+} from './reference.ts';
+export * from './media-types.ts';
+export type { RegistryStorage, BlobInfo, UploadState, StoredManifest, ByteRange, GcResult } from './storage/registry-storage.ts';
+export { FsRegistryStorage, openFsStorage } from './storage/fs-storage.ts';
+export { writeFileAtomic } from './storage/atomic-file.ts';
+export { RegistryServer, type RegistryServerOptions } from './server/registry-server.ts';
+export { RegistryAuth, parseHtpasswd, htpasswdLine, parseScope, type AccessRule, type AuthOptions, type Action } from './server/auth.ts';
