@@ -1,0 +1,27 @@
+// Conftest parsers we do not implement, with the reason. Choosing one (by extension or --parser) fails
+// that file at run time with a clear message; the other files are still checked.
+import { PolicyError } from '../errors.ts';
+import type { ParseContext, ParsedFile, Parser } from './parser.ts';
+
+export const UNAVAILABLE_PARSERS: Record<string, string> = {
+  hcl1: 'no maintained JavaScript HCL1 parser exists (HCL1 is superseded by HCL2; use --parser hcl2 for Terraform ≥ 0.12)',
+  cue: 'CUE evaluation needs the CUE language runtime (Go); no JavaScript implementation exists',
+  jsonnet: 'no pure-JavaScript Jsonnet evaluator is maintained (the npm ones are native addons or abandoned)',
+  vcl: 'no maintained JavaScript VCL (Varnish) parser exists',
+  textproto: 'protobuf text format needs the message descriptors and a text-format parser; @bufbuild/protobuf has none',
+  nginx: 'no maintained JavaScript parser yields Conftest\'s (crossplane-style) nginx structure',
+  groovy: 'Conftest\'s Groovy/Jenkinsfile AST comes from a Go Groovy parser with no JavaScript counterpart',
+};
+
+export function unavailableParser(name: string): Parser {
+  return {
+    name,
+    parse(_text: string, ctx: ParseContext): ParsedFile {
+      throw new PolicyError(
+        'policy_parser_unavailable',
+        `parser ${name} is not available: ${UNAVAILABLE_PARSERS[name] ?? 'not implemented'}`,
+        { file: ctx.file, row: 0, col: 0 },
+      );
+    },
+  };
+}
