@@ -146,3 +146,32 @@ export function run(cmd: string, args: string[], opts: { input?: string } = {}):
     child.stdin.end(opts.input ?? '');
   });
 }
+
+/** Starts `sekisho <args>` (a server command) and waits for its `listening on <url>` line. */
+export async function startCli(args: string[]): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, '../../bin/sekisho.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) {
+        const m = /^listening on (\S+)$/.exec(buf.slice(0, nl));
+        if (m) resolve(m[1]!);
+        else reject(new Error(`unexpected first line ${JSON.stringify(buf.slice(0, nl))}`));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`sekisho ${args.join(' ')} exited ${code}: ${stderr}`)));
+  });
+  return {
+    url,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
