@@ -1,0 +1,27 @@
+// The reporter interface: renders Conftest check results in one format.
+import type { CheckResult } from '../result.ts';
+
+export interface ReporterOptions {
+  noColor?: boolean;
+  suppressExceptions?: boolean;
+  showSkipped?: boolean;
+  junitHideMessage?: boolean;
+  githubHidePassed?: boolean;
+  /** Tool version written into SARIF/JUnit (fixed in golden tests). */
+  version?: string;
+  /** Runtime version for JUnit's go.version property. */
+  runtimeVersion?: string;
+  /** Working directory for relative paths (GitHub output). */
+  cwd?: string;
+}
+
+export type Reporter = (results: CheckResult[], opts: ReporterOptions) => string;
+
+/** `- file` / `-` and `- ns -` / `-` as Conftest prints them. */
+export function indicator(fileName: string): string {
+  return fileName === '-' ? '-' : `- ${fileName}`;
+}
+
+export function nsIndicator(namespace: string): string {
+  return namespace === '-' ? '-' : `- ${namespace} -`;
+}
