@@ -30,12 +30,9 @@ function parseInt64(s: string): bigint | undefined {
 
 /** Parses a version, or returns undefined when OPA would reject it. */
 export function parseSemVer(text: string): SemVer | undefined {
-  let version = text.startsWith('v') ? text.slice(1) : text;
-  let metadata: string;
-  let preRelease: string;
-  [version, metadata] = cut(version, '+');
+  const [rest, metadata] = cut(text.startsWith('v') ? text.slice(1) : text, '+');
   if (metadata !== '' && !IDENTIFIERS.test(metadata)) return undefined;
-  [version, preRelease] = cut(version, '-');
+  const [version, preRelease] = cut(rest, '-');
   if (preRelease !== '' && !IDENTIFIERS.test(preRelease)) return undefined;
   const parts = version.split('.');
   if (parts.length !== 3) return undefined;
