@@ -183,9 +183,12 @@ export class RegistryServer {
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://registry.invalid');
+    // The path is used raw: URL parsing would resolve `..` segments before the name check sees them.
+    const raw = req.url ?? '/';
+    const q = raw.indexOf('?');
+    const path = q >= 0 ? raw.slice(0, q) : raw;
+    const url = new URL(q >= 0 ? raw.slice(q) : '', 'http://registry.invalid/');
     const method = req.method ?? 'GET';
-    const path = url.pathname;
     if (path === '/token' && this.auth?.options.mode === 'token') return this.tokenEndpoint(req, res, url);
     if (path !== '/v2' && !path.startsWith('/v2/')) {
       drain(req);
