@@ -2,10 +2,13 @@
 import type { Command } from 'commander';
 
 import { register as registry } from './registry.ts';
+import { register as cluster } from './cluster.ts';
+
+import { register as policy } from './policy.ts';
 
 type Register = (program: Command) => void;
 
-const groups: Register[] = [registry];
+const groups: Register[] = [registry, cluster, policy];
 
 export function registerCommands(program: Command): void {
   for (const register of groups) register(program);

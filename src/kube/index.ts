@@ -1,0 +1,6 @@
+// Public surface of the Kubernetes layer: object model, resource registry, selectors, errors, client.
+export * from './errors.ts';
+export * from './gvk.ts';
+export * from './object.ts';
+export * from './registry.ts';
+export * from './selectors.ts';
