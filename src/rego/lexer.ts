@@ -8,14 +8,7 @@
 // - Comments are returned separately; whitespace is not a token, but every token records whether
 //   whitespace (or a comment) came right before it (`ws`) and whether a newline was skipped (`nl`).
 
-export type TokenType =
-  | 'ident'
-  | 'number'
-  | 'string'
-  | 'rawstring'
-  | 'punct'
-  | 'eof'
-  | 'illegal';
+export type TokenType = 'ident' | 'number' | 'string' | 'rawstring' | 'punct' | 'eof' | 'illegal';
 
 export interface Token {
   type: TokenType;
@@ -49,7 +42,28 @@ export interface LexResult {
 }
 
 const PUNCT2 = new Set([':=', '==', '!=', '<=', '>=']);
-const PUNCT1 = new Set(['[', ']', '{', '}', '(', ')', ',', ':', '+', '-', '*', '/', '%', '&', '|', '=', '<', '>', ';', '.']);
+const PUNCT1 = new Set([
+  '[',
+  ']',
+  '{',
+  '}',
+  '(',
+  ')',
+  ',',
+  ':',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '&',
+  '|',
+  '=',
+  '<',
+  '>',
+  ';',
+  '.',
+]);
 
 function isLetter(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;

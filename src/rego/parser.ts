@@ -27,7 +27,9 @@ function run<T>(file: string, f: () => T): T {
       ]);
     }
     const msg = e instanceof Error ? e.message : String(e);
-    throw new RegoErrors([new RegoError(ErrorCodes.parse, `internal parser error: ${msg}`, { file, row: 0, col: 0 }, { cause: e })]);
+    throw new RegoErrors([
+      new RegoError(ErrorCodes.parse, `internal parser error: ${msg}`, { file, row: 0, col: 0 }, { cause: e }),
+    ]);
   }
 }
 
@@ -65,7 +67,11 @@ export function parseTerm(text: string, opts: ParseOptions = {}): Term {
   const e = body[0];
   if (body.length !== 1 || !e || e.type !== 'expr' || e.negated || e.with.length > 0) {
     throw new RegoErrors([
-      new RegoError(ErrorCodes.parse, `expected exactly one term but got: ${text}`, e?.loc ?? { file: 'query', row: 1, col: 1 }),
+      new RegoError(
+        ErrorCodes.parse,
+        `expected exactly one term but got: ${text}`,
+        e?.loc ?? { file: 'query', row: 1, col: 1 },
+      ),
     ]);
   }
   return e.term;

@@ -28,11 +28,26 @@ import { parseNumber as parseNumberValue } from '../value.ts';
 import { copyTerm, isGround, refString, refTerm, termString, trueExpr, valueName, varTerm, walkTerm } from './util.ts';
 
 /** Keywords of every Rego version. */
-export const BASE_KEYWORDS = ['package', 'import', 'as', 'default', 'else', 'not', 'some', 'with', 'null', 'true', 'false'];
+export const BASE_KEYWORDS = [
+  'package',
+  'import',
+  'as',
+  'default',
+  'else',
+  'not',
+  'some',
+  'with',
+  'null',
+  'true',
+  'false',
+];
 /** Keywords that v0 modules enable with `import future.keywords...` or `import rego.v1`; always on in v1. */
 export const FUTURE_KEYWORDS = ['in', 'every', 'contains', 'if'];
 
-export const MAX_DEPTH = 2000;
+export const MAX_DEPTH = 3000;
+
+/** Counts parser steps (recursive calls), so tests can bound the work done per input without timing it. */
+export const parserStats = { steps: 0 };
 
 const OP_NAMES: Record<string, string> = {
   '+': 'plus',
@@ -91,6 +106,10 @@ interface SavedState {
 }
 
 class DepthExceeded extends Error {}
+class BudgetExceeded extends Error {}
+
+/** Parser steps allowed per token: parsing is linear (a few steps per token), so this only stops runaways. */
+export const STEPS_PER_TOKEN = 1000;
 
 export class Parser {
   readonly toks: Token[];
@@ -102,7 +121,10 @@ export class Parser {
   identAt = -1;
   keywords: Set<string>;
   depth = 0;
+  steps = 0;
+  readonly maxSteps: number;
   cache = new Map<number, { term: Term; end: number }>();
+  scanErrors = new Map<number, { index: number; error: RegoError }>();
   /** The module imported rego.v1 (v0 mode). */
   regoV1Import = false;
 
@@ -114,6 +136,7 @@ export class Parser {
     const { tokens, comments } = lex(text);
     this.toks = tokens;
     this.comments = comments;
+    this.maxSteps = STEPS_PER_TOKEN * (tokens.length + 100);
     this.keywords = new Set(regoVersion === 1 ? [...BASE_KEYWORDS, ...FUTURE_KEYWORDS] : BASE_KEYWORDS);
   }
 
@@ -177,6 +200,8 @@ export class Parser {
   }
 
   enter(): void {
+    parserStats.steps++;
+    if (++this.steps > this.maxSteps) throw new BudgetExceeded();
     this.depth++;
     if (this.depth > MAX_DEPTH) throw new DepthExceeded();
   }
@@ -193,6 +218,10 @@ export class Parser {
       if (e instanceof DepthExceeded || e instanceof RangeError) {
         this.depth = 0;
         this.errors.push(new RegoError(ErrorCodes.parse, 'max parsing recursion depth exceeded', this.loc()));
+        return null;
+      }
+      if (e instanceof BudgetExceeded) {
+        this.errors.push(new RegoError(ErrorCodes.parse, 'parser step budget exceeded', this.loc()));
         return null;
       }
       throw e;
@@ -219,7 +248,17 @@ export class Parser {
   illegal(note = ''): void {
     const t = this.tok;
     if (this.k() === 'illegal') {
-      if (t.error !== undefined) this.error(this.loc(), t.error);
+      // The scanner's message is reported once per token (OPA reports it when scanning).
+      if (t.error !== undefined) {
+        const prev = this.scanErrors.get(this.pos);
+        if (prev === undefined || this.errors[prev.index] !== prev.error) {
+          this.error(this.loc(), t.error);
+          this.scanErrors.set(this.pos, {
+            index: this.errors.length - 1,
+            error: this.errors[this.errors.length - 1] as RegoError,
+          });
+        }
+      }
       this.error(this.loc(), 'illegal token');
       return;
     }
@@ -234,13 +273,17 @@ export class Parser {
   }
 
   isKeywordName(name: string): boolean {
-    return BASE_KEYWORDS.includes(name) || (this.regoVersion === 1 && FUTURE_KEYWORDS.includes(name)) || this.keywords.has(name);
+    return (
+      BASE_KEYWORDS.includes(name) ||
+      (this.regoVersion === 1 && FUTURE_KEYWORDS.includes(name)) ||
+      this.keywords.has(name)
+    );
   }
 
   /** OPA's isAllowedRefKeyword: keywords may appear in refs (`data.foo.if`, `if.x`). */
   isAllowedRefKeyword(i: number): boolean {
     const k = this.kindAt(i);
-    return k !== 'ident' && (this.toks[i]?.type === 'ident') && this.isKeywordName(k);
+    return k !== 'ident' && this.toks[i]?.type === 'ident' && this.isKeywordName(k);
   }
 
   /** If the current token is a keyword directly followed by `.` or `[`, read it as an identifier. */
@@ -889,12 +932,7 @@ export class Parser {
       expr.with = w;
     }
     // A plain `every` identifier (v0 without the import): hint at the import if it parses as `every`.
-    if (
-      !this.keywords.has('every') &&
-      expr.type === 'expr' &&
-      expr.term.type === 'var' &&
-      expr.term.name === 'every'
-    ) {
+    if (!this.keywords.has('every') && expr.type === 'expr' && expr.term.type === 'var' && expr.term.name === 'every') {
       const t = this.save();
       this.restore(s);
       const saved = this.keywords;

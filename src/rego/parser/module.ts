@@ -79,7 +79,21 @@ function ruleFromBody(body: Body): ParsedRule {
 
 /** Names of infix operators (a top-level `x + y` statement is not a rule). */
 const BUILTIN_OPERATORS = new Set([
-  'plus', 'minus', 'mul', 'div', 'rem', 'and', 'or', 'equal', 'neq', 'lt', 'lte', 'gt', 'gte', 'internal.member_2', 'internal.member_3',
+  'plus',
+  'minus',
+  'mul',
+  'div',
+  'rem',
+  'and',
+  'or',
+  'equal',
+  'neq',
+  'lt',
+  'lte',
+  'gt',
+  'gte',
+  'internal.member_2',
+  'internal.member_3',
 ]);
 
 function completeRuleFromEq(lhs: Term, rhs: Term, exprLoc: Location): ParsedRule {
@@ -176,7 +190,7 @@ function parseAnnotations(comments: Comment[], nodes: Node[], errs: RegoError[])
     try {
       raw = parseYAML(src);
     } catch (e) {
-      const msg = e instanceof Error ? e.message.split('\n')[0] ?? 'invalid YAML' : 'invalid YAML';
+      const msg = e instanceof Error ? (e.message.split('\n')[0] ?? 'invalid YAML') : 'invalid YAML';
       errs.push(new RegoError(ErrorCodes.parse, `yaml: ${msg}`, b.comments[0]?.loc ?? b.loc));
       continue;
     }
@@ -200,7 +214,9 @@ function parseAnnotations(comments: Comment[], nodes: Node[], errs: RegoError[])
       }
     } else if (scope === 'package' || scope === 'subpackages') {
       if (node?.kind !== 'package') {
-        errs.push(new RegoError(ErrorCodes.parse, `annotation scope '${scope}' must be applied to package${have}`, b.loc));
+        errs.push(
+          new RegoError(ErrorCodes.parse, `annotation scope '${scope}' must be applied to package${have}`, b.loc),
+        );
         continue;
       }
     } else {

@@ -100,7 +100,13 @@ export function copyTerm(t: Term): Term {
     case 'setcompr':
       return { type: 'setcompr', term: copyTerm(t.term), body: copyBody(t.body), loc: t.loc };
     case 'objectcompr':
-      return { type: 'objectcompr', key: copyTerm(t.key), value: copyTerm(t.value), body: copyBody(t.body), loc: t.loc };
+      return {
+        type: 'objectcompr',
+        key: copyTerm(t.key),
+        value: copyTerm(t.value),
+        body: copyBody(t.body),
+        loc: t.loc,
+      };
     case 'call':
       return { type: 'call', operator: copyTerm(t.operator) as RefTerm, args: t.args.map(copyTerm), loc: t.loc };
   }
