@@ -27,7 +27,7 @@ import { applyDefaults } from './defaults.ts';
 import { builtinListTypes, schemaListTypes, type ListTypeResolver } from './list-types.ts';
 import { serverSideApply, updateManagedFields } from './managed-fields.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from './patch.ts';
-import { defaultAndPrune, validateSchema } from './schema-validate.ts';
+import { defaultAndPrune, unknownFields, validateSchema } from './schema-validate.ts';
 import { Store, type StoredObject } from './store.ts';
 
 export interface WriteOptions {
@@ -316,7 +316,8 @@ export class Cluster {
       }
       next.metadata.uid = randomUUID();
       next.metadata.creationTimestamp = now;
-      next.metadata.generation = 1;
+      if (tracksGeneration(info, next, !!this.crdInfo(info))) next.metadata.generation = 1;
+      else delete next.metadata.generation;
       delete next.metadata.deletionTimestamp;
       delete next.metadata.resourceVersion;
       if (hasStatusSub && info.kind !== 'Namespace' && !o.internal) delete next.status;
@@ -331,7 +332,8 @@ export class Cluster {
         );
       next.metadata.uid = oldObj.metadata.uid!;
       next.metadata.creationTimestamp = oldObj.metadata.creationTimestamp!;
-      next.metadata.generation = oldObj.metadata.generation ?? 1;
+      if (oldObj.metadata.generation !== undefined) next.metadata.generation = oldObj.metadata.generation;
+      else delete next.metadata.generation;
       if (oldObj.metadata.deletionTimestamp) {
         next.metadata.deletionTimestamp = oldObj.metadata.deletionTimestamp;
         next.metadata.deletionGracePeriodSeconds = oldObj.metadata.deletionGracePeriodSeconds ?? 0;
@@ -366,9 +368,16 @@ export class Cluster {
       }
     }
     const crd = this.crdInfo(info);
+    const fieldWarnings: string[] = [];
+    if (crd?.schema && !o.internal && (o.fieldValidation === 'Strict' || o.fieldValidation === 'Warn')) {
+      const unknown = unknownFields(next, crd.schema);
+      if (unknown.length && o.fieldValidation === 'Strict')
+        throw new KubeError('BadRequest', 400, `${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(', ')}`);
+      for (const u of unknown) fieldWarnings.push(`unknown field "${u}"`);
+    }
     if (crd?.schema) defaultAndPrune(next, crd.schema);
     else applyDefaults(next);
-    if (oldObj && !deepEqual(this.generationView(oldObj), this.generationView(next))) next.metadata.generation = (oldObj.metadata.generation ?? 1) + 1;
+    if (oldObj && oldObj.metadata.generation !== undefined && !deepEqual(this.generationView(oldObj), this.generationView(next))) next.metadata.generation = oldObj.metadata.generation + 1;
     const lists = this.listTypes(info);
     if (!o.applied) {
       updateManagedFields(oldObj, next, {
@@ -380,7 +389,7 @@ export class Cluster {
         withStatus: !hasStatusSub || o.subresource === 'status',
       });
     }
-    let warnings: string[] = [];
+    let warnings: string[] = fieldWarnings;
     if (!o.internal) {
       const r = await this.admission.admit({
         operation: oldObj ? 'UPDATE' : 'CREATE',
@@ -394,7 +403,7 @@ export class Cluster {
         username: 'sekisho-admin',
       });
       if (r.object) next = r.object;
-      warnings = r.warnings;
+      warnings = [...fieldWarnings, ...r.warnings];
     }
     this.validate(info, next);
     // concurrency: the object must not have changed while webhooks ran
@@ -575,6 +584,13 @@ export class Cluster {
     if (!body.metadata.managedFields.length) delete body.metadata.managedFields;
     return (await this.commit(info, old, body, { internal: true, manager, ...(subresource ? { subresource } : {}) })).obj;
   }
+}
+
+/** Kinds whose spec changes bump metadata.generation (workloads, CRDs, custom resources; not core kinds). */
+function tracksGeneration(info: ResourceInfo, o: KubeObject, custom: boolean): boolean {
+  if (custom) return true;
+  if (info.group === '' || info.group === 'rbac.authorization.k8s.io' || info.group === 'coordination.k8s.io') return false;
+  return true;
 }
 
 function isNamespaceWaiting(o: KubeObject): boolean {

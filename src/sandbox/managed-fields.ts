@@ -296,6 +296,9 @@ export function serverSideApply(live: KubeObject | undefined, config: KubeObject
   const merged = mergeApplied(base, cfgView, lists) as KubeObject;
   merged.apiVersion = config.apiVersion;
   merged.kind = config.kind;
+  if (!live) {
+    for (const k of ['name', 'namespace', 'generateName'] as const) if (config.metadata[k] !== undefined) merged.metadata[k] = config.metadata[k];
+  }
   const changed = changedPaths(live ?? {}, merged, lists);
   const isSelf = (m: Manager) => m.entry.manager === o.manager && m.entry.operation === 'Apply' && (m.entry.subresource ?? '') === (o.subresource ?? '');
   const conflicts: { manager: string; path: string }[] = [];

@@ -94,8 +94,10 @@ function addModel(cls: string, group: string | undefined, defs: Record<string, S
   defs[name] = schema;
   for (const a of attrs) {
     const d = docs.props.get(a.name);
-    const p = typeSchema(a.type, a.format, group, defs, names, ref);
-    if (d?.description) p.description = d.description;
+    let p = typeSchema(a.type, a.format, group, defs, names, ref);
+    // like kube-openapi: a described reference is wrapped in allOf (siblings of $ref are ignored)
+    if (p.$ref) p = { allOf: [{ $ref: p.$ref }], ...(d?.description ? { description: d.description } : {}) };
+    else if (d?.description) p.description = d.description;
     if (d?.required) required.push(a.baseName);
     if (a.type.startsWith('Array<')) {
       const lt = a.baseName === 'ports' ? (cls.endsWith('ServiceSpec') ? builtinListTypes(['spec', 'ports']) : cls.endsWith('Container') ? builtinListTypes(['containers', '[]', 'ports']) : { type: 'atomic' as const }) : builtinListTypes([a.baseName]);

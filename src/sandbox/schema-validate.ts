@@ -79,3 +79,21 @@ export function validateSchema(value: unknown, schema: Schema | undefined, path 
   }
   return out;
 }
+
+/** Fields a value has that its schema does not declare (what fieldValidation=Strict rejects). */
+export function unknownFields(value: unknown, schema: Schema | undefined, path = '', out: string[] = [], top = true): string[] {
+  if (!schema) return out;
+  if (isObject(value)) {
+    const props = isObject(schema.properties) ? (schema.properties as Record<string, Schema>) : undefined;
+    const addl = schema.additionalProperties;
+    const preserve = schema['x-kubernetes-preserve-unknown-fields'] === true;
+    for (const [k, v] of Object.entries(value)) {
+      if (top && (k === 'apiVersion' || k === 'kind' || k === 'metadata')) continue;
+      const s = props?.[k] ?? (isObject(addl) ? (addl as Schema) : undefined);
+      const p = path ? `${path}.${k}` : k;
+      if (s) unknownFields(v, s, p, out, false);
+      else if (!(preserve || addl === true)) out.push(p);
+    }
+  } else if (Array.isArray(value) && isObject(schema.items)) value.forEach((v, i) => unknownFields(v, schema.items as Schema, `${path}[${i}]`, out, false));
+  return out;
+}

@@ -45,7 +45,9 @@ function podStatus(o: KubeObject): { ready: string; status: string; restarts: nu
   let status = String(st.phase ?? 'Pending');
   for (const c of cs) {
     const w = s(c, 'state.waiting');
+    const t = s(c, 'state.terminated');
     if (w.reason) status = String(w.reason);
+    else if (st.phase !== 'Running' && (t.reason || t.exitCode !== undefined)) status = t.reason ? String(t.reason) : `ExitCode:${String(t.exitCode)}`;
   }
   if (o.metadata.deletionTimestamp) status = 'Terminating';
   return { ready: `${ready}/${total}`, status, restarts: cs.reduce((a, c) => a + n(c.restartCount), 0) };
