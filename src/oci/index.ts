@@ -19,3 +19,18 @@ export { FsRegistryStorage, openFsStorage } from './storage/fs-storage.ts';
 export { writeFileAtomic } from './storage/atomic-file.ts';
 export { RegistryServer, type RegistryServerOptions } from './server/registry-server.ts';
 export { RegistryAuth, parseHtpasswd, htpasswdLine, parseScope, type AccessRule, type AuthOptions, type Action } from './server/auth.ts';
+export { OciLayout, REF_NAME_ANNOTATION } from './layout.ts';
+export { RegistryClient, type RegistryClientOptions, type FetchedManifest, type BlobSource, type FetchLike } from './client/registry-client.ts';
+export {
+  staticCredentials,
+  dockerConfigCredentials,
+  chainCredentials,
+  parseDockerConfig,
+  credentialFromConfig,
+  type Credential,
+  type CredentialProvider,
+  type HelperRunner,
+} from './client/credentials.ts';
+export { parseChallenges } from './client/challenge.ts';
+export { RegistryStore, LayoutStore, type ImageStore } from './image-store.ts';
+export { copyImage, selectPlatform, type CopyOptions, type CopyResult } from './copy.ts';
