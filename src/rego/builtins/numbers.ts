@@ -215,7 +215,11 @@ export function minusNumbers(a: number | BigNum, b: number | BigNum): number | B
 }
 
 export function mulNumbers(a: number | BigNum, b: number | BigNum): number | BigNum {
-  if (small(a) && small(b)) return a * b;
+  if (small(a) && small(b)) {
+    const r = a * b;
+    if (Number.isSafeInteger(r)) return r;
+    return BigNum.fromBigInt(BigInt(a) * BigInt(b));
+  }
   const x = toBigInt(a);
   const y = x === undefined ? undefined : toBigInt(b);
   if (x !== undefined && y !== undefined) return BigNum.fromBigInt(x * y);

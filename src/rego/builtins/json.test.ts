@@ -1,0 +1,106 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseJSON, RObject, RSet, toJSON, type Value } from '../value.ts';
+import { type BuiltinContext } from './builtin.ts';
+
+import { builtins } from './json.ts';
+
+const ctx: BuiltinContext = {
+  location: undefined,
+  cache: new Map(),
+  nowNs: 0n,
+  allowNet: false,
+  print: () => {},
+  random: () => 0.5,
+};
+
+/** Calls a builtin with operands given as JSON text; returns the result as JSON text (or 'undefined'). */
+function call(name: string, ...args: (string | Value)[]): string {
+  const f = builtins[name];
+  assert.ok(f, `${name} is implemented`);
+  const r = f(
+    args.map((a) => (typeof a === 'string' ? parseJSON(a) : a)),
+    ctx,
+  );
+  return r === undefined ? 'undefined' : toJSON(r);
+}
+
+function set(...items: Value[]): RSet {
+  return RSet.from(items);
+}
+
+test('json.filter keeps the given paths', () => {
+  assert.equal(call('json.filter', '{"a": {"b": 1, "c": 2}, "d": 3}', '["a/b", "d"]'), '{"a":{"b":1},"d":3}');
+  assert.equal(call('json.filter', '{"a": [{"x": 1, "y": 2}, 5]}', '["a/0/x"]'), '{"a":[{"x":1}]}');
+  assert.equal(call('json.filter', '{"a": {"b": 1}}', '[["a", "b"]]'), '{"a":{"b":1}}');
+  assert.equal(call('json.filter', '{"a/b": 1, "c~d": 2}', set('a~1b', 'c~0d')), '{"a/b":1,"c~d":2}');
+  assert.equal(call('json.filter', '{"a": 1}', '[]'), '{}');
+  assert.throws(() => call('json.filter', '{}', '"a"'), {
+    message: 'operand 2 must be one of {set, array} but got string',
+  });
+});
+
+test('json.remove drops the given paths', () => {
+  assert.equal(call('json.remove', '{"a": {"b": 1, "c": 2}, "d": 3}', '["a/b"]'), '{"a":{"c":2},"d":3}');
+  assert.equal(call('json.remove', '{"a": [1, 2, 3]}', '["a/1"]'), '{"a":[1,3]}');
+  assert.equal(call('json.remove', '{"a": 1}', '[]'), '{"a":1}');
+  assert.throws(() => call('json.remove', '[]', '[]'), { message: 'operand 1 must be object but got array' });
+  assert.throws(() => call('json.remove', '{}', '[1]'), {
+    message: 'operand 2 must be one of {set, array} containing string paths or array of path segments but got number',
+  });
+});
+
+test('json.patch applies RFC 6902 operations, undefined on failure', () => {
+  assert.equal(
+    call('json.patch', '{"foo": "bar"}', '[{"op": "add", "path": "/baz", "value": "qux"}]'),
+    '{"baz":"qux","foo":"bar"}',
+  );
+  assert.equal(
+    call('json.patch', '{"foo": ["bar", "baz"]}', '[{"op": "add", "path": "/foo/1", "value": "qux"}]'),
+    '{"foo":["bar","qux","baz"]}',
+  );
+  assert.equal(
+    call('json.patch', '{"foo": ["bar"]}', '[{"op": "add", "path": "/foo/-", "value": 1}]'),
+    '{"foo":["bar",1]}',
+  );
+  assert.equal(
+    call(
+      'json.patch',
+      '{"foo": ["all", "grass", "cows", "eat"]}',
+      '[{"op": "move", "from": "/foo/1", "path": "/foo/3"}]',
+    ),
+    '{"foo":["all","cows","eat","grass"]}',
+  );
+  assert.equal(
+    call(
+      'json.patch',
+      '{"a": 1}',
+      '[{"op": "copy", "from": "/a", "path": "/b"}, {"op": "replace", "path": "/a", "value": 2}]',
+    ),
+    '{"a":2,"b":1}',
+  );
+  assert.equal(
+    call('json.patch', '{"/": 9, "~1": 10}', '[{"op": "test", "path": "/~01", "value": 10}]'),
+    '{"/":9,"~1":10}',
+  );
+  assert.equal(call('json.patch', '{"a": 1}', '[{"op": "add", "path": "", "value": [1]}]'), '[1]');
+  for (const bad of [
+    '[{"op": "test", "path": "/baz", "value": "bar"}]',
+    '[{"op": "add", "path": "/baz/bat", "value": "qux"}]',
+    '[{"op": "add", "path": "/bar/8", "value": 5}]',
+    '[{"op": "remove", "path": "/nope"}]',
+    '[{"op": "spam", "path": "/foo"}]',
+    '[{"op": "add", "value": 1}]',
+    '[{"op": "add", "path": "/foo"}]',
+    '[{"op": "test", "path": "/bar/01", "value": 2}]',
+    '[{"op": "test", "path": "/bar/1e0", "value": 2}]',
+  ]) {
+    assert.equal(call('json.patch', '{"baz": "qux", "bar": [1, 2]}', bad), 'undefined', bad);
+  }
+  // Sets are addressed by their elements.
+  const doc = RObject.from([['foo', set('a', 'b', 'c')]]);
+  assert.equal(call('json.patch', doc, '[{"op": "remove", "path": "foo/b"}]'), '{"foo":["a","c"]}');
+  assert.equal(call('json.patch', doc, '[{"op": "add", "path": "foo/d", "value": "d"}]'), '{"foo":["a","b","c","d"]}');
+  assert.equal(call('json.patch', doc, '[{"op": "add", "path": "foo/d", "value": "e"}]'), 'undefined');
+  assert.equal(call('json.patch', set([1]), '[{"op": "add", "path": [[1], 1], "value": 2}]'), '[[1,2]]');
+});
