@@ -58,6 +58,22 @@ test('graph.reachable_paths (corpus reachable)', () => {
     call('graph.reachable_paths', g({ a: ['b', 'c'], b: ['c'], c: [] }), RSet.from(['a'])),
     '[["a","b","c"],["a","c"]]',
   );
+  // Nodes reached on an earlier branch end later paths (corpus reachable_paths/cycle_1022_3).
+  const g3 = g({
+    one: ['two', 'five'],
+    two: ['four'],
+    three: [''],
+    four: ['three'],
+    five: ['seven', 'six'],
+    six: ['nine', 'seven'],
+    seven: ['eight'],
+    eight: ['three'],
+    nine: [''],
+  });
+  assert.equal(
+    call('graph.reachable_paths', g3, RSet.from(['one'])),
+    '[["one","five","seven","eight","three"],["one","five","six"],["one","five","six","nine"],["one","two","four","three"]]',
+  );
   // A neighbour missing from the graph ends the path before it.
   assert.equal(call('graph.reachable_paths', g({ a: ['z'] }), ['a']), '[["a"]]');
   assert.throws(() => call('graph.reachable_paths', g({ a: [] }), 'a'), OperandError);

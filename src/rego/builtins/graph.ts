@@ -28,6 +28,10 @@ export function reachable(graph: RObject, initial: Value[]): RSet {
   return reached;
 }
 
+/**
+ * Depth-first path building as OPA does it: `reached` is shared by the whole walk from one starting edge, so
+ * a node already visited on an earlier branch ends later paths that lead to it.
+ */
 function buildPaths(graph: RObject, root: Value, path: Value[], out: RSet, reached: RSet): void {
   const edges = graph.get(root);
   if (edges === undefined) {
@@ -40,10 +44,12 @@ function buildPaths(graph: RObject, root: Value, path: Value[], out: RSet, reach
     out.add(here);
     return;
   }
-  const seen = reached.clone().add(root);
   for (const n of next) {
-    if (seen.has(n)) out.add(here);
-    else buildPaths(graph, n, here, out, seen);
+    if (reached.has(n)) out.add(here);
+    else {
+      reached.add(root);
+      buildPaths(graph, n, here, out, reached);
+    }
   }
 }
 
