@@ -77,3 +77,16 @@ test('all and any (deprecated) look for true', () => {
   assert.equal(call('any', set(true)), 'true');
   assert.throws(() => call('any', '1'), OperandError);
 });
+
+test('membership (internal.member_2 / internal.member_3, the `in` operator)', () => {
+  assert.equal(call('internal.member_2', '1', set(1, 2)), 'true');
+  assert.equal(call('internal.member_2', '1', '[0, 1.0]'), 'true');
+  assert.equal(call('internal.member_2', '"b"', '{"a": "b"}'), 'true');
+  assert.equal(call('internal.member_2', '"a"', '{"a": "b"}'), 'false');
+  assert.equal(call('internal.member_2', '1', '"1"'), 'false');
+  assert.equal(call('internal.member_3', '"a"', '"b"', '{"a": "b"}'), 'true');
+  assert.equal(call('internal.member_3', '1', '"y"', '["x", "y"]'), 'true');
+  assert.equal(call('internal.member_3', '2', '"y"', '["x", "y"]'), 'false');
+  assert.equal(call('internal.member_3', '1', '1', set(1)), 'true');
+  assert.equal(call('internal.member_3', '1', '2', set(1)), 'false');
+});

@@ -1,5 +1,5 @@
 // Rego builtins of the "aggregates" category: count, sum, product, max, min, sort, all, any.
-import { BigNum, compare, isNumber, RObject, RSet, toBigInt, typeName, type Value } from '../value.ts';
+import { BigNum, compare, equal, isNumber, RObject, RSet, toBigInt, typeName, type Value } from '../value.ts';
 import { OperandError, type BuiltinGroup } from './builtin.ts';
 import { floatAdd, floatMul, floatToValue, roundToFloat, toFloat, type BigFloat } from './numbers.ts';
 
@@ -77,7 +77,39 @@ function accumulate(args: Value[], init: number, isSum: boolean): Value {
   return floatToValue(f);
 }
 
+/** `x in coll` (internal.member_2): membership in a set, or among the values of an array or object. */
+function member(x: Value, coll: Value): boolean {
+  if (coll instanceof RSet) return coll.has(x);
+  if (Array.isArray(coll)) {
+    for (const v of coll) if (equal(v, x)) return true;
+    return false;
+  }
+  if (coll instanceof RObject) {
+    for (const [, v] of coll.unorderedEntries()) if (equal(v, x)) return true;
+    return false;
+  }
+  return false;
+}
+
+/** `k, v in coll` (internal.member_3). */
+function memberWithKey(k: Value, v: Value, coll: Value): boolean {
+  if (coll instanceof RSet) return coll.has(k) && equal(k, v);
+  if (coll instanceof RObject) {
+    const x = coll.get(k);
+    return x !== undefined && equal(x, v);
+  }
+  if (Array.isArray(coll)) {
+    if (!isNumber(k)) return false;
+    const i = toBigInt(k);
+    if (i === undefined || i < 0n || i >= BigInt(coll.length)) return false;
+    return equal(coll[Number(i)] as Value, v);
+  }
+  return false;
+}
+
 export const builtins: BuiltinGroup = {
+  'internal.member_2': (args) => member(args[0] as Value, args[1] as Value),
+  'internal.member_3': (args) => memberWithKey(args[0] as Value, args[1] as Value, args[2] as Value),
   count: (args) => {
     const v = args[0] as Value;
     if (Array.isArray(v)) return v.length;
