@@ -4,3 +4,5 @@ export * from './gvk.ts';
 export * from './object.ts';
 export * from './registry.ts';
 export * from './selectors.ts';
+export * from './client.ts';
+export * from './informer.ts';
