@@ -1,0 +1,1220 @@
+// The Rego evaluator (after OPA's topdown): a backtracking, continuation-passing interpreter over the
+// compiled AST. Bindings live in one Map per rule evaluation; every binding is undone when its continuation
+// returns. Continuations return true to stop the search (a solution that settles the answer was found).
+//
+// Documents under `data` are the merge of base documents (plain values) and virtual documents (rules),
+// looked up through the rule tree. Rule values are memoised per evaluation (and per `with` scope).
+
+import type { Body, CallTerm, EveryExpr, Expr, RefTerm, Rule, Term, TermExpr, VarTerm } from '../ast.ts';
+import { implementations, declarations } from '../builtins/index.ts';
+import { BuiltinError, OperandError, type BuiltinContext, type BuiltinImpl } from '../builtins/builtin.ts';
+import type { RuleInfo, RuleNode } from '../compiler/context.ts';
+import { findNode } from '../compiler/context.ts';
+import { opName } from '../compiler/check-safety.ts';
+import { termVars } from '../compiler/terms.ts';
+import { ErrorCodes, RegoError, type Location } from '../errors.ts';
+import { equal, RObject, RSet, typeName, type Value } from '../value.ts';
+import { formatValue } from './format.ts';
+import { metadataChain, metadataRule, type RulePlace } from './metadata.ts';
+import type { Module } from '../ast.ts';
+
+/** What the evaluator needs from a compiled policy. */
+export interface Program {
+  tree: RuleNode;
+  modules: Module[];
+  places: Map<Rule, RulePlace>;
+}
+
+export type K = () => boolean;
+export type VK = (v: Value) => boolean;
+type B = Map<string, Value>;
+
+export interface EvalConfig {
+  input: Value | undefined;
+  strictBuiltinErrors: boolean;
+  print: (msg: string) => void;
+  nowNs: bigint;
+  allowNet: boolean;
+  random: () => number;
+}
+
+interface Override {
+  path: string[];
+  value: Value;
+}
+
+type Mock = { kind: 'value'; value: Value } | { kind: 'func'; name: string };
+
+interface CallInfo {
+  name: string;
+  /** Operands before the optional output operand; undefined when variadic/unknown. */
+  arity: number | undefined;
+  node: RuleNode | undefined;
+  impl: BuiltinImpl | undefined;
+  relation: boolean;
+}
+
+const UNDEF = Symbol('undefined');
+
+const varsCache = new WeakMap<Term, string[]>();
+const callCache = new WeakMap<CallTerm, CallInfo>();
+const constCache = new WeakMap<Term, Value | typeof UNDEF>();
+
+function varsOf(t: Term): string[] {
+  let v = varsCache.get(t);
+  if (v === undefined) {
+    v = [...termVars(t, new Set(), false)].filter((n) => n !== 'data' && n !== 'input');
+    varsCache.set(t, v);
+  }
+  return v;
+}
+
+/** The value of a term made only of scalars and composites of them; UNDEF otherwise. */
+function constOf(t: Term): Value | typeof UNDEF {
+  const c = constCache.get(t);
+  if (c !== undefined) return c;
+  let v: Value | typeof UNDEF = UNDEF;
+  switch (t.type) {
+    case 'null':
+      v = null;
+      break;
+    case 'boolean':
+    case 'string':
+    case 'number':
+      v = t.value;
+      break;
+    case 'array': {
+      const out: Value[] = [];
+      for (const x of t.items) {
+        const y = constOf(x);
+        if (y === UNDEF) {
+          out.length = 0;
+          v = UNDEF;
+          break;
+        }
+        out.push(y);
+      }
+      if (out.length === t.items.length) v = out;
+      break;
+    }
+    case 'set': {
+      const s = new RSet();
+      let ok = true;
+      for (const x of t.items) {
+        const y = constOf(x);
+        if (y === UNDEF) {
+          ok = false;
+          break;
+        }
+        s.add(y);
+      }
+      if (ok) v = s;
+      break;
+    }
+    case 'object': {
+      const o = new RObject();
+      let ok = true;
+      for (const [k, x] of t.items) {
+        const kk = constOf(k);
+        const y = constOf(x);
+        if (kk === UNDEF || y === UNDEF) {
+          ok = false;
+          break;
+        }
+        o.set(kk, y);
+      }
+      if (ok) v = o;
+      break;
+    }
+    default:
+      break;
+  }
+  constCache.set(t, v);
+  return v;
+}
+
+function lookup(v: Value, key: Value): Value | undefined {
+  if (v instanceof RObject) return typeof key === 'string' ? v.getStr(key) : v.get(key);
+  if (Array.isArray(v)) {
+    if (typeof key === 'number') return Number.isInteger(key) && key >= 0 ? v[key] : undefined;
+    if (key !== null && typeof key === 'object' && !Array.isArray(key) && typeName(key) === 'number') {
+      const n = Number((key as { approx: number }).approx);
+      return Number.isInteger(n) && n >= 0 ? v[n] : undefined;
+    }
+    return undefined;
+  }
+  if (v instanceof RSet) return v.has(key) ? key : undefined;
+  return undefined;
+}
+
+export class Evaluator {
+  private input: Value | undefined;
+  private overrides: Override[] = [];
+  private mocks: Map<string, Mock> | undefined;
+  private cache = new Map<RuleNode, Value | typeof UNDEF>();
+  private readonly bctx: BuiltinContext & { location: Location | undefined };
+  /** The rules being evaluated (innermost last), for rego.metadata.*. */
+  readonly ruleStack: Rule[] = [];
+
+  private readonly tree: RuleNode;
+  constructor(
+    private readonly prog: Program,
+    private readonly data: RObject,
+    private readonly cfg: EvalConfig,
+  ) {
+    this.tree = prog.tree;
+    this.input = cfg.input;
+    this.bctx = {
+      location: undefined,
+      cache: new Map(),
+      nowNs: cfg.nowNs,
+      allowNet: cfg.allowNet,
+      print: cfg.print,
+      random: cfg.random,
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Bodies and expressions
+
+  evalBody(body: Body, i: number, b: B, k: K): boolean {
+    if (i === body.length) return k();
+    const e = body[i] as Expr;
+    if (i === body.length - 1) return this.evalExpr(e, b, k);
+    return this.evalExpr(e, b, () => this.evalBody(body, i + 1, b, k));
+  }
+
+  /** Evaluates one expression; `rec` receives the expression's value (queries report it). */
+  evalExpr(e: Expr, b: B, k: K, rec?: (v: Value) => void): boolean {
+    if (e.with.length > 0) return this.evalWith(e, b, k, rec);
+    return this.evalExprInner(e, b, k, rec);
+  }
+
+  private evalExprInner(e: Expr, b: B, k: K, rec?: (v: Value) => void): boolean {
+    if (e.negated) {
+      const found = this.evalPositive(e, b, () => true);
+      if (found) return false;
+      rec?.(true);
+      return k();
+    }
+    return this.evalPositive(e, b, k, rec);
+  }
+
+  private evalPositive(e: Expr, b: B, k: K, rec?: (v: Value) => void): boolean {
+    switch (e.type) {
+      case 'expr':
+        return this.evalTermExpr(e, b, k, rec);
+      case 'some': {
+        if (rec) rec(true);
+        const calls = e.symbols.filter((s): s is CallTerm => s.type === 'call');
+        if (calls.length === 0) return k();
+        const go = (i: number): boolean => (i === calls.length ? k() : this.evalMember((calls[i] as CallTerm).args, b, () => go(i + 1)));
+        return go(0);
+      }
+      case 'every':
+        if (rec) rec(true);
+        return this.evalEvery(e, b, k);
+    }
+  }
+
+  private evalTermExpr(e: TermExpr, b: B, k: K, rec?: (v: Value) => void): boolean {
+    const t = e.term;
+    if (t.type === 'call') {
+      const info = this.callInfo(t);
+      switch (info.name) {
+        case 'eq':
+        case 'assign':
+          if (t.args.length === 2)
+            return this.unify(t.args[0] as Term, t.args[1] as Term, b, rec ? () => (rec(true), k()) : k);
+          break;
+        case 'internal.member_2':
+        case 'internal.member_3': {
+          // With every operand but the collection bound, `x in xs` is a test; otherwise it iterates.
+          const pats = t.args.slice(0, -1);
+          if (pats.every((p) => this.isGround(p, b))) break;
+          return this.evalMember(t.args, b, rec ? () => (rec(true), k()) : k);
+        }
+        default:
+          break;
+      }
+      const hasOut = info.arity !== undefined && t.args.length > info.arity;
+      return this.evalCall(t, info, b, (res) => {
+        if (hasOut) return this.unifyValue(t.args[info.arity as number] as Term, res, b, rec ? () => (rec(true), k()) : k);
+        if (res === false) return false;
+        rec?.(res);
+        return k();
+      });
+    }
+    return this.evalTerm(t, b, (v) => {
+      if (v === false) return false;
+      rec?.(v);
+      return k();
+    });
+  }
+
+  private evalWith(e: Expr, b: B, k: K, rec?: (v: Value) => void): boolean {
+    // Evaluate the replacement values first (in the current scope).
+    const targets: { target: RefTerm; value: Value | undefined; mock: Mock | undefined }[] = [];
+    for (const w of e.with) {
+      const name = refNameOf(w.target);
+      const isFuncTarget = name !== undefined && this.isFunctionName(name);
+      if (isFuncTarget) {
+        const vname = w.value.type === 'ref' ? refNameOf(w.value) : w.value.type === 'var' ? w.value.name : undefined;
+        if (vname !== undefined && this.isFunctionName(vname)) {
+          targets.push({ target: w.target, value: undefined, mock: { kind: 'func', name: vname } });
+          continue;
+        }
+      }
+      let val: Value | undefined;
+      this.evalTerm(w.value, b, (v) => {
+        val = v;
+        return true;
+      });
+      if (val === undefined) return false;
+      targets.push({ target: w.target, value: val, mock: isFuncTarget ? { kind: 'value', value: val } : undefined });
+    }
+    const saved = this.saveState();
+    for (const t of targets) {
+      const name = refNameOf(t.target) as string;
+      if (t.mock) {
+        this.mocks = new Map(this.mocks ?? []);
+        this.mocks.set(name, t.mock);
+        continue;
+      }
+      const terms = t.target.terms;
+      const head = terms[0] as VarTerm;
+      const path = terms.slice(1).map((x) => (x as { value: string }).value);
+      if (head.name === 'input') {
+        this.input = path.length === 0 ? t.value : setIn(this.input, path, t.value as Value);
+      } else {
+        this.overrides = [...this.overrides, { path, value: t.value as Value }];
+      }
+    }
+    this.cache = new Map();
+    const inner = this.saveState();
+    try {
+      return this.evalExprInner(e, b, () => {
+        this.restoreState(saved);
+        try {
+          return k();
+        } finally {
+          this.restoreState(inner);
+        }
+      }, rec);
+    } finally {
+      this.restoreState(saved);
+    }
+  }
+
+  private saveState(): [Value | undefined, Override[], Map<string, Mock> | undefined, Map<RuleNode, Value | typeof UNDEF>] {
+    return [this.input, this.overrides, this.mocks, this.cache];
+  }
+
+  private restoreState(s: [Value | undefined, Override[], Map<string, Mock> | undefined, Map<RuleNode, Value | typeof UNDEF>]): void {
+    [this.input, this.overrides, this.mocks, this.cache] = s;
+  }
+
+  private isFunctionName(name: string): boolean {
+    if (name.startsWith('data.')) {
+      const n = findNode(this.tree, name.split('.').slice(1));
+      return n !== undefined && n.arity !== undefined;
+    }
+    return declarations.has(name) || name === 'print' || name === 'internal.print';
+  }
+
+  private evalEvery(e: EveryExpr, b: B, k: K): boolean {
+    let ok = true;
+    this.evalTerm(e.domain, b, (coll) => {
+      const check = (key: Value, val: Value): boolean => {
+        const run = (): boolean => this.evalBody(e.body, 0, b, () => true);
+        const withVal = (): boolean => this.unifyValue(e.value, val, b, run);
+        const found = e.key ? this.unifyValue(e.key, key, b, withVal) : withVal();
+        return found;
+      };
+      if (Array.isArray(coll)) {
+        for (let i = 0; i < coll.length; i++) if (!check(i, coll[i] as Value)) return (ok = false), true;
+      } else if (coll instanceof RObject) {
+        for (const [kk, vv] of coll.entries()) if (!check(kk, vv)) return (ok = false), true;
+      } else if (coll instanceof RSet) {
+        for (const x of coll.values()) if (!check(x, x)) return (ok = false), true;
+      }
+      return false;
+    });
+    return ok ? k() : false;
+  }
+
+  private evalMember(args: Term[], b: B, k: K): boolean {
+    const coll = args[args.length - 1] as Term;
+    const keyT = args.length === 3 ? (args[0] as Term) : undefined;
+    const valT = args[args.length - 2] as Term;
+    return this.evalTerm(coll, b, (c) => {
+      if (Array.isArray(c)) {
+        for (let i = 0; i < c.length; i++) {
+          const r = keyT
+            ? this.unifyValue(keyT, i, b, () => this.unifyValue(valT, c[i] as Value, b, k))
+            : this.unifyValue(valT, c[i] as Value, b, k);
+          if (r) return true;
+        }
+      } else if (c instanceof RObject) {
+        for (const [kk, vv] of c.entries()) {
+          const r = keyT ? this.unifyValue(keyT, kk, b, () => this.unifyValue(valT, vv, b, k)) : this.unifyValue(valT, vv, b, k);
+          if (r) return true;
+        }
+      } else if (c instanceof RSet) {
+        for (const x of c.values()) {
+          const r = keyT ? this.unifyValue(keyT, x, b, () => this.unifyValue(valT, x, b, k)) : this.unifyValue(valT, x, b, k);
+          if (r) return true;
+        }
+      }
+      return false;
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Unification
+
+  isGround(t: Term, b: B): boolean {
+    const vs = varsOf(t);
+    for (let i = 0; i < vs.length; i++) if (!b.has(vs[i] as string)) return false;
+    return true;
+  }
+
+  unify(a: Term, c: Term, b: B, k: K): boolean {
+    if (a.type === 'var' && !b.has(a.name)) {
+      if (c.type === 'var' && !b.has(c.name)) return false;
+      return this.evalTerm(c, b, (v) => this.bindVar(a.name, v, b, k));
+    }
+    if (c.type === 'var' && !b.has(c.name)) return this.evalTerm(a, b, (v) => this.bindVar(c.name, v, b, k));
+    if (a.type === 'array' && c.type === 'array') {
+      if (a.items.length !== c.items.length) return false;
+      return this.unifyPairs(a.items.map((x, i) => [x, c.items[i] as Term]), b, k);
+    }
+    if (a.type === 'object' && c.type === 'object') {
+      if (a.items.length !== c.items.length) return false;
+      if (!this.isGround(a, b) && !this.isGround(c, b)) {
+        const pairs: [Term, Term][] = [];
+        const ca = constKeys(a.items);
+        const cc = constKeys(c.items);
+        if (ca && cc) {
+          for (const [kk, vt] of a.items) {
+            const kv = constOf(kk) as Value;
+            const other = c.items.find(([k2]) => equal(constOf(k2) as Value, kv));
+            if (!other) return false;
+            pairs.push([vt, other[1]]);
+          }
+          return this.unifyPairs(pairs, b, k);
+        }
+      }
+    }
+    if (this.isGround(a, b)) return this.evalTerm(a, b, (v) => this.unifyValue(c, v, b, k));
+    return this.evalTerm(c, b, (v) => this.unifyValue(a, v, b, k));
+  }
+
+  private unifyPairs(pairs: [Term, Term][], b: B, k: K): boolean {
+    if (pairs.length === 0) return k();
+    let idx = pairs.findIndex(([x, y]) => this.isGround(x, b) || this.isGround(y, b));
+    if (idx < 0) idx = pairs.findIndex(([x, y]) => x.type === 'array' || y.type === 'array' || x.type === 'object' || y.type === 'object' || x.type === 'ref' || y.type === 'ref');
+    if (idx < 0) return false;
+    const [x, y] = pairs[idx] as [Term, Term];
+    const rest = pairs.slice(0, idx).concat(pairs.slice(idx + 1));
+    return this.unify(x, y, b, () => this.unifyPairs(rest, b, k));
+  }
+
+  private bindVar(name: string, v: Value, b: B, k: K): boolean {
+    b.set(name, v);
+    const r = k();
+    b.delete(name);
+    return r;
+  }
+
+  /** Matches a term (a pattern possibly holding unbound vars) against a value. */
+  unifyValue(t: Term, v: Value, b: B, k: K): boolean {
+    switch (t.type) {
+      case 'var': {
+        const cur = b.get(t.name);
+        if (cur !== undefined) return equal(cur, v) ? k() : false;
+        b.set(t.name, v);
+        const r = k();
+        b.delete(t.name);
+        return r;
+      }
+      case 'string':
+      case 'boolean':
+        return t.value === v ? k() : false;
+      case 'null':
+        return v === null ? k() : false;
+      case 'number':
+        return equal(t.value, v) ? k() : false;
+      case 'array': {
+        if (!Array.isArray(v) || v.length !== t.items.length) return false;
+        if (this.isGround(t, b)) break;
+        const go = (i: number): boolean => (i === v.length ? k() : this.unifyValue(t.items[i] as Term, v[i] as Value, b, () => go(i + 1)));
+        return go(0);
+      }
+      case 'object': {
+        if (!(v instanceof RObject) || v.size !== t.items.length) return false;
+        if (this.isGround(t, b)) break;
+        const go = (i: number): boolean => {
+          if (i === t.items.length) return k();
+          const [kt, vt] = t.items[i] as [Term, Term];
+          return this.evalTerm(kt, b, (key) => {
+            const x = v.get(key);
+            if (x === undefined) return false;
+            return this.unifyValue(vt, x, b, () => go(i + 1));
+          });
+        };
+        return go(0);
+      }
+      default:
+        break;
+    }
+    return this.evalTerm(t, b, (x) => (equal(x, v) ? k() : false));
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Terms
+
+  evalTerm(t: Term, b: B, k: VK): boolean {
+    switch (t.type) {
+      case 'null':
+        return k(null);
+      case 'boolean':
+      case 'string':
+      case 'number':
+        return k(t.value);
+      case 'var': {
+        const v = b.get(t.name);
+        if (v !== undefined) return k(v);
+        if (t.name === 'input') return this.input === undefined ? false : k(this.input);
+        if (t.name === 'data') return this.evalDataRef([t], b, k);
+        return false;
+      }
+      case 'ref':
+        return this.evalRef(t, b, k);
+      case 'array': {
+        const c = constOf(t);
+        if (c !== UNDEF) return k(c);
+        const out: Value[] = new Array<Value>(t.items.length);
+        const go = (i: number): boolean => {
+          if (i === t.items.length) return k(out.slice());
+          return this.evalTerm(t.items[i] as Term, b, (v) => {
+            out[i] = v;
+            return go(i + 1);
+          });
+        };
+        return go(0);
+      }
+      case 'set': {
+        const c = constOf(t);
+        if (c !== UNDEF) return k(c);
+        const out: Value[] = new Array<Value>(t.items.length);
+        const go = (i: number): boolean => {
+          if (i === t.items.length) return k(RSet.from(out));
+          return this.evalTerm(t.items[i] as Term, b, (v) => {
+            out[i] = v;
+            return go(i + 1);
+          });
+        };
+        return go(0);
+      }
+      case 'object': {
+        const c = constOf(t);
+        if (c !== UNDEF) return k(c);
+        const keys: Value[] = new Array<Value>(t.items.length);
+        const vals: Value[] = new Array<Value>(t.items.length);
+        const go = (i: number): boolean => {
+          if (i === t.items.length) {
+            const o = new RObject();
+            for (let j = 0; j < keys.length; j++) o.set(keys[j] as Value, vals[j] as Value);
+            return k(o);
+          }
+          const [kt, vt] = t.items[i] as [Term, Term];
+          return this.evalTerm(kt, b, (kv) =>
+            this.evalTerm(vt, b, (vv) => {
+              keys[i] = kv;
+              vals[i] = vv;
+              return go(i + 1);
+            }),
+          );
+        };
+        return go(0);
+      }
+      case 'arraycompr': {
+        const out: Value[] = [];
+        this.evalBody(t.body, 0, b, () => {
+          this.evalTerm(t.term, b, (v) => {
+            out.push(v);
+            return false;
+          });
+          return false;
+        });
+        return k(out);
+      }
+      case 'setcompr': {
+        const out = new RSet();
+        this.evalBody(t.body, 0, b, () => {
+          this.evalTerm(t.term, b, (v) => {
+            out.add(v);
+            return false;
+          });
+          return false;
+        });
+        return k(out);
+      }
+      case 'objectcompr': {
+        const out = new RObject();
+        this.evalBody(t.body, 0, b, () => {
+          this.evalTerm(t.key, b, (kv) =>
+            this.evalTerm(t.value, b, (vv) => {
+              const prev = out.get(kv);
+              if (prev !== undefined && !equal(prev, vv)) {
+                throw new RegoError(ErrorCodes.evalConflict, 'object keys must be unique', t.loc);
+              }
+              out.set(kv, vv);
+              return false;
+            }),
+          );
+          return false;
+        });
+        return k(out);
+      }
+      case 'call': {
+        const info = this.callInfo(t);
+        if (info.name === 'internal.member_2' || info.name === 'internal.member_3') {
+          let found = false;
+          this.evalMemberValue(t.args, b, () => {
+            found = true;
+            return true;
+          });
+          return k(found);
+        }
+        if (info.name === 'eq' || info.name === 'assign') {
+          let found = false;
+          this.unify(t.args[0] as Term, t.args[1] as Term, b, () => ((found = true), true));
+          return k(found);
+        }
+        return this.evalCall(t, info, b, k);
+      }
+    }
+  }
+
+  private evalMemberValue(args: Term[], b: B, k: K): boolean {
+    return this.evalMember(args, b, k);
+  }
+
+  private evalRef(t: RefTerm, b: B, k: VK): boolean {
+    const terms = t.terms;
+    const head = terms[0] as Term;
+    if (head.type === 'var') {
+      const v = b.get(head.name);
+      if (v !== undefined) return this.evalRefRest(v, terms, 1, b, k);
+      if (head.name === 'data') return this.evalDataRef(terms, b, k);
+      if (head.name === 'input') return this.input === undefined ? false : this.evalRefRest(this.input, terms, 1, b, k);
+      return false;
+    }
+    return this.evalTerm(head, b, (v) => this.evalRefRest(v, terms, 1, b, k));
+  }
+
+  /** Applies ref segments terms[i..] to a value, iterating over collections for unbound segments. */
+  evalRefRest(v: Value, terms: Term[], i: number, b: B, k: VK): boolean {
+    for (; i < terms.length; i++) {
+      const seg = terms[i] as Term;
+      let key: Value | undefined;
+      if (seg.type === 'string') key = seg.value;
+      else if (seg.type === 'var') {
+        key = b.get(seg.name);
+        if (key === undefined) return this.iterate(v, seg, terms, i, b, k);
+      } else if (seg.type === 'number' || seg.type === 'boolean' || seg.type === 'null') key = seg.type === 'null' ? null : seg.value;
+      else if (this.isGround(seg, b)) {
+        const j = i;
+        return this.evalTerm(seg, b, (kv) => {
+          const x = lookup(v, kv);
+          return x === undefined ? false : this.evalRefRest(x, terms, j + 1, b, k);
+        });
+      } else return this.iterate(v, seg, terms, i, b, k);
+      const x = lookup(v, key);
+      if (x === undefined) return false;
+      v = x;
+    }
+    return k(v);
+  }
+
+  private iterate(v: Value, seg: Term, terms: Term[], i: number, b: B, k: VK): boolean {
+    if (Array.isArray(v)) {
+      for (let j = 0; j < v.length; j++) {
+        const x = v[j] as Value;
+        if (this.unifyValue(seg, j, b, () => this.evalRefRest(x, terms, i + 1, b, k))) return true;
+      }
+    } else if (v instanceof RObject) {
+      for (const [kk, x] of v.entries()) {
+        if (this.unifyValue(seg, kk, b, () => this.evalRefRest(x, terms, i + 1, b, k))) return true;
+      }
+    } else if (v instanceof RSet) {
+      for (const x of v.values()) {
+        if (this.unifyValue(seg, x, b, () => this.evalRefRest(x, terms, i + 1, b, k))) return true;
+      }
+    }
+    return false;
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // The data document: base documents merged with rules
+
+  evalDataRef(terms: Term[], b: B, k: VK): boolean {
+    return this.walkData(this.tree, this.data, terms, 1, this.overrides.length > 0 ? [] : undefined, b, k);
+  }
+
+  private walkData(node: RuleNode | undefined, base: Value | undefined, terms: Term[], i: number, path: string[] | undefined, b: B, k: VK): boolean {
+    if (path) {
+      const ov = this.overrideAt(path);
+      if (ov !== undefined) return ov === UNDEF_VALUE ? false : this.evalRefRest(ov, terms, i, b, k);
+    }
+    if (node === undefined || !node.hasRules) {
+      let v = base;
+      if (path) v = this.patchBelow(v, path);
+      if (v === undefined) return false;
+      return this.evalRefRest(v, terms, i, b, k);
+    }
+    if (node.hasOwnRules || i === terms.length) {
+      let v = this.nodeValue(node, base);
+      if (path) v = this.patchBelow(v, path);
+      if (v === undefined) return false;
+      return this.evalRefRest(v, terms, i, b, k);
+    }
+    const seg = terms[i] as Term;
+    let key: Value | undefined;
+    if (seg.type === 'string') key = seg.value;
+    else if (seg.type === 'var') key = b.get(seg.name);
+    if (key === undefined && seg.type !== 'var' && this.isGround(seg, b)) {
+      return this.evalTerm(seg, b, (kv) => this.stepData(node, base, kv, terms, i, path, b, k));
+    }
+    if (key === undefined) {
+      let v = this.nodeValue(node, base);
+      if (path) v = this.patchBelow(v, path);
+      if (v === undefined) return false;
+      return this.evalRefRest(v, terms, i, b, k);
+    }
+    return this.stepData(node, base, key, terms, i, path, b, k);
+  }
+
+  private stepData(node: RuleNode, base: Value | undefined, key: Value, terms: Term[], i: number, path: string[] | undefined, b: B, k: VK): boolean {
+    if (typeof key === 'string') {
+      const child = node.children.get(key);
+      const cb = base instanceof RObject ? base.getStr(key) : undefined;
+      if (child) return this.walkData(child, cb, terms, i + 1, path ? [...path, key] : undefined, b, k);
+      if (path) return this.walkData(undefined, cb, terms, i + 1, [...path, key], b, k);
+      if (cb === undefined) return false;
+      return this.evalRefRest(cb, terms, i + 1, b, k);
+    }
+    if (base === undefined) return false;
+    const x = lookup(base, key);
+    return x === undefined ? false : this.evalRefRest(x, terms, i + 1, b, k);
+  }
+
+  private overrideAt(path: string[]): Value | undefined {
+    for (let j = this.overrides.length - 1; j >= 0; j--) {
+      const o = this.overrides[j] as Override;
+      if (o.path.length > path.length) continue;
+      let match = true;
+      for (let x = 0; x < o.path.length; x++) if (o.path[x] !== path[x]) match = false;
+      if (!match) continue;
+      // An override at or above this path: look the rest up inside it.
+      let v: Value | undefined = o.value;
+      for (let x = o.path.length; x < path.length && v !== undefined; x++) v = lookup(v, path[x] as string);
+      return v === undefined ? UNDEF_VALUE : v;
+    }
+    return undefined;
+  }
+
+  private patchBelow(v: Value | undefined, path: string[]): Value | undefined {
+    for (const o of this.overrides) {
+      if (o.path.length <= path.length) continue;
+      let match = true;
+      for (let x = 0; x < path.length; x++) if (o.path[x] !== path[x]) match = false;
+      if (!match) continue;
+      v = setIn(v, o.path.slice(path.length), o.value);
+    }
+    return v;
+  }
+
+  /** The full value of a rule-tree node: its rules' values merged with base data below it. */
+  nodeValue(node: RuleNode, base?: Value): Value | undefined {
+    const c = this.cache.get(node);
+    if (c !== undefined) return c === UNDEF ? undefined : c;
+    if (base === undefined && node.path.length > 0) base = this.baseAt(node.path);
+    else if (node.path.length === 0) base = this.data;
+    const v = this.computeNode(node, base);
+    this.cache.set(node, v === undefined ? UNDEF : v);
+    return v;
+  }
+
+  private baseAt(path: string[]): Value | undefined {
+    let v: Value | undefined = this.data;
+    for (const p of path) {
+      if (!(v instanceof RObject)) return undefined;
+      v = v.getStr(p);
+    }
+    return v;
+  }
+
+  private computeNode(node: RuleNode, base: Value | undefined): Value | undefined {
+    if (node.arity !== undefined) return undefined;
+    if (node.complete.length > 0 || (node.defaultRule && node.defaultRule.kind !== 'func')) {
+      const v = this.evalComplete(node);
+      if (v !== undefined || (node.children.size === 0 && node.dynamic.length === 0)) return v;
+    }
+    let result: Value | undefined;
+    const ownedSets = new Set<RSet>();
+    const plainMulti = node.multi.filter((m) => m.rest.length === 0);
+    if (plainMulti.length > 0) {
+      const s = new RSet();
+      for (const info of plainMulti) this.evalMulti(info, s);
+      if (node.children.size === 0 && node.dynamic.length === 0 && plainMulti.length === node.multi.length) return s;
+      result = s;
+      ownedSets.add(s);
+    }
+    if (!node.hasOwnRules && !(base instanceof RObject) && base !== undefined) return base;
+    const owned = new Set<RObject>();
+    const obj = base instanceof RObject ? base.clone() : new RObject();
+    owned.add(obj);
+    for (const child of node.children.values()) {
+      const cb = base instanceof RObject ? base.getStr(child.key) : undefined;
+      const cv = child.hasRules ? this.nodeValue(child, cb) : cb;
+      if (cv !== undefined) obj.set(child.key, cv);
+    }
+    for (const info of node.dynamic) this.evalDynamic(info, obj, owned);
+    for (const info of node.multi) if (info.rest.length > 0) this.evalMultiRef(info, obj, owned, ownedSets);
+    if (result !== undefined && obj.size === 0) return result;
+    return obj;
+  }
+
+  private evalComplete(node: RuleNode): Value | undefined {
+    let out: Value | undefined;
+    let outRule: RuleInfo | undefined;
+    for (const info of node.complete) {
+      this.evalRuleChain(info.rule, (v, r) => {
+        if (out === undefined) {
+          out = v;
+          outRule = info;
+        } else if (!equal(out, v)) {
+          throw new RegoError(ErrorCodes.evalConflict, 'complete rules must not produce multiple outputs', r.loc);
+        }
+      });
+    }
+    void outRule;
+    if (out === undefined && node.defaultRule && node.defaultRule.kind !== 'func') {
+      const d = node.defaultRule.rule;
+      const b: B = new Map();
+      this.evalTerm(d.head.value ?? TRUE_TERM, b, (v) => ((out = v), true));
+    }
+    return out;
+  }
+
+  /** Evaluates a single-value rule and its else chain; `emit` receives each value. */
+  private evalRuleChain(rule: Rule, emit: (v: Value, r: Rule) => void, args?: Value[]): void {
+    const params = rule.head.args;
+    for (let r: Rule | undefined = rule; r; r = r.else) {
+      const cur = r;
+      const b: B = new Map();
+      const valueTerm = cur.head.value ?? TRUE_TERM;
+      const constant = constOf(valueTerm) !== UNDEF;
+      let found = false;
+      const body = (): boolean =>
+        this.evalBody(cur.body, 0, b, () =>
+          this.evalTerm(valueTerm, b, (v) => {
+            found = true;
+            emit(v, cur);
+            return constant;
+          }),
+        );
+      this.ruleStack.push(cur);
+      try {
+        if (params && args) {
+          const go = (i: number): boolean =>
+            i === params.length ? body() : this.unifyValue(params[i] as Term, args[i] as Value, b, () => go(i + 1));
+          go(0);
+        } else body();
+      } finally {
+        this.ruleStack.pop();
+      }
+      if (found) return;
+    }
+  }
+
+  private evalMulti(info: RuleInfo, out: RSet): void {
+    const r = info.rule;
+    const b: B = new Map();
+    const key = r.head.key as Term;
+    this.ruleStack.push(r);
+    try {
+      this.evalBody(r.body, 0, b, () =>
+        this.evalTerm(key, b, (v) => {
+          out.add(v);
+          return false;
+        }),
+      );
+    } finally {
+      this.ruleStack.pop();
+    }
+  }
+
+  private evalRestKeys(rest: Term[], b: B, k: (keys: Value[]) => boolean): boolean {
+    const keys: Value[] = new Array<Value>(rest.length);
+    const go = (i: number): boolean =>
+      i === rest.length
+        ? k(keys.slice())
+        : this.evalTerm(rest[i] as Term, b, (v) => {
+            keys[i] = v;
+            return go(i + 1);
+          });
+    return go(0);
+  }
+
+  private evalDynamic(info: RuleInfo, obj: RObject, owned: Set<RObject>): void {
+    for (let r: Rule | undefined = info.rule; r; r = r.else) {
+      const cur = r;
+      const b: B = new Map();
+      let found = false;
+      this.ruleStack.push(cur);
+      try {
+        this.evalBody(cur.body, 0, b, () =>
+          this.evalRestKeys(info.rest, b, (keys) =>
+            this.evalTerm(cur.head.value ?? TRUE_TERM, b, (v) => {
+              found = true;
+              insertAt(obj, keys, v, owned, cur.loc);
+              return false;
+            }),
+          ),
+        );
+      } finally {
+        this.ruleStack.pop();
+      }
+      if (found) return;
+    }
+  }
+
+  private evalMultiRef(info: RuleInfo, obj: RObject, owned: Set<RObject>, ownedSets: Set<RSet>): void {
+    const r = info.rule;
+    const b: B = new Map();
+    this.ruleStack.push(r);
+    try {
+      this.evalBody(r.body, 0, b, () =>
+        this.evalRestKeys(info.rest, b, (keys) =>
+          this.evalTerm(r.head.key as Term, b, (v) => {
+            insertSetElem(obj, keys, v, owned, ownedSets, r.loc);
+            return false;
+          }),
+        ),
+      );
+    } finally {
+      this.ruleStack.pop();
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Calls
+
+  private callInfo(t: CallTerm): CallInfo {
+    let info = callCache.get(t);
+    if (info) return info;
+    const name = opName(t) ?? '';
+    let node: RuleNode | undefined;
+    let arity: number | undefined;
+    let impl: BuiltinImpl | undefined;
+    let relation = false;
+    if (name.startsWith('data.')) {
+      node = findNode(this.tree, name.split('.').slice(1));
+      arity = node?.arity;
+    } else {
+      const d = declarations.get(name);
+      if (d) {
+        arity = d.decl.variadic ? undefined : (d.decl.args?.length ?? 0);
+        relation = d.relation === true;
+      }
+      impl = implementations.get(name);
+      if (name === 'internal.member_2') arity = 2;
+      if (name === 'internal.member_3') arity = 3;
+    }
+    info = { name, arity, node, impl, relation };
+    callCache.set(t, info);
+    return info;
+  }
+
+  private evalCall(t: CallTerm, info: CallInfo, b: B, k: VK): boolean {
+    const n = info.arity !== undefined && t.args.length > info.arity ? info.arity : t.args.length;
+    if (info.name === 'print' || info.name === 'internal.print') return this.evalPrint(t, b, k);
+    const args: Value[] = new Array<Value>(n);
+    const go = (i: number): boolean => {
+      if (i === n) return this.invoke(info, args.slice(), t, k);
+      return this.evalTerm(t.args[i] as Term, b, (v) => {
+        args[i] = v;
+        return go(i + 1);
+      });
+    };
+    return go(0);
+  }
+
+  private invoke(info: CallInfo, args: Value[], t: CallTerm, k: VK): boolean {
+    const mock = this.mocks?.get(info.name);
+    if (mock) {
+      if (mock.kind === 'value') return k(mock.value);
+      const target = this.infoByName(mock.name);
+      // Avoid infinite self-mocking: evaluate the replacement without the mock of itself.
+      const saved = this.mocks;
+      if (mock.name === info.name) this.mocks = undefined;
+      try {
+        return this.invoke(target, args, t, k);
+      } finally {
+        this.mocks = saved;
+      }
+    }
+    if (info.node) {
+      const v = this.callFunction(info.node, args, t);
+      return v === undefined ? false : k(v);
+    }
+    const special = this.specialBuiltin(info.name, args, t);
+    if (special !== NOT_SPECIAL) {
+      if (special === undefined) return false;
+      if (info.relation && Array.isArray(special)) {
+        for (const r of special) if (k(r)) return true;
+        return false;
+      }
+      return k(special);
+    }
+    const impl = info.impl;
+    if (!impl) {
+      if (info.name.startsWith('data.')) return false;
+      throw new RegoError(ErrorCodes.evalInternal, `unsupported built-in function ${info.name}`, t.loc);
+    }
+    let res: Value | undefined;
+    this.bctx.location = t.loc;
+    try {
+      res = impl(args, this.bctx);
+    } catch (err) {
+      if (err instanceof RegoError) throw err;
+      if (err instanceof OperandError) {
+        if (this.cfg.strictBuiltinErrors || HALT_TYPE_ERRORS) {
+          throw new RegoError(ErrorCodes.evalType, `${info.name}: ${err.message}`, t.loc, { cause: err });
+        }
+        return false;
+      }
+      if (err instanceof BuiltinError) {
+        if (this.cfg.strictBuiltinErrors) {
+          throw new RegoError(ErrorCodes.evalBuiltin, `${info.name}: ${err.message}`, t.loc, { cause: err });
+        }
+        return false;
+      }
+      if (this.cfg.strictBuiltinErrors) {
+        throw new RegoError(ErrorCodes.evalBuiltin, `${info.name}: ${err instanceof Error ? err.message : String(err)}`, t.loc, {
+          cause: err,
+        });
+      }
+      return false;
+    }
+    if (res === undefined) return false;
+    if (info.relation && Array.isArray(res)) {
+      for (const r of res) if (k(r)) return true;
+      return false;
+    }
+    return k(res);
+  }
+
+  private infoByName(name: string): CallInfo {
+    const fake: CallTerm = {
+      type: 'call',
+      operator: {
+        type: 'ref',
+        terms: name.split('.').map((p, i) => (i === 0 ? { type: 'var', name: p, loc: NOLOC } : { type: 'string', value: p, loc: NOLOC })),
+        loc: NOLOC,
+      },
+      args: [],
+      loc: NOLOC,
+    };
+    const cached = this.byName.get(name);
+    if (cached) return cached;
+    const info = this.callInfo(fake);
+    this.byName.set(name, info);
+    return info;
+  }
+  private readonly byName = new Map<string, CallInfo>();
+
+  callFunction(node: RuleNode, args: Value[], t: CallTerm): Value | undefined {
+    let out: Value | undefined;
+    for (const info of node.funcs) {
+      this.evalRuleChain(
+        info.rule,
+        (v) => {
+          if (out === undefined) out = v;
+          else if (!equal(out, v)) {
+            throw new RegoError(ErrorCodes.evalConflict, 'functions must not produce multiple outputs for same inputs', t.loc);
+          }
+        },
+        args,
+      );
+    }
+    if (out === undefined && node.defaultRule) {
+      const b: B = new Map();
+      this.evalTerm(node.defaultRule.rule.head.value ?? TRUE_TERM, b, (v) => ((out = v), true));
+    }
+    return out;
+  }
+
+  private specialBuiltin(name: string, args: Value[], t: CallTerm): Value | undefined | typeof NOT_SPECIAL {
+    switch (name) {
+      case 'walk':
+        return walkRelation(args[0] as Value);
+      case 'trace':
+        return true;
+      case 'opa.runtime':
+        return RObject.from([
+          ['env', new RObject()],
+          ['version', '1.0.0'],
+        ]);
+      case 'rego.metadata.rule':
+        return metadataRule(this.ruleStack[this.ruleStack.length - 1]);
+      case 'rego.metadata.chain':
+      {
+        const r = this.ruleStack[this.ruleStack.length - 1];
+        return metadataChain(r, r ? this.prog.places.get(r) : undefined, this.prog.modules);
+      }
+      default:
+        void t;
+        return NOT_SPECIAL;
+    }
+  }
+
+  private evalPrint(t: CallTerm, b: B, k: VK): boolean {
+    const parts: string[] = [];
+    const go = (i: number): boolean => {
+      if (i === t.args.length) {
+        this.cfg.print(parts.join(' '));
+        return false;
+      }
+      let any = false;
+      const r = this.evalTerm(t.args[i] as Term, b, (v) => {
+        any = true;
+        parts[i] = typeof v === 'string' ? v : formatValue(v);
+        return go(i + 1);
+      });
+      if (!any) {
+        parts[i] = '<undefined>';
+        return go(i + 1);
+      }
+      return r;
+    };
+    go(0);
+    return k(true);
+  }
+}
+
+const NOT_SPECIAL = Symbol('not special');
+const NOLOC: Location = { file: '', row: 0, col: 0 };
+const TRUE_TERM: Term = { type: 'boolean', value: true, loc: NOLOC };
+const UNDEF_VALUE = Symbol('undefined value') as unknown as Value;
+/** OPA reports operand type errors of builtins even without strict builtin errors. */
+const HALT_TYPE_ERRORS = false;
+
+function constKeys(items: [Term, Term][]): boolean {
+  return items.every(([k]) => constOf(k) !== UNDEF);
+}
+
+function refNameOf(t: RefTerm): string | undefined {
+  const terms = t.terms;
+  const h = terms[0];
+  if (h?.type !== 'var') return undefined;
+  let s = h.name;
+  for (let i = 1; i < terms.length; i++) {
+    const x = terms[i] as Term;
+    if (x.type !== 'string') return undefined;
+    s += '.' + x.value;
+  }
+  return s;
+}
+
+/** A copy of `v` with `value` at `path` (objects created as needed). */
+export function setIn(v: Value | undefined, path: string[], value: Value): Value {
+  if (path.length === 0) return value;
+  const o = v instanceof RObject ? v.clone() : new RObject();
+  const [head, ...rest] = path as [string, ...string[]];
+  o.set(head, setIn(o.getStr(head), rest, value));
+  return o;
+}
+
+function conflict(loc: Location): never {
+  throw new RegoError(ErrorCodes.evalConflict, 'object keys must be unique', loc);
+}
+
+function insertAt(obj: RObject, keys: Value[], v: Value, owned: Set<RObject>, loc: Location): void {
+  let cur = obj;
+  for (let i = 0; i < keys.length - 1; i++) {
+    const key = keys[i] as Value;
+    const x = cur.get(key);
+    if (x === undefined) {
+      const n = new RObject();
+      owned.add(n);
+      cur.set(key, n);
+      cur = n;
+    } else if (x instanceof RObject) {
+      if (owned.has(x)) cur = x;
+      else {
+        const n = x.clone();
+        owned.add(n);
+        cur.set(key, n);
+        cur = n;
+      }
+    } else conflict(loc);
+  }
+  const last = keys[keys.length - 1] as Value;
+  const prev = cur.get(last);
+  if (prev !== undefined && !equal(prev, v)) conflict(loc);
+  cur.set(last, v);
+}
+
+function insertSetElem(obj: RObject, keys: Value[], v: Value, owned: Set<RObject>, ownedSets: Set<RSet>, loc: Location): void {
+  let cur = obj;
+  for (let i = 0; i < keys.length - 1; i++) {
+    const key = keys[i] as Value;
+    const x = cur.get(key);
+    if (x === undefined) {
+      const n = new RObject();
+      owned.add(n);
+      cur.set(key, n);
+      cur = n;
+    } else if (x instanceof RObject) {
+      if (owned.has(x)) cur = x;
+      else {
+        const n = x.clone();
+        owned.add(n);
+        cur.set(key, n);
+        cur = n;
+      }
+    } else conflict(loc);
+  }
+  const last = keys[keys.length - 1] as Value;
+  const prev = cur.get(last);
+  if (prev === undefined) {
+    const s = new RSet().add(v);
+    ownedSets.add(s);
+    cur.set(last, s);
+  } else if (prev instanceof RSet) {
+    if (ownedSets.has(prev)) prev.add(v);
+    else {
+      const s = prev.clone().add(v);
+      ownedSets.add(s);
+      cur.set(last, s);
+    }
+  } else conflict(loc);
+}
+
+/** walk(x): every [path, value] pair of a value, the root first, in sort order. */
+function walkRelation(x: Value): Value[] {
+  const out: Value[] = [];
+  const rec = (v: Value, path: Value[]): void => {
+    out.push([path, v]);
+    if (Array.isArray(v)) v.forEach((e, i) => rec(e, [...path, i]));
+    else if (v instanceof RObject) for (const [k, e] of v.entries()) rec(e, [...path, k]);
+    else if (v instanceof RSet) for (const e of v.values()) rec(e, [...path, e]);
+  };
+  rec(x, []);
+  return out;
+}

@@ -1,0 +1,17 @@
+// The public API of the Rego engine (`sekisho/rego`): compile modules and data once, prepare queries, evaluate
+// them many times. Errors are RegoError / RegoErrors values with OPA's codes, messages and locations.
+
+export {
+  compilePolicy,
+  type EvalOptions,
+  type ModuleSource,
+  type Policy,
+  type PolicyOptions,
+  type PreparedQuery,
+  type QueryResult,
+} from './policy.ts';
+export { parseModule, parseQuery, parseTerm, type ParseOptions } from './parser.ts';
+export { stages as compilerStages } from './compiler.ts';
+export * from './value.ts';
+export * from './errors.ts';
+export type * from './ast.ts';

@@ -1,0 +1,196 @@
+// Compiled policies and prepared queries: compile modules and data once, prepare a query once, evaluate it
+// many times with different inputs.
+
+import type { Body, Expr, Module, Rule } from './ast.ts';
+import { compileModules, compileQuery, type CompileContext, type RuleNode } from './compiler.ts';
+import { ErrorCodes, RegoError, RegoErrors } from './errors.ts';
+import { Evaluator, type Program } from './eval/evaluator.ts';
+import type { RulePlace } from './eval/metadata.ts';
+import { parseModule, parseQuery } from './parser.ts';
+import { exprVars, termVars } from './compiler/terms.ts';
+import { RObject, type Value } from './value.ts';
+
+export interface ModuleSource {
+  file: string;
+  text: string;
+}
+
+export interface PolicyOptions {
+  modules?: ModuleSource[];
+  /** Base documents (an RObject), merged with virtual documents under `data`. */
+  data?: Value;
+  regoVersion?: 0 | 1;
+  strict?: boolean;
+}
+
+export interface EvalOptions {
+  input?: Value;
+  strictBuiltinErrors?: boolean;
+  print?: (msg: string) => void;
+  nowNs?: bigint;
+  allowNet?: boolean;
+  seed?: number;
+}
+
+export interface QueryResult {
+  expressions: { value: Value; text: string; location: { row: number; col: number } }[];
+  bindings: Map<string, Value>;
+}
+
+export interface PreparedQuery {
+  eval(opts?: EvalOptions): QueryResult[];
+}
+
+export interface Policy {
+  readonly modules: Module[];
+  prepare(query: string): PreparedQuery;
+}
+
+export function compilePolicy(opts: PolicyOptions): Policy {
+  const regoVersion = opts.regoVersion ?? 1;
+  const modules: Module[] = [];
+  const errors: RegoError[] = [];
+  for (const src of opts.modules ?? []) {
+    try {
+      modules.push(parseModule(src.file, src.text, { regoVersion }));
+    } catch (e) {
+      if (e instanceof RegoErrors) errors.push(...e.errors);
+      else throw e;
+    }
+  }
+  if (errors.length > 0) throw new RegoErrors(errors);
+  const data = opts.data ?? new RObject();
+  if (!(data instanceof RObject)) {
+    throw new RegoErrors([new RegoError(ErrorCodes.compile, 'data must be an object')]);
+  }
+  const ctx = guard(() => compileModules(modules, { regoVersion, strict: opts.strict ?? false }));
+  return new CompiledPolicy(ctx, data, regoVersion);
+}
+
+function guard<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof RegoErrors || e instanceof RegoError) throw e;
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new RegoErrors([new RegoError(ErrorCodes.compile, `internal compiler error: ${msg}`, undefined, { cause: e })]);
+  }
+}
+
+class CompiledPolicy implements Policy {
+  readonly modules: Module[];
+  private readonly prog: Program;
+
+  constructor(
+    private readonly ctx: CompileContext,
+    private readonly data: RObject,
+    private readonly regoVersion: 0 | 1,
+  ) {
+    this.modules = ctx.modules;
+    const places = new Map<Rule, RulePlace>();
+    const visit = (n: RuleNode): void => {
+      const infos = [...n.complete, ...n.dynamic, ...n.multi, ...n.funcs, ...(n.defaultRule ? [n.defaultRule] : [])];
+      const siblings = infos.map((i) => i.rule);
+      for (const info of infos) {
+        for (let r: Rule | undefined = info.rule; r; r = r.else) places.set(r, { path: n.path, siblings });
+      }
+      for (const c of n.children.values()) visit(c);
+    };
+    visit(ctx.tree);
+    this.prog = { tree: ctx.tree, modules: ctx.modules, places };
+  }
+
+  prepare(query: string): PreparedQuery {
+    const parsed = parseQuery(query, { regoVersion: this.regoVersion });
+    const original = parsed.slice();
+    const { body, renames, vars } = guard(() => compileQueryWithVars(this.ctx, parsed));
+    return new Prepared(this.prog, this.data, body, original, renames, vars);
+  }
+}
+
+function compileQueryWithVars(ctx: CompileContext, body: Body): { body: Body; renames: Map<string, string>; vars: string[] } {
+  const r = compileQuery(ctx, body);
+  // Query vars in order of first appearance (the compiled exprs keep their source order in `original`).
+  const seen = new Set<string>();
+  const vars: string[] = [];
+  const sorted = r.body.slice().sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
+  for (const e of sorted) {
+    const s = new Set<string>();
+    if (e.type === 'every') {
+      termVars(e.domain, s);
+    } else exprVars(e, s, false);
+    for (const v of s) {
+      if (seen.has(v)) continue;
+      seen.add(v);
+      if (v === 'data' || v === 'input' || v.startsWith('$')) continue;
+      if (v.startsWith('__local') && !r.renames.has(v)) continue;
+      vars.push(v);
+    }
+  }
+  return { ...r, vars };
+}
+
+class Prepared implements PreparedQuery {
+  constructor(
+    private readonly prog: Program,
+    private readonly data: RObject,
+    private readonly body: Body,
+    private readonly original: Expr[],
+    private readonly renames: Map<string, string>,
+    private readonly vars: string[],
+  ) {}
+
+  eval(opts: EvalOptions = {}): QueryResult[] {
+    const ev = new Evaluator(this.prog, this.data, {
+      input: opts.input,
+      strictBuiltinErrors: opts.strictBuiltinErrors ?? false,
+      print: opts.print ?? (() => {}),
+      nowNs: opts.nowNs ?? BigInt(Date.now()) * 1000000n,
+      allowNet: opts.allowNet ?? false,
+      random: mulberry32(opts.seed ?? 0),
+    });
+    const results: QueryResult[] = [];
+    const values = new Map<Expr, Value>();
+    const b = new Map<string, Value>();
+    const body = this.body;
+    const run = (i: number): boolean => {
+      if (i === body.length) {
+        const bindings = new Map<string, Value>();
+        for (const v of this.vars) {
+          const x = b.get(v);
+          if (x !== undefined) bindings.set(this.renames.get(v) ?? v, x);
+        }
+        results.push({
+          expressions: this.original.map((e) => ({
+            value: values.get(e) ?? true,
+            text: e.loc.text ?? '',
+            location: { row: e.loc.row, col: e.loc.col },
+          })),
+          bindings,
+        });
+        return false;
+      }
+      const e = body[i] as Expr;
+      return ev.evalExpr(e, b, () => run(i + 1), (v) => values.set(e, v));
+    };
+    try {
+      run(0);
+    } catch (e) {
+      if (e instanceof RegoError) throw e;
+      if (e instanceof RangeError) throw new RegoError(ErrorCodes.evalInternal, `evaluation failed: ${e.message}`, undefined, { cause: e });
+      throw e;
+    }
+    return results;
+  }
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
