@@ -161,7 +161,7 @@ describe('terms', () => {
     assert.equal(t('[1, -2]'), '[1, -2]');
     assert.match(
       firstError(() => parseTerm('-x')),
-      /unexpected ident token: expected number/,
+      /unexpected identifier token: expected number/,
     );
   });
 
@@ -201,7 +201,7 @@ describe('queries and bodies', () => {
   test('expressions on one line without ; are an error in rule bodies', () => {
     assert.equal(
       firstError(() => mod('package p\np if { x := 1 y := 2 }')),
-      '2:15: unexpected ident token: expected \\n or ; or }',
+      '2:15: unexpected identifier token: expected \\n or ; or }',
     );
   });
 
@@ -373,7 +373,7 @@ describe('modules', () => {
   test('package and module errors', () => {
     assert.equal(
       firstError(() => mod('package foo.')),
-      '1:13: unexpected eof token: expected ident',
+      '1:13: unexpected eof token: expected identifier',
     );
     assert.equal(
       firstError(() => mod('')),
@@ -512,7 +512,7 @@ describe('v0 and v1 syntax', () => {
     ]);
     assert.equal(
       firstError(() => mod('package a\np { some x in [1] }', 0)),
-      '2:12: unexpected ident token: expected \\n or ; or } (hint: `import future.keywords.in` for `some x in xs` expressions)',
+      '2:12: unexpected identifier token: expected \\n or ; or } (hint: `import future.keywords.in` for `some x in xs` expressions)',
     );
     assert.match(
       firstError(() => mod('package a\np { every x in [1] { true } }', 0)),

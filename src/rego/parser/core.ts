@@ -242,6 +242,7 @@ export class Parser {
   tokString(i: number): string {
     const k = this.kindAt(i);
     if (OP_NAMES[k] !== undefined) return OP_NAMES[k];
+    if (k === 'ident') return 'identifier';
     return k;
   }
 
@@ -286,9 +287,15 @@ export class Parser {
     return k !== 'ident' && this.toks[i]?.type === 'ident' && this.isKeywordName(k);
   }
 
+  /** A keyword that may start a ref (`if.x`); the literals null/true/false may not (`true[0]` is an error). */
+  isAllowedRefHeadKeyword(i: number): boolean {
+    const k = this.kindAt(i);
+    return k !== 'null' && k !== 'true' && k !== 'false' && this.isAllowedRefKeyword(i);
+  }
+
   /** If the current token is a keyword directly followed by `.` or `[`, read it as an identifier. */
   scanAheadRef(): boolean {
-    if (this.isAllowedRefKeyword(this.pos)) {
+    if (this.isAllowedRefHeadKeyword(this.pos)) {
       const next = this.toks[this.pos + 1];
       if (next && !next.ws && (next.lit === '.' || next.lit === '[') && next.type === 'punct') {
         this.identAt = this.pos;
@@ -565,7 +572,7 @@ export class Parser {
         head.value = { type: 'boolean', value: true, loc: head.loc };
       }
     }
-    if (!hasIf && !usesContains && !head.args && head.ref.length === 2) {
+    if (!hasIf && !usesContains && !(head.args && head.args.length > 0) && head.ref.length === 2) {
       if ((head.ref[0] as Term).type !== 'var') return null;
       if (head.value === undefined) {
         head.key = head.ref[1];
@@ -888,7 +895,7 @@ export class Parser {
       if (e) e.loc = this.span(loc, offset, this.lastEnd);
       return e;
     };
-    if (this.isAllowedRefKeyword(this.pos)) {
+    if (this.isAllowedRefHeadKeyword(this.pos)) {
       const next = this.toks[this.pos + 1];
       if (next && !next.ws && next.type === 'punct' && (next.lit === '.' || next.lit === '[')) {
         this.identAt = this.pos;
@@ -1410,6 +1417,10 @@ export class Parser {
       this.illegal('invalid float');
       return null;
     }
+    if (exponentOverflows(s)) {
+      this.illegal('invalid float');
+      return null;
+    }
     if (numberTooBig(s)) {
       this.error(this.loc(), 'number too big');
       return null;
@@ -1493,11 +1504,11 @@ export class Parser {
           case '.': {
             this.scan();
             if (this.tok.ws) {
-              this.error(this.loc(), 'unexpected whitespace token: expected ident');
+              this.error(this.loc(), 'unexpected whitespace token: expected identifier');
               return null;
             }
             if (this.k() !== 'ident' && !this.isAllowedRefKeyword(this.pos)) {
-              this.illegal('expected ident');
+              this.illegal('expected identifier');
               return null;
             }
             ref.push({ type: 'string', value: this.tok.lit, loc: { ...this.loc(), text: this.tok.lit } });
@@ -1771,6 +1782,13 @@ function copyParsedHead(h: ParsedHead, loc: Location): ParsedHead {
   if (h.key) out.key = copyTerm(h.key);
   if (h.value) out.value = copyTerm(h.value);
   return out;
+}
+
+/** Go's big.Float cannot parse exponents beyond the int32 range. */
+function exponentOverflows(s: string): boolean {
+  const m = /[eE][+-]?0*(\d+)$/.exec(s);
+  if (!m || !m[1]) return false;
+  return m[1].length > 10 || Number(m[1]) > 2147483647;
 }
 
 /** OPA rejects numbers whose binary exponent exceeds 1e5 in magnitude (about 30103 decimal digits). */

@@ -122,7 +122,8 @@ function completeRuleFromEq(lhs: Term, rhs: Term, exprLoc: Location): ParsedRule
 function toRule(p: ParsedRule): Rule {
   const h = p.head;
   const rh: RuleHead = { ref: h.ref, assign: h.assign, loc: h.loc };
-  if (h.args) rh.args = h.args;
+  // As in OPA, `f()` (no arguments) defines a rule, not a function.
+  if (h.args && h.args.length > 0) rh.args = h.args;
   if (h.key !== undefined && h.value === undefined) rh.key = h.key;
   else rh.value = h.value ?? { type: 'boolean', value: true, loc: h.loc };
   const rule: Rule = { head: rh, body: p.body, default: p.default, loc: p.loc };
@@ -132,7 +133,7 @@ function toRule(p: ParsedRule): Rule {
 
 /** OPA's checkRegoV1Rule (the syntax part: `if`, `contains`, a value or a body). */
 function checkV1(r: ParsedRule, errs: RegoError[]): void {
-  const t = r.head.args ? 'function' : 'rule';
+  const t = r.head.args && r.head.args.length > 0 ? 'function' : 'rule';
   if (r.generatedBody && r.head.generatedValue) {
     errs.push(new RegoError(ErrorCodes.parse, `${t} must have value assignment and/or body declaration`, r.loc));
   }
