@@ -3,7 +3,7 @@
 // lower-cased instruction, `--flags` apart, the arguments split the way BuildKit splits each
 // instruction, comments as `{Cmd: "comment"}` entries, Stage counting FROMs. Lines come from
 // dockerfile-ast (continuations, escape directive).
-import { DockerfileParser } from 'dockerfile-ast';
+import { DockerfileParser, ModifiableInstruction } from 'dockerfile-ast';
 import type { ParseContext, ParsedFile, Parser } from './parser.ts';
 
 export interface DockerCommand {
@@ -130,7 +130,7 @@ export const dockerfileParser: Parser = {
   name: 'dockerfile',
   parse(text: string, _ctx: ParseContext): ParsedFile {
     const doc = DockerfileParser.parse(text);
-    type Item = { line: number; comment?: string; keyword?: string; content?: string };
+    type Item = { line: number; comment?: string; keyword?: string; content?: string; flags?: string[] };
     const items: Item[] = [];
     const directiveLines = new Set(doc.getDirectives().map((d) => d.getRange().start.line));
     for (const c of doc.getComments()) {
@@ -138,7 +138,9 @@ export const dockerfileParser: Parser = {
       if (!directiveLines.has(line)) items.push({ line, comment: c.getContent() });
     }
     for (const ins of doc.getInstructions()) {
-      items.push({ line: ins.getRange().start.line, keyword: ins.getKeyword(), content: ins.getArgumentsContent() ?? '' });
+      // dockerfile-ast takes `--flags` out of the arguments of the instructions that have them
+      const flags = ins instanceof ModifiableInstruction ? ins.getFlags().map((f) => f.toString()) : [];
+      items.push({ line: ins.getRange().start.line, keyword: ins.getKeyword(), content: ins.getArgumentsContent() ?? '', flags });
     }
     items.sort((a, b) => a.line - b.line);
     const commands: DockerCommand[] = [];
@@ -150,7 +152,9 @@ export const dockerfileParser: Parser = {
         continue;
       }
       if ((it.keyword ?? '').toLowerCase() === 'from') froms++;
-      commands.push(commandFor(it.keyword ?? '', it.content ?? '', Math.max(0, froms - 1)));
+      const command = commandFor(it.keyword ?? '', it.content ?? '', Math.max(0, froms - 1));
+      if (it.flags && it.flags.length > 0) command.Flags = [...it.flags, ...command.Flags];
+      commands.push(command);
     }
     // A comment before a FROM belongs to that FROM's stage in BuildKit's output.
     for (let i = commands.length - 1, next = -1; i >= 0; i--) {
