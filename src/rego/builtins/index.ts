@@ -70,3 +70,18 @@ export const declarations: ReadonlyMap<string, BuiltinEntry> = new Map(catalog.m
 
 export { BuiltinError, OperandError, type BuiltinContext, type BuiltinGroup, type BuiltinImpl } from './builtin.ts';
 export type { BuiltinEntry, FunctionDecl, TypeDecl } from './catalog.ts';
+
+/**
+ * Adds a builtin that OPA does not have (e.g. Conftest's parse_config), known to the compiler and the
+ * evaluator from then on — the hook embedders use, like OPA's rego.RegisterBuiltin. Registering the same
+ * implementation twice is a no-op; replacing an existing builtin is refused.
+ */
+export function registerBuiltin(entry: BuiltinEntry, impl: BuiltinImpl): void {
+  const existing = declarations.get(entry.name);
+  if (existing) {
+    if (implementations.get(entry.name) === impl) return;
+    throw new Error(`builtin ${entry.name} is already declared`);
+  }
+  (declarations as Map<string, BuiltinEntry>).set(entry.name, entry);
+  (implementations as Map<string, BuiltinImpl>).set(entry.name, impl);
+}
