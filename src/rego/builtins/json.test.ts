@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseJSON, RObject, RSet, toJSON, type Value } from '../value.ts';
-import { type BuiltinContext } from './builtin.ts';
+import { BuiltinError, type BuiltinContext } from './builtin.ts';
 
 import { builtins } from './json.ts';
 
@@ -103,4 +103,42 @@ test('json.patch applies RFC 6902 operations, undefined on failure', () => {
   assert.equal(call('json.patch', doc, '[{"op": "add", "path": "foo/d", "value": "d"}]'), '{"foo":["a","b","c","d"]}');
   assert.equal(call('json.patch', doc, '[{"op": "add", "path": "foo/d", "value": "e"}]'), 'undefined');
   assert.equal(call('json.patch', set([1]), '[{"op": "add", "path": [[1], 1], "value": 2}]'), '[[1,2]]');
+});
+
+test('json.verify_schema and json.match_schema report like gojsonschema', () => {
+  assert.equal(call('json.verify_schema', '"{\\"type\\": \\"boolean\\"}"'), '[true,null]');
+  assert.equal(call('json.verify_schema', '{"type": "boolean"}'), '[true,null]');
+  assert.equal(
+    call('json.verify_schema', '{"type": "unknown_type"}'),
+    JSON.stringify([
+      false,
+      'jsonschema: has a primitive type that is NOT VALID -- given: /unknown_type/ Expected valid values are:[array boolean integer number null object string]',
+    ]),
+  );
+  assert.equal(call('json.verify_schema', '"{"'), '[false,"jsonschema: invalid JSON string"]');
+  const schema =
+    '{"properties": {"id": {"type": "integer"}, "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 2}}, "required": ["id"], "additionalProperties": false}';
+  assert.equal(call('json.match_schema', '{"id": 5}', schema), '[true,[]]');
+  assert.equal(call('json.match_schema', '"{\\"id\\": 5}"', schema), '[true,[]]');
+  assert.equal(
+    call('json.match_schema', '{"id": "foo"}', schema),
+    '[false,[{"desc":"Invalid type. Expected: integer, given: string","error":"id: Invalid type. Expected: integer, given: string","field":"id","type":"invalid_type"}]]',
+  );
+  const r = JSON.parse(call('json.match_schema', '{"tags": ["a", 1, "c"], "x": 1}', schema)) as [
+    boolean,
+    { error: string }[],
+  ];
+  assert.equal(r[0], false);
+  assert.deepEqual(r[1].map((e) => e.error).sort(), [
+    '(root): Additional property x is not allowed',
+    '(root): id is required',
+    'tags.1: Invalid type. Expected: string, given: integer',
+    'tags: Array must have at most 2 items',
+  ]);
+  assert.throws(() => call('json.match_schema', '{}', '{"type": "unknown"}'), BuiltinError);
+  assert.throws(() => call('json.match_schema', '5', '{}'), { message: 'wrong type, expected string or object' });
+  assert.equal(
+    call('json.match_schema', '"7"', '{"minimum": 1, "maximum": 4, "multipleOf": 2}'),
+    '[false,[{"desc":"Must be a multiple of 2","error":"(root): Must be a multiple of 2","field":"(root)","type":"multiple_of"},{"desc":"Must be less than or equal to 4","error":"(root): Must be less than or equal to 4","field":"(root)","type":"number_lte"}]]',
+  );
 });

@@ -1,6 +1,23 @@
 // Rego builtins json.filter, json.remove and json.patch (catalogue category "object").
-import { equal, isNumber, RObject, RSet, toBigInt, typeName, type Value } from '../value.ts';
-import { OperandError, type BuiltinGroup } from './builtin.ts';
+import {
+  BigNum,
+  compareNumbers,
+  equal,
+  isInteger,
+  isNumber,
+  numberText,
+  parseJSON,
+  RObject,
+  RSet,
+  toBigInt,
+  toDouble,
+  toJSON,
+  typeName,
+  type Value,
+} from '../value.ts';
+import { BuiltinError, OperandError, type BuiltinContext, type BuiltinGroup } from './builtin.ts';
+import { divNumbers } from './numbers.ts';
+import { compileRegex, regexMatches } from './regex.ts';
 import { filterValue } from './objects.ts';
 import { arr, obj } from './operands.ts';
 
@@ -243,6 +260,444 @@ function parsePathOrFail(p: Value): Value[] {
   }
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// json.verify_schema / json.match_schema: JSON Schema (draft 4 to 7 keywords) with gojsonschema's messages
+
+class SchemaError extends Error {}
+
+const PRIMITIVE_TYPES = ['array', 'boolean', 'integer', 'number', 'null', 'object', 'string'];
+
+/** A schema or document operand: a JSON string or an object/array value. */
+function schemaOperand(v: Value): Value {
+  if (typeof v === 'string') {
+    try {
+      return parseJSON(v);
+    } catch {
+      throw new SchemaError('invalid JSON string');
+    }
+  }
+  if (v instanceof RObject || Array.isArray(v)) return toPlainJSON(v);
+  throw new SchemaError('wrong type, expected string or object');
+}
+
+/** What Go sees after ast.JSON: sets become arrays, non-string keys become their JSON text. */
+function toPlainJSON(v: Value): Value {
+  if (v instanceof RSet) return v.values().map(toPlainJSON);
+  if (Array.isArray(v)) return v.map(toPlainJSON);
+  if (v instanceof RObject) {
+    const o = new RObject();
+    for (const [k, x] of v.entries()) o.set(typeof k === 'string' ? k : toJSON(k), toPlainJSON(x));
+    return o;
+  }
+  return v;
+}
+
+/** Checks a schema the way gojsonschema's loader does (the parts that commonly fail). */
+function checkSchema(s: Value, ctx: BuiltinContext | undefined): void {
+  if (typeof s === 'boolean') return;
+  if (!(s instanceof RObject)) throw new SchemaError('Invalid type. Expected: object, given: ' + jsType(s));
+  const type = s.getStr('type');
+  if (type !== undefined) {
+    const list = Array.isArray(type) ? type : [type];
+    for (const t of list) {
+      if (typeof t !== 'string') throw new SchemaError(`Invalid type. Expected: string/array of strings, given: type`);
+      if (!PRIMITIVE_TYPES.includes(t))
+        throw new SchemaError(
+          `has a primitive type that is NOT VALID -- given: /${t}/ Expected valid values are:[${PRIMITIVE_TYPES.join(' ')}]`,
+        );
+    }
+  }
+  const required = s.getStr('required');
+  if (required !== undefined && !(Array.isArray(required) && required.every((x) => typeof x === 'string')))
+    throw new SchemaError('Invalid type. Expected: array of strings, given: required');
+  const pattern = s.getStr('pattern');
+  if (pattern !== undefined) {
+    if (typeof pattern !== 'string') throw new SchemaError('Invalid type. Expected: string, given: pattern');
+    try {
+      compileRegex(pattern, ctx);
+    } catch {
+      throw new SchemaError(`Invalid regex pattern '${pattern}'`);
+    }
+  }
+  for (const key of ['properties', 'patternProperties', 'definitions', '$defs', 'dependencies']) {
+    const m = s.getStr(key);
+    if (m === undefined) continue;
+    if (!(m instanceof RObject)) throw new SchemaError(`Invalid type. Expected: object, given: ${key}`);
+    if (key !== 'dependencies') for (const x of m.values()) checkSchema(x, ctx);
+  }
+  for (const key of ['allOf', 'anyOf', 'oneOf']) {
+    const l = s.getStr(key);
+    if (l === undefined) continue;
+    if (!Array.isArray(l)) throw new SchemaError(`Invalid type. Expected: array of schemas, given: ${key}`);
+    for (const x of l) checkSchema(x, ctx);
+  }
+  for (const key of [
+    'not',
+    'additionalProperties',
+    'additionalItems',
+    'contains',
+    'propertyNames',
+    'if',
+    'then',
+    'else',
+  ]) {
+    const x = s.getStr(key);
+    if (x !== undefined) checkSchema(x, ctx);
+  }
+  const items = s.getStr('items');
+  if (items !== undefined) {
+    if (Array.isArray(items)) for (const x of items) checkSchema(x, ctx);
+    else checkSchema(items, ctx);
+  }
+}
+
+function jsType(v: Value): string {
+  if (v === null) return 'null';
+  if (typeof v === 'boolean') return 'boolean';
+  if (typeof v === 'string') return 'string';
+  if (isNumber(v)) return isInteger(v) ? 'integer' : 'number';
+  if (Array.isArray(v) || v instanceof RSet) return 'array';
+  return 'object';
+}
+
+interface SchemaResultError {
+  type: string;
+  field: string;
+  desc: string;
+}
+
+function fieldOf(path: string[]): string {
+  return path.length === 0 ? '(root)' : path.join('.');
+}
+
+function jsonText(v: Value): string {
+  return toJSON(v);
+}
+
+function numText(v: Value): string {
+  return isNumber(v) ? numberText(v) : jsonText(v);
+}
+
+class SchemaValidator {
+  constructor(
+    private readonly root: Value,
+    private readonly ctx: BuiltinContext | undefined,
+  ) {}
+
+  resolveRef(ref: string): Value {
+    if (!ref.startsWith('#')) throw new SchemaError(`remote references are not supported: ${ref}`);
+    let cur: Value | undefined = this.root;
+    const ptr = ref.slice(1);
+    if (ptr !== '' && ptr !== '/') {
+      for (const raw of ptr.replace(/^\//, '').split('/')) {
+        const seg = decodeURIComponent(raw).replaceAll('~1', '/').replaceAll('~0', '~');
+        if (cur instanceof RObject) cur = cur.getStr(seg);
+        else if (Array.isArray(cur)) cur = cur[Number(seg)];
+        else cur = undefined;
+        if (cur === undefined) throw new SchemaError(`Object has no key '${seg}'`);
+      }
+    }
+    return cur;
+  }
+
+  validate(s: Value, doc: Value, path: string[], errs: SchemaResultError[]): void {
+    const err = (type: string, desc: string, at: string[] = path): void => {
+      errs.push({ type, field: fieldOf(at), desc });
+    };
+    if (s === true) return;
+    if (s === false) {
+      err('false', 'False always fails validation');
+      return;
+    }
+    if (!(s instanceof RObject)) return;
+    const ref = s.getStr('$ref');
+    if (typeof ref === 'string') {
+      this.validate(this.resolveRef(ref), doc, path, errs);
+      return;
+    }
+    // type
+    const type = s.getStr('type');
+    if (type !== undefined) {
+      const types = (Array.isArray(type) ? type : [type]) as string[];
+      const given = jsType(doc);
+      const ok = types.some((t) => t === given || (t === 'number' && given === 'integer'));
+      if (!ok) {
+        const expected = types.length === 1 ? (types[0] as string) : `[${types.join(' ')}]`;
+        err('invalid_type', `Invalid type. Expected: ${expected}, given: ${given}`);
+        return;
+      }
+    }
+    // Combinators
+    const anyOf = s.getStr('anyOf');
+    if (Array.isArray(anyOf)) {
+      let best: SchemaResultError[] | undefined;
+      let ok = false;
+      for (const sub of anyOf) {
+        const e: SchemaResultError[] = [];
+        this.validate(sub, doc, path, e);
+        if (e.length === 0) {
+          ok = true;
+          break;
+        }
+        if (best === undefined || e.length < best.length) best = e;
+      }
+      if (!ok) {
+        err('number_any_of', 'Must validate at least one schema (anyOf)');
+        if (best) errs.push(...best);
+      }
+    }
+    const oneOf = s.getStr('oneOf');
+    if (Array.isArray(oneOf)) {
+      let n = 0;
+      let best: SchemaResultError[] | undefined;
+      for (const sub of oneOf) {
+        const e: SchemaResultError[] = [];
+        this.validate(sub, doc, path, e);
+        if (e.length === 0) n++;
+        else if (best === undefined || e.length < best.length) best = e;
+      }
+      if (n !== 1) {
+        err('number_one_of', 'Must validate one and only one schema (oneOf)');
+        if (n === 0 && best) errs.push(...best);
+      }
+    }
+    const allOf = s.getStr('allOf');
+    if (Array.isArray(allOf)) {
+      let failed = false;
+      for (const sub of allOf) {
+        const e: SchemaResultError[] = [];
+        this.validate(sub, doc, path, e);
+        if (e.length > 0) {
+          failed = true;
+          errs.push(...e);
+        }
+      }
+      if (failed) err('number_all_of', 'Must validate all the schemas (allOf)');
+    }
+    const not = s.getStr('not');
+    if (not !== undefined) {
+      const e: SchemaResultError[] = [];
+      this.validate(not, doc, path, e);
+      if (e.length === 0) err('number_not', 'Must not validate the schema (not)');
+    }
+    const ifS = s.getStr('if');
+    if (ifS !== undefined) {
+      const e: SchemaResultError[] = [];
+      this.validate(ifS, doc, path, e);
+      const branch = e.length === 0 ? s.getStr('then') : s.getStr('else');
+      if (branch !== undefined) {
+        const be: SchemaResultError[] = [];
+        this.validate(branch, doc, path, be);
+        if (be.length > 0) {
+          errs.push(...be);
+          if (e.length === 0) err('condition_then', 'Must validate "then" as "if" was valid');
+          else err('condition_else', 'Must validate "else" as "if" was not valid');
+        }
+      }
+    }
+    // Common
+    const cnst = s.getStr('const');
+    if (cnst !== undefined && !equal(cnst, doc)) err('const', `${fieldOf(path)} does not match: ${jsonText(cnst)}`);
+    const en = s.getStr('enum');
+    if (Array.isArray(en) && !en.some((x) => equal(x, doc)))
+      err('enum', `${fieldOf(path)} must be one of the following: ${en.map(jsonText).join(', ')}`);
+    if (Array.isArray(doc)) this.validateArray(s, doc, path, errs, err);
+    else if (doc instanceof RObject) this.validateObject(s, doc, path, errs, err);
+    else if (typeof doc === 'string') this.validateString(s, doc, err);
+    else if (isNumber(doc)) this.validateNumber(s, doc, err);
+  }
+
+  private validateArray(
+    s: RObject,
+    doc: Value[],
+    path: string[],
+    errs: SchemaResultError[],
+    err: (type: string, desc: string) => void,
+  ): void {
+    const min = s.getStr('minItems');
+    if (isNumber(min) && doc.length < toDouble(min))
+      err('array_min_items', `Array must have at least ${numText(min)} items`);
+    const max = s.getStr('maxItems');
+    if (isNumber(max) && doc.length > toDouble(max))
+      err('array_max_items', `Array must have at most ${numText(max)} items`);
+    if (s.getStr('uniqueItems') === true) {
+      outer: for (let i = 0; i < doc.length; i++)
+        for (let j = i + 1; j < doc.length; j++)
+          if (equal(doc[i] as Value, doc[j] as Value)) {
+            err('unique', `array items[${i},${j}] must be unique`);
+            break outer;
+          }
+    }
+    const contains = s.getStr('contains');
+    if (contains !== undefined) {
+      const ok = doc.some((x) => {
+        const e: SchemaResultError[] = [];
+        this.validate(contains, x, path, e);
+        return e.length === 0;
+      });
+      if (!ok) err('contains', 'At least one of the items must match');
+    }
+    const items = s.getStr('items');
+    if (Array.isArray(items)) {
+      doc.forEach((x, i) => {
+        if (i < items.length) this.validate(items[i] as Value, x, [...path, String(i)], errs);
+      });
+      const additional = s.getStr('additionalItems');
+      if (doc.length > items.length) {
+        if (additional === false) err('array_no_additional_items', 'No additional items allowed on array');
+        else if (additional instanceof RObject)
+          for (let i = items.length; i < doc.length; i++)
+            this.validate(additional, doc[i] as Value, [...path, String(i)], errs);
+      }
+    } else if (items !== undefined) {
+      doc.forEach((x, i) => this.validate(items, x, [...path, String(i)], errs));
+    }
+  }
+
+  private validateObject(
+    s: RObject,
+    doc: RObject,
+    path: string[],
+    errs: SchemaResultError[],
+    err: (type: string, desc: string) => void,
+  ): void {
+    const minP = s.getStr('minProperties');
+    if (isNumber(minP) && doc.size < toDouble(minP))
+      err('array_min_properties', `Must have at least ${numText(minP)} properties`);
+    const maxP = s.getStr('maxProperties');
+    if (isNumber(maxP) && doc.size > toDouble(maxP))
+      err('array_max_properties', `Must have at most ${numText(maxP)} properties`);
+    const required = s.getStr('required');
+    if (Array.isArray(required))
+      for (const r of required) if (typeof r === 'string' && !doc.has(r)) err('required', `${r} is required`);
+    const props = s.getStr('properties');
+    const patternProps = s.getStr('patternProperties');
+    const additional = s.getStr('additionalProperties');
+    for (const [k, v] of doc.entries()) {
+      const key = k as string;
+      let matched = false;
+      if (props instanceof RObject) {
+        const sub = props.getStr(key);
+        if (sub !== undefined) {
+          matched = true;
+          this.validate(sub, v, [...path, key], errs);
+        }
+      }
+      if (patternProps instanceof RObject) {
+        for (const [p, sub] of patternProps.entries()) {
+          if (regexMatches(compileRegex(p as string, this.ctx), key)) {
+            matched = true;
+            this.validate(sub, v, [...path, key], errs);
+          }
+        }
+      }
+      if (!matched && additional !== undefined) {
+        if (additional === false) err('additional_property_not_allowed', `Additional property ${key} is not allowed`);
+        else this.validate(additional, v, [...path, key], errs);
+      }
+    }
+    const names = s.getStr('propertyNames');
+    if (names !== undefined) {
+      for (const k of doc.keys()) {
+        const e: SchemaResultError[] = [];
+        this.validate(names, k, path, e);
+        if (e.length > 0) err('invalid_property_name', `Property "${k as string}" does not match pattern`);
+      }
+    }
+    const deps = s.getStr('dependencies');
+    if (deps instanceof RObject) {
+      for (const [k, dep] of deps.entries()) {
+        if (!doc.has(k)) continue;
+        if (Array.isArray(dep)) {
+          for (const d of dep) if (!doc.has(d)) err('missing_dependency', `Has a dependency on ${d as string}`);
+        } else this.validate(dep, doc, path, errs);
+      }
+    }
+  }
+
+  private validateString(s: RObject, doc: string, err: (type: string, desc: string) => void): void {
+    const len = Array.from(doc).length;
+    const min = s.getStr('minLength');
+    if (isNumber(min) && len < toDouble(min))
+      err('string_gte', `String length must be greater than or equal to ${numText(min)}`);
+    const max = s.getStr('maxLength');
+    if (isNumber(max) && len > toDouble(max))
+      err('string_lte', `String length must be less than or equal to ${numText(max)}`);
+    const pattern = s.getStr('pattern');
+    if (typeof pattern === 'string' && !regexMatches(compileRegex(pattern, this.ctx), doc))
+      err('pattern', `Does not match pattern '${pattern}'`);
+  }
+
+  private validateNumber(s: RObject, doc: number | BigNum, err: (type: string, desc: string) => void): void {
+    const mult = s.getStr('multipleOf');
+    if (isNumber(mult) && toDouble(mult) !== 0) {
+      const q = divNumbers(doc, mult);
+      if (!isInteger(q)) err('multiple_of', `Must be a multiple of ${numText(mult)}`);
+    }
+    const max = s.getStr('maximum');
+    const exMax = s.getStr('exclusiveMaximum');
+    if (isNumber(max)) {
+      const c = compareNumbers(doc, max);
+      if (exMax === true ? c >= 0 : c > 0)
+        err(
+          exMax === true ? 'number_lt' : 'number_lte',
+          `Must be less than${exMax === true ? '' : ' or equal to'} ${numText(max)}`,
+        );
+    }
+    if (isNumber(exMax) && compareNumbers(doc, exMax) >= 0) err('number_lt', `Must be less than ${numText(exMax)}`);
+    const min = s.getStr('minimum');
+    const exMin = s.getStr('exclusiveMinimum');
+    if (isNumber(min)) {
+      const c = compareNumbers(doc, min);
+      if (exMin === true ? c <= 0 : c < 0)
+        err(
+          exMin === true ? 'number_gt' : 'number_gte',
+          `Must be greater than${exMin === true ? '' : ' or equal to'} ${numText(min)}`,
+        );
+    }
+    if (isNumber(exMin) && compareNumbers(doc, exMin) <= 0) err('number_gt', `Must be greater than ${numText(exMin)}`);
+  }
+}
+
+function verifySchema(args: Value[], ctx: BuiltinContext): Value {
+  try {
+    checkSchema(schemaOperand(args[0] as Value), ctx);
+  } catch (e) {
+    if (e instanceof SchemaError) return [false, 'jsonschema: ' + e.message];
+    throw e;
+  }
+  return [true, null];
+}
+
+function matchSchema(args: Value[], ctx: BuiltinContext): Value {
+  let doc: Value;
+  let schema: Value;
+  try {
+    doc = schemaOperand(args[0] as Value);
+    schema = schemaOperand(args[1] as Value);
+    checkSchema(schema, ctx);
+  } catch (e) {
+    if (e instanceof SchemaError) throw new BuiltinError(e.message);
+    throw e;
+  }
+  const errs: SchemaResultError[] = [];
+  try {
+    new SchemaValidator(schema, ctx).validate(schema, doc, [], errs);
+  } catch (e) {
+    if (e instanceof SchemaError) throw new BuiltinError(e.message);
+    throw e;
+  }
+  const out = errs.map((e) =>
+    RObject.from([
+      ['error', `${e.field}: ${e.desc}`],
+      ['type', e.type],
+      ['field', e.field],
+      ['desc', e.desc],
+    ]),
+  );
+  return [out.length === 0, out];
+}
+
 export const builtins: BuiltinGroup = {
   'json.filter': (args) => {
     const o = obj(args, 0);
@@ -254,6 +709,8 @@ export const builtins: BuiltinGroup = {
     const paths = pathsToObject(jsonPaths(args[1] as Value));
     return jsonRemove(o, paths);
   },
+  'json.verify_schema': verifySchema,
+  'json.match_schema': matchSchema,
   'json.patch': (args) => {
     const doc = args[0] as Value;
     const ops = arr(args, 1);
