@@ -619,7 +619,7 @@ export class Parser {
 
     if (this.k() === 'else') {
       if (!this.scanAheadRef()) {
-        if (head.ref.length > 1 && !head.ref.every(isGround)) {
+        if (head.ref.length > 1 && !head.ref.slice(1).every(isGround)) {
           this.error(this.loc(), 'else keyword cannot be used on rules with variables in head');
           return null;
         }
@@ -654,7 +654,7 @@ export class Parser {
   parseElse(head: ParsedHead): ParsedRule | null {
     const loc = this.loc();
     const startOffset = this.tok.offset;
-    const h = copyParsedHead(head, loc);
+    const h = copyParsedHead(head, { ...loc, text: this.tok.lit });
     h.generatedValue = false;
     h.hasIf = false;
     const rule: ParsedRule = { head: h, body: [], default: false, loc, generatedBody: false };
@@ -673,6 +673,7 @@ export class Parser {
         const v = this.parseTermInfixCall();
         if (!v) return null;
         h.value = v;
+        h.loc = this.span(loc, startOffset, this.lastEnd);
         break;
       }
       default:

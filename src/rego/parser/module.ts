@@ -4,6 +4,7 @@
 import { parse as parseYAML } from 'yaml';
 import type { Annotations, Body, Comment, Expr, Import, Module, Package, Rule, RuleHead, Term } from '../ast.ts';
 import { ErrorCodes, RegoError, type Location } from '../errors.ts';
+import { catalog } from '../builtins/catalog.ts';
 import type { ParsedHead, ParsedRule, Parser, Statement } from './core.ts';
 import { isGround, refString, trueExpr, valueName } from './util.ts';
 
@@ -62,7 +63,7 @@ function ruleFromBody(body: Body): ParsedRule {
     rule.head.assign = assign;
     return rule;
   }
-  if (BUILTIN_OPERATORS.has(opName)) fail('rule name conflicts with built-in function');
+  if (isBuiltinName(opName)) fail('rule name conflicts with built-in function');
   // f(x): a function returning true
   if (term.args.length === 0) fail('rule argument list must take at least one argument');
   const ref = term.operator.terms;
@@ -75,6 +76,14 @@ function ruleFromBody(body: Body): ParsedRule {
     loc,
     generatedBody: true,
   };
+}
+
+let builtinNames: Set<string> | undefined;
+
+/** A call statement naming a builtin (`count(x)`, `x + y`) is not a rule definition. */
+function isBuiltinName(name: string): boolean {
+  builtinNames ??= new Set([...catalog.map((b) => b.name), ...BUILTIN_OPERATORS]);
+  return builtinNames.has(name);
 }
 
 /** Names of infix operators (a top-level `x + y` statement is not a rule). */

@@ -185,18 +185,27 @@ export function walkTerm(t: Term, f: (t: Term) => boolean | void, skipClosures =
   }
 }
 
-/** True when the term contains no variables (refs and calls count as non-ground, like OPA's IsGround on vars). */
+/** OPA's IsGround: no variables, where a ref's head does not count (`data.x` is ground). */
 export function isGround(t: Term): boolean {
-  let ground = true;
-  walkTerm(t, (x) => {
-    if (x.type === 'var') ground = false;
-    if (x.type === 'arraycompr' || x.type === 'setcompr' || x.type === 'objectcompr') {
-      ground = false;
+  switch (t.type) {
+    case 'var':
+      return false;
+    case 'ref':
+      return t.terms.slice(1).every(isGround);
+    case 'array':
+    case 'set':
+      return t.items.every(isGround);
+    case 'object':
+      return t.items.every(([k, v]) => isGround(k) && isGround(v));
+    case 'call':
+      return isGround(t.operator) && t.args.every(isGround);
+    case 'arraycompr':
+    case 'setcompr':
+    case 'objectcompr':
+      return false;
+    default:
       return true;
-    }
-    return undefined;
-  });
-  return ground;
+  }
 }
 
 export type { Rule };
