@@ -6,24 +6,32 @@ import { ErrorCodes } from '../errors.ts';
 import { addError, type CompileContext, type RuleNode } from './context.ts';
 import { walkBody, walkTerm } from './terms.ts';
 
-/** The rule nodes a data ref may read. */
+/** The rule nodes a data ref may read (var segments match every child, as OPA's GetRulesDynamic). */
 export function refDeps(root: RuleNode, terms: Term[], out: Set<RuleNode>): void {
-  let node: RuleNode | undefined = root;
-  for (let i = 1; i < terms.length; i++) {
+  const walk = (node: RuleNode, i: number): void => {
+    if (!node.hasRules) return;
     if (node.hasOwnRules) {
       out.add(node);
       return;
     }
-    const t = terms[i] as Term;
-    if (t.type !== 'string') {
+    if (i >= terms.length) {
       allBelow(node, out);
       return;
     }
-    const c: RuleNode | undefined = node.children.get(t.value);
-    if (!c) return;
-    node = c;
-  }
-  allBelow(node, out);
+    const t = terms[i] as Term;
+    if (t.type === 'string') {
+      const c = node.children.get(t.value);
+      if (c) walk(c, i + 1);
+      return;
+    }
+    if (t.type === 'number' || t.type === 'boolean' || t.type === 'null') {
+      const c = node.children.get(t.type === 'null' ? 'null' : String(t.value));
+      if (c) walk(c, i + 1);
+      return;
+    }
+    for (const c of node.children.values()) walk(c, i + 1);
+  };
+  walk(root, 1);
 }
 
 function allBelow(n: RuleNode, out: Set<RuleNode>): void {

@@ -5,7 +5,7 @@
 import type { Body, Expr, Rule, Term } from '../ast.ts';
 import { ErrorCodes } from '../errors.ts';
 import { addError, type CompileContext } from './context.ts';
-import { bodyVars, exprVars, termVars } from './terms.ts';
+import { bodyVars, exprVars, refName, termVars } from './terms.ts';
 
 /** How many operands a call takes before its optional output operand; undefined if unknown. */
 export type ArityOf = (name: string) => number | undefined;
@@ -23,16 +23,15 @@ export class SafetyChecker {
     const h = r.head;
     for (const a of h.args ?? []) termVars(a, safe);
     const outer = new Set<string>(safe);
-    for (const t of h.ref.slice(1)) termVars(t, outer, true);
-    if (h.key) termVars(h.key, outer, true);
-    if (h.value) termVars(h.value, outer, true);
+    for (const t of h.ref.slice(1)) termVars(t, outer, false);
+    if (h.key) termVars(h.key, outer, false);
+    if (h.value) termVars(h.value, outer, false);
     const after = this.body(r.body, safe, outer, (b) => (r.body = b));
     const unsafe = new Set<string>();
     const check = (t: Term): void => {
       const io = this.io();
       this.termIO(t, io, after, outer);
       for (const v of io.inputs) if (!after.has(v)) unsafe.add(v);
-      for (const v of io.outputs) if (!after.has(v)) unsafe.add(v);
       this.nested(t, after, outer);
     };
     for (const t of h.ref.slice(1)) check(t);
@@ -153,6 +152,7 @@ export class SafetyChecker {
   /** The vars an expression binds, or undefined if it cannot run yet. */
   private analyze(e: Expr, safe: Set<string>, outer: Set<string>): Set<string> | undefined {
     for (const w of e.with) {
+      if (isFunctionRef(w.value, this.arityOf)) continue;
       const io = this.io();
       this.termIO(w.value, io, safe, outer);
       if (!subset(io.inputs, safe) || io.outputs.size > 0) return undefined;
@@ -202,7 +202,8 @@ export class SafetyChecker {
     const io = this.io();
     const n = arity !== undefined && args.length > arity ? arity : args.length;
     for (let i = 0; i < n; i++) this.termIO(args[i] as Term, io, safe, outer);
-    if (!subset(io.inputs, safe)) return undefined;
+    // A plain var operand may be bound by another operand's ref iteration (`x == xs[x]`).
+    if (!subset(io.inputs, union(safe, io.outputs))) return undefined;
     if (n < args.length) {
       const pio = this.io();
       for (let i = n; i < args.length; i++) this.patternIO(args[i] as Term, pio, safe, outer);
@@ -360,6 +361,15 @@ export function opName(t: Term & { type: 'call' }): string | undefined {
     s += '.' + x.value;
   }
   return s;
+}
+
+/** A with-value naming a function or builtin (`with count as mock_count`) rather than a value. */
+function isFunctionRef(t: Term, arityOf: ArityOf): boolean {
+  let name: string | undefined;
+  if (t.type === 'var') name = t.name;
+  else if (t.type === 'ref') name = refName(t);
+  if (name === undefined) return false;
+  return arityOf(name) !== undefined || name === 'print';
 }
 
 function sameTerm(a: Term, b: Term): boolean {

@@ -38,6 +38,8 @@ export interface RuleNode {
   hasRules: boolean;
   /** Rules attached right here. */
   hasOwnRules: boolean;
+  /** A package path (a document even when it holds no rules). */
+  isPackage?: boolean;
 }
 
 export interface CompileContext {

@@ -53,7 +53,6 @@ function resolveRule(r: Rule, globals: Globals): void {
   const declared = new Set<string>();
   const h = r.head;
   for (const a of h.args ?? []) termVars(a, declared);
-  for (let i = 1; i < h.ref.length; i++) termVars(h.ref[i] as Term, declared);
   collectDeclared(r.body, declared);
   // Head vars bound by the body are locals too.
   if (h.key) h.key = resolveTerm(h.key, globals, declared);

@@ -23,6 +23,8 @@ export function setRuleTree(ctx: CompileContext): void {
     for (const t of m.package.path.terms.slice(1)) {
       if (t.type === 'string') pkgNode = child(pkgNode, t.value);
     }
+    // Packages are documents even without rules (an empty package is an empty object).
+    pkgNode.isPackage = true;
     for (const r of m.rules) {
       r.module = m;
       for (let e: Rule | undefined = r.else; e; e = e.else) e.module = m;
@@ -71,7 +73,7 @@ export function setRuleTree(ctx: CompileContext): void {
 }
 
 function markRules(n: RuleNode): boolean {
-  let any = n.hasOwnRules;
+  let any = n.hasOwnRules || n.isPackage === true;
   for (const c of n.children.values()) if (markRules(c)) any = true;
   n.hasRules = any;
   return any;

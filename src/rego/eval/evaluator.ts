@@ -323,8 +323,9 @@ export class Evaluator {
   }
 
   private evalEvery(e: EveryExpr, b: B, k: K): boolean {
-    let ok = true;
+    let ok = false;
     this.evalTerm(e.domain, b, (coll) => {
+      ok = Array.isArray(coll) || coll instanceof RObject || coll instanceof RSet;
       const check = (key: Value, val: Value): boolean => {
         const run = (): boolean => this.evalBody(e.body, 0, b, () => true);
         const withVal = (): boolean => this.unifyValue(e.value, val, b, run);
@@ -407,7 +408,9 @@ export class Evaluator {
       }
     }
     if (this.isGround(a, b)) return this.evalTerm(a, b, (v) => this.unifyValue(c, v, b, k));
-    return this.evalTerm(c, b, (v) => this.unifyValue(a, v, b, k));
+    if (this.isGround(c, b) || !isPattern(c)) return this.evalTerm(c, b, (v) => this.unifyValue(a, v, b, k));
+    if (!isPattern(a)) return this.evalTerm(a, b, (v) => this.unifyValue(c, v, b, k));
+    return false;
   }
 
   private unifyPairs(pairs: [Term, Term][], b: B, k: K): boolean {
@@ -616,7 +619,7 @@ export class Evaluator {
   }
 
   /** Applies ref segments terms[i..] to a value, iterating over collections for unbound segments. */
-  evalRefRest(v: Value, terms: Term[], i: number, b: B, k: VK): boolean {
+  evalRefRest(v: Value, terms: Term[], i: number, b: B, k: VK, base = false): boolean {
     for (; i < terms.length; i++) {
       const seg = terms[i] as Term;
       let key: Value | undefined;
@@ -628,12 +631,17 @@ export class Evaluator {
       else if (this.isGround(seg, b)) {
         const j = i;
         return this.evalTerm(seg, b, (kv) => {
-          const x = lookup(v, kv);
-          return x === undefined ? false : this.evalRefRest(x, terms, j + 1, b, k);
+          let x = lookup(v, kv);
+          if (x === undefined && base && typeof kv === 'number' && v instanceof RObject) x = v.getStr(String(kv));
+          return x === undefined ? false : this.evalRefRest(x, terms, j + 1, b, k, base);
         });
       } else return this.iterate(v, seg, terms, i, b, k);
-      const x = lookup(v, key);
-      if (x === undefined) return false;
+      let x = lookup(v, key);
+      if (x === undefined) {
+        // Base documents are addressed by path strings: data.a[2] reads the key "2".
+        if (base && typeof key === 'number' && v instanceof RObject) x = v.getStr(String(key));
+        if (x === undefined) return false;
+      }
       v = x;
     }
     return k(v);
@@ -673,7 +681,7 @@ export class Evaluator {
       let v = base;
       if (path) v = this.patchBelow(v, path);
       if (v === undefined) return false;
-      return this.evalRefRest(v, terms, i, b, k);
+      return this.evalRefRest(v, terms, i, b, k, true);
     }
     if (node.hasOwnRules || i === terms.length) {
       let v = this.nodeValue(node, base);
@@ -698,13 +706,14 @@ export class Evaluator {
   }
 
   private stepData(node: RuleNode, base: Value | undefined, key: Value, terms: Term[], i: number, path: string[] | undefined, b: B, k: VK): boolean {
+    if (typeof key === 'number' && Number.isInteger(key)) key = String(key);
     if (typeof key === 'string') {
       const child = node.children.get(key);
       const cb = base instanceof RObject ? base.getStr(key) : undefined;
       if (child) return this.walkData(child, cb, terms, i + 1, path ? [...path, key] : undefined, b, k);
       if (path) return this.walkData(undefined, cb, terms, i + 1, [...path, key], b, k);
       if (cb === undefined) return false;
-      return this.evalRefRest(cb, terms, i + 1, b, k);
+      return this.evalRefRest(cb, terms, i + 1, b, k, true);
     }
     if (base === undefined) return false;
     const x = lookup(base, key);
@@ -779,6 +788,8 @@ export class Evaluator {
     owned.add(obj);
     for (const child of node.children.values()) {
       const cb = base instanceof RObject ? base.getStr(child.key) : undefined;
+      // Where a base document and a rule share a path, the base document is kept (as OPA does).
+      if (cb !== undefined && child.hasOwnRules) continue;
       const cv = child.hasRules ? this.nodeValue(child, cb) : cb;
       if (cv !== undefined) obj.set(child.key, cv);
     }
@@ -944,11 +955,21 @@ export class Evaluator {
     const n = info.arity !== undefined && t.args.length > info.arity ? info.arity : t.args.length;
     if (info.name === 'print' || info.name === 'internal.print') return this.evalPrint(t, b, k);
     const args: Value[] = new Array<Value>(n);
-    const go = (i: number): boolean => {
-      if (i === n) return this.invoke(info, args.slice(), t, k);
+    let order: number[] | undefined;
+    for (let i = 0; i < n; i++) {
+      const a = t.args[i] as Term;
+      if (a.type === 'var' && !b.has(a.name)) {
+        // A plain var bound by another operand's iteration (`x == xs[x]`): evaluate it last.
+        order = [...Array(n).keys()].sort((x, y) => Number(isUnboundVar(t.args[x] as Term, b)) - Number(isUnboundVar(t.args[y] as Term, b)));
+        break;
+      }
+    }
+    const go = (j: number): boolean => {
+      if (j === n) return this.invoke(info, args.slice(), t, k);
+      const i = order ? (order[j] as number) : j;
       return this.evalTerm(t.args[i] as Term, b, (v) => {
         args[i] = v;
-        return go(i + 1);
+        return go(j + 1);
       });
     };
     return go(0);
@@ -959,14 +980,17 @@ export class Evaluator {
     if (mock) {
       if (mock.kind === 'value') return k(mock.value);
       const target = this.infoByName(mock.name);
-      // Avoid infinite self-mocking: evaluate the replacement without the mock of itself.
-      const saved = this.mocks;
-      if (mock.name === info.name) this.mocks = undefined;
+      // A replacement runs without any mocks: it may call the original, and mocks do not chain.
+      const saved = this.saveState();
+      this.mocks = undefined;
+      this.cache = new Map();
+      let v: Value | undefined;
       try {
-        return this.invoke(target, args, t, k);
+        this.invoke(target, args, t, (x) => ((v = x), true));
       } finally {
-        this.mocks = saved;
+        this.restoreState(saved);
       }
+      return v === undefined ? false : k(v);
     }
     if (info.node) {
       const v = this.callFunction(info.node, args, t);
@@ -1066,10 +1090,8 @@ export class Evaluator {
       case 'trace':
         return true;
       case 'opa.runtime':
-        return RObject.from([
-          ['env', new RObject()],
-          ['version', '1.0.0'],
-        ]);
+        // No runtime information is configured for an embedded engine (what OPA returns then).
+        return new RObject();
       case 'rego.metadata.rule':
         return metadataRule(this.ruleStack[this.ruleStack.length - 1]);
       case 'rego.metadata.chain':
@@ -1113,6 +1135,14 @@ const TRUE_TERM: Term = { type: 'boolean', value: true, loc: NOLOC };
 const UNDEF_VALUE = Symbol('undefined value') as unknown as Value;
 /** OPA reports operand type errors of builtins even without strict builtin errors. */
 const HALT_TYPE_ERRORS = false;
+
+function isUnboundVar(t: Term, b: Map<string, Value>): boolean {
+  return t.type === 'var' && !b.has(t.name);
+}
+
+function isPattern(t: Term): boolean {
+  return t.type === 'var' || t.type === 'array' || t.type === 'object';
+}
 
 function constKeys(items: [Term, Term][]): boolean {
   return items.every(([k]) => constOf(k) !== UNDEF);
