@@ -72,8 +72,17 @@ export function floatFromText(text: string): BigFloat | undefined {
   return roundToFloat(digits, 10n ** BigInt(-exp), 0);
 }
 
+const floatCache = new Map<number, BigFloat>();
+
 export function toFloat(v: number | BigNum): BigFloat {
-  return floatFromText(typeof v === 'number' ? numberText(v) : v.text) as BigFloat;
+  if (typeof v !== 'number') return floatFromText(v.text) as BigFloat;
+  let f = floatCache.get(v);
+  if (f === undefined) {
+    f = floatFromText(numberText(v)) as BigFloat;
+    if (floatCache.size >= 4096) floatCache.clear();
+    floatCache.set(v, f);
+  }
+  return f;
 }
 
 export function floatAdd(a: BigFloat, b: BigFloat): BigFloat {
@@ -110,67 +119,85 @@ export function floatTrunc(a: BigFloat): bigint {
   return a.m < 0n ? -(-a.m >> sh) : a.m >> sh;
 }
 
-/**
- * The shortest decimal digits (no trailing zeros) and exponent p (value = digits·10^p) that identify a
- * non-integer float at 64-bit precision, as Go's big.Float Text('g', -1) chooses them.
- */
-function shortestDecimal(a: BigFloat): { digits: string; p: number } {
-  const A = a.m < 0n ? -a.m : a.m;
-  // a.e < 0 here (integers are printed exactly).
-  const negE = -a.e;
-  const B = 1n << BigInt(negE);
-  const D = A * 5n ** BigInt(negE); // value = D · 10^e
-  const dstr = D.toString();
-  const nd = dstr.length;
-  const pow = A === TWO63;
-  const inclusive = (A & 1n) === 0n;
-  const within = (c: bigint, p: number): boolean => {
-    // Compare c·10^p with A/B ± half-ulp, all scaled by 4·B·T.
-    const T = p < 0 ? 10n ** BigInt(-p) : 1n;
-    const Xs = A * 4n * T;
-    const up = 2n * T;
-    const down = pow ? T : 2n * T;
-    const Cs = c * (p >= 0 ? 10n ** BigInt(p) : 1n) * 4n * B;
-    if (inclusive) return Cs >= Xs - down && Cs <= Xs + up;
-    return Cs > Xs - down && Cs < Xs + up;
-  };
-  for (let n = 1; n <= nd; n++) {
-    const drop = nd - n;
-    const scale = 10n ** BigInt(drop);
-    const lo = D / scale;
-    const rem = D - lo * scale;
-    const p = drop + a.e;
-    if (rem === 0n) return trimDigits(lo, p);
-    const hi = lo + 1n;
-    const okLo = within(lo, p);
-    const okHi = within(hi, p);
-    if (okLo && okHi) {
-      const r2 = rem * 2n;
-      if (r2 < scale || (r2 === scale && (lo & 1n) === 0n)) return trimDigits(lo, p);
-      return trimDigits(hi, p);
-    }
-    if (okLo) return trimDigits(lo, p);
-    if (okHi) return trimDigits(hi, p);
-  }
-  return trimDigits(D, a.e);
+const POW5: bigint[] = [1n];
+function pow5(k: number): bigint {
+  if (k > 2000) return 5n ** BigInt(k);
+  while (POW5.length <= k) POW5.push((POW5[POW5.length - 1] as bigint) * 5n);
+  return POW5[k] as bigint;
 }
 
-function trimDigits(c: bigint, p: number): { digits: string; p: number } {
-  let s = c.toString();
-  let i = s.length;
-  while (i > 1 && s.charCodeAt(i - 1) === 48) i--;
-  p += s.length - i;
-  s = s.slice(0, i);
-  return { digits: s, p };
+/** A decimal m × 2^shift as Go's math/big decimal: digits without trailing zeros, value = 0.digits × 10^exp. */
+function decimalOf(m: bigint, shift: number): { mant: string; exp: number } {
+  let digits: string;
+  let exp: number;
+  if (shift >= 0) {
+    digits = (m << BigInt(shift)).toString();
+    exp = digits.length;
+  } else {
+    digits = (m * pow5(-shift)).toString();
+    exp = digits.length + shift;
+  }
+  let end = digits.length;
+  while (end > 0 && digits.charCodeAt(end - 1) === 48) end--;
+  return { mant: digits.slice(0, end), exp };
+}
+
+/**
+ * The shortest decimal that identifies a float at 64-bit precision: Go's math/big roundShortest, digit for
+ * digit (including its comparison of the bounds' digits by index).
+ */
+function shortestDecimal(a: BigFloat): { mant: string; exp: number } {
+  const A = a.m < 0n ? -a.m : a.m;
+  const d = decimalOf(A, a.e);
+  // mant has 65 bits: its lsb is half an ulp.
+  const mant = A << 1n;
+  const exp = a.e - 1;
+  const lower = decimalOf(mant - 1n, exp);
+  const upper = decimalOf(mant + 1n, exp);
+  const inclusive = (A & 1n) === 0n;
+  const at = (x: string, i: number): number => (i < x.length ? x.charCodeAt(i) : 48);
+  for (let i = 0; i < d.mant.length; i++) {
+    const m = d.mant.charCodeAt(i);
+    const l = at(lower.mant, i);
+    const u = at(upper.mant, i);
+    const okdown = l !== m || (inclusive && i + 1 === lower.mant.length);
+    const okup = m !== u && (inclusive || m + 1 < u || i + 1 < upper.mant.length);
+    if (okdown && okup) return roundDecimal(d, i + 1);
+    if (okdown) return roundDecimalDown(d, i + 1);
+    if (okup) return roundDecimalUp(d, i + 1);
+  }
+  return d;
+}
+
+function roundDecimal(d: { mant: string; exp: number }, n: number): { mant: string; exp: number } {
+  if (n < 0 || n >= d.mant.length) return d;
+  const c = d.mant.charCodeAt(n);
+  const up = c === 53 && n + 1 === d.mant.length ? n > 0 && (d.mant.charCodeAt(n - 1) - 48) % 2 === 1 : c >= 53;
+  return up ? roundDecimalUp(d, n) : roundDecimalDown(d, n);
+}
+
+function roundDecimalDown(d: { mant: string; exp: number }, n: number): { mant: string; exp: number } {
+  if (n < 0 || n >= d.mant.length) return d;
+  let end = n;
+  while (end > 0 && d.mant.charCodeAt(end - 1) === 48) end--;
+  return { mant: d.mant.slice(0, end), exp: d.exp };
+}
+
+function roundDecimalUp(d: { mant: string; exp: number }, n: number): { mant: string; exp: number } {
+  if (n < 0 || n >= d.mant.length) return d;
+  let i = n;
+  while (i > 0 && d.mant.charCodeAt(i - 1) >= 57) i--;
+  if (i === 0) return { mant: '1', exp: d.exp + 1 };
+  return { mant: d.mant.slice(0, i - 1) + String.fromCharCode(d.mant.charCodeAt(i - 1) + 1), exp: d.exp };
 }
 
 /** Go's big.Float Text('g', -1) for a non-integer, or the integer digits for an integer ('f'). */
 export function floatText(a: BigFloat): string {
   const i = floatInt(a);
   if (i !== undefined) return i.toString();
-  const { digits, p } = shortestDecimal(a);
+  const { mant: digits, exp: dp } = shortestDecimal(a);
   const sign = a.m < 0n ? '-' : '';
-  const x = digits.length - 1 + p; // exponent of the first digit
+  const x = dp - 1; // exponent of the first digit
   if (x < -4 || x >= 6) {
     const mant = digits.length > 1 ? digits[0] + '.' + digits.slice(1) : digits;
     const ax = Math.abs(x);
