@@ -108,3 +108,12 @@ test('rand.intn is cached per (string, n) within a query', () => {
   assert.equal(f(['y', 10], rc), 9);
   assert.equal(f(['x', 0], rc), 0);
 });
+
+test('ceil and floor decide on the sign of the truncated value, as OPA does', () => {
+  assert.equal(call('ceil', '-1.99999'), '-1');
+  assert.equal(call('floor', '-1.001'), '-2');
+  assert.equal(call('ceil', '0.5'), '1');
+  assert.equal(call('floor', '0.5'), '0');
+  assert.equal(call('ceil', '-0.5'), '1');
+  assert.equal(call('floor', '-0.5'), '0');
+});

@@ -295,17 +295,19 @@ function floatRound(a: BigFloat): BigFloat {
   return floatFromInt(floatTrunc(shifted));
 }
 
+// OPA decides on the sign of the truncated value, not of the operand, so for -1 < x < 0 (truncated to +0)
+// it yields ceil(x) = 1 and floor(x) = 0. Reproduced as is: decisions must match OPA's.
 function floatCeil(a: BigFloat): BigFloat {
   const t = floatTrunc(a);
   const f = floatFromInt(t);
-  if (floatInt(a) !== undefined || a.m < 0n) return f;
+  if (t < 0n || floatInt(a) !== undefined) return f;
   return floatAdd(f, floatFromInt(1n));
 }
 
 function floatFloor(a: BigFloat): BigFloat {
   const t = floatTrunc(a);
   const f = floatFromInt(t);
-  if (floatInt(a) !== undefined || a.m >= 0n) return f;
+  if (t >= 0n || floatInt(a) !== undefined) return f;
   return floatAdd(f, floatFromInt(-1n));
 }
 
