@@ -370,6 +370,46 @@ describe('modules', () => {
     );
   });
 
+  test('annotation validation and attachment follow OPA', () => {
+    // A document-scope block and a rule-scope block before one rule: the rule gets the rule-scoped one.
+    const m = mod('package p\n# METADATA\n# scope: document\n# title: doc\n\n# METADATA\n# title: p\np := 1');
+    assert.equal(m.annotations.length, 2);
+    assert.equal(m.rules[0]?.annotations?.scope, 'rule');
+    assert.equal(m.rules[0]?.annotations?.raw['title'], 'p');
+    assert.match(
+      firstError(() => mod('package p\n# METADATA\n# authors:\n# - ""\np := 1')),
+      /^2:1: invalid author definition : author is an empty string$/,
+    );
+    assert.match(
+      firstError(() => mod('package p\n# METADATA\n# related_resources:\n# - description: x\np := 1')),
+      /'ref' value required in object/,
+    );
+    assert.match(
+      firstError(() => mod('package p\n# METADATA\n# schemas:\n#   - data/x: schema.x\np := 1')),
+      /invalid document reference/,
+    );
+    assert.match(
+      firstError(() => mod('package p\n# METADATA\n# schemas:\n#   - input: schema/x\np := 1')),
+      /invalid schema reference/,
+    );
+    assert.equal(
+      firstError(() => mod('package p\n\n# METADATA\n# description:p is true\np := true\n')).split('\n')[2],
+      "  Hint: on line 4, symbol(s) ['p'] immediately following a key/value separator ':' is not a legal yaml space character",
+    );
+    assert.match(
+      firstError(() => mod('package p\n# METADATA\n# title: My import\nimport input.foo')),
+      /invalid annotation scope 'import'/,
+    );
+    assert.match(
+      firstError(() => mod('package p\n\n# METADATA\n# scope: package')),
+      /^3:1: annotation scope 'package' must be applied to package$/,
+    );
+    // YAML 1.2: `yes` is a string.
+    assert.deepEqual(mod('package p\n# METADATA\n# custom:\n#   s: yes\np := 1').rules[0]?.annotations?.raw['custom'], {
+      s: 'yes',
+    });
+  });
+
   test('package and module errors', () => {
     assert.equal(
       firstError(() => mod('package foo.')),

@@ -1,10 +1,10 @@
 // Turns parsed statements into a Module, as OPA's parseModule does: the package first, bodies read as rules
 // (`p := 1`, `p[x]`, `f(x) = y`), the v1 syntax checks, and METADATA annotations attached to statements.
 
-import { parse as parseYAML } from 'yaml';
-import type { Annotations, Body, Comment, Expr, Import, Module, Package, Rule, RuleHead, Term } from '../ast.ts';
+import type { Body, Comment, Expr, Import, Module, Package, Rule, RuleHead, Term } from '../ast.ts';
 import { ErrorCodes, RegoError, type Location } from '../errors.ts';
 import { catalog } from '../builtins/catalog.ts';
+import { parseAnnotations, type AnnotatedNode } from './annotations.ts';
 import type { ParsedHead, ParsedRule, Parser, Statement } from './core.ts';
 import { isGround, refString, trueExpr, valueName } from './util.ts';
 
@@ -154,107 +154,6 @@ function checkV1(r: ParsedRule, errs: RegoError[]): void {
   }
 }
 
-interface AnnotBlock {
-  loc: Location;
-  lines: string[];
-  comments: Comment[];
-}
-
-function metadataBlocks(comments: Comment[]): AnnotBlock[] {
-  const blocks: AnnotBlock[] = [];
-  let curr: AnnotBlock | null = null;
-  for (let i = 0; i < comments.length; i++) {
-    const c = comments[i] as Comment;
-    if (curr) {
-      const prev = comments[i - 1] as Comment;
-      if (c.loc.row === prev.loc.row + 1 && c.loc.col === 1) {
-        curr.lines.push(c.text.startsWith(' ') ? c.text.slice(1) : c.text);
-        curr.comments.push(c);
-        continue;
-      }
-      curr = null;
-    }
-    if (c.text.trim().startsWith('METADATA')) {
-      curr = { loc: c.loc, lines: [], comments: [] };
-      blocks.push(curr);
-    }
-  }
-  return blocks;
-}
-
-type Node = { kind: 'package'; pkg: Package } | { kind: 'import'; imp: Import } | { kind: 'rule'; rule: Rule };
-
-function nodeRow(n: Node): number {
-  return n.kind === 'package' ? n.pkg.loc.row : n.kind === 'import' ? n.imp.loc.row : n.rule.loc.row;
-}
-
-function parseAnnotations(comments: Comment[], nodes: Node[], errs: RegoError[]): Annotations[] {
-  const out: Annotations[] = [];
-  for (const b of metadataBlocks(comments)) {
-    const src = b.lines.map((l) => l + '\n').join('');
-    if (src.trim() === '') {
-      errs.push(new RegoError(ErrorCodes.parse, 'expected METADATA block, found whitespace', b.loc));
-      continue;
-    }
-    let raw: unknown;
-    try {
-      raw = parseYAML(src);
-    } catch (e) {
-      const msg = e instanceof Error ? (e.message.split('\n')[0] ?? 'invalid YAML') : 'invalid YAML';
-      errs.push(new RegoError(ErrorCodes.parse, `yaml: ${msg}`, b.comments[0]?.loc ?? b.loc));
-      continue;
-    }
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-      errs.push(new RegoError(ErrorCodes.parse, 'yaml: unmarshal errors: cannot unmarshal into annotations', b.loc));
-      continue;
-    }
-    const rawObj = raw as Record<string, unknown>;
-    const node = nodes.find((n) => nodeRow(n) > b.loc.row);
-    let scope = typeof rawObj['scope'] === 'string' ? (rawObj['scope'] as string) : '';
-    if (scope === '') {
-      if (node?.kind === 'rule') scope = rawObj['entrypoint'] === true ? 'document' : 'rule';
-      else if (node?.kind === 'package') scope = 'package';
-      else if (node?.kind === 'import') scope = 'import';
-    }
-    const have = node ? ` (have ${node.kind})` : '';
-    if (scope === 'rule' || scope === 'document') {
-      if (node?.kind !== 'rule') {
-        errs.push(new RegoError(ErrorCodes.parse, `annotation scope '${scope}' must be applied to rule${have}`, b.loc));
-        continue;
-      }
-    } else if (scope === 'package' || scope === 'subpackages') {
-      if (node?.kind !== 'package') {
-        errs.push(
-          new RegoError(ErrorCodes.parse, `annotation scope '${scope}' must be applied to package${have}`, b.loc),
-        );
-        continue;
-      }
-    } else {
-      errs.push(
-        new RegoError(
-          ErrorCodes.parse,
-          `invalid annotation scope '${scope}'. Use one of 'rule', 'document', 'package', or 'subpackages'`,
-          b.loc,
-        ),
-      );
-      continue;
-    }
-    if (rawObj['entrypoint'] === true && !(node?.kind === 'rule' || scope === 'package' || scope === 'subpackages')) {
-      errs.push(new RegoError(ErrorCodes.parse, 'annotation entrypoint applied to non-rule or package', b.loc));
-      continue;
-    }
-    const text = ['# METADATA', ...b.lines.map((l) => '# ' + l)].join('\n');
-    const a: Annotations = {
-      scope: scope as Annotations['scope'],
-      raw: rawObj,
-      loc: { ...b.loc, text },
-    };
-    out.push(a);
-    if (node?.kind === 'rule' && node.rule.annotations === undefined) node.rule.annotations = a;
-  }
-  return out;
-}
-
 export function buildModule(p: Parser, stmts: Statement[]): Module {
   const errs: RegoError[] = [];
   const file = p.file;
@@ -268,7 +167,7 @@ export function buildModule(p: Parser, stmts: Statement[]): Module {
 
   const imports: Import[] = [];
   const parsedRules: ParsedRule[] = [];
-  const nodes: Node[] = [];
+  const nodes: AnnotatedNode[] = [];
   if (pkg) nodes.push({ kind: 'package', pkg });
   const ruleOf = new Map<ParsedRule, Rule>();
   for (const stmt of stmts.slice(1)) {
