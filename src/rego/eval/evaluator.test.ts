@@ -1,0 +1,168 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compilePolicy, parseJSON, RegoError, toJSON, type EvalOptions, type Value } from '../index.ts';
+
+/** Evaluates `query` against one module and returns the bindings of every result as JSON text. */
+function run(module: string, query: string, opts: EvalOptions & { data?: string; input?: Value } = {}): string[] {
+  const policy = compilePolicy({
+    modules: [{ file: 'test.rego', text: module }],
+    ...(opts.data !== undefined ? { data: parseJSON(opts.data) } : {}),
+  });
+  return policy
+    .prepare(query)
+    .eval(opts)
+    .map((r) => bindingsJSON(r.bindings));
+}
+
+function bindingsJSON(b: Map<string, Value>): string {
+  return '{' + [...b].map(([k, v]) => JSON.stringify(k) + ':' + toJSON(v)).join(',') + '}';
+}
+
+function one(module: string, query: string, opts: EvalOptions & { data?: string } = {}): string {
+  const policy = compilePolicy({
+    modules: [{ file: 'test.rego', text: module }],
+    ...(opts.data !== undefined ? { data: parseJSON(opts.data) } : {}),
+  });
+  const rs = policy.prepare(query).eval(opts);
+  return rs.map((r) => bindingsJSON(r.bindings)).join(' | ');
+}
+
+function evalError(module: string, query: string, opts: EvalOptions = {}): RegoError {
+  const policy = compilePolicy({ modules: [{ file: 'test.rego', text: module }] });
+  try {
+    policy.prepare(query).eval(opts);
+  } catch (e) {
+    assert.ok(e instanceof RegoError, `not a RegoError: ${String(e)}`);
+    return e;
+  }
+  assert.fail('no error');
+}
+
+test('complete rules, defaults and else chains', () => {
+  const m = `package t
+default p := "none"
+p := "big" if input.n > 10
+q := "a" if input.n == 1
+else := "b" if input.n == 2
+else := "c"
+`;
+  assert.equal(one(m, 'x := data.t.p', { input: parseJSON('{"n": 11}') }), '{"x":"big"}');
+  assert.equal(one(m, 'x := data.t.p', { input: parseJSON('{"n": 1}') }), '{"x":"none"}');
+  assert.equal(one(m, 'x := data.t.q', { input: parseJSON('{"n": 2}') }), '{"x":"b"}');
+  assert.equal(one(m, 'x := data.t.q', { input: parseJSON('{"n": 5}') }), '{"x":"c"}');
+});
+
+test('partial sets and objects, general ref heads', () => {
+  const m = `package t
+s contains x if some x in [3, 1, 2, 1]
+o[k] := v if some k, v in {"a": 1, "b": 2}
+g[a].r[b] := a if { some a in ["x", "y"]; some b in [1] }
+`;
+  assert.equal(one(m, 'x := data.t.s'), '{"x":[1,2,3]}');
+  assert.equal(one(m, 'x := data.t.o'), '{"x":{"a":1,"b":2}}');
+  assert.equal(one(m, 'x := data.t.g'), '{"x":{"x":{"r":{"1":"x"}},"y":{"r":{"1":"y"}}}}');
+  assert.equal(one(m, 'x := data.t.g.y.r'), '{"x":{"1":"y"}}');
+});
+
+test('iteration over refs binds query vars in order of appearance', () => {
+  const rs = run('package t', 'data.xs[i] = v; v > 1', { data: '{"xs": [1, 2, 3]}' });
+  assert.deepEqual(rs, ['{"i":1,"v":2}', '{"i":2,"v":3}']);
+});
+
+test('functions: several bodies, else, default and conflicts', () => {
+  const m = `package t
+f(x) := "neg" if x < 0
+f(x) := "pos" if x > 0
+default f(_) := "zero"
+g(x) := 1 if x == 1
+else := 2
+h(_) := 1
+h(_) := 2
+`;
+  assert.equal(one(m, 'a := data.t.f(-1); b := data.t.f(0); c := data.t.g(5)'), '{"a":"neg","b":"zero","c":2}');
+  const e = evalError(m, 'x := data.t.h(1)');
+  assert.equal(e.code, 'eval_conflict_error');
+  assert.match(e.message, /functions must not produce multiple outputs for same inputs/);
+});
+
+test('complete rule conflicts and object key conflicts are errors', () => {
+  const e1 = evalError('package t\np := x if some x in [1, 2]', 'y := data.t.p');
+  assert.equal(e1.code, 'eval_conflict_error');
+  assert.equal(e1.message, 'complete rules must not produce multiple outputs');
+  const e2 = evalError('package t\np[k] := v if { some v in [1, 2]; k := "a" }', 'y := data.t.p');
+  assert.equal(e2.message, 'object keys must be unique');
+});
+
+test('some, every, not and comprehensions', () => {
+  const m = `package t
+all_pos if every x in input.xs { x > 0 }
+none_big if not big
+big if { some x in input.xs; x > 100 }
+squares := [y | some x in input.xs; y := x * x]
+idx := {x: i | some i, x in input.xs}
+`;
+  const input = parseJSON('{"xs": [1, 2, 3]}');
+  assert.equal(one(m, 'a := data.t.all_pos; b := data.t.none_big; c := data.t.squares; d := data.t.idx', { input }), '{"a":true,"b":true,"c":[1,4,9],"d":{"1":0,"2":1,"3":2}}');
+  assert.equal(one(m, 'a := data.t.all_pos', { input: parseJSON('{"xs": [1, -1]}') }), '');
+});
+
+test('unification with composite patterns on both sides', () => {
+  assert.equal(one('package t', '[x, 1] = [2, y]'), '{"x":2,"y":1}');
+  assert.equal(one('package t', '{"a": [x, y]} = {"a": [1, y2]}; y2 = 5; y = y2'), '{"x":1,"y":5,"y2":5}');
+  assert.equal(one('package t', 'data.c[i] = [true, x]', { data: '{"c": [[false, 0], [true, 7]]}' }), '{"i":1,"x":7}');
+});
+
+test('with replaces input, data (incl. virtual documents), functions and builtins', () => {
+  const m = `package t
+p := input.x
+q := data.t.p
+c := count([1, 2, 3])
+f(x) := x + 1
+mock(x) := 100
+r := f(1)
+`;
+  assert.equal(one(m, 'x := data.t.p with input.x as 7'), '{"x":7}');
+  assert.equal(one(m, 'x := data.t.q with data.t.p as "v"'), '{"x":"v"}');
+  assert.equal(one(m, 'x := data.t.c with count as 42'), '{"x":42}');
+  assert.equal(one(m, 'x := data.t.r with data.t.f as data.t.mock'), '{"x":100}');
+  assert.equal(one(m, 'x := data.t.r with data.t.f as 9'), '{"x":9}');
+  assert.equal(one(m, 'x := data.t.c'), '{"x":3}');
+});
+
+test('base and virtual documents merge under data', () => {
+  const m = 'package a.b\nv := 1';
+  assert.equal(one(m, 'x := data.a', { data: '{"a": {"base": true}}' }), '{"x":{"b":{"v":1},"base":true}}');
+  assert.equal(one(m, 'data.a[k]', { data: '{"a": {"base": true}}' }), '{"k":"b"} | {"k":"base"}');
+});
+
+test('undefined is not an error; builtin errors are undefined unless strict', () => {
+  assert.equal(one('package t\np := input.missing', 'x := data.t.p', { input: parseJSON('{}') }), '');
+  assert.equal(one('package t\np := 1 / 0', 'x := data.t.p'), '');
+  const e = evalError('package t\np := 1 / 0', 'x := data.t.p', { strictBuiltinErrors: true });
+  assert.equal(e.code, 'eval_builtin_error');
+  assert.match(e.message, /^div: /);
+  const t = evalError('package t\np := count(input)', 'x := data.t.p', { strictBuiltinErrors: true, input: 5 });
+  assert.equal(t.code, 'eval_type_error');
+  assert.match(t.message, /^count: operand 1 must be/);
+});
+
+test('print writes to EvalOptions.print, undefined operands as <undefined>', () => {
+  const out: string[] = [];
+  one('package t\np if { print("hi", input.nope, [1, "a"]) }', 'data.t.p', { print: (m) => out.push(m), input: parseJSON('{}') });
+  assert.deepEqual(out, ['hi <undefined> [1, "a"]']);
+});
+
+test('big integers stay exact', () => {
+  assert.equal(one('package t', 'x := 12345678901234567890 + 1'), '{"x":12345678901234567891}');
+  assert.equal(one('package t', 'x := 9007199254740993 * 3'), '{"x":27021597764222979}');
+});
+
+test('compile once, evaluate many times with different inputs', () => {
+  const p = compilePolicy({ modules: [{ file: 'a.rego', text: 'package t\nallow if input.user == "admin"' }] });
+  const q = p.prepare('data.t.allow');
+  assert.equal(q.eval({ input: parseJSON('{"user": "admin"}') }).length, 1);
+  assert.equal(q.eval({ input: parseJSON('{"user": "bob"}') }).length, 0);
+  const r = q.eval({ input: parseJSON('{"user": "admin"}') })[0];
+  assert.equal(r?.expressions[0]?.value, true);
+  assert.equal(r?.expressions[0]?.text, 'data.t.allow');
+});
