@@ -100,7 +100,8 @@ export type Statement =
 
 interface SavedState {
   pos: number;
-  errs: number;
+  /** The errors at save time (a copy; errors are rare, so this is usually empty). */
+  errors: RegoError[];
   identAt: number;
   hints: string[];
 }
@@ -189,14 +190,19 @@ export class Parser {
   }
 
   save(): SavedState {
-    return { pos: this.pos, errs: this.errors.length, identAt: this.identAt, hints: this.hints.slice() };
+    return {
+      pos: this.pos,
+      errors: this.errors.length > 0 ? this.errors.slice() : [],
+      identAt: this.identAt,
+      hints: this.hints.length > 0 ? this.hints.slice() : [],
+    };
   }
 
   restore(s: SavedState): void {
     this.pos = s.pos;
-    if (this.errors.length > s.errs) this.errors.length = s.errs;
+    this.errors = s.errors.length > 0 ? s.errors.slice() : [];
     this.identAt = s.identAt;
-    this.hints = s.hints;
+    this.hints = s.hints.length > 0 ? s.hints.slice() : [];
   }
 
   enter(): void {
