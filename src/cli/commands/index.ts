@@ -3,13 +3,14 @@ import type { Command } from 'commander';
 
 import { register as registry } from './registry.ts';
 import { register as image } from './image.ts';
+import { register as rego } from './rego.ts';
 import { register as cluster } from './cluster.ts';
 
 import { register as policy } from './policy.ts';
 
 type Register = (program: Command) => void;
 
-const groups: Register[] = [registry, image, cluster, policy];
+const groups: Register[] = [registry, image, cluster, policy, rego];
 
 export function registerCommands(program: Command): void {
   for (const register of groups) register(program);
