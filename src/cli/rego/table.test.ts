@@ -4,8 +4,16 @@ import { displayWidth, renderTable } from './table.ts';
 
 test('a table of bindings is laid out like OPA’s pretty output', () => {
   assert.equal(
-    renderTable(['x', 'y'], [['1', '"a"'], ['22', '"bb"']]),
-    ['+----+------+', '| x  |  y   |', '+----+------+', '| 1  | "a"  |', '| 22 | "bb" |', '+----+------+', ''].join('\n'),
+    renderTable(
+      ['x', 'y'],
+      [
+        ['1', '"a"'],
+        ['22', '"bb"'],
+      ],
+    ),
+    ['+----+------+', '| x  |  y   |', '+----+------+', '| 1  | "a"  |', '| 22 | "bb" |', '+----+------+', ''].join(
+      '\n',
+    ),
   );
 });
 

@@ -65,7 +65,7 @@ function wrapWords(words: string[], limit: number): string[][] {
     }
   }
   const lines: string[][] = [];
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     const j = brk[i] as number;
     lines.push(words.slice(i, j));
     i = j;
