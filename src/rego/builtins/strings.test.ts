@@ -170,12 +170,16 @@ test('strings.render_template runs Go text/template with missingkey=error', () =
     '"hello rohan,hello john doe"',
   );
   assert.equal(
-    call('strings.render_template', '"{{if eq .a 1}}one{{else if gt .a 1}}many{{else}}none{{end}}"', '{"a": 5}'),
+    call(
+      'strings.render_template',
+      '"{{if eq .a \\"x\\"}}one{{else if gt .a \\"m\\"}}many{{else}}none{{end}}"',
+      '{"a": "z"}',
+    ),
     '"many"',
   );
   assert.equal(
     call('strings.render_template', '"{{- .a -}} x {{ printf \\"%05.1f\\" .b }}"', '{"a": "A", "b": 2.25}'),
-    '"Ax 002.2"',
+    '"Ax %!f(json.Number=2.25)"',
   );
   assert.equal(
     call('strings.render_template', '"{{range .m}}{{.}};{{end}}{{len .m}}"', '{"m": {"b": 2, "a": 1}}'),
@@ -185,4 +189,11 @@ test('strings.render_template runs Go text/template with missingkey=error', () =
     name: 'BuiltinError',
     message: /map has no entry for key "missing"/,
   });
+});
+
+test('render_template prints numbers as their JSON text', () => {
+  assert.equal(
+    call('strings.render_template', '"{{.a}} {{.b}} {{.c}}"', '{"a": 12345678, "b": 1.5, "c": [1, "x"]}'),
+    '"12345678 1.5 [1 x]"',
+  );
 });

@@ -286,13 +286,15 @@ export type GoArg =
   | { kind: 'int'; v: bigint } // Go int (int64)
   | { kind: 'bigint'; v: bigint } // *big.Int
   | { kind: 'float'; v: number } // float64
-  | { kind: 'string'; v: string };
+  | { kind: 'string'; v: string }
+  | { kind: 'json.Number'; v: string }; // a Go string type: formats like a string, named json.Number
 
 const TYPE_NAMES: Record<GoArg['kind'], string> = {
   int: 'int',
   bigint: '*big.Int',
   float: 'float64',
   string: 'string',
+  'json.Number': 'json.Number',
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -681,6 +683,7 @@ function argText(a: GoArg): string {
     case 'float':
       return formatFloat(a.v, 'g', -1);
     case 'string':
+    case 'json.Number':
       return a.v;
   }
 }
@@ -742,7 +745,8 @@ function formatArg(a: GoArg, verb: string, f: Flags): string {
           return fmtFloatVerb(a.v, verb, f);
       }
       return badVerb(verb, a);
-    case 'string': {
+    case 'string':
+    case 'json.Number': {
       const s = fmtStringVerb(a.v, verb, f);
       return s ?? badVerb(verb, a);
     }
@@ -891,7 +895,7 @@ export function goSprintf(format: string, args: GoArg[]): string {
 // =========================================================================================================
 // strings.render_template: the commonly used part of Go's text/template (fields, variables, if/else,
 // range, with, comparison and logic functions, printf), run with missingkey=error as OPA does. Values are
-// seen as OPA hands them to Go (through JSON): objects are maps, sets are arrays, numbers are float64.
+// seen as OPA hands them to Go (through JSON): objects are maps, sets are arrays, numbers are json.Number.
 
 type TNode =
   | { t: 'text'; s: string }
@@ -1108,8 +1112,8 @@ function goPrint(v: TVal): string {
   if (v === undefined || v === null) return '<no value>';
   if (typeof v === 'string') return v;
   if (typeof v === 'boolean') return String(v);
-  if (typeof v === 'number') return formatFloat(v, 'g', -1);
-  if (v instanceof BigNum) return formatFloat(v.approx, 'g', -1);
+  // OPA decodes the variables with UseNumber: numbers print as their text.
+  if (typeof v === 'number' || v instanceof BigNum) return numberText(v);
   if (Array.isArray(v) || v instanceof RSet) {
     const list = Array.isArray(v) ? v : v.values();
     return '[' + list.map((x) => (x === null ? '<nil>' : goPrint(x))).join(' ') + ']';
@@ -1142,8 +1146,8 @@ function tcompare(a: TVal, b: TVal, fn: string): number {
 }
 
 function toTemplateGoArg(v: TVal): GoArg {
-  if (typeof v === 'number' || v instanceof BigNum) return { kind: 'float', v: tnum(v) as number };
   if (typeof v === 'string') return { kind: 'string', v };
+  if (typeof v === 'number' || v instanceof BigNum) return { kind: 'json.Number', v: numberText(v) };
   return { kind: 'string', v: goPrint(v) };
 }
 
