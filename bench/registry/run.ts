@@ -67,21 +67,23 @@ const src = join(work, 'image');
 process.stderr.write(`building a ${sizeMb} MB, ${layers}-layer image in ${src}\n`);
 const digest = await makeImage(src);
 
-await rm(join(work, 'embedded-data'), { recursive: true, force: true });
-const embedded = await startCli(['registry', 'serve', '--listen', '127.0.0.1:0', '--data-dir', join(work, 'embedded-data')]);
-const distribution = await startDistribution();
-const targets = [
-  { name: 'embedded', host: embedded.url.replace('http://', '') },
-  { name: 'docker-registry', host: distribution.host },
-];
+// Each run gets fresh registries, so every push really uploads (skopeo's blob-info cache would otherwise
+// turn later pushes into cross-repository mounts).
 const results: Record<string, { push: number[]; pull: number[] }> = {};
-try {
-  for (let i = 0; i < runs; i++) {
+for (let i = 0; i < runs; i++) {
+  await rm(join(work, 'embedded-data'), { recursive: true, force: true });
+  const embedded = await startCli(['registry', 'serve', '--listen', '127.0.0.1:0', '--data-dir', join(work, 'embedded-data')]);
+  const distribution = await startDistribution();
+  const targets = [
+    { name: 'embedded', host: embedded.url.replace('http://', '') },
+    { name: 'docker-registry', host: distribution.host },
+  ];
+  try {
     // alternate the order so neither side always runs with a warmer page cache
     const order = i % 2 === 0 ? targets : [...targets].reverse();
     for (const t of order) {
       const r = (results[t.name] ??= { push: [], pull: [] });
-      const ref = `docker://${t.host}/bench/img-${i}:v1`;
+      const ref = `docker://${t.host}/bench/img:v1`;
       r.push.push(await time(() => run('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${src}:bench`, ref])));
       const out = join(work, `pull-${t.name}`);
       await rm(out, { recursive: true, force: true });
@@ -90,10 +92,10 @@ try {
       if (got !== digest) throw new Error(`${t.name}: pulled digest ${got} differs from ${digest}`);
       process.stderr.write(`run ${i + 1}/${runs} ${t.name}: push ${r.push.at(-1)!.toFixed(2)}s pull ${r.pull.at(-1)!.toFixed(2)}s\n`);
     }
+  } finally {
+    await embedded.stop();
+    await distribution.close();
   }
-} finally {
-  await embedded.stop();
-  await distribution.close();
 }
 const e = results.embedded!;
 const d = results['docker-registry']!;

@@ -34,3 +34,4 @@ export {
 export { parseChallenges } from './client/challenge.ts';
 export { RegistryStore, LayoutStore, type ImageStore } from './image-store.ts';
 export { copyImage, selectPlatform, type CopyOptions, type CopyResult } from './copy.ts';
+export { DockerArchiveStore, writeDockerArchive } from './docker-archive.ts';

@@ -1,10 +1,12 @@
 // `sekisho image copy|inspect|digest|tags|manifest|config|delete`: crane-style image commands between
 // registries and OCI image layouts (`oci:DIR[:TAG]`). Text on a TTY, `-o json` for machines.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import {
+  DockerArchiveStore,
   LayoutStore,
   OciError,
   OciLayout,
@@ -22,6 +24,7 @@ import {
   registryApiHost,
   selectPlatform,
   staticCredentials,
+  writeDockerArchive,
   type CredentialProvider,
   type HelperRunner,
   type ImageStore,
@@ -77,6 +80,21 @@ interface Located {
 }
 
 async function locate(spec: string, o: CommonOpts, forWrite: boolean): Promise<Located> {
+  if (spec.startsWith('docker-archive:')) {
+    if (forWrite) throw new OciError('UNSUPPORTED', 'write docker archives with `sekisho image export`');
+    const rest = spec.slice('docker-archive:'.length);
+    // docker-archive:PATH[:REF] — the path is the longest prefix that exists
+    let path = rest;
+    let ref: string | undefined;
+    for (let i = rest.indexOf(':'); i > 0; i = rest.indexOf(':', i + 1)) {
+      if (existsSync(rest.slice(0, i)) && !existsSync(rest)) {
+        path = rest.slice(0, i);
+        ref = rest.slice(i + 1);
+        break;
+      }
+    }
+    return { store: await DockerArchiveStore.open(path), ref: ref ?? '', display: spec };
+  }
   if (spec.startsWith('oci:')) {
     let rest = spec.slice(4);
     let ref: string | undefined;
@@ -235,6 +253,20 @@ export function register(program: Command): void {
         ...layers.map((x) => `  ${x.digest}  ${x.size}`),
       ].join('\n'),
     );
+  });
+
+  common(
+    image
+      .command('export')
+      .description('Write an image as a `docker save` tarball (loadable by docker load; an index is narrowed to --platform, default linux/amd64)')
+      .argument('<ref>')
+      .argument('<file>')
+      .option('--tag <repo:tag>', 'the name docker load gives the image'),
+  ).action(async (spec: string, file: string, o: CommonOpts & { tag?: string }) => {
+    const l = await locate(spec, o, false);
+    const platform = platformOf(o);
+    const r = await writeDockerArchive(l.store, await requireRef(l), file, o.tag, platform);
+    print(o, { source: l.display, file, digest: r.digest }, `wrote ${file} (${r.digest})`);
   });
 
   common(image.command('delete').description('Delete a manifest (by digest) or a tag from a registry').argument('<ref>')).action(async (spec: string, o: CommonOpts) => {

@@ -104,7 +104,8 @@ export class FsRegistryStorage implements RegistryStorage {
 
   readBlob(digest: string, range?: ByteRange): Readable {
     const path = this.blobPath(digest);
-    return range ? createReadStream(path, { start: range.start, end: range.end }) : createReadStream(path);
+    const highWaterMark = 1024 * 1024;
+    return range ? createReadStream(path, { start: range.start, end: range.end, highWaterMark }) : createReadStream(path, { highWaterMark });
   }
 
   async linkBlob(repository: string, digest: string): Promise<void> {
