@@ -15,3 +15,5 @@ export { stages as compilerStages } from './compiler.ts';
 export * from './value.ts';
 export * from './errors.ts';
 export type * from './ast.ts';
+// Embedders' hook for builtins OPA lacks (the policy area registers Conftest's parse_config family).
+export { registerBuiltin, BuiltinError, type BuiltinContext, type BuiltinEntry, type BuiltinImpl } from './builtins/index.ts';

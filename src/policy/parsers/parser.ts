@@ -6,7 +6,8 @@
 export interface ParsedFile {
   /** What Conftest's parser would produce for the whole file. */
   value: unknown;
-  /** When `value` is an array of documents: the first line of each, where the parser knows it. */
+  /** When `value` is an array of documents: the first line of each, where the parser knows it; for a single
+   *  document that is not an array, its first line at index 0. */
   lines?: (number | undefined)[];
 }
 

@@ -71,7 +71,7 @@ export const yamlParser: Parser = {
           lines: items.map((it) => (it?.range ? lineCounter.linePos(it.range[0]).line : undefined)),
         };
       }
-      return { value: only };
+      return lines[0] !== undefined ? { value: only, lines: [lines[0]] } : { value: only };
     }
     return { value: values, lines };
   },

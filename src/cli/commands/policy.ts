@@ -1,0 +1,262 @@
+// `sekisho policy test|verify|parse|fmt|push|pull` — a drop-in for Conftest: same flags, same meaning,
+// same output formats and exit codes. The work is done in src/policy; this file reads argv, the
+// conftest.toml config file, stdin and the environment, and prints.
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { parse as parseToml } from 'smol-toml';
+import {
+  exitCode,
+  formatVerifyReport,
+  OUTPUT_FORMATS,
+  PARSER_NAMES,
+  PolicyError,
+  render,
+  runParse,
+  runTest,
+  runVerify,
+  UNAVAILABLE_PARSERS,
+  type ReporterOptions,
+} from '../../policy/index.ts';
+import { formatError } from '../report-error.ts';
+
+function list(value: string, previous: string[] | undefined): string[] {
+  const parts = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return [...(previous ?? []), ...parts];
+}
+
+type Opts = Record<string, unknown>;
+
+/** Reads conftest.toml (or -c FILE): flag values not given on the command line come from it. */
+function loadConfig(path: string | undefined): Opts {
+  const file = path ?? (existsSync('conftest.toml') ? 'conftest.toml' : undefined);
+  if (!file) return {};
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new PolicyError('policy_usage_error', `read config file ${file}: ${(e as Error).message}`);
+  }
+  try {
+    if (file.endsWith('.json')) return JSON.parse(text) as Opts;
+    return parseToml(text) as Opts;
+  } catch (e) {
+    throw new PolicyError('policy_usage_error', `config file ${file}: ${(e as Error).message.split('\n')[0] ?? ''}`);
+  }
+}
+
+function camel(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** Fills options left at their default from the config file (Conftest binds every flag through viper). */
+function withConfig(cmd: Command, opts: Opts, configFile: string | undefined): Opts {
+  const config = loadConfig(configFile);
+  const out: Opts = { ...opts };
+  for (const [key, given] of Object.entries(config)) {
+    let value: unknown = given;
+    let name = camel(key);
+    let v: unknown = value;
+    if (name === 'noColor' || name === 'noFail') {
+      // --no-color / --no-fail are stored inverted by commander
+      name = name === 'noColor' ? 'color' : 'fail';
+      v = !value;
+    }
+    if (!cmd.options.some((opt) => opt.attributeName() === name)) continue;
+    if (cmd.getOptionValueSource(name) === 'cli') continue;
+    value = v;
+    out[name] = Array.isArray(out[name]) && !Array.isArray(value) ? [String(value)] : value;
+  }
+  return out;
+}
+
+function regoVersion(v: unknown): 0 | 1 {
+  const s = String(v ?? 'v1').toLowerCase();
+  if (s === 'v0') return 0;
+  if (s === 'v1') return 1;
+  throw new PolicyError('policy_usage_error', `invalid Rego version: ${String(v)}`);
+}
+
+function allowedBuiltins(path: unknown): Set<string> | undefined {
+  if (typeof path !== 'string' || path === '') return undefined;
+  let caps: { builtins?: { name?: string }[] };
+  try {
+    caps = JSON.parse(readFileSync(path, 'utf8')) as typeof caps;
+  } catch (e) {
+    throw new PolicyError('policy_usage_error', `load capabilities: ${path}: ${(e as Error).message}`);
+  }
+  return new Set((caps.builtins ?? []).map((b) => b.name ?? '').filter((n) => n !== ''));
+}
+
+function reporterOptions(o: Opts): ReporterOptions {
+  return {
+    noColor: o.color === false || process.env.NO_COLOR !== undefined,
+    suppressExceptions: Boolean(o.suppressExceptions),
+    junitHideMessage: Boolean(o.junitHideMessage),
+    githubHidePassed: Boolean(o.githubHidePassed),
+    version: process.env.npm_package_version ?? '0.1.0',
+  };
+}
+
+function printError(e: unknown): void {
+  const err = e as { code?: string; message?: string; location?: { file: string; row: number; col: number }; errors?: unknown[] };
+  const list = Array.isArray(err.errors) ? (err.errors as typeof err[]) : [err];
+  for (const x of list) {
+    const loc = x.location && x.location.row > 0 ? x.location : undefined;
+    if (loc) process.stderr.write('Error: ' + formatError({ message: x.message ?? String(x), location: loc, ...(x.code ? { code: x.code } : {}) }) + '\n');
+    else process.stderr.write(`Error: ${x.location?.file ? x.location.file + ': ' : ''}${x.message ?? String(x)}\n`);
+  }
+}
+
+function addCommon(cmd: Command): Command {
+  return cmd
+    .option('-p, --policy <paths>', 'Path to the Rego policy files directory', list)
+    .option('-d, --data <paths>', 'A list of paths from which data for the rego policies will be recursively loaded', list, [])
+    .addOption(new Option('-o, --output <format>', `Output format - valid options are: ${OUTPUT_FORMATS.join(', ')}`).default('stdout'))
+    .option('--no-color', 'Disable color when printing')
+    .option('--trace', 'Enable more verbose trace output for Rego queries (not available: accepted and ignored)', false)
+    .option('--strict', 'Enable strict mode for Rego policies', false)
+    .option('--show-builtin-errors', 'Collect and return all encountered built-in errors', false)
+    .option('--capabilities <file>', 'Path to JSON file that can restrict opa functionality against a given policy', '')
+    .option('--rego-version <v>', 'Which version of Rego syntax to use. Options: v0, v1', 'v1')
+    .option('--quiet', 'Disable successful test output', false)
+    .option('--junit-hide-message', 'Do not include the violation message in the JUnit test name', false)
+    .option('--github-hide-passed', 'In the GitHub output, skip input files whose checks all passed', false)
+    .option('--proto-file-dirs <dirs>', 'A list of directories containing Protocol Buffer definitions (textproto is not available)', list, [])
+    .option('-c, --config-file <file>', 'path to configuration file (default: ./conftest.toml)');
+}
+
+export function register(program: Command): void {
+  const policy = program.command('policy').description('Check configuration files against Rego policies (a drop-in for Conftest)');
+
+  addCommon(
+    policy
+      .command('test')
+      .description('Test your configuration files using Rego policies')
+      .argument('<paths...>', 'files or directories to check; - reads standard input')
+      .option('-n, --namespace <namespaces>', 'Test policies in specific namespaces (globs *, ?, [...])', list)
+      .option('--all-namespaces', 'Test policies found in all namespaces', false)
+      .option('--combine', 'Combine all config files to be evaluated together', false)
+      .option('--fail-on-warn', 'Return a non-zero exit code if warnings or errors are found', false)
+      .option('--no-fail', 'Return an exit code of zero even if a policy fails')
+      .option('--suppress-exceptions', 'Do not include exceptions in output', false)
+      .option('--ignore <regex>', 'A regex pattern which can be used for ignoring paths', '')
+      .option('--parser <name>', `Parser to use to parse the configurations. Valid parsers: ${PARSER_NAMES.join(', ')}`, '')
+      .option('--stdin-filename <name>', 'Filename to use in output when testing configuration from stdin', '')
+      .option('--max-input-size <bytes>', 'Refuse inputs larger than this (YAML defaults to 32 MiB, others to 512 MiB)', (v) => Number(v))
+      .option('-u, --update <urls>', 'URLs of policies to download before the tests run (not available yet)', list, []),
+  ).action(async (paths: string[], raw: Opts, cmd: Command) => {
+    try {
+      const o = withConfig(cmd, raw, raw.configFile as string | undefined);
+      if ((o.update as string[]).length > 0) throw new PolicyError('policy_usage_error', 'policy download (--update) is not available yet');
+      const policyPaths = (o.policy as string[] | string | undefined) ?? ['policy'];
+      const namespaces = (o.namespace as string[] | string | undefined) ?? ['main'];
+      const run = await runTest(paths, {
+        policyPaths: Array.isArray(policyPaths) ? policyPaths : [policyPaths],
+        dataPaths: o.data as string[],
+        namespaces: Array.isArray(namespaces) ? namespaces : [namespaces],
+        allNamespaces: Boolean(o.allNamespaces),
+        combine: Boolean(o.combine),
+        regoVersion: regoVersion(o.regoVersion),
+        strict: Boolean(o.strict),
+        showBuiltinErrors: Boolean(o.showBuiltinErrors),
+        ...(allowedBuiltins(o.capabilities) ? { allowedBuiltins: allowedBuiltins(o.capabilities) } : {}),
+        parser: (o.parser as string) || undefined,
+        ignore: (o.ignore as string) || undefined,
+        stdinFilename: (o.stdinFilename as string) || undefined,
+        readStdin: () => readFileSync(0, 'utf8'),
+        ...(typeof o.maxInputSize === 'number' && Number.isFinite(o.maxInputSize) ? { maxInputSize: o.maxInputSize } : {}),
+      });
+      for (const e of run.errors) printError(e);
+      let code = exitCode(run.results, Boolean(o.failOnWarn));
+      if (!o.quiet || code !== 0) {
+        process.stdout.write(render(String(o.output), run.results, reporterOptions(o)));
+        if (o.fail === false) code = 0;
+      }
+      if (run.errors.length > 0) code = Math.max(code, 1);
+      process.exitCode = code;
+    } catch (e) {
+      printError(e);
+      process.exitCode = 1;
+    }
+  });
+
+  addCommon(
+    policy
+      .command('verify')
+      .description('Verify Rego unit tests (test_ rules) in the policy directories')
+      .option('-n, --namespace <namespaces>', 'Verify policies in specific namespaces (globs); empty: all', list, [])
+      .option('--report <kind>', 'Shows output for Rego queries as a report with summary. Options: full, notes, fails', '')
+      .option('--var-values', 'Show variables and values in failing test expressions', false)
+      .argument('[paths...]', 'ignored (Conftest accepts and ignores file arguments here)'),
+  ).action(async (_paths: string[], raw: Opts, cmd: Command) => {
+    try {
+      const o = withConfig(cmd, raw, raw.configFile as string | undefined);
+      const policyPaths = (o.policy as string[] | string | undefined) ?? ['policy'];
+      const { results, tests } = await runVerify({
+        policyPaths: Array.isArray(policyPaths) ? policyPaths : [policyPaths],
+        dataPaths: o.data as string[],
+        namespaces: o.namespace as string[],
+        regoVersion: regoVersion(o.regoVersion),
+        strict: Boolean(o.strict),
+        showBuiltinErrors: Boolean(o.showBuiltinErrors),
+      });
+      const code = exitCode(results);
+      let report = String(o.report ?? '');
+      if (o.varValues && report === '') report = 'fails';
+      if (!o.quiet || code !== 0) {
+        if (report !== '') {
+          if (o.output !== 'stdout') throw new PolicyError('policy_usage_error', 'report flag is supported with stdout only');
+          process.stdout.write(formatVerifyReport(tests, report));
+        } else {
+          process.stdout.write(render(String(o.output), results, { ...reporterOptions(o), showSkipped: true }));
+        }
+      }
+      process.exitCode = code;
+    } catch (e) {
+      printError(e);
+      process.exitCode = 1;
+    }
+  });
+
+  policy
+    .command('parse')
+    .description('Print the configuration files as the policies see them (JSON)')
+    .argument('<paths...>', 'files to parse; - reads standard input')
+    .option('--parser <name>', `Parser to use. Valid parsers: ${PARSER_NAMES.join(', ')}`, '')
+    .option('--combine', 'Combine all config files into one input', false)
+    .action(async (paths: string[], o: Opts) => {
+      try {
+        const { text, errors } = await runParse(paths, { parser: (o.parser as string) || undefined, readStdin: () => readFileSync(0, 'utf8') });
+        for (const e of errors) printError(e);
+        process.stdout.write(text + (text.endsWith('\n') ? '' : '\n'));
+        process.exitCode = errors.length > 0 ? 1 : 0;
+      } catch (e) {
+        printError(e);
+        process.exitCode = 1;
+      }
+    });
+
+  policy
+    .command('fmt')
+    .description('Format Rego policy files (not available yet)')
+    .argument('[paths...]')
+    .action(() => {
+      printError(new PolicyError('policy_usage_error', 'policy fmt is not available yet: the Rego formatter has not landed'));
+      process.exitCode = 1;
+    });
+
+  for (const verb of ['push', 'pull']) {
+    policy
+      .command(verb)
+      .description(`${verb === 'push' ? 'Upload' : 'Download'} policies and data as OCI artifacts (not available yet)`)
+      .argument('[args...]')
+      .allowUnknownOption()
+      .action(() => {
+        printError(new PolicyError('policy_usage_error', `policy ${verb} is not available yet`));
+        process.exitCode = 1;
+      });
+  }
+  void resolve;
+  void UNAVAILABLE_PARSERS;
+}

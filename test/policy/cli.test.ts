@@ -1,0 +1,60 @@
+// `sekisho policy` through the real CLI: exit codes, flags, stdin, config file discovery, bad input.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const bin = resolve(here, '../../bin/sekisho.js');
+const fx = join(here, 'fixtures');
+
+function policy(args: string[], opts: { cwd?: string; input?: string } = {}) {
+  const r = spawnSync(process.execPath, [bin, 'policy', ...args], { cwd: opts.cwd ?? fx, input: opts.input ?? '', encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('test: failures exit 1 with Conftest lines; --fail-on-warn 2; --no-fail 0', () => {
+  const r = policy(['test', '-p', 'policy', '-d', 'data', 'inputs/deploy.yaml', 'inputs/service.yaml']);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stdout, /^FAIL - inputs\/deploy\.yaml - main - Containers must not run as root in Deployment web$/m);
+  assert.match(r.stdout, /^WARN - inputs\/service\.yaml - main - Found service front$/m);
+  assert.match(r.stdout, /\n\n8 tests, 5 passed, 1 warning, 2 failures, 0 exceptions\n$/);
+  assert.equal(policy(['test', '--fail-on-warn', '-p', 'policy', 'inputs/deploy.yaml']).status, 2);
+  assert.equal(policy(['test', '--fail-on-warn', '-p', 'policy', 'inputs/service.yaml']).status, 1);
+  assert.equal(policy(['test', '--no-fail', '-p', 'policy', 'inputs/deploy.yaml']).status, 0);
+});
+
+test('test: stdin with -o json, and --quiet prints nothing when all pass', () => {
+  const r = policy(['test', '-p', 'policy', '-o', 'json', '--stdin-filename', 'in.yaml', '-'], { input: 'kind: Pod\nmetadata:\n  name: x\n' });
+  assert.equal(r.status, 1, r.stderr);
+  const json = JSON.parse(r.stdout) as { filename: string; failures: { msg: string }[] }[];
+  assert.equal(json[0]?.filename, 'in.yaml');
+  assert.equal(json[0]?.failures[0]?.msg, 'pods must be labelled');
+  const q = policy(['test', '--quiet', '-p', 'policy', '-n', 'ports', '-d', 'data', '-'], { input: 'spec: {ports: [{port: 80}]}\n' });
+  assert.equal(q.status, 0, q.stderr);
+  assert.equal(q.stdout, '');
+});
+
+test('test: a malformed file is reported with file:line:col and the others are still checked', () => {
+  const r = policy(['test', '-p', 'policy', 'inputs/broken.json', 'inputs/deploy.yaml']);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /inputs\/broken\.json:3:\d+: policy_parse_error: json: /);
+  assert.match(r.stdout, /FAIL - inputs\/deploy\.yaml - main - Containers must not run as root/);
+});
+
+test('conftest.toml in the working directory sets policy and namespace', () => {
+  const r = policy(['test', 'service.yaml'], { cwd: join(fx, 'configfile') });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stdout, /FAIL - service\.yaml - cfg - configured namespace used/);
+});
+
+test('verify and parse', () => {
+  const v = policy(['verify', '-p', 'policy', '-d', 'data', '--no-color']);
+  assert.equal(v.status, 1, v.stderr);
+  assert.match(v.stdout, /FAIL - .*parse\.rego - {2}- data\.builtins\.test_fails/);
+  assert.match(v.stdout, /5 tests, 3 passed, 0 warnings, 1 failure, 0 exceptions, 1 skipped/);
+  const p = policy(['parse', 'inputs/service.yaml']);
+  assert.equal(p.status, 0, p.stderr);
+  assert.equal((JSON.parse(p.stdout) as { kind: string }).kind, 'Service');
+});
