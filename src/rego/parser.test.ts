@@ -237,6 +237,17 @@ describe('queries and bodies', () => {
     );
   });
 
+  test('with locations and text', () => {
+    const e = parseQuery('a with b as c\n\t\twith d as e')[0] as Expr;
+    assert.deepEqual(
+      e.with.map((w) => [w.loc.row, w.loc.col, w.loc.text]),
+      [
+        [1, 3, 'with b as c'],
+        [2, 3, 'with d as e'],
+      ],
+    );
+  });
+
   test('expression locations and text', () => {
     const body = parseQuery('x := 1\n  y := [1,\n 2]');
     assert.equal(body[0]?.loc.row, 1);
@@ -321,6 +332,28 @@ describe('modules', () => {
         'else i = 2 { true }',
       ],
     );
+  });
+
+  test('else chain locations and text', () => {
+    const r = mod('package p\nr1 = x if {\n\ta == "foo"\n} else = y if {\n\tb == "bar"\n}\n\nelse if {\n\tc\n}')
+      .rules[0] as Rule;
+    assert.equal(r.head.loc.text, 'r1 = x');
+    const e1 = r.else as Rule;
+    assert.deepEqual([e1.loc.row, e1.loc.col], [4, 3]);
+    assert.equal(e1.loc.text, 'else = y if {\n\tb == "bar"\n}\n\nelse if {\n\tc\n}');
+    assert.equal(e1.head.loc.text, 'else = y');
+    assert.equal(e1.else?.head.loc.text, 'else');
+    assert.equal(e1.else?.loc.row, 8);
+  });
+
+  test('chained bodies get their own locations', () => {
+    const m = mod('package p\np contains x if {\n\tx = "hi"\n} {\n\tx = "bye"\n}');
+    assert.equal(m.rules.length, 2);
+    assert.equal(m.rules[0]?.loc.text, 'p contains x if {\n\tx = "hi"\n}');
+    assert.equal(m.rules[1]?.loc.row, 4);
+    assert.equal(m.rules[1]?.loc.text, '{\n\tx = "bye"\n}');
+    assert.equal(m.rules[1]?.head.key?.type, 'var');
+    assert.notEqual(m.rules[1]?.head.key, m.rules[0]?.head.key);
   });
 
   test('rules are never given an empty body', () => {
@@ -533,6 +566,13 @@ describe('v0 and v1 syntax', () => {
       '4: `if` keyword is required before function body',
       '5: `if` keyword is required before rule body',
       '5: `if` keyword is required before rule body',
+    ]);
+  });
+
+  test('v0 quirks kept: p.q { } is a partial set containing "q"; f() { } is a rule', () => {
+    assert.deepEqual(rules(mod('package a\np.q { true }\nf() { true }', 0)), [
+      'p contains "q" { true }',
+      'f = true { true }',
     ]);
   });
 

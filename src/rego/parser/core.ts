@@ -712,12 +712,13 @@ export class Parser {
       this.illegal('rule body expected');
       return null;
     }
-    rule.loc = this.span(loc, startOffset, this.lastEnd);
     if (this.k() === 'else') {
       const els = this.parseElse(head);
       if (!els) return null;
       rule.else = els;
     }
+    // As in OPA, an else rule's text runs to the end of the chain.
+    rule.loc = this.span(loc, startOffset, this.lastEnd);
     return rule;
   }
 
