@@ -245,6 +245,12 @@ export class Evaluator {
         return k();
       });
     }
+    if (this.isGround(t, b)) {
+      const v = this.valueOf(t, b);
+      if (v === undefined || v === false) return false;
+      rec?.(v);
+      return k();
+    }
     return this.evalTerm(t, b, (v) => {
       if (v === false) return false;
       rec?.(v);
@@ -383,6 +389,10 @@ export class Evaluator {
   unify(a: Term, c: Term, b: B, k: K): boolean {
     if (a.type === 'var' && !b.has(a.name)) {
       if (c.type === 'var' && !b.has(c.name)) return false;
+      if (this.isGround(c, b)) {
+        const v = this.valueOf(c, b);
+        return v === undefined ? false : this.bindVar(a.name, v, b, k);
+      }
       return this.evalTerm(c, b, (v) => this.bindVar(a.name, v, b, k));
     }
     if (c.type === 'var' && !b.has(c.name)) return this.evalTerm(a, b, (v) => this.bindVar(c.name, v, b, k));
@@ -471,11 +481,70 @@ export class Evaluator {
       default:
         break;
     }
+    if (this.isGround(t, b)) {
+      const x = this.valueOf(t, b);
+      return x !== undefined && equal(x, v) ? k() : false;
+    }
     return this.evalTerm(t, b, (x) => (equal(x, v) ? k() : false));
   }
 
   // -------------------------------------------------------------------------------------------------------
   // Terms
+
+  /**
+   * The single value of a term whose vars are all bound (a ground term has at most one value), with fast
+   * paths for scalars, vars and plain refs; undefined when the term is undefined.
+   */
+  valueOf(t: Term, b: B): Value | undefined {
+    switch (t.type) {
+      case 'string':
+      case 'number':
+      case 'boolean':
+        return t.value;
+      case 'null':
+        return null;
+      case 'var': {
+        const v = b.get(t.name);
+        if (v !== undefined) return v;
+        if (t.name === 'input') return this.input;
+        break;
+      }
+      case 'ref': {
+        const terms = t.terms;
+        const head = terms[0] as Term;
+        if (head.type !== 'var') break;
+        let v = b.get(head.name);
+        if (v === undefined) {
+          if (head.name !== 'input') break;
+          v = this.input;
+          if (v === undefined) return undefined;
+        }
+        let i = 1;
+        for (; i < terms.length; i++) {
+          const seg = terms[i] as Term;
+          let x: Value | undefined;
+          if (seg.type === 'string') x = v instanceof RObject ? v.getStr(seg.value) : undefined;
+          else if (seg.type === 'var') {
+            const key = b.get(seg.name);
+            if (key === undefined) break;
+            x = lookup(v, key);
+          } else if (seg.type === 'number') x = lookup(v, seg.value);
+          else break;
+          if (x === undefined) return undefined;
+          v = x;
+        }
+        if (i === terms.length) return v;
+        break;
+      }
+      default: {
+        const c = constOf(t);
+        if (c !== UNDEF) return c;
+      }
+    }
+    let out: Value | undefined;
+    this.evalTerm(t, b, (v) => ((out = v), true));
+    return out;
+  }
 
   evalTerm(t: Term, b: B, k: VK): boolean {
     switch (t.type) {
@@ -955,6 +1024,21 @@ export class Evaluator {
     const n = info.arity !== undefined && t.args.length > info.arity ? info.arity : t.args.length;
     if (info.name === 'print' || info.name === 'internal.print') return this.evalPrint(t, b, k);
     const args: Value[] = new Array<Value>(n);
+    let ground = true;
+    for (let i = 0; i < n; i++) {
+      if (!this.isGround(t.args[i] as Term, b)) {
+        ground = false;
+        break;
+      }
+    }
+    if (ground) {
+      for (let i = 0; i < n; i++) {
+        const v = this.valueOf(t.args[i] as Term, b);
+        if (v === undefined) return false;
+        args[i] = v;
+      }
+      return this.invoke(info, args, t, k);
+    }
     let order: number[] | undefined;
     for (let i = 0; i < n; i++) {
       const a = t.args[i] as Term;
