@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseModule, parseQuery, parseTerm } from './parser.ts';
+import { moduleToJSON, parseModule, parseQuery, parseTerm } from './parser.ts';
 import { RegoErrors, type RegoError } from './errors.ts';
 import type { Expr, Module, Rule, Term } from './ast.ts';
 import { termString } from './parser/util.ts';
@@ -668,6 +668,59 @@ describe('robustness', () => {
     const many =
       'package a\n' + Array.from({ length: 5000 }, (_, i) => `r${i} if { input.x[${i}] == "${i}" }`).join('\n');
     assert.equal(parseModule('x.rego', many).rules.length, 5000);
+  });
+});
+
+describe('OPA JSON AST', () => {
+  test('modules marshal as OPA does (rego.parse_module)', () => {
+    const m = parseModule(
+      'x.rego',
+      'package foo.bar\nimport data.a as b\np contains x if { some x in [1]; not f(x) with input as {} }\nq := 1',
+    );
+    const j = moduleToJSON(m);
+    assert.deepEqual(j['package'], {
+      path: [
+        { type: 'var', value: 'data' },
+        { type: 'string', value: 'foo' },
+        { type: 'string', value: 'bar' },
+      ],
+    });
+    assert.deepEqual(j['imports'], [
+      {
+        path: {
+          type: 'ref',
+          value: [
+            { type: 'var', value: 'data' },
+            { type: 'string', value: 'a' },
+          ],
+        },
+        alias: 'b',
+      },
+    ]);
+    const rules = j['rules'] as Record<string, unknown>[];
+    assert.deepEqual(rules[0]?.['head'], {
+      name: 'p',
+      ref: [{ type: 'var', value: 'p' }],
+      key: { type: 'var', value: 'x' },
+    });
+    const body = rules[0]?.['body'] as Record<string, unknown>[];
+    assert.deepEqual(body[1], {
+      index: 1,
+      negated: true,
+      terms: [
+        { type: 'ref', value: [{ type: 'var', value: 'f' }] },
+        { type: 'var', value: 'x' },
+      ],
+      with: [
+        { target: { type: 'ref', value: [{ type: 'var', value: 'input' }] }, value: { type: 'object', value: [] } },
+      ],
+    });
+    assert.deepEqual(rules[1]?.['head'], {
+      name: 'q',
+      ref: [{ type: 'var', value: 'q' }],
+      value: { type: 'number', value: 1 },
+      assign: true,
+    });
   });
 });
 

@@ -10,6 +10,8 @@ import { ErrorCodes, RegoError, RegoErrors } from './errors.ts';
 import { Parser } from './parser/core.ts';
 import { buildModule } from './parser/module.ts';
 
+export { moduleToJSON, termToJSON, bodyToJSON, ruleToJSON, type JSONValue } from './parser/json.ts';
+
 export interface ParseOptions {
   /** 1 (default): Rego v1 syntax. 0: v0 syntax (keywords need `import future.keywords` or `import rego.v1`). */
   regoVersion?: 0 | 1;
