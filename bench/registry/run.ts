@@ -47,9 +47,18 @@ async function makeImage(dir: string): Promise<string> {
     descs.push({ mediaType: MediaType.OciLayerGzip, digest: d, size: gz.length });
     diffIds.push(digestOf(tar));
   }
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: diffIds }, config: {} }));
+  const config = Buffer.from(
+    JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: diffIds }, config: {} }),
+  );
   await layout.writeBlobBytes(config);
-  const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: { mediaType: MediaType.OciConfig, digest: digestOf(config), size: config.length }, layers: descs }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.OciManifest,
+      config: { mediaType: MediaType.OciConfig, digest: digestOf(config), size: config.length },
+      layers: descs,
+    }),
+  );
   const md = await layout.writeBlobBytes(manifest);
   await layout.addManifest({ mediaType: MediaType.OciManifest, digest: md, size: manifest.length }, 'bench');
   return md;
@@ -72,7 +81,14 @@ const digest = await makeImage(src);
 const results: Record<string, { push: number[]; pull: number[] }> = {};
 for (let i = 0; i < runs; i++) {
   await rm(join(work, 'embedded-data'), { recursive: true, force: true });
-  const embedded = await startCli(['registry', 'serve', '--listen', '127.0.0.1:0', '--data-dir', join(work, 'embedded-data')]);
+  const embedded = await startCli([
+    'registry',
+    'serve',
+    '--listen',
+    '127.0.0.1:0',
+    '--data-dir',
+    join(work, 'embedded-data'),
+  ]);
   const distribution = await startDistribution();
   const targets = [
     { name: 'embedded', host: embedded.url.replace('http://', '') },
@@ -84,13 +100,17 @@ for (let i = 0; i < runs; i++) {
     for (const t of order) {
       const r = (results[t.name] ??= { push: [], pull: [] });
       const ref = `docker://${t.host}/bench/img:v1`;
-      r.push.push(await time(() => run('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${src}:bench`, ref])));
+      r.push.push(
+        await time(() => run('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${src}:bench`, ref])),
+      );
       const out = join(work, `pull-${t.name}`);
       await rm(out, { recursive: true, force: true });
       r.pull.push(await time(() => run('skopeo', ['copy', '--quiet', '--src-tls-verify=false', ref, `oci:${out}:v1`])));
       const got = (await (await OciLayout.open(out)).resolve('v1')).digest;
       if (got !== digest) throw new Error(`${t.name}: pulled digest ${got} differs from ${digest}`);
-      process.stderr.write(`run ${i + 1}/${runs} ${t.name}: push ${r.push.at(-1)!.toFixed(2)}s pull ${r.pull.at(-1)!.toFixed(2)}s\n`);
+      process.stderr.write(
+        `run ${i + 1}/${runs} ${t.name}: push ${r.push.at(-1)!.toFixed(2)}s pull ${r.pull.at(-1)!.toFixed(2)}s\n`,
+      );
     }
   } finally {
     await embedded.stop();

@@ -2,7 +2,14 @@
 // children before parents, skipping what the destination already has and mounting across repositories of
 // the same registry.
 import { OciError } from './errors.ts';
-import { formatPlatform, isNondistributable, parseManifest, platformMatches, type Descriptor, type Platform } from './media-types.ts';
+import {
+  formatPlatform,
+  isNondistributable,
+  parseManifest,
+  platformMatches,
+  type Descriptor,
+  type Platform,
+} from './media-types.ts';
 import type { FetchedManifest } from './client/registry-client.ts';
 import type { ImageStore } from './image-store.ts';
 
@@ -28,7 +35,10 @@ export function selectPlatform(index: FetchedManifest, platform: Platform): Desc
   const found = parsed.children.find((d) => platformMatches(d.platform, platform));
   if (!found) {
     const have = parsed.children.map((d) => (d.platform ? formatPlatform(d.platform) : '?')).join(', ');
-    throw new OciError('PLATFORM_NOT_FOUND', `no image for ${formatPlatform(platform)} in index ${index.digest} (has ${have || 'nothing'})`);
+    throw new OciError(
+      'PLATFORM_NOT_FOUND',
+      `no image for ${formatPlatform(platform)} in index ${index.digest} (has ${have || 'nothing'})`,
+    );
   }
   return found;
 }
@@ -44,9 +54,18 @@ async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Prom
   await Promise.all(workers);
 }
 
-export async function copyImage(src: ImageStore, srcRef: string, dst: ImageStore, dstTag: string | undefined, opts: CopyOptions = {}): Promise<CopyResult> {
+export async function copyImage(
+  src: ImageStore,
+  srcRef: string,
+  dst: ImageStore,
+  dstTag: string | undefined,
+  opts: CopyOptions = {},
+): Promise<CopyResult> {
   const stats = { uploaded: 0, mounted: 0, existing: 0, bytes: 0 };
-  const mountFrom = src.registryRepo && dst.registryRepo && src.registryRepo.host === dst.registryRepo.host ? src.registryRepo.repository : undefined;
+  const mountFrom =
+    src.registryRepo && dst.registryRepo && src.registryRepo.host === dst.registryRepo.host
+      ? src.registryRepo.repository
+      : undefined;
 
   const copyBlob = async (d: Descriptor): Promise<void> => {
     const r = await dst.putBlob(d, src.blobSource(d), mountFrom);

@@ -51,7 +51,12 @@ export class RegistryStore implements ImageStore {
   }
   blobSource(desc: Descriptor): BlobSource {
     // a restart at an offset uses a range read; the whole blob is verified by the receiving side
-    return (offset: number) => lazyStream(() => (offset === 0 ? this.getBlob(desc) : this.client.getBlob(this.repository, desc.digest, { range: { start: offset } })));
+    return (offset: number) =>
+      lazyStream(() =>
+        offset === 0
+          ? this.getBlob(desc)
+          : this.client.getBlob(this.repository, desc.digest, { range: { start: offset } }),
+      );
   }
   putBlob(desc: Descriptor, source: BlobSource, mountFrom?: string): Promise<'exists' | 'mounted' | 'uploaded'> {
     return this.client.pushBlob(this.repository, desc, source, mountFrom ? { mountFrom } : {});
@@ -95,11 +100,15 @@ export class LayoutStore implements ImageStore {
     return this.layout.hasBlob(digest);
   }
   async getBlob(desc: Descriptor): Promise<Readable> {
-    if (!(await this.layout.hasBlob(desc.digest))) throw new OciError('BLOB_UNKNOWN', `blob ${desc.digest} is not in ${this.layout.dir}`);
+    if (!(await this.layout.hasBlob(desc.digest)))
+      throw new OciError('BLOB_UNKNOWN', `blob ${desc.digest} is not in ${this.layout.dir}`);
     return this.layout.readBlob(desc.digest, desc.size);
   }
   blobSource(desc: Descriptor): BlobSource {
-    return (offset: number) => (offset === 0 ? this.layout.readBlob(desc.digest, desc.size) : createReadStream(this.layout.blobPath(desc.digest), { start: offset }));
+    return (offset: number) =>
+      offset === 0
+        ? this.layout.readBlob(desc.digest, desc.size)
+        : createReadStream(this.layout.blobPath(desc.digest), { start: offset });
   }
   async putBlob(desc: Descriptor, source: BlobSource): Promise<'exists' | 'uploaded'> {
     if (await this.layout.hasBlob(desc.digest)) return 'exists';
@@ -108,12 +117,15 @@ export class LayoutStore implements ImageStore {
   }
   async putManifest(bytes: Buffer, mediaType: string, tag?: string): Promise<string> {
     const digest = await this.layout.writeBlobBytes(bytes, 'sha256');
-    if (tag !== undefined && !isDigest(tag)) await this.layout.addManifest({ mediaType, digest, size: bytes.length }, tag);
+    if (tag !== undefined && !isDigest(tag))
+      await this.layout.addManifest({ mediaType, digest, size: bytes.length }, tag);
     return digest;
   }
   async listTags(): Promise<string[]> {
     const idx = await this.layout.readIndex();
-    return idx.manifests.map((m) => m.annotations?.[REF_NAME_ANNOTATION]).filter((t): t is string => t !== undefined).sort();
+    return idx.manifests
+      .map((m) => m.annotations?.[REF_NAME_ANNOTATION])
+      .filter((t): t is string => t !== undefined)
+      .sort();
   }
 }
-

@@ -1,7 +1,15 @@
 // Public surface of the OCI area: references, digests, media types, registry storage and server,
 // registry client and OCI image layout.
 export { OciError, httpStatusFor, type OciErrorCode } from './errors.ts';
-export { parseDigest, isDigest, digestOf, Digester, VerifyingStream, type DigestAlgorithm, type ParsedDigest } from './digest.ts';
+export {
+  parseDigest,
+  isDigest,
+  digestOf,
+  Digester,
+  VerifyingStream,
+  type DigestAlgorithm,
+  type ParsedDigest,
+} from './digest.ts';
 export {
   parseReference,
   formatReference,
@@ -14,13 +22,34 @@ export {
   type Reference,
 } from './reference.ts';
 export * from './media-types.ts';
-export type { RegistryStorage, BlobInfo, UploadState, StoredManifest, ByteRange, GcResult } from './storage/registry-storage.ts';
+export type {
+  RegistryStorage,
+  BlobInfo,
+  UploadState,
+  StoredManifest,
+  ByteRange,
+  GcResult,
+} from './storage/registry-storage.ts';
 export { FsRegistryStorage, openFsStorage } from './storage/fs-storage.ts';
 export { writeFileAtomic } from './storage/atomic-file.ts';
 export { RegistryServer, type RegistryServerOptions } from './server/registry-server.ts';
-export { RegistryAuth, parseHtpasswd, htpasswdLine, parseScope, type AccessRule, type AuthOptions, type Action } from './server/auth.ts';
+export {
+  RegistryAuth,
+  parseHtpasswd,
+  htpasswdLine,
+  parseScope,
+  type AccessRule,
+  type AuthOptions,
+  type Action,
+} from './server/auth.ts';
 export { OciLayout, REF_NAME_ANNOTATION } from './layout.ts';
-export { RegistryClient, type RegistryClientOptions, type FetchedManifest, type BlobSource, type FetchLike } from './client/registry-client.ts';
+export {
+  RegistryClient,
+  type RegistryClientOptions,
+  type FetchedManifest,
+  type BlobSource,
+  type FetchLike,
+} from './client/registry-client.ts';
 export {
   staticCredentials,
   dockerConfigCredentials,

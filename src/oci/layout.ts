@@ -32,13 +32,20 @@ export class OciLayout {
       try {
         v = (JSON.parse(text) as { imageLayoutVersion?: unknown }).imageLayoutVersion;
       } catch (err) {
-        throw new OciError('LAYOUT_INVALID', `${marker}: invalid JSON`, { cause: err, location: { file: marker, row: 1, col: 1 } });
+        throw new OciError('LAYOUT_INVALID', `${marker}: invalid JSON`, {
+          cause: err,
+          location: { file: marker, row: 1, col: 1 },
+        });
       }
-      if (typeof v !== 'string' || !v.startsWith('1.')) throw new OciError('LAYOUT_INVALID', `${marker}: unsupported imageLayoutVersion ${JSON.stringify(v)}`);
+      if (typeof v !== 'string' || !v.startsWith('1.'))
+        throw new OciError('LAYOUT_INVALID', `${marker}: unsupported imageLayoutVersion ${JSON.stringify(v)}`);
     } else {
       await mkdir(join(dir, 'blobs'), { recursive: true });
       await writeFileAtomic(marker, JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-      await writeFileAtomic(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] }));
+      await writeFileAtomic(
+        join(dir, 'index.json'),
+        JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] }),
+      );
     }
     return new OciLayout(dir);
   }
@@ -117,10 +124,14 @@ export class OciLayout {
     try {
       doc = JSON.parse(await readFile(p, 'utf8'));
     } catch (err) {
-      throw new OciError('LAYOUT_INVALID', `${p}: cannot read index: ${(err as Error).message}`, { cause: err, location: { file: p, row: 1, col: 1 } });
+      throw new OciError('LAYOUT_INVALID', `${p}: cannot read index: ${(err as Error).message}`, {
+        cause: err,
+        location: { file: p, row: 1, col: 1 },
+      });
     }
     const idx = doc as ImageIndex;
-    if (!idx || idx.schemaVersion !== 2 || !Array.isArray(idx.manifests)) throw new OciError('LAYOUT_INVALID', `${p}: not an image index`);
+    if (!idx || idx.schemaVersion !== 2 || !Array.isArray(idx.manifests))
+      throw new OciError('LAYOUT_INVALID', `${p}: not an image index`);
     return idx;
   }
 
@@ -134,7 +145,9 @@ export class OciLayout {
     const d: Descriptor = { ...desc };
     if (refName !== undefined) d.annotations = { ...(d.annotations ?? {}), [REF_NAME_ANNOTATION]: refName };
     idx.manifests = idx.manifests.filter((m) =>
-      refName !== undefined ? m.annotations?.[REF_NAME_ANNOTATION] !== refName : !(m.digest === d.digest && m.annotations?.[REF_NAME_ANNOTATION] === undefined),
+      refName !== undefined
+        ? m.annotations?.[REF_NAME_ANNOTATION] !== refName
+        : !(m.digest === d.digest && m.annotations?.[REF_NAME_ANNOTATION] === undefined),
     );
     idx.manifests.push(d);
     await this.writeIndex(idx);
@@ -145,7 +158,8 @@ export class OciLayout {
     const idx = await this.readIndex();
     let found: Descriptor | undefined;
     if (ref === undefined || ref === '') {
-      if (idx.manifests.length !== 1) throw new OciError('MANIFEST_UNKNOWN', `${this.dir} holds ${idx.manifests.length} manifests; name one`);
+      if (idx.manifests.length !== 1)
+        throw new OciError('MANIFEST_UNKNOWN', `${this.dir} holds ${idx.manifests.length} manifests; name one`);
       found = idx.manifests[0];
     } else if (ref.includes(':') && /^sha(256|512):/.test(ref)) {
       found = idx.manifests.find((m) => m.digest === ref);

@@ -91,9 +91,11 @@ export function isNondistributable(mt: string): boolean {
 }
 
 function checkDescriptor(d: unknown, where: string): Descriptor {
-  if (!d || typeof d !== 'object' || Array.isArray(d)) throw new OciError('MANIFEST_INVALID', `${where}: descriptor must be an object`);
+  if (!d || typeof d !== 'object' || Array.isArray(d))
+    throw new OciError('MANIFEST_INVALID', `${where}: descriptor must be an object`);
   const o = d as Record<string, unknown>;
-  if (typeof o.mediaType !== 'string' || o.mediaType === '') throw new OciError('MANIFEST_INVALID', `${where}: mediaType missing`);
+  if (typeof o.mediaType !== 'string' || o.mediaType === '')
+    throw new OciError('MANIFEST_INVALID', `${where}: mediaType missing`);
   if (typeof o.digest !== 'string') throw new OciError('MANIFEST_INVALID', `${where}: digest missing`);
   try {
     parseDigest(o.digest);
@@ -128,9 +130,11 @@ export function parseManifest(bytes: Uint8Array, contentType?: string): ParsedMa
   } catch (err) {
     throw new OciError('MANIFEST_INVALID', `manifest is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
-  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new OciError('MANIFEST_INVALID', 'manifest must be a JSON object');
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc))
+    throw new OciError('MANIFEST_INVALID', 'manifest must be a JSON object');
   const o = doc as Record<string, unknown>;
-  if (o.schemaVersion !== 2) throw new OciError('MANIFEST_INVALID', `unsupported manifest schemaVersion ${JSON.stringify(o.schemaVersion)}`);
+  if (o.schemaVersion !== 2)
+    throw new OciError('MANIFEST_INVALID', `unsupported manifest schemaVersion ${JSON.stringify(o.schemaVersion)}`);
   const declared = typeof o.mediaType === 'string' ? o.mediaType : undefined;
   const ct = contentType?.split(';')[0]?.trim();
   if (declared !== undefined && ct && isManifestMediaType(ct) && declared !== ct) {

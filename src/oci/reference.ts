@@ -61,7 +61,8 @@ export function parseReference(input: string, opts: { defaultTag?: string | null
   if (colon > lastSlash) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
-    if (!isValidTag(tag)) throw new OciError('REFERENCE_INVALID', `invalid tag ${JSON.stringify(tag)} in ${JSON.stringify(input)}`);
+    if (!isValidTag(tag))
+      throw new OciError('REFERENCE_INVALID', `invalid tag ${JSON.stringify(tag)} in ${JSON.stringify(input)}`);
   }
   let registry = DOCKER_HUB;
   let repository = rest;
@@ -69,7 +70,8 @@ export function parseReference(input: string, opts: { defaultTag?: string | null
   if (slash >= 0) {
     const first = rest.slice(0, slash);
     if (first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase()) {
-      if (!domainRe.test(first)) throw new OciError('REFERENCE_INVALID', `invalid registry host ${JSON.stringify(first)}`);
+      if (!domainRe.test(first))
+        throw new OciError('REFERENCE_INVALID', `invalid registry host ${JSON.stringify(first)}`);
       registry = first;
       repository = rest.slice(slash + 1);
     }
@@ -80,7 +82,10 @@ export function parseReference(input: string, opts: { defaultTag?: string | null
     throw new OciError('REFERENCE_INVALID', `repository name must be lower-case: ${JSON.stringify(input)}`);
   }
   if (!isValidRepositoryName(repository)) {
-    throw new OciError('REFERENCE_INVALID', `invalid repository name ${JSON.stringify(repository)} in ${JSON.stringify(input)}`);
+    throw new OciError(
+      'REFERENCE_INVALID',
+      `invalid repository name ${JSON.stringify(repository)} in ${JSON.stringify(input)}`,
+    );
   }
   if (registry.length + 1 + repository.length > MAX_NAME_LENGTH) {
     throw new OciError('REFERENCE_INVALID', `reference name is longer than ${MAX_NAME_LENGTH} characters`);
@@ -104,7 +109,8 @@ export function formatReference(ref: Reference): string {
 /** The tag or digest used to address the manifest (digest wins). */
 export function referenceTarget(ref: Reference): string {
   const t = ref.digest ?? ref.tag;
-  if (t === undefined) throw new OciError('REFERENCE_INVALID', `reference ${formatReference(ref)} has no tag or digest`);
+  if (t === undefined)
+    throw new OciError('REFERENCE_INVALID', `reference ${formatReference(ref)} has no tag or digest`);
   return t;
 }
 

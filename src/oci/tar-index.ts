@@ -63,7 +63,8 @@ export async function indexTar(path: string): Promise<Map<string, TarMember>> {
       if (header.every((b) => b === 0)) break;
       let sum = 0;
       for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : header[i]!;
-      if (sum !== octalField(header, 148, 8)) throw new OciError('LAYOUT_INVALID', `${path}: bad tar header checksum at byte ${pos}`);
+      if (sum !== octalField(header, 148, 8))
+        throw new OciError('LAYOUT_INVALID', `${path}: bad tar header checksum at byte ${pos}`);
       const type = String.fromCharCode(header[156] || 48);
       const size = octalField(header, 124, 12);
       const dataAt = pos + 512;

@@ -16,7 +16,13 @@ import { MediaType, EMPTY_JSON_DIGEST } from '../../src/oci/media-types.ts';
 import { digestOf } from '../../src/oci/digest.ts';
 import { OciError } from '../../src/oci/errors.ts';
 import { buildImage, writeImageToLayout, writeIndexToLayout, type BuiltImage } from './fixtures.ts';
-import { startDistribution, startEmbedded, tempDir, type DistributionRegistry, type EmbeddedRegistry } from './helpers.ts';
+import {
+  startDistribution,
+  startEmbedded,
+  tempDir,
+  type DistributionRegistry,
+  type EmbeddedRegistry,
+} from './helpers.ts';
 
 let work: { dir: string; cleanup: () => Promise<void> };
 let layout: OciLayout;
@@ -33,10 +39,17 @@ before(async () => {
   await writeImageToLayout(layout, img, 'v1');
   bigImg = buildImage('client-big', { layers: 1, layerSize: 3 * 1024 * 1024 });
   await writeImageToLayout(layout, bigImg, 'big');
-  indexDigest = (await writeIndexToLayout(layout, 'client-multi', [
-    { os: 'linux', architecture: 'amd64' },
-    { os: 'linux', architecture: 'arm64', variant: 'v8' },
-  ], 'multi')).digest;
+  indexDigest = (
+    await writeIndexToLayout(
+      layout,
+      'client-multi',
+      [
+        { os: 'linux', architecture: 'amd64' },
+        { os: 'linux', architecture: 'arm64', variant: 'v8' },
+      ],
+      'multi',
+    )
+  ).digest;
   const users = parseHtpasswd(htpasswdLine('ci', 'pw', 4));
   embedded = await startEmbedded({ auth: new RegistryAuth({ mode: 'token', users }) });
   distribution = await startDistribution();
@@ -50,8 +63,20 @@ after(async () => {
 
 function clients(): { name: string; client: () => RegistryClient; referrersVia: 'api' | 'tag-schema' }[] {
   return [
-    { name: 'embedded', client: () => new RegistryClient({ host: embedded.host, credentials: staticCredentials({ [embedded.host]: { username: 'ci', password: 'pw' } }) }), referrersVia: 'api' },
-    { name: 'docker-registry', client: () => new RegistryClient({ host: distribution.host }), referrersVia: 'tag-schema' },
+    {
+      name: 'embedded',
+      client: () =>
+        new RegistryClient({
+          host: embedded.host,
+          credentials: staticCredentials({ [embedded.host]: { username: 'ci', password: 'pw' } }),
+        }),
+      referrersVia: 'api',
+    },
+    {
+      name: 'docker-registry',
+      client: () => new RegistryClient({ host: distribution.host }),
+      referrersVia: 'tag-schema',
+    },
   ];
 }
 
@@ -73,9 +98,14 @@ for (const { name, client, referrersVia } of clients()) {
     for (const l of img.layers) assert.deepEqual(await out.layout.readBlobBytes(l.descriptor.digest), l.bytes);
     // platform selection out of the index
     const arm = await copyImage(dst, 'multi', out, 'arm', { platform: { os: 'linux', architecture: 'arm64' } });
-    const armManifest = JSON.parse((await c.getManifest('client/app', indexDigest)).bytes.toString()) as { manifests: { digest: string; platform: { architecture: string } }[] };
+    const armManifest = JSON.parse((await c.getManifest('client/app', indexDigest)).bytes.toString()) as {
+      manifests: { digest: string; platform: { architecture: string } }[];
+    };
     assert.equal(arm.digest, armManifest.manifests.find((m) => m.platform.architecture === 'arm64')!.digest);
-    await assert.rejects(copyImage(dst, 'multi', out, 'x', { platform: { os: 'windows', architecture: 'amd64' } }), (e: unknown) => (e as OciError).code === 'PLATFORM_NOT_FOUND');
+    await assert.rejects(
+      copyImage(dst, 'multi', out, 'x', { platform: { os: 'windows', architecture: 'amd64' } }),
+      (e: unknown) => (e as OciError).code === 'PLATFORM_NOT_FOUND',
+    );
     assert.deepEqual((await dst.listTags()).sort(), ['multi', 'v1']);
   });
 
@@ -90,7 +120,15 @@ for (const { name, client, referrersVia } of clients()) {
       return fetch(input, init);
     };
     const base = client();
-    const fc = new RegistryClient({ host: base.host, fetch: flaky, chunkSize: 1024 * 1024, sleep: async () => undefined, ...(name === 'embedded' ? { credentials: staticCredentials({ [embedded.host]: { username: 'ci', password: 'pw' } }) } : {}) });
+    const fc = new RegistryClient({
+      host: base.host,
+      fetch: flaky,
+      chunkSize: 1024 * 1024,
+      sleep: async () => undefined,
+      ...(name === 'embedded'
+        ? { credentials: staticCredentials({ [embedded.host]: { username: 'ci', password: 'pw' } }) }
+        : {}),
+    });
     const res = await copyImage(new LayoutStore(layout), 'big', new RegistryStore(fc, 'client/big'), 'big');
     assert.equal(res.digest, bigImg.manifestDigest);
     assert.ok(patches >= 4, `expected chunked PATCHes, saw ${patches}`);
@@ -103,21 +141,40 @@ for (const { name, client, referrersVia } of clients()) {
     const dst = new RegistryStore(c, 'client/app');
     await copyImage(new LayoutStore(layout), 'v1', dst, 'v1');
     const payload = Buffer.from(JSON.stringify({ scanner: 'sekisho', findings: [] }));
-    await c.pushBlob('client/app', { digest: digestOf(payload), size: payload.length }, () => (async function* () { yield payload; })() as never);
-    await c.pushBlob('client/app', { digest: EMPTY_JSON_DIGEST, size: 2 }, () => (async function* () { yield Buffer.from('{}'); })() as never);
-    const artifact = Buffer.from(JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MediaType.OciManifest,
-      artifactType: 'application/vnd.sekisho.scan+json',
-      config: { mediaType: MediaType.OciEmpty, digest: EMPTY_JSON_DIGEST, size: 2 },
-      layers: [{ mediaType: 'application/vnd.sekisho.scan+json', digest: digestOf(payload), size: payload.length }],
-      subject: { mediaType: MediaType.OciManifest, digest: img.manifestDigest, size: img.manifestBytes.length },
-      annotations: { 'org.opencontainers.image.created': '2024-01-01T00:00:00Z' },
-    }));
+    await c.pushBlob(
+      'client/app',
+      { digest: digestOf(payload), size: payload.length },
+      () =>
+        (async function* () {
+          yield payload;
+        })() as never,
+    );
+    await c.pushBlob(
+      'client/app',
+      { digest: EMPTY_JSON_DIGEST, size: 2 },
+      () =>
+        (async function* () {
+          yield Buffer.from('{}');
+        })() as never,
+    );
+    const artifact = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaType.OciManifest,
+        artifactType: 'application/vnd.sekisho.scan+json',
+        config: { mediaType: MediaType.OciEmpty, digest: EMPTY_JSON_DIGEST, size: 2 },
+        layers: [{ mediaType: 'application/vnd.sekisho.scan+json', digest: digestOf(payload), size: payload.length }],
+        subject: { mediaType: MediaType.OciManifest, digest: img.manifestDigest, size: img.manifestBytes.length },
+        annotations: { 'org.opencontainers.image.created': '2024-01-01T00:00:00Z' },
+      }),
+    );
     const ad = await dst.putManifest(artifact, MediaType.OciManifest);
     const refs = await c.referrers('client/app', img.manifestDigest);
     assert.equal(refs.via, referrersVia);
-    assert.deepEqual(refs.manifests.map((m) => [m.digest, m.artifactType]), [[ad, 'application/vnd.sekisho.scan+json']]);
+    assert.deepEqual(
+      refs.manifests.map((m) => [m.digest, m.artifactType]),
+      [[ad, 'application/vnd.sekisho.scan+json']],
+    );
     assert.equal((await c.referrers('client/app', img.manifestDigest, 'application/other')).manifests.length, 0);
     // the artifact travels with its subject to a layout and back
     const out = new LayoutStore(await OciLayout.open(join(work.dir, `art-${name}`), { create: true }));
@@ -136,7 +193,12 @@ test('retries 429/503 with backoff (Retry-After honoured) and verifies digests o
     if (n === 2) return new Response('oops', { status: 503 });
     return fetch(input, init);
   };
-  const c = new RegistryClient({ host: distribution.host, fetch: flaky, backoffMs: 100, sleep: async (ms) => void waits.push(ms) });
+  const c = new RegistryClient({
+    host: distribution.host,
+    fetch: flaky,
+    backoffMs: 100,
+    sleep: async (ms) => void waits.push(ms),
+  });
   const m = await c.getManifest('client/retry', 'v1');
   assert.equal(m.digest, img.manifestDigest);
   assert.deepEqual(waits, [2000, 200]);
@@ -144,19 +206,37 @@ test('retries 429/503 with backoff (Retry-After honoured) and verifies digests o
   // a registry that serves other bytes than asked for is caught
   const lying: FetchLike = async (input, init) => {
     const res = await fetch(input, init);
-    if (String(input).includes('/blobs/')) return new Response(Buffer.concat([Buffer.from(await res.arrayBuffer()), Buffer.from('x')]), { status: 200 });
-    if (String(input).includes('/manifests/')) return new Response(Buffer.from('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"a","digest":"' + EMPTY_JSON_DIGEST + '","size":2},"layers":[]}'), { status: 200, headers: { 'Content-Type': MediaType.OciManifest } });
+    if (String(input).includes('/blobs/'))
+      return new Response(Buffer.concat([Buffer.from(await res.arrayBuffer()), Buffer.from('x')]), { status: 200 });
+    if (String(input).includes('/manifests/'))
+      return new Response(
+        Buffer.from(
+          '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"a","digest":"' +
+            EMPTY_JSON_DIGEST +
+            '","size":2},"layers":[]}',
+        ),
+        { status: 200, headers: { 'Content-Type': MediaType.OciManifest } },
+      );
     return res;
   };
   const lc = new RegistryClient({ host: distribution.host, fetch: lying });
-  await assert.rejects(lc.getManifest('client/retry', img.manifestDigest), (e: unknown) => (e as OciError).code === 'DIGEST_INVALID');
+  await assert.rejects(
+    lc.getManifest('client/retry', img.manifestDigest),
+    (e: unknown) => (e as OciError).code === 'DIGEST_INVALID',
+  );
   const d = img.layers[0]!.descriptor;
-  await assert.rejects(lc.getBlobBytes('client/retry', d.digest, d.size), (e: unknown) => (e as OciError).code === 'SIZE_INVALID' || (e as OciError).code === 'DIGEST_INVALID');
+  await assert.rejects(
+    lc.getBlobBytes('client/retry', d.digest, d.size),
+    (e: unknown) => (e as OciError).code === 'SIZE_INVALID' || (e as OciError).code === 'DIGEST_INVALID',
+  );
 });
 
 test('tag pagination and docker config.json credentials against the embedded registry', async () => {
   const cfgPath = join(work.dir, 'config.json');
-  await writeFile(cfgPath, JSON.stringify({ auths: { [embedded.host]: { auth: Buffer.from('ci:pw').toString('base64') } } }));
+  await writeFile(
+    cfgPath,
+    JSON.stringify({ auths: { [embedded.host]: { auth: Buffer.from('ci:pw').toString('base64') } } }),
+  );
   const c = new RegistryClient({ host: embedded.host, credentials: dockerConfigCredentials(cfgPath) });
   const dst = new RegistryStore(c, 'client/pages');
   for (const t of ['a', 'b', 'c', 'd', 'e']) await copyImage(new LayoutStore(layout), 'v1', dst, t);

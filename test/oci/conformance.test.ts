@@ -11,13 +11,19 @@ import { startDistribution, startEmbedded } from './helpers.ts';
 const DISTRIBUTION_KNOWN: [RegExp, string][] = [
   [/referrers/, 'distribution 2.8 predates the OCI 1.1 referrers API (404)'],
   [/subject\/push\/manifest-by-(digest|tag)/, 'no OCI-Subject header (OCI 1.1)'],
-  [/^sha512 blobs\/|^sha512-content\//, 'distribution 2.8 digests uploads with sha256 whatever the requested algorithm'],
+  [
+    /^sha512 blobs\/|^sha512-content\//,
+    'distribution 2.8 digests uploads with sha256 whatever the requested algorithm',
+  ],
   [/^non-distributable-layers\//, 'distribution 2.8 requires nondistributable layers to be present'],
   [/^invalid-digest-format\//, 'distribution 2.8 answers a malformed digest reference with 500'],
   [/chunked out-of-order/, 'distribution 2.8 accepts out-of-order chunks (202) instead of 416'],
   [/range requests\/range (500-0|5000-10000)/, 'distribution 2.8 closes the connection on unsatisfiable ranges'],
   [/-with-subject\/tag-list/, 'distribution 2.8 includes the `last` tag itself in the page'],
-  [/post only|mount anonymous|tag-delete/, 'unsupported by distribution 2.8 (monolithic POST, anonymous mount, tag delete)'],
+  [
+    /post only|mount anonymous|tag-delete/,
+    'unsupported by distribution 2.8 (monolithic POST, anonymous mount, tag delete)',
+  ],
 ];
 
 test('conformance: embedded registry passes every ported case', async () => {
@@ -39,10 +45,16 @@ test('conformance: the port against docker-registry fails only where distributio
   try {
     const results = await new ConformanceSuite(reg.url).run();
     const s = summarize(results);
-    const unexplained = results.filter((r) => r.status !== 'pass' && !DISTRIBUTION_KNOWN.some(([re]) => re.test(r.name)));
+    const unexplained = results.filter(
+      (r) => r.status !== 'pass' && !DISTRIBUTION_KNOWN.some(([re]) => re.test(r.name)),
+    );
     const text = report(`docker-registry ${reg.url}`, results);
     if (process.env.OCI_CONFORMANCE_VERBOSE) process.stdout.write(text + '\n');
-    assert.deepEqual(unexplained.map((r) => `${r.name}: ${r.message}`), [], text);
+    assert.deepEqual(
+      unexplained.map((r) => `${r.name}: ${r.message}`),
+      [],
+      text,
+    );
     assert.ok(s.pass > 500, `only ${s.pass} cases passed against docker-registry`);
     // the port must notice the gaps: referrers really is missing there
     assert.ok(results.some((r) => r.status === 'fail' && /referrers/.test(r.name)));

@@ -29,7 +29,10 @@ test('docker-archive: reads skopeo-written tarballs and writes ones skopeo reads
     const parsed = parseManifest(m.bytes, m.mediaType);
     assert.equal(parsed.blobs[0]!.digest, img.manifest.config.digest, 'config carried unchanged');
     for (const [i, l] of parsed.blobs.slice(1).entries()) {
-      assert.ok(l.digest === img.layers[i]!.descriptor.digest || l.digest === diffIds[i], `layer ${i} is the original blob or its uncompressed tar`);
+      assert.ok(
+        l.digest === img.layers[i]!.descriptor.digest || l.digest === diffIds[i],
+        `layer ${i} is the original blob or its uncompressed tar`,
+      );
     }
     const out = new LayoutStore(await OciLayout.open(join(t.dir, 'from-archive'), { create: true }));
     const copied = await copyImage(read, 'test/app:v1', out, 'v1');
@@ -39,10 +42,14 @@ test('docker-archive: reads skopeo-written tarballs and writes ones skopeo reads
     const ours = join(t.dir, 'ours.tar');
     const w = await writeDockerArchive(new LayoutStore(layout), 'v1', ours, 'test/app:v1');
     assert.equal(w.digest, img.manifestDigest);
-    const inspect = JSON.parse((await run('skopeo', ['inspect', `docker-archive:${ours}`])).stdout) as { Layers: string[] };
+    const inspect = JSON.parse((await run('skopeo', ['inspect', `docker-archive:${ours}`])).stdout) as {
+      Layers: string[];
+    };
     // skopeo reports docker-archive layers by their uncompressed digest (diff_id)
     assert.deepEqual(inspect.Layers, diffIds);
-    const cfg = JSON.parse((await run('skopeo', ['inspect', '--config', '--raw', `docker-archive:${ours}`])).stdout) as { rootfs: { diff_ids: string[] } };
+    const cfg = JSON.parse(
+      (await run('skopeo', ['inspect', '--config', '--raw', `docker-archive:${ours}`])).stdout,
+    ) as { rootfs: { diff_ids: string[] } };
     assert.deepEqual(cfg.rootfs.diff_ids, diffIds);
     // and our reader keeps the manifest digest of a Docker 25+ archive
     const again = await DockerArchiveStore.open(ours);

@@ -25,7 +25,12 @@ interface Resp {
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
-function http(base: string, method: string, path: string, opts: { body?: Buffer; headers?: Record<string, string> } = {}): Promise<Resp> {
+function http(
+  base: string,
+  method: string,
+  path: string,
+  opts: { body?: Buffer; headers?: Record<string, string> } = {},
+): Promise<Resp> {
   const u = new URL(base);
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { ...(opts.headers ?? {}) };
@@ -46,7 +51,12 @@ function errorCode(r: Resp): string {
   return (JSON.parse(r.body.toString('utf8')) as { errors: { code: string }[] }).errors[0]!.code;
 }
 
-async function pushBlob(base: string, repo: string, bytes: Buffer, headers: Record<string, string> = {}): Promise<string> {
+async function pushBlob(
+  base: string,
+  repo: string,
+  bytes: Buffer,
+  headers: Record<string, string> = {},
+): Promise<string> {
   const digest = digestOf(bytes);
   const p = await http(base, 'POST', `/v2/${repo}/blobs/uploads/`, { headers });
   assert.equal(p.status, 202, p.body.toString());
@@ -57,10 +67,19 @@ async function pushBlob(base: string, repo: string, bytes: Buffer, headers: Reco
   return digest;
 }
 
-async function pushImage(base: string, repo: string, tag: string, img: BuiltImage, headers: Record<string, string> = {}): Promise<void> {
+async function pushImage(
+  base: string,
+  repo: string,
+  tag: string,
+  img: BuiltImage,
+  headers: Record<string, string> = {},
+): Promise<void> {
   await pushBlob(base, repo, img.config, headers);
   for (const l of img.layers) await pushBlob(base, repo, l.bytes, headers);
-  const r = await http(base, 'PUT', `/v2/${repo}/manifests/${tag}`, { body: img.manifestBytes, headers: { ...headers, 'Content-Type': MediaType.OciManifest } });
+  const r = await http(base, 'PUT', `/v2/${repo}/manifests/${tag}`, {
+    body: img.manifestBytes,
+    headers: { ...headers, 'Content-Type': MediaType.OciManifest },
+  });
   assert.equal(r.status, 201, r.body.toString());
 }
 
@@ -75,20 +94,44 @@ async function listFiles(dir: string): Promise<string[]> {
 test('hostile names and digests get the spec error codes and touch nothing outside the store', async () => {
   const reg = await startEmbedded();
   try {
-    const names = ['../../etc', 'a/../b', 'UPPER', '%2e%2e', 'a..b', 'a/_layers', '-lead', 'x'.repeat(256), 'a//b', 'a/./b'];
+    const names = [
+      '../../etc',
+      'a/../b',
+      'UPPER',
+      '%2e%2e',
+      'a..b',
+      'a/_layers',
+      '-lead',
+      'x'.repeat(256),
+      'a//b',
+      'a/./b',
+    ];
     for (const n of names) {
-      for (const [method, suffix] of [['GET', 'tags/list'], ['GET', 'manifests/latest'], ['POST', 'blobs/uploads/'], ['PUT', 'manifests/latest']] as const) {
+      for (const [method, suffix] of [
+        ['GET', 'tags/list'],
+        ['GET', 'manifests/latest'],
+        ['POST', 'blobs/uploads/'],
+        ['PUT', 'manifests/latest'],
+      ] as const) {
         const r = await http(reg.url, method, `/v2/${n}/${suffix}`);
         assert.equal(r.status, 400, `${method} ${n}/${suffix}: ${r.status}`);
         assert.equal(errorCode(r), 'NAME_INVALID', `${method} ${n}/${suffix}`);
       }
     }
-    const badDigests = ['sha256:xyz', 'sha256:' + 'a'.repeat(63), 'md5:d41d8cd98f00b204e9800998ecf8427e', 'sha256:' + 'A'.repeat(64)];
+    const badDigests = [
+      'sha256:xyz',
+      'sha256:' + 'a'.repeat(63),
+      'md5:d41d8cd98f00b204e9800998ecf8427e',
+      'sha256:' + 'A'.repeat(64),
+    ];
     for (const d of badDigests) {
       const b = await http(reg.url, 'GET', `/v2/ok/blobs/${d}`);
       assert.equal(b.status, 400, d);
       assert.equal(errorCode(b), 'DIGEST_INVALID', d);
-      const m = await http(reg.url, 'PUT', `/v2/ok/manifests/${d}`, { body: Buffer.from('{}'), headers: { 'Content-Type': MediaType.OciManifest } });
+      const m = await http(reg.url, 'PUT', `/v2/ok/manifests/${d}`, {
+        body: Buffer.from('{}'),
+        headers: { 'Content-Type': MediaType.OciManifest },
+      });
       assert.equal(m.status, 400, d);
       assert.equal(errorCode(m), 'DIGEST_INVALID');
     }
@@ -103,9 +146,15 @@ test('hostile names and digests get the spec error codes and touch nothing outsi
     assert.equal(errorCode(unknown), 'BLOB_UNKNOWN');
     const noUpload = await http(reg.url, 'GET', `/v2/ok/blobs/uploads/00000000-0000-0000-0000-000000000000`);
     assert.equal(errorCode(noUpload), 'BLOB_UPLOAD_UNKNOWN');
-    const missingBlobs = await http(reg.url, 'PUT', `/v2/ok/manifests/v1`, { body: buildImage('x').manifestBytes, headers: { 'Content-Type': MediaType.OciManifest } });
+    const missingBlobs = await http(reg.url, 'PUT', `/v2/ok/manifests/v1`, {
+      body: buildImage('x').manifestBytes,
+      headers: { 'Content-Type': MediaType.OciManifest },
+    });
     assert.equal(errorCode(missingBlobs), 'MANIFEST_BLOB_UNKNOWN');
-    const notJson = await http(reg.url, 'PUT', `/v2/ok/manifests/v1`, { body: Buffer.from('nope'), headers: { 'Content-Type': MediaType.OciManifest } });
+    const notJson = await http(reg.url, 'PUT', `/v2/ok/manifests/v1`, {
+      body: Buffer.from('nope'),
+      headers: { 'Content-Type': MediaType.OciManifest },
+    });
     assert.equal(errorCode(notJson), 'MANIFEST_INVALID');
     assert.deepEqual(await listFiles(join(reg.dir, 'repositories')), []);
   } finally {
@@ -123,7 +172,11 @@ test('a wrong digest is refused on every upload path and nothing becomes visible
     assert.equal(errorCode(mono), 'DIGEST_INVALID');
     const p = await http(reg.url, 'POST', '/v2/w/blobs/uploads/');
     const loc = String(p.headers.location);
-    assert.equal((await http(reg.url, 'PATCH', loc, { body: bytes, headers: { 'Content-Range': `0-${bytes.length - 1}` } })).status, 202);
+    assert.equal(
+      (await http(reg.url, 'PATCH', loc, { body: bytes, headers: { 'Content-Range': `0-${bytes.length - 1}` } }))
+        .status,
+      202,
+    );
     const put = await http(reg.url, 'PUT', `${loc}?digest=${claimed}`);
     assert.equal(put.status, 400);
     assert.equal(errorCode(put), 'DIGEST_INVALID');
@@ -131,7 +184,9 @@ test('a wrong digest is refused on every upload path and nothing becomes visible
     assert.equal(await reg.storage.statBlob(claimed), null);
     assert.deepEqual(await listFiles(join(reg.dir, 'uploads')), []);
     // a size mismatch on a monolithic push is refused too
-    const short = await http(reg.url, 'POST', `/v2/w/blobs/uploads/?digest=${digestOf(bytes)}`, { body: bytes.subarray(0, 10) });
+    const short = await http(reg.url, 'POST', `/v2/w/blobs/uploads/?digest=${digestOf(bytes)}`, {
+      body: bytes.subarray(0, 10),
+    });
     assert.equal(short.status, 400);
   } finally {
     await reg.close();
@@ -154,7 +209,12 @@ class ObservedStorage extends FsRegistryStorage {
   override appendUpload(repository: string, id: string, offset: number, data: Readable): Promise<UploadState> {
     return this.observe(super.appendUpload(repository, id, offset, data));
   }
-  override putBlob(repository: string, digest: string, data: Readable, expectedSize?: number): ReturnType<FsRegistryStorage['putBlob']> {
+  override putBlob(
+    repository: string,
+    digest: string,
+    data: Readable,
+    expectedSize?: number,
+  ): ReturnType<FsRegistryStorage['putBlob']> {
     return this.observe(super.putBlob(repository, digest, data, expectedSize));
   }
 }
@@ -163,7 +223,9 @@ function sendPartial(url: string, method: string, path: string, declared: number
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const s = connect(Number(u.port), u.hostname, () => {
-      s.write(`${method} ${path} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: application/octet-stream\r\nContent-Length: ${declared}\r\n\r\n`);
+      s.write(
+        `${method} ${path} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: application/octet-stream\r\nContent-Length: ${declared}\r\n\r\n`,
+      );
       s.write(part, () => {
         s.destroy(); // the client dies mid-body
         resolve();
@@ -188,14 +250,23 @@ test('a client killed mid-upload leaves no partial blob; the upload resumes from
     const r1 = await http(url, 'PATCH', loc, { body: first, headers: { 'Content-Range': `0-${first.length - 1}` } });
     assert.equal(r1.status, 202);
     const settled = storage.nextSettled();
-    await sendPartial(url, 'PATCH', loc, full.length - first.length, full.subarray(first.length, first.length + 50_000));
+    await sendPartial(
+      url,
+      'PATCH',
+      loc,
+      full.length - first.length,
+      full.subarray(first.length, first.length + 50_000),
+    );
     assert.ok((await settled) instanceof Error, 'the interrupted chunk failed');
     assert.equal((await http(url, 'HEAD', `/v2/k/blobs/${digest}`)).status, 404);
     const st = await http(url, 'GET', loc);
     assert.equal(st.status, 204);
     assert.equal(st.headers.range, `0-${first.length - 1}`, 'the interrupted chunk is dropped whole');
     const rest = full.subarray(first.length);
-    const r2 = await http(url, 'PATCH', loc, { body: rest, headers: { 'Content-Range': `${first.length}-${full.length - 1}` } });
+    const r2 = await http(url, 'PATCH', loc, {
+      body: rest,
+      headers: { 'Content-Range': `${first.length}-${full.length - 1}` },
+    });
     assert.equal(r2.status, 202);
     const done = await http(url, 'PUT', `${loc}?digest=${digest}`);
     assert.equal(done.status, 201);
@@ -223,7 +294,9 @@ test('50 concurrent pushes sharing layers all succeed, and a restart loses nothi
     const shared = [0, 1, 2].map((i) => seededBytes(`shared-${i}`, 32 * 1024));
     const { makeTar } = await import('./fixtures.ts');
     const sharedTars = shared.map((b, i) => makeTar([{ name: `shared${i}`, data: b }]));
-    const images = Array.from({ length: 50 }, (_, i) => buildImage(`c${i}`, { layers: 4, layerSize: 2048, sharedLayers: sharedTars }));
+    const images = Array.from({ length: 50 }, (_, i) =>
+      buildImage(`c${i}`, { layers: 4, layerSize: 2048, sharedLayers: sharedTars }),
+    );
     await Promise.all(images.map((img, i) => pushImage(reg.url, i % 2 ? 'conc/a' : 'conc/b', `t${i}`, img)));
     await reg.server.close();
     // restart on the same directory
@@ -239,7 +312,9 @@ test('50 concurrent pushes sharing layers all succeed, and a restart loses nothi
           assert.ok(b.body.equals(l.bytes), `layer of image ${i}`);
         }
       }
-      const tags = JSON.parse((await http(again.url, 'GET', '/v2/conc/a/tags/list')).body.toString()) as { tags: string[] };
+      const tags = JSON.parse((await http(again.url, 'GET', '/v2/conc/a/tags/list')).body.toString()) as {
+        tags: string[];
+      };
       assert.equal(tags.tags.length, 25);
       assert.deepEqual(await listFiles(join(dir, 'uploads')), []);
     } finally {
@@ -256,7 +331,9 @@ test('access control: every state-changing endpoint needs credentials; scopes li
     { account: 'alice', repository: 'team/*', actions: ['pull', 'push', 'delete'] as ('pull' | 'push' | 'delete')[] },
     { account: 'bob', repository: 'team/app', actions: ['pull'] as ('pull' | 'push' | 'delete')[] },
   ];
-  const basicAuth = (u: string, p: string): Record<string, string> => ({ Authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` });
+  const basicAuth = (u: string, p: string): Record<string, string> => ({
+    Authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`,
+  });
 
   const basic = await startEmbedded({ auth: new RegistryAuth({ mode: 'basic', users, rules }) });
   try {
@@ -278,7 +355,10 @@ test('access control: every state-changing endpoint needs credentials; scopes li
       assert.equal(r.status, 401, `${m} ${p}`);
       assert.match(String(r.headers['www-authenticate']), /^Basic /);
     }
-    assert.equal((await http(basic.url, 'GET', '/v2/team/app/manifests/v1', { headers: basicAuth('bob', 'b') })).status, 200);
+    assert.equal(
+      (await http(basic.url, 'GET', '/v2/team/app/manifests/v1', { headers: basicAuth('bob', 'b') })).status,
+      200,
+    );
     const denied = await http(basic.url, 'POST', '/v2/team/app/blobs/uploads/', { headers: basicAuth('bob', 'b') });
     assert.equal(denied.status, 403);
     assert.equal(errorCode(denied), 'DENIED');
@@ -292,21 +372,41 @@ test('access control: every state-changing endpoint needs credentials; scopes li
     const ch = await http(tok.url, 'POST', '/v2/team/app/blobs/uploads/');
     assert.equal(ch.status, 401);
     const challenge = String(ch.headers['www-authenticate']);
-    assert.match(challenge, /^Bearer realm="http:\/\/127\.0\.0\.1:\d+\/token",service="sekisho-registry",scope="repository:team\/app:pull,push"$/);
+    assert.match(
+      challenge,
+      /^Bearer realm="http:\/\/127\.0\.0\.1:\d+\/token",service="sekisho-registry",scope="repository:team\/app:pull,push"$/,
+    );
     const token = async (u: string, p: string, scope: string): Promise<string> => {
-      const r = await http(tok.url, 'GET', `/token?service=sekisho-registry&scope=${encodeURIComponent(scope)}`, { headers: basicAuth(u, p) });
+      const r = await http(tok.url, 'GET', `/token?service=sekisho-registry&scope=${encodeURIComponent(scope)}`, {
+        headers: basicAuth(u, p),
+      });
       assert.equal(r.status, 200);
       return (JSON.parse(r.body.toString()) as { token: string }).token;
     };
     const bobTok = await token('bob', 'b', 'repository:team/app:pull,push');
     const bearer = (t: string): Record<string, string> => ({ Authorization: `Bearer ${t}` });
-    assert.equal((await http(tok.url, 'POST', '/v2/team/app/blobs/uploads/', { headers: bearer(bobTok) })).status, 401, 'bob got no push scope');
+    assert.equal(
+      (await http(tok.url, 'POST', '/v2/team/app/blobs/uploads/', { headers: bearer(bobTok) })).status,
+      401,
+      'bob got no push scope',
+    );
     const aliceTok = await token('alice', 'a', 'repository:team/app:pull,push');
-    assert.equal((await http(tok.url, 'POST', '/v2/team/app/blobs/uploads/', { headers: bearer(aliceTok) })).status, 202);
-    assert.equal((await http(tok.url, 'POST', '/v2/other/blobs/uploads/', { headers: bearer(aliceTok) })).status, 401, 'token is per repository');
+    assert.equal(
+      (await http(tok.url, 'POST', '/v2/team/app/blobs/uploads/', { headers: bearer(aliceTok) })).status,
+      202,
+    );
+    assert.equal(
+      (await http(tok.url, 'POST', '/v2/other/blobs/uploads/', { headers: bearer(aliceTok) })).status,
+      401,
+      'token is per repository',
+    );
     const forged = aliceTok.slice(0, -4) + (aliceTok.endsWith('AAAA') ? 'BBBB' : 'AAAA');
     assert.equal((await http(tok.url, 'GET', '/v2/', { headers: bearer(forged) })).status, 401);
-    assert.equal((await http(tok.url, 'GET', '/token?scope=repository:team/app:pull', { headers: basicAuth('alice', 'nope') })).status, 401);
+    assert.equal(
+      (await http(tok.url, 'GET', '/token?scope=repository:team/app:pull', { headers: basicAuth('alice', 'nope') }))
+        .status,
+      401,
+    );
   } finally {
     await tok.close();
   }
@@ -331,10 +431,19 @@ test('gc deletes blobs no manifest references, keeps shared ones, expires old up
     assert.equal(r.uploadsExpired, 1);
     assert.equal(await reg.storage.statBlob(a.layers[1]!.descriptor.digest), null);
     assert.notEqual(await reg.storage.statBlob(a.layers[0]!.descriptor.digest), null, 'shared layer kept');
-    for (const l of b.layers) assert.equal((await http(reg.url, 'GET', `/v2/gc/b/blobs/${l.descriptor.digest}`)).status, 200);
+    for (const l of b.layers)
+      assert.equal((await http(reg.url, 'GET', `/v2/gc/b/blobs/${l.descriptor.digest}`)).status, 200);
 
     for (const t of ['a', 'b', 'c', 'd', 'e']) {
-      assert.equal((await http(reg.url, 'PUT', `/v2/gc/b/manifests/${t}`, { body: b.manifestBytes, headers: { 'Content-Type': MediaType.OciManifest } })).status, 201);
+      assert.equal(
+        (
+          await http(reg.url, 'PUT', `/v2/gc/b/manifests/${t}`, {
+            body: b.manifestBytes,
+            headers: { 'Content-Type': MediaType.OciManifest },
+          })
+        ).status,
+        201,
+      );
     }
     const page1 = await http(reg.url, 'GET', '/v2/gc/b/tags/list?n=2');
     assert.deepEqual((JSON.parse(page1.body.toString()) as { tags: string[] }).tags, ['a', 'b']);

@@ -3,7 +3,13 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { OciLayout } from '../../src/oci/layout.ts';
-import { MediaType, type Descriptor, type ImageIndex, type ImageManifest, type Platform } from '../../src/oci/media-types.ts';
+import {
+  MediaType,
+  type Descriptor,
+  type ImageIndex,
+  type ImageManifest,
+  type Platform,
+} from '../../src/oci/media-types.ts';
 import { digestOf } from '../../src/oci/digest.ts';
 
 function octal(n: number, width: number): string {
@@ -55,16 +61,24 @@ export interface BuiltImage {
 }
 
 /** Builds an image with `layers` gzip layers of about `layerSize` bytes each (in memory). */
-export function buildImage(seed: string, opts: { layers?: number; layerSize?: number; platform?: Platform; sharedLayers?: Buffer[] } = {}): BuiltImage {
+export function buildImage(
+  seed: string,
+  opts: { layers?: number; layerSize?: number; platform?: Platform; sharedLayers?: Buffer[] } = {},
+): BuiltImage {
   const layers: BuiltImage['layers'] = [];
   const diffIds: string[] = [];
   const shared = opts.sharedLayers ?? [];
   const n = opts.layers ?? 3;
   for (let i = 0; i < n; i++) {
-    const tar = shared[i] ?? makeTar([{ name: `layer${i}/data-${seed}.bin`, data: seededBytes(`${seed}-${i}`, opts.layerSize ?? 4096) }]);
+    const tar =
+      shared[i] ??
+      makeTar([{ name: `layer${i}/data-${seed}.bin`, data: seededBytes(`${seed}-${i}`, opts.layerSize ?? 4096) }]);
     diffIds.push(digestOf(tar));
     const gz = gzipSync(tar, { level: 1 });
-    layers.push({ descriptor: { mediaType: MediaType.OciLayerGzip, digest: digestOf(gz), size: gz.length }, bytes: gz });
+    layers.push({
+      descriptor: { mediaType: MediaType.OciLayerGzip, digest: digestOf(gz), size: gz.length },
+      bytes: gz,
+    });
   }
   const platform = opts.platform ?? { os: 'linux', architecture: 'amd64' };
   const config = Buffer.from(
@@ -92,13 +106,22 @@ export async function writeImageToLayout(layout: OciLayout, img: BuiltImage, ref
   await layout.writeBlobBytes(img.config);
   for (const l of img.layers) await layout.writeBlobBytes(l.bytes);
   await layout.writeBlobBytes(img.manifestBytes);
-  const desc: Descriptor = { mediaType: MediaType.OciManifest, digest: img.manifestDigest, size: img.manifestBytes.length };
+  const desc: Descriptor = {
+    mediaType: MediaType.OciManifest,
+    digest: img.manifestDigest,
+    size: img.manifestBytes.length,
+  };
   if (refName !== undefined) await layout.addManifest(desc, refName);
   return desc;
 }
 
 /** A multi-arch index over images built for each platform. */
-export async function writeIndexToLayout(layout: OciLayout, seed: string, platforms: Platform[], refName: string): Promise<{ index: ImageIndex; digest: string; images: BuiltImage[] }> {
+export async function writeIndexToLayout(
+  layout: OciLayout,
+  seed: string,
+  platforms: Platform[],
+  refName: string,
+): Promise<{ index: ImageIndex; digest: string; images: BuiltImage[] }> {
   const images = platforms.map((p, i) => buildImage(`${seed}-${i}`, { layers: 2, platform: p }));
   const manifests: Descriptor[] = [];
   for (const [i, img] of images.entries()) {

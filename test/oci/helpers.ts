@@ -131,7 +131,11 @@ export async function startDistribution(): Promise<DistributionRegistry> {
 }
 
 /** Runs a command, resolving with its output; rejects with stderr on failure. */
-export function run(cmd: string, args: string[], opts: { input?: string } = {}): Promise<{ stdout: string; stderr: string }> {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { input?: string } = {},
+): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -149,7 +153,9 @@ export function run(cmd: string, args: string[], opts: { input?: string } = {}):
 
 /** Starts `sekisho <args>` (a server command) and waits for its `listening on <url>` line. */
 export async function startCli(args: string[]): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, '../../bin/sekisho.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(import.meta.dirname, '../../bin/sekisho.js'), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {

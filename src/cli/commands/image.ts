@@ -44,7 +44,9 @@ const runHelper: HelperRunner = (helper, serverUrl) =>
     const child = spawn(`docker-credential-${helper}`, ['get'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', (e) => reject(new OciError('UNAUTHORIZED', `credential helper docker-credential-${helper}: ${e.message}`, { cause: e })));
+    child.on('error', (e) =>
+      reject(new OciError('UNAUTHORIZED', `credential helper docker-credential-${helper}: ${e.message}`, { cause: e })),
+    );
     child.on('close', (code) => {
       if (code !== 0) return resolve(undefined);
       try {
@@ -59,7 +61,9 @@ const runHelper: HelperRunner = (helper, serverUrl) =>
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 async function credentials(o: CommonOpts, host: string): Promise<CredentialProvider> {
@@ -114,8 +118,16 @@ async function locate(spec: string, o: CommonOpts, forWrite: boolean): Promise<L
   }
   const r = parseReference(spec.replace(/^docker:\/\//, ''));
   const host = registryApiHost(r.registry);
-  const client = new RegistryClient({ host, ...(o.insecure ? { scheme: 'http' as const } : {}), credentials: await credentials(o, host) });
-  return { store: new RegistryStore(client, r.repository), ref: referenceTarget(r), display: `${r.registry}/${r.repository}${r.digest ? '@' + r.digest : ':' + r.tag}` };
+  const client = new RegistryClient({
+    host,
+    ...(o.insecure ? { scheme: 'http' as const } : {}),
+    credentials: await credentials(o, host),
+  });
+  return {
+    store: new RegistryStore(client, r.repository),
+    ref: referenceTarget(r),
+    display: `${r.registry}/${r.repository}${r.digest ? '@' + r.digest : ':' + r.tag}`,
+  };
 }
 
 function platformOf(o: CommonOpts): Platform | undefined {
@@ -123,7 +135,9 @@ function platformOf(o: CommonOpts): Platform | undefined {
 }
 
 function print(o: CommonOpts, json: unknown, text: string): void {
-  process.stdout.write(o.output === 'json' ? JSON.stringify(json, null, 2) + '\n' : text.endsWith('\n') ? text : text + '\n');
+  process.stdout.write(
+    o.output === 'json' ? JSON.stringify(json, null, 2) + '\n' : text.endsWith('\n') ? text : text + '\n',
+  );
 }
 
 function common(cmd: Command): Command {
@@ -142,44 +156,68 @@ async function requireRef(l: Located): Promise<string> {
 }
 
 export function register(program: Command): void {
-  const image = program.command('image').description('Copy and inspect images in registries and OCI layouts (oci:DIR[:TAG])');
+  const image = program
+    .command('image')
+    .description('Copy and inspect images in registries and OCI layouts (oci:DIR[:TAG])');
 
-  common(image.command('copy').description('Copy an image or index (with every blob) between registries and layouts').argument('<src>').argument('<dst>')).action(
-    async (srcSpec: string, dstSpec: string, o: CommonOpts) => {
-      const src = await locate(srcSpec, o, false);
-      const dst = await locate(dstSpec, o, true);
-      const tty = process.stderr.isTTY && o.output !== 'json';
-      let done = 0;
+  common(
+    image
+      .command('copy')
+      .description('Copy an image or index (with every blob) between registries and layouts')
+      .argument('<src>')
+      .argument('<dst>'),
+  ).action(async (srcSpec: string, dstSpec: string, o: CommonOpts) => {
+    const src = await locate(srcSpec, o, false);
+    const dst = await locate(dstSpec, o, true);
+    const tty = process.stderr.isTTY && o.output !== 'json';
+    let done = 0;
+    const platform = platformOf(o);
+    const r = await copyImage(src.store, await requireRef(src), dst.store, dst.ref, {
+      ...(platform ? { platform } : {}),
+      onBlob: (e) => {
+        done++;
+        if (tty)
+          process.stderr.write(`\r${done} blobs  ${e.result.padEnd(8)} ${e.digest.slice(0, 19)} (${e.size} bytes)   `);
+      },
+    });
+    if (tty) process.stderr.write('\n');
+    print(
+      o,
+      { source: src.display, destination: dst.display, ...r },
+      `${dst.display}@${r.digest} (${r.blobs.uploaded} uploaded, ${r.blobs.mounted} mounted, ${r.blobs.existing} already present, ${r.blobs.bytes} bytes)`,
+    );
+  });
+
+  common(image.command('digest').description('Print the digest of an image').argument('<ref>')).action(
+    async (spec: string, o: CommonOpts) => {
+      const l = await locate(spec, o, false);
+      let m = await l.store.getManifest(await requireRef(l));
       const platform = platformOf(o);
-      const r = await copyImage(src.store, await requireRef(src), dst.store, dst.ref, {
-        ...(platform ? { platform } : {}),
-        onBlob: (e) => {
-          done++;
-          if (tty) process.stderr.write(`\r${done} blobs  ${e.result.padEnd(8)} ${e.digest.slice(0, 19)} (${e.size} bytes)   `);
-        },
-      });
-      if (tty) process.stderr.write('\n');
-      print(o, { source: src.display, destination: dst.display, ...r }, `${dst.display}@${r.digest} (${r.blobs.uploaded} uploaded, ${r.blobs.mounted} mounted, ${r.blobs.existing} already present, ${r.blobs.bytes} bytes)`);
+      if (platform) m = await l.store.getManifest(selectPlatform(m, platform).digest);
+      print(o, { reference: l.display, digest: m.digest, mediaType: m.mediaType, size: m.bytes.length }, m.digest);
     },
   );
 
-  common(image.command('digest').description('Print the digest of an image').argument('<ref>')).action(async (spec: string, o: CommonOpts) => {
-    const l = await locate(spec, o, false);
-    let m = await l.store.getManifest(await requireRef(l));
-    const platform = platformOf(o);
-    if (platform) m = await l.store.getManifest(selectPlatform(m, platform).digest);
-    print(o, { reference: l.display, digest: m.digest, mediaType: m.mediaType, size: m.bytes.length }, m.digest);
-  });
+  common(image.command('manifest').description('Print the raw manifest').argument('<ref>')).action(
+    async (spec: string, o: CommonOpts) => {
+      const l = await locate(spec, o, false);
+      let m = await l.store.getManifest(await requireRef(l));
+      const platform = platformOf(o);
+      if (platform) m = await l.store.getManifest(selectPlatform(m, platform).digest);
+      process.stdout.write(
+        o.output === 'json'
+          ? JSON.stringify(JSON.parse(m.bytes.toString('utf8')), null, 2) + '\n'
+          : m.bytes.toString('utf8') + '\n',
+      );
+    },
+  );
 
-  common(image.command('manifest').description('Print the raw manifest').argument('<ref>')).action(async (spec: string, o: CommonOpts) => {
-    const l = await locate(spec, o, false);
-    let m = await l.store.getManifest(await requireRef(l));
-    const platform = platformOf(o);
-    if (platform) m = await l.store.getManifest(selectPlatform(m, platform).digest);
-    process.stdout.write(o.output === 'json' ? JSON.stringify(JSON.parse(m.bytes.toString('utf8')), null, 2) + '\n' : m.bytes.toString('utf8') + '\n');
-  });
-
-  common(image.command('config').description('Print the image configuration (the host platform, or --platform, out of an index)').argument('<ref>')).action(async (spec: string, o: CommonOpts) => {
+  common(
+    image
+      .command('config')
+      .description('Print the image configuration (the host platform, or --platform, out of an index)')
+      .argument('<ref>'),
+  ).action(async (spec: string, o: CommonOpts) => {
     const l = await locate(spec, o, false);
     let m = await l.store.getManifest(await requireRef(l));
     let parsed = parseManifest(m.bytes, m.mediaType);
@@ -195,24 +233,41 @@ export function register(program: Command): void {
     process.stdout.write(o.output === 'json' ? JSON.stringify(JSON.parse(text), null, 2) + '\n' : text + '\n');
   });
 
-  common(image.command('tags').description('List the tags of a repository or layout').argument('<repo>')).action(async (spec: string, o: CommonOpts) => {
-    const l = await locate(spec.startsWith('oci:') ? spec : spec.replace(/:[^/:@]+$/, '') , o, false);
-    const tags = await l.store.listTags();
-    print(o, { repository: l.display.replace(/[:@][^/]*$/, ''), tags }, tags.join('\n'));
-  });
+  common(image.command('tags').description('List the tags of a repository or layout').argument('<repo>')).action(
+    async (spec: string, o: CommonOpts) => {
+      const l = await locate(spec.startsWith('oci:') ? spec : spec.replace(/:[^/:@]+$/, ''), o, false);
+      const tags = await l.store.listTags();
+      print(o, { repository: l.display.replace(/[:@][^/]*$/, ''), tags }, tags.join('\n'));
+    },
+  );
 
-  common(image.command('inspect').description('Summarise an image or index: digest, platforms, config, layers').argument('<ref>')).action(async (spec: string, o: CommonOpts) => {
+  common(
+    image
+      .command('inspect')
+      .description('Summarise an image or index: digest, platforms, config, layers')
+      .argument('<ref>'),
+  ).action(async (spec: string, o: CommonOpts) => {
     const l = await locate(spec, o, false);
     let m = await l.store.getManifest(await requireRef(l));
     const platform = platformOf(o);
     if (platform) m = await l.store.getManifest(selectPlatform(m, platform).digest);
     const parsed = parseManifest(m.bytes, m.mediaType);
     if (parsed.isIndex) {
-      const manifests = parsed.children.map((c) => ({ digest: c.digest, mediaType: c.mediaType, size: c.size, platform: c.platform ? formatPlatform(c.platform) : undefined }));
+      const manifests = parsed.children.map((c) => ({
+        digest: c.digest,
+        mediaType: c.mediaType,
+        size: c.size,
+        platform: c.platform ? formatPlatform(c.platform) : undefined,
+      }));
       print(
         o,
         { reference: l.display, digest: m.digest, mediaType: m.mediaType, manifests },
-        [`${l.display}`, `digest:    ${m.digest}`, `mediaType: ${m.mediaType}`, ...manifests.map((c) => `  ${c.platform ?? '-'}  ${c.digest}`)].join('\n'),
+        [
+          `${l.display}`,
+          `digest:    ${m.digest}`,
+          `mediaType: ${m.mediaType}`,
+          ...manifests.map((c) => `  ${c.platform ?? '-'}  ${c.digest}`),
+        ].join('\n'),
       );
       return;
     }
@@ -248,7 +303,9 @@ export function register(program: Command): void {
         l.display,
         `digest:    ${m.digest}`,
         `mediaType: ${m.mediaType}`,
-        ...(config.os ? [`platform:  ${String(config.os)}/${String(config.architecture)}`] : [`artifact:  ${parsed.artifactType ?? '-'}`]),
+        ...(config.os
+          ? [`platform:  ${String(config.os)}/${String(config.architecture)}`]
+          : [`artifact:  ${parsed.artifactType ?? '-'}`]),
         `layers:    ${layers.length} (${info.size} bytes in all)`,
         ...layers.map((x) => `  ${x.digest}  ${x.size}`),
       ].join('\n'),
@@ -258,7 +315,9 @@ export function register(program: Command): void {
   common(
     image
       .command('export')
-      .description('Write an image as a `docker save` tarball (loadable by docker load; an index is narrowed to --platform, default linux/amd64)')
+      .description(
+        'Write an image as a `docker save` tarball (loadable by docker load; an index is narrowed to --platform, default linux/amd64)',
+      )
       .argument('<ref>')
       .argument('<file>')
       .option('--tag <repo:tag>', 'the name docker load gives the image'),
@@ -269,7 +328,9 @@ export function register(program: Command): void {
     print(o, { source: l.display, file, digest: r.digest }, `wrote ${file} (${r.digest})`);
   });
 
-  common(image.command('delete').description('Delete a manifest (by digest) or a tag from a registry').argument('<ref>')).action(async (spec: string, o: CommonOpts) => {
+  common(
+    image.command('delete').description('Delete a manifest (by digest) or a tag from a registry').argument('<ref>'),
+  ).action(async (spec: string, o: CommonOpts) => {
     const l = await locate(spec, o, false);
     if (!(l.store instanceof RegistryStore)) throw new OciError('UNSUPPORTED', 'delete works on registry references');
     await l.store.client.deleteManifest(l.store.repository, await requireRef(l));

@@ -18,21 +18,28 @@ export interface Credential {
 export type CredentialProvider = (registry: string) => Promise<Credential | undefined>;
 
 /** Runs `docker-credential-<helper> get` with the server URL on stdin and returns its JSON output. */
-export type HelperRunner = (helper: string, serverUrl: string) => Promise<{ Username?: string; Secret?: string } | undefined>;
+export type HelperRunner = (
+  helper: string,
+  serverUrl: string,
+) => Promise<{ Username?: string; Secret?: string } | undefined>;
 
 export function staticCredentials(map: Record<string, Credential>): CredentialProvider {
   return async (registry) => map[registry];
 }
 
 interface DockerConfig {
-  auths?: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string; registrytoken?: string }>;
+  auths?: Record<
+    string,
+    { auth?: string; username?: string; password?: string; identitytoken?: string; registrytoken?: string }
+  >;
   credHelpers?: Record<string, string>;
   credsStore?: string;
 }
 
 /** Keys docker uses for a registry in config.json (Docker Hub has a legacy URL form). */
 function candidateKeys(registry: string): string[] {
-  if (registry === DOCKER_HUB) return ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io', 'registry-1.docker.io'];
+  if (registry === DOCKER_HUB)
+    return ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io', 'registry-1.docker.io'];
   return [registry, `https://${registry}`, `http://${registry}`, `https://${registry}/v1/`, `https://${registry}/v2/`];
 }
 
@@ -40,7 +47,10 @@ export function parseDockerConfig(text: string, file = 'config.json'): DockerCon
   try {
     return JSON.parse(text) as DockerConfig;
   } catch (err) {
-    throw new OciError('REGISTRY_ERROR', `${file}: invalid JSON: ${(err as Error).message}`, { cause: err, location: { file, row: 1, col: 1 } });
+    throw new OciError('REGISTRY_ERROR', `${file}: invalid JSON: ${(err as Error).message}`, {
+      cause: err,
+      location: { file, row: 1, col: 1 },
+    });
   }
 }
 
@@ -88,7 +98,9 @@ export function dockerConfigCredentials(path: string, runHelper?: HelperRunner):
       const server = registry === DOCKER_HUB ? 'https://index.docker.io/v1/' : registry;
       const out = await runHelper(found.helper, server);
       if (!out || !out.Secret) return undefined;
-      return out.Username === '<token>' ? { identityToken: out.Secret } : { username: out.Username ?? '', password: out.Secret };
+      return out.Username === '<token>'
+        ? { identityToken: out.Secret }
+        : { username: out.Username ?? '', password: out.Secret };
     }
     return found;
   };

@@ -67,7 +67,8 @@ function registryErrorCode(status: number, body: string): { code: OciErrorCode; 
   } catch {
     // not a spec error body
   }
-  const code: OciErrorCode = status === 401 ? 'UNAUTHORIZED' : status === 403 ? 'DENIED' : status === 429 ? 'TOOMANYREQUESTS' : 'REGISTRY_ERROR';
+  const code: OciErrorCode =
+    status === 401 ? 'UNAUTHORIZED' : status === 403 ? 'DENIED' : status === 429 ? 'TOOMANYREQUESTS' : 'REGISTRY_ERROR';
   return { code, message: body.slice(0, 200) || `HTTP ${status}` };
 }
 
@@ -111,17 +112,31 @@ export class RegistryClient {
       for (const s of wanted) u.searchParams.append('scope', s);
       let res: Response;
       if (cred?.identityToken) {
-        const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: cred.identityToken, service: bearer.params.service ?? '', client_id: 'sekisho' });
+        const form = new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: cred.identityToken,
+          service: bearer.params.service ?? '',
+          client_id: 'sekisho',
+        });
         for (const s of wanted) form.append('scope', s);
-        res = await this.f(realm, { method: 'POST', body: form, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+        res = await this.f(realm, {
+          method: 'POST',
+          body: form,
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        });
       } else {
         const headers: Record<string, string> = {};
-        if (cred?.username !== undefined) headers.Authorization = `Basic ${Buffer.from(`${cred.username}:${cred.password ?? ''}`).toString('base64')}`;
+        if (cred?.username !== undefined)
+          headers.Authorization = `Basic ${Buffer.from(`${cred.username}:${cred.password ?? ''}`).toString('base64')}`;
         res = await this.f(u, { headers });
       }
       const text = await res.text();
       if (res.status !== 200) {
-        throw new OciError('UNAUTHORIZED', `token request to ${u.origin}${u.pathname} failed with ${res.status}: ${text.slice(0, 200)}`, { status: res.status });
+        throw new OciError(
+          'UNAUTHORIZED',
+          `token request to ${u.origin}${u.pathname} failed with ${res.status}: ${text.slice(0, 200)}`,
+          { status: res.status },
+        );
       }
       const body = JSON.parse(text) as { token?: string; access_token?: string };
       const token = body.token ?? body.access_token;
@@ -165,7 +180,9 @@ export class RegistryClient {
           await this.sleep((this.opts.backoffMs ?? 200) * 2 ** (attempt - 1));
           continue;
         }
-        throw new OciError('REGISTRY_ERROR', `${r.method} ${this.baseUrl}${r.path}: ${(err as Error).message}`, { cause: err });
+        throw new OciError('REGISTRY_ERROR', `${r.method} ${this.baseUrl}${r.path}: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
       if (res.status === 401 && !authRetried) {
         const ch = res.headers.get('www-authenticate');
@@ -179,12 +196,18 @@ export class RegistryClient {
             continue;
           }
         }
-        throw new OciError('UNAUTHORIZED', `${r.method} ${this.baseUrl}${r.path}: authentication required`, { status: 401 });
+        throw new OciError('UNAUTHORIZED', `${r.method} ${this.baseUrl}${r.path}: authentication required`, {
+          status: 401,
+        });
       }
       if ((res.status === 429 || res.status >= 500) && attempt < max) {
         const ra = Number(res.headers.get('retry-after'));
         await res.body?.cancel();
-        await this.sleep(Number.isFinite(ra) && ra > 0 ? Math.min(ra * 1000, 30_000) : (this.opts.backoffMs ?? 200) * 2 ** (attempt - 1));
+        await this.sleep(
+          Number.isFinite(ra) && ra > 0
+            ? Math.min(ra * 1000, 30_000)
+            : (this.opts.backoffMs ?? 200) * 2 ** (attempt - 1),
+        );
         continue;
       }
       if (res.status >= 400 && !(okStatuses ?? []).includes(res.status)) {
@@ -210,14 +233,27 @@ export class RegistryClient {
 
   /** Fetches a manifest; its digest is computed and checked against a digest reference and the header. */
   async getManifest(repo: string, ref: string, accept = MANIFEST_ACCEPT): Promise<FetchedManifest> {
-    const res = await this.request({ method: 'GET', path: `/v2/${repo}/manifests/${ref}`, scopes: this.pull(repo), headers: { Accept: accept } });
+    const res = await this.request({
+      method: 'GET',
+      path: `/v2/${repo}/manifests/${ref}`,
+      scopes: this.pull(repo),
+      headers: { Accept: accept },
+    });
     const bytes = Buffer.from(await res.arrayBuffer());
     const header = res.headers.get('docker-content-digest');
-    const algorithm = ref.includes(':') ? parseDigest(ref).algorithm : header && header.startsWith('sha512:') ? 'sha512' : 'sha256';
+    const algorithm = ref.includes(':')
+      ? parseDigest(ref).algorithm
+      : header && header.startsWith('sha512:')
+        ? 'sha512'
+        : 'sha256';
     const digest = digestOf(bytes, algorithm);
-    if (ref.includes(':') && digest !== ref) throw new OciError('DIGEST_INVALID', `manifest ${repo}@${ref} has digest ${digest}`);
+    if (ref.includes(':') && digest !== ref)
+      throw new OciError('DIGEST_INVALID', `manifest ${repo}@${ref} has digest ${digest}`);
     if (header && header.startsWith(`${algorithm}:`) && header !== digest) {
-      throw new OciError('DIGEST_INVALID', `manifest ${repo}:${ref} has digest ${digest} but the registry says ${header}`);
+      throw new OciError(
+        'DIGEST_INVALID',
+        `manifest ${repo}:${ref} has digest ${digest} but the registry says ${header}`,
+      );
     }
     const ct = res.headers.get('content-type')?.split(';')[0]?.trim();
     const mediaType = parseManifest(bytes, ct).mediaType;
@@ -225,18 +261,36 @@ export class RegistryClient {
   }
 
   async headManifest(repo: string, ref: string): Promise<Descriptor | null> {
-    const res = await this.request({ method: 'HEAD', path: `/v2/${repo}/manifests/${ref}`, scopes: this.pull(repo), headers: { Accept: MANIFEST_ACCEPT } }, [404]);
+    const res = await this.request(
+      {
+        method: 'HEAD',
+        path: `/v2/${repo}/manifests/${ref}`,
+        scopes: this.pull(repo),
+        headers: { Accept: MANIFEST_ACCEPT },
+      },
+      [404],
+    );
     if (res.status === 404) return null;
     const digest = res.headers.get('docker-content-digest');
     if (!digest) {
       const m = await this.getManifest(repo, ref);
       return { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length };
     }
-    return { mediaType: res.headers.get('content-type') ?? MediaType.OciManifest, digest, size: Number(res.headers.get('content-length') ?? 0) };
+    return {
+      mediaType: res.headers.get('content-type') ?? MediaType.OciManifest,
+      digest,
+      size: Number(res.headers.get('content-length') ?? 0),
+    };
   }
 
   async putManifest(repo: string, ref: string, bytes: Buffer, mediaType: string): Promise<string> {
-    const res = await this.request({ method: 'PUT', path: `/v2/${repo}/manifests/${ref}`, scopes: this.push(repo), headers: { 'Content-Type': mediaType }, body: bytes });
+    const res = await this.request({
+      method: 'PUT',
+      path: `/v2/${repo}/manifests/${ref}`,
+      scopes: this.push(repo),
+      headers: { 'Content-Type': mediaType },
+      body: bytes,
+    });
     await res.body?.cancel();
     const digest = digestOf(bytes, ref.includes(':') ? parseDigest(ref).algorithm : 'sha256');
     const header = res.headers.get('docker-content-digest');
@@ -247,13 +301,20 @@ export class RegistryClient {
   }
 
   async deleteManifest(repo: string, ref: string): Promise<void> {
-    const res = await this.request({ method: 'DELETE', path: `/v2/${repo}/manifests/${ref}`, scopes: [`repository:${repo}:delete`] });
+    const res = await this.request({
+      method: 'DELETE',
+      path: `/v2/${repo}/manifests/${ref}`,
+      scopes: [`repository:${repo}:delete`],
+    });
     await res.body?.cancel();
   }
 
   /** Size of a blob in the repository, or null. */
   async blobSize(repo: string, digest: string): Promise<number | null> {
-    const res = await this.request({ method: 'HEAD', path: `/v2/${repo}/blobs/${digest}`, scopes: this.pull(repo) }, [404]);
+    const res = await this.request(
+      { method: 'HEAD', path: `/v2/${repo}/blobs/${digest}`, scopes: this.pull(repo) },
+      [404],
+    );
     if (res.status === 404) return null;
     return Number(res.headers.get('content-length') ?? 0);
   }
@@ -262,11 +323,20 @@ export class RegistryClient {
    * Streams a blob. The whole-blob stream verifies digest (and size when given) and errors at the end
    * if they differ; a range read returns the bytes as sent.
    */
-  async getBlob(repo: string, digest: string, opts: { size?: number; range?: { start: number; end?: number } } = {}): Promise<Readable> {
+  async getBlob(
+    repo: string,
+    digest: string,
+    opts: { size?: number; range?: { start: number; end?: number } } = {},
+  ): Promise<Readable> {
     parseDigest(digest);
     const headers: Record<string, string> = {};
     if (opts.range) headers.Range = `bytes=${opts.range.start}-${opts.range.end ?? ''}`;
-    const res = await this.request({ method: 'GET', path: `/v2/${repo}/blobs/${digest}`, scopes: this.pull(repo), headers });
+    const res = await this.request({
+      method: 'GET',
+      path: `/v2/${repo}/blobs/${digest}`,
+      scopes: this.pull(repo),
+      headers,
+    });
     if (!res.body) throw new OciError('REGISTRY_ERROR', `blob ${digest} came without a body`);
     const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
     if (opts.range) {
@@ -283,7 +353,8 @@ export class RegistryClient {
 
   async getBlobBytes(repo: string, digest: string, size?: number): Promise<Buffer> {
     const chunks: Buffer[] = [];
-    for await (const c of await this.getBlob(repo, digest, size !== undefined ? { size } : {})) chunks.push(c as Buffer);
+    for await (const c of await this.getBlob(repo, digest, size !== undefined ? { size } : {}))
+      chunks.push(c as Buffer);
     return Buffer.concat(chunks);
   }
 
@@ -300,7 +371,13 @@ export class RegistryClient {
     if (res.status === 201) return true;
     // 202: the registry opened an upload session instead; cancel it
     const loc = res.headers.get('location');
-    if (loc) await this.request({ method: 'DELETE', path: new URL(loc, this.baseUrl).pathname, scopes: this.push(repo) }, [404]).then((r) => r.body?.cancel()).catch(() => undefined);
+    if (loc)
+      await this.request(
+        { method: 'DELETE', path: new URL(loc, this.baseUrl).pathname, scopes: this.push(repo) },
+        [404],
+      )
+        .then((r) => r.body?.cancel())
+        .catch(() => undefined);
     return false;
   }
 
@@ -309,16 +386,29 @@ export class RegistryClient {
    * small blobs (in memory), else a streamed or chunked upload that resumes from the registry's offset
    * after a failed chunk.
    */
-  async pushBlob(repo: string, desc: { digest: string; size: number }, source: BlobSource, opts: { mountFrom?: string; onProgress?: (n: number) => void } = {}): Promise<'exists' | 'mounted' | 'uploaded'> {
+  async pushBlob(
+    repo: string,
+    desc: { digest: string; size: number },
+    source: BlobSource,
+    opts: { mountFrom?: string; onProgress?: (n: number) => void } = {},
+  ): Promise<'exists' | 'mounted' | 'uploaded'> {
     if ((await this.blobSize(repo, desc.digest)) !== null) return 'exists';
-    if (opts.mountFrom && opts.mountFrom !== repo && (await this.mountBlob(repo, desc.digest, opts.mountFrom))) return 'mounted';
+    if (opts.mountFrom && opts.mountFrom !== repo && (await this.mountBlob(repo, desc.digest, opts.mountFrom)))
+      return 'mounted';
     const small = desc.size <= 1024 * 1024;
     if (small) {
       const chunks: Buffer[] = [];
       for await (const c of source(0)) chunks.push(c as Buffer);
       const bytes = Buffer.concat(chunks);
       const start = await this.startUpload(repo);
-      const res = await this.request({ method: 'PUT', path: start.pathname, query: { ...Object.fromEntries(start.searchParams), digest: desc.digest }, scopes: this.push(repo), headers: { 'Content-Type': 'application/octet-stream' }, body: bytes });
+      const res = await this.request({
+        method: 'PUT',
+        path: start.pathname,
+        query: { ...Object.fromEntries(start.searchParams), digest: desc.digest },
+        scopes: this.push(repo),
+        headers: { 'Content-Type': 'application/octet-stream' },
+        body: bytes,
+      });
       await res.body?.cancel();
       opts.onProgress?.(bytes.length);
       return 'uploaded';
@@ -331,17 +421,19 @@ export class RegistryClient {
       const end = chunk ? Math.min(offset + chunk, desc.size) : desc.size;
       const from = offset;
       try {
-        const res = await this.request(
-          {
-            method: 'PATCH',
-            path: loc.pathname,
-            query: Object.fromEntries(loc.searchParams),
-            scopes: this.push(repo),
-            idempotent: false,
-            headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `${from}-${end - 1}`, 'Content-Length': String(end - from) },
-            body: () => sliceStream(source(from), end - from),
+        const res = await this.request({
+          method: 'PATCH',
+          path: loc.pathname,
+          query: Object.fromEntries(loc.searchParams),
+          scopes: this.push(repo),
+          idempotent: false,
+          headers: {
+            'Content-Type': 'application/octet-stream',
+            'Content-Range': `${from}-${end - 1}`,
+            'Content-Length': String(end - from),
           },
-        );
+          body: () => sliceStream(source(from), end - from),
+        });
         await res.body?.cancel();
         loc = new URL(res.headers.get('location') ?? loc.toString(), this.baseUrl);
         offset = end;
@@ -349,7 +441,12 @@ export class RegistryClient {
       } catch (err) {
         if (++failures > (this.opts.maxAttempts ?? 4)) throw err;
         // resume: ask the registry how much it has
-        const st = await this.request({ method: 'GET', path: loc.pathname, query: Object.fromEntries(loc.searchParams), scopes: this.push(repo) });
+        const st = await this.request({
+          method: 'GET',
+          path: loc.pathname,
+          query: Object.fromEntries(loc.searchParams),
+          scopes: this.push(repo),
+        });
         await st.body?.cancel();
         const range = st.headers.get('range');
         const m = range ? /^(?:bytes=)?0-(\d+)$/.exec(range) : null;
@@ -359,13 +456,24 @@ export class RegistryClient {
         await this.sleep((this.opts.backoffMs ?? 200) * 2 ** (failures - 1));
       }
     }
-    const res = await this.request({ method: 'PUT', path: loc.pathname, query: { ...Object.fromEntries(loc.searchParams), digest: desc.digest }, scopes: this.push(repo), body: Buffer.alloc(0) });
+    const res = await this.request({
+      method: 'PUT',
+      path: loc.pathname,
+      query: { ...Object.fromEntries(loc.searchParams), digest: desc.digest },
+      scopes: this.push(repo),
+      body: Buffer.alloc(0),
+    });
     await res.body?.cancel();
     return 'uploaded';
   }
 
   private async startUpload(repo: string): Promise<URL> {
-    const res = await this.request({ method: 'POST', path: `/v2/${repo}/blobs/uploads/`, scopes: this.push(repo), body: Buffer.alloc(0) });
+    const res = await this.request({
+      method: 'POST',
+      path: `/v2/${repo}/blobs/uploads/`,
+      scopes: this.push(repo),
+      body: Buffer.alloc(0),
+    });
     await res.body?.cancel();
     const loc = res.headers.get('location');
     if (!loc) throw new OciError('REGISTRY_ERROR', `registry ${this.host} opened an upload without a Location`);
@@ -378,7 +486,10 @@ export class RegistryClient {
     let path = `/v2/${repo}/tags/list`;
     let query: Record<string, string> | undefined = pageSize ? { n: String(pageSize) } : undefined;
     for (let page = 0; page < 10_000; page++) {
-      const res = await this.request({ method: 'GET', path, scopes: this.pull(repo), ...(query ? { query } : {}) }, [404]);
+      const res = await this.request(
+        { method: 'GET', path, scopes: this.pull(repo), ...(query ? { query } : {}) },
+        [404],
+      );
       if (res.status === 404) {
         await res.body?.cancel();
         return out;
@@ -396,7 +507,12 @@ export class RegistryClient {
   }
 
   async catalog(pageSize?: number): Promise<string[]> {
-    const res = await this.request({ method: 'GET', path: '/v2/_catalog', scopes: ['registry:catalog:*'], ...(pageSize ? { query: { n: String(pageSize) } } : {}) });
+    const res = await this.request({
+      method: 'GET',
+      path: '/v2/_catalog',
+      scopes: ['registry:catalog:*'],
+      ...(pageSize ? { query: { n: String(pageSize) } } : {}),
+    });
     return ((await res.json()) as { repositories?: string[] }).repositories ?? [];
   }
 
@@ -404,14 +520,28 @@ export class RegistryClient {
    * Referrers of a manifest: the referrers API, or when the registry lacks it, the tag-schema fallback
    * index at `<alg>-<hex>`.
    */
-  async referrers(repo: string, digest: string, artifactType?: string): Promise<{ manifests: Descriptor[]; via: 'api' | 'tag-schema' }> {
+  async referrers(
+    repo: string,
+    digest: string,
+    artifactType?: string,
+  ): Promise<{ manifests: Descriptor[]; via: 'api' | 'tag-schema' }> {
     const { algorithm, hex } = parseDigest(digest);
-    const res = await this.request({ method: 'GET', path: `/v2/${repo}/referrers/${digest}`, scopes: this.pull(repo), headers: { Accept: MediaType.OciIndex }, ...(artifactType ? { query: { artifactType } } : {}) }, [404, 400, 405]);
+    const res = await this.request(
+      {
+        method: 'GET',
+        path: `/v2/${repo}/referrers/${digest}`,
+        scopes: this.pull(repo),
+        headers: { Accept: MediaType.OciIndex },
+        ...(artifactType ? { query: { artifactType } } : {}),
+      },
+      [404, 400, 405],
+    );
     const ct = res.headers.get('content-type') ?? '';
     if (res.status === 200 && ct.startsWith(MediaType.OciIndex)) {
       const idx = (await res.json()) as ImageIndex;
       let list = idx.manifests ?? [];
-      if (artifactType && !(res.headers.get('oci-filters-applied') ?? '').includes('artifactType')) list = list.filter((d) => d.artifactType === artifactType);
+      if (artifactType && !(res.headers.get('oci-filters-applied') ?? '').includes('artifactType'))
+        list = list.filter((d) => d.artifactType === artifactType);
       return { manifests: list, via: 'api' };
     }
     await res.body?.cancel();
@@ -421,7 +551,8 @@ export class RegistryClient {
       const m = await this.getManifest(repo, tag, MediaType.OciIndex);
       idx = JSON.parse(m.bytes.toString('utf8')) as ImageIndex;
     } catch (err) {
-      if (err instanceof OciError && (err.code === 'MANIFEST_UNKNOWN' || err.status === 404)) return { manifests: [], via: 'tag-schema' };
+      if (err instanceof OciError && (err.code === 'MANIFEST_UNKNOWN' || err.status === 404))
+        return { manifests: [], via: 'tag-schema' };
       throw err;
     }
     let list = idx.manifests ?? [];
@@ -435,7 +566,13 @@ export class RegistryClient {
    */
   async putReferrer(repo: string, bytes: Buffer, mediaType: string, subject: string, ref?: string): Promise<string> {
     const digest = digestOf(bytes);
-    const res = await this.request({ method: 'PUT', path: `/v2/${repo}/manifests/${ref ?? digest}`, scopes: this.push(repo), headers: { 'Content-Type': mediaType }, body: bytes });
+    const res = await this.request({
+      method: 'PUT',
+      path: `/v2/${repo}/manifests/${ref ?? digest}`,
+      scopes: this.push(repo),
+      headers: { 'Content-Type': mediaType },
+      body: bytes,
+    });
     await res.body?.cancel();
     if (res.headers.get('oci-subject')) return digest;
     const parsed = parseManifest(bytes, mediaType);

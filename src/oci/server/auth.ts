@@ -43,7 +43,9 @@ export function parseHtpasswd(text: string, file = 'htpasswd'): Map<string, stri
     const colon = line.indexOf(':');
     const hash = line.slice(colon + 1);
     if (colon <= 0 || !/^\$2[abxy]\$\d\d\$/.test(hash)) {
-      throw new OciError('REGISTRY_ERROR', `only bcrypt entries (user:$2y$...) are supported`, { location: { file, row: i + 1, col: 1 } });
+      throw new OciError('REGISTRY_ERROR', `only bcrypt entries (user:$2y$...) are supported`, {
+        location: { file, row: i + 1, col: 1 },
+      });
     }
     users.set(line.slice(0, colon), hash);
   });
@@ -64,11 +66,25 @@ export function parseScope(s: string): Scope | null {
   if (first < 0 || last === first) return null;
   const type = s.slice(0, first);
   if (type !== 'repository' && type !== 'registry') return null;
-  return { type, name: s.slice(first + 1, last), actions: s.slice(last + 1).split(',').filter((a) => a !== '') };
+  return {
+    type,
+    name: s.slice(first + 1, last),
+    actions: s
+      .slice(last + 1)
+      .split(',')
+      .filter((a) => a !== ''),
+  };
 }
 
 function globToRegExp(glob: string): RegExp {
-  return new RegExp('^' + glob.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
+  return new RegExp(
+    '^' +
+      glob
+        .split('*')
+        .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*') +
+      '$',
+  );
 }
 
 function b64url(buf: Buffer | string): string {
@@ -113,7 +129,12 @@ export class RegistryAuth {
     const rules = this.options.rules ?? [{ account: '*', repository: '*', actions: [...ALL_ACTIONS] }];
     const out = new Set<Action>();
     for (const r of rules) {
-      const who = r.account === 'anonymous' ? account === undefined : r.account === '*' ? account !== undefined : r.account === account;
+      const who =
+        r.account === 'anonymous'
+          ? account === undefined
+          : r.account === '*'
+            ? account !== undefined
+            : r.account === account;
       if (!who || !globToRegExp(r.repository).test(repository)) continue;
       for (const a of r.actions) out.add(a);
     }
@@ -142,7 +163,10 @@ export class RegistryAuth {
   /** Whether a principal may perform `action` on `repository`. */
   permits(p: Principal, repository: string, action: Action): boolean {
     if (p.granted) {
-      return p.granted.some((s) => s.type === 'repository' && s.name === repository && (s.actions.includes(action) || s.actions.includes('*')));
+      return p.granted.some(
+        (s) =>
+          s.type === 'repository' && s.name === repository && (s.actions.includes(action) || s.actions.includes('*')),
+      );
     }
     if (this.options.mode === 'token' && p.account !== undefined) return false; // basic creds must be exchanged for a token
     return this.allowedActions(p.account, repository).includes(action);
@@ -156,7 +180,11 @@ export class RegistryAuth {
   }
 
   /** Issues a token for the requested scopes, granting only what the rules allow. */
-  issueToken(account: string | undefined, requested: Scope[], now = Date.now()): { token: string; expiresIn: number; issuedAt: string } {
+  issueToken(
+    account: string | undefined,
+    requested: Scope[],
+    now = Date.now(),
+  ): { token: string; expiresIn: number; issuedAt: string } {
     const access: Scope[] = [];
     for (const s of requested) {
       if (s.type === 'repository') {
@@ -170,7 +198,16 @@ export class RegistryAuth {
     }
     const ttl = this.options.tokenTtlSeconds ?? 300;
     const iat = Math.floor(now / 1000);
-    const payload = { iss: this.service, sub: account ?? '', aud: this.service, iat, nbf: iat - 5, exp: iat + ttl, jti: randomBytes(8).toString('hex'), access };
+    const payload = {
+      iss: this.service,
+      sub: account ?? '',
+      aud: this.service,
+      iat,
+      nbf: iat - 5,
+      exp: iat + ttl,
+      jti: randomBytes(8).toString('hex'),
+      access,
+    };
     const head = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
     const body = b64url(JSON.stringify(payload));
     const sig = b64url(createHmac('sha256', this.secret).update(`${head}.${body}`).digest());
@@ -183,7 +220,8 @@ export class RegistryAuth {
     const [head, body, sig] = parts as [string, string, string];
     const want = createHmac('sha256', this.secret).update(`${head}.${body}`).digest();
     const got = Buffer.from(sig, 'base64url');
-    if (got.length !== want.length || !timingSafeEqual(got, want)) throw new OciError('UNAUTHORIZED', 'bad token signature');
+    if (got.length !== want.length || !timingSafeEqual(got, want))
+      throw new OciError('UNAUTHORIZED', 'bad token signature');
     let payload: { sub?: string; exp?: number; nbf?: number; aud?: string; access?: Scope[] };
     try {
       payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as typeof payload;

@@ -40,7 +40,13 @@ function sendEmpty(res: ServerResponse, status: number, headers: Record<string, 
   res.end();
 }
 
-function sendError(res: ServerResponse, code: OciErrorCode, message: string, headers: Record<string, string> = {}, detail?: unknown): void {
+function sendError(
+  res: ServerResponse,
+  code: OciErrorCode,
+  message: string,
+  headers: Record<string, string> = {},
+  detail?: unknown,
+): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -110,18 +116,35 @@ export class RegistryServer {
   handler = (req: IncomingMessage, res: ServerResponse): void => {
     const t0 = Date.now();
     res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
-    const done = (): void => this.onRequest?.({ method: req.method ?? '', path: (req.url ?? '').split('?')[0] ?? '', status: res.statusCode, ms: Date.now() - t0 });
+    const done = (): void =>
+      this.onRequest?.({
+        method: req.method ?? '',
+        path: (req.url ?? '').split('?')[0] ?? '',
+        status: res.statusCode,
+        ms: Date.now() - t0,
+      });
     res.on('finish', done);
     this.dispatch(req, res).catch((err: unknown) => {
       if (err instanceof OciError) sendError(res, err.code, err.message, {}, err.detail);
-      else if (req.destroyed || (err as NodeJS.ErrnoException)?.code === 'ECONNRESET' || (err as Error)?.name === 'AbortError') res.destroy();
+      else if (
+        req.destroyed ||
+        (err as NodeJS.ErrnoException)?.code === 'ECONNRESET' ||
+        (err as Error)?.name === 'AbortError'
+      )
+        res.destroy();
       else sendError(res, 'REGISTRY_ERROR', 'internal error');
       drain(req);
     });
   };
 
-  async listen(opts: { host: string; port: number; tls?: { cert: string | Buffer; key: string | Buffer } }): Promise<string> {
-    const server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, this.handler) : createHttpServer(this.handler);
+  async listen(opts: {
+    host: string;
+    port: number;
+    tls?: { cert: string | Buffer; key: string | Buffer };
+  }): Promise<string> {
+    const server = opts.tls
+      ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, this.handler)
+      : createHttpServer(this.handler);
     server.keepAliveTimeout = 30_000;
     server.requestTimeout = 0;
     this.server = server;
@@ -132,9 +155,12 @@ export class RegistryServer {
     const addr = server.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     this.baseUrl = `${opts.tls ? 'https' : 'http'}://${host}:${addr.port}`;
-    this.expiryTimer = setInterval(() => {
-      this.storage.expireUploads(this.uploadTtlMs).catch(() => undefined);
-    }, Math.min(this.uploadTtlMs, 60_000));
+    this.expiryTimer = setInterval(
+      () => {
+        this.storage.expireUploads(this.uploadTtlMs).catch(() => undefined);
+      },
+      Math.min(this.uploadTtlMs, 60_000),
+    );
     this.expiryTimer.unref();
     return this.baseUrl;
   }
@@ -171,12 +197,18 @@ export class RegistryServer {
       if (s.action === 'push') set.add('pull');
       wanted.set(s.repository, set);
     }
-    const chScopes: Scope[] = [...wanted].map(([name, acts]) => ({ type: 'repository', name, actions: [...acts].sort() }));
+    const chScopes: Scope[] = [...wanted].map(([name, acts]) => ({
+      type: 'repository',
+      name,
+      actions: [...acts].sort(),
+    }));
     // Authenticated but not allowed: 403 with basic auth; with tokens a 401 lets the client ask for more.
     if (ctx.principal.account !== undefined && auth.options.mode === 'basic') {
       sendError(ctx.res, 'DENIED', `access to ${missing.map((m) => `${m.repository}:${m.action}`).join(', ')} denied`);
     } else {
-      sendError(ctx.res, 'UNAUTHORIZED', 'authentication required', { 'WWW-Authenticate': auth.challenge(this.realm(ctx.req), chScopes) });
+      sendError(ctx.res, 'UNAUTHORIZED', 'authentication required', {
+        'WWW-Authenticate': auth.challenge(this.realm(ctx.req), chScopes),
+      });
     }
     drain(ctx.req);
     return false;
@@ -200,7 +232,9 @@ export class RegistryServer {
         principal = await this.auth.authenticate(req.headers.authorization);
       } catch (err) {
         drain(req);
-        return sendError(res, 'UNAUTHORIZED', (err as Error).message, { 'WWW-Authenticate': this.auth.challenge(this.realm(req), []) });
+        return sendError(res, 'UNAUTHORIZED', (err as Error).message, {
+          'WWW-Authenticate': this.auth.challenge(this.realm(req), []),
+        });
       }
     }
     const ctx: Ctx = { req, res, url, principal };
@@ -208,7 +242,9 @@ export class RegistryServer {
     if (rest === '' || path === '/v2') {
       drain(req);
       if (this.auth && principal.account === undefined && !principal.granted) {
-        return sendError(res, 'UNAUTHORIZED', 'authentication required', { 'WWW-Authenticate': this.auth.challenge(this.realm(req), []) });
+        return sendError(res, 'UNAUTHORIZED', 'authentication required', {
+          'WWW-Authenticate': this.auth.challenge(this.realm(req), []),
+        });
       }
       return sendJson(res, 200, {});
     }
@@ -217,7 +253,9 @@ export class RegistryServer {
       if (method !== 'GET') return sendError(res, 'UNSUPPORTED', `${method} not supported`);
       return this.catalog(ctx);
     }
-    const m = /^(.+?)\/(blobs\/uploads\/?(.*)|blobs\/([^/]+)|manifests\/([^/]+)|tags\/list|referrers\/([^/]+))$/.exec(rest);
+    const m = /^(.+?)\/(blobs\/uploads\/?(.*)|blobs\/([^/]+)|manifests\/([^/]+)|tags\/list|referrers\/([^/]+))$/.exec(
+      rest,
+    );
     if (!m) {
       drain(req);
       // a path that names a repository badly gets NAME_INVALID, anything else is unknown
@@ -260,11 +298,14 @@ export class RegistryServer {
     try {
       const header = req.headers.authorization;
       if (header) {
-        if (!header.toLowerCase().startsWith('basic ')) throw new OciError('UNAUTHORIZED', 'the token endpoint takes basic credentials');
+        if (!header.toLowerCase().startsWith('basic '))
+          throw new OciError('UNAUTHORIZED', 'the token endpoint takes basic credentials');
         account = (await auth.authenticate(header)).account;
       }
     } catch (err) {
-      return sendError(res, 'UNAUTHORIZED', (err as Error).message, { 'WWW-Authenticate': `Basic realm="${auth.service}"` });
+      return sendError(res, 'UNAUTHORIZED', (err as Error).message, {
+        'WWW-Authenticate': `Basic realm="${auth.service}"`,
+      });
     }
     const scopes: Scope[] = [];
     for (const raw of url.searchParams.getAll('scope')) {
@@ -280,10 +321,14 @@ export class RegistryServer {
   private async catalog(ctx: Ctx): Promise<void> {
     if (this.auth) {
       const p = ctx.principal;
-      const ok = p.granted ? p.granted.some((s) => s.type === 'registry' && s.name === 'catalog') : p.account !== undefined;
+      const ok = p.granted
+        ? p.granted.some((s) => s.type === 'registry' && s.name === 'catalog')
+        : p.account !== undefined;
       if (!ok) {
         return sendError(ctx.res, 'UNAUTHORIZED', 'authentication required', {
-          'WWW-Authenticate': this.auth.challenge(this.realm(ctx.req), [{ type: 'registry', name: 'catalog', actions: ['*'] }]),
+          'WWW-Authenticate': this.auth.challenge(this.realm(ctx.req), [
+            { type: 'registry', name: 'catalog', actions: ['*'] },
+          ]),
         });
       }
     }
@@ -321,7 +366,8 @@ export class RegistryServer {
     if (method === 'DELETE') {
       if (!this.authorize(ctx, [{ repository: name, action: 'delete' }])) return;
       parseDigest(digest);
-      if (!(await this.storage.unlinkBlob(name, digest))) return sendError(res, 'BLOB_UNKNOWN', `blob ${digest} is not known in ${name}`);
+      if (!(await this.storage.unlinkBlob(name, digest)))
+        return sendError(res, 'BLOB_UNKNOWN', `blob ${digest} is not known in ${name}`);
       return sendEmpty(res, 202);
     }
     if (method !== 'GET' && method !== 'HEAD') return sendError(res, 'UNSUPPORTED', `${method} not supported`);
@@ -340,10 +386,16 @@ export class RegistryServer {
     if (rangeHeader !== undefined) {
       const r = parseRange(rangeHeader, info.size);
       if (r === 'unsatisfiable') {
-        return sendError(res, 'RANGE_INVALID', `range ${rangeHeader} is not satisfiable`, { 'Content-Range': `bytes */${info.size}` });
+        return sendError(res, 'RANGE_INVALID', `range ${rangeHeader} is not satisfiable`, {
+          'Content-Range': `bytes */${info.size}`,
+        });
       }
       if (r !== null) {
-        res.writeHead(206, { ...headers, 'Content-Length': String(r.end - r.start + 1), 'Content-Range': `bytes ${r.start}-${r.end}/${info.size}` });
+        res.writeHead(206, {
+          ...headers,
+          'Content-Length': String(r.end - r.start + 1),
+          'Content-Range': `bytes ${r.start}-${r.end}/${info.size}`,
+        });
         if (method === 'HEAD') return void res.end();
         return pipeBlob(this.storage.readBlob(digest, r), res);
       }
@@ -405,7 +457,8 @@ export class RegistryServer {
     }
     // A chunk: PATCH always, PUT when it carries a body.
     const len = req.headers['content-length'];
-    const hasBody = method === 'PATCH' || (len !== undefined ? Number(len) > 0 : req.headers['transfer-encoding'] !== undefined);
+    const hasBody =
+      method === 'PATCH' || (len !== undefined ? Number(len) > 0 : req.headers['transfer-encoding'] !== undefined);
     let size = upload.size;
     if (hasBody) {
       const cr = req.headers['content-range'];
@@ -420,7 +473,12 @@ export class RegistryServer {
         const last = Number(mm[2]);
         if (offset !== upload.size || last < offset) {
           drain(req);
-          return sendError(res, 'RANGE_INVALID', `chunk ${cr} does not continue the upload at ${upload.size}`, this.uploadHeaders(name, id, upload.size));
+          return sendError(
+            res,
+            'RANGE_INVALID',
+            `chunk ${cr} does not continue the upload at ${upload.size}`,
+            this.uploadHeaders(name, id, upload.size),
+          );
         }
         if (len !== undefined && Number(len) !== last - offset + 1) {
           drain(req);
@@ -499,7 +557,11 @@ export class RegistryServer {
       }
     } else if (!isValidTag(ref)) {
       drain(req);
-      return sendError(res, method === 'PUT' ? 'TAG_INVALID' : 'MANIFEST_UNKNOWN', `invalid tag ${JSON.stringify(ref)}`);
+      return sendError(
+        res,
+        method === 'PUT' ? 'TAG_INVALID' : 'MANIFEST_UNKNOWN',
+        `invalid tag ${JSON.stringify(ref)}`,
+      );
     }
     if (method === 'GET' || method === 'HEAD') {
       drain(req);
@@ -528,7 +590,8 @@ export class RegistryServer {
     if (!this.authorize(ctx, [{ repository: name, action: 'push' }])) return;
     const bytes = await readBody(req, MAX_MANIFEST_BYTES);
     const digest = byDigest ? digestOf(bytes, parseDigest(ref).algorithm) : digestOf(bytes);
-    if (byDigest && digest !== ref) throw new OciError('DIGEST_INVALID', `manifest digest ${digest} does not match ${ref}`);
+    if (byDigest && digest !== ref)
+      throw new OciError('DIGEST_INVALID', `manifest digest ${digest} does not match ${ref}`);
     const parsed = parseManifest(bytes, req.headers['content-type']);
     const missing: string[] = [];
     for (const b of parsed.blobs) {
@@ -539,7 +602,9 @@ export class RegistryServer {
       if (!(await this.storage.getManifest(name, c.digest))) missing.push(c.digest);
     }
     if (missing.length > 0) {
-      throw new OciError('MANIFEST_BLOB_UNKNOWN', `manifest references content not in ${name}: ${missing.join(', ')}`, { detail: { digests: missing } });
+      throw new OciError('MANIFEST_BLOB_UNKNOWN', `manifest references content not in ${name}: ${missing.join(', ')}`, {
+        detail: { digests: missing },
+      });
     }
     let referrer: Descriptor | undefined;
     if (parsed.subject) {
@@ -549,9 +614,19 @@ export class RegistryServer {
       if (ann && Object.keys(ann).length > 0) referrer.annotations = ann;
     }
     const tags = byDigest ? ctx.url.searchParams.getAll('tag').filter((t) => isValidTag(t)) : [ref];
-    await this.storage.putManifest(name, { digest, mediaType: parsed.mediaType, bytes }, tags[0], parsed.subject, referrer);
-    for (const t of tags.slice(1)) await this.storage.putManifest(name, { digest, mediaType: parsed.mediaType, bytes }, t);
-    const headers: Record<string, string> = { Location: `/v2/${name}/manifests/${digest}`, 'Docker-Content-Digest': digest };
+    await this.storage.putManifest(
+      name,
+      { digest, mediaType: parsed.mediaType, bytes },
+      tags[0],
+      parsed.subject,
+      referrer,
+    );
+    for (const t of tags.slice(1))
+      await this.storage.putManifest(name, { digest, mediaType: parsed.mediaType, bytes }, t);
+    const headers: Record<string, string> = {
+      Location: `/v2/${name}/manifests/${digest}`,
+      'Docker-Content-Digest': digest,
+    };
     if (parsed.subject) headers['OCI-Subject'] = parsed.subject.digest;
     if (byDigest && tags.length > 0) headers['OCI-Tag'] = tags.join(',');
     return sendEmpty(res, 201, headers);

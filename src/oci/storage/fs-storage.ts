@@ -20,7 +20,14 @@ import { parseDigest, Digester, type DigestAlgorithm } from '../digest.ts';
 import { checkRepositoryName, isValidTag } from '../reference.ts';
 import { parseManifest, type Descriptor } from '../media-types.ts';
 import { fsyncDir, fsyncFile, writeFileAtomic } from './atomic-file.ts';
-import type { BlobInfo, ByteRange, GcResult, RegistryStorage, StoredManifest, UploadState } from './registry-storage.ts';
+import type {
+  BlobInfo,
+  ByteRange,
+  GcResult,
+  RegistryStorage,
+  StoredManifest,
+  UploadState,
+} from './registry-storage.ts';
 
 interface RunningHash {
   hash: Hash;
@@ -98,14 +105,17 @@ export class FsRegistryStorage implements RegistryStorage {
   }
 
   async statRepoBlob(repository: string, digest: string): Promise<BlobInfo | null> {
-    if (!(await exists(this.layerLink(repository, digest))) && !(await exists(this.revisionLink(repository, digest)))) return null;
+    if (!(await exists(this.layerLink(repository, digest))) && !(await exists(this.revisionLink(repository, digest))))
+      return null;
     return this.statBlob(digest);
   }
 
   readBlob(digest: string, range?: ByteRange): Readable {
     const path = this.blobPath(digest);
     const highWaterMark = 1024 * 1024;
-    return range ? createReadStream(path, { start: range.start, end: range.end, highWaterMark }) : createReadStream(path, { highWaterMark });
+    return range
+      ? createReadStream(path, { start: range.start, end: range.end, highWaterMark })
+      : createReadStream(path, { highWaterMark });
   }
 
   async linkBlob(repository: string, digest: string): Promise<void> {
@@ -141,7 +151,10 @@ export class FsRegistryStorage implements RegistryStorage {
       return null;
     }
     try {
-      const info = JSON.parse(await readFile(join(dir, 'info.json'), 'utf8')) as { repository: string; startedAt: number };
+      const info = JSON.parse(await readFile(join(dir, 'info.json'), 'utf8')) as {
+        repository: string;
+        startedAt: number;
+      };
       if (info.repository !== repository) return null;
       const s = await stat(join(dir, 'data'));
       return { id, repository, size: s.size, startedAt: info.startedAt };
@@ -159,7 +172,9 @@ export class FsRegistryStorage implements RegistryStorage {
   async appendUpload(repository: string, id: string, offset: number, data: Readable): Promise<UploadState> {
     const u = await this.requireUpload(repository, id);
     if (offset !== u.size) {
-      throw new OciError('RANGE_INVALID', `chunk starts at ${offset} but the upload has ${u.size} bytes`, { detail: { size: u.size } });
+      throw new OciError('RANGE_INVALID', `chunk starts at ${offset} but the upload has ${u.size} bytes`, {
+        detail: { size: u.size },
+      });
     }
     const path = join(this.uploadDir(id), 'data');
     const rh = this.running.get(id);
@@ -213,7 +228,8 @@ export class FsRegistryStorage implements RegistryStorage {
     const path = join(dir, 'data');
     const rh = this.running.get(id);
     let got: { digest: string; size: number };
-    if (algorithm === 'sha256' && rh && rh.size === u.size) got = { digest: `sha256:${rh.hash.copy().digest('hex')}`, size: rh.size };
+    if (algorithm === 'sha256' && rh && rh.size === u.size)
+      got = { digest: `sha256:${rh.hash.copy().digest('hex')}`, size: rh.size };
     else got = await this.digestFile(path, algorithm);
     if (expectedSize !== undefined && got.size !== expectedSize) {
       await this.cancelUpload(repository, id);
@@ -266,13 +282,22 @@ export class FsRegistryStorage implements RegistryStorage {
     }
   }
 
-  async putManifest(repository: string, m: StoredManifest, tag?: string, subject?: Descriptor, referrer?: Descriptor): Promise<void> {
+  async putManifest(
+    repository: string,
+    m: StoredManifest,
+    tag?: string,
+    subject?: Descriptor,
+    referrer?: Descriptor,
+  ): Promise<void> {
     const target = this.blobPath(m.digest);
     if (!(await exists(target))) await writeFileAtomic(target, m.bytes);
     await writeFileAtomic(this.revisionLink(repository, m.digest), m.mediaType);
     if (subject && referrer) {
       const { algorithm, hex } = parseDigest(m.digest);
-      await writeFileAtomic(join(this.referrerDir(repository, subject.digest), `${algorithm}-${hex}`), JSON.stringify(referrer));
+      await writeFileAtomic(
+        join(this.referrerDir(repository, subject.digest), `${algorithm}-${hex}`),
+        JSON.stringify(referrer),
+      );
     }
     if (tag !== undefined) await writeFileAtomic(this.tagPath(repository, tag), m.digest);
   }

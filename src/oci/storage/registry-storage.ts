@@ -58,7 +58,13 @@ export interface RegistryStorage {
   /** Stores a blob from a stream in one go (monolithic upload), with the same checks as commit. */
   putBlob(repository: string, digest: string, data: Readable, expectedSize?: number): Promise<BlobInfo>;
 
-  putManifest(repository: string, manifest: StoredManifest, tag?: string, subject?: Descriptor, referrer?: Descriptor): Promise<void>;
+  putManifest(
+    repository: string,
+    manifest: StoredManifest,
+    tag?: string,
+    subject?: Descriptor,
+    referrer?: Descriptor,
+  ): Promise<void>;
   /** By tag or digest. */
   getManifest(repository: string, reference: string): Promise<StoredManifest | null>;
   resolveTag(repository: string, tag: string): Promise<string | null>;

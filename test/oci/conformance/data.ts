@@ -40,7 +40,10 @@ export class TestData {
     return desc;
   }
 
-  genLayer(opts: { algo?: Algo; compress?: boolean; mediaType?: string; bytes?: Buffer; withData?: boolean } = {}): { desc: Descriptor; diffId: string } {
+  genLayer(opts: { algo?: Algo; compress?: boolean; mediaType?: string; bytes?: Buffer; withData?: boolean } = {}): {
+    desc: Descriptor;
+    diffId: string;
+  } {
     if (opts.bytes) {
       const desc = this.addBlob(opts.bytes, opts.algo, opts.mediaType ?? MediaType.OciLayer, opts.withData);
       return { desc, diffId: digestBytes(opts.bytes) };
@@ -48,17 +51,35 @@ export class TestData {
     const tar = makeTar([{ name: `file-${randomBytes(4).toString('hex')}`, data: randomBytes(512) }]);
     const compress = opts.compress ?? true;
     const body = compress ? gzipSync(tar) : tar;
-    const desc = this.addBlob(body, opts.algo, opts.mediaType ?? (compress ? MediaType.OciLayerGzip : MediaType.OciLayer), opts.withData);
+    const desc = this.addBlob(
+      body,
+      opts.algo,
+      opts.mediaType ?? (compress ? MediaType.OciLayerGzip : MediaType.OciLayer),
+      opts.withData,
+    );
     return { desc, diffId: digestBytes(tar) };
   }
 
-  genConfig(platform: Platform, diffIds: string[], opts: { algo?: Algo; extraField?: boolean; withData?: boolean } = {}): Descriptor {
-    const cfg: Record<string, unknown> = { architecture: platform.architecture, os: platform.os, rootfs: { type: 'layers', diff_ids: diffIds }, config: {} };
+  genConfig(
+    platform: Platform,
+    diffIds: string[],
+    opts: { algo?: Algo; extraField?: boolean; withData?: boolean } = {},
+  ): Descriptor {
+    const cfg: Record<string, unknown> = {
+      architecture: platform.architecture,
+      os: platform.os,
+      rootfs: { type: 'layers', diff_ids: diffIds },
+      config: {},
+    };
     if (opts.extraField) cfg[`x-custom-${randomBytes(3).toString('hex')}`] = randomBytes(4).toString('hex');
     return this.addBlob(Buffer.from(JSON.stringify(cfg)), opts.algo, MediaType.OciConfig, opts.withData);
   }
 
-  addManifest(doc: Record<string, unknown>, mediaType: string, opts: { algo?: Algo; tag?: string; subject?: Descriptor; artifactType?: string } = {}): Descriptor {
+  addManifest(
+    doc: Record<string, unknown>,
+    mediaType: string,
+    opts: { algo?: Algo; tag?: string; subject?: Descriptor; artifactType?: string } = {},
+  ): Descriptor {
     const bytes = Buffer.from(JSON.stringify(doc));
     const d = digestBytes(bytes, opts.algo);
     this.manifests.set(d, bytes);
@@ -96,8 +117,19 @@ export class TestData {
       diffIds.push(l.diffId);
     }
     let config: Descriptor;
-    if (opts.configBytes !== undefined) config = this.addBlob(opts.configBytes, algo, opts.configMediaType ?? MediaType.OciConfig, opts.descriptorData === true);
-    else config = this.genConfig(opts.platform ?? { os: 'linux', architecture: 'amd64' }, diffIds, { algo, extraField: opts.extraField === true, withData: opts.descriptorData === true });
+    if (opts.configBytes !== undefined)
+      config = this.addBlob(
+        opts.configBytes,
+        algo,
+        opts.configMediaType ?? MediaType.OciConfig,
+        opts.descriptorData === true,
+      );
+    else
+      config = this.genConfig(opts.platform ?? { os: 'linux', architecture: 'amd64' }, diffIds, {
+        algo,
+        extraField: opts.extraField === true,
+        withData: opts.descriptorData === true,
+      });
     return this.genManifest(config, layers, opts);
   }
 
@@ -206,12 +238,23 @@ export function generateDataSets(): TestData[] {
   add('artifact', (td) => td.genManifestFull({ tag: 'artifact', ...artifactOpts }));
   add('artifact-index', (td) => td.genIndexFull({ tag: 'artifact-index', platforms: [amd64, arm64], ...artifactOpts }));
   add('artifact-without-layers', (td) =>
-    td.genManifestFull({ tag: 'artifact-without-layers', ...artifactOpts, layerBytes: Buffer.from('{}'), layerMediaType: MediaType.OciEmpty }),
+    td.genManifestFull({
+      tag: 'artifact-without-layers',
+      ...artifactOpts,
+      layerBytes: Buffer.from('{}'),
+      layerMediaType: MediaType.OciEmpty,
+    }),
   );
   add('artifacts-with-subject', (td) => {
     const subj = td.genManifestFull({ tag: 'image' });
     td.genManifestFull({ subject: subj });
-    td.genManifestFull({ ...artifactOpts, annotations: { 'org.opencontainers.conformance': 'hello conformance test' }, annotationUniq: true, subject: subj, tag: 'tagged-artifact1' });
+    td.genManifestFull({
+      ...artifactOpts,
+      annotations: { 'org.opencontainers.conformance': 'hello conformance test' },
+      annotationUniq: true,
+      subject: subj,
+      tag: 'tagged-artifact1',
+    });
     td.genManifestFull({
       ...artifactOpts,
       artifactType: EXAMPLE_CONF2,
@@ -224,12 +267,25 @@ export function generateDataSets(): TestData[] {
   });
   add('index-with-subject', (td) => {
     const subj = td.genIndexFull({ tag: 'index', platforms: [amd64, arm64] });
-    td.genIndexFull({ ...artifactOpts, annotations: { 'org.opencontainers.conformance': 'index' }, annotationUniq: true, subject: subj, tag: 'tagged-artifact', platforms: [amd64] });
+    td.genIndexFull({
+      ...artifactOpts,
+      annotations: { 'org.opencontainers.conformance': 'index' },
+      annotationUniq: true,
+      subject: subj,
+      tag: 'tagged-artifact',
+      platforms: [amd64],
+    });
   });
   add('missing-subject', (td) => {
     const b = randomBytes(1024);
     const subj: Descriptor = { mediaType: MediaType.OciManifest, digest: digestBytes(b), size: b.length };
-    td.genManifestFull({ ...artifactOpts, annotations: { 'org.opencontainers.conformance': 'missing' }, annotationUniq: true, subject: subj, tag: 'tagged-artifact' });
+    td.genManifestFull({
+      ...artifactOpts,
+      annotations: { 'org.opencontainers.conformance': 'missing' },
+      annotationUniq: true,
+      subject: subj,
+      tag: 'tagged-artifact',
+    });
   });
   add('data-field', (td) => td.genManifestFull({ tag: 'data-field', descriptorData: true }));
   add('non-distributable-layers', (td) => {
@@ -238,8 +294,18 @@ export function generateDataSets(): TestData[] {
     const d1 = digestBytes(nd1);
     const d2 = digestBytes(nd2);
     const layers: Descriptor[] = [
-      { mediaType: MediaType.OciLayerNondistributableGzip, digest: d1, size: 123456, urls: [`https://store.example.com/blobs/sha256/${d1.slice(7)}`] },
-      { mediaType: MediaType.OciLayerNondistributable, digest: d2, size: 12345, urls: [`https://store.example.com/blobs/sha256/${d2.slice(7)}`] },
+      {
+        mediaType: MediaType.OciLayerNondistributableGzip,
+        digest: d1,
+        size: 123456,
+        urls: [`https://store.example.com/blobs/sha256/${d1.slice(7)}`],
+      },
+      {
+        mediaType: MediaType.OciLayerNondistributable,
+        digest: d2,
+        size: 12345,
+        urls: [`https://store.example.com/blobs/sha256/${d2.slice(7)}`],
+      },
     ];
     const l3 = td.genLayer();
     layers.push(l3.desc);

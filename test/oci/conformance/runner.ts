@@ -13,7 +13,8 @@ export function report(label: string, results: CaseResult[], verbose = false): s
     const s = byTop.get(top) ?? { pass: 0, fail: 0, unsupported: 0 };
     s[r.status]++;
     byTop.set(top, s);
-    if (verbose || r.status !== 'pass') lines.push(`  ${r.status.padEnd(11)} ${r.name}${r.message ? ': ' + r.message : ''}`);
+    if (verbose || r.status !== 'pass')
+      lines.push(`  ${r.status.padEnd(11)} ${r.name}${r.message ? ': ' + r.message : ''}`);
   }
   const head = [...byTop].map(([k, s]) => `  ${k}: ${s.pass} passed, ${s.fail} failed, ${s.unsupported} unsupported`);
   const t = summarize(results);

@@ -48,7 +48,11 @@ export class ConformanceSuite {
 
   // --- plumbing ----------------------------------------------------------------------------------
 
-  async req(method: string, pathOrUrl: string, opts: { headers?: Record<string, string>; body?: Buffer; query?: Record<string, string> } = {}): Promise<Resp> {
+  async req(
+    method: string,
+    pathOrUrl: string,
+    opts: { headers?: Record<string, string>; body?: Buffer; query?: Record<string, string> } = {},
+  ): Promise<Resp> {
     const u = new URL(pathOrUrl, this.base);
     for (const [k, v] of Object.entries(opts.query ?? {})) u.searchParams.set(k, v);
     const headers: Record<string, string> = { ...(opts.headers ?? {}) };
@@ -58,7 +62,9 @@ export class ConformanceSuite {
       const r = request(u, { method, headers, agent: this.agent }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
         res.on('error', reject);
       });
       r.on('error', reject);
@@ -96,7 +102,9 @@ export class ConformanceSuite {
 
   private expectStatus(r: Resp, ...want: number[]): void {
     if (!want.includes(r.status)) {
-      throw new Error(`expected status ${want.join(' or ')}, got ${r.status}: ${r.body.toString('utf8').slice(0, 300)}`);
+      throw new Error(
+        `expected status ${want.join(' or ')}, got ${r.status}: ${r.body.toString('utf8').slice(0, 300)}`,
+      );
     }
   }
 
@@ -111,7 +119,8 @@ export class ConformanceSuite {
   }
 
   private expectBody(r: Resp, want: Buffer): void {
-    if (!r.body.equals(want)) throw new Error(`body differs (${r.body.length} bytes received, ${want.length} expected)`);
+    if (!r.body.equals(want))
+      throw new Error(`body differs (${r.body.length} bytes received, ${want.length} expected)`);
   }
 
   private verifyDigestHeader(r: Resp, digest: string): void {
@@ -144,11 +153,18 @@ export class ConformanceSuite {
   }
 
   async pushPostOnly(repo: string, digest: string, body: Buffer, expectBad = false): Promise<void> {
-    const r = await this.req('POST', this.uploads(repo), { query: { digest }, body, headers: { 'Content-Type': 'application/octet-stream' } });
+    const r = await this.req('POST', this.uploads(repo), {
+      query: { digest },
+      body,
+      headers: { 'Content-Type': 'application/octet-stream' },
+    });
     if (expectBad) {
       this.expectStatus(r, 400, 202);
       if (r.status === 202) {
-        const p = await this.req('PUT', this.withDigest(this.location(r), digest), { body, headers: { 'Content-Type': 'application/octet-stream' } });
+        const p = await this.req('PUT', this.withDigest(this.location(r), digest), {
+          body,
+          headers: { 'Content-Type': 'application/octet-stream' },
+        });
         this.expectStatus(p, 400);
         throw new Unsupported('registry does not accept content in the POST');
       }
@@ -156,7 +172,10 @@ export class ConformanceSuite {
     }
     this.expectStatus(r, 201, 202);
     if (r.status === 202) {
-      const p = await this.req('PUT', this.withDigest(this.location(r), digest), { body, headers: { 'Content-Type': 'application/octet-stream' } });
+      const p = await this.req('PUT', this.withDigest(this.location(r), digest), {
+        body,
+        headers: { 'Content-Type': 'application/octet-stream' },
+      });
       this.expectStatus(p, 201);
       throw new Unsupported('registry does not accept content in the POST; fell back to PUT');
     }
@@ -167,7 +186,10 @@ export class ConformanceSuite {
   async pushPostPut(repo: string, digest: string, body: Buffer, expectBad = false): Promise<void> {
     const r = await this.req('POST', this.uploads(repo));
     this.expectStatus(r, 202);
-    const p = await this.req('PUT', this.withDigest(this.location(r), digest), { body, headers: { 'Content-Type': 'application/octet-stream' } });
+    const p = await this.req('PUT', this.withDigest(this.location(r), digest), {
+      body,
+      headers: { 'Content-Type': 'application/octet-stream' },
+    });
     if (expectBad) return this.expectStatus(p, 400);
     this.expectStatus(p, 201);
     this.verifyDigestHeader(p, digest);
@@ -177,16 +199,26 @@ export class ConformanceSuite {
   async pushStream(repo: string, digest: string, body: Buffer, expectBad = false): Promise<void> {
     const r = await this.req('POST', this.uploads(repo));
     this.expectStatus(r, 202);
-    const p = await this.req('PATCH', this.location(r), { body, headers: { 'Content-Type': 'application/octet-stream' } });
+    const p = await this.req('PATCH', this.location(r), {
+      body,
+      headers: { 'Content-Type': 'application/octet-stream' },
+    });
     this.expectStatus(p, 202);
-    const f = await this.req('PUT', this.withDigest(this.location(p), digest), { headers: { 'Content-Type': 'application/octet-stream' } });
+    const f = await this.req('PUT', this.withDigest(this.location(p), digest), {
+      headers: { 'Content-Type': 'application/octet-stream' },
+    });
     if (expectBad) return this.expectStatus(f, 400);
     this.expectStatus(f, 201);
     this.verifyDigestHeader(f, digest);
     await this.verifyLocation(this.location(f), body);
   }
 
-  async pushChunked(repo: string, digest: string, body: Buffer, flags: { putLastChunk?: boolean; outOfOrder?: boolean; expectBad?: boolean } = {}): Promise<void> {
+  async pushChunked(
+    repo: string,
+    digest: string,
+    body: Buffer,
+    flags: { putLastChunk?: boolean; outOfOrder?: boolean; expectBad?: boolean } = {},
+  ): Promise<void> {
     const r = await this.req('POST', this.uploads(repo));
     this.expectStatus(r, 202);
     let loc = this.location(r);
@@ -211,13 +243,15 @@ export class ConformanceSuite {
           body: body.subarray(badStart, badLast + 1),
           headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `${badStart}-${badLast}` },
         });
-        if (bad.status !== 416) throw new Error(`out-of-order chunk ${badStart}-${badLast}: expected 416, got ${bad.status}`);
+        if (bad.status !== 416)
+          throw new Error(`out-of-order chunk ${badStart}-${badLast}: expected 416, got ${bad.status}`);
         if (this.header(bad, 'Location')) loc = this.location(bad);
         const st = await this.req('GET', loc);
         this.expectStatus(st, 204);
         loc = this.location(st);
         const range = this.header(st, 'Range');
-        if (!range.startsWith('0-')) throw new Error(`upload status Range ${JSON.stringify(range)} lacks the 0- prefix`);
+        if (!range.startsWith('0-'))
+          throw new Error(`upload status Range ${JSON.stringify(range)} lacks the 0- prefix`);
         const end = Number(range.slice(2));
         if (!Number.isInteger(end)) throw new Error(`upload status Range ${JSON.stringify(range)} unparsable`);
         if (lastByte >= 0 && end !== lastByte) throw new Error(`upload status Range ${range}, expected 0-${lastByte}`);
@@ -239,7 +273,9 @@ export class ConformanceSuite {
       }
     }
     if (!flags.putLastChunk) {
-      const p = await this.req('PUT', this.withDigest(loc, digest), { headers: { 'Content-Type': 'application/octet-stream' } });
+      const p = await this.req('PUT', this.withDigest(loc, digest), {
+        headers: { 'Content-Type': 'application/octet-stream' },
+      });
       if (flags.expectBad) return this.expectStatus(p, 400);
       this.expectStatus(p, 201);
       final = p;
@@ -253,7 +289,10 @@ export class ConformanceSuite {
     const r = await this.req('POST', this.uploads(repo), { query: { mount: digest, ...(from ? { from } : {}) } });
     this.expectStatus(r, 201, 202);
     if (r.status === 202) {
-      const p = await this.req('PUT', this.withDigest(this.location(r), digest), { body, headers: { 'Content-Type': 'application/octet-stream' } });
+      const p = await this.req('PUT', this.withDigest(this.location(r), digest), {
+        body,
+        headers: { 'Content-Type': 'application/octet-stream' },
+      });
       this.expectStatus(p, 201);
       throw new Unsupported(`registry answered 202 and a PUT was needed`);
     }
@@ -261,7 +300,12 @@ export class ConformanceSuite {
     await this.verifyLocation(this.location(r), body);
   }
 
-  private pushMethodOrder: ('postPut' | 'postOnly' | 'stream' | 'chunked')[] = ['postPut', 'postOnly', 'stream', 'chunked'];
+  private pushMethodOrder: ('postPut' | 'postOnly' | 'stream' | 'chunked')[] = [
+    'postPut',
+    'postOnly',
+    'stream',
+    'chunked',
+  ];
 
   /** Push with whichever method works (the first success wins). */
   async pushAny(repo: string, digest: string, body: Buffer): Promise<void> {
@@ -352,7 +396,11 @@ export class ConformanceSuite {
         ['chunked multi', big, (d, b) => this.pushChunked(repo, d, b)],
         ['chunked multi and put chunk', big, (d, b) => this.pushChunked(repo, d, b, { putLastChunk: true })],
         ['chunked out-of-order', big, (d, b) => this.pushChunked(repo, d, b, { outOfOrder: true })],
-        ['chunked out-of-order and put chunk', big, (d, b) => this.pushChunked(repo, d, b, { outOfOrder: true, putLastChunk: true })],
+        [
+          'chunked out-of-order and put chunk',
+          big,
+          (d, b) => this.pushChunked(repo, d, b, { outOfOrder: true, putLastChunk: true }),
+        ],
       ];
       for (const [name, size, push] of tests) {
         await this.group(name, async () => {
@@ -428,13 +476,17 @@ export class ConformanceSuite {
               this.expectBody(r, body.subarray(span[0], span[1] + 1));
               this.expectHeader(r, 'Content-Length', String(span[1] - span[0] + 1));
               const cr = this.header(r, 'Content-Range');
-              if (cr !== `bytes ${span[0]}-${span[1]}/${len}` && cr !== `bytes ${span[0]}-${span[1]}/*`) throw new Error(`Content-Range ${cr}`);
+              if (cr !== `bytes ${span[0]}-${span[1]}/${len}` && cr !== `bytes ${span[0]}-${span[1]}/*`)
+                throw new Error(`Content-Range ${cr}`);
             }
           });
         }
         await this.check('blob-delete', () => this.deleteBlob(repo, digest));
       });
-      for (const [name, val] of [['empty', Buffer.alloc(0)], ['emptyJSON', Buffer.from('{}')]] as [string, Buffer][]) {
+      for (const [name, val] of [
+        ['empty', Buffer.alloc(0)],
+        ['emptyJSON', Buffer.from('{}')],
+      ] as [string, Buffer][]) {
         await this.group(name, async () => {
           const digest = digestBytes(val, algo);
           if (await this.check('push', () => this.pushAny(repo, digest, val))) {
@@ -452,7 +504,10 @@ export class ConformanceSuite {
         ['bad digest post only', (d, b) => this.pushPostOnly(repo, d, b, true)],
         ['bad digest post+put', (d, b) => this.pushPostPut(repo, d, b, true)],
         ['bad digest chunked', (d, b) => this.pushChunked(repo, d, b, { expectBad: true })],
-        ['bad digest chunked and put chunk', (d, b) => this.pushChunked(repo, d, b, { expectBad: true, putLastChunk: true })],
+        [
+          'bad digest chunked and put chunk',
+          (d, b) => this.pushChunked(repo, d, b, { expectBad: true, putLastChunk: true }),
+        ],
         ['bad digest stream', (d, b) => this.pushStream(repo, d, b, true)],
       ];
       for (const [name, push] of badTests) {
@@ -466,17 +521,38 @@ export class ConformanceSuite {
     });
   }
 
-  private async referrersList(repo: string, subject: string, artifactType?: string): Promise<{ manifests: Descriptor[]; filtered: boolean }> {
-    const r = await this.req('GET', `/v2/${repo}/referrers/${subject}`, artifactType !== undefined ? { query: { artifactType } } : {});
+  private async referrersList(
+    repo: string,
+    subject: string,
+    artifactType?: string,
+  ): Promise<{ manifests: Descriptor[]; filtered: boolean }> {
+    const r = await this.req(
+      'GET',
+      `/v2/${repo}/referrers/${subject}`,
+      artifactType !== undefined ? { query: { artifactType } } : {},
+    );
     this.expectStatus(r, 200);
     this.expectHeader(r, 'Content-Type', MediaType.OciIndex);
-    const idx = JSON.parse(r.body.toString('utf8')) as { mediaType?: string; schemaVersion?: number; manifests?: Descriptor[] };
-    if (idx.mediaType !== MediaType.OciIndex || idx.schemaVersion !== 2) throw new Error('referrers response is not an OCI index');
-    const filtered = this.header(r, 'OCI-Filters-Applied').split(',').some((f) => f.trim() === 'artifactType');
+    const idx = JSON.parse(r.body.toString('utf8')) as {
+      mediaType?: string;
+      schemaVersion?: number;
+      manifests?: Descriptor[];
+    };
+    if (idx.mediaType !== MediaType.OciIndex || idx.schemaVersion !== 2)
+      throw new Error('referrers response is not an OCI index');
+    const filtered = this.header(r, 'OCI-Filters-Applied')
+      .split(',')
+      .some((f) => f.trim() === 'artifactType');
     return { manifests: idx.manifests ?? [], filtered };
   }
 
-  private async pushManifest(repo: string, ref: string, td: TestData, digest: string, expectBad = false): Promise<void> {
+  private async pushManifest(
+    repo: string,
+    ref: string,
+    td: TestData,
+    digest: string,
+    expectBad = false,
+  ): Promise<void> {
     const body = td.manifests.get(digest)!;
     const mt = td.mediaTypes.get(digest)!;
     const r = await this.req('PUT', `/v2/${repo}/manifests/${ref}`, { body, headers: { 'Content-Type': mt } });
@@ -485,14 +561,24 @@ export class ConformanceSuite {
     this.verifyDigestHeader(r, digest);
     const subj = (JSON.parse(body.toString('utf8')) as { subject?: Descriptor }).subject;
     if (subj) this.expectHeader(r, 'OCI-Subject', subj.digest);
-    const g = await this.req('GET', this.location(r), { headers: { Accept: `${MediaType.OciIndex}, ${MediaType.OciManifest}` } });
+    const g = await this.req('GET', this.location(r), {
+      headers: { Accept: `${MediaType.OciIndex}, ${MediaType.OciManifest}` },
+    });
     this.expectStatus(g, 200);
     this.expectHeader(g, 'Content-Type', mt);
     this.expectBody(g, body);
   }
 
-  private async getManifest(method: 'GET' | 'HEAD', repo: string, ref: string, td: TestData, digest: string): Promise<void> {
-    const r = await this.req(method, `/v2/${repo}/manifests/${ref}`, { headers: { Accept: `${MediaType.OciIndex}, ${MediaType.OciManifest}` } });
+  private async getManifest(
+    method: 'GET' | 'HEAD',
+    repo: string,
+    ref: string,
+    td: TestData,
+    digest: string,
+  ): Promise<void> {
+    const r = await this.req(method, `/v2/${repo}/manifests/${ref}`, {
+      headers: { Accept: `${MediaType.OciIndex}, ${MediaType.OciManifest}` },
+    });
     this.expectStatus(r, 200);
     const body = td.manifests.get(digest)!;
     this.expectHeader(r, 'Content-Type', td.mediaTypes.get(digest)!);
@@ -507,14 +593,18 @@ export class ConformanceSuite {
     await this.group(td.name, async () => {
       await this.group('push', async () => {
         for (const [d, b] of td.blobs) await this.check(`blob ${d.slice(0, 19)}`, () => this.pushAny(repo, d, b));
-        for (const d of td.manOrder) await this.check(`manifest-by-digest ${d.slice(0, 19)}`, () => this.pushManifest(repo, d, td, d));
-        if (!td.digestOnly) for (const [tag, d] of td.tags) await this.check(`manifest-by-tag ${tag}`, () => this.pushManifest(repo, tag, td, d));
+        for (const d of td.manOrder)
+          await this.check(`manifest-by-digest ${d.slice(0, 19)}`, () => this.pushManifest(repo, d, td, d));
+        if (!td.digestOnly)
+          for (const [tag, d] of td.tags)
+            await this.check(`manifest-by-tag ${tag}`, () => this.pushManifest(repo, tag, td, d));
       });
       await this.check('tag-list', async () => {
         const r = await this.req('GET', `/v2/${repo}/tags/list`);
         this.expectStatus(r, 200);
         const list = (JSON.parse(r.body.toString('utf8')) as { tags?: string[] }).tags ?? [];
-        for (const t of td.tags.keys()) if (!td.digestOnly && !list.includes(t)) throw new Error(`tag ${t} missing from the listing`);
+        for (const t of td.tags.keys())
+          if (!td.digestOnly && !list.includes(t)) throw new Error(`tag ${t} missing from the listing`);
         if (list.length >= 2) {
           const sorted = [...list].sort();
           const end = Math.floor(sorted.length / 2);
@@ -522,18 +612,26 @@ export class ConformanceSuite {
           const p = await this.req('GET', `/v2/${repo}/tags/list`, { query: { last } });
           this.expectStatus(p, 200);
           const part = (JSON.parse(p.body.toString('utf8')) as { tags?: string[] }).tags ?? [];
-          for (const t of sorted.slice(0, end)) if (part.includes(t)) throw new Error(`tag ${t} returned with last=${last}`);
-          for (const t of sorted.slice(end)) if (!part.includes(t)) throw new Error(`tag ${t} missing with last=${last}`);
+          for (const t of sorted.slice(0, end))
+            if (part.includes(t)) throw new Error(`tag ${t} returned with last=${last}`);
+          for (const t of sorted.slice(end))
+            if (!part.includes(t)) throw new Error(`tag ${t} missing with last=${last}`);
         }
       });
       await this.group('head', async () => {
-        if (!td.digestOnly) for (const [tag, d] of td.tags) await this.check(`manifest-head-by-tag ${tag}`, () => this.getManifest('HEAD', repo, tag, td, d));
-        for (const d of td.manOrder) await this.check(`manifest-head-by-digest ${d.slice(0, 19)}`, () => this.getManifest('HEAD', repo, d, td, d));
+        if (!td.digestOnly)
+          for (const [tag, d] of td.tags)
+            await this.check(`manifest-head-by-tag ${tag}`, () => this.getManifest('HEAD', repo, tag, td, d));
+        for (const d of td.manOrder)
+          await this.check(`manifest-head-by-digest ${d.slice(0, 19)}`, () => this.getManifest('HEAD', repo, d, td, d));
         for (const [d, b] of td.blobs) await this.check(`blob-head ${d.slice(0, 19)}`, () => this.headBlob(repo, d, b));
       });
       await this.group('pull', async () => {
-        if (!td.digestOnly) for (const [tag, d] of td.tags) await this.check(`manifest-by-tag ${tag}`, () => this.getManifest('GET', repo, tag, td, d));
-        for (const d of td.manOrder) await this.check(`manifest-by-digest ${d.slice(0, 19)}`, () => this.getManifest('GET', repo, d, td, d));
+        if (!td.digestOnly)
+          for (const [tag, d] of td.tags)
+            await this.check(`manifest-by-tag ${tag}`, () => this.getManifest('GET', repo, tag, td, d));
+        for (const d of td.manOrder)
+          await this.check(`manifest-by-digest ${d.slice(0, 19)}`, () => this.getManifest('GET', repo, d, td, d));
         for (const [d, b] of td.blobs) await this.check(`blob-get ${d.slice(0, 19)}`, () => this.getBlob(repo, d, b));
       });
       if (td.referrers.size > 0) {
@@ -546,12 +644,17 @@ export class ConformanceSuite {
             Object.entries(g.annotations ?? {}).every(([k, v]) => a.annotations?.[k] === v);
           for (const [subj, goals] of td.referrers) {
             const all = await this.referrersList(repo, subj);
-            for (const g of goals) if (!all.manifests.some((m) => same(m, g))) throw new Error(`referrer ${g.digest} missing for subject ${subj}`);
+            for (const g of goals)
+              if (!all.manifests.some((m) => same(m, g)))
+                throw new Error(`referrer ${g.digest} missing for subject ${subj}`);
             for (const at of new Set(goals.map((g) => g.artifactType ?? ''))) {
               const f = await this.referrersList(repo, subj, at);
               if (!f.filtered) throw new Unsupported('OCI-Filters-Applied: artifactType not set');
-              for (const g of goals) if (g.artifactType === at && !f.manifests.some((m) => same(m, g))) throw new Error(`filtered referrer ${g.digest} missing`);
-              for (const m of f.manifests) if (m.artifactType !== at) throw new Error(`filter ${at} returned ${m.artifactType}`);
+              for (const g of goals)
+                if (g.artifactType === at && !f.manifests.some((m) => same(m, g)))
+                  throw new Error(`filtered referrer ${g.digest} missing`);
+              for (const m of f.manifests)
+                if (m.artifactType !== at) throw new Error(`filter ${at} returned ${m.artifactType}`);
             }
           }
         });
