@@ -166,3 +166,22 @@ test('compile once, evaluate many times with different inputs', () => {
   assert.equal(r?.expressions[0]?.value, true);
   assert.equal(r?.expressions[0]?.text, 'data.t.allow');
 });
+
+test('rego.parse_module returns the AST in OPA JSON form', () => {
+  const r = one('package t\np := m.package.path[1].value if rego.parse_module("m.rego", "package foo.bar\\nq := 1", m)', 'x := data.t.p');
+  assert.equal(r, '{"x":"foo"}');
+});
+
+test('rego.metadata.rule and chain see the annotations of the rule being evaluated', () => {
+  const m = `# METADATA
+# title: pkg
+package t
+
+# METADATA
+# title: the rule
+p := rego.metadata.rule()
+c := rego.metadata.chain()
+`;
+  assert.equal(one(m, 'x := data.t.p'), '{"x":{"scope":"rule","title":"the rule"}}');
+  assert.equal(one(m, 'x := data.t.c'), '{"x":[{"path":["t","c"]},{"annotations":{"scope":"package","title":"pkg"},"path":["t"]}]}');
+});

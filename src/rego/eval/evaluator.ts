@@ -12,7 +12,9 @@ import type { RuleInfo, RuleNode } from '../compiler/context.ts';
 import { findNode } from '../compiler/context.ts';
 import { opName } from '../compiler/check-safety.ts';
 import { termVars } from '../compiler/terms.ts';
-import { ErrorCodes, RegoError, type Location } from '../errors.ts';
+import { ErrorCodes, RegoError, RegoErrors, type Location } from '../errors.ts';
+import { parseModule } from '../parser.ts';
+import { moduleToValue } from './ast-json.ts';
 import { equal, RObject, RSet, typeName, type Value } from '../value.ts';
 import { formatValue } from './format.ts';
 import { metadataChain, metadataRule, type RulePlace } from './metadata.ts';
@@ -1183,10 +1185,28 @@ export class Evaluator {
         const r = this.ruleStack[this.ruleStack.length - 1];
         return metadataChain(r, r ? this.prog.places.get(r) : undefined, this.prog.modules);
       }
+      case 'rego.parse_module': {
+        const [file, text] = args;
+        if (typeof file !== 'string') return this.operandError('rego.parse_module', 1, 'string', file, t);
+        if (typeof text !== 'string') return this.operandError('rego.parse_module', 2, 'string', text, t);
+        try {
+          return moduleToValue(parseModule(file, text));
+        } catch (e) {
+          if (this.cfg.strictBuiltinErrors) {
+            throw new RegoError(ErrorCodes.evalBuiltin, `rego.parse_module: ${String(e instanceof RegoErrors ? e.message : e)}`, t.loc);
+          }
+          return undefined;
+        }
+      }
       default:
-        void t;
         return NOT_SPECIAL;
     }
+  }
+
+  /** An operand type error: the call is undefined, or an error with strict builtin errors. */
+  private operandError(name: string, pos: number, want: string, got: Value | undefined, t: CallTerm): undefined {
+    if (!this.cfg.strictBuiltinErrors) return undefined;
+    throw new RegoError(ErrorCodes.evalType, `${name}: operand ${pos} must be ${want} but got ${got === undefined ? 'undefined' : typeName(got)}`, t.loc);
   }
 
   private evalPrint(t: CallTerm, b: B, k: VK): boolean {
