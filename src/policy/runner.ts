@@ -243,18 +243,29 @@ export async function runVerify(opts: VerifyOptions): Promise<{ results: CheckRe
   return { results, tests };
 }
 
-/** OPA's pretty test report (`--report full|notes|fails`). */
+/** OPA's pretty test report (`--report full|notes|fails`): FAILURES with details, then SUMMARY per file. */
 export function formatVerifyReport(tests: VerifyTest[], report: string): string {
   let out = '';
+  const label = (t: VerifyTest) => (t.outcome === 'pass' ? 'PASS' : t.outcome === 'skip' ? 'SKIPPED' : t.outcome === 'error' ? 'ERROR' : 'FAIL');
+  const line = (t: VerifyTest) => `${t.pkg}.${t.name}: ${label(t)}${t.outcome === 'skip' ? '' : ` (${formatDuration(t.durationMs)})`}`;
+  const bad = tests.filter((t) => t.outcome === 'fail' || t.outcome === 'error');
+  if (bad.length > 0) {
+    out += 'FAILURES\n' + '-'.repeat(80) + '\n';
+    for (const t of bad) {
+      out += line(t) + '\n';
+      if (t.error) out += `\n  ${t.error}\n`;
+      if (report !== 'fails' || t.outputs.length > 0) for (const o of t.outputs) out += `  ${o}\n`;
+      out += '\n';
+    }
+    out += 'SUMMARY\n' + '-'.repeat(80) + '\n';
+  }
   const byFile = new Map<string, VerifyTest[]>();
   for (const t of tests) byFile.set(t.file, [...(byFile.get(t.file) ?? []), t]);
   for (const [file, ts] of byFile) {
     out += `${file}:\n`;
     for (const t of ts) {
-      const label = t.outcome === 'pass' ? 'PASS' : t.outcome === 'skip' ? 'SKIPPED' : t.outcome === 'error' ? 'ERROR' : 'FAIL';
-      out += `${t.pkg}.${t.name}: ${label} (${formatDuration(t.durationMs)})\n`;
-      if (t.error) out += `  ${t.error}\n`;
-      if (report !== 'fails' || t.outcome !== 'pass') for (const o of t.outputs) out += `  ${o}\n`;
+      out += line(t) + '\n';
+      if (t.outcome === 'pass') for (const o of t.outputs) out += `  ${o}\n`;
     }
   }
   const passed = tests.filter((t) => t.outcome === 'pass').length;
@@ -262,12 +273,9 @@ export function formatVerifyReport(tests: VerifyTest[], report: string): string 
   const errored = tests.filter((t) => t.outcome === 'error').length;
   const skipped = tests.filter((t) => t.outcome === 'skip').length;
   out += '-'.repeat(80) + '\n';
-  if (passed === tests.length - skipped && errored === 0) out += `PASS: ${passed}/${tests.length}\n`;
-  else {
-    if (passed > 0) out += `PASS: ${passed}/${tests.length}\n`;
-    if (failed > 0) out += `FAIL: ${failed}/${tests.length}\n`;
-    if (errored > 0) out += `ERROR: ${errored}/${tests.length}\n`;
-  }
+  if (passed > 0) out += `PASS: ${passed}/${tests.length}\n`;
+  if (failed > 0) out += `FAIL: ${failed}/${tests.length}\n`;
+  if (errored > 0) out += `ERROR: ${errored}/${tests.length}\n`;
   if (skipped > 0) out += `SKIPPED: ${skipped}/${tests.length}\n`;
   return out;
 }
