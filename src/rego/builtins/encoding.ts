@@ -384,7 +384,7 @@ export function goJSONError(text: string): string | undefined {
   }
 }
 
-function jsonUnmarshal(text: string): Value {
+export function jsonUnmarshal(text: string): Value {
   const err = goJSONError(text);
   if (err !== undefined) throw new BuiltinError(err);
   return parseJSON(text);
