@@ -3,7 +3,7 @@
 // injected so this module itself never spawns processes behind the caller's back.
 import { readFile } from 'node:fs/promises';
 import { OciError } from '../errors.ts';
-import { DOCKER_HUB } from '../reference.ts';
+import { DOCKER_HUB, DOCKER_HUB_API_HOST } from '../reference.ts';
 
 export interface Credential {
   username?: string;
@@ -38,7 +38,7 @@ interface DockerConfig {
 
 /** Keys docker uses for a registry in config.json (Docker Hub has a legacy URL form). */
 function candidateKeys(registry: string): string[] {
-  if (registry === DOCKER_HUB)
+  if (registry === DOCKER_HUB || registry === DOCKER_HUB_API_HOST || registry === 'index.docker.io')
     return ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io', 'registry-1.docker.io'];
   return [registry, `https://${registry}`, `http://${registry}`, `https://${registry}/v1/`, `https://${registry}/v2/`];
 }
@@ -95,7 +95,8 @@ export function dockerConfigCredentials(path: string, runHelper?: HelperRunner):
     if (!found) return undefined;
     if ('helper' in found) {
       if (!runHelper) return undefined;
-      const server = registry === DOCKER_HUB ? 'https://index.docker.io/v1/' : registry;
+      const server =
+        registry === DOCKER_HUB || registry === DOCKER_HUB_API_HOST ? 'https://index.docker.io/v1/' : registry;
       const out = await runHelper(found.helper, server);
       if (!out || !out.Secret) return undefined;
       return out.Username === '<token>'
