@@ -40,7 +40,7 @@ export function parseModule(file: string, text: string, opts: ParseOptions = {})
   return run(file, () => {
     const p = new Parser(text, file, opts.regoVersion ?? 1);
     const stmts = p.guarded(() => p.parseStatements(false)) ?? [];
-    if (p.errors.length > 0) throw p.errors;
+    if (p.errors.length > 0) throw p.regoErrors();
     return buildModule(p, stmts);
   });
 }
@@ -50,7 +50,7 @@ export function parseQuery(text: string, opts: ParseOptions = {}): Body {
   return run('query', () => {
     const p = new Parser(text, 'query', opts.regoVersion ?? 1);
     const stmts = p.guarded(() => p.parseStatements(true)) ?? [];
-    if (p.errors.length > 0) throw p.errors;
+    if (p.errors.length > 0) throw p.regoErrors();
     const body: Body = [];
     for (const s of stmts) {
       if (s.kind !== 'body') continue;

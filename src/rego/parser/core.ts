@@ -23,6 +23,15 @@ import type {
   With,
 } from '../ast.ts';
 import { ErrorCodes, RegoError, type Location } from '../errors.ts';
+
+/**
+ * A parse error while parsing: a plain record (backtracking creates and drops many; RegoError objects with
+ * stack traces are made only for the errors that are reported).
+ */
+export interface ParseErr {
+  message: string;
+  loc: Location;
+}
 import { decodeString, lex, type LexComment, type Token } from '../lexer.ts';
 import { parseNumber as parseNumberValue } from '../value.ts';
 import { copyTerm, isGround, refString, refTerm, termString, trueExpr, valueName, varTerm, walkTerm } from './util.ts';
@@ -101,7 +110,7 @@ export type Statement =
 interface SavedState {
   pos: number;
   /** The errors at save time (a copy; errors are rare, so this is usually empty). */
-  errors: RegoError[];
+  errors: ParseErr[];
   identAt: number;
   hints: string[];
 }
@@ -116,7 +125,7 @@ export class Parser {
   readonly toks: Token[];
   readonly comments: LexComment[];
   pos = 0;
-  errors: RegoError[] = [];
+  errors: ParseErr[] = [];
   hints: string[] = [];
   /** Position of a keyword token that is to be read as an identifier (OPA rewrites the token in place). */
   identAt = -1;
@@ -125,7 +134,7 @@ export class Parser {
   steps = 0;
   readonly maxSteps: number;
   cache = new Map<number, { term: Term; end: number }>();
-  scanErrors = new Map<number, { index: number; error: RegoError }>();
+  scanErrors = new Map<number, { index: number; error: ParseErr }>();
   /** The module imported rego.v1 (v0 mode). */
   regoV1Import = false;
 
@@ -184,6 +193,12 @@ export class Parser {
     return this.locOf(this.tok);
   }
 
+  /** The current token's location with its text. */
+  locText(): Location {
+    const t = this.tok;
+    return { file: this.file, row: t.row, col: t.col, offset: t.offset, text: t.lit };
+  }
+
   /** A location with the source text from offset to end. */
   span(loc: Location, offset: number, end: number): Location {
     return { ...loc, text: end > offset ? this.text.slice(offset, end) : '' };
@@ -223,11 +238,11 @@ export class Parser {
     } catch (e) {
       if (e instanceof DepthExceeded || e instanceof RangeError) {
         this.depth = 0;
-        this.errors.push(new RegoError(ErrorCodes.parse, 'max parsing recursion depth exceeded', this.loc()));
+        this.errors.push({ message: 'max parsing recursion depth exceeded', loc: this.loc() });
         return null;
       }
       if (e instanceof BudgetExceeded) {
-        this.errors.push(new RegoError(ErrorCodes.parse, 'parser step budget exceeded', this.loc()));
+        this.errors.push({ message: 'parser step budget exceeded', loc: this.loc() });
         return null;
       }
       throw e;
@@ -237,12 +252,17 @@ export class Parser {
   // ---------------------------------------------------------------------------------------------------------
   // Errors
 
+  /** The collected errors as RegoErrors values. */
+  regoErrors(): RegoError[] {
+    return this.errors.map((e) => new RegoError(ErrorCodes.parse, e.message, e.loc));
+  }
+
   error(loc: Location, msg: string): void {
     let m = msg;
     if (this.hints.length === 1) m += ` (hint: ${this.hints[0]})`;
     else if (this.hints.length > 1) m += ` (hints: ${this.hints.join(', ')})`;
     this.hints = [];
-    this.errors.push(new RegoError(ErrorCodes.parse, m, loc));
+    this.errors.push({ message: m, loc });
   }
 
   tokString(i: number): string {
@@ -262,7 +282,7 @@ export class Parser {
           this.error(this.loc(), t.error);
           this.scanErrors.set(this.pos, {
             index: this.errors.length - 1,
-            error: this.errors[this.errors.length - 1] as RegoError,
+            error: this.errors[this.errors.length - 1] as ParseErr,
           });
         }
       }
@@ -1297,14 +1317,14 @@ export class Parser {
   parseTermOp(...kinds: string[]): RefTerm | null {
     const k = this.k();
     if (!kinds.includes(k)) return null;
-    const loc = { ...this.loc(), text: this.tok.lit };
+    const loc = this.locText();
     this.scan();
     return refTerm([varTerm(OP_NAMES[k] ?? k, loc)], loc);
   }
 
   parseTermOpName(names: string[], kind: string): RefTerm | null {
     if (this.k() !== kind) return null;
-    const loc = { ...this.loc(), text: this.tok.lit };
+    const loc = this.locText();
     this.scan();
     const terms: Term[] = [varTerm(names[0] as string, loc)];
     for (const n of names.slice(1)) terms.push({ type: 'string', value: n, loc });
@@ -1328,13 +1348,13 @@ export class Parser {
       let term: Term | null = null;
       switch (this.k()) {
         case 'null':
-          term = { type: 'null', loc: { ...loc, text: t.lit } };
+          term = { type: 'null', loc: this.locText() };
           break;
         case 'true':
-          term = { type: 'boolean', value: true, loc: { ...loc, text: t.lit } };
+          term = { type: 'boolean', value: true, loc: this.locText() };
           break;
         case 'false':
-          term = { type: 'boolean', value: false, loc: { ...loc, text: t.lit } };
+          term = { type: 'boolean', value: false, loc: this.locText() };
           break;
         case '-':
         case '.':
@@ -1446,7 +1466,7 @@ export class Parser {
 
   parseString(): StringTerm | null {
     const t = this.tok;
-    const loc = { ...this.loc(), text: t.lit };
+    const loc = this.locText();
     if (t.type === 'string') {
       const v = decodeString(t.lit);
       if (v === undefined) {
@@ -1461,7 +1481,7 @@ export class Parser {
 
   parseVar(): VarTerm {
     const t = this.tok;
-    return { type: 'var', name: t.lit, loc: { ...this.loc(), text: t.lit } };
+    return { type: 'var', name: t.lit, loc: this.locText() };
   }
 
   parseCall(operator: RefTerm, offset: number): Term | null {
@@ -1519,7 +1539,7 @@ export class Parser {
               this.illegal('expected identifier');
               return null;
             }
-            ref.push({ type: 'string', value: this.tok.lit, loc: { ...this.loc(), text: this.tok.lit } });
+            ref.push({ type: 'string', value: this.tok.lit, loc: this.locText() });
             this.scan();
             if (this.tok.ws) return refTerm(ref, this.span(loc, offset, this.lastEnd));
             break;
