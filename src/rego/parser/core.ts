@@ -1344,7 +1344,6 @@ export class Parser {
         return hit.term;
       }
       const t = this.tok;
-      const loc = this.loc();
       let term: Term | null = null;
       switch (this.k()) {
         case 'null':
