@@ -655,6 +655,18 @@ describe('robustness', () => {
     }
   });
 
+  test('very long else chains are cut off with the depth error', () => {
+    const chain = (n: number) => 'package p\np := 0 if false' + ' else := 1 if false'.repeat(n);
+    let r: Rule | undefined = parseModule('x.rego', chain(300)).rules[0];
+    let depth = 0;
+    for (; r; r = r.else) depth++;
+    assert.equal(depth, 301);
+    assert.equal(
+      errorsOf(() => parseModule('x.rego', chain(20000)))[0]?.message,
+      'max parsing recursion depth exceeded',
+    );
+  });
+
   test('moderate nesting is fine', () => {
     const src = 'package a\np := ' + '['.repeat(200) + '1' + ']'.repeat(200);
     assert.equal(parseModule('x.rego', src).rules.length, 1);

@@ -678,6 +678,15 @@ export class Parser {
   }
 
   parseElse(head: ParsedHead): ParsedRule | null {
+    this.enter();
+    try {
+      return this.parseElseInner(head);
+    } finally {
+      this.leave();
+    }
+  }
+
+  private parseElseInner(head: ParsedHead): ParsedRule | null {
     const loc = this.loc();
     const startOffset = this.tok.offset;
     const h = copyParsedHead(head, { ...loc, text: this.tok.lit });
