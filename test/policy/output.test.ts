@@ -41,7 +41,7 @@ const EXT: Record<string, string> = { json: 'json', sarif: 'sarif.json', junit: 
 for (const format of OUTPUT_FORMATS) {
   for (const [name, results] of Object.entries(CASES)) {
     test(`output ${format}: ${name}`, () => {
-      const actual = render(format, structuredClone(results), { noColor: format === 'stdout' && name !== 'mixed', version: '0.1.0', runtimeVersion: 'v20', cwd: '/work' });
+      const actual = render(format, structuredClone(results), { noColor: format === 'stdout' && name !== 'mixed', version: '0.1.0', runtimeVersion: 'v20', cwd: '/work', hostname: 'ci-host', now: new Date('2026-01-02T03:04:05Z') });
       const file = join(goldenDir, `${format}-${name}.${EXT[format] ?? 'txt'}`);
       if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) {
         if (process.env.UPDATE_GOLDEN !== '1' && process.env.CI) assert.fail(`missing golden file ${file}`);

@@ -2,6 +2,7 @@
 // same output formats and exit codes. The work is done in src/policy; this file reads argv, the
 // conftest.toml config file, stdin and the environment, and prints.
 import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { parse as parseToml } from 'smol-toml';
@@ -95,6 +96,7 @@ function reporterOptions(o: Opts): ReporterOptions {
     junitHideMessage: Boolean(o.junitHideMessage),
     githubHidePassed: Boolean(o.githubHidePassed),
     version: process.env.npm_package_version ?? '0.1.0',
+    hostname: hostname() || 'localhost',
   };
 }
 

@@ -11,6 +11,9 @@ export interface ReporterOptions {
   version?: string;
   /** Runtime version for JUnit's go.version property. */
   runtimeVersion?: string;
+  /** Host name and clock for JUnit's testsuite attributes (fixed in golden tests). */
+  hostname?: string;
+  now?: Date;
   /** Working directory for relative paths (GitHub output). */
   cwd?: string;
 }
