@@ -152,7 +152,9 @@ export function run(
 }
 
 /** Starts `sekisho <args>` (a server command) and waits for its `listening on <url>` line. */
-export async function startCli(args: string[]): Promise<{ url: string; stop: () => Promise<void> }> {
+export async function startCli(
+  args: string[],
+): Promise<{ url: string; stop: () => Promise<void>; kill: () => Promise<void> }> {
   const child = spawn(process.execPath, [join(import.meta.dirname, '../../bin/sekisho.js'), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -171,13 +173,11 @@ export async function startCli(args: string[]): Promise<{ url: string; stop: () 
     });
     child.once('exit', (code) => reject(new Error(`sekisho ${args.join(' ')} exited ${code}: ${stderr}`)));
   });
-  return {
-    url,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGTERM');
-      await exited;
-    },
+  const signal = async (sig: NodeJS.Signals): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill(sig);
+    await exited;
   };
+  return { url, stop: () => signal('SIGTERM'), kill: () => signal('SIGKILL') };
 }

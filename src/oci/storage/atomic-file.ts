@@ -29,9 +29,13 @@ export function tempPathFor(target: string): string {
   return join(dirname(target), `.${basename(target)}.tmp-${randomBytes(6).toString('hex')}`);
 }
 
-export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
+/**
+ * `tmpDir` (same filesystem) keeps the temporary file out of the target directory, so a crash leaves
+ * no stray file among published ones.
+ */
+export async function writeFileAtomic(target: string, data: string | Uint8Array, tmpDir?: string): Promise<void> {
   await mkdir(dirname(target), { recursive: true });
-  const tmp = tempPathFor(target);
+  const tmp = tmpDir ? join(tmpDir, `.${basename(target)}.tmp-${randomBytes(6).toString('hex')}`) : tempPathFor(target);
   const fh = await open(tmp, 'w');
   try {
     await fh.writeFile(data);

@@ -66,6 +66,11 @@ export class FsRegistryStorage implements RegistryStorage {
     for (const d of ['blobs', 'uploads', 'repositories']) await mkdir(join(this.root, d), { recursive: true });
   }
 
+  /** Temporary files live under uploads/ (same filesystem), never beside published files. */
+  private get tmpDir(): string {
+    return join(this.root, 'uploads');
+  }
+
   private blobPath(digest: string): string {
     const { algorithm, hex } = parseDigest(digest);
     return join(this.root, 'blobs', algorithm, hex.slice(0, 2), hex);
@@ -290,16 +295,17 @@ export class FsRegistryStorage implements RegistryStorage {
     referrer?: Descriptor,
   ): Promise<void> {
     const target = this.blobPath(m.digest);
-    if (!(await exists(target))) await writeFileAtomic(target, m.bytes);
-    await writeFileAtomic(this.revisionLink(repository, m.digest), m.mediaType);
+    if (!(await exists(target))) await writeFileAtomic(target, m.bytes, this.tmpDir);
+    await writeFileAtomic(this.revisionLink(repository, m.digest), m.mediaType, this.tmpDir);
     if (subject && referrer) {
       const { algorithm, hex } = parseDigest(m.digest);
       await writeFileAtomic(
         join(this.referrerDir(repository, subject.digest), `${algorithm}-${hex}`),
         JSON.stringify(referrer),
+        this.tmpDir,
       );
     }
-    if (tag !== undefined) await writeFileAtomic(this.tagPath(repository, tag), m.digest);
+    if (tag !== undefined) await writeFileAtomic(this.tagPath(repository, tag), m.digest, this.tmpDir);
   }
 
   async resolveTag(repository: string, tag: string): Promise<string | null> {
