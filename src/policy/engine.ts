@@ -198,7 +198,8 @@ export class PolicyEngine {
       rows = prepared.eval({
         input,
         strictBuiltinErrors: this.opts.showBuiltinErrors ?? false,
-        print: (msg) => outputs.push(msg),
+        // Conftest's print hook: "<file>:<row>: <msg>\n"
+        print: (msg, loc) => outputs.push(loc ? `${loc.file}:${loc.row}: ${msg}\n` : `${msg}\n`),
       });
     } catch (e) {
       const err = e as { code?: string; message?: string; location?: { file: string; row: number; col: number } };
@@ -292,7 +293,7 @@ export class PolicyEngine {
   }
 
   /** Evaluates with a print hook (verify collects print output per test). */
-  evaluateWithPrint(query: string, print: (msg: string) => void): ReturnType<PreparedQuery['eval']> {
+  evaluateWithPrint(query: string, print: (msg: string, loc?: { file: string; row: number }) => void): ReturnType<PreparedQuery['eval']> {
     return this.prepared(query, '-').eval({ strictBuiltinErrors: this.opts.showBuiltinErrors ?? false, print });
   }
 }

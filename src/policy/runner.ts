@@ -220,7 +220,7 @@ export async function runVerify(opts: VerifyOptions): Promise<{ results: CheckRe
       if (!skip) {
         const start = performance.now();
         try {
-          const rows = engine.evaluateWithPrint(`data.${ns}.${name}`, (msg) => t.outputs.push(msg));
+          const rows = engine.evaluateWithPrint(`data.${ns}.${name}`, (msg, loc) => t.outputs.push(loc ? `${loc.file}:${loc.row}: ${msg}` : msg));
           const v = rows[0]?.expressions[0]?.value;
           t.outcome = rows.length > 0 && v !== false && v !== undefined ? 'pass' : 'fail';
         } catch (e) {

@@ -3,7 +3,7 @@
 
 import type { Body, Expr, Module, Rule } from './ast.ts';
 import { compileModules, compileQuery, type CompileContext, type RuleNode } from './compiler.ts';
-import { ErrorCodes, RegoError, RegoErrors } from './errors.ts';
+import { ErrorCodes, RegoError, RegoErrors, type Location } from './errors.ts';
 import { Evaluator, type Program } from './eval/evaluator.ts';
 import type { RulePlace } from './eval/metadata.ts';
 import { parseModule, parseQuery } from './parser.ts';
@@ -26,7 +26,8 @@ export interface PolicyOptions {
 export interface EvalOptions {
   input?: Value;
   strictBuiltinErrors?: boolean;
-  print?: (msg: string) => void;
+  /** print() output, with the location of the print call. */
+  print?: (msg: string, location?: Location) => void;
   nowNs?: bigint;
   allowNet?: boolean;
   seed?: number;

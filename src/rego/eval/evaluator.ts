@@ -34,7 +34,8 @@ type B = Map<string, Value>;
 export interface EvalConfig {
   input: Value | undefined;
   strictBuiltinErrors: boolean;
-  print: (msg: string) => void;
+  /** Receives print() output and the call's location (for `file:row:` prefixes as OPA's print hook gets). */
+  print: (msg: string, location?: Location) => void;
   nowNs: bigint;
   allowNet: boolean;
   random: () => number;
@@ -1213,7 +1214,7 @@ export class Evaluator {
     const parts: string[] = [];
     const go = (i: number): boolean => {
       if (i === t.args.length) {
-        this.cfg.print(parts.join(' '));
+        this.cfg.print(parts.join(' '), t.loc);
         return false;
       }
       let any = false;
