@@ -623,16 +623,13 @@ export class Parser {
       if (!bodyDone) this.restore(s);
     }
     if (!bodyDone) {
-      if (this.k() === '{') {
+      // After `if`, OPA falls through to the braced-body case whatever the token is (it steps over it).
+      if (hasIf || this.k() === '{') {
         this.scan();
         const body = this.parseBody('}');
         if (!body) return null;
         rule.body = body;
         this.scan();
-      } else if (hasIf) {
-        // OPA falls through to the `{` case: report the same error it does.
-        this.illegal();
-        return null;
       } else if (usesContains) {
         rule.body = [trueExpr(head.loc)];
         rule.generatedBody = true;
