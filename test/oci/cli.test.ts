@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { OciLayout } from '../../src/oci/layout.ts';
+import { DockerArchiveStore } from '../../src/oci/docker-archive.ts';
 import { buildImage, writeImageToLayout } from './fixtures.ts';
 import { run, startCli, tempDir } from './helpers.ts';
 
@@ -48,6 +49,10 @@ test('sekisho registry serve + image copy/digest/inspect/tags/manifest/config/de
     const back = join(t.dir, 'back');
     await sekisho(['image', 'copy', `${host}/cli/app:v1`, `oci:${back}:v1`]);
     assert.equal((await (await OciLayout.open(back)).resolve('v1')).digest, img.manifestDigest);
+    const tarball = join(t.dir, 'app.tar');
+    await sekisho(['image', 'pull', `${host}/cli/app:v1`, tarball]);
+    const archive = await DockerArchiveStore.open(tarball);
+    assert.equal((await archive.getManifest(`${host}/cli/app:v1`)).digest, img.manifestDigest);
     await assert.rejects(sekisho(['image', 'inspect', `${host}/cli/app:missing`]), /MANIFEST_UNKNOWN/);
     await sekisho(['image', 'delete', `${host}/cli/app@${img.manifestDigest}`]);
     await srv.stop();

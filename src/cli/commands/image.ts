@@ -314,6 +314,41 @@ export function register(program: Command): void {
 
   common(
     image
+      .command('push')
+      .description('Push an OCI layout directory or a docker save tarball to a registry (shorthand for copy)')
+      .argument('<path>', 'OCI layout dir (DIR or DIR:TAG) or .tar file')
+      .argument('<ref>'),
+  ).action(async (path: string, ref: string, o: CommonOpts) => {
+    const srcSpec = /\.tar(:|$)/.test(path) ? `docker-archive:${path}` : `oci:${path}`;
+    const src = await locate(srcSpec, o, false);
+    const dst = await locate(ref, o, true);
+    const platform = platformOf(o);
+    const r = await copyImage(src.store, await requireRef(src), dst.store, dst.ref, platform ? { platform } : {});
+    print(o, { source: src.display, destination: dst.display, ...r }, `${dst.display}@${r.digest}`);
+  });
+
+  common(
+    image
+      .command('pull')
+      .description('Pull an image into an OCI layout directory, or into a docker save tarball when PATH ends in .tar')
+      .argument('<ref>')
+      .argument('<path>'),
+  ).action(async (ref: string, path: string, o: CommonOpts) => {
+    const src = await locate(ref, o, false);
+    const platform = platformOf(o);
+    if (path.endsWith('.tar')) {
+      const tag = src.display.includes('@') ? undefined : src.display;
+      const r = await writeDockerArchive(src.store, await requireRef(src), path, tag, platform);
+      print(o, { source: src.display, file: path, digest: r.digest }, `wrote ${path} (${r.digest})`);
+      return;
+    }
+    const dst = await locate(`oci:${path}${src.ref && !src.ref.includes(':') ? ':' + src.ref : ''}`, o, true);
+    const r = await copyImage(src.store, await requireRef(src), dst.store, dst.ref, platform ? { platform } : {});
+    print(o, { source: src.display, destination: dst.display, ...r }, `${dst.display}@${r.digest}`);
+  });
+
+  common(
+    image
       .command('export')
       .description(
         'Write an image as a `docker save` tarball (loadable by docker load; an index is narrowed to --platform, default linux/amd64)',
