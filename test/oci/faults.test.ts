@@ -407,6 +407,23 @@ test('access control: every state-changing endpoint needs credentials; scopes li
         .status,
       401,
     );
+    // the OAuth2 password grant (containerd, buildkit)
+    const form = new URLSearchParams({
+      grant_type: 'password',
+      username: 'alice',
+      password: 'a',
+      service: 'sekisho-registry',
+      scope: 'repository:team/app:pull',
+    });
+    const oauth = await http(tok.url, 'POST', '/token', {
+      body: Buffer.from(form.toString()),
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
+    assert.equal(oauth.status, 200);
+    const at = (JSON.parse(oauth.body.toString()) as { access_token: string }).access_token;
+    assert.equal((await http(tok.url, 'GET', '/v2/team/app/manifests/v1', { headers: bearer(at) })).status, 404);
+    form.set('password', 'bad');
+    assert.equal((await http(tok.url, 'POST', '/token', { body: Buffer.from(form.toString()) })).status, 401);
   } finally {
     await tok.close();
   }

@@ -291,12 +291,29 @@ export class RegistryServer {
     return this.tags(ctx, name);
   }
 
+  /**
+   * Docker's token endpoint: `GET /token?service=&scope=` with optional basic credentials, and the OAuth2
+   * form (`POST /token`, grant_type=password) that containerd and buildkit try first.
+   */
   private async tokenEndpoint(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    drain(req);
     const auth = this.auth!;
+    let params = url.searchParams;
+    let header = req.headers.authorization;
+    if (req.method === 'POST') {
+      const form = new URLSearchParams((await readBody(req, 64 * 1024)).toString('utf8'));
+      params = form;
+      const grant = form.get('grant_type');
+      if (grant === 'password') {
+        header = `Basic ${Buffer.from(`${form.get('username') ?? ''}:${form.get('password') ?? ''}`).toString('base64')}`;
+      } else {
+        return sendJson(res, 400, { error: 'unsupported_grant_type' });
+      }
+    } else if (req.method !== 'GET') {
+      drain(req);
+      return sendError(res, 'UNSUPPORTED', `${req.method ?? ''} not supported`);
+    } else drain(req);
     let account: string | undefined;
     try {
-      const header = req.headers.authorization;
       if (header) {
         if (!header.toLowerCase().startsWith('basic '))
           throw new OciError('UNAUTHORIZED', 'the token endpoint takes basic credentials');
@@ -308,7 +325,7 @@ export class RegistryServer {
       });
     }
     const scopes: Scope[] = [];
-    for (const raw of url.searchParams.getAll('scope')) {
+    for (const raw of params.getAll('scope')) {
       for (const one of raw.split(' ')) {
         const s = parseScope(one);
         if (s) scopes.push(s);
