@@ -221,3 +221,56 @@ test('fuzzed modules and queries: only Module/Body or RegoErrors, bounded work',
   assert.ok(maxRatio > 0);
   if (process.env['FUZZ_VERBOSE']) console.log({ ok, failed, maxRatio });
 });
+
+test('token soup: random sequences of Rego tokens parse or fail cleanly in linear work', () => {
+  const rnd = prng(7);
+  const toks = [
+    '{',
+    '}',
+    '[',
+    ']',
+    '(',
+    ')',
+    'x',
+    '|',
+    ',',
+    ':',
+    '1',
+    '+',
+    ';',
+    '\n',
+    ' ',
+    'in',
+    'some',
+    'every',
+    'if',
+    'not',
+    '=',
+    ':=',
+    '==',
+    '.',
+    'y',
+    'f(',
+    'set(',
+    'with',
+    'as',
+    'else',
+    '"s"',
+    '-',
+    'contains',
+    'default',
+  ];
+  for (let i = 0; i < 3000; i++) {
+    const n = 5 + Math.floor(rnd() * 120);
+    let src = 'package p\np := ';
+    for (let j = 0; j < n; j++) src += toks[Math.floor(rnd() * toks.length)]! + (rnd() < 0.3 ? ' ' : '');
+    const before = parserStats.steps;
+    try {
+      parseModule('soup.rego', src, { regoVersion: rnd() < 0.5 ? 0 : 1 });
+    } catch (e) {
+      if (!(e instanceof RegoErrors)) assert.fail(`soup ${i}: threw ${String(e)} for input:\n${src}`);
+    }
+    const steps = parserStats.steps - before;
+    assert.ok(steps <= 50 * (src.length + 100), `soup ${i}: ${steps} parser steps for ${src.length} chars:\n${src}`);
+  }
+});

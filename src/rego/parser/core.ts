@@ -133,7 +133,8 @@ export class Parser {
   depth = 0;
   steps = 0;
   readonly maxSteps: number;
-  cache = new Map<number, { term: Term; end: number }>();
+  /** Terms parsed at a token position (OPA's parsed-term cache): failures too, with the errors they gave. */
+  cache = new Map<number, { term: Term | null; end: number; errors?: ParseErr[] }>();
   scanErrors = new Map<number, { index: number; error: ParseErr }>();
   /** The module imported rego.v1 (v0 mode). */
   regoV1Import = false;
@@ -1347,8 +1348,10 @@ export class Parser {
       const hit = this.cache.get(startPos);
       if (hit && this.identAt !== startPos) {
         this.pos = hit.end;
+        if (hit.errors) for (const e of hit.errors) this.errors.push(e);
         return hit.term;
       }
+      const errsBefore = this.errors.length;
       const t = this.tok;
       let term: Term | null = null;
       switch (this.k()) {
@@ -1398,6 +1401,7 @@ export class Parser {
       }
       const out = this.parseTermFinish(term);
       if (out) this.cache.set(startPos, { term: out, end: this.pos });
+      else this.cache.set(startPos, { term: null, end: this.pos, errors: this.errors.slice(errsBefore) });
       return out;
     } finally {
       this.leave();
