@@ -110,10 +110,8 @@ export class Controllers {
       this.queue.add(`gc|${e.obj.metadata.uid ?? ''}|`);
       if (e.ns) this.queue.add(`/namespaces||${e.ns}`);
     } else if (e.obj.metadata.deletionTimestamp) this.queue.add(`gc|${e.obj.metadata.uid ?? ''}|${e.res}|${e.ns}|${e.name}`);
-    if (e.obj.metadata.namespace && e.type !== 'DELETED') {
-      // a dependent of a deleting owner may be what the owner waits for
-      for (const r of e.obj.metadata.ownerReferences ?? []) this.queue.add(`gcowner|${r.uid}|`);
-    }
+    // a dependent that goes away (or starts going away) may be what a foreground-deleting owner waits for
+    for (const r of e.obj.metadata.ownerReferences ?? []) if (e.type === 'DELETED' || e.obj.metadata.deletionTimestamp) this.queue.add(`gcowner|${r.uid}|`);
     this.kick();
   }
 

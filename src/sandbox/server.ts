@@ -110,6 +110,8 @@ export class ApiServer {
   }
 
   private parseBody(text: string, ct: string | undefined): unknown {
+    if (ct?.includes('protobuf') || ct?.includes('cbor'))
+      throw new KubeError('UnsupportedMediaType', 415, `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (the sandbox does not decode ${ct})`);
     if (!text.trim()) return undefined;
     try {
       return ct?.includes('yaml') ? parseYaml(text) : JSON.parse(text);
