@@ -88,6 +88,10 @@ test('numbers.range and numbers.range_step', () => {
   assert.equal(call('numbers.range', '-1', '-1'), '[-1]');
   assert.equal(call('numbers.range_step', '0', '10', '3'), '[0,3,6,9]');
   assert.equal(call('numbers.range_step', '10', '0', '4'), '[10,6,2]');
+  assert.equal(
+    call('numbers.range', '9007199254740990', '9007199254740993'),
+    '[9007199254740990,9007199254740991,9007199254740992,9007199254740993]',
+  );
   assert.throws(() => call('numbers.range', '1.5', '3'), {
     message: 'operand 1 must be integer number but got floating-point number',
   });

@@ -342,8 +342,18 @@ function bigIntOperand(args: Value[], i: number): bigint {
   return b;
 }
 
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 function range(x: bigint, y: bigint, step: bigint): Value[] {
   const out: Value[] = [];
+  if (x >= -SAFE && x <= SAFE && y >= -SAFE && y <= SAFE && step <= SAFE) {
+    const a = Number(x);
+    const b = Number(y);
+    const s = Number(step);
+    if (a <= b) for (let i = a; i <= b; i += s) out.push(i);
+    else for (let i = a; i >= b; i -= s) out.push(i);
+    return out;
+  }
   if (x <= y) for (let i = x; i <= y; i += step) out.push(BigNum.fromBigInt(i));
   else for (let i = x; i >= y; i -= step) out.push(BigNum.fromBigInt(i));
   return out;
