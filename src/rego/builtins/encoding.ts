@@ -465,8 +465,66 @@ function yamlUnmarshal(text: string): Value {
   return yamlToValue(doc.toJS({ maxAliasCount: 10000 }));
 }
 
-/** A YAML node tree for a value: maps keep Go's sorted key order, integers keep their exact digits. */
+/** go-yaml v2's map key order: digit runs compare as numbers, non-letters sort before letters. */
+export function goYAMLKeyLess(a: string, b: string): boolean {
+  const ar = [...a];
+  const br = [...b];
+  const isLetter = (c: string): boolean => /\p{L}/u.test(c);
+  const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
+  for (let i = 0; i < ar.length && i < br.length; i++) {
+    const x = ar[i] as string;
+    const y = br[i] as string;
+    if (x === y) continue;
+    const al = isLetter(x);
+    const bl = isLetter(y);
+    if (al && bl) return (x.codePointAt(0) as number) < (y.codePointAt(0) as number);
+    if (al || bl) return bl;
+    let an = 0n;
+    let bn = 0n;
+    if (x === '0' || y === '0') {
+      for (let j = i - 1; j >= 0 && isDigit(ar[j]); j--) {
+        if (ar[j] !== '0') {
+          an = 1n;
+          bn = 1n;
+          break;
+        }
+      }
+    }
+    let ai = i;
+    let bi = i;
+    for (; ai < ar.length && isDigit(ar[ai]); ai++) an = an * 10n + BigInt(ar[ai] as string);
+    for (; bi < br.length && isDigit(br[bi]); bi++) bn = bn * 10n + BigInt(br[bi] as string);
+    if (an !== bn) return an < bn;
+    if (ai !== bi) return ai < bi;
+    return (x.codePointAt(0) as number) < (y.codePointAt(0) as number);
+  }
+  return ar.length < br.length;
+}
+
+/** Whether a plain scalar with this text would read back as something other than a string (YAML 1.1). */
+function resolvesAsNonString(text: string): boolean {
+  if (text === '') return true;
+  try {
+    const v: unknown = YAML.parse(text, { version: '1.1' });
+    // Only a scalar's own resolution counts (a text that reads as a map or list is a quoting matter).
+    return v === null || typeof v === 'boolean' || typeof v === 'number' || typeof v === 'bigint' || v instanceof Date;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A YAML node tree for a value as go-yaml v2 would emit it: map keys in its order, strings that would read
+ * back as another type double-quoted, multi-line strings as literal blocks, other unsafe strings single-quoted.
+ */
 function toYAMLNode(v: Value): unknown {
+  if (typeof v === 'string') {
+    const node = new YAML.Scalar(v);
+    if (v.includes('\n')) node.type = 'BLOCK_LITERAL';
+    else if (resolvesAsNonString(v)) node.type = 'QUOTE_DOUBLE';
+    else if (/^["']/.test(YAML.stringify(v, { version: '1.1', lineWidth: 0 }))) node.type = 'QUOTE_SINGLE';
+    return node;
+  }
   if (v === null || typeof v !== 'object') return new YAML.Scalar(v);
   if (v instanceof BigNum) return new YAML.Scalar(v.int !== undefined ? v.int : v.approx);
   if (Array.isArray(v) || v instanceof RSet) {
@@ -476,8 +534,8 @@ function toYAMLNode(v: Value): unknown {
   }
   const map = new YAML.YAMLMap();
   const entries = v.entries().map(([k, x]) => [jsonKey(k), x] as [string, Value]);
-  entries.sort((a, b) => byteCompare(a[0], b[0]));
-  for (const [k, x] of entries) map.items.push(new YAML.Pair(new YAML.Scalar(k), toYAMLNode(x)));
+  entries.sort((a, b) => (goYAMLKeyLess(a[0], b[0]) ? -1 : goYAMLKeyLess(b[0], a[0]) ? 1 : 0));
+  for (const [k, x] of entries) map.items.push(new YAML.Pair(toYAMLNode(k), toYAMLNode(x)));
   return map;
 }
 
