@@ -143,6 +143,7 @@ test('case, prefix/suffix predicates and any_*_match', () => {
   assert.equal(call('lower', '"AbCdEf"'), '"abcdef"');
   assert.equal(call('upper', '"AbCdEf"'), '"ABCDEF"');
   assert.equal(call('upper', '"straße"'), '"STRAßE"');
+  assert.equal(call('lower', '"İSTANBUL Σ"'), '"istanbul σ"');
   assert.equal(call('contains', '"abc"', '"b"'), 'true');
   assert.equal(call('startswith', '"abc"', '"ab"'), 'true');
   assert.equal(call('endswith', '"abc"', '"bc"'), 'true');

@@ -149,7 +149,7 @@ export const builtins: BuiltinGroup = {
   endswith: (args) => str(args, 0).endsWith(str(args, 1)),
   lower: (args) => {
     const s = str(args, 0);
-    return isASCII(s) ? s.toLowerCase() : mapRunes(s, (c) => c.toLowerCase());
+    return isASCII(s) ? s.toLowerCase() : mapRunes(s, (c) => (c === '\u0130' ? 'i' : c.toLowerCase()));
   },
   upper: (args) => {
     const s = str(args, 0);
