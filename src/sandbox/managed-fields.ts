@@ -188,6 +188,12 @@ export function formatPath(p: string): string {
   return s;
 }
 
+function hasDescendantIn(set: FieldSet, p: string): boolean {
+  const prefix = p + SEP;
+  for (const q of set) if (q.startsWith(prefix)) return true;
+  return false;
+}
+
 function hasDescendant(set: FieldSet, p: string): boolean {
   if (set.has(p)) return true;
   const prefix = p + SEP;
@@ -320,10 +326,15 @@ export function serverSideApply(live: KubeObject | undefined, config: KubeObject
   const self = managers.find(isSelf);
   if (self) {
     const others = managers.filter((m) => m !== self);
-    const dropped = [...self.set].filter((p) => !applied.has(p)).sort((a, b) => b.length - a.length);
+    // outermost first: removing a list item removes its fields with it (and its key stays findable)
+    const dropped = [...self.set].filter((p) => !applied.has(p)).sort((a, b) => a.length - b.length);
+    const removed: string[] = [];
     for (const p of dropped) {
+      if (removed.some((r) => p.startsWith(r + SEP))) continue;
       if (others.some((m) => hasDescendant(m.set, p))) continue;
+      if (hasDescendantIn(applied, p)) continue;
       removePath(merged, p, lists);
+      removed.push(p);
     }
     self.set = applied;
     self.entry.time = o.now;
