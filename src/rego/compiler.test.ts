@@ -74,3 +74,12 @@ test('imports and package-relative refs resolve', () => {
   const r = p.prepare('x := data.app.p').eval();
   assert.equal(r[0]?.bindings.get('x'), 20);
 });
+
+test('with targets must be input, data or a function', () => {
+  assert.match(compileErrors('package t\np if { true with foo as 1 }')[0] ?? '', /with keyword target must reference existing input, data, or a function/);
+  assert.deepEqual(compileErrors('package t\np if { count([]) == 1 with count as 1 }'), []);
+});
+
+test('complete and partial-object rules at one path conflict', () => {
+  assert.match(compileErrors('package t\np := {}\np[x] := 1 if some x in ["a"]')[0] ?? '', /conflicting rules data\.t\.p found/);
+});

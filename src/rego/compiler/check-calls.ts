@@ -36,6 +36,47 @@ export function makeArityOf(ctx: CompileContext): (name: string) => number | und
 
 export function checkCallsInBody(ctx: CompileContext, body: Body, v1: boolean): void {
   walkBody(body, (t) => checkCall(ctx, t, v1));
+  checkWithTargets(ctx, body);
+}
+
+/** `with` targets must be input, data or a function (OPA's checkWithModifiers). */
+function checkWithTargets(ctx: CompileContext, body: Body): void {
+  const visitBody = (b: Body): void => {
+    for (const e of b) {
+      for (const w of e.with) {
+        const head = w.target.terms[0];
+        if (head?.type !== 'var') continue;
+        if (head.name === 'input' || head.name === 'data') {
+          if (w.target.terms.slice(1).some((t) => t.type !== 'string')) {
+            addError(ctx, ErrorCodes.type, `with keyword target must be a ground reference`, w.loc);
+          }
+          continue;
+        }
+        const name = opNameOfRef(w.target.terms);
+        if (name !== undefined && (declarations.has(name) || SPECIAL_ARITY.has(name))) {
+          if (SPECIAL_ARITY.has(name) && name !== 'print') {
+            addError(ctx, ErrorCodes.compile, `with keyword replacing built-in function: target must not be ${name}`, w.loc);
+          }
+          continue;
+        }
+        addError(ctx, ErrorCodes.type, `with keyword target must reference existing input, data, or a function`, w.loc);
+      }
+      if (e.type === 'every') visitBody(e.body);
+    }
+  };
+  visitBody(body);
+}
+
+function opNameOfRef(terms: Term[]): string | undefined {
+  const h = terms[0];
+  if (h?.type !== 'var') return undefined;
+  let s = h.name;
+  for (let i = 1; i < terms.length; i++) {
+    const x = terms[i] as Term;
+    if (x.type !== 'string') return undefined;
+    s += '.' + x.value;
+  }
+  return s;
 }
 
 export function checkCallsInTerm(ctx: CompileContext, term: Term, v1: boolean): void {

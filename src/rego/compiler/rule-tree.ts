@@ -91,6 +91,7 @@ export function checkRuleConflicts(ctx: CompileContext): void {
       const arities = new Set(n.funcs.map((f) => f.rule.head.args?.length ?? 0));
       if (d?.kind === 'func') arities.add(d.rule.head.args?.length ?? 0);
       const first = n.funcs[0] ?? n.complete[0] ?? n.multi[0] ?? n.dynamic[0] ?? d;
+      if (n.dynamic.length > 0 && (kinds.has('complete') || kinds.has('func'))) kinds.add('dynamic');
       if (kinds.size > 1 || arities.size > 1) {
         addError(ctx, ErrorCodes.type, `conflicting rules ${n.name} found`, first?.rule.loc);
       } else if ((kinds.has('complete') || kinds.has('func') || kinds.has('multi')) && n.children.size > 0) {
@@ -100,9 +101,6 @@ export function checkRuleConflicts(ctx: CompileContext): void {
         if (below.length > 0) {
           addError(ctx, ErrorCodes.type, `rule ${n.name} conflicts with [${below.sort().join(' ')}]`, first?.rule.loc);
         }
-      }
-      for (const r of n.complete) {
-        if (r.rule.head.assign === false) continue;
       }
     }
     for (const c of n.children.values()) visit(c);
