@@ -137,6 +137,18 @@ test('json.verify_schema and json.match_schema report like gojsonschema', () => 
   ]);
   assert.throws(() => call('json.match_schema', '{}', '{"type": "unknown"}'), BuiltinError);
   assert.throws(() => call('json.match_schema', '5', '{}'), { message: 'wrong type, expected string or object' });
+  const fmt = '{"properties": {"d": {"format": "date-time"}, "ip": {"format": "ipv4"}, "v6": {"format": "ipv6"}}}';
+  assert.equal(
+    call('json.match_schema', '{"d": "2024-02-29T10:00:00Z", "ip": "10.0.0.1", "v6": "::1"}', fmt),
+    '[true,[]]',
+  );
+  const bad = JSON.parse(
+    call('json.match_schema', '{"d": "2023-02-29T10:00:00Z", "ip": "10.0.0.256", "v6": "1::2::3"}', fmt),
+  ) as [boolean, { error: string }[]];
+  assert.deepEqual(
+    bad[1].map((e) => e.error),
+    ["d: Does not match format 'date-time'", "ip: Does not match format 'ipv4'", "v6: Does not match format 'ipv6'"],
+  );
   assert.equal(
     call('json.match_schema', '"7"', '{"minimum": 1, "maximum": 4, "multipleOf": 2}'),
     '[false,[{"desc":"Must be a multiple of 2","error":"(root): Must be a multiple of 2","field":"(root)","type":"multiple_of"},{"desc":"Must be less than or equal to 4","error":"(root): Must be less than or equal to 4","field":"(root)","type":"number_lte"}]]',

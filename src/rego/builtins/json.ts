@@ -378,6 +378,81 @@ function numText(v: Value): string {
   return isNumber(v) ? numberText(v) : jsonText(v);
 }
 
+const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const TIME_RE = /^(\d{2}):(\d{2}):(\d{2})(\.\d+)?([zZ]|[+-]\d{2}:\d{2})$/;
+
+function validDate(s: string): boolean {
+  const m = DATE_RE.exec(s);
+  if (!m) return false;
+  const y = Number(m[1]);
+  const mo = Number(m[2]);
+  const d = Number(m[3]);
+  if (mo < 1 || mo > 12 || d < 1) return false;
+  const days = [31, y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+  return d <= (days[mo - 1] as number);
+}
+
+function validTime(s: string): boolean {
+  const m = TIME_RE.exec(s);
+  return m !== null && Number(m[1]) < 24 && Number(m[2]) < 60 && Number(m[3]) < 61;
+}
+
+function validIPv4(s: string): boolean {
+  const parts = s.split('.');
+  return parts.length === 4 && parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255);
+}
+
+function validIPv6(s: string): boolean {
+  if (!s.includes(':') || s.includes('%')) return false;
+  let rest = s;
+  let groups = 8;
+  const lastColon = s.lastIndexOf(':');
+  if (s.slice(lastColon + 1).includes('.')) {
+    if (!validIPv4(s.slice(lastColon + 1))) return false;
+    rest = s.slice(0, lastColon + 1) + '0:0';
+  }
+  const halves = rest.split('::');
+  if (halves.length > 2) return false;
+  const hex = /^[0-9a-fA-F]{1,4}$/;
+  const count = (h: string): number | undefined => {
+    if (h === '') return 0;
+    const g = h.split(':');
+    return g.every((x) => hex.test(x)) ? g.length : undefined;
+  };
+  const a = count(halves[0] as string);
+  if (halves.length === 1) return a === groups;
+  const b = count(halves[1] as string);
+  if (a === undefined || b === undefined) return false;
+  groups -= 1;
+  return a + b <= groups;
+}
+
+/** The formats gojsonschema checks (others pass). */
+const FORMATS: Record<string, (s: string) => boolean> = {
+  'date-time': (s) => {
+    const i = s.search(/[tT]/);
+    return i > 0 && validDate(s.slice(0, i)) && validTime(s.slice(i + 1));
+  },
+  date: validDate,
+  time: validTime,
+  email: (s) => /^[^@\s]+@[^@\s]+$/.test(s),
+  'idn-email': (s) => /^[^@\s]+@[^@\s]+$/.test(s),
+  hostname: (s) =>
+    s.length <= 255 && s.split('.').every((l) => /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/.test(l)),
+  ipv4: validIPv4,
+  ipv6: validIPv6,
+  uri: (s) => /^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s]*$/.test(s),
+  uuid: (s) => /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(s),
+  regex: (s) => {
+    try {
+      compileRegex(s);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+};
+
 class SchemaValidator {
   constructor(
     private readonly root: Value,
@@ -626,6 +701,11 @@ class SchemaValidator {
     const pattern = s.getStr('pattern');
     if (typeof pattern === 'string' && !regexMatches(compileRegex(pattern, this.ctx), doc))
       err('pattern', `Does not match pattern '${pattern}'`);
+    const format = s.getStr('format');
+    if (typeof format === 'string') {
+      const check = FORMATS[format];
+      if (check !== undefined && !check(doc)) err('format', `Does not match format '${format}'`);
+    }
   }
 
   private validateNumber(s: RObject, doc: number | BigNum, err: (type: string, desc: string) => void): void {
