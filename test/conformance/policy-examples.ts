@@ -44,7 +44,13 @@ function parseBats(text: string): Case[] {
       cur = undefined;
       continue;
     }
-    if (cur) cur.body.push(line);
+    if (cur) {
+      const prev = cur.body[cur.body.length - 1];
+      // a `run bash -c "...` whose quote is still open continues on this line (heredocs)
+      if (prev !== undefined && /^\s*run bash -c "/.test(prev) && !/"\s*$/.test(prev.trim().slice('run bash -c "'.length))) {
+        cur.body[cur.body.length - 1] = prev + '\n' + line;
+      } else cur.body.push(line);
+    }
   }
   return cases;
 }
@@ -138,12 +144,18 @@ function runCase(c: Case): Outcome {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
     let m: RegExpExecArray | null;
-    if ((m = /^cd (.+)$/.exec(line))) {
+    const env = { ...process.env, ...Object.fromEntries(vars) };
+    if ((m = /^([A-Z_]+)="\$\((.+)\)"$/.exec(line))) {
+      const r = spawnSync('bash', ['-c', m[2] ?? ''], { cwd, encoding: 'utf8', env });
+      vars.set(m[1] ?? '', (r.stdout ?? '').trim());
+    } else if (/^(ln|rm|mkdir|cp) /.test(line)) {
+      spawnSync('bash', ['-c', line], { cwd, encoding: 'utf8', env });
+    } else if ((m = /^cd (.+)$/.exec(line))) {
       cwd = resolve(cwd, m[1] ?? '.');
     } else if ((m = /^([A-Z_]+)="?([^"$]*)"?$/.exec(line))) {
       vars.set(m[1] ?? '', m[2] ?? '');
     } else if ((m = /^run bash -c "(.*)"$/s.exec(line))) {
-      const script = (JSON.parse(`"${(m[1] ?? '').replace(/\\'/g, "'")}"`) as string).replace(/(\.\.\/\.\.\/|\.\/)conftest\b/g, CMD);
+      const script = (m[1] ?? '').replace(/\\"/g, '"').replace(/(\.\.\/\.\.\/|\.\/)conftest\b/g, CMD);
       const r = spawnSync('bash', ['-c', script], { cwd, encoding: 'utf8', env: { ...process.env } });
       status = r.status ?? -1;
       output = (r.stdout ?? '') + (r.stderr ?? '');
@@ -186,8 +198,6 @@ function runCase(c: Case): Outcome {
       vars.set('count', String(lines.length));
     } else if ((m = /^\[ "\$count" -eq (\d+) \]$/.exec(line))) {
       if (lines.length !== Number(m[1])) return { ok: false, why: `${lines.length} lines, want ${m[1]}`, output };
-    } else if (/^rm -rf policy\//.test(line)) {
-      // cleanup after --update: nothing to do
     } else {
       return { ok: false, skipped: `unsupported bats line: ${line}` };
     }
