@@ -168,6 +168,14 @@ test('time.format (corpus time/format)', () => {
   );
   assert.equal(call('time.format', [t, 'Asia/Kolkata', 'RFC1123Z']), 'Sat, 03 Dec 2022 00:10:53 +0530');
   assert.equal(call('time.format', [t, 'America/New_York', 'RFC1123']), 'Fri, 02 Dec 2022 13:40:53 EST');
+  // Zone abbreviations as tzdata spells them: letters where it has them, numeric offsets otherwise.
+  assert.equal(call('time.format', [t, 'Asia/Kolkata', 'MST']), 'IST');
+  assert.equal(call('time.format', [t, 'Europe/Berlin', 'MST']), 'CET');
+  assert.equal(call('time.format', [n('1656000000000000000'), 'Europe/Berlin', 'MST']), 'CEST');
+  assert.equal(call('time.format', [t, 'Australia/Sydney', 'MST']), 'AEDT');
+  assert.equal(call('time.format', [t, 'Asia/Dubai', 'MST']), '+04');
+  assert.equal(call('time.format', [t, 'Asia/Kathmandu', 'MST -07:00']), '+0545 +05:45');
+  assert.equal(call('time.format', [t, 'UTC', 'MST']), 'UTC');
   assert.equal(
     call('time.format', [t, 'UTC', 'Monday January _2 3:4:5 pm .000 ,99 002']),
     'Friday December  2 6:40:53 pm .141 ,14 336',

@@ -127,14 +127,102 @@ class IanaZone implements Zone {
   }
 
   abbrevAt(unix: number): string {
+    const off = this.offsetAt(unix);
+    const known = ZONE_ABBREVIATIONS[this.name];
+    if (known) {
+      // Daylight time when the offset is above the year's smaller (standard) offset.
+      const year = civilFromDays(floorDiv(unix, 86400))[0];
+      const jan = this.offsetAt(daysFromCivil(year, 1, 1) * 86400);
+      const jul = this.offsetAt(daysFromCivil(year, 7, 1) * 86400);
+      return off > Math.min(jan, jul) && known[1] ? known[1] : known[0];
+    }
     this.abbr ??= new Intl.DateTimeFormat('en-US', { timeZone: this.name, timeZoneName: 'short' });
     const ms = Math.max(-MS_LIMIT, Math.min(MS_LIMIT, unix * 1000));
     const name = this.abbr.formatToParts(ms).find((p) => p.type === 'timeZoneName')?.value ?? '';
     if (/^[A-Z]{3,5}$/.test(name) && name !== 'GMT') return name;
-    const off = this.offsetAt(unix);
-    if (name === 'GMT' && off === 0) return 'GMT';
+    if (off === 0) return 'GMT';
     return numericAbbrev(off);
   }
+}
+
+/**
+ * tzdata's letter abbreviations ([standard, daylight]) for common zones outside North America, whose names
+ * Intl's en-US data does not carry; other zones use en-US names or tzdata's numeric form ("+04", "+0530").
+ */
+const ZONE_ABBREVIATIONS: Record<string, [string, string?]> = {
+  'Europe/London': ['GMT', 'BST'],
+  'Europe/Dublin': ['GMT', 'IST'],
+  'Europe/Lisbon': ['WET', 'WEST'],
+  'Atlantic/Canary': ['WET', 'WEST'],
+  'Europe/Moscow': ['MSK'],
+  'Asia/Tokyo': ['JST'],
+  'Asia/Seoul': ['KST'],
+  'Asia/Shanghai': ['CST'],
+  'Asia/Taipei': ['CST'],
+  'Asia/Hong_Kong': ['HKT'],
+  'Asia/Kolkata': ['IST'],
+  'Asia/Calcutta': ['IST'],
+  'Asia/Karachi': ['PKT'],
+  'Asia/Jakarta': ['WIB'],
+  'Asia/Jerusalem': ['IST', 'IDT'],
+  'Asia/Tel_Aviv': ['IST', 'IDT'],
+  'Australia/Sydney': ['AEST', 'AEDT'],
+  'Australia/Melbourne': ['AEST', 'AEDT'],
+  'Australia/Canberra': ['AEST', 'AEDT'],
+  'Australia/Hobart': ['AEST', 'AEDT'],
+  'Australia/Brisbane': ['AEST'],
+  'Australia/Adelaide': ['ACST', 'ACDT'],
+  'Australia/Darwin': ['ACST'],
+  'Australia/Perth': ['AWST'],
+  'Pacific/Auckland': ['NZST', 'NZDT'],
+  'Africa/Johannesburg': ['SAST'],
+  'Africa/Lagos': ['WAT'],
+  'Africa/Nairobi': ['EAT'],
+  'Africa/Cairo': ['EET', 'EEST'],
+};
+for (const z of [
+  'Berlin',
+  'Paris',
+  'Madrid',
+  'Rome',
+  'Amsterdam',
+  'Brussels',
+  'Vienna',
+  'Stockholm',
+  'Oslo',
+  'Copenhagen',
+  'Warsaw',
+  'Prague',
+  'Budapest',
+  'Zurich',
+  'Belgrade',
+  'Luxembourg',
+  'Monaco',
+  'Malta',
+  'Bratislava',
+  'Ljubljana',
+  'Zagreb',
+  'Sarajevo',
+  'Skopje',
+  'Tirane',
+  'Andorra',
+  'Gibraltar',
+]) {
+  ZONE_ABBREVIATIONS[`Europe/${z}`] = ['CET', 'CEST'];
+}
+for (const z of [
+  'Athens',
+  'Helsinki',
+  'Kiev',
+  'Kyiv',
+  'Bucharest',
+  'Sofia',
+  'Riga',
+  'Tallinn',
+  'Vilnius',
+  'Chisinau',
+]) {
+  ZONE_ABBREVIATIONS[`Europe/${z}`] = ['EET', 'EEST'];
 }
 
 const zoneCache = new Map<string, Zone>();
@@ -156,7 +244,7 @@ export function loadZone(name: string): Zone {
   if (canonical !== resolved && canonical.toLowerCase() === resolved.toLowerCase()) {
     throw new BuiltinError(`unknown time zone ${name}`);
   }
-  z = canonical === 'UTC' && name !== 'Local' ? fixedZone(name, 0) : new IanaZone(resolved);
+  z = canonical === 'UTC' ? { name, offsetAt: () => 0, abbrevAt: () => 'UTC' } : new IanaZone(resolved);
   zoneCache.set(name, z);
   return z;
 }
