@@ -83,3 +83,8 @@ test('with targets must be input, data or a function', () => {
 test('complete and partial-object rules at one path conflict', () => {
   assert.match(compileErrors('package t\np := {}\np[x] := 1 if some x in ["a"]')[0] ?? '', /conflicting rules data\.t\.p found/);
 });
+
+test('vars declared with some must be used', () => {
+  assert.match(compileErrors('package t\np if {\n\tsome x\n\ttrue\n}')[0] ?? '', /x\.rego:3: rego_compile_error: declared var x unused/);
+  assert.deepEqual(compileErrors('package t\np if {\n\tsome x\n\tinput[x]\n}'), []);
+});

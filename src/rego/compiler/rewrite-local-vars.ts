@@ -14,6 +14,9 @@ interface Scope {
 
 export class LocalRewriter {
   private scopes: Scope[] = [];
+  /** Vars declared by `some x` (without `in`) in the current rule, and the renamed vars referenced. */
+  private someDecls: { name: string; orig: string; loc: Term['loc'] }[] = [];
+  private referenced = new Set<string>();
   constructor(
     private readonly ctx: CompileContext,
     private readonly track = false,
@@ -31,12 +34,23 @@ export class LocalRewriter {
     if (h.key) h.key = this.term(h.key);
     if (h.value) h.value = this.term(h.value);
     this.scopes = [];
+    this.checkUnusedDecls();
   }
 
   query(body: Body): void {
     this.scopes = [{ names: new Map(), used: new Set() }];
     this.body(body, false);
     this.scopes = [];
+    this.checkUnusedDecls();
+  }
+
+  /** OPA: a var declared with `some` must be used ("declared var x unused"). */
+  private checkUnusedDecls(): void {
+    for (const d of this.someDecls) {
+      if (!this.referenced.has(d.name)) addError(this.ctx, ErrorCodes.compile, `declared var ${d.orig} unused`, d.loc);
+    }
+    this.someDecls = [];
+    this.referenced = new Set();
   }
 
   private declarePlain(t: Term, scope: Scope): void {
@@ -105,7 +119,11 @@ export class LocalRewriter {
     switch (e.type) {
       case 'some':
         e.symbols = e.symbols.map((s) => {
-          if (s.type === 'var') return this.declare(s, 'declared');
+          if (s.type === 'var') {
+            const d = this.declare(s, 'declared');
+            if (d.type === 'var') this.someDecls.push({ name: d.name, orig: s.name, loc: s.loc });
+            return d;
+          }
           if (s.type === 'call') {
             const n = s.args.length;
             const coll = s.args[n - 1] as Term;
@@ -143,7 +161,10 @@ export class LocalRewriter {
       case 'var': {
         if (t.name === '_') return { type: 'var', name: `$${this.ctx.gen.n++}`, loc: t.loc };
         const n = this.lookup(t.name);
-        if (n !== undefined) return n === t.name ? t : { type: 'var', name: n, loc: t.loc };
+        if (n !== undefined) {
+          this.referenced.add(n);
+          return n === t.name ? t : { type: 'var', name: n, loc: t.loc };
+        }
         this.scope.used.add(t.name);
         return t;
       }
