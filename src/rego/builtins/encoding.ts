@@ -2,7 +2,8 @@
 //
 // Rego strings are Go strings in OPA (byte sequences); here they are JS strings, converted to UTF-8 bytes
 // wherever OPA works on bytes. Error messages follow Go's standard library, as OPA passes them through.
-import YAML from 'yaml';
+import { createRequire } from 'node:module';
+import type * as YAML from 'yaml';
 import { BigNum, numberText, parseJSON, RObject, RSet, typeName, type Value } from '../value.ts';
 import { BuiltinError, OperandError, type BuiltinGroup } from './builtin.ts';
 import { str } from './operands.ts';
@@ -393,6 +394,13 @@ export function jsonUnmarshal(text: string): Value {
 // ---------------------------------------------------------------------------------------------------------
 // YAML with OPA's mapping (sigs.k8s.io/yaml over go-yaml v2: YAML 1.1 scalars, timestamps stay strings)
 
+// The yaml package is required on first use (it costs ~100 ms to load).
+let yamlModule: typeof YAML | undefined;
+function Y(): typeof YAML {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof YAML;
+  return yamlModule;
+}
+
 const YAML_OPTIONS = {
   version: '1.1' as const,
   intAsBigInt: true,
@@ -413,7 +421,7 @@ function yamlError(e: YAML.YAMLError): string {
 }
 
 function parseYAMLDocument(text: string): YAML.Document.Parsed | undefined {
-  const docs = YAML.parseAllDocuments(text, YAML_OPTIONS);
+  const docs = Y().parseAllDocuments(text, YAML_OPTIONS);
   if (!Array.isArray(docs)) {
     // EmptyStream
     return undefined;
@@ -505,7 +513,7 @@ export function goYAMLKeyLess(a: string, b: string): boolean {
 function resolvesAsNonString(text: string): boolean {
   if (text === '') return true;
   try {
-    const v: unknown = YAML.parse(text, { version: '1.1' });
+    const v: unknown = Y().parse(text, { version: '1.1' });
     // Only a scalar's own resolution counts (a text that reads as a map or list is a quoting matter).
     return v === null || typeof v === 'boolean' || typeof v === 'number' || typeof v === 'bigint' || v instanceof Date;
   } catch {
@@ -519,28 +527,28 @@ function resolvesAsNonString(text: string): boolean {
  */
 function toYAMLNode(v: Value): unknown {
   if (typeof v === 'string') {
-    const node = new YAML.Scalar(v);
+    const node = new (Y().Scalar)(v);
     if (v.includes('\n')) node.type = 'BLOCK_LITERAL';
     else if (resolvesAsNonString(v)) node.type = 'QUOTE_DOUBLE';
-    else if (/^["']/.test(YAML.stringify(v, { version: '1.1', lineWidth: 0 }))) node.type = 'QUOTE_SINGLE';
+    else if (/^["']/.test(Y().stringify(v, { version: '1.1', lineWidth: 0 }))) node.type = 'QUOTE_SINGLE';
     return node;
   }
-  if (v === null || typeof v !== 'object') return new YAML.Scalar(v);
-  if (v instanceof BigNum) return new YAML.Scalar(v.int !== undefined ? v.int : v.approx);
+  if (v === null || typeof v !== 'object') return new (Y().Scalar)(v);
+  if (v instanceof BigNum) return new (Y().Scalar)(v.int !== undefined ? v.int : v.approx);
   if (Array.isArray(v) || v instanceof RSet) {
-    const seq = new YAML.YAMLSeq();
+    const seq = new (Y().YAMLSeq)();
     for (const x of Array.isArray(v) ? v : v.values()) seq.items.push(toYAMLNode(x));
     return seq;
   }
-  const map = new YAML.YAMLMap();
+  const map = new (Y().YAMLMap)();
   const entries = v.entries().map(([k, x]) => [jsonKey(k), x] as [string, Value]);
   entries.sort((a, b) => (goYAMLKeyLess(a[0], b[0]) ? -1 : goYAMLKeyLess(b[0], a[0]) ? 1 : 0));
-  for (const [k, x] of entries) map.items.push(new YAML.Pair(toYAMLNode(k), toYAMLNode(x)));
+  for (const [k, x] of entries) map.items.push(new (Y().Pair)(toYAMLNode(k), toYAMLNode(x)));
   return map;
 }
 
 function yamlMarshal(v: Value): string {
-  const doc = new YAML.Document(null, { version: '1.1' });
+  const doc = new (Y().Document)(null, { version: '1.1' });
   doc.contents = toYAMLNode(v) as YAML.Document['contents'];
   return doc.toString({ indentSeq: false, lineWidth: 0 });
 }
