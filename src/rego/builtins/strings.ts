@@ -480,10 +480,68 @@ function fmtF(digs: Digits, prec: number): string {
   return out;
 }
 
-/** strconv.FormatFloat(x, fmt, prec, 64) for fmt in e E f g G (prec -1 = shortest). */
+const MASK64 = (1n << 64n) - 1n;
+
+/** strconv's binary ('b': mantissa p exponent) and hexadecimal ('x', 'X') float formats. */
+function formatFloatBinary(x: number, fmt: string, prec: number): string {
+  const buf = new DataView(new ArrayBuffer(8));
+  buf.setFloat64(0, x);
+  const bits = buf.getBigUint64(0);
+  const neg = bits >> 63n === 1n;
+  let exp = Number((bits >> 52n) & 0x7ffn);
+  let mant = bits & ((1n << 52n) - 1n);
+  if (exp === 0) exp++;
+  else mant |= 1n << 52n;
+  exp -= 1023;
+  const sign = neg ? '-' : '';
+  if (fmt === 'b') {
+    const e = exp - 52;
+    return sign + mant.toString() + 'p' + (e >= 0 ? '+' : '') + e;
+  }
+  if (mant === 0n) exp = 0;
+  mant <<= 8n;
+  while (mant !== 0n && (mant & (1n << 60n)) === 0n) {
+    mant <<= 1n;
+    exp--;
+  }
+  if (prec >= 0 && prec < 15) {
+    const shift = BigInt(prec * 4);
+    const extra = (mant << shift) & ((1n << 60n) - 1n);
+    mant >>= 60n - shift;
+    if ((extra | (mant & 1n)) > 1n << 59n) mant++;
+    mant <<= 60n - shift;
+    if ((mant & (1n << 61n)) !== 0n) {
+      mant >>= 1n;
+      exp++;
+    }
+  }
+  const hex = fmt === 'X' ? '0123456789ABCDEF' : '0123456789abcdef';
+  let out = sign + '0' + fmt + String((mant >> 60n) & 1n);
+  mant = (mant << 4n) & MASK64;
+  if (prec < 0 && mant !== 0n) {
+    out += '.';
+    while (mant !== 0n) {
+      out += hex[Number((mant >> 60n) & 15n)];
+      mant = (mant << 4n) & MASK64;
+    }
+  } else if (prec > 0) {
+    out += '.';
+    for (let i = 0; i < prec; i++) {
+      out += hex[Number((mant >> 60n) & 15n)];
+      mant = (mant << 4n) & MASK64;
+    }
+  }
+  out += fmt === 'X' ? 'P' : 'p';
+  out += exp < 0 ? '-' : '+';
+  const ax = Math.abs(exp);
+  return out + (ax < 10 ? '0' + ax : String(ax));
+}
+
+/** strconv.FormatFloat(x, fmt, prec, 64) for fmt in b e E f g G x X (prec -1 = shortest). */
 export function formatFloat(x: number, fmt: string, prec: number): string {
   if (Number.isNaN(x)) return 'NaN';
   if (!Number.isFinite(x)) return x > 0 ? '+Inf' : '-Inf';
+  if (fmt === 'b' || fmt === 'x' || fmt === 'X') return formatFloatBinary(x, fmt, prec);
   const neg = x < 0 || Object.is(x, -0);
   const shortest = prec < 0;
   let digs: Digits;
@@ -735,6 +793,9 @@ function formatArg(a: GoArg, verb: string, f: Flags): string {
       return badVerb(verb, a);
     case 'float':
       switch (verb) {
+        case 'b':
+        case 'x':
+        case 'X':
         case 'v':
         case 'e':
         case 'E':
