@@ -6,13 +6,14 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { BuiltinError, fromJS, registerBuiltin, toJS, type BuiltinContext, type Value } from '../rego/index.ts';
 import { PolicyError } from './errors.ts';
+import { parseHcl1Sync } from './parsers/hcl1.ts';
 import { parseHcl2Sync, warmUpHcl2 } from './parsers/hcl2.ts';
 import { parserByName, parserForPath, type ParsedFile } from './parsers/index.ts';
 
 function parseSync(parserName: string, text: string, file: string): unknown {
-  if (parserName === 'hcl2') {
-    const r = parseHcl2Sync(text, { file });
-    if (!r) throw new BuiltinError('parser hcl2 is not loaded (internal error: prepareBuiltins was not awaited)');
+  if (parserName === 'hcl2' || parserName === 'hcl1') {
+    const r = parserName === 'hcl2' ? parseHcl2Sync(text, { file }) : parseHcl1Sync(text, { file });
+    if (!r) throw new BuiltinError(`parser ${parserName} is not loaded (internal error: prepareBuiltins was not awaited)`);
     return r.value;
   }
   const parser = parserByName(parserName);

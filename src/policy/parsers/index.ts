@@ -5,6 +5,7 @@ import { cyclonedxParser } from './cyclonedx.ts';
 import { dockerfileParser } from './dockerfile.ts';
 import { dotenvParser } from './dotenv.ts';
 import { ednParser } from './edn.ts';
+import { hcl1Parser } from './hcl1.ts';
 import { hcl2Parser } from './hcl2.ts';
 import { hoconParser } from './hocon.ts';
 import { ignoreParser } from './ignore.ts';
@@ -27,6 +28,7 @@ const AVAILABLE: Record<string, Parser> = {
   dockerfile: dockerfileParser,
   dotenv: dotenvParser,
   edn: ednParser,
+  hcl1: hcl1Parser,
   hcl2: hcl2Parser,
   hocon: hoconParser,
   ignore: ignoreParser,

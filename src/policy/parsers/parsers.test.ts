@@ -84,6 +84,14 @@ test('hcl2: Terraform blocks in hcl2json shape; errors located', async () => {
   assert.equal(e.location?.row, 2);
 });
 
+test('hcl1: every object below the root is a list of maps, as hashicorp/hcl v1 decodes', async () => {
+  const r = await parse('hcl1', 'provider "google" {\n  project = "p"\n}\nresource "a" "b" {\n  n = 1\n  tags = { x = "y" }\n  inner {\n    k = true\n  }\n}\n');
+  assert.deepEqual(r.value, {
+    provider: [{ google: [{ project: 'p' }] }],
+    resource: [{ a: [{ b: [{ n: 1, tags: [{ x: 'y' }], inner: [{ k: true }] }] }] }],
+  });
+});
+
 test('dockerfile: Conftest command shape', async () => {
   const r = await parse('dockerfile', '# base\nFROM golang:1.22 AS build\nRUN --mount=type=cache,target=/x go build \\\n  ./...\nFROM scratch\nCOPY --from=build /out /\nENV A=1 B="two words"\nCMD ["/app", "-v"]\n');
   const cmds = (r.value as unknown[][])[0] as { Cmd: string; Value: string[]; Flags: string[]; Stage: number; JSON: boolean }[];
@@ -124,7 +132,7 @@ test('properties, dotenv, xml, edn, hocon, ignore, spdx', async () => {
 });
 
 test('unavailable parsers fail with a clear message', async () => {
-  for (const name of ['cue', 'jsonnet', 'vcl', 'nginx', 'groovy', 'textproto', 'hcl1']) {
+  for (const name of ['cue', 'jsonnet', 'vcl', 'nginx', 'groovy', 'textproto']) {
     const e = await parseError(name, 'x');
     assert.equal(e.code, 'policy_parser_unavailable');
     assert.match(e.message, new RegExp(`^parser ${name} is not available`));

@@ -4,7 +4,6 @@ import { PolicyError } from '../errors.ts';
 import type { ParseContext, ParsedFile, Parser } from './parser.ts';
 
 export const UNAVAILABLE_PARSERS: Record<string, string> = {
-  hcl1: 'no maintained JavaScript HCL1 parser exists (HCL1 is superseded by HCL2; use --parser hcl2 for Terraform ≥ 0.12)',
   cue: 'CUE evaluation needs the CUE language runtime (Go); no JavaScript implementation exists',
   jsonnet: 'no pure-JavaScript Jsonnet evaluator is maintained (the npm ones are native addons or abandoned)',
   vcl: 'no maintained JavaScript VCL (Varnish) parser exists',
