@@ -156,6 +156,11 @@ test('hostile names and digests get the spec error codes and touch nothing outsi
       headers: { 'Content-Type': MediaType.OciManifest },
     });
     assert.equal(errorCode(notJson), 'MANIFEST_INVALID');
+    const huge = await http(reg.url, 'PUT', `/v2/ok/manifests/big`, {
+      body: Buffer.alloc(5 * 1024 * 1024, 32),
+      headers: { 'Content-Type': MediaType.OciManifest },
+    });
+    assert.equal(huge.status, 413);
     assert.deepEqual(await listFiles(join(reg.dir, 'repositories')), []);
   } finally {
     await reg.close();

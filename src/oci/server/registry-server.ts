@@ -605,6 +605,15 @@ export class RegistryServer {
       return sendError(res, 'UNSUPPORTED', `${method} not supported`);
     }
     if (!this.authorize(ctx, [{ repository: name, action: 'push' }])) return;
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > MAX_MANIFEST_BYTES) {
+      // the spec's answer to an oversized manifest is 413; the body is not read
+      res.setHeader('Connection', 'close');
+      req.resume();
+      return sendJson(res, 413, {
+        errors: [{ code: 'SIZE_INVALID', message: `manifest exceeds ${MAX_MANIFEST_BYTES} bytes`, detail: null }],
+      });
+    }
     const bytes = await readBody(req, MAX_MANIFEST_BYTES);
     const digest = byDigest ? digestOf(bytes, parseDigest(ref).algorithm) : digestOf(bytes);
     if (byDigest && digest !== ref)
