@@ -15,6 +15,7 @@ import { termVars } from '../compiler/terms.ts';
 import { ErrorCodes, RegoError, RegoErrors, type Location } from '../errors.ts';
 import { parseModule } from '../parser.ts';
 import { moduleToValue } from './ast-json.ts';
+import { httpSendFallback } from './http-send.ts';
 import { equal, RObject, RSet, typeName, type Value } from '../value.ts';
 import { formatValue } from './format.ts';
 import { metadataChain, metadataRule, type RulePlace } from './metadata.ts';
@@ -1014,7 +1015,7 @@ export class Evaluator {
         arity = d.decl.variadic ? undefined : (d.decl.args?.length ?? 0);
         relation = d.relation === true;
       }
-      impl = implementations.get(name);
+      impl = implementations.get(name) ?? (name === 'http.send' ? httpSendFallback : undefined);
       if (name === 'internal.member_2') arity = 2;
       if (name === 'internal.member_3') arity = 3;
     }
