@@ -66,6 +66,7 @@ test('sprintf follows Go fmt with OPA argument conversion', () => {
   assert.equal(call('sprintf', '"%"', '[]'), '"%!(NOVERB)"');
   assert.equal(call('sprintf', '"%z"', '[1]'), '"%!z(int=1)"');
   assert.equal(call('sprintf', '"%*d"', '[4, 1]'), '"   1"');
+  assert.equal(call('sprintf', '"%#v %#v"', '["a", 5]'), '"\\"a\\" 5"');
   assert.equal(
     call('sprintf', '"%x|%x|%.2x|%X|%b|%x"', '[1.5, 0.1, 0.3333333333333333, -2.5, 1.5, 1e-300]'),
     '"0x1.8p+00|0x1.999999999999ap-04|0x1.55p-02|-0X1.4P+01|6755399441055744p-52|0x1.56e1fc2f8f359p-997"',

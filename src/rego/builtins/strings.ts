@@ -709,6 +709,9 @@ function truncateRunes(s: string, n: number): string {
 function fmtStringVerb(s: string, verb: string, f: Flags): string | undefined {
   switch (verb) {
     case 'v':
+      // %#v prints Go syntax: a quoted string.
+      if (f.sharp) return pad(goQuote(f.prec !== undefined ? truncateRunes(s, f.prec) : s), f);
+      return pad(f.prec !== undefined ? truncateRunes(s, f.prec) : s, f);
     case 's':
       return pad(f.prec !== undefined ? truncateRunes(s, f.prec) : s, f);
     case 'q': {
