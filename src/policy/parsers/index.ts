@@ -12,6 +12,7 @@ import { ignoreParser } from './ignore.ts';
 import { iniParser } from './ini.ts';
 import { jsonParser } from './json.ts';
 import { jsoncParser } from './jsonc.ts';
+import { nginxParser } from './nginx.ts';
 import type { Parser } from './parser.ts';
 import { propertiesParser } from './properties.ts';
 import { spdxParser } from './spdx.ts';
@@ -35,6 +36,7 @@ const AVAILABLE: Record<string, Parser> = {
   ini: iniParser,
   json: jsonParser,
   jsonc: jsoncParser,
+  nginx: nginxParser,
   properties: propertiesParser,
   spdx: spdxParser,
   toml: tomlParser,

@@ -92,6 +92,20 @@ test('hcl1: every object below the root is a list of maps, as hashicorp/hcl v1 d
   });
 });
 
+test('nginx: directives with parameters and blocks; errors located', async () => {
+  const r = await parse('nginx', 'user nginx;\n# c\nhttp {\n  server {\n    listen 80;\n    location ~ ^/a {\n      return 301 "https://$host$request_uri";\n    }\n  }\n}\n');
+  assert.deepEqual(r.value, {
+    directives: [
+      { name: 'user', parameters: ['nginx'] },
+      { name: 'http', block: { directives: [{ name: 'server', block: { directives: [
+        { name: 'listen', parameters: ['80'] },
+        { name: 'location', parameters: ['~', '^/a'], block: { directives: [{ name: 'return', parameters: ['301', '"https://$host$request_uri"'] }] } },
+      ] } }] } },
+    ],
+  });
+  assert.deepEqual((await parseError('nginx', 'http {\n  listen 80;\n')).location, { file: 'bad.nginx', row: 1, col: 6 });
+});
+
 test('dockerfile: Conftest command shape', async () => {
   const r = await parse('dockerfile', '# base\nFROM golang:1.22 AS build\nRUN --mount=type=cache,target=/x go build \\\n  ./...\nFROM scratch\nCOPY --from=build /out /\nENV A=1 B="two words"\nCMD ["/app", "-v"]\n');
   const cmds = (r.value as unknown[][])[0] as { Cmd: string; Value: string[]; Flags: string[]; Stage: number; JSON: boolean }[];
@@ -132,7 +146,7 @@ test('properties, dotenv, xml, edn, hocon, ignore, spdx', async () => {
 });
 
 test('unavailable parsers fail with a clear message', async () => {
-  for (const name of ['cue', 'jsonnet', 'vcl', 'nginx', 'groovy', 'textproto']) {
+  for (const name of ['cue', 'jsonnet', 'vcl', 'groovy', 'textproto']) {
     const e = await parseError(name, 'x');
     assert.equal(e.code, 'policy_parser_unavailable');
     assert.match(e.message, new RegExp(`^parser ${name} is not available`));

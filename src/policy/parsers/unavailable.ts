@@ -8,7 +8,6 @@ export const UNAVAILABLE_PARSERS: Record<string, string> = {
   jsonnet: 'no pure-JavaScript Jsonnet evaluator is maintained (the npm ones are native addons or abandoned)',
   vcl: 'no maintained JavaScript VCL (Varnish) parser exists',
   textproto: 'protobuf text format needs the message descriptors and a text-format parser; @bufbuild/protobuf has none',
-  nginx: 'no maintained JavaScript parser yields Conftest\'s (crossplane-style) nginx structure',
   groovy: 'Conftest\'s Groovy/Jenkinsfile AST comes from a Go Groovy parser with no JavaScript counterpart',
 };
 
