@@ -100,7 +100,7 @@ test('bindings appear sorted, and an undefined result prints {}', () => {
   );
   // Go's encoder escapes HTML characters
   assert.ok(r.stdout.includes('"\\u003ca\\u0026b\\u003e"'), r.stdout);
-  const u = sekisho(['rego', 'eval', '1 == 2']);
+  const u = sekisho(['rego', 'eval', 'input.nothing']);
   assert.equal(u.code, 0);
   assert.equal(u.stdout, '{}\n');
 });
@@ -112,7 +112,7 @@ test('-f pretty prints a table for variables, undefined for no result', () => {
     r.stdout,
     ['+---+-----+', '| x |  y  |', '+---+-----+', '| 1 | "a" |', '| 2 | "a" |', '+---+-----+', ''].join('\n'),
   );
-  const u = sekisho(['rego', 'eval', '-f', 'pretty', 'false']);
+  const u = sekisho(['rego', 'eval', '-f', 'pretty', 'input.nothing']);
   assert.equal(u.stdout, 'undefined\n');
 });
 
@@ -153,10 +153,11 @@ test('-I reads the input from stdin and --stdin the query', (t) => {
 });
 
 test('--fail and --fail-defined set exit code 1', () => {
-  assert.equal(sekisho(['rego', 'eval', '--fail', 'false']).code, 1);
-  assert.equal(sekisho(['rego', 'eval', '--fail', 'true']).code, 0);
-  assert.equal(sekisho(['rego', 'eval', '--fail-defined', 'true']).code, 1);
-  assert.equal(sekisho(['rego', 'eval', '--fail-defined', 'false']).code, 0);
+  // (undefined, not false: like opa eval, a lone expression's value is the result, false included)
+  assert.equal(sekisho(['rego', 'eval', '--fail', 'input.nothing']).code, 1);
+  assert.equal(sekisho(['rego', 'eval', '--fail', 'x := 1']).code, 0);
+  assert.equal(sekisho(['rego', 'eval', '--fail-defined', 'x := 1']).code, 1);
+  assert.equal(sekisho(['rego', 'eval', '--fail-defined', 'input.nothing']).code, 0);
 });
 
 test('usage errors say what is wrong and exit 1', () => {

@@ -67,9 +67,9 @@ function usageError(message: string): void {
   process.exitCode = 1;
 }
 
-function toOutputErrors(err: unknown, sources: Map<string, string>): OutputError[] | undefined {
-  if (err instanceof RegoErrors) return err.errors.map((e) => outputErrorOf(e, sources));
-  if (err instanceof RegoError) return [outputErrorOf(err, sources)];
+function toOutputErrors(err: unknown, sources: Map<string, string>, query?: string): OutputError[] | undefined {
+  if (err instanceof RegoErrors) return err.errors.map((e) => outputErrorOf(e, sources, query));
+  if (err instanceof RegoError) return [outputErrorOf(err, sources, query)];
   if (err instanceof LoadError) {
     const e: OutputError = { message: err.message };
     return [e];
@@ -114,7 +114,6 @@ export function runEval(queryArg: string | undefined, opts: EvalOptions): void {
   try {
     const loaded = loadPaths(opts.data);
     for (const m of loaded.modules) sources.set(m.file, m.text);
-    sources.set('query', query);
     const policy = compilePolicy({
       modules: loaded.modules,
       data: loaded.data,
@@ -129,7 +128,7 @@ export function runEval(queryArg: string | undefined, opts: EvalOptions): void {
     if (input !== undefined) evalOpts.input = input;
     results = prepared.eval(evalOpts);
   } catch (err) {
-    errors = toOutputErrors(err, sources);
+    errors = toOutputErrors(err, sources, query);
     if (errors === undefined) throw err;
   }
 

@@ -12,7 +12,7 @@ export type Format = (typeof FORMATS)[number];
 export interface OutputError {
   message: string;
   code?: string;
-  location?: { file: string; row: number; col: number };
+  location?: { file: string; row: number; col: number; text?: string };
   /** Parse errors: the source line and the index of the error in it. */
   details?: { line: string; idx: number };
 }
@@ -95,13 +95,18 @@ export function errorsText(errors: OutputError[]): string {
 }
 
 /** Converts a thrown RegoError into the output form, adding parse-error details from the source when known. */
-export function outputErrorOf(e: RegoError, sources: Map<string, string>): OutputError {
+export function outputErrorOf(e: RegoError, sources: Map<string, string>, queryText?: string): OutputError {
   const out: OutputError = { message: e.message, code: e.code };
-  if (e.location) out.location = { file: e.location.file, row: e.location.row, col: e.location.col };
+  if (e.location) {
+    // The query has no file in OPA (the engine calls it "query").
+    const file = e.location.file === 'query' && !sources.has('query') ? '' : e.location.file;
+    out.location = { file, row: e.location.row, col: e.location.col };
+    if (e.location.text !== undefined) out.location.text = e.location.text;
+  }
   const d = e.details as { line?: unknown; idx?: unknown } | undefined;
   if (d && typeof d.line === 'string' && typeof d.idx === 'number') out.details = { line: d.line, idx: d.idx };
   else if (e.code === 'rego_parse_error' && e.location) {
-    const src = sources.get(e.location.file);
+    const src = e.location.file === 'query' ? queryText : sources.get(e.location.file);
     const line = src?.split('\n')[e.location.row - 1];
     if (line !== undefined) out.details = { line: line.replace(/\r$/, ''), idx: Math.max(0, e.location.col - 1) };
   }
