@@ -5,7 +5,8 @@
 import type { Body, Expr, Rule, Term } from '../ast.ts';
 import { ErrorCodes } from '../errors.ts';
 import { addError, type CompileContext } from './context.ts';
-import { bodyVars, exprVars, refName, termVars } from './terms.ts';
+import { bodyVars, exprVars, refName, termVars, walkExpr } from './terms.ts';
+import type { Location } from '../errors.ts';
 
 /** How many operands a call takes before its optional output operand; undefined if unknown. */
 export type ArityOf = (name: string) => number | undefined;
@@ -84,7 +85,7 @@ export class SafetyChecker {
         for (const v of vars) {
           if (reported.has(v)) continue;
           reported.add(v);
-          addError(this.ctx, ErrorCodes.unsafeVar, `var ${this.display(v)} is unsafe`, e.loc);
+          addError(this.ctx, ErrorCodes.unsafeVar, `var ${this.display(v)} is unsafe`, varLoc(e, v) ?? e.loc);
         }
         out.push(e);
       }
@@ -377,6 +378,15 @@ function sameTerm(a: Term, b: Term): boolean {
   if (a.type === 'string' || a.type === 'number' || a.type === 'boolean') return String(a.value) === String((b as typeof a).value);
   if (a.type === 'var') return a.name === (b as typeof a).name;
   return a.type === 'null';
+}
+
+/** Where a var first occurs in an expression (OPA reports unsafe vars at the var). */
+function varLoc(e: Expr, name: string): Location | undefined {
+  let loc: Location | undefined;
+  walkExpr(e, (t) => {
+    if (!loc && t.type === 'var' && t.name === name) loc = t.loc;
+  });
+  return loc;
 }
 
 function subset(a: Set<string>, b: Set<string>): boolean {
