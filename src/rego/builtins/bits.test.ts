@@ -45,3 +45,11 @@ test('bitwise operations on arbitrary-precision integers', () => {
     message: 'operand 2 must be an unsigned integer number but got a negative integer',
   });
 });
+
+test('bits operands must be integers; huge shifts are bounded', () => {
+  assert.throws(() => call('bits.or', '"a"', '1'), { message: 'operand 1 must be integer but got string' });
+  assert.equal(call('bits.rsh', '5', '100000000000'), '0');
+  assert.equal(call('bits.rsh', '-5', '100000000000'), '-1');
+  assert.equal(call('bits.lsh', '0', '100000000000'), '0');
+  assert.throws(() => call('bits.lsh', '1', '100000000000'), { name: 'BuiltinError' });
+});

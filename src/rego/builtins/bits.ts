@@ -1,18 +1,24 @@
 // Rego builtins of the "bits" category: bits.and/or/xor/negate/lsh/rsh on arbitrary-precision integers.
 import { BigNum, type Value } from '../value.ts';
-import { OperandError, type BuiltinGroup } from './builtin.ts';
-import { int } from './operands.ts';
+import { BuiltinError, OperandError, type BuiltinGroup } from './builtin.ts';
+import { bigIntOperand, bitLength } from './numbers.ts';
 
 function binary(op: (a: bigint, b: bigint) => bigint) {
-  return (args: Value[]): Value => BigNum.fromBigInt(op(int(args, 0), int(args, 1)));
+  return (args: Value[]): Value => BigNum.fromBigInt(op(bigIntOperand(args, 0), bigIntOperand(args, 1)));
 }
 
-function shift(op: (a: bigint, b: bigint) => bigint) {
+/** Results beyond this many bits are refused rather than exhausting memory. */
+const MAX_BITS = 1 << 24;
+
+function shift(name: string, left: boolean) {
   return (args: Value[]): Value => {
-    const a = int(args, 0);
-    const b = int(args, 1);
+    const a = bigIntOperand(args, 0);
+    const b = bigIntOperand(args, 1);
     if (b < 0n) throw new OperandError(2, 'operand 2 must be an unsigned integer number but got a negative integer');
-    return BigNum.fromBigInt(op(a, b));
+    if (a === 0n) return 0;
+    if (!left) return b > BigInt(bitLength(a)) ? (a < 0n ? -1 : 0) : BigNum.fromBigInt(a >> b);
+    if (b + BigInt(bitLength(a)) > BigInt(MAX_BITS)) throw new BuiltinError(`${name}: result too large`);
+    return BigNum.fromBigInt(a << b);
   };
 }
 
@@ -20,7 +26,7 @@ export const builtins: BuiltinGroup = {
   'bits.and': binary((a, b) => a & b),
   'bits.or': binary((a, b) => a | b),
   'bits.xor': binary((a, b) => a ^ b),
-  'bits.negate': (args) => BigNum.fromBigInt(~int(args, 0)),
-  'bits.lsh': shift((a, b) => a << b),
-  'bits.rsh': shift((a, b) => a >> b),
+  'bits.negate': (args) => BigNum.fromBigInt(~bigIntOperand(args, 0)),
+  'bits.lsh': shift('bits.lsh', true),
+  'bits.rsh': shift('bits.rsh', false),
 };

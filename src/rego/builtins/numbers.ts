@@ -333,7 +333,8 @@ function minus(args: Value[]): Value {
 // ---------------------------------------------------------------------------------------------------------
 // numbers.range, numbers.range_step, rand.intn
 
-function bigIntOperand(args: Value[], i: number): bigint {
+/** An integer operand (OPA's BigIntOperand): "must be integer" for non-numbers. */
+export function bigIntOperand(args: Value[], i: number): bigint {
   const v = args[i] as Value;
   if (!isNumber(v)) throw new OperandError(i + 1, `operand ${i + 1} must be integer but got ${typeName(v)}`);
   const b = toBigInt(v);
