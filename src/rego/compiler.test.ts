@@ -21,7 +21,9 @@ test('the compiler is an ordered table of named stages', () => {
 });
 
 test('unsafe vars are reported with their location', () => {
-  assert.deepEqual(compileErrors('package t\np if {\n\tx > 1\n}'), ['x.rego:3: rego_unsafe_var_error: var x is unsafe']);
+  assert.deepEqual(compileErrors('package t\np if {\n\tx > 1\n}'), [
+    'x.rego:3: rego_unsafe_var_error: var x is unsafe',
+  ]);
   assert.deepEqual(compileErrors('package t\np := y if true'), ['x.rego:2: rego_unsafe_var_error: var y is unsafe']);
   assert.deepEqual(compileErrors('package t', { query: 'x > 1' }), ['query:1: rego_unsafe_var_error: var x is unsafe']);
 });
@@ -34,7 +36,10 @@ test('safety reorders bodies so vars are bound before use', () => {
 test('recursion is an error', () => {
   const errs = compileErrors('package t\np if q\nq if p');
   assert.equal(errs.length >= 1, true);
-  assert.match(errs[0] ?? '', /rego_recursion_error: rule data\.t\.[pq] is recursive: data\.t\.[pq] -> data\.t\.[pq] -> data\.t\.[pq]/);
+  assert.match(
+    errs[0] ?? '',
+    /rego_recursion_error: rule data\.t\.[pq] is recursive: data\.t\.[pq] -> data\.t\.[pq] -> data\.t\.[pq]/,
+  );
   assert.match(compileErrors('package t\nf(x) := f(x)')[0] ?? '', /rego_recursion_error/);
 });
 
@@ -44,23 +49,41 @@ test('undefined functions and arity mismatches are type errors', () => {
 });
 
 test('conflicting rule kinds and multiple defaults', () => {
-  assert.match(compileErrors('package t\np := 1\np contains 2')[0] ?? '', /rego_type_error: conflicting rules data\.t\.p found/);
+  assert.match(
+    compileErrors('package t\np := 1\np contains 2')[0] ?? '',
+    /rego_type_error: conflicting rules data\.t\.p found/,
+  );
   assert.match(compileErrors('package t\nf(x) := 1\nf(x, y) := 2')[0] ?? '', /conflicting rules data\.t\.f found/);
-  assert.match(compileErrors('package t\ndefault p := 1\ndefault p := 2')[0] ?? '', /multiple default rules data\.t\.p found/);
+  assert.match(
+    compileErrors('package t\ndefault p := 1\ndefault p := 2')[0] ?? '',
+    /multiple default rules data\.t\.p found/,
+  );
 });
 
 test('redeclared local vars', () => {
-  assert.match(compileErrors('package t\np if {\n\tx := 1\n\tx := 2\n}')[0] ?? '', /rego_compile_error: var x assigned above/);
+  assert.match(
+    compileErrors('package t\np if {\n\tx := 1\n\tx := 2\n}')[0] ?? '',
+    /rego_compile_error: var x assigned above/,
+  );
 });
 
 test('deprecated builtins are refused in v1', () => {
-  assert.match(compileErrors('package t\np if any([true])')[0] ?? '', /deprecated built-in function calls in expression: any/);
+  assert.match(
+    compileErrors('package t\np if any([true])')[0] ?? '',
+    /deprecated built-in function calls in expression: any/,
+  );
 });
 
 test('strict mode: unused imports and unused assigned vars', () => {
   const errs = compileErrors('package t\nimport data.foo\np if {\n\tx := 1\n\ttrue\n}', { strict: true });
-  assert.ok(errs.some((e) => /import data\.foo unused/.test(e)), errs.join('\n'));
-  assert.ok(errs.some((e) => /assigned var x unused/.test(e)), errs.join('\n'));
+  assert.ok(
+    errs.some((e) => /import data\.foo unused/.test(e)),
+    errs.join('\n'),
+  );
+  assert.ok(
+    errs.some((e) => /assigned var x unused/.test(e)),
+    errs.join('\n'),
+  );
   assert.deepEqual(compileErrors('package t\nimport data.foo\np if {\n\tx := 1\n\ttrue\n}'), []);
 });
 
@@ -76,15 +99,24 @@ test('imports and package-relative refs resolve', () => {
 });
 
 test('with targets must be input, data or a function', () => {
-  assert.match(compileErrors('package t\np if { true with foo as 1 }')[0] ?? '', /with keyword target must reference existing input, data, or a function/);
+  assert.match(
+    compileErrors('package t\np if { true with foo as 1 }')[0] ?? '',
+    /with keyword target must reference existing input, data, or a function/,
+  );
   assert.deepEqual(compileErrors('package t\np if { count([]) == 1 with count as 1 }'), []);
 });
 
 test('complete and partial-object rules at one path conflict', () => {
-  assert.match(compileErrors('package t\np := {}\np[x] := 1 if some x in ["a"]')[0] ?? '', /conflicting rules data\.t\.p found/);
+  assert.match(
+    compileErrors('package t\np := {}\np[x] := 1 if some x in ["a"]')[0] ?? '',
+    /conflicting rules data\.t\.p found/,
+  );
 });
 
 test('vars declared with some must be used', () => {
-  assert.match(compileErrors('package t\np if {\n\tsome x\n\ttrue\n}')[0] ?? '', /x\.rego:3: rego_compile_error: declared var x unused/);
+  assert.match(
+    compileErrors('package t\np if {\n\tsome x\n\ttrue\n}')[0] ?? '',
+    /x\.rego:3: rego_compile_error: declared var x unused/,
+  );
   assert.deepEqual(compileErrors('package t\np if {\n\tsome x\n\tinput[x]\n}'), []);
 });

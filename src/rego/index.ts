@@ -16,4 +16,10 @@ export * from './value.ts';
 export * from './errors.ts';
 export type * from './ast.ts';
 // Embedders' hook for builtins OPA lacks (the policy area registers Conftest's parse_config family).
-export { registerBuiltin, BuiltinError, type BuiltinContext, type BuiltinEntry, type BuiltinImpl } from './builtins/index.ts';
+export {
+  registerBuiltin,
+  BuiltinError,
+  type BuiltinContext,
+  type BuiltinEntry,
+  type BuiltinImpl,
+} from './builtins/index.ts';

@@ -74,7 +74,9 @@ function guard<T>(f: () => T): T {
   } catch (e) {
     if (e instanceof RegoErrors || e instanceof RegoError) throw e;
     const msg = e instanceof Error ? e.message : String(e);
-    throw new RegoErrors([new RegoError(ErrorCodes.compile, `internal compiler error: ${msg}`, undefined, { cause: e })]);
+    throw new RegoErrors([
+      new RegoError(ErrorCodes.compile, `internal compiler error: ${msg}`, undefined, { cause: e }),
+    ]);
   }
 }
 
@@ -109,7 +111,10 @@ class CompiledPolicy implements Policy {
   }
 }
 
-function compileQueryWithVars(ctx: CompileContext, body: Body): { body: Body; renames: Map<string, string>; vars: string[] } {
+function compileQueryWithVars(
+  ctx: CompileContext,
+  body: Body,
+): { body: Body; renames: Map<string, string>; vars: string[] } {
   const r = compileQuery(ctx, body);
   // Query vars in order of first appearance (the compiled exprs keep their source order in `original`).
   const seen = new Set<string>();
@@ -172,13 +177,19 @@ class Prepared implements PreparedQuery {
         return false;
       }
       const e = body[i] as Expr;
-      return ev.evalExpr(e, b, () => run(i + 1), (v) => values.set(e, v));
+      return ev.evalExpr(
+        e,
+        b,
+        () => run(i + 1),
+        (v) => values.set(e, v),
+      );
     };
     try {
       run(0);
     } catch (e) {
       if (e instanceof RegoError) throw e;
-      if (e instanceof RangeError) throw new RegoError(ErrorCodes.evalInternal, `evaluation failed: ${e.message}`, undefined, { cause: e });
+      if (e instanceof RangeError)
+        throw new RegoError(ErrorCodes.evalInternal, `evaluation failed: ${e.message}`, undefined, { cause: e });
       throw e;
     }
     return results;

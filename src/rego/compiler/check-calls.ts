@@ -55,7 +55,12 @@ function checkWithTargets(ctx: CompileContext, body: Body): void {
         const name = opNameOfRef(w.target.terms);
         if (name !== undefined && (declarations.has(name) || SPECIAL_ARITY.has(name))) {
           if (SPECIAL_ARITY.has(name) && name !== 'print') {
-            addError(ctx, ErrorCodes.compile, `with keyword replacing built-in function: target must not be ${name}`, w.loc);
+            addError(
+              ctx,
+              ErrorCodes.compile,
+              `with keyword replacing built-in function: target must not be ${name}`,
+              w.loc,
+            );
           }
           continue;
         }
@@ -87,12 +92,17 @@ function checkCall(ctx: CompileContext, t: Term, v1: boolean): void {
   if (t.type !== 'call') return;
   const name = opName(t);
   if (name === undefined) {
-    addError(ctx, ErrorCodes.type, `undefined function ${t.operator.terms.map((x) => (x.type === 'var' ? x.name : x.type === 'string' ? x.value : '?')).join('.')}`, t.loc);
+    addError(
+      ctx,
+      ErrorCodes.type,
+      `undefined function ${t.operator.terms.map((x) => (x.type === 'var' ? x.name : x.type === 'string' ? x.value : '?')).join('.')}`,
+      t.loc,
+    );
     return;
   }
   const special = SPECIAL_ARITY.get(name);
   if (special !== undefined) {
-    if (special >= 0 && t.args.length !== special && !(name === 'eq' || name === 'assign' ? false : false)) {
+    if (special >= 0 && t.args.length !== special) {
       addError(ctx, ErrorCodes.type, `${name}: arity mismatch`, t.loc);
     }
     return;

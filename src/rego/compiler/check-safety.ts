@@ -146,7 +146,8 @@ export class SafetyChecker {
   private headSafe(t: Term, safe: Set<string>, at: Term): void {
     const vars = termVars(t, new Set(), false);
     for (const v of [...vars].sort()) {
-      if (!safe.has(v) && !ROOTS.has(v)) addError(this.ctx, ErrorCodes.unsafeVar, `var ${this.display(v)} is unsafe`, at.loc);
+      if (!safe.has(v) && !ROOTS.has(v))
+        addError(this.ctx, ErrorCodes.unsafeVar, `var ${this.display(v)} is unsafe`, at.loc);
     }
   }
 
@@ -331,7 +332,12 @@ export class SafetyChecker {
   }
 
   /** A term matched against a value: vars in it may be bound. */
-  private patternIO(t: Term, io: { inputs: Set<string>; outputs: Set<string> }, safe: Set<string>, outer: Set<string>): void {
+  private patternIO(
+    t: Term,
+    io: { inputs: Set<string>; outputs: Set<string> },
+    safe: Set<string>,
+    outer: Set<string>,
+  ): void {
     switch (t.type) {
       case 'var':
         if (!ROOTS.has(t.name) && !safe.has(t.name)) io.outputs.add(t.name);
@@ -375,7 +381,8 @@ function isFunctionRef(t: Term, arityOf: ArityOf): boolean {
 
 function sameTerm(a: Term, b: Term): boolean {
   if (a.type !== b.type) return false;
-  if (a.type === 'string' || a.type === 'number' || a.type === 'boolean') return String(a.value) === String((b as typeof a).value);
+  if (a.type === 'string' || a.type === 'number' || a.type === 'boolean')
+    return String(a.value) === String((b as typeof a).value);
   if (a.type === 'var') return a.name === (b as typeof a).name;
   return a.type === 'null';
 }

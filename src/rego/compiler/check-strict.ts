@@ -25,7 +25,8 @@ export function checkStrict(ctx: CompileContext): void {
       const p = refText(imp.path);
       let found = false;
       for (const u of used) if (u === p || u.startsWith(p + '.') || u.startsWith(p + '[')) found = true;
-      if (!found) addError(ctx, ErrorCodes.compile, `import ${p}${imp.alias ? ' as ' + imp.alias : ''} unused`, imp.loc);
+      if (!found)
+        addError(ctx, ErrorCodes.compile, `import ${p}${imp.alias ? ' as ' + imp.alias : ''} unused`, imp.loc);
     }
     for (const top of m.rules) {
       for (let r: Rule | undefined = top; r; r = r.else) unusedAssigned(ctx, r);
@@ -36,7 +37,9 @@ export function checkStrict(ctx: CompileContext): void {
 function refText(t: Term): string {
   if (t.type === 'var') return t.name;
   if (t.type !== 'ref') return '';
-  return t.terms.map((x, i) => (i === 0 ? (x.type === 'var' ? x.name : '?') : x.type === 'string' ? x.value : '[?]')).join('.');
+  return t.terms
+    .map((x, i) => (i === 0 ? (x.type === 'var' ? x.name : '?') : x.type === 'string' ? x.value : '[?]'))
+    .join('.');
 }
 
 function unusedAssigned(ctx: CompileContext, r: Rule): void {

@@ -141,13 +141,13 @@ export function resolveBody(body: Body, globals: Globals, declared: Set<string>)
         break;
     }
     for (const w of e.with) {
-      w.target = resolveRef(w.target, globals, declared, true);
+      w.target = resolveRef(w.target, globals, declared);
       w.value = resolveTerm(w.value, globals, declared);
     }
   }
 }
 
-function resolveRef(ref: RefTerm, globals: Globals, declared: Set<string>, isOperator = false): RefTerm {
+function resolveRef(ref: RefTerm, globals: Globals, declared: Set<string>): RefTerm {
   const head = ref.terms[0];
   const rest = ref.terms.slice(1).map((t) => resolveTerm(t, globals, declared));
   if (head?.type === 'var' && !declared.has(head.name)) {
@@ -155,7 +155,6 @@ function resolveRef(ref: RefTerm, globals: Globals, declared: Set<string>, isOpe
     if (g) {
       return { type: 'ref', terms: [...g.map((t) => ({ ...t, loc: head.loc }) as Term), ...rest], loc: ref.loc };
     }
-    void isOperator;
   }
   const newHead = head && head.type !== 'var' ? resolveTerm(head, globals, declared) : head;
   return { type: 'ref', terms: newHead ? [newHead, ...rest] : rest, loc: ref.loc };
@@ -179,7 +178,7 @@ export function resolveTerm(t: Term, globals: Globals, declared: Set<string>): T
       t.items = t.items.map(([k, v]) => [resolveTerm(k, globals, declared), resolveTerm(v, globals, declared)]);
       return t;
     case 'call':
-      t.operator = resolveRef(t.operator, globals, declared, true);
+      t.operator = resolveRef(t.operator, globals, declared);
       t.args = t.args.map((x) => resolveTerm(x, globals, declared));
       return t;
     case 'arraycompr':

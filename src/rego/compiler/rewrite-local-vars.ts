@@ -85,7 +85,12 @@ export class LocalRewriter {
         const sc = this.scope;
         const prev = sc.names.get(t.name);
         if (prev && (prev.assigned || kind === 'assigned')) {
-          addError(this.ctx, ErrorCodes.compile, `var ${t.name} ${kind === 'assigned' ? 'assigned' : 'declared'} above`, t.loc);
+          addError(
+            this.ctx,
+            ErrorCodes.compile,
+            `var ${t.name} ${kind === 'assigned' ? 'assigned' : 'declared'} above`,
+            t.loc,
+          );
           return { type: 'var', name: prev.name, loc: t.loc };
         }
         if (sc.used.has(t.name)) {
@@ -170,7 +175,9 @@ export class LocalRewriter {
       }
       case 'ref': {
         const head = t.terms[0];
-        t.terms = t.terms.map((x, i) => (i === 0 && head?.type === 'var' && (head.name === 'data' || head.name === 'input') ? x : this.term(x)));
+        t.terms = t.terms.map((x, i) =>
+          i === 0 && head?.type === 'var' && (head.name === 'data' || head.name === 'input') ? x : this.term(x),
+        );
         return t;
       }
       case 'array':

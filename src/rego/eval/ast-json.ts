@@ -26,7 +26,10 @@ function term(t: Term): unknown {
       return { type: 'call', value: [term(t.operator), ...t.args.map(term)] };
     case 'arraycompr':
     case 'setcompr':
-      return { type: t.type === 'arraycompr' ? 'arraycomprehension' : 'setcomprehension', value: { term: term(t.term), body: body(t.body) } };
+      return {
+        type: t.type === 'arraycompr' ? 'arraycomprehension' : 'setcomprehension',
+        value: { term: term(t.term), body: body(t.body) },
+      };
     case 'objectcompr':
       return { type: 'objectcomprehension', value: { key: term(t.key), value: term(t.value), body: body(t.body) } };
   }

@@ -102,7 +102,10 @@ squares := [y | some x in input.xs; y := x * x]
 idx := {x: i | some i, x in input.xs}
 `;
   const input = parseJSON('{"xs": [1, 2, 3]}');
-  assert.equal(one(m, 'a := data.t.all_pos; b := data.t.none_big; c := data.t.squares; d := data.t.idx', { input }), '{"a":true,"b":true,"c":[1,4,9],"d":{"1":0,"2":1,"3":2}}');
+  assert.equal(
+    one(m, 'a := data.t.all_pos; b := data.t.none_big; c := data.t.squares; d := data.t.idx', { input }),
+    '{"a":true,"b":true,"c":[1,4,9],"d":{"1":0,"2":1,"3":2}}',
+  );
   assert.equal(one(m, 'a := data.t.all_pos', { input: parseJSON('{"xs": [1, -1]}') }), '');
 });
 
@@ -148,7 +151,10 @@ test('undefined is not an error; builtin errors are undefined unless strict', ()
 
 test('print writes to EvalOptions.print, undefined operands as <undefined>', () => {
   const out: string[] = [];
-  one('package t\np if { print("hi", input.nope, [1, "a"]) }', 'data.t.p', { print: (m) => out.push(m), input: parseJSON('{}') });
+  one('package t\np if { print("hi", input.nope, [1, "a"]) }', 'data.t.p', {
+    print: (m) => out.push(m),
+    input: parseJSON('{}'),
+  });
   assert.deepEqual(out, ['hi <undefined> [1, "a"]']);
 });
 
@@ -168,7 +174,10 @@ test('compile once, evaluate many times with different inputs', () => {
 });
 
 test('rego.parse_module returns the AST in OPA JSON form', () => {
-  const r = one('package t\np := m.package.path[1].value if rego.parse_module("m.rego", "package foo.bar\\nq := 1", m)', 'x := data.t.p');
+  const r = one(
+    'package t\np := m.package.path[1].value if rego.parse_module("m.rego", "package foo.bar\\nq := 1", m)',
+    'x := data.t.p',
+  );
   assert.equal(r, '{"x":"foo"}');
 });
 
@@ -183,5 +192,8 @@ p := rego.metadata.rule()
 c := rego.metadata.chain()
 `;
   assert.equal(one(m, 'x := data.t.p'), '{"x":{"scope":"rule","title":"the rule"}}');
-  assert.equal(one(m, 'x := data.t.c'), '{"x":[{"path":["t","c"]},{"annotations":{"scope":"package","title":"pkg"},"path":["t"]}]}');
+  assert.equal(
+    one(m, 'x := data.t.c'),
+    '{"x":[{"path":["t","c"]},{"annotations":{"scope":"package","title":"pkg"},"path":["t"]}]}',
+  );
 });

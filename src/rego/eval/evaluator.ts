@@ -212,7 +212,8 @@ export class Evaluator {
         if (rec) rec(true);
         const calls = e.symbols.filter((s): s is CallTerm => s.type === 'call');
         if (calls.length === 0) return k();
-        const go = (i: number): boolean => (i === calls.length ? k() : this.evalMember((calls[i] as CallTerm).args, b, () => go(i + 1)));
+        const go = (i: number): boolean =>
+          i === calls.length ? k() : this.evalMember((calls[i] as CallTerm).args, b, () => go(i + 1));
         return go(0);
       }
       case 'every':
@@ -243,7 +244,8 @@ export class Evaluator {
       }
       const hasOut = info.arity !== undefined && t.args.length > info.arity;
       return this.evalCall(t, info, b, (res) => {
-        if (hasOut) return this.unifyValue(t.args[info.arity as number] as Term, res, b, rec ? () => (rec(true), k()) : k);
+        if (hasOut)
+          return this.unifyValue(t.args[info.arity as number] as Term, res, b, rec ? () => (rec(true), k()) : k);
         if (res === false) return false;
         rec?.(res);
         return k();
@@ -303,24 +305,36 @@ export class Evaluator {
     this.cache = new Map();
     const inner = this.saveState();
     try {
-      return this.evalExprInner(e, b, () => {
-        this.restoreState(saved);
-        try {
-          return k();
-        } finally {
-          this.restoreState(inner);
-        }
-      }, rec);
+      return this.evalExprInner(
+        e,
+        b,
+        () => {
+          this.restoreState(saved);
+          try {
+            return k();
+          } finally {
+            this.restoreState(inner);
+          }
+        },
+        rec,
+      );
     } finally {
       this.restoreState(saved);
     }
   }
 
-  private saveState(): [Value | undefined, Override[], Map<string, Mock> | undefined, Map<RuleNode, Value | typeof UNDEF>] {
+  private saveState(): [
+    Value | undefined,
+    Override[],
+    Map<string, Mock> | undefined,
+    Map<RuleNode, Value | typeof UNDEF>,
+  ] {
     return [this.input, this.overrides, this.mocks, this.cache];
   }
 
-  private restoreState(s: [Value | undefined, Override[], Map<string, Mock> | undefined, Map<RuleNode, Value | typeof UNDEF>]): void {
+  private restoreState(
+    s: [Value | undefined, Override[], Map<string, Mock> | undefined, Map<RuleNode, Value | typeof UNDEF>],
+  ): void {
     [this.input, this.overrides, this.mocks, this.cache] = s;
   }
 
@@ -343,11 +357,11 @@ export class Evaluator {
         return found;
       };
       if (Array.isArray(coll)) {
-        for (let i = 0; i < coll.length; i++) if (!check(i, coll[i] as Value)) return (ok = false), true;
+        for (let i = 0; i < coll.length; i++) if (!check(i, coll[i] as Value)) return ((ok = false), true);
       } else if (coll instanceof RObject) {
-        for (const [kk, vv] of coll.entries()) if (!check(kk, vv)) return (ok = false), true;
+        for (const [kk, vv] of coll.entries()) if (!check(kk, vv)) return ((ok = false), true);
       } else if (coll instanceof RSet) {
-        for (const x of coll.values()) if (!check(x, x)) return (ok = false), true;
+        for (const x of coll.values()) if (!check(x, x)) return ((ok = false), true);
       }
       return false;
     });
@@ -368,12 +382,16 @@ export class Evaluator {
         }
       } else if (c instanceof RObject) {
         for (const [kk, vv] of c.entries()) {
-          const r = keyT ? this.unifyValue(keyT, kk, b, () => this.unifyValue(valT, vv, b, k)) : this.unifyValue(valT, vv, b, k);
+          const r = keyT
+            ? this.unifyValue(keyT, kk, b, () => this.unifyValue(valT, vv, b, k))
+            : this.unifyValue(valT, vv, b, k);
           if (r) return true;
         }
       } else if (c instanceof RSet) {
         for (const x of c.values()) {
-          const r = keyT ? this.unifyValue(keyT, x, b, () => this.unifyValue(valT, x, b, k)) : this.unifyValue(valT, x, b, k);
+          const r = keyT
+            ? this.unifyValue(keyT, x, b, () => this.unifyValue(valT, x, b, k))
+            : this.unifyValue(valT, x, b, k);
           if (r) return true;
         }
       }
@@ -402,7 +420,11 @@ export class Evaluator {
     if (c.type === 'var' && !b.has(c.name)) return this.evalTerm(a, b, (v) => this.bindVar(c.name, v, b, k));
     if (a.type === 'array' && c.type === 'array') {
       if (a.items.length !== c.items.length) return false;
-      return this.unifyPairs(a.items.map((x, i) => [x, c.items[i] as Term]), b, k);
+      return this.unifyPairs(
+        a.items.map((x, i) => [x, c.items[i] as Term]),
+        b,
+        k,
+      );
     }
     if (a.type === 'object' && c.type === 'object') {
       if (a.items.length !== c.items.length) return false;
@@ -430,7 +452,16 @@ export class Evaluator {
   private unifyPairs(pairs: [Term, Term][], b: B, k: K): boolean {
     if (pairs.length === 0) return k();
     let idx = pairs.findIndex(([x, y]) => this.isGround(x, b) || this.isGround(y, b));
-    if (idx < 0) idx = pairs.findIndex(([x, y]) => x.type === 'array' || y.type === 'array' || x.type === 'object' || y.type === 'object' || x.type === 'ref' || y.type === 'ref');
+    if (idx < 0)
+      idx = pairs.findIndex(
+        ([x, y]) =>
+          x.type === 'array' ||
+          y.type === 'array' ||
+          x.type === 'object' ||
+          y.type === 'object' ||
+          x.type === 'ref' ||
+          y.type === 'ref',
+      );
     if (idx < 0) return false;
     const [x, y] = pairs[idx] as [Term, Term];
     const rest = pairs.slice(0, idx).concat(pairs.slice(idx + 1));
@@ -465,7 +496,8 @@ export class Evaluator {
       case 'array': {
         if (!Array.isArray(v) || v.length !== t.items.length) return false;
         if (this.isGround(t, b)) break;
-        const go = (i: number): boolean => (i === v.length ? k() : this.unifyValue(t.items[i] as Term, v[i] as Value, b, () => go(i + 1)));
+        const go = (i: number): boolean =>
+          i === v.length ? k() : this.unifyValue(t.items[i] as Term, v[i] as Value, b, () => go(i + 1));
         return go(0);
       }
       case 'object': {
@@ -658,7 +690,7 @@ export class Evaluator {
         const info = this.callInfo(t);
         if (info.name === 'internal.member_2' || info.name === 'internal.member_3') {
           let found = false;
-          this.evalMemberValue(t.args, b, () => {
+          this.evalMember(t.args, b, () => {
             found = true;
             return true;
           });
@@ -672,10 +704,6 @@ export class Evaluator {
         return this.evalCall(t, info, b, k);
       }
     }
-  }
-
-  private evalMemberValue(args: Term[], b: B, k: K): boolean {
-    return this.evalMember(args, b, k);
   }
 
   private evalRef(t: RefTerm, b: B, k: VK): boolean {
@@ -700,7 +728,8 @@ export class Evaluator {
       else if (seg.type === 'var') {
         key = b.get(seg.name);
         if (key === undefined) return this.iterate(v, seg, terms, i, b, k);
-      } else if (seg.type === 'number' || seg.type === 'boolean' || seg.type === 'null') key = seg.type === 'null' ? null : seg.value;
+      } else if (seg.type === 'number' || seg.type === 'boolean' || seg.type === 'null')
+        key = seg.type === 'null' ? null : seg.value;
       else if (this.isGround(seg, b)) {
         const j = i;
         return this.evalTerm(seg, b, (kv) => {
@@ -745,7 +774,15 @@ export class Evaluator {
     return this.walkData(this.tree, this.data, terms, 1, this.overrides.length > 0 ? [] : undefined, b, k);
   }
 
-  private walkData(node: RuleNode | undefined, base: Value | undefined, terms: Term[], i: number, path: string[] | undefined, b: B, k: VK): boolean {
+  private walkData(
+    node: RuleNode | undefined,
+    base: Value | undefined,
+    terms: Term[],
+    i: number,
+    path: string[] | undefined,
+    b: B,
+    k: VK,
+  ): boolean {
     if (path) {
       const ov = this.overrideAt(path);
       if (ov !== undefined) return ov === UNDEF_VALUE ? false : this.evalRefRest(ov, terms, i, b, k);
@@ -778,7 +815,16 @@ export class Evaluator {
     return this.stepData(node, base, key, terms, i, path, b, k);
   }
 
-  private stepData(node: RuleNode, base: Value | undefined, key: Value, terms: Term[], i: number, path: string[] | undefined, b: B, k: VK): boolean {
+  private stepData(
+    node: RuleNode,
+    base: Value | undefined,
+    key: Value,
+    terms: Term[],
+    i: number,
+    path: string[] | undefined,
+    b: B,
+    k: VK,
+  ): boolean {
     if (typeof key === 'number' && Number.isInteger(key)) key = String(key);
     if (typeof key === 'string') {
       const child = node.children.get(key);
@@ -874,18 +920,15 @@ export class Evaluator {
 
   private evalComplete(node: RuleNode): Value | undefined {
     let out: Value | undefined;
-    let outRule: RuleInfo | undefined;
     for (const info of node.complete) {
       this.evalRuleChain(info.rule, (v, r) => {
         if (out === undefined) {
           out = v;
-          outRule = info;
         } else if (!equal(out, v)) {
           throw new RegoError(ErrorCodes.evalConflict, 'complete rules must not produce multiple outputs', r.loc);
         }
       });
     }
-    void outRule;
     if (out === undefined && node.defaultRule && node.defaultRule.kind !== 'func') {
       const d = node.defaultRule.rule;
       const b: B = new Map();
@@ -1048,7 +1091,9 @@ export class Evaluator {
       const a = t.args[i] as Term;
       if (a.type === 'var' && !b.has(a.name)) {
         // A plain var bound by another operand's iteration (`x == xs[x]`): evaluate it last.
-        order = [...Array(n).keys()].sort((x, y) => Number(isUnboundVar(t.args[x] as Term, b)) - Number(isUnboundVar(t.args[y] as Term, b)));
+        order = [...Array(n).keys()].sort(
+          (x, y) => Number(isUnboundVar(t.args[x] as Term, b)) - Number(isUnboundVar(t.args[y] as Term, b)),
+        );
         break;
       }
     }
@@ -1079,6 +1124,19 @@ export class Evaluator {
         this.restoreState(saved);
       }
       return v === undefined ? false : k(v);
+    }
+    if (info.node && info.node.funcs.length === 0 && args.length === 0 && info.name.startsWith('data.')) {
+      // `f()` calls a rule defined as `f() = x { ... }` (a rule, not a function, as in OPA): its value.
+      const segs = info.name.split('.').slice(1);
+      const ref: RefTerm = {
+        type: 'ref',
+        terms: [
+          { type: 'var', name: 'data', loc: t.loc },
+          ...segs.map((value) => ({ type: 'string' as const, value, loc: t.loc })),
+        ],
+        loc: t.loc,
+      };
+      return this.evalTerm(ref, new Map(), k);
     }
     if (info.node) {
       const v = this.callFunction(info.node, args, t);
@@ -1117,9 +1175,14 @@ export class Evaluator {
         return false;
       }
       if (this.cfg.strictBuiltinErrors) {
-        throw new RegoError(ErrorCodes.evalBuiltin, `${info.name}: ${err instanceof Error ? err.message : String(err)}`, t.loc, {
-          cause: err,
-        });
+        throw new RegoError(
+          ErrorCodes.evalBuiltin,
+          `${info.name}: ${err instanceof Error ? err.message : String(err)}`,
+          t.loc,
+          {
+            cause: err,
+          },
+        );
       }
       return false;
     }
@@ -1136,7 +1199,9 @@ export class Evaluator {
       type: 'call',
       operator: {
         type: 'ref',
-        terms: name.split('.').map((p, i) => (i === 0 ? { type: 'var', name: p, loc: NOLOC } : { type: 'string', value: p, loc: NOLOC })),
+        terms: name
+          .split('.')
+          .map((p, i) => (i === 0 ? { type: 'var', name: p, loc: NOLOC } : { type: 'string', value: p, loc: NOLOC })),
         loc: NOLOC,
       },
       args: [],
@@ -1158,7 +1223,11 @@ export class Evaluator {
         (v) => {
           if (out === undefined) out = v;
           else if (!equal(out, v)) {
-            throw new RegoError(ErrorCodes.evalConflict, 'functions must not produce multiple outputs for same inputs', t.loc);
+            throw new RegoError(
+              ErrorCodes.evalConflict,
+              'functions must not produce multiple outputs for same inputs',
+              t.loc,
+            );
           }
         },
         args,
@@ -1182,8 +1251,7 @@ export class Evaluator {
         return new RObject();
       case 'rego.metadata.rule':
         return metadataRule(this.ruleStack[this.ruleStack.length - 1]);
-      case 'rego.metadata.chain':
-      {
+      case 'rego.metadata.chain': {
         const r = this.ruleStack[this.ruleStack.length - 1];
         return metadataChain(r, r ? this.prog.places.get(r) : undefined, this.prog.modules);
       }
@@ -1195,7 +1263,11 @@ export class Evaluator {
           return moduleToValue(parseModule(file, text));
         } catch (e) {
           if (this.cfg.strictBuiltinErrors) {
-            throw new RegoError(ErrorCodes.evalBuiltin, `rego.parse_module: ${String(e instanceof RegoErrors ? e.message : e)}`, t.loc);
+            throw new RegoError(
+              ErrorCodes.evalBuiltin,
+              `rego.parse_module: ${String(e instanceof RegoErrors ? e.message : e)}`,
+              t.loc,
+            );
           }
           return undefined;
         }
@@ -1208,7 +1280,11 @@ export class Evaluator {
   /** An operand type error: the call is undefined, or an error with strict builtin errors. */
   private operandError(name: string, pos: number, want: string, got: Value | undefined, t: CallTerm): undefined {
     if (!this.cfg.strictBuiltinErrors) return undefined;
-    throw new RegoError(ErrorCodes.evalType, `${name}: operand ${pos} must be ${want} but got ${got === undefined ? 'undefined' : typeName(got)}`, t.loc);
+    throw new RegoError(
+      ErrorCodes.evalType,
+      `${name}: operand ${pos} must be ${want} but got ${got === undefined ? 'undefined' : typeName(got)}`,
+      t.loc,
+    );
   }
 
   private evalPrint(t: CallTerm, b: B, k: VK): boolean {
@@ -1306,7 +1382,14 @@ function insertAt(obj: RObject, keys: Value[], v: Value, owned: Set<RObject>, lo
   cur.set(last, v);
 }
 
-function insertSetElem(obj: RObject, keys: Value[], v: Value, owned: Set<RObject>, ownedSets: Set<RSet>, loc: Location): void {
+function insertSetElem(
+  obj: RObject,
+  keys: Value[],
+  v: Value,
+  owned: Set<RObject>,
+  ownedSets: Set<RSet>,
+  loc: Location,
+): void {
   let cur = obj;
   for (let i = 0; i < keys.length - 1; i++) {
     const key = keys[i] as Value;

@@ -14,7 +14,15 @@ export function formatValue(v: Value): string {
   }
   if (v instanceof BigNum) return v.text;
   if (Array.isArray(v)) return '[' + v.map(formatValue).join(', ') + ']';
-  if (v instanceof RObject) return '{' + v.entries().map(([k, x]) => formatValue(k) + ': ' + formatValue(x)).join(', ') + '}';
+  if (v instanceof RObject)
+    return (
+      '{' +
+      v
+        .entries()
+        .map(([k, x]) => formatValue(k) + ': ' + formatValue(x))
+        .join(', ') +
+      '}'
+    );
   if (v instanceof RSet) return v.size === 0 ? 'set()' : '{' + v.values().map(formatValue).join(', ') + '}';
   return String(v);
 }
