@@ -64,7 +64,7 @@ export function astToTree(m: Module): string {
       lines.push(`${pad}${label}var ${o.name}${at}`);
       return;
     }
-    lines.push(`${pad}${label}${type || 'node'}${at}`);
+    lines.push(type ? `${pad}${label}${type}${at}` : `${pad}${label.replace(/: $/, '') || 'node'}${at}`);
     for (const [k, v] of Object.entries(o)) {
       if (k === 'type' || k === 'loc' || k === 'module' || k === 'file' || k === 'regoVersion') continue;
       if (typeof v === 'boolean') {
