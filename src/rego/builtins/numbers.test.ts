@@ -95,6 +95,7 @@ test('numbers.range and numbers.range_step', () => {
   assert.throws(() => call('numbers.range', '1.5', '3'), {
     message: 'operand 1 must be integer number but got floating-point number',
   });
+  assert.throws(() => call('numbers.range', '0', '1000000000000'), { name: 'BuiltinError' });
   assert.throws(() => call('numbers.range_step', '0', '10', '0'), {
     message: 'numbers.range_step: step must be a positive number above zero',
   });

@@ -345,7 +345,12 @@ export function bigIntOperand(args: Value[], i: number): bigint {
 
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
-function range(x: bigint, y: bigint, step: bigint): Value[] {
+/** Ranges longer than this are refused (OPA would run until the query is cancelled). */
+const MAX_RANGE = 50_000_000n;
+
+function range(name: string, x: bigint, y: bigint, step: bigint): Value[] {
+  if ((x <= y ? y - x : x - y) / step >= MAX_RANGE)
+    throw new BuiltinError(`${name}: timed out before generating all numbers in range`);
   const out: Value[] = [];
   if (x >= -SAFE && x <= SAFE && y >= -SAFE && y <= SAFE && step <= SAFE) {
     const a = Number(x);
@@ -388,13 +393,13 @@ export const builtins: BuiltinGroup = {
   round: unary('round', floatRound),
   ceil: unary('ceil', floatCeil),
   floor: unary('floor', floatFloor),
-  'numbers.range': (args) => range(bigIntOperand(args, 0), bigIntOperand(args, 1), 1n),
+  'numbers.range': (args) => range('numbers.range', bigIntOperand(args, 0), bigIntOperand(args, 1), 1n),
   'numbers.range_step': (args) => {
     const x = bigIntOperand(args, 0);
     const y = bigIntOperand(args, 1);
     const step = bigIntOperand(args, 2);
     if (step <= 0n) throw new BuiltinError('numbers.range_step: step must be a positive number above zero');
-    return range(x, y, step);
+    return range('numbers.range_step', x, y, step);
   },
   'rand.intn': randIntn,
 };

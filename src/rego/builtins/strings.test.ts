@@ -66,6 +66,7 @@ test('sprintf follows Go fmt with OPA argument conversion', () => {
   assert.equal(call('sprintf', '"%"', '[]'), '"%!(NOVERB)"');
   assert.equal(call('sprintf', '"%z"', '[1]'), '"%!z(int=1)"');
   assert.equal(call('sprintf', '"%*d"', '[4, 1]'), '"   1"');
+  assert.equal(call('sprintf', '"%99999999999d"', '[1]'), '"%!(NOVERB)%!(EXTRA int=1)"');
   assert.equal(call('sprintf', '"%#v %#v"', '["a", 5]'), '"\\"a\\" 5"');
   assert.equal(
     call('sprintf', '"%x|%x|%.2x|%X|%b|%x"', '[1.5, 0.1, 0.3333333333333333, -2.5, 1.5, 1e-300]'),

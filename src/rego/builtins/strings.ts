@@ -823,6 +823,17 @@ function validRune(v: bigint): number {
   return n >= 0xd800 && n <= 0xdfff ? 0xfffd : n;
 }
 
+/** fmt's parsenum: a run of digits; an absurdly long one (over 10^6) consumes the rest of the format. */
+function parsenum(s: string, start: number): { num: number | undefined; next: number } {
+  let num = 0;
+  let i = start;
+  for (; i < s.length && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57; i++) {
+    if (num > 1e6) return { num: undefined, next: s.length };
+    num = num * 10 + (s.charCodeAt(i) - 48);
+  }
+  return { num: i > start ? num : undefined, next: i };
+}
+
 /** Go's fmt.Sprintf. */
 export function goSprintf(format: string, args: GoArg[]): string {
   let out = '';
@@ -898,11 +909,9 @@ export function goSprintf(format: string, args: GoArg[]): string {
         }
       }
     } else {
-      const m = /^\d+/.exec(format.slice(i, i + 10));
-      if (m) {
-        f.wid = Number(m[0]);
-        i += m[0].length;
-      }
+      const r = parsenum(format, i);
+      f.wid = r.num;
+      i = r.next;
     }
     if (format[i] === '.') {
       i++;
@@ -910,12 +919,12 @@ export function goSprintf(format: string, args: GoArg[]): string {
       if (format[i] === '*') {
         i++;
         const a = args[argNum++];
-        if (a === undefined || a.kind !== 'int' || a.v < 0n || a.v > 1000000n) out += '%!(BADPREC)';
-        else f.prec = Number(a.v);
+        if (a === undefined || a.kind !== 'int' || a.v > 1000000n || a.v < -1000000n) out += '%!(BADPREC)';
+        else if (a.v >= 0n) f.prec = Number(a.v); // a negative precision means none
       } else {
-        const m = /^\d+/.exec(format.slice(i, i + 10));
-        f.prec = m ? Number(m[0]) : 0;
-        if (m) i += m[0].length;
+        const r = parsenum(format, i);
+        f.prec = r.num ?? 0;
+        i = r.next;
       }
     }
     argIndex();
