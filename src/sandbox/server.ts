@@ -40,6 +40,8 @@ interface Route {
 }
 
 const MAX_BODY = 8 * 1024 * 1024;
+/** responses to requests that may have written: sent only after the store's commit */
+const WRITES = new WeakSet<ServerResponse>();
 
 export class ApiServer {
   readonly server: https.Server;
@@ -78,8 +80,17 @@ export class ApiServer {
 
   private send(res: ServerResponse, status: number, body: unknown, contentType = 'application/json', headers: Record<string, string> = {}): void {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
-    res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-cache, private', ...headers });
-    res.end(text);
+    const write = () => {
+      res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-cache, private', ...headers });
+      res.end(text);
+    };
+    // a write is acknowledged only once it is committed to disk (group commit of the store)
+    if (WRITES.has(res)) {
+      this.cluster.store.flushed().then(write, (err: unknown) => {
+        WRITES.delete(res);
+        this.fail(res, new KubeError('InternalError', 500, `Internal error occurred: the write could not be persisted: ${(err as Error).message}`));
+      });
+    } else write();
   }
 
   private fail(res: ServerResponse, err: unknown): void {
@@ -177,6 +188,7 @@ export class ApiServer {
       return this.send(res, 200, list);
     }
     const route = this.route(group, version, rest);
+    if (req.method !== 'GET' && req.method !== 'HEAD') WRITES.add(res);
     return this.resource(req, res, route, q, accept);
   }
 
@@ -367,8 +379,9 @@ export class ApiServer {
       o.apiVersion = formatApiVersion(info);
       return { obj: o, json: JSON.stringify(o) };
     };
+    let startRv = c.store.resourceVersion;
     const onEvent = (e: StoreEvent) => {
-      if (e.res !== key) return;
+      if (e.res !== key || e.rv <= startRv) return;
       const now = matches(e.obj);
       const before = e.type === 'MODIFIED' && matches(e.old);
       const p = present(e);
@@ -392,6 +405,7 @@ export class ApiServer {
         write('BOOKMARK', { kind: info.kind, apiVersion: formatApiVersion(info), metadata: { resourceVersion: String(c.store.resourceVersion), annotations: { 'k8s.io/initial-events-end': 'true' } } });
     } else {
       const from = Number(rvParam);
+      startRv = from;
       const events = Number.isFinite(from) ? c.store.eventsSince(from) : 'gone';
       if (events === 'gone' || from > c.store.resourceVersion + 0) {
         if (events === 'gone') {

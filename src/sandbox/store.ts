@@ -41,6 +41,13 @@ export interface StoreOptions {
 export class Store {
   private readonly db: Database.Database;
   private readonly buckets = new Map<string, Map<string, StoredObject>>();
+  /** sorted keys per bucket, rebuilt lazily after inserts/deletes */
+  private readonly sorted = new Map<string, string[]>();
+  /** writes applied in memory, waiting for the group commit */
+  private pending: { op: 'put' | 'del'; res: string; ns: string; name: string; rv: number; json?: string; event: StoreEvent }[] = [];
+  private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private flushScheduled = false;
+  private closed = false;
   private readonly window: StoreEvent[] = [];
   private readonly windowSize: number;
   /** Events older than or equal to this rv are no longer in the window. */
@@ -50,8 +57,7 @@ export class Store {
   private readonly stmtPut: Database.Statement;
   private readonly stmtDel: Database.Statement;
   private readonly stmtRv: Database.Statement;
-  private readonly txPut: (res: string, ns: string, name: string, rv: number, json: string) => void;
-  private readonly txDel: (res: string, ns: string, name: string, rv: number) => void;
+  private readonly txBatch: (ops: Store['pending'], rv: number) => void;
 
   constructor(opts: StoreOptions) {
     mkdirSync(opts.dataDir, { recursive: true });
@@ -67,12 +73,12 @@ export class Store {
     this.stmtPut = this.db.prepare('INSERT OR REPLACE INTO objects (res, ns, name, rv, data) VALUES (?, ?, ?, ?, ?)');
     this.stmtDel = this.db.prepare('DELETE FROM objects WHERE res = ? AND ns = ? AND name = ?');
     this.stmtRv = this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('rv', ?)");
-    this.txPut = this.db.transaction((res: string, ns: string, name: string, rv: number, json: string) => {
-      this.stmtPut.run(res, ns, name, rv, json);
-      this.stmtRv.run(String(rv));
-    });
-    this.txDel = this.db.transaction((res: string, ns: string, name: string, rv: number) => {
-      this.stmtDel.run(res, ns, name);
+    // group commit: every write of one event-loop turn goes into one transaction (one fsync)
+    this.txBatch = this.db.transaction((ops: Store['pending'], rv: number) => {
+      for (const o of ops) {
+        if (o.op === 'put') this.stmtPut.run(o.res, o.ns, o.name, o.rv, o.json!);
+        else this.stmtDel.run(o.res, o.ns, o.name);
+      }
       this.stmtRv.run(String(rv));
     });
     const row = this.db.prepare("SELECT value FROM meta WHERE key = 'rv'").get() as { value: string } | undefined;
@@ -91,7 +97,42 @@ export class Store {
   }
 
   close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
     this.db.close();
+  }
+
+  /** Resolves once every write made so far is committed to disk. */
+  flushed(): Promise<void> {
+    if (this.pending.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  private schedule(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Commits pending writes in one transaction, then publishes their events in order. */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.pending.length === 0 || this.closed) return;
+    const ops = this.pending;
+    const waiters = this.waiters;
+    this.pending = [];
+    this.waiters = [];
+    try {
+      this.txBatch(ops, ops[ops.length - 1]!.rv);
+    } catch (err) {
+      // memory is ahead of disk now: fail the waiting requests and stop accepting writes
+      this.closed = true;
+      for (const w of waiters) w.reject(err);
+      throw err;
+    }
+    for (const o of ops) this.emit(o.event);
+    for (const w of waiters) w.resolve();
   }
 
   get resourceVersion(): number {
@@ -116,12 +157,17 @@ export class Store {
   list(res: string, ns?: string): StoredObject[] {
     const b = this.buckets.get(res);
     if (!b) return [];
-    const keys = [...b.keys()].sort();
-    const out: StoredObject[] = [];
-    for (const k of keys) {
-      if (ns !== undefined && !k.startsWith(ns + '/')) continue;
-      out.push(b.get(k)!);
+    let keys = this.sorted.get(res);
+    if (!keys) this.sorted.set(res, (keys = [...b.keys()].sort()));
+    let lo = 0;
+    let hi = keys.length;
+    if (ns !== undefined) {
+      const prefix = ns + '/';
+      lo = lowerBound(keys, prefix);
+      hi = lowerBound(keys, ns + '0'); // '0' sorts right after '/'
     }
+    const out: StoredObject[] = new Array(hi - lo);
+    for (let i = lo; i < hi; i++) out[i - lo] = b.get(keys[i]!)!;
     return out;
   }
 
@@ -143,12 +189,14 @@ export class Store {
     const prev = b.get(key(ns, name));
     const rv = this.rv + 1;
     obj.metadata.resourceVersion = String(rv);
+    if (this.closed) throw new Error('the store is closed');
     const json = JSON.stringify(obj);
-    this.txPut(res, ns, name, rv, json);
     this.rv = rv;
     const stored = { obj, json, rv };
     b.set(key(ns, name), stored);
-    this.emit({ type: prev ? 'MODIFIED' : 'ADDED', rv, res, ns, name, obj, json, ...(prev ? { old: prev.obj } : {}) });
+    if (!prev) this.sorted.delete(res);
+    this.pending.push({ op: 'put', res, ns, name, rv, json, event: { type: prev ? 'MODIFIED' : 'ADDED', rv, res, ns, name, obj, json, ...(prev ? { old: prev.obj } : {}) } });
+    this.schedule();
     return stored;
   }
 
@@ -157,14 +205,16 @@ export class Store {
     const b = this.buckets.get(res);
     const prev = b?.get(key(ns, name));
     if (!b || !prev) return undefined;
+    if (this.closed) throw new Error('the store is closed');
     const rv = this.rv + 1;
-    this.txDel(res, ns, name, rv);
     this.rv = rv;
     b.delete(key(ns, name));
+    this.sorted.delete(res);
     const obj = JSON.parse(prev.json) as KubeObject;
     obj.metadata.resourceVersion = String(rv);
     const json = JSON.stringify(obj);
-    this.emit({ type: 'DELETED', rv, res, ns, name, obj, json, old: prev.obj });
+    this.pending.push({ op: 'del', res, ns, name, rv, event: { type: 'DELETED', rv, res, ns, name, obj, json, old: prev.obj } });
+    this.schedule();
     return { obj, json, rv };
   }
 
@@ -201,6 +251,17 @@ export class Store {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
   }
+}
+
+function lowerBound(keys: string[], target: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (keys[mid]! < target) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function key(ns: string, name: string): string {
