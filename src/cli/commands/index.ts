@@ -7,10 +7,11 @@ import { register as rego } from './rego.ts';
 import { register as cluster } from './cluster.ts';
 
 import { register as policy } from './policy.ts';
+import { register as admission } from './admission.ts';
 
 type Register = (program: Command) => void;
 
-const groups: Register[] = [registry, image, cluster, policy, rego];
+const groups: Register[] = [registry, image, cluster, policy, rego, admission];
 
 export function registerCommands(program: Command): void {
   for (const register of groups) register(program);

@@ -1,0 +1,39 @@
+// Public surface of the admission area (Gatekeeper-compatible admission control).
+export * from './errors.ts';
+export {
+  compileTemplate,
+  compileRego,
+  evalRego,
+  TARGET,
+  TEMPLATE_GROUP,
+  CONSTRAINT_GROUP,
+  type CompiledTemplate,
+  type TemplateErrorRecord,
+} from './template.ts';
+export {
+  parseConstraint,
+  actionsAt,
+  ENFORCEMENT_POINTS,
+  type Constraint,
+  type EnforcementAction,
+} from './constraint.ts';
+export { matches, wildcardMatch, type Matchable } from './match.ts';
+export {
+  AdmissionEngine,
+  type Violation,
+  type ReviewResult,
+  type ReviewOptions,
+  type EngineOptions,
+} from './engine.ts';
+export { Inventory } from './inventory.ts';
+export { requestForObject, normaliseRequest, type AdmissionRequest } from './review.ts';
+export {
+  verify,
+  expandPaths,
+  suiteFailed,
+  type SuiteResult,
+  type TestResult,
+  type CaseResult,
+  type VerifyOptions,
+} from './verify.ts';
+export { loadDocuments, parseDocuments } from './yaml-load.ts';

@@ -1,0 +1,86 @@
+// `sekisho admission verify|serve` — Gatekeeper-compatible admission control: `verify` is a drop-in for
+// `gator verify`; `serve` runs the validating (and mutating) webhook. The work is done in src/admission.
+import { Command } from 'commander';
+import { AdmissionError, suiteFailed, verify, type SuiteResult } from '../../admission/index.ts';
+import { formatError } from '../report-error.ts';
+
+function secs(ms: number): string {
+  return `${(ms / 1000).toFixed(3)}s`;
+}
+
+/** gator's go-test-like report. */
+function printSuites(results: SuiteResult[], verbose: boolean): void {
+  for (const s of results) {
+    const failed = suiteFailed(s);
+    if (s.error) process.stdout.write(`    ${s.error}\n`);
+    for (const t of s.tests) {
+      const tFailed = t.error !== undefined || t.cases.some((c) => c.error !== undefined);
+      if (verbose || tFailed) {
+        const word = t.skipped ? 'SKIP' : tFailed ? 'FAIL' : 'PASS';
+        if (verbose) process.stdout.write(`=== RUN   ${t.name}\n`);
+        for (const c of t.cases) {
+          if (!verbose && c.error === undefined) continue;
+          if (verbose) process.stdout.write(`    === RUN   ${c.name}\n`);
+          const cw = c.skipped ? 'SKIP' : c.error !== undefined ? 'FAIL' : 'PASS';
+          process.stdout.write(`    --- ${cw}: ${c.name}\t(${secs(c.durationMs)})\n`);
+          if (c.error !== undefined) process.stdout.write(`        ${c.error}\n`);
+        }
+        process.stdout.write(`--- ${word}: ${t.name}\t(${secs(t.durationMs)})\n`);
+        if (t.error !== undefined) process.stdout.write(`    ${t.error}\n`);
+      }
+    }
+    process.stdout.write(`${failed ? 'FAIL' : 'ok'}\t${s.path}\t${secs(s.durationMs)}\n`);
+  }
+}
+
+export function register(program: Command): void {
+  const admission = program
+    .command('admission')
+    .description('Gatekeeper-compatible admission control (webhook, audit, gator verify)');
+
+  admission
+    .command('verify')
+    .description('run gator Suite files (drop-in for `gator verify`); paths ending in /... are searched recursively')
+    .argument('<paths...>', 'suite files or directories')
+    .option('--run <regex>', 'only run tests (or test//case) matching the regex')
+    .option('-v, --verbose', 'print every test and case')
+    .option('--enable-k8s-native-validation', 'use K8sNativeValidation (CEL) code when a template has it', false)
+    .option('-o, --output <format>', 'text or json', 'text')
+    .action(
+      async (
+        paths: string[],
+        opts: { run?: string; verbose?: boolean; enableK8sNativeValidation: boolean; output: string },
+      ) => {
+        try {
+          const results = await verify(paths, {
+            ...(opts.run !== undefined ? { run: opts.run } : {}),
+            enableCel: opts.enableK8sNativeValidation,
+          });
+          const failed = results.filter(suiteFailed).length;
+          if (opts.output === 'json') {
+            process.stdout.write(
+              JSON.stringify({ suites: results, passed: results.length - failed, failed }, null, 2) + '\n',
+            );
+          } else {
+            printSuites(results, opts.verbose ?? false);
+            const cases = results.reduce((n, s) => n + s.tests.reduce((m, t) => m + t.cases.length, 0), 0);
+            const failedCases = results.reduce(
+              (n, s) => n + s.tests.reduce((m, t) => m + t.cases.filter((c) => c.error !== undefined).length, 0),
+              0,
+            );
+            process.stdout.write(
+              `${results.length - failed} passed, ${failed} failed (suites); ${cases - failedCases} passed, ${failedCases} failed (cases)\n`,
+            );
+          }
+          process.exitCode = failed > 0 ? 1 : 0;
+        } catch (e) {
+          if (e instanceof AdmissionError) {
+            process.stderr.write(formatError(e) + '\n');
+            process.exitCode = 2;
+            return;
+          }
+          throw e;
+        }
+      },
+    );
+}
