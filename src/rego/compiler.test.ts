@@ -120,3 +120,13 @@ test('vars declared with some must be used', () => {
   );
   assert.deepEqual(compileErrors('package t\np if {\n\tsome x\n\tinput[x]\n}'), []);
 });
+
+test('operands of known type are checked against builtin signatures', () => {
+  const errs = compileErrors('package t\np if count(1) > 0');
+  assert.match(
+    errs[0] ?? '',
+    /^x\.rego:2: rego_type_error: count: invalid argument\(s\)\n\thave: \(number\)\n\twant: /,
+  );
+  assert.match(compileErrors('package t\nq if {\n\tx := "a"\n\tx + 1 > 0\n}')[0] ?? '', /plus: invalid argument\(s\)/);
+  assert.deepEqual(compileErrors('package t\nq if count(input.x) > 0'), []);
+});

@@ -14,6 +14,7 @@ import { resolveRefs } from './compiler/resolve-refs.ts';
 import { LocalRewriter, rewriteLocalVars } from './compiler/rewrite-local-vars.ts';
 import { checkRuleConflicts, setRuleTree } from './compiler/rule-tree.ts';
 import { checkImports } from './compiler/check-imports.ts';
+import { checkQueryTypes, checkTypes } from './compiler/check-types.ts';
 
 export type { CompileContext, CompileOptions, RuleInfo, RuleNode } from './compiler/context.ts';
 
@@ -32,6 +33,7 @@ export const stages: readonly Stage[] = [
   { name: 'CheckUndefinedFuncs', run: checkUndefinedFunctions },
   { name: 'CheckSafety', run: (ctx) => checkSafety(ctx, makeArityOf(ctx)) },
   { name: 'CheckRecursion', run: checkRecursion },
+  { name: 'CheckTypes', run: checkTypes },
   { name: 'CheckStrict', run: (ctx) => ctx.options.strict && checkStrict(ctx) },
 ];
 
@@ -62,6 +64,7 @@ export function compileQuery(ctx: CompileContext, body: Body): { body: Body; ren
   if (qctx.errors.length === 0) checkCallsInBody(qctx, body, ctx.options.regoVersion === 1);
   let out = body;
   if (qctx.errors.length === 0) new SafetyChecker(qctx, makeArityOf(qctx)).query(body, (b) => (out = b));
+  if (qctx.errors.length === 0) checkQueryTypes(qctx, out);
   if (qctx.errors.length > 0) throw new RegoErrors(sortErrors(qctx.errors));
   return { body: out, renames: qctx.renames };
 }
