@@ -26,34 +26,29 @@ test('sekisho registry serve + image copy/digest/inspect/tags/manifest/config/de
     ) as { digest: string; blobs: { uploaded: number } };
     assert.equal(copied.digest, img.manifestDigest);
     assert.equal(copied.blobs.uploaded, 3);
-    assert.equal((await sekisho(['image', 'digest', `${host}/cli/app:v1`])).stdout.trim(), img.manifestDigest);
-    const info = JSON.parse((await sekisho(['image', 'inspect', `${host}/cli/app:v1`, '-o', 'json'])).stdout) as {
-      os: string;
-      layers: unknown[];
-    };
+    // independent reads run side by side (each spawn pays the CLI's start-up)
+    const back = join(t.dir, 'back');
+    const tarball = join(t.dir, 'app.tar');
+    const [digestOut, inspectOut, tagsOut, manifestOut, configOut] = await Promise.all([
+      sekisho(['image', 'digest', `${host}/cli/app:v1`]),
+      sekisho(['image', 'inspect', `${host}/cli/app:v1`, '-o', 'json']),
+      sekisho(['image', 'tags', `${host}/cli/app`, '-o', 'json']),
+      sekisho(['image', 'manifest', `${host}/cli/app:v1`]),
+      sekisho(['image', 'config', `${host}/cli/app:v1`]),
+      sekisho(['image', 'copy', `${host}/cli/app:v1`, `oci:${back}:v1`]),
+      sekisho(['image', 'pull', `${host}/cli/app:v1`, tarball]),
+      assert.rejects(sekisho(['image', 'inspect', `${host}/cli/app:missing`]), /MANIFEST_UNKNOWN/),
+    ]);
+    assert.equal(digestOut.stdout.trim(), img.manifestDigest);
+    const info = JSON.parse(inspectOut.stdout) as { os: string; layers: unknown[] };
     assert.equal(info.os, 'linux');
     assert.equal(info.layers.length, 2);
-    assert.deepEqual(
-      (JSON.parse((await sekisho(['image', 'tags', `${host}/cli/app`, '-o', 'json'])).stdout) as { tags: string[] })
-        .tags,
-      ['v1'],
-    );
-    assert.equal(
-      (await sekisho(['image', 'manifest', `${host}/cli/app:v1`])).stdout.trim(),
-      img.manifestBytes.toString(),
-    );
-    assert.deepEqual(
-      JSON.parse((await sekisho(['image', 'config', `${host}/cli/app:v1`])).stdout),
-      JSON.parse(img.config.toString()),
-    );
-    const back = join(t.dir, 'back');
-    await sekisho(['image', 'copy', `${host}/cli/app:v1`, `oci:${back}:v1`]);
+    assert.deepEqual((JSON.parse(tagsOut.stdout) as { tags: string[] }).tags, ['v1']);
+    assert.equal(manifestOut.stdout.trim(), img.manifestBytes.toString());
+    assert.deepEqual(JSON.parse(configOut.stdout), JSON.parse(img.config.toString()));
     assert.equal((await (await OciLayout.open(back)).resolve('v1')).digest, img.manifestDigest);
-    const tarball = join(t.dir, 'app.tar');
-    await sekisho(['image', 'pull', `${host}/cli/app:v1`, tarball]);
     const archive = await DockerArchiveStore.open(tarball);
     assert.equal((await archive.getManifest(`${host}/cli/app:v1`)).digest, img.manifestDigest);
-    await assert.rejects(sekisho(['image', 'inspect', `${host}/cli/app:missing`]), /MANIFEST_UNKNOWN/);
     await sekisho(['image', 'delete', `${host}/cli/app@${img.manifestDigest}`]);
     await srv.stop();
     const gc = JSON.parse((await sekisho(['registry', 'gc', '--data-dir', data, '-o', 'json'])).stdout) as {
