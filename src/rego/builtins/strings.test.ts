@@ -194,7 +194,10 @@ test('strings.render_template runs Go text/template with missingkey=error', () =
   );
   assert.throws(() => call('strings.render_template', '"{{.missing}}"', '{"test": 1}'), {
     name: 'BuiltinError',
-    message: /map has no entry for key "missing"/,
+    message: 'template: template:1:2: executing "template" at <.missing>: map has no entry for key "missing"',
+  });
+  assert.throws(() => call('strings.render_template', '"a\\nb {{ .x.y }}"', '{"x": {}}'), {
+    message: 'template: template:2:5: executing "template" at <.x.y>: map has no entry for key "y"',
   });
 });
 

@@ -983,17 +983,28 @@ interface Pipe {
 }
 
 type TOperand =
-  | { t: 'field'; base: 'dot' | string; path: string[] } // base: 'dot' or a variable name ($x)
+  | { t: 'field'; base: 'dot' | string; path: string[]; pos: number; text: string } // base: 'dot' or $x
   | { t: 'lit'; v: TVal }
   | { t: 'ident'; name: string }
   | { t: 'pipe'; pipe: Pipe; path: string[] };
 
 type TVal = Value | undefined;
 
-class TemplateError extends Error {}
+class TemplateError extends Error {
+  /** Set once the message carries the position and node ("template:1:2: executing … at <.x>: …"). */
+  located = false;
+}
 
-function tokenizeAction(src: string): string[] {
-  const toks: string[] = [];
+/** Action tokens with their offsets in the template. */
+type Tokens = string[] & { off: number[] };
+
+function tokenizeAction(src: string, base: number): Tokens {
+  const toks = [] as unknown as Tokens;
+  toks.off = [];
+  const push = (t: string, at: number): void => {
+    toks.push(t);
+    toks.off.push(base + at);
+  };
   let i = 0;
   while (i < src.length) {
     const c = src[i] as string;
@@ -1005,28 +1016,28 @@ function tokenizeAction(src: string): string[] {
       let j = i + 1;
       while (j < src.length && src[j] !== c) j += src[j] === '\\' && c !== '`' ? 2 : 1;
       if (j >= src.length) throw new TemplateError('unterminated quoted string');
-      toks.push(src.slice(i, j + 1));
+      push(src.slice(i, j + 1), i);
       i = j + 1;
       continue;
     }
     if (src.startsWith(':=', i)) {
-      toks.push(':=');
+      push(':=', i);
       i += 2;
       continue;
     }
     if ('()|=,'.includes(c)) {
-      toks.push(c);
+      push(c, i);
       i++;
       continue;
     }
     const m = /^[^\s()|=,"`']+/.exec(src.slice(i)) as RegExpExecArray;
-    toks.push(m[0]);
+    push(m[0], i);
     i += m[0].length;
   }
   return toks;
 }
 
-function parsePipe(toks: string[], pos: { i: number }, stop: string | undefined): Pipe {
+function parsePipe(toks: Tokens, pos: { i: number }, stop: string | undefined): Pipe {
   const pipe: Pipe = { decl: [], assign: false, cmds: [] };
   // Declarations: $x := … or $i, $e := …
   const save = pos.i;
@@ -1067,19 +1078,19 @@ function parsePipe(toks: string[], pos: { i: number }, stop: string | undefined)
       cmd.push({ t: 'pipe', pipe: inner, path });
       continue;
     }
-    cmd.push(parseOperand(tok));
+    cmd.push(parseOperand(tok, toks.off[pos.i - 1] ?? 0));
   }
   if (cmd.length > 0) pipe.cmds.push(cmd);
   if (pipe.cmds.length === 0) throw new TemplateError('missing value for command');
   return pipe;
 }
 
-function parseOperand(tok: string): TOperand {
-  if (tok === '.') return { t: 'field', base: 'dot', path: [] };
-  if (tok.startsWith('.')) return { t: 'field', base: 'dot', path: tok.slice(1).split('.') };
+function parseOperand(tok: string, pos: number): TOperand {
+  if (tok === '.') return { t: 'field', base: 'dot', path: [], pos, text: tok };
+  if (tok.startsWith('.')) return { t: 'field', base: 'dot', path: tok.slice(1).split('.'), pos, text: tok };
   if (tok.startsWith('$')) {
     const [name, ...path] = tok.split('.');
-    return { t: 'field', base: name as string, path };
+    return { t: 'field', base: name as string, path, pos, text: tok };
   }
   if (tok.startsWith('"')) return { t: 'lit', v: JSON.parse(tok) as string };
   if (tok.startsWith('`')) return { t: 'lit', v: tok.slice(1, -1) };
@@ -1098,7 +1109,7 @@ function parseOperand(tok: string): TOperand {
 
 function parseTemplate(src: string): TNode[] {
   // Split into text and actions, honouring the {{- and -}} trim markers.
-  const parts: { text?: string; action?: string }[] = [];
+  const parts: { text?: string; action?: string; off?: number }[] = [];
   let i = 0;
   while (i < src.length) {
     const open = src.indexOf('{{', i);
@@ -1121,15 +1132,17 @@ function parseTemplate(src: string): TNode[] {
       end = close - 1;
       trimRight = true;
     }
-    parts.push({ action: src.slice(start, end).trim() });
+    const raw = src.slice(start, end);
+    parts.push({ action: raw.trim(), off: start + (raw.length - raw.trimStart().length) });
     i = close + 2;
     if (trimRight) while (i < src.length && /\s/.test(src[i] as string)) i++;
   }
   let p = 0;
+  let lastEnderOff = 0;
   const list = (enders: string[]): [TNode[], string] => {
     const nodes: TNode[] = [];
     while (p < parts.length) {
-      const part = parts[p++] as { text?: string; action?: string };
+      const part = parts[p++] as { text?: string; action?: string; off?: number };
       if (part.text !== undefined) {
         nodes.push({ t: 'text', s: part.text });
         continue;
@@ -1137,22 +1150,25 @@ function parseTemplate(src: string): TNode[] {
       const a = part.action as string;
       if (a.startsWith('/*')) continue;
       const word = /^\w+/.exec(a)?.[0] ?? '';
-      if (enders.includes(word) || (word === 'else' && enders.includes('else'))) return [nodes, a];
+      if (enders.includes(word) || (word === 'else' && enders.includes('else'))) {
+        lastEnderOff = part.off ?? 0;
+        return [nodes, a];
+      }
       if (word === 'if' || word === 'with' || word === 'range') {
-        nodes.push(control(word, a.slice(word.length)));
+        nodes.push(control(word, a.slice(word.length), (part.off ?? 0) + word.length));
         continue;
       }
       if (word === 'end' || word === 'else') throw new TemplateError(`unexpected {{${word}}}`);
       if (word === 'define' || word === 'template' || word === 'block')
         throw new TemplateError(`{{${word}}} is not supported`);
-      const toks = tokenizeAction(a);
+      const toks = tokenizeAction(a, part.off ?? 0);
       nodes.push({ t: 'action', pipe: parsePipe(toks, { i: 0 }, undefined) });
     }
     if (enders.length > 0) throw new TemplateError('unexpected EOF');
     return [nodes, ''];
   };
-  const control = (word: 'if' | 'with' | 'range', rest: string): TNode => {
-    const pipe = parsePipe(tokenizeAction(rest), { i: 0 }, undefined);
+  const control = (word: 'if' | 'with' | 'range', rest: string, off: number): TNode => {
+    const pipe = parsePipe(tokenizeAction(rest, off), { i: 0 }, undefined);
     const [body, ender] = list(['end', 'else']);
     let els: TNode[] = [];
     if (ender.startsWith('else')) {
@@ -1160,7 +1176,8 @@ function parseTemplate(src: string): TNode[] {
       if (after.startsWith('if ') || after.startsWith('with ')) {
         // {{else if …}} chains: the rest up to the shared {{end}} forms a nested node.
         const w = after.startsWith('if ') ? 'if' : 'with';
-        els = [control(w, after.slice(w.length))];
+        const afterOff = lastEnderOff + ender.length - after.length + w.length;
+        els = [control(w, after.slice(w.length), afterOff)];
       } else {
         const [e] = list(['end']);
         els = e;
@@ -1346,7 +1363,18 @@ function renderTemplate(src: string, vars: RObject): string {
       case 'lit':
         return o.v;
       case 'field':
-        return field(o.base === 'dot' ? dot : lookupVar(o.base), o.path);
+        try {
+          return field(o.base === 'dot' ? dot : lookupVar(o.base), o.path);
+        } catch (e) {
+          if (!(e instanceof TemplateError) || e.located) throw e;
+          const line = src.slice(0, o.pos).split('\n').length;
+          const col = o.pos - src.lastIndexOf('\n', o.pos - 1) - 1;
+          const located = new TemplateError(
+            `template:${line}:${col}: executing "template" at <${o.text}>: ${e.message}`,
+          );
+          located.located = true;
+          throw located;
+        }
       case 'pipe':
         return field(evalPipe(o.pipe, dot), o.path);
       case 'ident':
@@ -1422,7 +1450,10 @@ function renderTemplate(src: string, vars: RObject): string {
   try {
     run(nodes, vars);
   } catch (e) {
-    if (e instanceof TemplateError) throw new BuiltinError(`template: template:1: executing "template": ${e.message}`);
+    if (e instanceof TemplateError)
+      throw new BuiltinError(
+        e.located ? `template: ${e.message}` : `template: template:1: executing "template": ${e.message}`,
+      );
     throw e;
   }
   return out;
