@@ -37,3 +37,20 @@ export {
   type VerifyOptions,
 } from './verify.ts';
 export { loadDocuments, parseDocuments } from './yaml-load.ts';
+export {
+  startWebhook,
+  decide,
+  type WebhookOptions,
+  type WebhookServer,
+  type AdmissionResponse,
+  type LogEntry,
+} from './webhook.ts';
+export { Metrics } from './metrics.ts';
+export { ClusterSync, AUDIT_VIOLATIONS_LIMIT } from './cluster.ts';
+export {
+  startAdmissionServer,
+  ensureServingCert,
+  loadFiles,
+  type ServeOptions,
+  type AdmissionServer,
+} from './serve.ts';

@@ -1,7 +1,8 @@
 // `sekisho admission verify|serve` — Gatekeeper-compatible admission control: `verify` is a drop-in for
 // `gator verify`; `serve` runs the validating (and mutating) webhook. The work is done in src/admission.
 import { Command } from 'commander';
-import { AdmissionError, suiteFailed, verify, type SuiteResult } from '../../admission/index.ts';
+import { AdmissionError, startAdmissionServer, suiteFailed, verify, type SuiteResult } from '../../admission/index.ts';
+import { parseListen } from '../../sandbox/index.ts';
 import { formatError } from '../report-error.ts';
 
 function secs(ms: number): string {
@@ -73,6 +74,80 @@ export function register(program: Command): void {
             );
           }
           process.exitCode = failed > 0 ? 1 : 0;
+        } catch (e) {
+          if (e instanceof AdmissionError) {
+            process.stderr.write(formatError(e) + '\n');
+            process.exitCode = 2;
+            return;
+          }
+          throw e;
+        }
+      },
+    );
+
+  admission
+    .command('serve')
+    .description('run the validating admission webhook (HTTPS, AdmissionReview v1) with periodic audit')
+    .option('--listen <host:port>', 'address to listen on (port 0 picks a free port)', '127.0.0.1:0')
+    .option('--data-dir <dir>', 'where the serving certificate is kept', '.sekisho/admission')
+    .option(
+      '--kubeconfig <file>',
+      'load templates and constraints from this cluster, register the webhook there and audit it',
+    )
+    .option('-f, --filename <path...>', 'templates, constraints and inventory objects from files (dir/... recursive)')
+    .option('--exempt-namespace <ns...>', 'namespaces never reviewed (wildcards as Gatekeeper: kube-*)')
+    .option('--enable-k8s-native-validation', 'use K8sNativeValidation (CEL) code when a template has it', false)
+    .option('--failure-policy <policy>', 'Fail (deny on evaluation errors and timeouts) or Ignore', 'Fail')
+    .option('--timeout <ms>', 'evaluation deadline per request in ms', '3000')
+    .option('--audit-interval <seconds>', 'seconds between audits (0 disables)', '60')
+    .option('--no-register-webhook', 'do not create the ValidatingWebhookConfiguration in the cluster')
+    .action(
+      async (opts: {
+        listen: string;
+        dataDir: string;
+        kubeconfig?: string;
+        filename?: string[];
+        exemptNamespace?: string[];
+        enableK8sNativeValidation: boolean;
+        failurePolicy: string;
+        timeout: string;
+        auditInterval: string;
+        registerWebhook: boolean;
+      }) => {
+        try {
+          if (opts.failurePolicy !== 'Fail' && opts.failurePolicy !== 'Ignore')
+            throw new AdmissionError('admission_usage_error', '--failure-policy must be Fail or Ignore');
+          const { host, port } = parseListen(opts.listen);
+          const json = !process.stderr.isTTY;
+          const srv = await startAdmissionServer({
+            dataDir: opts.dataDir,
+            host,
+            port,
+            ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
+            files: opts.filename ?? [],
+            exemptNamespaces: opts.exemptNamespace ?? [],
+            enableCel: opts.enableK8sNativeValidation,
+            failurePolicy: opts.failurePolicy,
+            timeoutMs: Number(opts.timeout),
+            auditIntervalMs: Number(opts.auditInterval) * 1000,
+            registerWebhook: opts.registerWebhook,
+            log: (e) =>
+              process.stderr.write(
+                json
+                  ? JSON.stringify({ time: new Date().toISOString(), ...e }) + '\n'
+                  : `${e.level}: ${e.msg} ${JSON.stringify({ ...e, level: undefined, msg: undefined })}\n`,
+              ),
+          });
+          process.stdout.write(`listening on ${srv.url}\n`);
+          await new Promise<void>((resolve) => {
+            const stop = () => {
+              process.off('SIGINT', stop);
+              process.off('SIGTERM', stop);
+              void srv.close().then(resolve);
+            };
+            process.on('SIGINT', stop);
+            process.on('SIGTERM', stop);
+          });
         } catch (e) {
           if (e instanceof AdmissionError) {
             process.stderr.write(formatError(e) + '\n');

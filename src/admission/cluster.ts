@@ -1,0 +1,327 @@
+// Keeping the engine in step with a cluster (the sandbox or a real one, through src/kube): the
+// ConstraintTemplate CRD, one constraint CRD per template (as Gatekeeper's template controller creates
+// them), template status with compile errors, constraints by watch, the webhook configuration, and the
+// audit that writes each constraint's status.{auditTimestamp,totalViolations,violations[]}.
+
+import { Informer, KubeClient, KubeError, type KubeObject } from '../kube/index.ts';
+import { AdmissionEngine } from './engine.ts';
+import type { Constraint } from './constraint.ts';
+import { requestForObject } from './review.ts';
+import { CONSTRAINT_GROUP, TEMPLATE_GROUP } from './template.ts';
+import type { LogEntry } from './webhook.ts';
+import { isObj, str, type Obj } from './yaml-load.ts';
+
+export const POD_ID = 'sekisho-admission';
+/** Gatekeeper's --constraint-violations-limit default. */
+export const AUDIT_VIOLATIONS_LIMIT = 20;
+
+export interface ClusterSyncOptions {
+  client: KubeClient;
+  engine: AdmissionEngine;
+  log?: (e: LogEntry) => void;
+}
+
+function crd(group: string, kind: string, versions: string[], storage: string, extra: Obj = {}): KubeObject {
+  const plural = kind.toLowerCase() + (kind === 'ConstraintTemplate' ? 's' : '');
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: {
+      name: `${plural}.${group}`,
+      labels: { 'gatekeeper.sh/constraint': kind === 'ConstraintTemplate' ? 'no' : 'yes' },
+    },
+    spec: {
+      group,
+      names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List`, ...extra },
+      scope: 'Cluster',
+      versions: versions.map((v) => ({
+        name: v,
+        served: true,
+        storage: v === storage,
+        schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+        subresources: { status: {} },
+      })),
+    },
+  } as KubeObject;
+}
+
+async function ensure(client: KubeClient, obj: KubeObject): Promise<void> {
+  try {
+    await client.create(obj);
+  } catch (e) {
+    if (e instanceof KubeError && e.status === 409) return;
+    throw e;
+  }
+}
+
+export class ClusterSync {
+  private readonly client: KubeClient;
+  private readonly engine: AdmissionEngine;
+  private readonly log: (e: LogEntry) => void;
+  private templates: Informer | undefined;
+  private readonly constraintInformers = new Map<string, Informer>();
+
+  constructor(opts: ClusterSyncOptions) {
+    this.client = opts.client;
+    this.engine = opts.engine;
+    this.log = opts.log ?? (() => {});
+  }
+
+  async start(): Promise<void> {
+    await ensure(this.client, crd(TEMPLATE_GROUP, 'ConstraintTemplate', ['v1', 'v1beta1', 'v1alpha1'], 'v1'));
+    await this.waitForKind(`${TEMPLATE_GROUP}/v1`, 'ConstraintTemplate');
+    const inf = new Informer(this.client, `${TEMPLATE_GROUP}/v1`, 'ConstraintTemplate');
+    this.templates = inf;
+    const pending: Promise<void>[] = [];
+    const onTemplate = (o: KubeObject) => {
+      pending.push(
+        this.syncTemplate(o).catch((e: unknown) =>
+          this.log({ level: 'error', msg: 'template sync failed', name: o.metadata.name, error: String(e) }),
+        ),
+      );
+    };
+    inf.on('add', onTemplate).on('update', onTemplate);
+    inf.on('delete', (o) => {
+      const t = [...this.engine.templates.values()].find((x) => x.name === o.metadata.name);
+      if (t) {
+        this.constraintInformers.get(t.kind)?.stop();
+        this.constraintInformers.delete(t.kind);
+      }
+      this.engine.removeTemplate(o.metadata.name ?? '');
+    });
+    await inf.start();
+    // The first list's templates (and their constraints) are loaded before the webhook answers.
+    while (pending.length > 0) await Promise.all(pending.splice(0));
+  }
+
+  stop(): void {
+    this.templates?.stop();
+    for (const i of this.constraintInformers.values()) i.stop();
+  }
+
+  private async waitForKind(apiVersion: string, kind: string): Promise<void> {
+    for (let i = 0; ; i++) {
+      try {
+        await this.client.resourceFor(apiVersion, kind);
+        return;
+      } catch (e) {
+        if (i >= 50) throw e;
+        await new Promise((r) => setTimeout(r, 100)); // the CRD is established asynchronously
+      }
+    }
+  }
+
+  private async syncTemplate(o: KubeObject): Promise<void> {
+    let errors: { code: string; message: string; location?: string }[];
+    let kind: string | undefined;
+    try {
+      const t = this.engine.addTemplate(o as unknown as Obj, `ConstraintTemplate/${o.metadata.name}`);
+      errors = t.errors;
+      kind = t.kind;
+    } catch (e) {
+      errors = [{ code: 'ingest_error', message: e instanceof Error ? e.message : String(e) }];
+    }
+    if (kind) {
+      await ensure(
+        this.client,
+        crd(CONSTRAINT_GROUP, kind, ['v1beta1', 'v1alpha1', 'v1'], 'v1beta1', {
+          categories: ['constraint', 'constraints'],
+        }),
+      );
+      if (!this.constraintInformers.has(kind)) {
+        await this.waitForKind(`${CONSTRAINT_GROUP}/v1beta1`, kind);
+        const ci = new Informer(this.client, `${CONSTRAINT_GROUP}/v1beta1`, kind);
+        this.constraintInformers.set(kind, ci);
+        const onConstraint = (c: KubeObject) => {
+          try {
+            this.engine.addConstraint(c as unknown as Obj, `${kind}/${c.metadata.name}`);
+          } catch (e) {
+            this.log({ level: 'error', msg: 'constraint rejected', kind, name: c.metadata.name, error: String(e) });
+          }
+        };
+        ci.on('add', onConstraint).on('update', onConstraint);
+        ci.on('delete', (c) => this.engine.removeConstraint(kind, c.metadata.name ?? ''));
+        await ci.start();
+      }
+    }
+    const status = {
+      created: kind !== undefined,
+      byPod: [
+        {
+          id: POD_ID,
+          observedGeneration: o.metadata.generation ?? 1,
+          operations: ['audit', 'webhook'],
+          templateUID: o.metadata.uid,
+          errors,
+        },
+      ],
+    };
+    try {
+      await this.client.patch(
+        `${TEMPLATE_GROUP}/v1`,
+        'ConstraintTemplate',
+        o.metadata.name ?? '',
+        undefined,
+        { status },
+        'merge',
+        { subresource: 'status' },
+      );
+    } catch (e) {
+      this.log({ level: 'warn', msg: 'cannot write template status', name: o.metadata.name, error: String(e) });
+    }
+    if (errors.length > 0) this.log({ level: 'warn', msg: 'template has errors', name: o.metadata.name, errors });
+  }
+
+  /** Registers (or updates) the ValidatingWebhookConfiguration pointing at `url`. */
+  async registerWebhook(
+    url: string,
+    caCert: string,
+    opts: { failurePolicy?: 'Fail' | 'Ignore'; timeoutSeconds?: number; exemptNamespaces?: string[] } = {},
+  ): Promise<void> {
+    const cfg = {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingWebhookConfiguration',
+      metadata: { name: 'gatekeeper-validating-webhook-configuration', labels: { 'gatekeeper.sh/system': 'yes' } },
+      webhooks: [
+        {
+          name: 'validation.gatekeeper.sh',
+          clientConfig: { url: `${url}/v1/admit`, caBundle: Buffer.from(caCert).toString('base64') },
+          rules: [
+            { apiGroups: ['*'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['*'], scope: '*' },
+          ],
+          failurePolicy: opts.failurePolicy ?? 'Fail',
+          sideEffects: 'None',
+          admissionReviewVersions: ['v1'],
+          timeoutSeconds: opts.timeoutSeconds ?? 3,
+          namespaceSelector: {
+            matchExpressions: [{ key: 'admission.gatekeeper.sh/ignore', operator: 'DoesNotExist' }],
+          },
+        },
+      ],
+    } as unknown as KubeObject;
+    await this.client.apply(cfg, { fieldManager: POD_ID, force: true });
+  }
+
+  private async preferredVersion(group: string): Promise<string | undefined> {
+    if (group === '') return 'v1';
+    try {
+      const g = await this.client.request<{ preferredVersion?: { groupVersion?: string } }>('GET', `/apis/${group}`);
+      return g.preferredVersion?.groupVersion;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** One audit pass: every constraint's kinds are listed and reviewed; results go to constraint status. */
+  async audit(now: () => Date = () => new Date()): Promise<{ constraints: number; violations: number }> {
+    const constraints = this.engine.allConstraints();
+    const kinds = new Map<string, { group: string; kind: string }>();
+    for (const c of constraints) {
+      const match = isObj(c.match) ? c.match : {};
+      for (const k of Array.isArray(match.kinds) ? match.kinds : []) {
+        if (!isObj(k)) continue;
+        for (const g of Array.isArray(k.apiGroups) ? k.apiGroups : [])
+          for (const kd of Array.isArray(k.kinds) ? k.kinds : []) {
+            if (typeof g !== 'string' || typeof kd !== 'string' || g === '*' || kd === '*') continue;
+            kinds.set(`${g}/${kd}`, { group: g, kind: kd });
+          }
+      }
+    }
+    const namespaces = new Map<string, Obj>();
+    for (const n of (await this.client.listAll('v1', 'Namespace')).items)
+      namespaces.set(n.metadata.name ?? '', n as unknown as Obj);
+    const found = new Map<
+      Constraint,
+      {
+        enforcementAction: string;
+        group: string;
+        version: string;
+        kind: string;
+        name: string;
+        namespace?: string;
+        message: string;
+      }[]
+    >();
+    for (const c of constraints) found.set(c, []);
+    const ts = now()
+      .toISOString()
+      .replace(/\.\d+Z$/, 'Z');
+    for (const { group, kind } of kinds.values()) {
+      const gv = await this.preferredVersion(group);
+      if (!gv) continue;
+      let items: KubeObject[];
+      try {
+        items = (await this.client.listAll(gv, kind, { namespace: '' })).items;
+      } catch (e) {
+        this.log({ level: 'warn', msg: 'audit cannot list kind', group, kind, error: String(e) });
+        continue;
+      }
+      for (const item of items) {
+        item.apiVersion ??= gv;
+        item.kind ??= kind;
+        const ns = item.metadata.namespace ?? '';
+        const nsObj = ns ? namespaces.get(ns) : undefined;
+        const r = this.engine.review(requestForObject(item as unknown as Obj), {
+          enforcementPoint: 'audit.gatekeeper.sh',
+          ...(nsObj ? { namespaceObject: nsObj } : {}),
+        });
+        for (const v of r.violations) {
+          const list = found.get(v.constraint);
+          if (!list) continue;
+          const [g, ver] = gv.includes('/') ? (gv.split('/') as [string, string]) : ['', gv];
+          for (const a of v.actions)
+            list.push({
+              enforcementAction: a,
+              group: g,
+              version: ver,
+              kind,
+              name: item.metadata.name ?? '',
+              ...(ns ? { namespace: ns } : {}),
+              message: v.msg,
+            });
+        }
+      }
+    }
+    let total = 0;
+    for (const [c, list] of found) {
+      total += list.length;
+      const status = {
+        auditTimestamp: ts,
+        totalViolations: list.length,
+        violations: list.slice(0, AUDIT_VIOLATIONS_LIMIT),
+        byPod: [
+          {
+            id: POD_ID,
+            enforced: true,
+            observedGeneration:
+              isObj(c.source.metadata) && typeof c.source.metadata.generation === 'number'
+                ? c.source.metadata.generation
+                : 1,
+            operations: ['audit', 'webhook'],
+          },
+        ],
+      };
+      try {
+        await this.client.patch(
+          str(c.source.apiVersion) ?? `${CONSTRAINT_GROUP}/v1beta1`,
+          c.kind,
+          c.name,
+          undefined,
+          { status },
+          'merge',
+          { subresource: 'status' },
+        );
+      } catch (e) {
+        this.log({
+          level: 'warn',
+          msg: 'cannot write constraint status',
+          kind: c.kind,
+          name: c.name,
+          error: String(e),
+        });
+      }
+    }
+    this.log({ level: 'info', msg: 'audit done', constraints: constraints.length, violations: total });
+    return { constraints: constraints.length, violations: total };
+  }
+}

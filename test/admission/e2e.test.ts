@@ -1,0 +1,212 @@
+// End to end: the sandbox cluster, `sekisho admission serve --kubeconfig` as a process, and real kubectl.
+// Templates and constraints are applied with kubectl; the webhook registers itself; kubectl sees
+// Gatekeeper's denial message and warnings; audit fills constraint status; a broken template is reported
+// in its status without taking the webhook down.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import https from 'node:https';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.ts';
+
+const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
+const here = path.dirname(fileURLToPath(import.meta.url));
+const bin = path.join(here, '..', '..', 'bin', 'sekisho.js');
+const fixtures = path.join(here, 'fixtures');
+const dir = mkdtempSync(path.join(tmpdir(), 'sekisho-admission-e2e-'));
+let sb: Sandbox;
+let proc: ChildProcess;
+let stderr = '';
+let hookUrl = '';
+
+function kubectl(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      KUBECTL,
+      ['--kubeconfig', sb.kubeconfigPath, '--cache-dir', path.join(dir, 'kubectl-cache'), ...args],
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+      },
+    );
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}
+
+async function ok(args: string[], input?: string): Promise<string> {
+  const r = await kubectl(args, input);
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}):\n${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+/** Polls a condition (bounded); for state that settles through watches, not for timing. */
+async function until<T>(what: string, f: () => Promise<T | undefined>, tries = 200): Promise<T> {
+  for (let i = 0; i < tries; i++) {
+    const v = await f();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}; server stderr:\n${stderr}`);
+}
+
+const constraint = (name: string, action: string, labels: string[]) => `apiVersion: constraints.gatekeeper.sh/v1beta1
+kind: TestRequiredLabels
+metadata:
+  name: ${name}
+spec:
+  enforcementAction: ${action}
+  match:
+    kinds: [{apiGroups: [""], kinds: ["Pod"]}]
+  parameters:
+    labels: ${JSON.stringify(labels)}
+`;
+
+const pod = (name: string, ns: string, labels: Record<string, string>) =>
+  JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: ns, labels },
+    spec: { containers: [{ name: 'c', image: 'nginx' }] },
+  });
+
+before(async () => {
+  if (!existsSync(KUBECTL))
+    throw new Error(
+      `kubectl is required for the admission e2e test and was not found at ${KUBECTL} (set KUBECTL or install kubernetes-client)`,
+    );
+  sb = await startSandbox({ dataDir: path.join(dir, 'cluster'), durability: 'normal' });
+  proc = spawn(
+    process.execPath,
+    [
+      bin,
+      'admission',
+      'serve',
+      '--listen',
+      '127.0.0.1:0',
+      '--data-dir',
+      path.join(dir, 'admission'),
+      '--kubeconfig',
+      sb.kubeconfigPath,
+      '--audit-interval',
+      '1',
+      '--exempt-namespace',
+      'kube-*',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  proc.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  const first = await new Promise<string>((resolve, reject) => {
+    const rl = createInterface({ input: proc.stdout! });
+    rl.once('line', resolve);
+    proc.once('exit', (code) => reject(new Error(`admission serve exited (${code}):\n${stderr}`)));
+  });
+  assert.match(first, /^listening on https:\/\/127\.0\.0\.1:\d+$/);
+  hookUrl = first.slice('listening on '.length);
+});
+
+after(async () => {
+  proc?.kill('SIGTERM');
+  await sb?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('kubectl: deny with Gatekeeper message, warn as warning, dryrun only in audit, exempt namespace, audit status, broken template status', async () => {
+  await ok(['apply', '-f', path.join(fixtures, 'requiredlabels', 'template.yaml')]);
+  // The template controller creates the constraint kind's CRD.
+  await until('constraint CRD', async () =>
+    (await kubectl(['get', 'crd', 'testrequiredlabels.constraints.gatekeeper.sh'])).code === 0 ? true : undefined,
+  );
+  await ok(
+    ['apply', '-f', '-'],
+    [
+      constraint('must-have-owner', 'deny', ['owner', 'team']),
+      constraint('warn-cost-center', 'warn', ['cost-center']),
+      constraint('dry-tier', 'dryrun', ['tier']),
+    ].join('---\n'),
+  );
+  await ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'apps' } }));
+
+  // Denied: the constraint is in effect once the webhook's watch has seen it.
+  const denied = await until('deny', async () => {
+    const r = await kubectl(['apply', '-f', '-'], pod('bad', 'apps', { owner: 'me' }));
+    return r.code !== 0 ? r : undefined;
+  });
+  assert.match(
+    denied.stderr,
+    /admission webhook "validation\.gatekeeper\.sh" denied the request: \[must-have-owner\] rego: missing labels: team/,
+  );
+  assert.doesNotMatch(denied.stderr, /dry-tier/);
+  assert.equal((await kubectl(['get', 'pod', 'bad', '-n', 'apps'])).code, 1);
+
+  // Allowed with a warning from the warn constraint.
+  const warned = await kubectl(['apply', '-f', '-'], pod('good', 'apps', { owner: 'me', team: 't' }));
+  assert.equal(warned.code, 0, warned.stderr);
+  assert.match(warned.stderr, /Warning: \[warn-cost-center\] rego: missing labels: cost-center/);
+
+  // Exempt namespaces are not reviewed.
+  await ok(
+    ['apply', '-f', '-'],
+    JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kube-extra' } }),
+  );
+  assert.equal((await kubectl(['apply', '-f', '-'], pod('free', 'kube-extra', {}))).code, 0);
+
+  // Audit writes violations into the constraints' status (dryrun included).
+  const dry = await until('audit status', async () => {
+    const o = JSON.parse(
+      await ok(['get', 'testrequiredlabels.constraints.gatekeeper.sh', 'dry-tier', '-o', 'json']),
+    ) as {
+      status?: {
+        auditTimestamp?: string;
+        totalViolations?: number;
+        violations?: { name: string; namespace: string; enforcementAction: string; message: string }[];
+      };
+    };
+    return o.status?.auditTimestamp ? o.status : undefined;
+  });
+  assert.ok((dry.totalViolations ?? 0) >= 1);
+  assert.ok(
+    dry.violations?.some(
+      (v) =>
+        v.name === 'good' &&
+        v.namespace === 'apps' &&
+        v.enforcementAction === 'dryrun' &&
+        /missing labels: tier/.test(v.message),
+    ),
+    JSON.stringify(dry),
+  );
+
+  // A template with a Rego error: reported in its status; the webhook keeps working.
+  await ok(['apply', '-f', path.join(fixtures, 'broken', 'template.yaml')]);
+  const status = await until('broken template status', async () => {
+    const o = JSON.parse(
+      await ok(['get', 'constrainttemplates.templates.gatekeeper.sh', 'testbroken', '-o', 'json']),
+    ) as { status?: { byPod?: { errors?: { message: string; location?: string }[] }[] } };
+    const errs = o.status?.byPod?.[0]?.errors;
+    return errs && errs.length > 0 ? errs : undefined;
+  });
+  assert.match(status[0]?.message ?? '', /unexpected } token/);
+  const again = await kubectl(['apply', '-f', '-'], pod('bad2', 'apps', {}));
+  assert.match(again.stderr, /denied the request: \[must-have-owner\] rego: missing labels: owner, team/);
+
+  // Metrics over HTTPS with the generated CA.
+  const ca = readFileSync(path.join(dir, 'admission', 'webhook-ca.crt'), 'utf8');
+  const metrics = await new Promise<string>((resolve, reject) => {
+    https
+      .get(`${hookUrl}/metrics`, { ca }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve(body));
+      })
+      .on('error', reject);
+  });
+  assert.match(metrics, /gatekeeper_validation_request_duration_seconds_count\{admission_status="deny"\} [1-9]/);
+  assert.match(
+    metrics,
+    /gatekeeper_violations\{constraint_kind="TestRequiredLabels",constraint_name="warn-cost-center",enforcement_action="warn"\} [1-9]/,
+  );
+});
