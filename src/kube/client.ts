@@ -110,18 +110,36 @@ export class KubeClient {
     return new KubeClient(kc, opts);
   }
 
+  private optsAt = 0;
+  private agent?: https.Agent;
+
   private async options(): Promise<https.RequestOptions> {
-    // credentials from exec plugins can expire: KubeConfig refreshes them when asked again
+    // credentials from exec plugins can expire: KubeConfig refreshes them when asked again, so the
+    // options are rebuilt every minute (and after a 401); connections are kept alive in between
+    if (this.reqOpts && Date.now() - this.optsAt < 60_000) return this.reqOpts;
     const o: https.RequestOptions = {};
     await this.kc.applyToHTTPSOptions(o);
+    this.agent?.destroy();
+    const { headers: _h, ...tls } = o;
+    this.agent = new https.Agent({ ...(tls as https.AgentOptions), keepAlive: true, maxSockets: 64 });
+    o.agent = this.agent;
     this.reqOpts = o;
+    this.optsAt = Date.now();
     return o;
+  }
+
+  /** Closes kept-alive connections. */
+  close(): void {
+    this.agent?.destroy();
+    this.agent = undefined;
+    this.reqOpts = undefined;
   }
 
   /** One HTTP request to the API server; JSON in and out; throws KubeError on non-2xx. */
   async request<T = unknown>(method: string, path: string, body?: unknown, contentType = 'application/json', accept = 'application/json'): Promise<T> {
     const res = await this.raw(method, path, body, contentType, accept);
     const text = await readAll(res);
+    if (res.statusCode === 401) this.reqOpts = undefined;
     if ((res.statusCode ?? 0) >= 300) {
       let parsed: unknown;
       try {

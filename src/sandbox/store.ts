@@ -36,6 +36,8 @@ export interface StoreOptions {
   durability?: Durability;
   /** how many recent events watches can resume from */
   windowSize?: number;
+  /** how long a commit waits for more writes to share its fsync (default 2 ms with full durability) */
+  commitDelayMs?: number;
 }
 
 export class Store {
@@ -48,6 +50,7 @@ export class Store {
   private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   private flushScheduled = false;
   private closed = false;
+  private readonly commitDelayMs: number;
   private readonly window: StoreEvent[] = [];
   private readonly windowSize: number;
   /** Events older than or equal to this rv are no longer in the window. */
@@ -70,6 +73,7 @@ export class Store {
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
     `);
     this.windowSize = opts.windowSize ?? 100_000;
+    this.commitDelayMs = opts.commitDelayMs ?? (opts.durability === 'normal' ? 0 : 2);
     this.stmtPut = this.db.prepare('INSERT OR REPLACE INTO objects (res, ns, name, rv, data) VALUES (?, ?, ?, ?, ?)');
     this.stmtDel = this.db.prepare('DELETE FROM objects WHERE res = ? AND ns = ? AND name = ?');
     this.stmtRv = this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('rv', ?)");
@@ -112,7 +116,9 @@ export class Store {
   private schedule(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => this.flush());
+    // like PostgreSQL's commit_delay: wait a moment so that concurrent requests share one fsync
+    if (this.commitDelayMs > 0) setTimeout(() => this.flush(), this.commitDelayMs);
+    else setImmediate(() => this.flush());
   }
 
   /** Commits pending writes in one transaction, then publishes their events in order. */
