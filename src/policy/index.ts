@@ -18,3 +18,4 @@ export {
   type VerifyOptions,
   type VerifyTest,
 } from './runner.ts';
+export { pullBundle, pushBundle, POLICY_LAYER_MEDIA_TYPE, DATA_LAYER_MEDIA_TYPE, type RegistryAccess } from './bundle.ts';

@@ -1,9 +1,10 @@
 // `sekisho policy test|verify|parse|fmt|push|pull` — a drop-in for Conftest: same flags, same meaning,
 // same output formats and exit codes. The work is done in src/policy; this file reads argv, the
 // conftest.toml config file, stdin and the environment, and prints.
-import { existsSync, readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { homedir, hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { parse as parseToml } from 'smol-toml';
 import {
@@ -12,13 +13,16 @@ import {
   OUTPUT_FORMATS,
   PARSER_NAMES,
   PolicyError,
+  pullBundle,
+  pushBundle,
   render,
   runParse,
   runTest,
   runVerify,
-  UNAVAILABLE_PARSERS,
+  type RegistryAccess,
   type ReporterOptions,
 } from '../../policy/index.ts';
+import { dockerConfigCredentials } from '../../oci/index.ts';
 import { formatError } from '../report-error.ts';
 
 function list(value: string, previous: string[] | undefined): string[] {
@@ -87,6 +91,15 @@ function allowedBuiltins(path: unknown): Set<string> | undefined {
     throw new PolicyError('policy_usage_error', `load capabilities: ${path}: ${(e as Error).message}`);
   }
   return new Set((caps.builtins ?? []).map((b) => b.name ?? '').filter((n) => n !== ''));
+}
+
+/** Registry credentials from the Docker config (DOCKER_CONFIG or ~/.docker), as Conftest/oras use them. */
+function registryAccess(o: Opts): RegistryAccess {
+  const dir = process.env.DOCKER_CONFIG ?? join(homedir(), '.docker');
+  return {
+    credentials: dockerConfigCredentials(join(dir, 'config.json')),
+    ...(String(o.tls) === 'false' ? { scheme: 'http' as const } : {}),
+  };
 }
 
 function reporterOptions(o: Opts): ReporterOptions {
@@ -248,17 +261,51 @@ export function register(program: Command): void {
       process.exitCode = 1;
     });
 
-  for (const verb of ['push', 'pull']) {
-    policy
-      .command(verb)
-      .description(`${verb === 'push' ? 'Upload' : 'Download'} policies and data as OCI artifacts (not available yet)`)
-      .argument('[args...]')
-      .allowUnknownOption()
-      .action(() => {
-        printError(new PolicyError('policy_usage_error', `policy ${verb} is not available yet`));
+  policy
+    .command('push')
+    .description('Upload policies and data to an OCI registry as a Conftest bundle')
+    .argument('<repository>', 'registry/repository[:tag] (oci:// prefix optional)')
+    .option('-p, --policy <path>', 'Directory of policies to push', 'policy')
+    .option('-d, --data <path>', 'Directory of data documents to push')
+    .option('--rego-version <v>', 'Which version of Rego syntax to use. Options: v0, v1', 'v1')
+    .option('--tls <bool>', 'Use TLS to access the registry (false: plain HTTP)', 'true')
+    .action(async (repository: string, o: Opts) => {
+      try {
+        const r = await pushBundle(repository, String(o.policy), o.data ? String(o.data) : undefined, {
+          ...registryAccess(o),
+          regoVersion: regoVersion(o.regoVersion),
+        });
+        process.stdout.write(`pushed ${r.reference}@${r.digest}\n`);
+      } catch (e) {
+        printError(e);
         process.exitCode = 1;
-      });
-  }
-  void resolve;
-  void UNAVAILABLE_PARSERS;
+      }
+    });
+
+  policy
+    .command('pull')
+    .description('Download policies and data from an OCI registry, a local path or a git repository')
+    .argument('<urls...>', 'oci://registry/repo:tag, registry/repo:tag, a local path, or git::URL / *.git')
+    .option('-p, --policy <path>', 'Path to download the policies to', 'policy')
+    .option('--tls <bool>', 'Use TLS to access the registry (false: plain HTTP)', 'true')
+    .action(async (urls: string[], o: Opts) => {
+      try {
+        for (const url of urls) {
+          if (/^git::|\.git($|\/\/|\?)|^git@/.test(url)) {
+            const repo = url.replace(/^git::/, '').replace(/\/\/.*$/, (m) => (m.startsWith('//') ? '' : m));
+            const tmp = mkdtempSync(join(tmpdir(), 'sekisho-pull-'));
+            const r = spawnSync('git', ['clone', '--depth', '1', '--quiet', repo, tmp], { encoding: 'utf8' });
+            if (r.status !== 0) throw new PolicyError('policy_io_error', `git clone ${repo}: ${(r.stderr ?? '').trim()}`);
+            rmSync(join(tmp, '.git'), { recursive: true, force: true });
+            await pullBundle(tmp, String(o.policy));
+            rmSync(tmp, { recursive: true, force: true });
+          } else {
+            await pullBundle(url, String(o.policy), registryAccess(o));
+          }
+        }
+      } catch (e) {
+        printError(e);
+        process.exitCode = 1;
+      }
+    });
 }
