@@ -19,9 +19,13 @@ export interface CopyOptions {
   onBlob?: (e: { digest: string; size: number; result: 'exists' | 'mounted' | 'uploaded' }) => void;
   /** Parallel blob transfers per manifest (default 4). */
   concurrency?: number;
+  /** Also copy what refers to the copied manifests (signatures, attestations, SBOMs), recursively. */
+  referrers?: boolean;
 }
 
 export interface CopyResult {
+  /** Referrer manifests copied along (with `referrers`). */
+  referrers?: string[];
   digest: string;
   mediaType: string;
   size: number;
@@ -100,5 +104,21 @@ export async function copyImage(
     if (d.digest !== top.digest) top = await src.getManifest(d.digest);
   }
   await copyManifest(top, dstTag);
-  return { digest: top.digest, mediaType: top.mediaType, size: top.bytes.length, blobs: stats };
+  const result: CopyResult = { digest: top.digest, mediaType: top.mediaType, size: top.bytes.length, blobs: stats };
+  if (opts.referrers) {
+    const copied: string[] = [];
+    const seen = new Set<string>();
+    const walk = async (subject: string): Promise<void> => {
+      for (const r of await src.referrers(subject)) {
+        if (seen.has(r.digest)) continue;
+        seen.add(r.digest);
+        await copyManifest(await src.getManifest(r.digest), undefined);
+        copied.push(r.digest);
+        await walk(r.digest);
+      }
+    };
+    await walk(top.digest);
+    result.referrers = copied;
+  }
+  return result;
 }

@@ -182,6 +182,9 @@ export class DockerArchiveStore implements ImageStore {
   async listTags(): Promise<string[]> {
     return [...this.tags.keys()].sort();
   }
+  async referrers(): Promise<Descriptor[]> {
+    return [];
+  }
 }
 
 /**

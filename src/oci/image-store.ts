@@ -21,6 +21,8 @@ export interface ImageStore {
   putBlob(desc: Descriptor, source: BlobSource, mountFrom?: string): Promise<'exists' | 'mounted' | 'uploaded'>;
   putManifest(bytes: Buffer, mediaType: string, tag?: string): Promise<string>;
   listTags(): Promise<string[]>;
+  /** Manifests whose subject is `digest` (signatures, SBOMs, scan reports...). */
+  referrers(digest: string): Promise<Descriptor[]>;
   /** Registry + repository of a registry store, for mounts between repositories of one registry. */
   readonly registryRepo?: { host: string; repository: string };
 }
@@ -70,6 +72,9 @@ export class RegistryStore implements ImageStore {
   listTags(): Promise<string[]> {
     return this.client.listTags(this.repository);
   }
+  async referrers(digest: string): Promise<Descriptor[]> {
+    return (await this.client.referrers(this.repository, digest)).manifests;
+  }
 }
 
 /** Defers an async stream factory into a Readable (the source contract is synchronous). */
@@ -117,9 +122,29 @@ export class LayoutStore implements ImageStore {
   }
   async putManifest(bytes: Buffer, mediaType: string, tag?: string): Promise<string> {
     const digest = await this.layout.writeBlobBytes(bytes, 'sha256');
-    if (tag !== undefined && !isDigest(tag))
-      await this.layout.addManifest({ mediaType, digest, size: bytes.length }, tag);
+    const desc = { mediaType, digest, size: bytes.length };
+    if (tag !== undefined && !isDigest(tag)) await this.layout.addManifest(desc, tag);
+    // a referrer is listed in index.json (untagged) so it can be found again from its subject
+    else if (parseManifest(bytes, mediaType).subject) await this.layout.addManifest(desc);
     return digest;
+  }
+  async referrers(digest: string): Promise<Descriptor[]> {
+    // an image layout has no referrers index: look at the manifests index.json lists
+    const out: Descriptor[] = [];
+    for (const d of (await this.layout.readIndex()).manifests) {
+      if (d.digest === digest || !(await this.layout.hasBlob(d.digest))) continue;
+      try {
+        const p = parseManifest(await this.layout.readBlobBytes(d.digest), d.mediaType);
+        if (p.subject?.digest !== digest) continue;
+        const r: Descriptor = { mediaType: p.mediaType, digest: d.digest, size: d.size };
+        if (p.artifactType) r.artifactType = p.artifactType;
+        if (p.manifest.annotations) r.annotations = p.manifest.annotations;
+        if (!out.some((x) => x.digest === r.digest)) out.push(r);
+      } catch {
+        // not a manifest we understand: not a referrer
+      }
+    }
+    return out;
   }
   async listTags(): Promise<string[]> {
     const idx = await this.layout.readIndex();

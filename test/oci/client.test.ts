@@ -176,9 +176,18 @@ for (const { name, client, referrersVia } of clients()) {
       [[ad, 'application/vnd.sekisho.scan+json']],
     );
     assert.equal((await c.referrers('client/app', img.manifestDigest, 'application/other')).manifests.length, 0);
-    // the artifact travels with its subject to a layout and back
+    // the artifact travels with its subject (--referrers) to a layout, and from there to the other registry
     const out = new LayoutStore(await OciLayout.open(join(work.dir, `art-${name}`), { create: true }));
-    assert.equal((await copyImage(dst, ad, out, 'scan')).digest, ad);
+    const withRefs = await copyImage(dst, 'v1', out, 'v1', { referrers: true });
+    assert.deepEqual(withRefs.referrers, [ad]);
+    const other = name === 'embedded' ? new RegistryClient({ host: distribution.host }) : clients()[0]!.client();
+    const there = new RegistryStore(other, `client/from-${name}`);
+    const moved = await copyImage(out, 'v1', there, 'v1', { referrers: true });
+    assert.deepEqual(moved.referrers, [ad]);
+    assert.deepEqual(
+      (await other.referrers(`client/from-${name}`, img.manifestDigest)).manifests.map((m) => m.digest),
+      [ad],
+    );
   });
 }
 

@@ -165,8 +165,9 @@ export function register(program: Command): void {
       .command('copy')
       .description('Copy an image or index (with every blob) between registries and layouts')
       .argument('<src>')
-      .argument('<dst>'),
-  ).action(async (srcSpec: string, dstSpec: string, o: CommonOpts) => {
+      .argument('<dst>')
+      .option('--referrers', 'also copy signatures, attestations and other artifacts that refer to the image'),
+  ).action(async (srcSpec: string, dstSpec: string, o: CommonOpts & { referrers?: boolean }) => {
     const src = await locate(srcSpec, o, false);
     const dst = await locate(dstSpec, o, true);
     const tty = process.stderr.isTTY && o.output !== 'json';
@@ -174,6 +175,7 @@ export function register(program: Command): void {
     const platform = platformOf(o);
     const r = await copyImage(src.store, await requireRef(src), dst.store, dst.ref, {
       ...(platform ? { platform } : {}),
+      ...(o.referrers ? { referrers: true } : {}),
       onBlob: (e) => {
         done++;
         if (tty)
