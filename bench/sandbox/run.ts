@@ -24,19 +24,27 @@ const dir = mkdtempSync(join(tmpdir(), 'sekisho-bench-'));
 const sb = await startSandbox({ dataDir: dir, durability, controllers: true });
 const client = await KubeClient.fromKubeconfig({ path: sb.kubeconfigPath });
 try {
-  for (let n = 0; n < NS; n++) await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `bench-${n}` } } as KubeObject);
+  for (let n = 0; n < NS; n++)
+    await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `bench-${n}` } } as KubeObject);
   let next = 0;
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: C }, async () => {
       while (next < N) {
         const i = next++;
-        await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, namespace: `bench-${i % NS}`, labels: { shard: String(i % 10) } }, data: { i: String(i), payload: 'x'.repeat(200) } } as KubeObject);
+        await client.create({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: `cm-${i}`, namespace: `bench-${i % NS}`, labels: { shard: String(i % 10) } },
+          data: { i: String(i), payload: 'x'.repeat(200) },
+        } as KubeObject);
       }
     }),
   );
   const createS = (performance.now() - t0) / 1000;
-  console.log(`create: ${N} objects in ${createS.toFixed(2)} s = ${(N / createS).toFixed(0)} objects/s (durability=${durability}, concurrency=${C})`);
+  console.log(
+    `create: ${N} objects in ${createS.toFixed(2)} s = ${(N / createS).toFixed(0)} objects/s (durability=${durability}, concurrency=${C})`,
+  );
 
   const timeIt = async (f: () => Promise<unknown>, runs = 7) => {
     const xs: number[] = [];
@@ -51,7 +59,9 @@ try {
     const l = await client.list('v1', 'ConfigMap', { namespace: '' });
     if (l.items.length < N) throw new Error(`listed ${l.items.length}`);
   });
-  console.log(`list all ${N} (all namespaces): median ${median(all).toFixed(1)} ms, max ${Math.max(...all).toFixed(1)} ms`);
+  console.log(
+    `list all ${N} (all namespaces): median ${median(all).toFixed(1)} ms, max ${Math.max(...all).toFixed(1)} ms`,
+  );
   const one = await timeIt(() => client.list('v1', 'ConfigMap', { namespace: 'bench-3' }));
   console.log(`list one namespace (${N / NS}): median ${median(one).toFixed(1)} ms`);
   const sel = await timeIt(() => client.list('v1', 'ConfigMap', { namespace: '', labelSelector: 'shard=3' }));
@@ -66,7 +76,11 @@ try {
   const lat: number[] = [];
   const M = 300;
   const watching = (async () => {
-    for await (const ev of client.watch('v1', 'ConfigMap', { namespace: 'bench-0', resourceVersion: rv, signal: ac.signal })) {
+    for await (const ev of client.watch('v1', 'ConfigMap', {
+      namespace: 'bench-0',
+      resourceVersion: rv,
+      signal: ac.signal,
+    })) {
       const t = pending.get(ev.object.metadata.name!);
       if (t !== undefined && ev.type === 'ADDED') {
         lat.push(performance.now() - t);
@@ -77,14 +91,22 @@ try {
   for (let i = 0; i < M; i++) {
     const name = `w-${i}`;
     const s = performance.now();
-    await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'bench-0' } } as KubeObject);
+    await client.create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name, namespace: 'bench-0' },
+    } as KubeObject);
     pending.set(name, s);
   }
   await watching;
   ac.abort();
-  console.log(`watch: ${M} events, latency from write start median ${median(lat).toFixed(2)} ms, p99 ${p99(lat).toFixed(2)} ms`);
+  console.log(
+    `watch: ${M} events, latency from write start median ${median(lat).toFixed(2)} ms, p99 ${p99(lat).toFixed(2)} ms`,
+  );
   const mem = process.memoryUsage();
-  console.log(`memory (server and client in one process): rss ${(mem.rss / 2 ** 20).toFixed(0)} MiB, heap used ${(mem.heapUsed / 2 ** 20).toFixed(0)} MiB with ${sb.cluster.store.count()} objects`);
+  console.log(
+    `memory (server and client in one process): rss ${(mem.rss / 2 ** 20).toFixed(0)} MiB, heap used ${(mem.heapUsed / 2 ** 20).toFixed(0)} MiB with ${sb.cluster.store.count()} objects`,
+  );
 } finally {
   await sb.close();
   rmSync(dir, { recursive: true, force: true });

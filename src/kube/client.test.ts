@@ -22,7 +22,12 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const cm = (name: string, data: Record<string, string>): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data });
+const cm = (name: string, data: Record<string, string>): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: 'default' },
+  data,
+});
 
 test('kubeconfig written by the sandbox authenticates; a bad token is refused with 401', async () => {
   const ns = await client.get('v1', 'Namespace', 'default');
@@ -30,7 +35,10 @@ test('kubeconfig written by the sandbox authenticates; a bad token is refused wi
   const { readFileSync } = await import('node:fs');
   const bad = readFileSync(sb.kubeconfigPath, 'utf8').replace(/token: .*/, 'token: wrong');
   const other = await KubeClient.fromKubeconfig({ content: bad });
-  await assert.rejects(other.get('v1', 'Namespace', 'default'), (e: unknown) => e instanceof KubeError && e.status === 401);
+  await assert.rejects(
+    other.get('v1', 'Namespace', 'default'),
+    (e: unknown) => e instanceof KubeError && e.status === 401,
+  );
 });
 
 test('create, get, replace with optimistic concurrency, delete', async () => {
@@ -38,19 +46,38 @@ test('create, get, replace with optimistic concurrency, delete', async () => {
   assert.ok(created.metadata.uid);
   const stale = { ...created, data: { a: '2' } };
   await client.replace(stale);
-  await assert.rejects(client.replace({ ...created, data: { a: '3' } }), (e: unknown) => e instanceof KubeError && e.status === 409 && e.reason === 'Conflict');
+  await assert.rejects(
+    client.replace({ ...created, data: { a: '3' } }),
+    (e: unknown) => e instanceof KubeError && e.status === 409 && e.reason === 'Conflict',
+  );
   await client.delete('v1', 'ConfigMap', 'c1', 'default');
-  await assert.rejects(client.get('v1', 'ConfigMap', 'c1', 'default'), (e: unknown) => e instanceof KubeError && e.status === 404);
+  await assert.rejects(
+    client.get('v1', 'ConfigMap', 'c1', 'default'),
+    (e: unknown) => e instanceof KubeError && e.status === 404,
+  );
 });
 
 test('server-side apply: conflict between managers, force takes ownership, dry-run writes nothing', async () => {
   await client.apply(cm('ssa', { a: '1', b: '2' }), { fieldManager: 'alpha' });
-  await assert.rejects(client.apply(cm('ssa', { a: 'x' }), { fieldManager: 'beta' }), (e: unknown) => e instanceof KubeError && e.status === 409 && /conflict with "alpha"/.test(e.message));
+  await assert.rejects(
+    client.apply(cm('ssa', { a: 'x' }), { fieldManager: 'beta' }),
+    (e: unknown) => e instanceof KubeError && e.status === 409 && /conflict with "alpha"/.test(e.message),
+  );
   const dry = await client.apply(cm('ssa', { a: 'x' }), { fieldManager: 'beta', force: true, dryRun: true });
   assert.equal((dry as KubeObject & { data: Record<string, string> }).data.a, 'x');
-  assert.equal(((await client.get('v1', 'ConfigMap', 'ssa', 'default')) as KubeObject & { data: Record<string, string> }).data.a, '1');
+  assert.equal(
+    ((await client.get('v1', 'ConfigMap', 'ssa', 'default')) as KubeObject & { data: Record<string, string> }).data.a,
+    '1',
+  );
   const forced = await client.apply(cm('ssa', { a: 'x' }), { fieldManager: 'beta', force: true });
-  const managers = (forced.metadata.managedFields ?? []).map((m) => `${m.manager}:${Object.keys((m.fieldsV1['f:data'] ?? {}) as object).sort().join(',')}`).sort();
+  const managers = (forced.metadata.managedFields ?? [])
+    .map(
+      (m) =>
+        `${m.manager}:${Object.keys((m.fieldsV1['f:data'] ?? {}) as object)
+          .sort()
+          .join(',')}`,
+    )
+    .sort();
   assert.deepEqual(managers, ['alpha:f:b', 'beta:f:a']);
 });
 
@@ -73,13 +100,35 @@ test('a CRD becomes a served resource the client discovers', async () => {
       group: 'test.sekisho.dev',
       scope: 'Namespaced',
       names: { kind: 'Gadget', plural: 'gadgets' },
-      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { n: { type: 'integer' } } } } } } }],
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              properties: { spec: { type: 'object', properties: { n: { type: 'integer' } } } },
+            },
+          },
+        },
+      ],
     },
   });
-  const g = await client.create({ apiVersion: 'test.sekisho.dev/v1', kind: 'Gadget', metadata: { name: 'g1', namespace: 'default' }, spec: { n: 1 } });
+  const g = await client.create({
+    apiVersion: 'test.sekisho.dev/v1',
+    kind: 'Gadget',
+    metadata: { name: 'g1', namespace: 'default' },
+    spec: { n: 1 },
+  });
   assert.equal(g.kind, 'Gadget');
   await assert.rejects(
-    client.create({ apiVersion: 'test.sekisho.dev/v1', kind: 'Gadget', metadata: { name: 'g2', namespace: 'default' }, spec: { n: 'one' } }),
+    client.create({
+      apiVersion: 'test.sekisho.dev/v1',
+      kind: 'Gadget',
+      metadata: { name: 'g2', namespace: 'default' },
+      spec: { n: 'one' },
+    }),
     (e: unknown) => e instanceof KubeError && e.status === 422,
   );
 });
@@ -88,15 +137,21 @@ test('watch from a resourceVersion streams later changes; a too-old version gets
   const list = await client.list('v1', 'ConfigMap', { namespace: 'default' });
   const ac = new AbortController();
   const seen: string[] = [];
-  const stream = client.watch('v1', 'ConfigMap', { namespace: 'default', resourceVersion: list.metadata.resourceVersion!, signal: ac.signal });
+  const stream = client.watch('v1', 'ConfigMap', {
+    namespace: 'default',
+    resourceVersion: list.metadata.resourceVersion!,
+    signal: ac.signal,
+  });
   const inf = new Informer(client, 'v1', 'ConfigMap', { namespace: 'default' });
   const informerSaw: string[] = [];
   let sawDelete!: () => void;
   const deleted = new Promise<void>((r) => (sawDelete = r));
-  inf.on('add', (o) => informerSaw.push(`add:${o.metadata.name}`)).on('delete', (o) => {
-    informerSaw.push(`delete:${o.metadata.name}`);
-    if (o.metadata.name === 'w1') sawDelete();
-  });
+  inf
+    .on('add', (o) => informerSaw.push(`add:${o.metadata.name}`))
+    .on('delete', (o) => {
+      informerSaw.push(`delete:${o.metadata.name}`);
+      if (o.metadata.name === 'w1') sawDelete();
+    });
   await inf.start();
   await client.create(cm('w1', { a: '1' }));
   await client.delete('v1', 'ConfigMap', 'w1', 'default');

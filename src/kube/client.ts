@@ -101,10 +101,15 @@ export class KubeClient {
       else if (src.path) kc.loadFromFile(src.path);
       else kc.loadFromDefault();
     } catch (err) {
-      throw new KubeError('BadRequest', 400, `cannot load kubeconfig${src.path ? ' ' + src.path : ''}: ${(err as Error).message}`, {
-        cause: err,
-        ...(src.path ? { location: { file: src.path, row: 0, col: 0 } } : {}),
-      });
+      throw new KubeError(
+        'BadRequest',
+        400,
+        `cannot load kubeconfig${src.path ? ' ' + src.path : ''}: ${(err as Error).message}`,
+        {
+          cause: err,
+          ...(src.path ? { location: { file: src.path, row: 0, col: 0 } } : {}),
+        },
+      );
     }
     if (src.context) kc.setCurrentContext(src.context);
     return new KubeClient(kc, opts);
@@ -136,7 +141,13 @@ export class KubeClient {
   }
 
   /** One HTTP request to the API server; JSON in and out; throws KubeError on non-2xx. */
-  async request<T = unknown>(method: string, path: string, body?: unknown, contentType = 'application/json', accept = 'application/json'): Promise<T> {
+  async request<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = 'application/json',
+    accept = 'application/json',
+  ): Promise<T> {
     const res = await this.raw(method, path, body, contentType, accept);
     const text = await readAll(res);
     if (res.statusCode === 401) this.reqOpts = undefined;
@@ -152,7 +163,14 @@ export class KubeClient {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
-  private async raw(method: string, path: string, body: unknown, contentType: string, accept: string, signal?: AbortSignal): Promise<http.IncomingMessage> {
+  private async raw(
+    method: string,
+    path: string,
+    body: unknown,
+    contentType: string,
+    accept: string,
+    signal?: AbortSignal,
+  ): Promise<http.IncomingMessage> {
     const base = await this.options();
     const url = new URL(this.server + path);
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
@@ -167,14 +185,22 @@ export class KubeClient {
             ...(base.headers ?? {}),
             accept,
             'user-agent': this.userAgent,
-            ...(payload !== undefined ? { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) } : {}),
+            ...(payload !== undefined
+              ? { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) }
+              : {}),
           },
           ...(signal ? { signal } : {}),
         },
         resolve,
       );
       req.on('error', (err) =>
-        reject(err instanceof KubeError ? err : new KubeError('ServiceUnavailable', 503, `cannot reach the API server ${this.server}: ${err.message}`, { cause: err })),
+        reject(
+          err instanceof KubeError
+            ? err
+            : new KubeError('ServiceUnavailable', 503, `cannot reach the API server ${this.server}: ${err.message}`, {
+                cause: err,
+              }),
+        ),
       );
       req.end(payload);
     });
@@ -188,14 +214,23 @@ export class KubeClient {
     if (this.discovering) return this.discovering;
     this.discovering = (async () => {
       const gvs: string[] = ['v1'];
-      const groups = await this.request<{ groups: { name: string; preferredVersion: { groupVersion: string }; versions: { groupVersion: string }[] }[] }>('GET', '/apis');
+      const groups = await this.request<{
+        groups: { name: string; preferredVersion: { groupVersion: string }; versions: { groupVersion: string }[] }[];
+      }>('GET', '/apis');
       for (const g of groups.groups) for (const v of g.versions) gvs.push(v.groupVersion);
       const lists = await Promise.all(
         gvs.map((gv) =>
-          this.request<{ resources: { name: string; singularName: string; namespaced: boolean; kind: string; verbs: string[]; shortNames?: string[]; categories?: string[] }[] }>(
-            'GET',
-            gv === 'v1' ? '/api/v1' : `/apis/${gv}`,
-          ).catch(() => ({ resources: [] })),
+          this.request<{
+            resources: {
+              name: string;
+              singularName: string;
+              namespaced: boolean;
+              kind: string;
+              verbs: string[];
+              shortNames?: string[];
+              categories?: string[];
+            }[];
+          }>('GET', gv === 'v1' ? '/api/v1' : `/apis/${gv}`).catch(() => ({ resources: [] })),
         ),
       );
       lists.forEach((l, i) => {
@@ -240,7 +275,13 @@ export class KubeClient {
     return r;
   }
 
-  private async path(apiVersion: string, kind: string, namespace: string | undefined, name?: string, sub?: string): Promise<string> {
+  private async path(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    name?: string,
+    sub?: string,
+  ): Promise<string> {
     const r = await this.resourceFor(apiVersion, kind);
     const prefix = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
     const ns = r.namespaced && namespace !== '' ? `/namespaces/${encodeURIComponent(namespace ?? this.namespace)}` : '';
@@ -249,18 +290,37 @@ export class KubeClient {
 
   // ---------------------------------------------------------------- verbs
 
-  async get<T extends KubeObject = KubeObject>(apiVersion: string, kind: string, name: string, namespace?: string): Promise<T> {
+  async get<T extends KubeObject = KubeObject>(
+    apiVersion: string,
+    kind: string,
+    name: string,
+    namespace?: string,
+  ): Promise<T> {
     return this.request<T>('GET', await this.path(apiVersion, kind, namespace, name));
   }
 
   /** One page of a list; pass `namespace: ''` for all namespaces. */
-  async list<T extends KubeObject = KubeObject>(apiVersion: string, kind: string, o: ListOptions = {}): Promise<KubeList<T>> {
-    const q = query({ labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, limit: o.limit, continue: o.continue, resourceVersion: o.resourceVersion });
+  async list<T extends KubeObject = KubeObject>(
+    apiVersion: string,
+    kind: string,
+    o: ListOptions = {},
+  ): Promise<KubeList<T>> {
+    const q = query({
+      labelSelector: o.labelSelector,
+      fieldSelector: o.fieldSelector,
+      limit: o.limit,
+      continue: o.continue,
+      resourceVersion: o.resourceVersion,
+    });
     return this.request<KubeList<T>>('GET', (await this.path(apiVersion, kind, o.namespace)) + q);
   }
 
   /** Every page of a list. */
-  async listAll<T extends KubeObject = KubeObject>(apiVersion: string, kind: string, o: ListOptions = {}): Promise<KubeList<T>> {
+  async listAll<T extends KubeObject = KubeObject>(
+    apiVersion: string,
+    kind: string,
+    o: ListOptions = {},
+  ): Promise<KubeList<T>> {
     const first = await this.list<T>(apiVersion, kind, { ...o, limit: o.limit ?? 500 });
     let page = first;
     while (page.metadata.continue) {
@@ -272,11 +332,20 @@ export class KubeClient {
   }
 
   async create<T extends KubeObject>(obj: T, o: WriteOpts = {}): Promise<T> {
-    return this.request<T>('POST', (await this.path(obj.apiVersion, obj.kind, obj.metadata.namespace)) + query(writeQuery(o)), obj);
+    return this.request<T>(
+      'POST',
+      (await this.path(obj.apiVersion, obj.kind, obj.metadata.namespace)) + query(writeQuery(o)),
+      obj,
+    );
   }
 
   async replace<T extends KubeObject>(obj: T, o: WriteOpts & { subresource?: 'status' } = {}): Promise<T> {
-    return this.request<T>('PUT', (await this.path(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name, o.subresource)) + query(writeQuery(o)), obj);
+    return this.request<T>(
+      'PUT',
+      (await this.path(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name, o.subresource)) +
+        query(writeQuery(o)),
+      obj,
+    );
   }
 
   async patch<T extends KubeObject = KubeObject>(
@@ -288,7 +357,12 @@ export class KubeClient {
     type: PatchType,
     o: WriteOpts & { subresource?: 'status' | 'scale' } = {},
   ): Promise<T> {
-    return this.request<T>('PATCH', (await this.path(apiVersion, kind, namespace, name, o.subresource)) + query(writeQuery(o)), patch, PATCH_CT[type]);
+    return this.request<T>(
+      'PATCH',
+      (await this.path(apiVersion, kind, namespace, name, o.subresource)) + query(writeQuery(o)),
+      patch,
+      PATCH_CT[type],
+    );
   }
 
   /** Server-side apply: the object is the full intent of `fieldManager`; 409 on conflicts unless `force`. */
@@ -297,10 +371,21 @@ export class KubeClient {
     const body = { ...obj, metadata: { ...obj.metadata } };
     delete body.metadata.managedFields;
     delete body.metadata.resourceVersion;
-    return this.request<T>('PATCH', (await this.path(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name, o.subresource)) + q, body, 'application/apply-patch+yaml');
+    return this.request<T>(
+      'PATCH',
+      (await this.path(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name, o.subresource)) + q,
+      body,
+      'application/apply-patch+yaml',
+    );
   }
 
-  async delete(apiVersion: string, kind: string, name: string, namespace?: string, o: DeleteOpts = {}): Promise<KubeObject> {
+  async delete(
+    apiVersion: string,
+    kind: string,
+    name: string,
+    namespace?: string,
+    o: DeleteOpts = {},
+  ): Promise<KubeObject> {
     const body = {
       kind: 'DeleteOptions',
       apiVersion: 'v1',
@@ -308,11 +393,19 @@ export class KubeClient {
       ...(o.preconditions ? { preconditions: o.preconditions } : {}),
       ...(o.dryRun ? { dryRun: ['All'] } : {}),
     };
-    return this.request<KubeObject>('DELETE', (await this.path(apiVersion, kind, namespace, name)) + query({ dryRun: o.dryRun ? 'All' : undefined }), body);
+    return this.request<KubeObject>(
+      'DELETE',
+      (await this.path(apiVersion, kind, namespace, name)) + query({ dryRun: o.dryRun ? 'All' : undefined }),
+      body,
+    );
   }
 
   /** A watch stream; ends when the server closes it or the signal aborts. 410 arrives as an ERROR event. */
-  async *watch<T extends KubeObject = KubeObject>(apiVersion: string, kind: string, o: WatchOptions = {}): AsyncGenerator<WatchEvent<T>> {
+  async *watch<T extends KubeObject = KubeObject>(
+    apiVersion: string,
+    kind: string,
+    o: WatchOptions = {},
+  ): AsyncGenerator<WatchEvent<T>> {
     const q = query({
       watch: 'true',
       labelSelector: o.labelSelector,
@@ -321,7 +414,14 @@ export class KubeClient {
       allowWatchBookmarks: o.allowWatchBookmarks ? 'true' : undefined,
       timeoutSeconds: o.timeoutSeconds,
     });
-    const res = await this.raw('GET', (await this.path(apiVersion, kind, o.namespace)) + q, undefined, 'application/json', 'application/json', o.signal);
+    const res = await this.raw(
+      'GET',
+      (await this.path(apiVersion, kind, o.namespace)) + q,
+      undefined,
+      'application/json',
+      'application/json',
+      o.signal,
+    );
     if ((res.statusCode ?? 0) >= 300) {
       const text = await readAll(res);
       let parsed: unknown = { message: text };

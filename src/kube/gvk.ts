@@ -13,7 +13,9 @@ export interface GroupVersionResource extends GroupVersion {
 /** Splits `apps/v1` into {group:'apps', version:'v1'} and `v1` into {group:'', version:'v1'}. */
 export function parseApiVersion(apiVersion: string): GroupVersion {
   const i = apiVersion.indexOf('/');
-  return i < 0 ? { group: '', version: apiVersion } : { group: apiVersion.slice(0, i), version: apiVersion.slice(i + 1) };
+  return i < 0
+    ? { group: '', version: apiVersion }
+    : { group: apiVersion.slice(0, i), version: apiVersion.slice(i + 1) };
 }
 
 export function formatApiVersion(gv: GroupVersion): string {

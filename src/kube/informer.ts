@@ -14,7 +14,11 @@ export type InformerHandler = (obj: KubeObject, old?: KubeObject) => void;
 
 export class Informer {
   private readonly cache = new Map<string, KubeObject>();
-  private readonly handlers = { add: [] as InformerHandler[], update: [] as InformerHandler[], delete: [] as InformerHandler[] };
+  private readonly handlers = {
+    add: [] as InformerHandler[],
+    update: [] as InformerHandler[],
+    delete: [] as InformerHandler[],
+  };
   private abort?: AbortController;
   private stopped = false;
   private syncedResolve?: () => void;
@@ -87,7 +91,11 @@ export class Informer {
       if (!old) this.emit('add', item);
       else if (old.metadata.resourceVersion !== item.metadata.resourceVersion) this.emit('update', item, old);
     }
-    for (const [k, o] of this.cache) if (!seen.has(k)) (this.cache.delete(k), this.emit('delete', o));
+    for (const [k, o] of this.cache)
+      if (!seen.has(k)) {
+        this.cache.delete(k);
+        this.emit('delete', o);
+      }
     this.lastRv = list.metadata.resourceVersion ?? '';
   }
 

@@ -59,11 +59,51 @@ const ROWS: Row[] = [
   ['storage.k8s.io/v1', 'CSIDriver', 'csidrivers', false, '', '', ''],
   ['storage.k8s.io/v1', 'CSINode', 'csinodes', false, '', '', ''],
   ['storage.k8s.io/v1', 'VolumeAttachment', 'volumeattachments', false, '', 'status', ''],
-  ['admissionregistration.k8s.io/v1', 'ValidatingWebhookConfiguration', 'validatingwebhookconfigurations', false, '', '', 'api-extensions'],
-  ['admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration', 'mutatingwebhookconfigurations', false, '', '', 'api-extensions'],
-  ['admissionregistration.k8s.io/v1', 'ValidatingAdmissionPolicy', 'validatingadmissionpolicies', false, '', 'status', 'api-extensions'],
-  ['admissionregistration.k8s.io/v1', 'ValidatingAdmissionPolicyBinding', 'validatingadmissionpolicybindings', false, '', '', 'api-extensions'],
-  ['apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'customresourcedefinitions', false, 'crd,crds', 'status', 'api-extensions'],
+  [
+    'admissionregistration.k8s.io/v1',
+    'ValidatingWebhookConfiguration',
+    'validatingwebhookconfigurations',
+    false,
+    '',
+    '',
+    'api-extensions',
+  ],
+  [
+    'admissionregistration.k8s.io/v1',
+    'MutatingWebhookConfiguration',
+    'mutatingwebhookconfigurations',
+    false,
+    '',
+    '',
+    'api-extensions',
+  ],
+  [
+    'admissionregistration.k8s.io/v1',
+    'ValidatingAdmissionPolicy',
+    'validatingadmissionpolicies',
+    false,
+    '',
+    'status',
+    'api-extensions',
+  ],
+  [
+    'admissionregistration.k8s.io/v1',
+    'ValidatingAdmissionPolicyBinding',
+    'validatingadmissionpolicybindings',
+    false,
+    '',
+    '',
+    'api-extensions',
+  ],
+  [
+    'apiextensions.k8s.io/v1',
+    'CustomResourceDefinition',
+    'customresourcedefinitions',
+    false,
+    'crd,crds',
+    'status',
+    'api-extensions',
+  ],
 ];
 
 function rowToInfo([gv, kind, resource, namespaced, short, subs, cats]: Row): ResourceInfo {
@@ -122,7 +162,8 @@ export class ResourceRegistry {
     const group = dot < 0 ? undefined : lower.slice(dot + 1);
     for (const r of this.byGvr.values()) {
       if (group !== undefined && r.group !== group) continue;
-      if (r.resource === base || r.singular === base || r.kind.toLowerCase() === base || r.shortNames.includes(base)) return r;
+      if (r.resource === base || r.singular === base || r.kind.toLowerCase() === base || r.shortNames.includes(base))
+        return r;
     }
     return undefined;
   }

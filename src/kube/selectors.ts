@@ -3,9 +3,7 @@
 import { KubeError } from './errors.ts';
 import { getPath } from './object.ts';
 
-export type Requirement =
-  | { key: string; op: 'in' | 'notin'; values: string[] }
-  | { key: string; op: 'exists' | '!' };
+export type Requirement = { key: string; op: 'in' | 'notin'; values: string[] } | { key: string; op: 'exists' | '!' };
 
 export type Selector = Requirement[];
 
@@ -41,7 +39,10 @@ export function parseLabelSelector(text: string): Selector {
         out.push({ key, op: m[1] === '!=' ? 'notin' : 'in', values: [m[2]!] });
       } else if ((m = /^(in|notin)\s*\(([^)]*)\)/.exec(rest))) {
         i += m[0].length;
-        const values = m[2]!.split(',').map((v) => v.trim()).filter((v) => v !== '' || m![2]!.trim() === '');
+        const values = m[2]!
+          .split(',')
+          .map((v) => v.trim())
+          .filter((v) => v !== '' || m![2]!.trim() === '');
         out.push({ key, op: m[1] as 'in' | 'notin', values });
       } else if (rest === '' || rest.startsWith(',')) {
         out.push({ key, op: 'exists' });
@@ -109,7 +110,10 @@ export function selectorFromObject(sel: LabelSelectorObject | undefined | null):
   return out;
 }
 
-export function matchesLabelSelectorObject(sel: LabelSelectorObject | undefined | null, labels: Record<string, string> | undefined): boolean {
+export function matchesLabelSelectorObject(
+  sel: LabelSelectorObject | undefined | null,
+  labels: Record<string, string> | undefined,
+): boolean {
   const s = selectorFromObject(sel);
   return s === null ? false : matchesSelector(s, labels);
 }

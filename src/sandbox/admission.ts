@@ -5,7 +5,14 @@
 import https from 'node:https';
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { KubeError, isObject, matchesLabelSelectorObject, type KubeObject, type LabelSelectorObject, type ResourceInfo } from '../kube/index.ts';
+import {
+  KubeError,
+  isObject,
+  matchesLabelSelectorObject,
+  type KubeObject,
+  type LabelSelectorObject,
+  type ResourceInfo,
+} from '../kube/index.ts';
 import { applyJsonPatch } from './patch.ts';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
@@ -24,8 +31,18 @@ export interface AdmissionAttributes {
 
 export interface Webhook {
   name: string;
-  clientConfig?: { url?: string; caBundle?: string; service?: { namespace: string; name: string; path?: string; port?: number } };
-  rules?: { operations?: string[]; apiGroups?: string[]; apiVersions?: string[]; resources?: string[]; scope?: string }[];
+  clientConfig?: {
+    url?: string;
+    caBundle?: string;
+    service?: { namespace: string; name: string; path?: string; port?: number };
+  };
+  rules?: {
+    operations?: string[];
+    apiGroups?: string[];
+    apiVersions?: string[];
+    resources?: string[];
+    scope?: string;
+  }[];
   failurePolicy?: 'Fail' | 'Ignore';
   namespaceSelector?: LabelSelectorObject;
   objectSelector?: LabelSelectorObject;
@@ -73,7 +90,8 @@ function ruleMatches(w: Webhook, a: AdmissionAttributes): boolean {
 function selectorsMatch(w: Webhook, a: AdmissionAttributes, src: AdmissionSources): boolean {
   if (w.objectSelector && Object.keys(w.objectSelector).length) {
     const ok =
-      matchesLabelSelectorObject(w.objectSelector, a.object?.metadata.labels) || (a.oldObject !== undefined && matchesLabelSelectorObject(w.objectSelector, a.oldObject.metadata.labels));
+      matchesLabelSelectorObject(w.objectSelector, a.object?.metadata.labels) ||
+      (a.oldObject !== undefined && matchesLabelSelectorObject(w.objectSelector, a.oldObject.metadata.labels));
     if (!ok) return false;
   }
   if (w.namespaceSelector && Object.keys(w.namespaceSelector).length) {
@@ -86,7 +104,12 @@ function selectorsMatch(w: Webhook, a: AdmissionAttributes, src: AdmissionSource
   return true;
 }
 
-function post(url: string, body: string, caBundle: string | undefined, timeoutMs: number): Promise<{ status: number; body: string }> {
+function post(
+  url: string,
+  body: string,
+  caBundle: string | undefined,
+  timeoutMs: number,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const lib = u.protocol === 'https:' ? https : http;
@@ -94,7 +117,11 @@ function post(url: string, body: string, caBundle: string | undefined, timeoutMs
       u,
       {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', 'content-length': Buffer.byteLength(body) },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
         ...(u.protocol === 'https:' && caBundle ? { ca: Buffer.from(caBundle, 'base64').toString('utf8') } : {}),
         timeout: timeoutMs,
       },
@@ -127,7 +154,11 @@ export class WebhookAdmission {
         if (!resp) continue;
         if (resp.patch && object) {
           if (resp.patchType !== undefined && resp.patchType !== 'JSONPatch')
-            throw new KubeError('InternalError', 500, `Internal error occurred: webhook "${w.name}" returned unsupported patchType ${resp.patchType}`);
+            throw new KubeError(
+              'InternalError',
+              500,
+              `Internal error occurred: webhook "${w.name}" returned unsupported patchType ${resp.patchType}`,
+            );
           const ops = JSON.parse(Buffer.from(resp.patch, 'base64').toString('utf8')) as unknown;
           object = applyJsonPatch(object, ops) as KubeObject;
         }
@@ -189,22 +220,41 @@ export class WebhookAdmission {
       }
       const res = await post(url, JSON.stringify(review), w.clientConfig?.caBundle, timeout);
       if (res.status < 200 || res.status >= 300) throw new Error(`the server responded with HTTP ${res.status}`);
-      const body = JSON.parse(res.body) as { response?: { uid?: string; allowed?: boolean; status?: { message?: string; code?: number; reason?: string }; patch?: string; patchType?: string; warnings?: string[] } };
+      const body = JSON.parse(res.body) as {
+        response?: {
+          uid?: string;
+          allowed?: boolean;
+          status?: { message?: string; code?: number; reason?: string };
+          patch?: string;
+          patchType?: string;
+          warnings?: string[];
+        };
+      };
       const r = body.response;
       if (!r) throw new Error('the response contained no AdmissionReview response');
-      if (r.uid !== review.request.uid) throw new Error(`expected response.uid="${review.request.uid}", got "${r.uid}"`);
+      if (r.uid !== review.request.uid)
+        throw new Error(`expected response.uid="${review.request.uid}", got "${r.uid}"`);
       for (const warn of r.warnings ?? []) warnings.push(warn);
       if (!r.allowed) {
         const code = (r.status?.code ?? 0) < 400 ? 400 : r.status!.code!;
-        const msg = r.status?.message ? `admission webhook "${w.name}" denied the request: ${r.status.message}` : `admission webhook "${w.name}" denied the request without explanation`;
-        throw new KubeError(code === 403 ? 'Forbidden' : code === 422 ? 'Invalid' : 'BadRequest', code, msg, { details: { name: a.name } });
+        const msg = r.status?.message
+          ? `admission webhook "${w.name}" denied the request: ${r.status.message}`
+          : `admission webhook "${w.name}" denied the request without explanation`;
+        throw new KubeError(code === 403 ? 'Forbidden' : code === 422 ? 'Invalid' : 'BadRequest', code, msg, {
+          details: { name: a.name },
+        });
       }
       return { ...(r.patch ? { patch: r.patch } : {}), ...(r.patchType ? { patchType: r.patchType } : {}) };
     } catch (err) {
       if (err instanceof KubeError) throw err;
       if (failOpen) return undefined;
       const msg = err instanceof Error ? err.message : String(err);
-      throw new KubeError('InternalError', 500, `Internal error occurred: failed calling webhook "${w.name}": failed to call webhook: ${msg}`, { cause: err });
+      throw new KubeError(
+        'InternalError',
+        500,
+        `Internal error occurred: failed calling webhook "${w.name}": failed to call webhook: ${msg}`,
+        { cause: err },
+      );
     }
   }
 }

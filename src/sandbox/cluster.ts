@@ -58,7 +58,14 @@ export interface ListQuery {
 
 export interface CrdVersionInfo {
   schema?: Record<string, unknown>;
-  printerColumns: { name: string; type: string; jsonPath: string; priority?: number; description?: string; format?: string }[];
+  printerColumns: {
+    name: string;
+    type: string;
+    jsonPath: string;
+    priority?: number;
+    description?: string;
+    format?: string;
+  }[];
   lists: ListTypeResolver;
   served: boolean;
   storage: boolean;
@@ -84,8 +91,16 @@ export class Cluster {
   ) {
     this.now = opts.now ?? (() => new Date());
     this.admission = new WebhookAdmission({
-      mutating: () => this.store.list('admissionregistration.k8s.io/mutatingwebhookconfigurations').map((s) => s.obj).sort(byName),
-      validating: () => this.store.list('admissionregistration.k8s.io/validatingwebhookconfigurations').map((s) => s.obj).sort(byName),
+      mutating: () =>
+        this.store
+          .list('admissionregistration.k8s.io/mutatingwebhookconfigurations')
+          .map((s) => s.obj)
+          .sort(byName),
+      validating: () =>
+        this.store
+          .list('admissionregistration.k8s.io/validatingwebhookconfigurations')
+          .map((s) => s.obj)
+          .sort(byName),
       namespaceLabels: (ns) => this.store.get('/namespaces', '', ns)?.obj.metadata.labels,
       ...(opts.resolveService ? { resolveService: opts.resolveService } : {}),
     });
@@ -98,7 +113,9 @@ export class Cluster {
   }
 
   timestamp(): string {
-    return this.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return this.now()
+      .toISOString()
+      .replace(/\.\d{3}Z$/, 'Z');
   }
 
   // ---------------------------------------------------------------- CRDs
@@ -106,7 +123,14 @@ export class Cluster {
   registerCrd(crd: KubeObject): void {
     const spec = crd.spec as {
       group: string;
-      names: { plural: string; singular?: string; kind: string; listKind?: string; shortNames?: string[]; categories?: string[] };
+      names: {
+        plural: string;
+        singular?: string;
+        kind: string;
+        listKind?: string;
+        shortNames?: string[];
+        categories?: string[];
+      };
       scope: string;
       versions: {
         name: string;
@@ -147,8 +171,11 @@ export class Cluster {
   unregisterCrd(crd: KubeObject): void {
     const spec = crd.spec as { group?: string; names?: { plural?: string }; versions?: { name: string }[] } | undefined;
     if (!spec?.group || !spec.names?.plural) return;
-    for (const [k] of this.crdVersions) if (k.startsWith(`${spec.group}/`) && k.endsWith(`/${spec.names.plural}`)) this.crdVersions.delete(k);
-    for (const r of this.registry.all()) if (r.group === spec.group && r.resource === spec.names.plural) this.registry.remove(r.group, r.version, r.resource);
+    for (const [k] of this.crdVersions)
+      if (k.startsWith(`${spec.group}/`) && k.endsWith(`/${spec.names.plural}`)) this.crdVersions.delete(k);
+    for (const r of this.registry.all())
+      if (r.group === spec.group && r.resource === spec.names.plural)
+        this.registry.remove(r.group, r.version, r.resource);
   }
 
   crdInfo(info: ResourceInfo): CrdVersionInfo | undefined {
@@ -185,7 +212,11 @@ export class Cluster {
   }
 
   /** Lists with selectors and pagination; returns stored objects and the continue token. */
-  list(info: ResourceInfo, ns: string | undefined, q: ListQuery): { items: StoredObject[]; rv: number; continue?: string; remaining?: number } {
+  list(
+    info: ResourceInfo,
+    ns: string | undefined,
+    q: ListQuery,
+  ): { items: StoredObject[]; rv: number; continue?: string; remaining?: number } {
     const label = q.labelSelector ? parseLabelSelector(q.labelSelector) : undefined;
     const field = q.fieldSelector ? parseFieldSelector(q.fieldSelector) : undefined;
     let all = this.store.list(resKey(info), info.namespaced ? ns : undefined);
@@ -212,8 +243,14 @@ export class Cluster {
     }
     if (q.limit && i < all.length) {
       const last = out[out.length - 1];
-      const token = last ? Buffer.from(JSON.stringify({ rv, start: keyOf(last.obj) })).toString('base64url') : undefined;
-      return { items: out, rv, ...(token ? { continue: token, remaining: label || field ? undefined : all.length - i } : {}) } as {
+      const token = last
+        ? Buffer.from(JSON.stringify({ rv, start: keyOf(last.obj) })).toString('base64url')
+        : undefined;
+      return {
+        items: out,
+        rv,
+        ...(token ? { continue: token, remaining: label || field ? undefined : all.length - i } : {}),
+      } as {
         items: StoredObject[];
         rv: number;
         continue?: string;
@@ -238,18 +275,35 @@ export class Cluster {
     if (!isObject(o.metadata)) o.metadata = {};
     const gv = parseApiVersion(typeof o.apiVersion === 'string' ? o.apiVersion : '');
     if (o.kind !== undefined && o.kind !== info.kind)
-      throw new KubeError('BadRequest', 400, `the API version in the data (${String(o.apiVersion)}) does not match the expected API version (${formatApiVersion(info)}) or kind ${String(o.kind)} is not ${info.kind}`);
+      throw new KubeError(
+        'BadRequest',
+        400,
+        `the API version in the data (${String(o.apiVersion)}) does not match the expected API version (${formatApiVersion(info)}) or kind ${String(o.kind)} is not ${info.kind}`,
+      );
     if (o.apiVersion !== undefined && (gv.group !== info.group || gv.version !== info.version))
-      throw new KubeError('BadRequest', 400, `the API version in the data (${String(o.apiVersion)}) does not match the expected API version (${formatApiVersion(info)})`);
+      throw new KubeError(
+        'BadRequest',
+        400,
+        `the API version in the data (${String(o.apiVersion)}) does not match the expected API version (${formatApiVersion(info)})`,
+      );
     o.apiVersion = formatApiVersion(info);
     o.kind = info.kind;
     if (info.namespaced) {
       if (o.metadata.namespace && o.metadata.namespace !== ns)
-        throw new KubeError('BadRequest', 400, `the namespace of the provided object does not match the namespace sent on the request`);
+        throw new KubeError(
+          'BadRequest',
+          400,
+          `the namespace of the provided object does not match the namespace sent on the request`,
+        );
       o.metadata.namespace = ns;
     } else delete o.metadata.namespace;
     if (name !== undefined) {
-      if (o.metadata.name && o.metadata.name !== name) throw new KubeError('BadRequest', 400, `the name of the object (${o.metadata.name}) does not match the name on the URL (${name})`);
+      if (o.metadata.name && o.metadata.name !== name)
+        throw new KubeError(
+          'BadRequest',
+          400,
+          `the name of the object (${o.metadata.name}) does not match the name on the URL (${name})`,
+        );
       o.metadata.name = name;
     }
     return o;
@@ -258,28 +312,60 @@ export class Cluster {
   private validate(info: ResourceInfo, o: KubeObject): void {
     const causes: StatusCause[] = [];
     const name = o.metadata.name ?? '';
-    if (!name) causes.push({ reason: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' });
-    else if (name.length > 253 || !(DNS1123_SUBDOMAIN.test(name) || (info.group === 'rbac.authorization.k8s.io' && !/[/%]/.test(name))))
-      causes.push({ reason: 'FieldValueInvalid', field: 'metadata.name', message: `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character` });
+    if (!name)
+      causes.push({
+        reason: 'FieldValueRequired',
+        field: 'metadata.name',
+        message: 'Required value: name or generateName is required',
+      });
+    else if (
+      name.length > 253 ||
+      !(DNS1123_SUBDOMAIN.test(name) || (info.group === 'rbac.authorization.k8s.io' && !/[/%]/.test(name)))
+    )
+      causes.push({
+        reason: 'FieldValueInvalid',
+        field: 'metadata.name',
+        message: `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
+      });
     for (const [k, v] of Object.entries(o.metadata.labels ?? {})) {
-      if (typeof v !== 'string') causes.push({ reason: 'FieldValueInvalid', field: `metadata.labels`, message: `Invalid value: ${JSON.stringify(v)}: label ${k} must be a string` });
+      if (typeof v !== 'string')
+        causes.push({
+          reason: 'FieldValueInvalid',
+          field: `metadata.labels`,
+          message: `Invalid value: ${JSON.stringify(v)}: label ${k} must be a string`,
+        });
       else if (v.length > 63 || (v && !/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(v)))
-        causes.push({ reason: 'FieldValueInvalid', field: 'metadata.labels', message: `Invalid value: "${v}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.'` });
+        causes.push({
+          reason: 'FieldValueInvalid',
+          field: 'metadata.labels',
+          message: `Invalid value: "${v}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.'`,
+        });
     }
     const spec = o.spec as Record<string, unknown> | undefined;
     if (info.group === 'apps' && ['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet'].includes(info.kind) && spec) {
-      if (!isObject(spec.selector)) causes.push({ reason: 'FieldValueRequired', field: 'spec.selector', message: 'Required value' });
+      if (!isObject(spec.selector))
+        causes.push({ reason: 'FieldValueRequired', field: 'spec.selector', message: 'Required value' });
       else {
-        const tl = (spec.template as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata?.labels ?? {};
+        const tl =
+          (spec.template as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata?.labels ?? {};
         const sel = spec.selector as { matchLabels?: Record<string, string> };
         for (const [k, v] of Object.entries(sel.matchLabels ?? {}))
           if (tl[k] !== v) {
-            causes.push({ reason: 'FieldValueInvalid', field: 'spec.template.metadata.labels', message: `Invalid value: ${JSON.stringify(tl)}: \`selector\` does not match template \`labels\`` });
+            causes.push({
+              reason: 'FieldValueInvalid',
+              field: 'spec.template.metadata.labels',
+              message: `Invalid value: ${JSON.stringify(tl)}: \`selector\` does not match template \`labels\``,
+            });
             break;
           }
       }
     }
-    if (info.group === '' && info.kind === 'Pod' && spec && (!Array.isArray(spec.containers) || spec.containers.length === 0))
+    if (
+      info.group === '' &&
+      info.kind === 'Pod' &&
+      spec &&
+      (!Array.isArray(spec.containers) || spec.containers.length === 0)
+    )
       causes.push({ reason: 'FieldValueRequired', field: 'spec.containers', message: 'Required value' });
     const crd = this.crdInfo(info);
     if (crd?.schema) validateSchema(o, crd.schema, '', causes);
@@ -307,12 +393,17 @@ export class Cluster {
     const hasStatusSub = info.subresources.includes('status');
     const now = this.timestamp();
     if (!oldObj) {
-      if (next.metadata.generateName && !next.metadata.name) next.metadata.name = next.metadata.generateName + randomSuffix(5);
+      if (next.metadata.generateName && !next.metadata.name)
+        next.metadata.name = next.metadata.generateName + randomSuffix(5);
       if (info.namespaced) {
         const nsObj = this.store.get('/namespaces', '', ns);
         if (!nsObj) throw notFound('namespaces', ns);
         if (nsObj.obj.metadata.deletionTimestamp)
-          throw new KubeError('Forbidden', 403, `${info.resource}${info.group ? '.' + info.group : ''} "${next.metadata.name ?? ''}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`);
+          throw new KubeError(
+            'Forbidden',
+            403,
+            `${info.resource}${info.group ? '.' + info.group : ''} "${next.metadata.name ?? ''}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`,
+          );
       }
       next.metadata.uid = randomUUID();
       next.metadata.creationTimestamp = now;
@@ -372,12 +463,21 @@ export class Cluster {
     if (crd?.schema && !o.internal && (o.fieldValidation === 'Strict' || o.fieldValidation === 'Warn')) {
       const unknown = unknownFields(next, crd.schema);
       if (unknown.length && o.fieldValidation === 'Strict')
-        throw new KubeError('BadRequest', 400, `${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(', ')}`);
+        throw new KubeError(
+          'BadRequest',
+          400,
+          `${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(', ')}`,
+        );
       for (const u of unknown) fieldWarnings.push(`unknown field "${u}"`);
     }
     if (crd?.schema) defaultAndPrune(next, crd.schema);
     else applyDefaults(next);
-    if (oldObj && oldObj.metadata.generation !== undefined && !deepEqual(this.generationView(oldObj), this.generationView(next))) next.metadata.generation = oldObj.metadata.generation + 1;
+    if (
+      oldObj &&
+      oldObj.metadata.generation !== undefined &&
+      !deepEqual(this.generationView(oldObj), this.generationView(next))
+    )
+      next.metadata.generation = oldObj.metadata.generation + 1;
     const lists = this.listTypes(info);
     if (!o.applied) {
       updateManagedFields(oldObj, next, {
@@ -411,9 +511,18 @@ export class Cluster {
     if (!oldObj && cur) throw alreadyExists(info, next.metadata.name ?? '');
     if (oldObj && (!cur || cur.rv !== old!.rv)) {
       if (!cur) throw notFound(info.resource, next.metadata.name ?? '', info.group);
-      throw new KubeError('Conflict', 409, `Operation cannot be fulfilled on ${groupResourceString(info.group, info.resource)} "${next.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`);
+      throw new KubeError(
+        'Conflict',
+        409,
+        `Operation cannot be fulfilled on ${groupResourceString(info.group, info.resource)} "${next.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`,
+      );
     }
-    if (oldObj && next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && !isNamespaceWaiting(next)) {
+    if (
+      oldObj &&
+      next.metadata.deletionTimestamp &&
+      (next.metadata.finalizers ?? []).length === 0 &&
+      !isNamespaceWaiting(next)
+    ) {
       if (o.dryRun) return { obj: next, warnings, created: false };
       const removed = this.store.remove(key, ns, next.metadata.name ?? '');
       return { obj: removed ? this.present(info, removed) : next, warnings, created: false };
@@ -440,17 +549,39 @@ export class Cluster {
     spec.clusterIPs = [spec.clusterIP];
   }
 
-  async create(info: ResourceInfo, ns: string, body: unknown, o: WriteOptions = {}): Promise<{ obj: KubeObject; warnings: string[] }> {
+  async create(
+    info: ResourceInfo,
+    ns: string,
+    body: unknown,
+    o: WriteOptions = {},
+  ): Promise<{ obj: KubeObject; warnings: string[] }> {
     const obj = this.checkBody(info, body, ns);
     if (!obj.metadata.name && !obj.metadata.generateName) {
-      throw invalid(info.kind, '', [{ reason: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' }], info.group);
+      throw invalid(
+        info.kind,
+        '',
+        [
+          {
+            reason: 'FieldValueRequired',
+            field: 'metadata.name',
+            message: 'Required value: name or generateName is required',
+          },
+        ],
+        info.group,
+      );
     }
     if (obj.metadata.name && this.getStored(info, ns, obj.metadata.name)) throw alreadyExists(info, obj.metadata.name);
     delete obj.metadata.managedFields;
     return this.commit(info, undefined, obj, { ...o, manager: this.managerName(o) });
   }
 
-  async update(info: ResourceInfo, ns: string, name: string, body: unknown, o: WriteOptions & { subresource?: string } = {}): Promise<{ obj: KubeObject; warnings: string[] }> {
+  async update(
+    info: ResourceInfo,
+    ns: string,
+    name: string,
+    body: unknown,
+    o: WriteOptions & { subresource?: string } = {},
+  ): Promise<{ obj: KubeObject; warnings: string[] }> {
     const obj = this.checkBody(info, body, ns, name);
     const old = this.getStored(info, ns, name);
     if (!old) throw notFound(info.resource, name, info.group);
@@ -473,17 +604,37 @@ export class Cluster {
         return await this.patchOnce(info, ns, name, ct, raw, o);
       } catch (err) {
         // retry internal conflicts (object changed while webhooks ran) unless the client pinned a version
-        if (err instanceof KubeError && err.status === 409 && err.reason === 'Conflict' && !err.causes && attempt < 5 && !/"resourceVersion"/.test(raw)) continue;
+        if (
+          err instanceof KubeError &&
+          err.status === 409 &&
+          err.reason === 'Conflict' &&
+          !err.causes &&
+          attempt < 5 &&
+          !/"resourceVersion"/.test(raw)
+        )
+          continue;
         throw err;
       }
     }
   }
 
-  private async patchOnce(info: ResourceInfo, ns: string, name: string, ct: string, raw: string, o: WriteOptions & { subresource?: string }) {
+  private async patchOnce(
+    info: ResourceInfo,
+    ns: string,
+    name: string,
+    ct: string,
+    raw: string,
+    o: WriteOptions & { subresource?: string },
+  ) {
     const old = this.getStored(info, ns, name);
     const lists = this.listTypes(info);
     if (ct === 'application/apply-patch+yaml' || ct === 'application/apply-patch+cbor') {
-      if (!o.fieldManager) throw new KubeError('BadRequest', 400, 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+      if (!o.fieldManager)
+        throw new KubeError(
+          'BadRequest',
+          400,
+          'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+        );
       let cfg: unknown;
       try {
         cfg = parseYaml(raw);
@@ -491,7 +642,8 @@ export class Cluster {
         throw new KubeError('BadRequest', 400, `error decoding YAML: ${(err as Error).message}`, { cause: err });
       }
       const config = this.checkBody(info, cfg, ns, name);
-      if (!config.apiVersion || !config.kind) throw new KubeError('BadRequest', 400, 'apiVersion and kind must be set in an apply configuration');
+      if (!config.apiVersion || !config.kind)
+        throw new KubeError('BadRequest', 400, 'apiVersion and kind must be set in an apply configuration');
       const live = old ? (JSON.parse(old.json) as KubeObject) : undefined;
       if (live && o.subresource !== 'status' && info.subresources.includes('status')) delete config.status;
       const rv = config.metadata.resourceVersion;
@@ -528,11 +680,24 @@ export class Cluster {
     else if (ct === 'application/merge-patch+json') next = applyMergePatch(cur, patch);
     else if (ct === 'application/strategic-merge-patch+json') {
       if (this.crdInfo(info))
-        throw new KubeError('UnsupportedMediaType', 415, `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
+        throw new KubeError(
+          'UnsupportedMediaType',
+          415,
+          `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`,
+        );
       next = applyStrategicMergePatch(cur, patch, lists);
-    } else throw new KubeError('UnsupportedMediaType', 415, `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`);
+    } else
+      throw new KubeError(
+        'UnsupportedMediaType',
+        415,
+        `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`,
+      );
     const obj = this.checkBody(info, next, ns, name);
-    if (!isObject(patch) || !isObject((patch as { metadata?: unknown }).metadata) || (patch as { metadata: { resourceVersion?: unknown } }).metadata.resourceVersion === undefined) {
+    if (
+      !isObject(patch) ||
+      !isObject((patch as { metadata?: unknown }).metadata) ||
+      (patch as { metadata: { resourceVersion?: unknown } }).metadata.resourceVersion === undefined
+    ) {
       if (ct !== 'application/json-patch+json') obj.metadata.resourceVersion = old.obj.metadata.resourceVersion!;
     }
     return this.commit(info, old, obj, { ...o, manager: this.managerName(o) });
@@ -545,11 +710,28 @@ export class Cluster {
     if (!old) throw notFound(info.resource, name, info.group);
     const obj = JSON.parse(old.json) as KubeObject;
     if (o.preconditions?.uid && o.preconditions.uid !== obj.metadata.uid)
-      throw new KubeError('Conflict', 409, `Precondition failed: UID in precondition: ${o.preconditions.uid}, UID in object meta: ${obj.metadata.uid}`);
+      throw new KubeError(
+        'Conflict',
+        409,
+        `Precondition failed: UID in precondition: ${o.preconditions.uid}, UID in object meta: ${obj.metadata.uid}`,
+      );
     if (o.preconditions?.resourceVersion && o.preconditions.resourceVersion !== obj.metadata.resourceVersion)
-      throw new KubeError('Conflict', 409, `Precondition failed: ResourceVersion in precondition: ${o.preconditions.resourceVersion}, ResourceVersion in object meta: ${obj.metadata.resourceVersion}`);
+      throw new KubeError(
+        'Conflict',
+        409,
+        `Precondition failed: ResourceVersion in precondition: ${o.preconditions.resourceVersion}, ResourceVersion in object meta: ${obj.metadata.resourceVersion}`,
+      );
     if (!o.internal) {
-      await this.admission.admit({ operation: 'DELETE', info, subresource: '', namespace: nsKey, name, oldObject: obj, dryRun: !!o.dryRun, username: 'sekisho-admin' });
+      await this.admission.admit({
+        operation: 'DELETE',
+        info,
+        subresource: '',
+        namespace: nsKey,
+        name,
+        oldObject: obj,
+        dryRun: !!o.dryRun,
+        username: 'sekisho-admin',
+      });
     }
     if (o.dryRun) return this.present(info, old);
     const policy = o.propagationPolicy ?? (o.orphanDependents ? 'Orphan' : undefined);
@@ -582,23 +764,35 @@ export class Cluster {
     const body = this.checkBody(info, clone(obj), ns, obj.metadata.name);
     if (!body.metadata.managedFields) body.metadata.managedFields = old.obj.metadata.managedFields ?? [];
     if (!body.metadata.managedFields.length) delete body.metadata.managedFields;
-    return (await this.commit(info, old, body, { internal: true, manager, ...(subresource ? { subresource } : {}) })).obj;
+    return (await this.commit(info, old, body, { internal: true, manager, ...(subresource ? { subresource } : {}) }))
+      .obj;
   }
 }
 
 /** Kinds whose spec changes bump metadata.generation (workloads, CRDs, custom resources; not core kinds). */
 function tracksGeneration(info: ResourceInfo, o: KubeObject, custom: boolean): boolean {
   if (custom) return true;
-  if (info.group === '' || info.group === 'rbac.authorization.k8s.io' || info.group === 'coordination.k8s.io') return false;
+  if (info.group === '' || info.group === 'rbac.authorization.k8s.io' || info.group === 'coordination.k8s.io')
+    return false;
   return true;
 }
 
 function isNamespaceWaiting(o: KubeObject): boolean {
-  return o.kind === 'Namespace' && o.apiVersion === 'v1' && Array.isArray((o.spec as { finalizers?: unknown[] } | undefined)?.finalizers) && ((o.spec as { finalizers: unknown[] }).finalizers.length > 0);
+  return (
+    o.kind === 'Namespace' &&
+    o.apiVersion === 'v1' &&
+    Array.isArray((o.spec as { finalizers?: unknown[] } | undefined)?.finalizers) &&
+    (o.spec as { finalizers: unknown[] }).finalizers.length > 0
+  );
 }
 
 function alreadyExists(info: ResourceInfo, name: string): KubeError {
-  return new KubeError('AlreadyExists', 409, `${groupResourceString(info.group, info.resource)} "${name}" already exists`, { details: { name, group: info.group, kind: info.resource } });
+  return new KubeError(
+    'AlreadyExists',
+    409,
+    `${groupResourceString(info.group, info.resource)} "${name}" already exists`,
+    { details: { name, group: info.group, kind: info.resource } },
+  );
 }
 
 function keyOf(o: KubeObject): string {

@@ -9,7 +9,17 @@
 //   - an image containing `crashloop` is shown waiting in CrashLoopBackOff, never Ready;
 //   - in a Job, an image containing `job-fail` makes the pod fail (the Job fails after backoffLimit).
 import { createHash } from 'node:crypto';
-import { KubeError, clone, deepEqual, isObject, matchesLabelSelectorObject, type KubeObject, type LabelSelectorObject, type OwnerReference, type ResourceInfo } from '../kube/index.ts';
+import {
+  KubeError,
+  clone,
+  deepEqual,
+  isObject,
+  matchesLabelSelectorObject,
+  type KubeObject,
+  type LabelSelectorObject,
+  type OwnerReference,
+  type ResourceInfo,
+} from '../kube/index.ts';
 import { randomSuffix, resKey, type Cluster } from './cluster.ts';
 import type { StoreEvent } from './store.ts';
 
@@ -26,7 +36,9 @@ const OWNER_RES: Record<string, string> = {
 };
 
 export function templateHash(tpl: unknown): string {
-  const h = createHash('sha256').update(JSON.stringify(tpl ?? {})).digest();
+  const h = createHash('sha256')
+    .update(JSON.stringify(tpl ?? {}))
+    .digest();
   const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
   let s = '';
   for (let i = 0; i < 10; i++) s += alphabet[h[i]! % alphabet.length];
@@ -61,7 +73,11 @@ export class Controllers {
   constructor(private readonly cluster: Cluster) {}
 
   start(): void {
-    for (const res of this.cluster.store.resources()) for (const s of this.cluster.store.list(res)) this.index(res, s.obj, undefined), this.enqueue(res, s.obj);
+    for (const res of this.cluster.store.resources())
+      for (const s of this.cluster.store.list(res)) {
+        this.index(res, s.obj, undefined);
+        this.enqueue(res, s.obj);
+      }
     this.unsubscribe = this.cluster.store.subscribe((e) => this.onEvent(e));
   }
 
@@ -109,9 +125,11 @@ export class Controllers {
     if (e.type === 'DELETED') {
       this.queue.add(`gc|${e.obj.metadata.uid ?? ''}|`);
       if (e.ns) this.queue.add(`/namespaces||${e.ns}`);
-    } else if (e.obj.metadata.deletionTimestamp) this.queue.add(`gc|${e.obj.metadata.uid ?? ''}|${e.res}|${e.ns}|${e.name}`);
+    } else if (e.obj.metadata.deletionTimestamp)
+      this.queue.add(`gc|${e.obj.metadata.uid ?? ''}|${e.res}|${e.ns}|${e.name}`);
     // a dependent that goes away (or starts going away) may be what a foreground-deleting owner waits for
-    for (const r of e.obj.metadata.ownerReferences ?? []) if (e.type === 'DELETED' || e.obj.metadata.deletionTimestamp) this.queue.add(`gcowner|${r.uid}|`);
+    for (const r of e.obj.metadata.ownerReferences ?? [])
+      if (e.type === 'DELETED' || e.obj.metadata.deletionTimestamp) this.queue.add(`gcowner|${r.uid}|`);
     this.kick();
   }
 
@@ -176,11 +194,19 @@ export class Controllers {
     await this.write(res, { ...obj, status }, 'status');
   }
 
-  private async del(res: string, ns: string, name: string, propagationPolicy?: 'Background' | 'Foreground' | 'Orphan'): Promise<void> {
+  private async del(
+    res: string,
+    ns: string,
+    name: string,
+    propagationPolicy?: 'Background' | 'Foreground' | 'Orphan',
+  ): Promise<void> {
     const info = this.info(res);
     if (!info) return;
     try {
-      await this.cluster.delete(info, ns, name, { internal: true, ...(propagationPolicy ? { propagationPolicy } : {}) });
+      await this.cluster.delete(info, ns, name, {
+        internal: true,
+        ...(propagationPolicy ? { propagationPolicy } : {}),
+      });
     } catch (err) {
       if (!(err instanceof KubeError && err.status === 404)) throw err;
     }
@@ -198,7 +224,14 @@ export class Controllers {
   }
 
   private ownerRef(o: KubeObject): OwnerReference {
-    return { apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name ?? '', uid: o.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
+    return {
+      apiVersion: o.apiVersion,
+      kind: o.kind,
+      name: o.metadata.name ?? '',
+      uid: o.metadata.uid ?? '',
+      controller: true,
+      blockOwnerDeletion: true,
+    };
   }
 
   private async reconcile(key: string): Promise<void> {
@@ -294,11 +327,21 @@ export class Controllers {
     else {
       // find the owner among known kinds by uid (dependents are namespaced; owners share the namespace)
       for (const r of this.cluster.store.resources()) {
-        for (const s of this.cluster.store.list(r)) if (s.obj.metadata.uid === uid) ((owner = JSON.parse(s.json) as KubeObject), (ores = r));
+        for (const s of this.cluster.store.list(r))
+          if (s.obj.metadata.uid === uid) {
+            owner = JSON.parse(s.json) as KubeObject;
+            ores = r;
+          }
         if (owner) break;
       }
     }
-    if (!owner || !ores || !owner.metadata.deletionTimestamp || !(owner.metadata.finalizers ?? []).includes('foregroundDeletion')) return;
+    if (
+      !owner ||
+      !ores ||
+      !owner.metadata.deletionTimestamp ||
+      !(owner.metadata.finalizers ?? []).includes('foregroundDeletion')
+    )
+      return;
     const remaining = [...(this.dependents.get(uid) ?? [])].filter((d) => {
       const [r, dns, dname] = d.split('|') as [string, string, string];
       return !!this.cluster.store.get(r, dns, dname);
@@ -318,11 +361,24 @@ export class Controllers {
       if (!info.namespaced) continue;
       for (const s of this.cluster.store.list(resKey(info), name)) {
         remaining++;
-        if (!s.obj.metadata.deletionTimestamp) await this.del(resKey(info), name, s.obj.metadata.name ?? '', 'Background');
+        if (!s.obj.metadata.deletionTimestamp)
+          await this.del(resKey(info), name, s.obj.metadata.name ?? '', 'Background');
       }
     }
     if (remaining) {
-      const status = { phase: 'Terminating', conditions: [cond('NamespaceContentRemaining', true, 'SomeResourcesRemain', `Some resources are remaining: ${remaining} objects`, this.cluster.timestamp(), (ns.status as Obj | undefined)?.conditions as Obj[] | undefined)] };
+      const status = {
+        phase: 'Terminating',
+        conditions: [
+          cond(
+            'NamespaceContentRemaining',
+            true,
+            'SomeResourcesRemain',
+            `Some resources are remaining: ${remaining} objects`,
+            this.cluster.timestamp(),
+            (ns.status as Obj | undefined)?.conditions as Obj[] | undefined,
+          ),
+        ],
+      };
       await this.setStatus('/namespaces', ns, status);
       return;
     }
@@ -337,13 +393,16 @@ export class Controllers {
     if (crd.metadata.deletionTimestamp) {
       for (const info of this.cluster.registry.all()) {
         if (info.group !== spec.group || info.resource !== spec.names.plural) continue;
-        for (const s of this.cluster.store.list(resKey(info))) await this.del(resKey(info), s.obj.metadata.namespace ?? '', s.obj.metadata.name ?? '');
+        for (const s of this.cluster.store.list(resKey(info)))
+          await this.del(resKey(info), s.obj.metadata.namespace ?? '', s.obj.metadata.name ?? '');
         break;
       }
       if ((crd.metadata.finalizers ?? []).includes('customresourcecleanup.apiextensions.k8s.io')) {
         const cur = this.get('apiextensions.k8s.io/customresourcedefinitions', '', crd.metadata.name ?? '');
         if (cur) {
-          cur.metadata.finalizers = (cur.metadata.finalizers ?? []).filter((f) => f !== 'customresourcecleanup.apiextensions.k8s.io');
+          cur.metadata.finalizers = (cur.metadata.finalizers ?? []).filter(
+            (f) => f !== 'customresourcecleanup.apiextensions.k8s.io',
+          );
           await this.write('apiextensions.k8s.io/customresourcedefinitions', cur);
         }
       }
@@ -360,7 +419,10 @@ export class Controllers {
     names.listKind ??= `${String(spec.names.kind)}List`;
     await this.setStatus('apiextensions.k8s.io/customresourcedefinitions', crd, {
       acceptedNames: names,
-      conditions: [cond('NamesAccepted', true, 'NoConflicts', 'no conflicts found', now, prev), cond('Established', true, 'InitialNamesAccepted', 'the initial names have been accepted', now, prev)],
+      conditions: [
+        cond('NamesAccepted', true, 'NoConflicts', 'no conflicts found', now, prev),
+        cond('Established', true, 'InitialNamesAccepted', 'the initial names have been accepted', now, prev),
+      ],
       storedVersions: spec.versions.filter((v) => v.storage).map((v) => v.name),
     });
   }
@@ -395,18 +457,26 @@ export class Controllers {
           name,
           namespace: ns,
           labels: tm.labels as Record<string, string>,
-          annotations: { 'deployment.kubernetes.io/desired-replicas': String(replicas), 'deployment.kubernetes.io/max-replicas': String(replicas + 1), 'deployment.kubernetes.io/revision': String(revision) },
+          annotations: {
+            'deployment.kubernetes.io/desired-replicas': String(replicas),
+            'deployment.kubernetes.io/max-replicas': String(replicas + 1),
+            'deployment.kubernetes.io/revision': String(revision),
+          },
           ownerReferences: [this.ownerRef(d)],
         },
         spec: { replicas, minReadySeconds: spec.minReadySeconds ?? 0, selector: sel, template: tpl },
       });
     } else if ((newRs.spec as Obj).replicas !== replicas) {
       newRs.spec = { ...(newRs.spec as Obj), replicas };
-      newRs.metadata.annotations = { ...(newRs.metadata.annotations ?? {}), 'deployment.kubernetes.io/desired-replicas': String(replicas) };
+      newRs.metadata.annotations = {
+        ...(newRs.metadata.annotations ?? {}),
+        'deployment.kubernetes.io/desired-replicas': String(replicas),
+      };
       newRs = await this.write('apps/replicasets', newRs);
     }
     const nst = (newRs.status ?? {}) as Obj;
-    const newAvailable = ((nst.availableReplicas as number) ?? 0) >= replicas && nst.observedGeneration === newRs.metadata.generation;
+    const newAvailable =
+      ((nst.availableReplicas as number) ?? 0) >= replicas && nst.observedGeneration === newRs.metadata.generation;
     const old = rss.filter((r) => r.metadata.uid !== newRs!.metadata.uid);
     if (newAvailable) {
       for (const r of old)
@@ -415,40 +485,94 @@ export class Controllers {
           await this.write('apps/replicasets', r);
         }
       const limit = typeof spec.revisionHistoryLimit === 'number' ? spec.revisionHistoryLimit : 10;
-      const idle = old.filter((r) => (r.spec as Obj).replicas === 0 && !((r.status as Obj | undefined)?.replicas as number)).sort((a, b) => rev(a) - rev(b));
-      for (const r of idle.slice(0, Math.max(0, idle.length - limit))) await this.del('apps/replicasets', ns, r.metadata.name ?? '');
+      const idle = old
+        .filter((r) => (r.spec as Obj).replicas === 0 && !((r.status as Obj | undefined)?.replicas as number))
+        .sort((a, b) => rev(a) - rev(b));
+      for (const r of idle.slice(0, Math.max(0, idle.length - limit)))
+        await this.del('apps/replicasets', ns, r.metadata.name ?? '');
     }
     const all = [newRs, ...old.map((r) => this.get('apps/replicasets', ns, r.metadata.name ?? '') ?? r)];
     const sum = (f: string) => all.reduce((a, r) => a + (((r.status as Obj | undefined)?.[f] as number) ?? 0), 0);
     const total = sum('replicas');
     const available = sum('availableReplicas');
     const ready = sum('readyReplicas');
-    const updated = ((nst.replicas as number) ?? 0);
+    const updated = (nst.replicas as number) ?? 0;
     const mu = ((spec.strategy as Obj | undefined)?.rollingUpdate as Obj | undefined)?.maxUnavailable ?? '25%';
-    const maxUnavailable = typeof mu === 'string' && mu.endsWith('%') ? Math.floor((replicas * Number(mu.slice(0, -1))) / 100) : Number(mu);
+    const maxUnavailable =
+      typeof mu === 'string' && mu.endsWith('%') ? Math.floor((replicas * Number(mu.slice(0, -1))) / 100) : Number(mu);
     const now = this.cluster.timestamp();
     const prevConds = ((d.status as Obj | undefined)?.conditions as Obj[] | undefined) ?? [];
-    const complete = updated === replicas && total === replicas && available >= replicas && ((nst.updatedReplicas as number | undefined) ?? updated) >= 0;
+    const complete =
+      updated === replicas &&
+      total === replicas &&
+      available >= replicas &&
+      ((nst.updatedReplicas as number | undefined) ?? updated) >= 0;
     const prevProg = prevConds.find((c) => c.type === 'Progressing');
     const deadline = typeof spec.progressDeadlineSeconds === 'number' ? spec.progressDeadlineSeconds : 600;
     let progressing: Obj;
-    if (complete) progressing = { ...cond('Progressing', true, 'NewReplicaSetAvailable', `ReplicaSet "${newRs.metadata.name}" has successfully progressed.`, now, prevConds), lastUpdateTime: now };
+    if (complete)
+      progressing = {
+        ...cond(
+          'Progressing',
+          true,
+          'NewReplicaSetAvailable',
+          `ReplicaSet "${newRs.metadata.name}" has successfully progressed.`,
+          now,
+          prevConds,
+        ),
+        lastUpdateTime: now,
+      };
     else {
-      const since = prevProg && prevProg.reason !== 'NewReplicaSetAvailable' && prevProg.status === 'True' ? Date.parse(String(prevProg.lastUpdateTime ?? now)) : Date.now();
+      const since =
+        prevProg && prevProg.reason !== 'NewReplicaSetAvailable' && prevProg.status === 'True'
+          ? Date.parse(String(prevProg.lastUpdateTime ?? now))
+          : Date.now();
       const exceeded = prevProg?.reason === 'ProgressDeadlineExceeded' || Date.now() - since >= deadline * 1000;
-      if (exceeded) progressing = { ...cond('Progressing', false, 'ProgressDeadlineExceeded', `ReplicaSet "${newRs.metadata.name}" has timed out progressing.`, now, prevConds), lastUpdateTime: prevProg?.reason === 'ProgressDeadlineExceeded' ? prevProg.lastUpdateTime : now };
+      if (exceeded)
+        progressing = {
+          ...cond(
+            'Progressing',
+            false,
+            'ProgressDeadlineExceeded',
+            `ReplicaSet "${newRs.metadata.name}" has timed out progressing.`,
+            now,
+            prevConds,
+          ),
+          lastUpdateTime: prevProg?.reason === 'ProgressDeadlineExceeded' ? prevProg.lastUpdateTime : now,
+        };
       else {
-        progressing = { ...cond('Progressing', true, 'ReplicaSetUpdated', `ReplicaSet "${newRs.metadata.name}" is progressing.`, now, prevConds), lastUpdateTime: prevProg?.reason === 'ReplicaSetUpdated' ? prevProg.lastUpdateTime : now };
-        this.later(`apps/deployments|${ns}|${d.metadata.name}`, Math.max(50, deadline * 1000 - (Date.now() - since) + 10));
+        progressing = {
+          ...cond(
+            'Progressing',
+            true,
+            'ReplicaSetUpdated',
+            `ReplicaSet "${newRs.metadata.name}" is progressing.`,
+            now,
+            prevConds,
+          ),
+          lastUpdateTime: prevProg?.reason === 'ReplicaSetUpdated' ? prevProg.lastUpdateTime : now,
+        };
+        this.later(
+          `apps/deployments|${ns}|${d.metadata.name}`,
+          Math.max(50, deadline * 1000 - (Date.now() - since) + 10),
+        );
       }
     }
     const isAvail = available >= replicas - maxUnavailable;
     const prevAvail = prevConds.find((c) => c.type === 'Available');
     const availableCond = {
-      ...cond('Available', isAvail, isAvail ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable', isAvail ? 'Deployment has minimum availability.' : 'Deployment does not have minimum availability.', now, prevConds),
+      ...cond(
+        'Available',
+        isAvail,
+        isAvail ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable',
+        isAvail ? 'Deployment has minimum availability.' : 'Deployment does not have minimum availability.',
+        now,
+        prevConds,
+      ),
       lastUpdateTime: prevAvail && prevAvail.status === (isAvail ? 'True' : 'False') ? prevAvail.lastUpdateTime : now,
     };
-    if (prevProg && progressing.status === prevProg.status && progressing.reason === prevProg.reason) progressing.lastUpdateTime = prevProg.lastUpdateTime;
+    if (prevProg && progressing.status === prevProg.status && progressing.reason === prevProg.reason)
+      progressing.lastUpdateTime = prevProg.lastUpdateTime;
     const status: Obj = {
       observedGeneration: d.metadata.generation,
       replicas: total,
@@ -458,18 +582,27 @@ export class Controllers {
       ...(total - available > 0 ? { unavailableReplicas: total - available } : {}),
       conditions: [availableCond, progressing],
     };
-    for (const k of ['readyReplicas', 'availableReplicas', 'updatedReplicas', 'replicas']) if (status[k] === 0) delete status[k];
+    for (const k of ['readyReplicas', 'availableReplicas', 'updatedReplicas', 'replicas'])
+      if (status[k] === 0) delete status[k];
     const cur = this.get('apps/deployments', ns, d.metadata.name ?? '');
     if (!cur) return;
     if (cur.metadata.annotations?.['deployment.kubernetes.io/revision'] !== String(revision)) {
-      cur.metadata.annotations = { ...(cur.metadata.annotations ?? {}), 'deployment.kubernetes.io/revision': String(revision) };
+      cur.metadata.annotations = {
+        ...(cur.metadata.annotations ?? {}),
+        'deployment.kubernetes.io/revision': String(revision),
+      };
       await this.write('apps/deployments', cur);
       return this.deployment(this.get('apps/deployments', ns, d.metadata.name ?? '') ?? cur);
     }
     await this.setStatus('apps/deployments', cur, status);
   }
 
-  private podFromTemplate(owner: KubeObject, tpl: Obj, name: string, extraLabels: Record<string, string> = {}): KubeObject {
+  private podFromTemplate(
+    owner: KubeObject,
+    tpl: Obj,
+    name: string,
+    extraLabels: Record<string, string> = {},
+  ): KubeObject {
     const tm = (tpl.metadata ?? {}) as { labels?: Record<string, string>; annotations?: Record<string, string> };
     return {
       apiVersion: 'v1',
@@ -503,18 +636,32 @@ export class Controllers {
     const want = typeof spec.replicas === 'number' ? spec.replicas : 1;
     let pods = this.owned('/pods', rs).filter((p) => !p.metadata.deletionTimestamp);
     for (let i = pods.length; i < want; i++) {
-      pods.push(await this.write('/pods', this.podFromTemplate(rs, spec.template as Obj, `${rs.metadata.name}-${randomSuffix(5)}`)));
+      pods.push(
+        await this.write(
+          '/pods',
+          this.podFromTemplate(rs, spec.template as Obj, `${rs.metadata.name}-${randomSuffix(5)}`),
+        ),
+      );
     }
     if (pods.length > want) {
-      const extra = pods.sort((a, b) => String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp))).slice(0, pods.length - want);
+      const extra = pods
+        .sort((a, b) => String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)))
+        .slice(0, pods.length - want);
       for (const p of extra) await this.del('/pods', ns, p.metadata.name ?? '');
       pods = pods.filter((p) => !extra.includes(p));
     }
     const { ready } = this.podStats(pods);
     const cur = this.get('apps/replicasets', ns, rs.metadata.name ?? '');
     if (!cur) return;
-    const status: Obj = { replicas: pods.length, fullyLabeledReplicas: pods.length, readyReplicas: ready, availableReplicas: ready, observedGeneration: cur.metadata.generation };
-    for (const k of ['readyReplicas', 'availableReplicas', 'fullyLabeledReplicas']) if (status[k] === 0) delete status[k];
+    const status: Obj = {
+      replicas: pods.length,
+      fullyLabeledReplicas: pods.length,
+      readyReplicas: ready,
+      availableReplicas: ready,
+      observedGeneration: cur.metadata.generation,
+    };
+    for (const k of ['readyReplicas', 'availableReplicas', 'fullyLabeledReplicas'])
+      if (status[k] === 0) delete status[k];
     await this.setStatus('apps/replicasets', cur, status);
   }
 
@@ -528,7 +675,8 @@ export class Controllers {
     const pods = this.owned('/pods', sts);
     for (const p of pods) {
       const ord = Number(/-(\d+)$/.exec(p.metadata.name ?? '')?.[1] ?? -1);
-      if (ord >= want || p.metadata.labels?.['controller-revision-hash'] !== rev) await this.del('/pods', ns, p.metadata.name ?? '');
+      if (ord >= want || p.metadata.labels?.['controller-revision-hash'] !== rev)
+        await this.del('/pods', ns, p.metadata.name ?? '');
     }
     for (let i = 0; i < want; i++) {
       const pn = `${name}-${i}`;
@@ -536,9 +684,22 @@ export class Controllers {
       for (const t of (spec.volumeClaimTemplates as KubeObject[] | undefined) ?? []) {
         const cn = `${t.metadata?.name}-${pn}`;
         if (!this.get('/persistentvolumeclaims', ns, cn))
-          await this.write('/persistentvolumeclaims', { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: cn, namespace: ns, labels: (spec.selector as LabelSelectorObject | undefined)?.matchLabels ?? {} }, spec: clone(t.spec) as Obj });
+          await this.write('/persistentvolumeclaims', {
+            apiVersion: 'v1',
+            kind: 'PersistentVolumeClaim',
+            metadata: {
+              name: cn,
+              namespace: ns,
+              labels: (spec.selector as LabelSelectorObject | undefined)?.matchLabels ?? {},
+            },
+            spec: clone(t.spec) as Obj,
+          });
       }
-      const pod = this.podFromTemplate(sts, spec.template as Obj, pn, { 'controller-revision-hash': rev, 'statefulset.kubernetes.io/pod-name': pn, 'apps.kubernetes.io/pod-index': String(i) });
+      const pod = this.podFromTemplate(sts, spec.template as Obj, pn, {
+        'controller-revision-hash': rev,
+        'statefulset.kubernetes.io/pod-name': pn,
+        'apps.kubernetes.io/pod-index': String(i),
+      });
       const ps = pod.spec as Obj;
       ps.hostname = pn;
       if (spec.serviceName) ps.subdomain = spec.serviceName;
@@ -559,7 +720,8 @@ export class Controllers {
       updateRevision: rev,
       collisionCount: 0,
     };
-    for (const k of ['readyReplicas', 'availableReplicas', 'currentReplicas', 'updatedReplicas']) if (status[k] === 0) delete status[k];
+    for (const k of ['readyReplicas', 'availableReplicas', 'currentReplicas', 'updatedReplicas'])
+      if (status[k] === 0) delete status[k];
     await this.setStatus('apps/statefulsets', cur, status);
   }
 
@@ -569,16 +731,29 @@ export class Controllers {
     const spec = ds.spec as Obj;
     const tpl = spec.template as Obj;
     const hash = templateHash(tpl).slice(0, 10);
-    const nodeSelector = (((tpl.spec as Obj | undefined)?.nodeSelector as Record<string, string> | undefined) ?? {});
-    const nodes = this.cluster.store.list('/nodes').map((s) => s.obj).filter((n) => Object.entries(nodeSelector).every(([k, v]) => n.metadata.labels?.[k] === v));
+    const nodeSelector = ((tpl.spec as Obj | undefined)?.nodeSelector as Record<string, string> | undefined) ?? {};
+    const nodes = this.cluster.store
+      .list('/nodes')
+      .map((s) => s.obj)
+      .filter((n) => Object.entries(nodeSelector).every(([k, v]) => n.metadata.labels?.[k] === v));
     const pods = this.owned('/pods', ds).filter((p) => !p.metadata.deletionTimestamp);
     for (const p of pods) {
       const nn = (p.spec as Obj).nodeName;
-      if (p.metadata.labels?.['controller-revision-hash'] !== hash || !nodes.some((n) => n.metadata.name === nn)) await this.del('/pods', ns, p.metadata.name ?? '');
+      if (p.metadata.labels?.['controller-revision-hash'] !== hash || !nodes.some((n) => n.metadata.name === nn))
+        await this.del('/pods', ns, p.metadata.name ?? '');
     }
     for (const n of nodes) {
-      if (pods.some((p) => (p.spec as Obj).nodeName === n.metadata.name && p.metadata.labels?.['controller-revision-hash'] === hash)) continue;
-      const pod = this.podFromTemplate(ds, tpl, `${ds.metadata.name}-${randomSuffix(5)}`, { 'controller-revision-hash': hash, 'pod-template-generation': String(ds.metadata.generation ?? 1) });
+      if (
+        pods.some(
+          (p) =>
+            (p.spec as Obj).nodeName === n.metadata.name && p.metadata.labels?.['controller-revision-hash'] === hash,
+        )
+      )
+        continue;
+      const pod = this.podFromTemplate(ds, tpl, `${ds.metadata.name}-${randomSuffix(5)}`, {
+        'controller-revision-hash': hash,
+        'pod-template-generation': String(ds.metadata.generation ?? 1),
+      });
       (pod.spec as Obj).nodeName = n.metadata.name;
       await this.write('/pods', pod);
     }
@@ -619,19 +794,36 @@ export class Controllers {
     if (!failedOut && succeeded < completions) {
       const toStart = Math.min(parallelism - active, completions - succeeded - active);
       for (let i = 0; i < toStart; i++) {
-        await this.write('/pods', this.podFromTemplate(job, spec.template as Obj, `${job.metadata.name}-${randomSuffix(5)}`));
+        await this.write(
+          '/pods',
+          this.podFromTemplate(job, spec.template as Obj, `${job.metadata.name}-${randomSuffix(5)}`),
+        );
         active++;
       }
     }
     const cur = this.get('batch/jobs', ns, job.metadata.name ?? '');
     if (!cur) return;
-    const status: Obj = { startTime: st.startTime ?? now, ...(active ? { active } : {}), ...(succeeded ? { succeeded } : {}), ...(failed ? { failed } : {}), ready: 0, terminating: 0, uncountedTerminatedPods: {} };
+    const status: Obj = {
+      startTime: st.startTime ?? now,
+      ...(active ? { active } : {}),
+      ...(succeeded ? { succeeded } : {}),
+      ...(failed ? { failed } : {}),
+      ready: 0,
+      terminating: 0,
+      uncountedTerminatedPods: {},
+    };
     if (succeeded >= completions) {
       status.completionTime = now;
-      status.conditions = [cond('SuccessCriteriaMet', true, 'CompletionsReached', 'Reached expected number of succeeded pods', now), cond('Complete', true, 'CompletionsReached', 'Reached expected number of succeeded pods', now)];
+      status.conditions = [
+        cond('SuccessCriteriaMet', true, 'CompletionsReached', 'Reached expected number of succeeded pods', now),
+        cond('Complete', true, 'CompletionsReached', 'Reached expected number of succeeded pods', now),
+      ];
       delete status.active;
     } else if (failedOut) {
-      status.conditions = [cond('FailureTarget', true, 'BackoffLimitExceeded', 'Job has reached the specified backoff limit', now), cond('Failed', true, 'BackoffLimitExceeded', 'Job has reached the specified backoff limit', now)];
+      status.conditions = [
+        cond('FailureTarget', true, 'BackoffLimitExceeded', 'Job has reached the specified backoff limit', now),
+        cond('Failed', true, 'BackoffLimitExceeded', 'Job has reached the specified backoff limit', now),
+      ];
       delete status.active;
     }
     if (deepEqual({ ...(cur.status as Obj), startTime: 0 }, { ...status, startTime: 0 })) return;
@@ -659,27 +851,75 @@ export class Controllers {
     const prevConds = (st.conditions as Obj[] | undefined) ?? [];
     const started = (st.startTime as string | undefined) ?? now;
     const cs = containers.map((c) => {
-      const prev = ((st.containerStatuses as Obj[] | undefined) ?? []).find((x) => x.name === c.name && x.image === c.image);
-      const base = { name: c.name, image: c.image, imageID: `docker.io/library/${String(c.image)}@sha256:${createHash('sha256').update(String(c.image)).digest('hex')}`, containerID: `sandbox://${createHash('sha256').update(`${pod.metadata.uid}/${String(c.name)}`).digest('hex').slice(0, 32)}`, restartCount: 0 };
+      const prev = ((st.containerStatuses as Obj[] | undefined) ?? []).find(
+        (x) => x.name === c.name && x.image === c.image,
+      );
+      const base = {
+        name: c.name,
+        image: c.image,
+        imageID: `docker.io/library/${String(c.image)}@sha256:${createHash('sha256').update(String(c.image)).digest('hex')}`,
+        containerID: `sandbox://${createHash('sha256')
+          .update(`${pod.metadata.uid}/${String(c.name)}`)
+          .digest('hex')
+          .slice(0, 32)}`,
+        restartCount: 0,
+      };
       if (jobOwned && !neverReady) {
         const finishedAt = ((prev?.state as Obj | undefined)?.terminated as Obj | undefined)?.finishedAt ?? now;
-        return { ...base, ready: false, started: false, state: { terminated: { exitCode: jobFail ? 1 : 0, reason: jobFail ? 'Error' : 'Completed', startedAt: started, finishedAt } } };
+        return {
+          ...base,
+          ready: false,
+          started: false,
+          state: {
+            terminated: {
+              exitCode: jobFail ? 1 : 0,
+              reason: jobFail ? 'Error' : 'Completed',
+              startedAt: started,
+              finishedAt,
+            },
+          },
+        };
       }
-      if (crash) return { ...base, ready: false, started: false, restartCount: 1, state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off restarting failed container ${String(c.name)}` } }, lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: started, finishedAt: started } } };
+      if (crash)
+        return {
+          ...base,
+          ready: false,
+          started: false,
+          restartCount: 1,
+          state: {
+            waiting: { reason: 'CrashLoopBackOff', message: `back-off restarting failed container ${String(c.name)}` },
+          },
+          lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: started, finishedAt: started } },
+        };
       const startedAt = ((prev?.state as Obj | undefined)?.running as Obj | undefined)?.startedAt ?? now;
       return { ...base, ready: !neverReady, started: true, state: { running: { startedAt } } };
     });
     const ready = !jobOwned && !neverReady && !crash;
     const phase = jobOwned && !neverReady ? (jobFail ? 'Failed' : 'Succeeded') : 'Running';
-    const ip = (st.podIP as string | undefined) ?? `10.244.${Math.floor(this.podIp / 250) % 250}.${(this.podIp++ % 250) + 2}`;
+    const ip =
+      (st.podIP as string | undefined) ?? `10.244.${Math.floor(this.podIp / 250) % 250}.${(this.podIp++ % 250) + 2}`;
     const notReadyMsg = `containers with unready status: [${containers.map((c) => String(c.name)).join(' ')}]`;
     const status: Obj = {
       phase,
       conditions: [
         cond('PodReadyToStartContainers', phase === 'Running', '', '', now, prevConds),
         cond('Initialized', true, jobOwned && phase !== 'Running' ? 'PodCompleted' : '', '', now, prevConds),
-        cond('Ready', ready, ready ? '' : jobOwned && phase !== 'Running' ? 'PodCompleted' : 'ContainersNotReady', ready || (jobOwned && phase !== 'Running') ? '' : notReadyMsg, now, prevConds),
-        cond('ContainersReady', ready, ready ? '' : jobOwned && phase !== 'Running' ? 'PodCompleted' : 'ContainersNotReady', ready || (jobOwned && phase !== 'Running') ? '' : notReadyMsg, now, prevConds),
+        cond(
+          'Ready',
+          ready,
+          ready ? '' : jobOwned && phase !== 'Running' ? 'PodCompleted' : 'ContainersNotReady',
+          ready || (jobOwned && phase !== 'Running') ? '' : notReadyMsg,
+          now,
+          prevConds,
+        ),
+        cond(
+          'ContainersReady',
+          ready,
+          ready ? '' : jobOwned && phase !== 'Running' ? 'PodCompleted' : 'ContainersNotReady',
+          ready || (jobOwned && phase !== 'Running') ? '' : notReadyMsg,
+          now,
+          prevConds,
+        ),
         cond('PodScheduled', true, '', '', now, prevConds),
       ],
       hostIP: '127.0.0.1',
@@ -700,7 +940,9 @@ export class Controllers {
     const st = (pvc.status ?? {}) as Obj;
     if (st.phase === 'Bound') return;
     const spec = pvc.spec as Obj;
-    const storage = String((((spec.resources as Obj | undefined)?.requests as Obj | undefined)?.storage as string | undefined) ?? '1Gi');
+    const storage = String(
+      (((spec.resources as Obj | undefined)?.requests as Obj | undefined)?.storage as string | undefined) ?? '1Gi',
+    );
     const pvName = (spec.volumeName as string | undefined) || `pvc-${pvc.metadata.uid}`;
     if (!this.get('/persistentvolumes', '', pvName)) {
       await this.write('/persistentvolumes', {
@@ -714,7 +956,13 @@ export class Controllers {
           storageClassName: spec.storageClassName ?? 'standard',
           volumeMode: spec.volumeMode ?? 'Filesystem',
           hostPath: { path: `/var/lib/sekisho-sandbox/${pvName}`, type: '' },
-          claimRef: { kind: 'PersistentVolumeClaim', namespace: pvc.metadata.namespace, name: pvc.metadata.name, uid: pvc.metadata.uid, apiVersion: 'v1' },
+          claimRef: {
+            kind: 'PersistentVolumeClaim',
+            namespace: pvc.metadata.namespace,
+            name: pvc.metadata.name,
+            uid: pvc.metadata.uid,
+            apiVersion: 'v1',
+          },
         },
       });
       const pv = this.get('/persistentvolumes', '', pvName);
@@ -723,11 +971,23 @@ export class Controllers {
     let cur = this.get('/persistentvolumeclaims', pvc.metadata.namespace ?? '', pvc.metadata.name ?? '');
     if (!cur) return;
     if ((cur.spec as Obj).volumeName !== pvName || !(cur.spec as Obj).storageClassName) {
-      cur.spec = { ...(cur.spec as Obj), volumeName: pvName, storageClassName: (cur.spec as Obj).storageClassName ?? 'standard' };
-      cur.metadata.annotations = { ...(cur.metadata.annotations ?? {}), 'pv.kubernetes.io/bind-completed': 'yes', 'pv.kubernetes.io/bound-by-controller': 'yes' };
+      cur.spec = {
+        ...(cur.spec as Obj),
+        volumeName: pvName,
+        storageClassName: (cur.spec as Obj).storageClassName ?? 'standard',
+      };
+      cur.metadata.annotations = {
+        ...(cur.metadata.annotations ?? {}),
+        'pv.kubernetes.io/bind-completed': 'yes',
+        'pv.kubernetes.io/bound-by-controller': 'yes',
+      };
       cur = await this.write('/persistentvolumeclaims', cur);
     }
-    await this.setStatus('/persistentvolumeclaims', cur, { phase: 'Bound', accessModes: spec.accessModes ?? ['ReadWriteOnce'], capacity: { storage } });
+    await this.setStatus('/persistentvolumeclaims', cur, {
+      phase: 'Bound',
+      accessModes: spec.accessModes ?? ['ReadWriteOnce'],
+      capacity: { storage },
+    });
   }
 
   private async service(svc: KubeObject): Promise<void> {

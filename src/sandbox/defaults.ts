@@ -27,9 +27,15 @@ function defaultContainer(c: Obj): void {
     dflt(pr, 'periodSeconds', 10);
     dflt(pr, 'successThreshold', 1);
     dflt(pr, 'failureThreshold', 3);
-    if (isObject(pr.httpGet)) dflt(pr.httpGet, 'scheme', 'HTTP'), dflt(pr.httpGet, 'path', '/');
+    if (isObject(pr.httpGet)) {
+      dflt(pr.httpGet, 'scheme', 'HTTP');
+      dflt(pr.httpGet, 'path', '/');
+    }
   }
-  if (Array.isArray(c.env)) for (const e of c.env) if (isObject(e) && isObject(e.valueFrom) && isObject(e.valueFrom.fieldRef)) dflt(e.valueFrom.fieldRef, 'apiVersion', 'v1');
+  if (Array.isArray(c.env))
+    for (const e of c.env)
+      if (isObject(e) && isObject(e.valueFrom) && isObject(e.valueFrom.fieldRef))
+        dflt(e.valueFrom.fieldRef, 'apiVersion', 'v1');
 }
 
 export function defaultPodSpec(spec: Obj): void {
@@ -38,7 +44,8 @@ export function defaultPodSpec(spec: Obj): void {
   dflt(spec, 'dnsPolicy', 'ClusterFirst');
   dflt(spec, 'securityContext', {});
   dflt(spec, 'schedulerName', 'default-scheduler');
-  for (const k of ['containers', 'initContainers']) if (Array.isArray(spec[k])) for (const c of spec[k]) if (isObject(c)) defaultContainer(c);
+  for (const k of ['containers', 'initContainers'])
+    if (Array.isArray(spec[k])) for (const c of spec[k]) if (isObject(c)) defaultContainer(c);
   if (Array.isArray(spec.volumes))
     for (const v of spec.volumes) {
       if (!isObject(v)) continue;
@@ -61,7 +68,10 @@ export function applyDefaults(o: KubeObject): void {
     case '/Pod':
       if (spec) defaultPodSpec(spec);
       dflt(spec ?? {}, 'enableServiceLinks', true);
-      if (spec) dflt(spec, 'preemptionPolicy', 'PreemptLowerPriority'), dflt(spec, 'priority', 0);
+      if (spec) {
+        dflt(spec, 'preemptionPolicy', 'PreemptLowerPriority');
+        dflt(spec, 'priority', 0);
+      }
       if (spec && Array.isArray(spec.tolerations) === false)
         spec.tolerations = [
           { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
@@ -84,7 +94,10 @@ export function applyDefaults(o: KubeObject): void {
       break;
     }
     case 'apps/ReplicaSet':
-      if (spec) dflt(spec, 'replicas', 1), defaultTemplate(spec);
+      if (spec) {
+        dflt(spec, 'replicas', 1);
+        defaultTemplate(spec);
+      }
       break;
     case 'apps/StatefulSet': {
       if (!spec) break;
@@ -150,7 +163,11 @@ export function applyDefaults(o: KubeObject): void {
       dflt(spec, 'ipFamilies', ['IPv4']);
       dflt(spec, 'internalTrafficPolicy', 'Cluster');
       if (Array.isArray(spec.ports))
-        for (const p of spec.ports) if (isObject(p)) dflt(p, 'protocol', 'TCP'), dflt(p, 'targetPort', p.port);
+        for (const p of spec.ports)
+          if (isObject(p)) {
+            dflt(p, 'protocol', 'TCP');
+            dflt(p, 'targetPort', p.port);
+          }
       break;
     }
     case '/PersistentVolumeClaim':

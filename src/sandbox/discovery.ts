@@ -16,13 +16,15 @@ function preferred(versions: string[]): string {
 }
 
 export function apiVersions(host: string): Record<string, unknown> {
-  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: host }] };
+  return {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: host }],
+  };
 }
 
 export function apiGroupList(reg: ResourceRegistry): Record<string, unknown> {
-  const groups = [...reg.groups()]
-    .filter(([g]) => g !== '')
-    .map(([name, versions]) => groupDoc(name, versions));
+  const groups = [...reg.groups()].filter(([g]) => g !== '').map(([name, versions]) => groupDoc(name, versions));
   return { kind: 'APIGroupList', apiVersion: 'v1', groups };
 }
 
@@ -45,7 +47,11 @@ function scaleKind(): { group: string; version: string; kind: string } {
   return { group: 'autoscaling', version: 'v1', kind: 'Scale' };
 }
 
-export function apiResourceList(reg: ResourceRegistry, group: string, version: string): Record<string, unknown> | undefined {
+export function apiResourceList(
+  reg: ResourceRegistry,
+  group: string,
+  version: string,
+): Record<string, unknown> | undefined {
   const rs = reg.all().filter((r) => r.group === group && r.version === version);
   if (!rs.length) return undefined;
   const resources: Record<string, unknown>[] = [];
@@ -61,10 +67,38 @@ export function apiResourceList(reg: ResourceRegistry, group: string, version: s
       storageVersionHash: Buffer.from(`${r.group}/${r.version}/${r.kind}`).toString('base64').slice(0, 11),
     });
     for (const sub of r.subresources) {
-      if (sub === 'scale') resources.push({ name: `${r.resource}/scale`, singularName: '', namespaced: r.namespaced, ...scaleKind(), verbs: SUB_VERBS });
-      else if (sub === 'log') resources.push({ name: `${r.resource}/log`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['get'] });
-      else if (sub === 'finalize') resources.push({ name: `${r.resource}/finalize`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['update'] });
-      else resources.push({ name: `${r.resource}/${sub}`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: SUB_VERBS });
+      if (sub === 'scale')
+        resources.push({
+          name: `${r.resource}/scale`,
+          singularName: '',
+          namespaced: r.namespaced,
+          ...scaleKind(),
+          verbs: SUB_VERBS,
+        });
+      else if (sub === 'log')
+        resources.push({
+          name: `${r.resource}/log`,
+          singularName: '',
+          namespaced: r.namespaced,
+          kind: r.kind,
+          verbs: ['get'],
+        });
+      else if (sub === 'finalize')
+        resources.push({
+          name: `${r.resource}/finalize`,
+          singularName: '',
+          namespaced: r.namespaced,
+          kind: r.kind,
+          verbs: ['update'],
+        });
+      else
+        resources.push({
+          name: `${r.resource}/${sub}`,
+          singularName: '',
+          namespaced: r.namespaced,
+          kind: r.kind,
+          verbs: SUB_VERBS,
+        });
     }
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: formatApiVersion({ group, version }), resources };

@@ -4,7 +4,8 @@
 // for built-in kinds it is tabled here, for custom resources it is read from the CRD's schema.
 import { isObject } from '../kube/index.ts';
 
-export type ListKind = { type: 'map'; keys: string[]; defaults?: Record<string, unknown> } | { type: 'set' } | { type: 'atomic' };
+export type ListKind =
+  { type: 'map'; keys: string[]; defaults?: Record<string, unknown> } | { type: 'set' } | { type: 'atomic' };
 
 /** Path of field names from the object root; list items appear as '[]'. */
 export type SchemaPath = readonly string[];
@@ -33,8 +34,10 @@ export const builtinListTypes: ListTypeResolver = (path) => {
   const name = path[path.length - 1] ?? '';
   if (name === 'ports') {
     // container ports (…containers[].ports) are keyed by containerPort; Service ports by port
-    if (path[path.length - 3]?.endsWith('ontainers')) return { type: 'map', keys: ['containerPort', 'protocol'], defaults: { protocol: 'TCP' } };
-    if (path[0] === 'spec' && path.length === 2) return { type: 'map', keys: ['port', 'protocol'], defaults: { protocol: 'TCP' } };
+    if (path[path.length - 3]?.endsWith('ontainers'))
+      return { type: 'map', keys: ['containerPort', 'protocol'], defaults: { protocol: 'TCP' } };
+    if (path[0] === 'spec' && path.length === 2)
+      return { type: 'map', keys: ['port', 'protocol'], defaults: { protocol: 'TCP' } };
     return { type: 'atomic' };
   }
   if (name === 'finalizers' && path.length === 2 && path[0] === 'spec') return { type: 'atomic' };
@@ -53,14 +56,18 @@ export function schemaListTypes(schema: unknown): ListTypeResolver {
     }
     if (!isObject(s)) return { type: 'atomic' };
     const lt = s['x-kubernetes-list-type'];
-    if (lt === 'map' && Array.isArray(s['x-kubernetes-list-map-keys'])) return { type: 'map', keys: s['x-kubernetes-list-map-keys'] as string[] };
+    if (lt === 'map' && Array.isArray(s['x-kubernetes-list-map-keys']))
+      return { type: 'map', keys: s['x-kubernetes-list-map-keys'] as string[] };
     if (lt === 'set') return { type: 'set' };
     return { type: 'atomic' };
   };
 }
 
 /** The key of a list-map item as kube's fieldsV1 writes it: `{"name":"web"}` (keys in sorted order). */
-export function itemKey(item: unknown, kind: { keys: string[]; defaults?: Record<string, unknown> }): string | undefined {
+export function itemKey(
+  item: unknown,
+  kind: { keys: string[]; defaults?: Record<string, unknown> },
+): string | undefined {
   if (!isObject(item)) return undefined;
   const parts: string[] = [];
   for (const k of [...kind.keys].sort()) {

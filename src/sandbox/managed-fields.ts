@@ -4,7 +4,15 @@
 // conflicts with other managers (409 unless forced), removal of fields a manager stopped applying and no
 // one else owns, and ownership updates for ordinary writes (operation Update).
 // Reference: https://kubernetes.io/docs/reference/using-api/server-side-apply/
-import { KubeError, clone, deepEqual, isObject, type JsonObject, type KubeObject, type ManagedFieldsEntry } from '../kube/index.ts';
+import {
+  KubeError,
+  clone,
+  deepEqual,
+  isObject,
+  type JsonObject,
+  type KubeObject,
+  type ManagedFieldsEntry,
+} from '../kube/index.ts';
 import { itemKey, type ListTypeResolver } from './list-types.ts';
 
 /** A set of field paths; each path is its elements (`f:spec`, `k:{"name":"x"}`, `v:"a"`) joined by NUL. */
@@ -56,7 +64,8 @@ export function fieldSetOf(value: unknown, lists: ListTypeResolver, mapsAsMember
 function walkSet(v: unknown, elems: string[], lists: ListTypeResolver, out: FieldSet, mapsAsMembers: boolean): void {
   if (isObject(v)) {
     const keys = Object.keys(v).filter((k) => v[k] !== undefined);
-    if (elems.length && (keys.length === 0 || (mapsAsMembers && !elems[elems.length - 1]!.startsWith('k:')))) out.add(elems.join(SEP));
+    if (elems.length && (keys.length === 0 || (mapsAsMembers && !elems[elems.length - 1]!.startsWith('k:'))))
+      out.add(elems.join(SEP));
     for (const k of keys) walkSet(v[k], [...elems, 'f:' + k], lists, out, mapsAsMembers);
     return;
   }
@@ -120,7 +129,8 @@ function diffWalk(a: unknown, b: unknown, elems: string[], lists: ListTypeResolv
       return;
     }
     if (lt.type === 'set' && Array.isArray(a)) {
-      for (const item of b) if (!a.some((x) => deepEqual(x, item))) out.add([...elems, 'v:' + JSON.stringify(item)].join(SEP));
+      for (const item of b)
+        if (!a.some((x) => deepEqual(x, item))) out.add([...elems, 'v:' + JSON.stringify(item)].join(SEP));
       return;
     }
   }
@@ -181,7 +191,12 @@ export function formatPath(p: string): string {
     if (e.startsWith('f:')) s += '.' + e.slice(2);
     else if (e.startsWith('k:')) {
       const k = JSON.parse(e.slice(2)) as Record<string, unknown>;
-      s += '[' + Object.entries(k).map(([a, b]) => `${a}=${JSON.stringify(b)}`).join(',') + ']';
+      s +=
+        '[' +
+        Object.entries(k)
+          .map(([a, b]) => `${a}=${JSON.stringify(b)}`)
+          .join(',') +
+        ']';
     } else if (e.startsWith('v:')) s += `[${e.slice(2)}]`;
     else s += '.' + e;
   }
@@ -297,16 +312,22 @@ export function serverSideApply(live: KubeObject | undefined, config: KubeObject
   const lists = o.lists;
   const managers = readManagers(live);
   const applied = fieldSetOf(config, lists);
-  const base: Record<string, unknown> = live ? clone(live) : { apiVersion: config.apiVersion, kind: config.kind, metadata: {} };
+  const base: Record<string, unknown> = live
+    ? clone(live)
+    : { apiVersion: config.apiVersion, kind: config.kind, metadata: {} };
   const cfgView = managedView(config, true);
   const merged = mergeApplied(base, cfgView, lists) as KubeObject;
   merged.apiVersion = config.apiVersion;
   merged.kind = config.kind;
   if (!live) {
-    for (const k of ['name', 'namespace', 'generateName'] as const) if (config.metadata[k] !== undefined) merged.metadata[k] = config.metadata[k];
+    for (const k of ['name', 'namespace', 'generateName'] as const)
+      if (config.metadata[k] !== undefined) merged.metadata[k] = config.metadata[k];
   }
   const changed = changedPaths(live ?? {}, merged, lists);
-  const isSelf = (m: Manager) => m.entry.manager === o.manager && m.entry.operation === 'Apply' && (m.entry.subresource ?? '') === (o.subresource ?? '');
+  const isSelf = (m: Manager) =>
+    m.entry.manager === o.manager &&
+    m.entry.operation === 'Apply' &&
+    (m.entry.subresource ?? '') === (o.subresource ?? '');
   const conflicts: { manager: string; path: string }[] = [];
   for (const m of managers) {
     if (isSelf(m)) continue;
@@ -314,14 +335,25 @@ export function serverSideApply(live: KubeObject | undefined, config: KubeObject
     for (const p of changed) if (m.set.has(p) && applied.has(p)) conflicts.push({ manager: m.entry.manager, path: p });
   }
   if (conflicts.length && !o.force) {
-    const causes = conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}": ${formatPath(c.path)}`, field: formatPath(c.path) }));
+    const causes = conflicts.map((c) => ({
+      reason: 'FieldManagerConflict',
+      message: `conflict with "${c.manager}": ${formatPath(c.path)}`,
+      field: formatPath(c.path),
+    }));
     const list = conflicts.map((c) => `- ${formatPath(c.path)}`).join('\n');
     const mgrs = [...new Set(conflicts.map((c) => `"${c.manager}"`))].join(', ');
-    throw new KubeError('Conflict', 409, `Apply failed with ${conflicts.length} conflict${conflicts.length > 1 ? 's' : ''}: conflict with ${mgrs}${conflicts.length === 1 ? ': ' + formatPath(conflicts[0]!.path) : ':\n' + list}`, {
-      causes,
-    });
+    throw new KubeError(
+      'Conflict',
+      409,
+      `Apply failed with ${conflicts.length} conflict${conflicts.length > 1 ? 's' : ''}: conflict with ${mgrs}${conflicts.length === 1 ? ': ' + formatPath(conflicts[0]!.path) : ':\n' + list}`,
+      {
+        causes,
+      },
+    );
   }
-  if (o.force) for (const c of conflicts) for (const m of managers) if (m.entry.manager === c.manager && !isSelf(m)) m.set.delete(c.path);
+  if (o.force)
+    for (const c of conflicts)
+      for (const m of managers) if (m.entry.manager === c.manager && !isSelf(m)) m.set.delete(c.path);
   // fields this manager applied before and no longer applies are removed when nobody else owns them
   const self = managers.find(isSelf);
   if (self) {
@@ -341,7 +373,15 @@ export function serverSideApply(live: KubeObject | undefined, config: KubeObject
     self.entry.apiVersion = o.apiVersion;
   } else {
     managers.push({
-      entry: { manager: o.manager, operation: 'Apply', apiVersion: o.apiVersion, time: o.now, fieldsType: 'FieldsV1', fieldsV1: {}, ...(o.subresource ? { subresource: o.subresource } : {}) },
+      entry: {
+        manager: o.manager,
+        operation: 'Apply',
+        apiVersion: o.apiVersion,
+        time: o.now,
+        fieldsType: 'FieldsV1',
+        fieldsV1: {},
+        ...(o.subresource ? { subresource: o.subresource } : {}),
+      },
       set: applied,
     });
   }
@@ -376,11 +416,25 @@ export function updateManagedFields(old: KubeObject | undefined, next: KubeObjec
     writeManagers(next, managers);
     return;
   }
-  for (const m of managers) if (!(m.entry.manager === o.manager && m.entry.operation === 'Update')) for (const p of changed) m.set.delete(p);
-  let mine = managers.find((m) => m.entry.manager === o.manager && m.entry.operation === 'Update' && (m.entry.subresource ?? '') === (o.subresource ?? ''));
+  for (const m of managers)
+    if (!(m.entry.manager === o.manager && m.entry.operation === 'Update')) for (const p of changed) m.set.delete(p);
+  let mine = managers.find(
+    (m) =>
+      m.entry.manager === o.manager &&
+      m.entry.operation === 'Update' &&
+      (m.entry.subresource ?? '') === (o.subresource ?? ''),
+  );
   if (!mine) {
     mine = {
-      entry: { manager: o.manager, operation: 'Update', apiVersion: o.apiVersion, time: o.now, fieldsType: 'FieldsV1', fieldsV1: {}, ...(o.subresource ? { subresource: o.subresource } : {}) },
+      entry: {
+        manager: o.manager,
+        operation: 'Update',
+        apiVersion: o.apiVersion,
+        time: o.now,
+        fieldsType: 'FieldsV1',
+        fieldsV1: {},
+        ...(o.subresource ? { subresource: o.subresource } : {}),
+      },
       set: new Set(),
     };
     managers.push(mine);

@@ -45,7 +45,14 @@ function readDocs(cls: string): Docs {
   const file = join(modelDir, cls + '.d.ts');
   if (existsSync(file)) {
     const text = readFileSync(file, 'utf8');
-    const clean = (c: string) => c.split('\n').map((l) => l.replace(/^\s*\*\s?/, '').trim()).join(' ').replace(/\\'/g, "'").replace(/\\"/g, '"').trim();
+    const clean = (c: string) =>
+      c
+        .split('\n')
+        .map((l) => l.replace(/^\s*\*\s?/, '').trim())
+        .join(' ')
+        .replace(/\\'/g, "'")
+        .replace(/\\"/g, '"')
+        .trim();
     const cm = /\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*export declare class/.exec(text);
     if (cm) d.description = clean(cm[1]!);
     const re = /(?:\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*)?'([^']+)'(\?)?:/g;
@@ -74,13 +81,33 @@ function defName(cls: string, group?: string): string {
   if (!m) return `io.k8s.sekisho.${cls}`;
   const version = m[1]!.toLowerCase();
   const name = m[2]!;
-  if (['ObjectMeta', 'ListMeta', 'LabelSelector', 'ManagedFieldsEntry', 'OwnerReference', 'Condition', 'Time', 'LabelSelectorRequirement', 'Status', 'StatusDetails', 'StatusCause'].includes(name))
+  if (
+    [
+      'ObjectMeta',
+      'ListMeta',
+      'LabelSelector',
+      'ManagedFieldsEntry',
+      'OwnerReference',
+      'Condition',
+      'Time',
+      'LabelSelectorRequirement',
+      'Status',
+      'StatusDetails',
+      'StatusCause',
+    ].includes(name)
+  )
     return `io.k8s.apimachinery.pkg.apis.meta.v1.${name}`;
   return `${GROUP_PKG[group ?? ''] ?? 'io.k8s.api.core'}.${version}.${name}`;
 }
 
 /** Builds schemas for a model class and everything it references into `defs`. */
-function addModel(cls: string, group: string | undefined, defs: Record<string, Schema>, names: Map<string, string>, ref: (n: string) => string): string {
+function addModel(
+  cls: string,
+  group: string | undefined,
+  defs: Record<string, Schema>,
+  names: Map<string, string>,
+  ref: (n: string) => string,
+): string {
   const known = names.get(cls);
   if (known) return known;
   const name = defName(cls, group);
@@ -100,7 +127,14 @@ function addModel(cls: string, group: string | undefined, defs: Record<string, S
     else if (d?.description) p.description = d.description;
     if (d?.required) required.push(a.baseName);
     if (a.type.startsWith('Array<')) {
-      const lt = a.baseName === 'ports' ? (cls.endsWith('ServiceSpec') ? builtinListTypes(['spec', 'ports']) : cls.endsWith('Container') ? builtinListTypes(['containers', '[]', 'ports']) : { type: 'atomic' as const }) : builtinListTypes([a.baseName]);
+      const lt =
+        a.baseName === 'ports'
+          ? cls.endsWith('ServiceSpec')
+            ? builtinListTypes(['spec', 'ports'])
+            : cls.endsWith('Container')
+              ? builtinListTypes(['containers', '[]', 'ports'])
+              : { type: 'atomic' as const }
+          : builtinListTypes([a.baseName]);
       if (lt.type === 'map') {
         p['x-kubernetes-list-type'] = 'map';
         p['x-kubernetes-list-map-keys'] = lt.keys;
@@ -118,7 +152,14 @@ function addModel(cls: string, group: string | undefined, defs: Record<string, S
   return name;
 }
 
-function typeSchema(t: string, format: string, group: string | undefined, defs: Record<string, Schema>, names: Map<string, string>, ref: (n: string) => string): Schema {
+function typeSchema(
+  t: string,
+  format: string,
+  group: string | undefined,
+  defs: Record<string, Schema>,
+  names: Map<string, string>,
+  ref: (n: string) => string,
+): Schema {
   const arr = /^Array<(.+)>$/.exec(t);
   if (arr) return { type: 'array', items: typeSchema(arr[1]!, '', group, defs, names, ref) };
   const map = /^\{ \[key: string\]: (.+); \}$/.exec(t);
@@ -150,9 +191,18 @@ function customSchema(cluster: Cluster, info: ResourceInfo, ref: (n: string) => 
   const crd = cluster.crdInfo(info);
   const s: Schema = structuredClone(crd?.schema ?? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true });
   const props = (s.properties ?? (s.properties = {})) as Record<string, Schema>;
-  props.apiVersion = { type: 'string', description: 'APIVersion defines the versioned schema of this representation of an object.' };
-  props.kind = { type: 'string', description: 'Kind is a string value representing the REST resource this object represents.' };
-  props.metadata = { $ref: ref('io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta'), description: 'Standard object metadata.' };
+  props.apiVersion = {
+    type: 'string',
+    description: 'APIVersion defines the versioned schema of this representation of an object.',
+  };
+  props.kind = {
+    type: 'string',
+    description: 'Kind is a string value representing the REST resource this object represents.',
+  };
+  props.metadata = {
+    $ref: ref('io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta'),
+    description: 'Standard object metadata.',
+  };
   return s;
 }
 
@@ -161,7 +211,11 @@ function customDefName(info: ResourceInfo): string {
 }
 
 /** The schemas (named definitions) of the given resources. */
-export async function schemasFor(cluster: Cluster, resources: ResourceInfo[], ref: (n: string) => string): Promise<{ defs: Record<string, Schema>; top: Map<ResourceInfo, string> }> {
+export async function schemasFor(
+  cluster: Cluster,
+  resources: ResourceInfo[],
+  ref: (n: string) => string,
+): Promise<{ defs: Record<string, Schema>; top: Map<ResourceInfo, string> }> {
   await loadModels();
   const defs: Record<string, Schema> = {};
   const names = new Map<string, string>();
@@ -184,9 +238,17 @@ export async function schemasFor(cluster: Cluster, resources: ResourceInfo[], re
   return { defs, top };
 }
 
-const WRITE_PARAMS = ['dryRun', 'fieldManager', 'fieldValidation'].map((name) => ({ name, in: 'query', schema: { type: 'string', uniqueItems: true } }));
+const WRITE_PARAMS = ['dryRun', 'fieldManager', 'fieldValidation'].map((name) => ({
+  name,
+  in: 'query',
+  schema: { type: 'string', uniqueItems: true },
+}));
 
-export async function openApiV3ForGroupVersion(cluster: Cluster, group: string, version: string): Promise<Schema | undefined> {
+export async function openApiV3ForGroupVersion(
+  cluster: Cluster,
+  group: string,
+  version: string,
+): Promise<Schema | undefined> {
   const resources = cluster.registry.all().filter((r) => r.group === group && r.version === version);
   if (!resources.length) return undefined;
   const ref = (n: string) => `#/components/schemas/${n}`;
@@ -197,7 +259,9 @@ export async function openApiV3ForGroupVersion(cluster: Cluster, group: string, 
     const n = top.get(r);
     const gvk = { group: r.group, version: r.version, kind: r.kind };
     const body = n ? { content: { 'application/json': { schema: { $ref: ref(n) } } } } : undefined;
-    const ok = n ? { '200': { description: 'OK', content: { 'application/json': { schema: { $ref: ref(n) } } } } } : { '200': { description: 'OK' } };
+    const ok = n
+      ? { '200': { description: 'OK', content: { 'application/json': { schema: { $ref: ref(n) } } } } }
+      : { '200': { description: 'OK' } };
     const base = r.namespaced ? `${prefix}/namespaces/{namespace}/${r.resource}` : `${prefix}/${r.resource}`;
     const op = (action: string, params: unknown[] = []) => ({
       operationId: `${action}${r.kind}`,
@@ -206,17 +270,38 @@ export async function openApiV3ForGroupVersion(cluster: Cluster, group: string, 
       parameters: params,
       responses: ok,
     });
-    paths[base] = { get: op('list'), post: { ...op('post', WRITE_PARAMS), ...(body ? { requestBody: body } : {}) }, delete: op('deletecollection') };
-    const patchParams = [...WRITE_PARAMS, { name: 'force', in: 'query', schema: { type: 'boolean', uniqueItems: true } }];
+    paths[base] = {
+      get: op('list'),
+      post: { ...op('post', WRITE_PARAMS), ...(body ? { requestBody: body } : {}) },
+      delete: op('deletecollection'),
+    };
+    const patchParams = [
+      ...WRITE_PARAMS,
+      { name: 'force', in: 'query', schema: { type: 'boolean', uniqueItems: true } },
+    ];
     paths[`${base}/{name}`] = {
       get: op('get'),
       put: { ...op('put', WRITE_PARAMS), ...(body ? { requestBody: body } : {}) },
-      patch: { ...op('patch', patchParams), requestBody: { content: { 'application/json-patch+json': { schema: { type: 'object' } }, 'application/merge-patch+json': { schema: { type: 'object' } }, 'application/strategic-merge-patch+json': { schema: { type: 'object' } }, 'application/apply-patch+yaml': { schema: { type: 'object' } } } } },
+      patch: {
+        ...op('patch', patchParams),
+        requestBody: {
+          content: {
+            'application/json-patch+json': { schema: { type: 'object' } },
+            'application/merge-patch+json': { schema: { type: 'object' } },
+            'application/strategic-merge-patch+json': { schema: { type: 'object' } },
+            'application/apply-patch+yaml': { schema: { type: 'object' } },
+          },
+        },
+      },
       delete: op('delete', [{ name: 'dryRun', in: 'query', schema: { type: 'string' } }]),
     };
     for (const sub of r.subresources) {
       if (sub !== 'status' && sub !== 'scale') continue;
-      paths[`${base}/{name}/${sub}`] = { get: op('get'), put: op('put', WRITE_PARAMS), patch: op('patch', patchParams) };
+      paths[`${base}/{name}/${sub}`] = {
+        get: op('get'),
+        put: op('put', WRITE_PARAMS),
+        patch: op('patch', patchParams),
+      };
     }
   }
   return { openapi: '3.0.0', info: { title: 'Kubernetes', version: 'v1.32.0' }, paths, components: { schemas: defs } };

@@ -26,7 +26,12 @@ export function applyJsonPatch(doc: unknown, patch: unknown): unknown {
       if (Array.isArray(cur)) cur = cur[Number(seg)];
       else if (isObject(cur)) cur = cur[seg];
       else cur = undefined;
-      if (cur === undefined) throw new KubeError('Invalid', 422, `the server rejected our request due to an error in our request: doc is missing path: "/${path.join('/')}"`);
+      if (cur === undefined)
+        throw new KubeError(
+          'Invalid',
+          422,
+          `the server rejected our request due to an error in our request: doc is missing path: "/${path.join('/')}"`,
+        );
     }
     return { parent: cur, key: path[path.length - 1]! };
   };
@@ -56,7 +61,8 @@ export function applyJsonPatch(doc: unknown, patch: unknown): unknown {
     const { parent, key } = resolve(path);
     if (Array.isArray(parent)) {
       const idx = Number(key);
-      if (!(idx >= 0 && idx < parent.length)) throw new KubeError('Invalid', 422, `unable to remove nonexistent index /${path.join('/')}`);
+      if (!(idx >= 0 && idx < parent.length))
+        throw new KubeError('Invalid', 422, `unable to remove nonexistent index /${path.join('/')}`);
       return parent.splice(idx, 1)[0];
     }
     if (isObject(parent) && key in parent) {
@@ -64,10 +70,15 @@ export function applyJsonPatch(doc: unknown, patch: unknown): unknown {
       delete parent[key];
       return v;
     }
-    throw new KubeError('Invalid', 422, `the server rejected our request due to an error in our request: unable to remove nonexistent key: ${key}: missing value`);
+    throw new KubeError(
+      'Invalid',
+      422,
+      `the server rejected our request due to an error in our request: unable to remove nonexistent key: ${key}: missing value`,
+    );
   };
   for (const op of patch as unknown[]) {
-    if (!isObject(op) || typeof op.op !== 'string' || typeof op.path !== 'string') throw bad('invalid json patch operation');
+    if (!isObject(op) || typeof op.op !== 'string' || typeof op.path !== 'string')
+      throw bad('invalid json patch operation');
     const path = parsePointer(op.path);
     switch (op.op) {
       case 'add':
@@ -89,7 +100,8 @@ export function applyJsonPatch(doc: unknown, patch: unknown): unknown {
         add(path, clone(getAt(parsePointer(String(op.from)))));
         break;
       case 'test':
-        if (!deepEqual(getAt(path), op.value)) throw new KubeError('Invalid', 422, `testing value /${path.join('/')} failed`);
+        if (!deepEqual(getAt(path), op.value))
+          throw new KubeError('Invalid', 422, `testing value /${path.join('/')} failed`);
         break;
       default:
         throw bad(`unknown json patch operation "${op.op}"`);
@@ -152,7 +164,8 @@ function smpMap(orig: unknown, patch: unknown, path: SchemaPath, lists: ListType
     const sub = [...path, k];
     if (Array.isArray(v)) {
       const lt = lists(sub);
-      if (lt.type === 'map') out[k] = smpList(Array.isArray(out[k]) ? (out[k] as unknown[]) : [], v, lt.keys[0]!, sub, lists);
+      if (lt.type === 'map')
+        out[k] = smpList(Array.isArray(out[k]) ? (out[k] as unknown[]) : [], v, lt.keys[0]!, sub, lists);
       else if (lt.type === 'set') {
         const base = Array.isArray(out[k]) ? [...(out[k] as unknown[])] : [];
         for (const x of v) if (!base.some((b) => deepEqual(b, x))) base.push(x);

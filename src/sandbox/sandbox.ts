@@ -54,9 +54,16 @@ export function kubeconfigYaml(url: string, caCert: string, token: string): stri
   return toYaml({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'sekisho-sandbox', cluster: { server: url, 'certificate-authority-data': Buffer.from(caCert).toString('base64') } }],
+    clusters: [
+      {
+        name: 'sekisho-sandbox',
+        cluster: { server: url, 'certificate-authority-data': Buffer.from(caCert).toString('base64') },
+      },
+    ],
     users: [{ name: 'sekisho-admin', user: { token } }],
-    contexts: [{ name: 'sekisho-sandbox', context: { cluster: 'sekisho-sandbox', user: 'sekisho-admin', namespace: 'default' } }],
+    contexts: [
+      { name: 'sekisho-sandbox', context: { cluster: 'sekisho-sandbox', user: 'sekisho-admin', namespace: 'default' } },
+    ],
     'current-context': 'sekisho-sandbox',
     preferences: {},
   });
@@ -65,14 +72,23 @@ export function kubeconfigYaml(url: string, caCert: string, token: string): stri
 async function bootstrap(c: Cluster): Promise<void> {
   const ns = c.registry.byResource('', 'v1', 'namespaces')!;
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
-    if (!c.getStored(ns, '', name)) await c.internalWrite(ns, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, 'sekisho-sandbox');
+    if (!c.getStored(ns, '', name))
+      await c.internalWrite(ns, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, 'sekisho-sandbox');
   }
   const nodes = c.registry.byResource('', 'v1', 'nodes')!;
   if (!c.getStored(nodes, '', 'sandbox-node')) {
     const node: KubeObject = {
       apiVersion: 'v1',
       kind: 'Node',
-      metadata: { name: 'sandbox-node', labels: { 'kubernetes.io/hostname': 'sandbox-node', 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', 'node-role.kubernetes.io/control-plane': '' } },
+      metadata: {
+        name: 'sandbox-node',
+        labels: {
+          'kubernetes.io/hostname': 'sandbox-node',
+          'kubernetes.io/os': 'linux',
+          'kubernetes.io/arch': 'amd64',
+          'node-role.kubernetes.io/control-plane': '',
+        },
+      },
       spec: {},
     };
     await c.internalWrite(nodes, node, 'sekisho-sandbox');
@@ -85,16 +101,55 @@ async function bootstrap(c: Cluster): Promise<void> {
           capacity: { cpu: '8', memory: '32Gi', pods: '110', 'ephemeral-storage': '100Gi' },
           allocatable: { cpu: '8', memory: '32Gi', pods: '110', 'ephemeral-storage': '100Gi' },
           conditions: [
-            { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'sandbox node is ready', lastHeartbeatTime: now, lastTransitionTime: now },
-            { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', message: '', lastHeartbeatTime: now, lastTransitionTime: now },
-            { type: 'DiskPressure', status: 'False', reason: 'KubeletHasNoDiskPressure', message: '', lastHeartbeatTime: now, lastTransitionTime: now },
-            { type: 'PIDPressure', status: 'False', reason: 'KubeletHasSufficientPID', message: '', lastHeartbeatTime: now, lastTransitionTime: now },
+            {
+              type: 'Ready',
+              status: 'True',
+              reason: 'KubeletReady',
+              message: 'sandbox node is ready',
+              lastHeartbeatTime: now,
+              lastTransitionTime: now,
+            },
+            {
+              type: 'MemoryPressure',
+              status: 'False',
+              reason: 'KubeletHasSufficientMemory',
+              message: '',
+              lastHeartbeatTime: now,
+              lastTransitionTime: now,
+            },
+            {
+              type: 'DiskPressure',
+              status: 'False',
+              reason: 'KubeletHasNoDiskPressure',
+              message: '',
+              lastHeartbeatTime: now,
+              lastTransitionTime: now,
+            },
+            {
+              type: 'PIDPressure',
+              status: 'False',
+              reason: 'KubeletHasSufficientPID',
+              message: '',
+              lastHeartbeatTime: now,
+              lastTransitionTime: now,
+            },
           ],
           addresses: [
             { type: 'InternalIP', address: '127.0.0.1' },
             { type: 'Hostname', address: 'sandbox-node' },
           ],
-          nodeInfo: { kubeletVersion: 'v1.32.0-sekisho', kubeProxyVersion: 'v1.32.0-sekisho', containerRuntimeVersion: 'sandbox://0.1.0', operatingSystem: 'linux', architecture: 'amd64', osImage: 'Sekisho sandbox', kernelVersion: '', machineID: '', systemUUID: '', bootID: '' },
+          nodeInfo: {
+            kubeletVersion: 'v1.32.0-sekisho',
+            kubeProxyVersion: 'v1.32.0-sekisho',
+            containerRuntimeVersion: 'sandbox://0.1.0',
+            operatingSystem: 'linux',
+            architecture: 'amd64',
+            osImage: 'Sekisho sandbox',
+            kernelVersion: '',
+            machineID: '',
+            systemUUID: '',
+            bootID: '',
+          },
         },
       },
       'sekisho-sandbox',
@@ -108,8 +163,16 @@ async function bootstrap(c: Cluster): Promise<void> {
       {
         apiVersion: 'v1',
         kind: 'Service',
-        metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
-        spec: { clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }], type: 'ClusterIP' },
+        metadata: {
+          name: 'kubernetes',
+          namespace: 'default',
+          labels: { component: 'apiserver', provider: 'kubernetes' },
+        },
+        spec: {
+          clusterIP: '10.96.0.1',
+          ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }],
+          type: 'ClusterIP',
+        },
       },
       'sekisho-sandbox',
     );
@@ -117,13 +180,25 @@ async function bootstrap(c: Cluster): Promise<void> {
   if (!c.getStored(sc, '', 'standard'))
     await c.internalWrite(
       sc,
-      { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'standard', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } }, provisioner: 'sandbox.sekisho.dev/hostpath', reclaimPolicy: 'Delete', volumeBindingMode: 'Immediate' },
+      {
+        apiVersion: 'storage.k8s.io/v1',
+        kind: 'StorageClass',
+        metadata: { name: 'standard', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+        provisioner: 'sandbox.sekisho.dev/hostpath',
+        reclaimPolicy: 'Delete',
+        volumeBindingMode: 'Immediate',
+      },
       'sekisho-sandbox',
     );
   for (const name of ['default']) {
     const sa = c.registry.byResource('', 'v1', 'serviceaccounts')!;
     for (const n of ['default', 'kube-system', 'kube-public', 'kube-node-lease'])
-      if (!c.getStored(sa, n, name)) await c.internalWrite(sa, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: n } }, 'sekisho-sandbox');
+      if (!c.getStored(sa, n, name))
+        await c.internalWrite(
+          sa,
+          { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: n } },
+          'sekisho-sandbox',
+        );
   }
 }
 
@@ -138,7 +213,14 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   await bootstrap(cluster);
   const controllers = opts.controllers === false ? undefined : new Controllers(cluster);
   controllers?.start();
-  const api = new ApiServer({ cluster, token, cert: tls.cert, key: tls.key, logs: (pod, container) => `sandbox: container ${container} of pod ${pod.metadata.name} runs no process and has no logs\n` });
+  const api = new ApiServer({
+    cluster,
+    token,
+    cert: tls.cert,
+    key: tls.key,
+    logs: (pod, container) =>
+      `sandbox: container ${container} of pod ${pod.metadata.name} runs no process and has no logs\n`,
+  });
   const { host, port } = parseListen(opts.listen ?? '127.0.0.1:0');
   let addr: { host: string; port: number };
   try {

@@ -11,7 +11,9 @@ export function defaultAndPrune(value: unknown, schema: Schema | undefined, top 
     const props = isObject(schema.properties) ? (schema.properties as Record<string, Schema>) : undefined;
     const addl = schema.additionalProperties;
     const preserve = schema['x-kubernetes-preserve-unknown-fields'] === true;
-    if (props) for (const [k, s] of Object.entries(props)) if (value[k] === undefined && s.default !== undefined) value[k] = structuredClone(s.default);
+    if (props)
+      for (const [k, s] of Object.entries(props))
+        if (value[k] === undefined && s.default !== undefined) value[k] = structuredClone(s.default);
     for (const k of Object.keys(value)) {
       if (top && (k === 'apiVersion' || k === 'kind' || k === 'metadata')) continue;
       const s = props?.[k] ?? (isObject(addl) ? (addl as Schema) : undefined);
@@ -20,38 +22,86 @@ export function defaultAndPrune(value: unknown, schema: Schema | undefined, top 
     }
     return value;
   }
-  if (Array.isArray(value) && isObject(schema.items)) return value.map((v) => defaultAndPrune(v, schema.items as Schema, false));
+  if (Array.isArray(value) && isObject(schema.items))
+    return value.map((v) => defaultAndPrune(v, schema.items as Schema, false));
   return value;
 }
 
-export function validateSchema(value: unknown, schema: Schema | undefined, path = '', out: StatusCause[] = [], top = true): StatusCause[] {
+export function validateSchema(
+  value: unknown,
+  schema: Schema | undefined,
+  path = '',
+  out: StatusCause[] = [],
+  top = true,
+): StatusCause[] {
   if (!schema) return out;
   const field = path || '<root>';
   if (value === null) {
-    if (schema.nullable !== true) out.push({ reason: 'FieldValueTypeInvalid', field, message: `Invalid value: "null": ${field} in body must be of type ${String(schema.type ?? 'object')}: "null"` });
+    if (schema.nullable !== true)
+      out.push({
+        reason: 'FieldValueTypeInvalid',
+        field,
+        message: `Invalid value: "null": ${field} in body must be of type ${String(schema.type ?? 'object')}: "null"`,
+      });
     return out;
   }
   const type = schema.type;
   const intOrString = schema['x-kubernetes-int-or-string'] === true;
-  const actual = Array.isArray(value) ? 'array' : typeof value === 'number' ? (Number.isInteger(value) ? 'integer' : 'number') : typeof value;
+  const actual = Array.isArray(value)
+    ? 'array'
+    : typeof value === 'number'
+      ? Number.isInteger(value)
+        ? 'integer'
+        : 'number'
+      : typeof value;
   if (intOrString) {
-    if (actual !== 'integer' && actual !== 'string') out.push({ reason: 'FieldValueTypeInvalid', field, message: `Invalid value: ${JSON.stringify(value)}: ${field} in body must be of type int-or-string` });
+    if (actual !== 'integer' && actual !== 'string')
+      out.push({
+        reason: 'FieldValueTypeInvalid',
+        field,
+        message: `Invalid value: ${JSON.stringify(value)}: ${field} in body must be of type int-or-string`,
+      });
   } else if (typeof type === 'string') {
-    const ok = type === actual || (type === 'number' && actual === 'integer') || (type === 'object' && actual === 'object');
+    const ok =
+      type === actual || (type === 'number' && actual === 'integer') || (type === 'object' && actual === 'object');
     if (!ok) {
-      out.push({ reason: 'FieldValueTypeInvalid', field, message: `Invalid value: "${actual}": ${field} in body must be of type ${type}: "${actual}"` });
+      out.push({
+        reason: 'FieldValueTypeInvalid',
+        field,
+        message: `Invalid value: "${actual}": ${field} in body must be of type ${type}: "${actual}"`,
+      });
       return out;
     }
   }
   if (Array.isArray(schema.enum) && !schema.enum.some((e) => JSON.stringify(e) === JSON.stringify(value)))
-    out.push({ reason: 'FieldValueNotSupported', field, message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${schema.enum.map((e) => JSON.stringify(e)).join(', ')}` });
+    out.push({
+      reason: 'FieldValueNotSupported',
+      field,
+      message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${schema.enum.map((e) => JSON.stringify(e)).join(', ')}`,
+    });
   if (typeof value === 'number') {
-    if (typeof schema.minimum === 'number' && value < schema.minimum) out.push({ reason: 'FieldValueInvalid', field, message: `Invalid value: ${value}: ${field} in body should be greater than or equal to ${schema.minimum}` });
-    if (typeof schema.maximum === 'number' && value > schema.maximum) out.push({ reason: 'FieldValueInvalid', field, message: `Invalid value: ${value}: ${field} in body should be less than or equal to ${schema.maximum}` });
+    if (typeof schema.minimum === 'number' && value < schema.minimum)
+      out.push({
+        reason: 'FieldValueInvalid',
+        field,
+        message: `Invalid value: ${value}: ${field} in body should be greater than or equal to ${schema.minimum}`,
+      });
+    if (typeof schema.maximum === 'number' && value > schema.maximum)
+      out.push({
+        reason: 'FieldValueInvalid',
+        field,
+        message: `Invalid value: ${value}: ${field} in body should be less than or equal to ${schema.maximum}`,
+      });
   }
   if (typeof value === 'string') {
-    if (typeof schema.minLength === 'number' && value.length < schema.minLength) out.push({ reason: 'FieldValueInvalid', field, message: `Invalid value: "${value}": ${field} in body should be at least ${schema.minLength} chars long` });
-    if (typeof schema.maxLength === 'number' && value.length > schema.maxLength) out.push({ reason: 'FieldValueTooLong', field, message: `Too long: may not be longer than ${schema.maxLength}` });
+    if (typeof schema.minLength === 'number' && value.length < schema.minLength)
+      out.push({
+        reason: 'FieldValueInvalid',
+        field,
+        message: `Invalid value: "${value}": ${field} in body should be at least ${schema.minLength} chars long`,
+      });
+    if (typeof schema.maxLength === 'number' && value.length > schema.maxLength)
+      out.push({ reason: 'FieldValueTooLong', field, message: `Too long: may not be longer than ${schema.maxLength}` });
     if (typeof schema.pattern === 'string') {
       let re: RegExp | undefined;
       try {
@@ -59,21 +109,39 @@ export function validateSchema(value: unknown, schema: Schema | undefined, path 
       } catch {
         re = undefined;
       }
-      if (re && !re.test(value)) out.push({ reason: 'FieldValueInvalid', field, message: `Invalid value: "${value}": ${field} in body should match '${schema.pattern}'` });
+      if (re && !re.test(value))
+        out.push({
+          reason: 'FieldValueInvalid',
+          field,
+          message: `Invalid value: "${value}": ${field} in body should match '${schema.pattern}'`,
+        });
     }
   }
   if (Array.isArray(value)) {
-    if (typeof schema.minItems === 'number' && value.length < schema.minItems) out.push({ reason: 'FieldValueInvalid', field, message: `Invalid value: ${value.length}: ${field} in body should have at least ${schema.minItems} items` });
-    if (typeof schema.maxItems === 'number' && value.length > schema.maxItems) out.push({ reason: 'FieldValueTooMany', field, message: `Too many: ${value.length}: must have at most ${schema.maxItems} items` });
-    if (isObject(schema.items)) value.forEach((v, i) => validateSchema(v, schema.items as Schema, `${path}[${i}]`, out, false));
+    if (typeof schema.minItems === 'number' && value.length < schema.minItems)
+      out.push({
+        reason: 'FieldValueInvalid',
+        field,
+        message: `Invalid value: ${value.length}: ${field} in body should have at least ${schema.minItems} items`,
+      });
+    if (typeof schema.maxItems === 'number' && value.length > schema.maxItems)
+      out.push({
+        reason: 'FieldValueTooMany',
+        field,
+        message: `Too many: ${value.length}: must have at most ${schema.maxItems} items`,
+      });
+    if (isObject(schema.items))
+      value.forEach((v, i) => validateSchema(v, schema.items as Schema, `${path}[${i}]`, out, false));
   }
   if (isObject(value)) {
     const props = isObject(schema.properties) ? (schema.properties as Record<string, Schema>) : {};
     for (const r of Array.isArray(schema.required) ? (schema.required as string[]) : [])
-      if (value[r] === undefined) out.push({ reason: 'FieldValueRequired', field: path ? `${path}.${r}` : r, message: 'Required value' });
+      if (value[r] === undefined)
+        out.push({ reason: 'FieldValueRequired', field: path ? `${path}.${r}` : r, message: 'Required value' });
     for (const [k, v] of Object.entries(value)) {
       if (top && (k === 'apiVersion' || k === 'kind' || k === 'metadata')) continue;
-      const s = props[k] ?? (isObject(schema.additionalProperties) ? (schema.additionalProperties as Schema) : undefined);
+      const s =
+        props[k] ?? (isObject(schema.additionalProperties) ? (schema.additionalProperties as Schema) : undefined);
       if (s) validateSchema(v, s, path ? `${path}.${k}` : k, out, false);
     }
   }
@@ -81,7 +149,13 @@ export function validateSchema(value: unknown, schema: Schema | undefined, path 
 }
 
 /** Fields a value has that its schema does not declare (what fieldValidation=Strict rejects). */
-export function unknownFields(value: unknown, schema: Schema | undefined, path = '', out: string[] = [], top = true): string[] {
+export function unknownFields(
+  value: unknown,
+  schema: Schema | undefined,
+  path = '',
+  out: string[] = [],
+  top = true,
+): string[] {
   if (!schema) return out;
   if (isObject(value)) {
     const props = isObject(schema.properties) ? (schema.properties as Record<string, Schema>) : undefined;
@@ -94,6 +168,7 @@ export function unknownFields(value: unknown, schema: Schema | undefined, path =
       if (s) unknownFields(v, s, p, out, false);
       else if (!(preserve || addl === true)) out.push(p);
     }
-  } else if (Array.isArray(value) && isObject(schema.items)) value.forEach((v, i) => unknownFields(v, schema.items as Schema, `${path}[${i}]`, out, false));
+  } else if (Array.isArray(value) && isObject(schema.items))
+    value.forEach((v, i) => unknownFields(v, schema.items as Schema, `${path}[${i}]`, out, false));
   return out;
 }

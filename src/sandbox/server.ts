@@ -18,7 +18,14 @@ import {
   type ResourceInfo,
 } from '../kube/index.ts';
 import { resKey, type Cluster, type DeleteOptions, type WriteOptions } from './cluster.ts';
-import { AGGREGATED_CONTENT_TYPE, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.ts';
+import {
+  AGGREGATED_CONTENT_TYPE,
+  aggregatedDiscovery,
+  apiGroup,
+  apiGroupList,
+  apiResourceList,
+  apiVersions,
+} from './discovery.ts';
 import { contentHash, openApiV2, openApiV3ForGroupVersion, openApiV3Index } from './openapi.ts';
 import type { StoreEvent } from './store.ts';
 import { buildTable } from './table.ts';
@@ -78,17 +85,35 @@ export class ApiServer {
     });
   }
 
-  private send(res: ServerResponse, status: number, body: unknown, contentType = 'application/json', headers: Record<string, string> = {}): void {
+  private send(
+    res: ServerResponse,
+    status: number,
+    body: unknown,
+    contentType = 'application/json',
+    headers: Record<string, string> = {},
+  ): void {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
     const write = () => {
-      res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-cache, private', ...headers });
+      res.writeHead(status, {
+        'content-type': contentType,
+        'content-length': Buffer.byteLength(text),
+        'cache-control': 'no-cache, private',
+        ...headers,
+      });
       res.end(text);
     };
     // a write is acknowledged only once it is committed to disk (group commit of the store)
     if (WRITES.has(res)) {
       this.cluster.store.flushed().then(write, (err: unknown) => {
         WRITES.delete(res);
-        this.fail(res, new KubeError('InternalError', 500, `Internal error occurred: the write could not be persisted: ${(err as Error).message}`));
+        this.fail(
+          res,
+          new KubeError(
+            'InternalError',
+            500,
+            `Internal error occurred: the write could not be persisted: ${(err as Error).message}`,
+          ),
+        );
       });
     } else write();
   }
@@ -98,7 +123,15 @@ export class ApiServer {
       res.destroy();
       return;
     }
-    const e = err instanceof KubeError ? err : new KubeError('InternalError', 500, `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    const e =
+      err instanceof KubeError
+        ? err
+        : new KubeError(
+            'InternalError',
+            500,
+            `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`,
+            { cause: err },
+          );
     this.send(res, e.status, e.toStatus());
   }
 
@@ -122,7 +155,11 @@ export class ApiServer {
 
   private parseBody(text: string, ct: string | undefined): unknown {
     if (ct?.includes('protobuf') || ct?.includes('cbor'))
-      throw new KubeError('UnsupportedMediaType', 415, `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (the sandbox does not decode ${ct})`);
+      throw new KubeError(
+        'UnsupportedMediaType',
+        415,
+        `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (the sandbox does not decode ${ct})`,
+      );
     if (!text.trim()) return undefined;
     try {
       return ct?.includes('yaml') ? parseYaml(text) : JSON.parse(text);
@@ -130,7 +167,9 @@ export class ApiServer {
       try {
         return parseYaml(text);
       } catch {
-        throw new KubeError('BadRequest', 400, `the request body could not be decoded: ${(err as Error).message}`, { cause: err });
+        throw new KubeError('BadRequest', 400, `the request body could not be decoded: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
     }
   }
@@ -202,15 +241,18 @@ export class ApiServer {
     const [resource, name, sub, ...extra] = r as [string, string | undefined, string | undefined, ...string[]];
     const info = this.cluster.registry.byResource(group, version, resource);
     if (!info || extra.length) throw new KubeError('NotFound', 404, 'the server could not find the requested resource');
-    if (!info.namespaced && ns !== undefined) throw new KubeError('NotFound', 404, 'the server could not find the requested resource');
-    if (sub && !info.subresources.includes(sub)) throw new KubeError('NotFound', 404, 'the server could not find the requested resource');
+    if (!info.namespaced && ns !== undefined)
+      throw new KubeError('NotFound', 404, 'the server could not find the requested resource');
+    if (sub && !info.subresources.includes(sub))
+      throw new KubeError('NotFound', 404, 'the server could not find the requested resource');
     return { info, ns, ...(name !== undefined ? { name } : {}), ...(sub !== undefined ? { sub } : {}) };
   }
 
   private writeOptions(req: IncomingMessage, q: URLSearchParams): WriteOptions {
     const o: WriteOptions = { userAgent: req.headers['user-agent'] ?? '' };
     if (q.getAll('dryRun').includes('All')) o.dryRun = true;
-    else if (q.getAll('dryRun').length) throw new KubeError('BadRequest', 400, `Invalid dryRun value: ${q.get('dryRun')}`);
+    else if (q.getAll('dryRun').length)
+      throw new KubeError('BadRequest', 400, `Invalid dryRun value: ${q.get('dryRun')}`);
     const fm = q.get('fieldManager');
     if (fm) o.fieldManager = fm;
     if (q.get('force') === 'true') o.force = true;
@@ -223,7 +265,13 @@ export class ApiServer {
     return warnings.length ? { warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ') } : {};
   }
 
-  private async resource(req: IncomingMessage, res: ServerResponse, route: Route, q: URLSearchParams, accept: string): Promise<void> {
+  private async resource(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: Route,
+    q: URLSearchParams,
+    accept: string,
+  ): Promise<void> {
     const { info, name, sub } = route;
     const ns = route.ns ?? '';
     const method = req.method ?? 'GET';
@@ -242,23 +290,40 @@ export class ApiServer {
       }
       if (method === 'DELETE') {
         const body = this.parseBody(await this.body(req), req.headers['content-type']) as DeleteOptions | undefined;
-        const listed = c.list(info, route.ns, { labelSelector: q.get('labelSelector') ?? '', fieldSelector: q.get('fieldSelector') ?? '' });
+        const listed = c.list(info, route.ns, {
+          labelSelector: q.get('labelSelector') ?? '',
+          fieldSelector: q.get('fieldSelector') ?? '',
+        });
         const items: KubeObject[] = [];
         for (const s of listed.items) {
           try {
-            items.push(await c.delete(info, s.obj.metadata.namespace ?? '', s.obj.metadata.name ?? '', this.deleteOptions(q, body)));
+            items.push(
+              await c.delete(
+                info,
+                s.obj.metadata.namespace ?? '',
+                s.obj.metadata.name ?? '',
+                this.deleteOptions(q, body),
+              ),
+            );
           } catch (err) {
             if (!(err instanceof KubeError && err.status === 404)) throw err;
           }
         }
-        return this.send(res, 200, { kind: info.listKind, apiVersion: formatApiVersion(info), metadata: { resourceVersion: String(c.store.resourceVersion) }, items });
+        return this.send(res, 200, {
+          kind: info.listKind,
+          apiVersion: formatApiVersion(info),
+          metadata: { resourceVersion: String(c.store.resourceVersion) },
+          items,
+        });
       }
       throw new KubeError('MethodNotAllowed', 405, `the server does not allow this method on the requested resource`);
     }
     if (sub === 'scale') return this.scale(req, res, route, q);
     if (sub === 'log') {
       const pod = c.get(info, ns, name);
-      const container = q.get('container') ?? String((pod.spec as { containers?: { name: string }[] } | undefined)?.containers?.[0]?.name ?? '');
+      const container =
+        q.get('container') ??
+        String((pod.spec as { containers?: { name: string }[] } | undefined)?.containers?.[0]?.name ?? '');
       return this.send(res, 200, this.opts.logs ? this.opts.logs(pod, container) : '', 'text/plain');
     }
     switch (method) {
@@ -273,12 +338,18 @@ export class ApiServer {
           const r = await c.update(info, ns, name, body, { ...this.writeOptions(req, q), internal: true });
           return this.send(res, 200, r.obj);
         }
-        const r = await c.update(info, ns, name, body, { ...this.writeOptions(req, q), ...(sub ? { subresource: sub } : {}) });
+        const r = await c.update(info, ns, name, body, {
+          ...this.writeOptions(req, q),
+          ...(sub ? { subresource: sub } : {}),
+        });
         return this.send(res, 200, r.obj, 'application/json', this.warningHeaders(r.warnings));
       }
       case 'PATCH': {
         const raw = await this.body(req);
-        const r = await c.patch(info, ns, name, req.headers['content-type'] ?? '', raw, { ...this.writeOptions(req, q), ...(sub ? { subresource: sub } : {}) });
+        const r = await c.patch(info, ns, name, req.headers['content-type'] ?? '', raw, {
+          ...this.writeOptions(req, q),
+          ...(sub ? { subresource: sub } : {}),
+        });
         return this.send(res, r.created ? 201 : 200, r.obj, 'application/json', this.warningHeaders(r.warnings));
       }
       case 'DELETE': {
@@ -295,26 +366,52 @@ export class ApiServer {
     const b = isObject(body) ? body : {};
     const pp = q.get('propagationPolicy') ?? (b as DeleteOptions).propagationPolicy;
     if (pp) {
-      if (!['Background', 'Foreground', 'Orphan'].includes(pp)) throw new KubeError('BadRequest', 400, `propagationPolicy: Unsupported value: "${pp}"`);
+      if (!['Background', 'Foreground', 'Orphan'].includes(pp))
+        throw new KubeError('BadRequest', 400, `propagationPolicy: Unsupported value: "${pp}"`);
       o.propagationPolicy = pp as DeleteOptions['propagationPolicy'] & string;
     }
     if ((b as DeleteOptions).orphanDependents === true) o.orphanDependents = true;
     if ((b as DeleteOptions).preconditions) o.preconditions = (b as DeleteOptions).preconditions!;
     const dry = q.getAll('dryRun');
-    if (dry.includes('All') || (Array.isArray((b as { dryRun?: string[] }).dryRun) && (b as { dryRun: string[] }).dryRun.includes('All'))) o.dryRun = true;
+    if (
+      dry.includes('All') ||
+      (Array.isArray((b as { dryRun?: string[] }).dryRun) && (b as { dryRun: string[] }).dryRun.includes('All'))
+    )
+      o.dryRun = true;
     return o;
   }
 
-  private sendObject(res: ServerResponse, info: ResourceInfo, obj: KubeObject, q: URLSearchParams, accept: string): void {
+  private sendObject(
+    res: ServerResponse,
+    info: ResourceInfo,
+    obj: KubeObject,
+    q: URLSearchParams,
+    accept: string,
+  ): void {
     if (accept.includes('as=Table')) {
-      return this.send(res, 200, buildTable(info, [obj], { resourceVersion: obj.metadata.resourceVersion ?? '', includeObject: q.get('includeObject') ?? 'Metadata', ...this.custom(info) }), 'application/json');
+      return this.send(
+        res,
+        200,
+        buildTable(info, [obj], {
+          resourceVersion: obj.metadata.resourceVersion ?? '',
+          includeObject: q.get('includeObject') ?? 'Metadata',
+          ...this.custom(info),
+        }),
+        'application/json',
+      );
     }
     if (accept.includes('as=PartialObjectMetadata') && !accept.includes('as=PartialObjectMetadataList'))
-      return this.send(res, 200, { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata });
+      return this.send(res, 200, {
+        kind: 'PartialObjectMetadata',
+        apiVersion: 'meta.k8s.io/v1',
+        metadata: obj.metadata,
+      });
     this.send(res, 200, obj);
   }
 
-  private custom(info: ResourceInfo): { custom?: { name: string; type: string; jsonPath: string; priority?: number }[] } {
+  private custom(info: ResourceInfo): {
+    custom?: { name: string; type: string; jsonPath: string; priority?: number }[];
+  } {
     const crd = this.cluster.crdInfo(info);
     return crd ? { custom: crd.printerColumns } : {};
   }
@@ -323,8 +420,17 @@ export class ApiServer {
     const { info } = route;
     const limit = Number(q.get('limit') ?? 0) || 0;
     const rvParam = q.get('resourceVersion');
-    if (rvParam && rvParam !== '0' && q.get('resourceVersionMatch') === 'Exact' && Number(rvParam) !== this.cluster.store.resourceVersion)
-      throw new KubeError('Expired', 410, `too old resource version: ${rvParam} (${this.cluster.store.resourceVersion})`);
+    if (
+      rvParam &&
+      rvParam !== '0' &&
+      q.get('resourceVersionMatch') === 'Exact' &&
+      Number(rvParam) !== this.cluster.store.resourceVersion
+    )
+      throw new KubeError(
+        'Expired',
+        410,
+        `too old resource version: ${rvParam} (${this.cluster.store.resourceVersion})`,
+      );
     const r = this.cluster.list(info, route.ns, {
       labelSelector: q.get('labelSelector') ?? '',
       fieldSelector: q.get('fieldSelector') ?? '',
@@ -336,17 +442,38 @@ export class ApiServer {
       return this.send(
         res,
         200,
-        buildTable(info, objs, { resourceVersion: String(r.rv), ...(r.continue ? { continue: r.continue } : {}), includeObject: q.get('includeObject') ?? 'Metadata', ...this.custom(info) }),
+        buildTable(info, objs, {
+          resourceVersion: String(r.rv),
+          ...(r.continue ? { continue: r.continue } : {}),
+          includeObject: q.get('includeObject') ?? 'Metadata',
+          ...this.custom(info),
+        }),
       );
     }
-    const meta = JSON.stringify({ resourceVersion: String(r.rv), ...(r.continue ? { continue: r.continue } : {}), ...(r.remaining !== undefined ? { remainingItemCount: r.remaining } : {}) });
+    const meta = JSON.stringify({
+      resourceVersion: String(r.rv),
+      ...(r.continue ? { continue: r.continue } : {}),
+      ...(r.remaining !== undefined ? { remainingItemCount: r.remaining } : {}),
+    });
     if (accept.includes('as=PartialObjectMetadataList')) {
-      const items = r.items.map((s) => ({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: s.obj.metadata }));
-      return this.send(res, 200, `{"kind":"PartialObjectMetadataList","apiVersion":"meta.k8s.io/v1","metadata":${meta},"items":${JSON.stringify(items)}}`);
+      const items = r.items.map((s) => ({
+        kind: 'PartialObjectMetadata',
+        apiVersion: 'meta.k8s.io/v1',
+        metadata: s.obj.metadata,
+      }));
+      return this.send(
+        res,
+        200,
+        `{"kind":"PartialObjectMetadataList","apiVersion":"meta.k8s.io/v1","metadata":${meta},"items":${JSON.stringify(items)}}`,
+      );
     }
     // objects are kept serialized: a list is a concatenation, not a re-encoding
     const items = r.items.map((s) => this.cluster.presentJson(info, s)).join(',');
-    this.send(res, 200, `{"kind":${JSON.stringify(info.listKind)},"apiVersion":${JSON.stringify(formatApiVersion(info))},"metadata":${meta},"items":[${items}]}`);
+    this.send(
+      res,
+      200,
+      `{"kind":${JSON.stringify(info.listKind)},"apiVersion":${JSON.stringify(formatApiVersion(info))},"metadata":${meta},"items":[${items}]}`,
+    );
   }
 
   private watch(req: IncomingMessage, res: ServerResponse, route: Route, q: URLSearchParams, accept: string): void {
@@ -359,14 +486,25 @@ export class ApiServer {
     const key = resKey(info);
     const nsFilter = info.namespaced ? route.ns : undefined;
     const matches = (o: KubeObject | undefined) =>
-      !!o && (nsFilter === undefined || o.metadata.namespace === nsFilter) && (!label || matchesSelector(label, o.metadata.labels)) && (!field || matchesFieldSelector(field, o));
-    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'cache-control': 'no-cache, private' });
+      !!o &&
+      (nsFilter === undefined || o.metadata.namespace === nsFilter) &&
+      (!label || matchesSelector(label, o.metadata.labels)) &&
+      (!field || matchesFieldSelector(field, o));
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'transfer-encoding': 'chunked',
+      'cache-control': 'no-cache, private',
+    });
     res.flushHeaders();
     let first = true;
     const write = (type: string, obj: KubeObject | Record<string, unknown>, json?: string) => {
       let payload: string;
       if (asTable && type !== 'ERROR' && type !== 'BOOKMARK') {
-        const table = buildTable(info, [obj as KubeObject], { resourceVersion: String((obj as KubeObject).metadata.resourceVersion ?? ''), includeObject: q.get('includeObject') ?? 'Metadata', ...this.custom(info) });
+        const table = buildTable(info, [obj as KubeObject], {
+          resourceVersion: String((obj as KubeObject).metadata.resourceVersion ?? ''),
+          includeObject: q.get('includeObject') ?? 'Metadata',
+          ...this.custom(info),
+        });
         if (!first) table.columnDefinitions = [];
         first = false;
         payload = JSON.stringify(table);
@@ -402,14 +540,28 @@ export class ApiServer {
         write('ADDED', JSON.parse(json) as KubeObject, json);
       }
       if (sendInitial && bookmarks)
-        write('BOOKMARK', { kind: info.kind, apiVersion: formatApiVersion(info), metadata: { resourceVersion: String(c.store.resourceVersion), annotations: { 'k8s.io/initial-events-end': 'true' } } });
+        write('BOOKMARK', {
+          kind: info.kind,
+          apiVersion: formatApiVersion(info),
+          metadata: {
+            resourceVersion: String(c.store.resourceVersion),
+            annotations: { 'k8s.io/initial-events-end': 'true' },
+          },
+        });
     } else {
       const from = Number(rvParam);
       startRv = from;
       const events = Number.isFinite(from) ? c.store.eventsSince(from) : 'gone';
       if (events === 'gone' || from > c.store.resourceVersion + 0) {
         if (events === 'gone') {
-          write('ERROR', new KubeError('Expired', 410, `too old resource version: ${rvParam} (${c.store.oldestWatchableRv})`).toStatus());
+          write(
+            'ERROR',
+            new KubeError(
+              'Expired',
+              410,
+              `too old resource version: ${rvParam} (${c.store.oldestWatchableRv})`,
+            ).toStatus(),
+          );
           res.end();
           return;
         }
@@ -420,12 +572,20 @@ export class ApiServer {
     const timers: NodeJS.Timeout[] = [];
     if (bookmarks)
       timers.push(
-        setInterval(() => write('BOOKMARK', { kind: info.kind, apiVersion: formatApiVersion(info), metadata: { resourceVersion: String(c.store.resourceVersion) } }), 15_000),
+        setInterval(
+          () =>
+            write('BOOKMARK', {
+              kind: info.kind,
+              apiVersion: formatApiVersion(info),
+              metadata: { resourceVersion: String(c.store.resourceVersion) },
+            }),
+          15_000,
+        ),
       );
     const timeout = Number(q.get('timeoutSeconds') ?? 0);
     const stop = () => {
       unsubscribe();
-      for (const t of timers) clearInterval(t), clearTimeout(t);
+      for (const t of timers) clearTimeout(t);
       this.watches.delete(stop);
       if (!res.writableEnded) res.end();
     };
@@ -445,23 +605,39 @@ export class ApiServer {
       return {
         kind: 'Scale',
         apiVersion: 'autoscaling/v1',
-        metadata: { name: o.metadata.name, namespace: o.metadata.namespace, uid: o.metadata.uid, resourceVersion: o.metadata.resourceVersion, creationTimestamp: o.metadata.creationTimestamp },
+        metadata: {
+          name: o.metadata.name,
+          namespace: o.metadata.namespace,
+          uid: o.metadata.uid,
+          resourceVersion: o.metadata.resourceVersion,
+          creationTimestamp: o.metadata.creationTimestamp,
+        },
         spec: { replicas: spec.replicas ?? 0 },
-        status: { replicas: st.replicas ?? 0, selector: Object.entries(spec.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',') },
+        status: {
+          replicas: st.replicas ?? 0,
+          selector: Object.entries(spec.selector?.matchLabels ?? {})
+            .map(([k, v]) => `${k}=${v}`)
+            .join(','),
+        },
       };
     };
     const obj = c.get(info, ns, name!);
     if (req.method === 'GET') return this.send(res, 200, toScale(obj));
     let replicas: unknown;
     const raw = await this.body(req);
-    if (req.method === 'PUT') replicas = (this.parseBody(raw, req.headers['content-type']) as { spec?: { replicas?: number } } | undefined)?.spec?.replicas;
+    if (req.method === 'PUT')
+      replicas = (this.parseBody(raw, req.headers['content-type']) as { spec?: { replicas?: number } } | undefined)
+        ?.spec?.replicas;
     else if (req.method === 'PATCH') {
       const ct = req.headers['content-type'] ?? '';
       const p = this.parseBody(raw, ct) as unknown;
-      if (Array.isArray(p)) replicas = (p as { path: string; value: unknown }[]).find((x) => x.path === '/spec/replicas')?.value;
+      if (Array.isArray(p))
+        replicas = (p as { path: string; value: unknown }[]).find((x) => x.path === '/spec/replicas')?.value;
       else replicas = (p as { spec?: { replicas?: number } })?.spec?.replicas;
-    } else throw new KubeError('MethodNotAllowed', 405, 'the server does not allow this method on the requested resource');
-    if (typeof replicas !== 'number' || replicas < 0) throw new KubeError('Invalid', 422, `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value`);
+    } else
+      throw new KubeError('MethodNotAllowed', 405, 'the server does not allow this method on the requested resource');
+    if (typeof replicas !== 'number' || replicas < 0)
+      throw new KubeError('Invalid', 422, `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value`);
     const next = { ...obj, spec: { ...(obj.spec as object), replicas } };
     const r = await c.update(info, ns, name!, next, this.writeOptions(req, q));
     return this.send(res, 200, toScale(r.obj));
@@ -483,18 +659,34 @@ export class ApiServer {
     };
     if (path === '/openapi/v3') {
       const hashes = new Map<string, string>();
-      for (const [group, versions] of c.registry.groups()) for (const v of versions) hashes.set(formatApiVersion({ group, version: v }), (await doc(formatApiVersion({ group, version: v })))?.hash ?? '');
-      return this.send(res, 200, openApiV3Index(c, (gv) => hashes.get(gv) ?? ''));
+      for (const [group, versions] of c.registry.groups())
+        for (const v of versions)
+          hashes.set(
+            formatApiVersion({ group, version: v }),
+            (await doc(formatApiVersion({ group, version: v })))?.hash ?? '',
+          );
+      return this.send(
+        res,
+        200,
+        openApiV3Index(c, (gv) => hashes.get(gv) ?? ''),
+      );
     }
     const m = /^\/openapi\/v3\/(?:api\/(v\w+)|apis\/([^/]+)\/([^/]+))$/.exec(path);
     if (m) {
       const gv = m[1] ? m[1] : `${m[2]}/${m[3]}`;
       const d = await doc(gv);
       if (!d) throw notFound('openapi', gv);
-      return this.send(res, 200, d.body, 'application/json', q.get('hash') ? { 'cache-control': 'public, immutable', etag: `"${d.hash}"` } : { etag: `"${d.hash}"` });
+      return this.send(
+        res,
+        200,
+        d.body,
+        'application/json',
+        q.get('hash') ? { 'cache-control': 'public, immutable', etag: `"${d.hash}"` } : { etag: `"${d.hash}"` },
+      );
     }
     if (path === '/openapi/v2') {
-      if (!accept.includes('json') && accept !== '' && !accept.includes('*/*')) throw new KubeError('NotAcceptable', 406, 'only application/json is served for /openapi/v2');
+      if (!accept.includes('json') && accept !== '' && !accept.includes('*/*'))
+        throw new KubeError('NotAcceptable', 406, 'only application/json is served for /openapi/v2');
       return this.send(res, 200, await openApiV2(c));
     }
     throw new KubeError('NotFound', 404, 'the server could not find the requested resource');

@@ -46,7 +46,15 @@ export class Store {
   /** sorted keys per bucket, rebuilt lazily after inserts/deletes */
   private readonly sorted = new Map<string, string[]>();
   /** writes applied in memory, waiting for the group commit */
-  private pending: { op: 'put' | 'del'; res: string; ns: string; name: string; rv: number; json?: string; event: StoreEvent }[] = [];
+  private pending: {
+    op: 'put' | 'del';
+    res: string;
+    ns: string;
+    name: string;
+    rv: number;
+    json?: string;
+    event: StoreEvent;
+  }[] = [];
   private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   private flushScheduled = false;
   private closed = false;
@@ -201,7 +209,15 @@ export class Store {
     const stored = { obj, json, rv };
     b.set(key(ns, name), stored);
     if (!prev) this.sorted.delete(res);
-    this.pending.push({ op: 'put', res, ns, name, rv, json, event: { type: prev ? 'MODIFIED' : 'ADDED', rv, res, ns, name, obj, json, ...(prev ? { old: prev.obj } : {}) } });
+    this.pending.push({
+      op: 'put',
+      res,
+      ns,
+      name,
+      rv,
+      json,
+      event: { type: prev ? 'MODIFIED' : 'ADDED', rv, res, ns, name, obj, json, ...(prev ? { old: prev.obj } : {}) },
+    });
     this.schedule();
     return stored;
   }
@@ -219,7 +235,14 @@ export class Store {
     const obj = JSON.parse(prev.json) as KubeObject;
     obj.metadata.resourceVersion = String(rv);
     const json = JSON.stringify(obj);
-    this.pending.push({ op: 'del', res, ns, name, rv, event: { type: 'DELETED', rv, res, ns, name, obj, json, old: prev.obj } });
+    this.pending.push({
+      op: 'del',
+      res,
+      ns,
+      name,
+      rv,
+      event: { type: 'DELETED', rv, res, ns, name, obj, json, old: prev.obj },
+    });
     this.schedule();
     return { obj, json, rv };
   }

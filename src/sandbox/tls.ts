@@ -18,7 +18,9 @@ export interface TlsMaterial {
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
 function pem(label: string, der: ArrayBuffer): string {
-  const b64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n');
+  const b64 = Buffer.from(der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n');
   return `-----BEGIN ${label}-----\n${b64.trimEnd()}\n-----END ${label}-----\n`;
 }
 
@@ -27,11 +29,15 @@ function writeAtomic(path: string, data: string, mode = 0o600): void {
   renameSync(path + '.tmp', path);
 }
 
-export async function generateCa(commonName: string): Promise<{ cert: string; key: string; keys: CryptoKeyPair; x: x509.X509Certificate }> {
+export async function generateCa(
+  commonName: string,
+): Promise<{ cert: string; key: string; keys: CryptoKeyPair; x: x509.X509Certificate }> {
   const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as unknown as CryptoKeyPair;
   const now = new Date();
   const x = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: randomBytes(8).toString('hex').replace(/^[89a-f]/, '1'),
+    serialNumber: randomBytes(8)
+      .toString('hex')
+      .replace(/^[89a-f]/, '1'),
     name: `CN=${commonName}`,
     notBefore: new Date(now.getTime() - 3600_000),
     notAfter: new Date(now.getTime() + 10 * 365 * 86400_000),
@@ -39,11 +45,17 @@ export async function generateCa(commonName: string): Promise<{ cert: string; ke
     signingAlgorithm: ALG,
     extensions: [
       new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+        true,
+      ),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  const key = pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as unknown as webcrypto.CryptoKey));
+  const key = pem(
+    'PRIVATE KEY',
+    await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as unknown as webcrypto.CryptoKey),
+  );
   return { cert: x.toString('pem') + '\n', key, keys, x };
 }
 
@@ -57,7 +69,9 @@ export async function issueServingCert(
   const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as unknown as CryptoKeyPair;
   const now = new Date();
   const x = await x509.X509CertificateGenerator.create({
-    serialNumber: randomBytes(8).toString('hex').replace(/^[89a-f]/, '1'),
+    serialNumber: randomBytes(8)
+      .toString('hex')
+      .replace(/^[89a-f]/, '1'),
     subject: `CN=${commonName}`,
     issuer: ca.x.subject,
     notBefore: new Date(now.getTime() - 3600_000),
@@ -76,7 +90,10 @@ export async function issueServingCert(
       await x509.AuthorityKeyIdentifierExtension.create(ca.keys.publicKey),
     ],
   });
-  const key = pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as unknown as webcrypto.CryptoKey));
+  const key = pem(
+    'PRIVATE KEY',
+    await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as unknown as webcrypto.CryptoKey),
+  );
   return { cert: x.toString('pem') + '\n', key };
 }
 
@@ -92,7 +109,12 @@ export async function ensureTls(dir: string): Promise<TlsMaterial> {
     };
   }
   const ca = await generateCa('sekisho-sandbox-ca');
-  const srv = await issueServingCert(ca, 'sekisho-sandbox', ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'], ['127.0.0.1', '::1']);
+  const srv = await issueServingCert(
+    ca,
+    'sekisho-sandbox',
+    ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'],
+    ['127.0.0.1', '::1'],
+  );
   writeAtomic(p('ca.key'), ca.key);
   writeAtomic(p('server.key'), srv.key);
   writeAtomic(p('server.crt'), srv.cert, 0o644);

@@ -25,7 +25,12 @@ test('every acknowledged write survives kill -9', { timeout: 120_000 }, async ()
           const o = await client.patch('v1', 'ConfigMap', prev, 'default', { data: { v: `updated-${i}` } }, 'merge');
           acked.set(prev, { rv: Number(o.metadata.resourceVersion), value: `updated-${i}` });
         } else {
-          const o = await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data: { v: `created-${i}` } } as KubeObject);
+          const o = await client.create({
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            metadata: { name, namespace: 'default' },
+            data: { v: `created-${i}` },
+          } as KubeObject);
           acked.set(name, { rv: Number(o.metadata.resourceVersion), value: `created-${i}` });
         }
         if (acked.size >= killAt && !killed) {
@@ -52,15 +57,25 @@ test('every acknowledged write survives kill -9', { timeout: 120_000 }, async ()
       const o = live.get(name);
       if (!o) missing.push(name);
       else {
-        assert.ok(Number(o.metadata.resourceVersion) >= a.rv, `${name}: stored rv ${o.metadata.resourceVersion} < acknowledged ${a.rv}`);
-        if (Number(o.metadata.resourceVersion) === a.rv) assert.equal(o.data.v, a.value, `${name} lost its acknowledged content`);
+        assert.ok(
+          Number(o.metadata.resourceVersion) >= a.rv,
+          `${name}: stored rv ${o.metadata.resourceVersion} < acknowledged ${a.rv}`,
+        );
+        if (Number(o.metadata.resourceVersion) === a.rv)
+          assert.equal(o.data.v, a.value, `${name} lost its acknowledged content`);
       }
     }
     assert.deepEqual(missing, [], `acknowledged writes lost: ${missing.slice(0, 5).join(', ')}`);
     const maxRv = Math.max(...[...acked.values()].map((a) => a.rv));
-    const after = await c2.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'after-restart', namespace: 'default' } } as KubeObject);
+    const after = await c2.create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'after-restart', namespace: 'default' },
+    } as KubeObject);
     assert.ok(Number(after.metadata.resourceVersion) > maxRv, 'resourceVersion continues after restart');
-    process.stdout.write(`# durability: ${acked.size} acknowledged writes, ${failures} failed in flight at kill, 0 lost\n`);
+    process.stdout.write(
+      `# durability: ${acked.size} acknowledged writes, ${failures} failed in flight at kill, 0 lost\n`,
+    );
   } finally {
     await again.stop();
     rmSync(srv.dataDir, { recursive: true, force: true });

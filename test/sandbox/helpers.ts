@@ -9,7 +9,10 @@ import { createInterface } from 'node:readline';
 export const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
 
 export function requireKubectl(): void {
-  if (!existsSync(KUBECTL)) throw new Error(`kubectl is required for the sandbox tests and was not found at ${KUBECTL} (set KUBECTL or install kubernetes-client)`);
+  if (!existsSync(KUBECTL))
+    throw new Error(
+      `kubectl is required for the sandbox tests and was not found at ${KUBECTL} (set KUBECTL or install kubernetes-client)`,
+    );
 }
 
 export interface ServerProcess {
@@ -23,8 +26,15 @@ export interface ServerProcess {
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'sekisho.js');
 
 /** Starts `sekisho cluster serve` and resolves once it prints `listening on <url>`. */
-export function startServer(dataDir = mkdtempSync(join(tmpdir(), 'sekisho-sandbox-')), extra: string[] = []): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [BIN, 'cluster', 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function startServer(
+  dataDir = mkdtempSync(join(tmpdir(), 'sekisho-sandbox-')),
+  extra: string[] = [],
+): Promise<ServerProcess> {
+  const child = spawn(
+    process.execPath,
+    [BIN, 'cluster', 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...extra],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));

@@ -41,15 +41,31 @@ spec:
         image: ${image}
         ports: [{containerPort: 80}]
         env:
-${Object.entries(env).map(([k, v]) => `        - {name: ${k}, value: "${v}"}`).join('\n')}
+${Object.entries(env)
+  .map(([k, v]) => `        - {name: ${k}, value: "${v}"}`)
+  .join('\n')}
 `;
 
 test('discovery: api-resources, api-versions and explain of built-in kinds', async () => {
   const res = await ok(kc, ['api-resources']);
   assert.match(res, /^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m);
-  assert.match(res, /^customresourcedefinitions\s+crd,crds\s+apiextensions.k8s.io\/v1\s+false\s+CustomResourceDefinition$/m);
+  assert.match(
+    res,
+    /^customresourcedefinitions\s+crd,crds\s+apiextensions.k8s.io\/v1\s+false\s+CustomResourceDefinition$/m,
+  );
   const versions = await ok(kc, ['api-versions']);
-  for (const gv of ['v1', 'apps/v1', 'batch/v1', 'networking.k8s.io/v1', 'rbac.authorization.k8s.io/v1', 'policy/v1', 'storage.k8s.io/v1', 'coordination.k8s.io/v1', 'admissionregistration.k8s.io/v1', 'apiextensions.k8s.io/v1'])
+  for (const gv of [
+    'v1',
+    'apps/v1',
+    'batch/v1',
+    'networking.k8s.io/v1',
+    'rbac.authorization.k8s.io/v1',
+    'policy/v1',
+    'storage.k8s.io/v1',
+    'coordination.k8s.io/v1',
+    'admissionregistration.k8s.io/v1',
+    'apiextensions.k8s.io/v1',
+  ])
     assert.ok(versions.split('\n').includes(gv), `api-versions lacks ${gv}`);
   const explain = await ok(kc, ['explain', 'deployment.spec.replicas']);
   assert.match(explain, /FIELD: replicas <integer>/);
@@ -66,8 +82,22 @@ test('client-side apply, wait, rollout status, get -o wide/json/yaml, describe',
   assert.match(wide, /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR$/m);
   assert.match(wide, /^web\s+2\/2\s+2\s+2\s+\S+\s+nginx\s+nginx:1.27\s+app=web$/m);
   const pods = await ok(kc, ['get', 'pods', '-l', 'app=web']);
-  assert.equal(pods.trim().split('\n').filter((l) => /\s1\/1\s+Running\s/.test(l)).length, 2);
-  const json = JSON.parse(await ok(kc, ['get', 'deploy', 'web', '-o', 'json'])) as { spec: { strategy: { type: string }; template: { spec: { containers: { terminationMessagePath: string; imagePullPolicy: string }[]; restartPolicy: string } } }; status: { observedGeneration: number } };
+  assert.equal(
+    pods
+      .trim()
+      .split('\n')
+      .filter((l) => /\s1\/1\s+Running\s/.test(l)).length,
+    2,
+  );
+  const json = JSON.parse(await ok(kc, ['get', 'deploy', 'web', '-o', 'json'])) as {
+    spec: {
+      strategy: { type: string };
+      template: {
+        spec: { containers: { terminationMessagePath: string; imagePullPolicy: string }[]; restartPolicy: string };
+      };
+    };
+    status: { observedGeneration: number };
+  };
   assert.equal(json.spec.strategy.type, 'RollingUpdate');
   assert.equal(json.spec.template.spec.restartPolicy, 'Always');
   assert.equal(json.spec.template.spec.containers[0]!.terminationMessagePath, '/dev/termination-log');
@@ -89,59 +119,135 @@ test('diff, and a second client-side apply that removes a field', async () => {
   assert.match(d.stdout, /-\s+replicas: 2\n\+\s+replicas: 3/);
   assert.match(d.stdout, /-\s+- name: B/);
   await ok(kc, ['apply', '-f', f]);
-  const env = JSON.parse(await ok(kc, ['get', 'deploy', 'web', '-o', 'jsonpath={.spec.template.spec.containers[0].env}'])) as unknown;
+  const env = JSON.parse(
+    await ok(kc, ['get', 'deploy', 'web', '-o', 'jsonpath={.spec.template.spec.containers[0].env}']),
+  ) as unknown;
   assert.deepEqual(env, [{ name: 'A', value: '1' }]);
   assert.equal((await kubectl(kc, ['diff', '-f', f])).code, 0);
   await ok(kc, ['rollout', 'status', 'deployment/web', '--timeout=30s']);
-  assert.equal(await ok(kc, ['get', 'deploy', 'web', '-o', 'jsonpath={.metadata.generation}/{.status.observedGeneration}/{.status.updatedReplicas}']), '2/2/3');
+  assert.equal(
+    await ok(kc, [
+      'get',
+      'deploy',
+      'web',
+      '-o',
+      'jsonpath={.metadata.generation}/{.status.observedGeneration}/{.status.updatedReplicas}',
+    ]),
+    '2/2/3',
+  );
 });
 
 test('server-side apply: field removal, conflict with another manager, --force-conflicts', async () => {
-  const cm = (data: string, name = 'settings') => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n${data}`;
-  assert.match(await ok(kc, ['apply', '--server-side', '-f', '-'], cm('  color: red\n  size: big\n')), /serverside-applied/);
+  const cm = (data: string, name = 'settings') =>
+    `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n${data}`;
+  assert.match(
+    await ok(kc, ['apply', '--server-side', '-f', '-'], cm('  color: red\n  size: big\n')),
+    /serverside-applied/,
+  );
   await ok(kc, ['apply', '--server-side', '-f', '-'], cm('  color: red\n'));
   const data = JSON.parse(await ok(kc, ['get', 'cm', 'settings', '-o', 'jsonpath={.data}'])) as unknown;
   assert.deepEqual(data, { color: 'red' });
-  const conflict = await kubectl(kc, ['apply', '--server-side', '--field-manager=intruder', '-f', '-'], cm('  color: blue\n'));
+  const conflict = await kubectl(
+    kc,
+    ['apply', '--server-side', '--field-manager=intruder', '-f', '-'],
+    cm('  color: blue\n'),
+  );
   assert.notEqual(conflict.code, 0);
   assert.match(conflict.stderr, /conflict with "kubectl"/);
   assert.match(conflict.stderr, /\.data\.color/);
-  await ok(kc, ['apply', '--server-side', '--field-manager=intruder', '--force-conflicts', '-f', '-'], cm('  color: blue\n'));
-  const mf = JSON.parse(await ok(kc, ['get', 'cm', 'settings', '-o', 'json', '--show-managed-fields'])) as { data: Record<string, string>; metadata: { managedFields: { manager: string; operation: string; fieldsV1: Record<string, unknown> }[] } };
+  await ok(
+    kc,
+    ['apply', '--server-side', '--field-manager=intruder', '--force-conflicts', '-f', '-'],
+    cm('  color: blue\n'),
+  );
+  const mf = JSON.parse(await ok(kc, ['get', 'cm', 'settings', '-o', 'json', '--show-managed-fields'])) as {
+    data: Record<string, string>;
+    metadata: { managedFields: { manager: string; operation: string; fieldsV1: Record<string, unknown> }[] };
+  };
   assert.equal(mf.data.color, 'blue');
   const intruder = mf.metadata.managedFields.find((m) => m.manager === 'intruder');
   assert.deepEqual(intruder?.fieldsV1, { 'f:data': { 'f:color': {} } });
   assert.equal(intruder?.operation, 'Apply');
-  assert.equal(mf.metadata.managedFields.find((m) => m.manager === 'kubectl'), undefined, 'kubectl lost its only field');
+  assert.equal(
+    mf.metadata.managedFields.find((m) => m.manager === 'kubectl'),
+    undefined,
+    'kubectl lost its only field',
+  );
   // server-side apply of a Deployment, then a second apply that drops a container port and an env var
   const f = join(work, 'ssa-deploy.yaml');
-  writeFileSync(f, deployment({ X: '1', Y: '2' }, 1).replace(/name: web/g, 'name: ssa').replace(/app: web/g, 'app: ssa'));
+  writeFileSync(
+    f,
+    deployment({ X: '1', Y: '2' }, 1)
+      .replace(/name: web/g, 'name: ssa')
+      .replace(/app: web/g, 'app: ssa'),
+  );
   await ok(kc, ['apply', '--server-side', '-f', f]);
-  writeFileSync(f, deployment({ X: '1' }, 1).replace(/name: web/g, 'name: ssa').replace(/app: web/g, 'app: ssa'));
+  writeFileSync(
+    f,
+    deployment({ X: '1' }, 1)
+      .replace(/name: web/g, 'name: ssa')
+      .replace(/app: web/g, 'app: ssa'),
+  );
   await ok(kc, ['apply', '--server-side', '-f', f]);
-  assert.equal(await ok(kc, ['get', 'deploy', 'ssa', '-o', 'jsonpath={.spec.template.spec.containers[0].env[*].name}']), 'X');
+  assert.equal(
+    await ok(kc, ['get', 'deploy', 'ssa', '-o', 'jsonpath={.spec.template.spec.containers[0].env[*].name}']),
+    'X',
+  );
 });
 
 test('label and patch of all three types', async () => {
   await ok(kc, ['label', 'deploy', 'web', 'tier=frontend']);
-  await ok(kc, ['patch', 'deploy', 'web', '--type=strategic', '-p', '{"spec":{"template":{"spec":{"containers":[{"name":"nginx","env":[{"name":"C","value":"3"}]}]}}}}']);
+  await ok(kc, [
+    'patch',
+    'deploy',
+    'web',
+    '--type=strategic',
+    '-p',
+    '{"spec":{"template":{"spec":{"containers":[{"name":"nginx","env":[{"name":"C","value":"3"}]}]}}}}',
+  ]);
   await ok(kc, ['patch', 'deploy', 'web', '--type=merge', '-p', '{"metadata":{"annotations":{"owner":"team-a"}}}']);
   await ok(kc, ['patch', 'deploy', 'web', '--type=json', '-p', '[{"op":"replace","path":"/spec/replicas","value":1}]']);
-  const out = JSON.parse(await ok(kc, ['get', 'deploy', 'web', '-o', 'json'])) as { metadata: { labels: Record<string, string>; annotations: Record<string, string> }; spec: { replicas: number; template: { spec: { containers: { env: { name: string }[]; image: string }[] } } } };
+  const out = JSON.parse(await ok(kc, ['get', 'deploy', 'web', '-o', 'json'])) as {
+    metadata: { labels: Record<string, string>; annotations: Record<string, string> };
+    spec: { replicas: number; template: { spec: { containers: { env: { name: string }[]; image: string }[] } } };
+  };
   assert.equal(out.metadata.labels.tier, 'frontend');
   assert.equal(out.metadata.annotations.owner, 'team-a');
   assert.equal(out.spec.replicas, 1);
   // strategic merge: the env list merged by name, the container kept its image
-  assert.deepEqual(out.spec.template.spec.containers[0]!.env.map((e) => e.name), ['A', 'C']);
+  assert.deepEqual(
+    out.spec.template.spec.containers[0]!.env.map((e) => e.name),
+    ['A', 'C'],
+  );
   assert.equal(out.spec.template.spec.containers[0]!.image, 'nginx:1.27');
-  const bad = await kubectl(kc, ['patch', 'deploy', 'web', '--type=json', '-p', '[{"op":"remove","path":"/spec/nothing"}]']);
+  const bad = await kubectl(kc, [
+    'patch',
+    'deploy',
+    'web',
+    '--type=json',
+    '-p',
+    '[{"op":"remove","path":"/spec/nothing"}]',
+  ]);
   assert.notEqual(bad.code, 0);
 });
 
 test('get -w streams changes as they happen', { timeout: 60_000 }, async () => {
-  const child = spawn(KUBECTL, ['--kubeconfig', kc, '--cache-dir', join(srv.dataDir, 'kubectl-cache'), 'get', 'configmaps', '-w', '--output-watch-events'], {
-    env: { PATH: process.env.PATH ?? '', HOME: srv.dataDir },
-  });
+  const child = spawn(
+    KUBECTL,
+    [
+      '--kubeconfig',
+      kc,
+      '--cache-dir',
+      join(srv.dataDir, 'kubectl-cache'),
+      'get',
+      'configmaps',
+      '-w',
+      '--output-watch-events',
+    ],
+    {
+      env: { PATH: process.env.PATH ?? '', HOME: srv.dataDir },
+    },
+  );
   const lines: string[] = [];
   const rl = createInterface({ input: child.stdout });
   const seen = new Promise<void>((resolve) =>
@@ -193,20 +299,35 @@ spec:
 `;
   await ok(kc, ['create', '-f', '-'], crd);
   await ok(kc, ['wait', '--for=condition=Established', 'crd/widgets.example.com', '--timeout=30s']);
-  await ok(kc, ['apply', '-f', '-'], 'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: 3}\n');
+  await ok(
+    kc,
+    ['apply', '-f', '-'],
+    'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: 3}\n',
+  );
   assert.match(await ok(kc, ['get', 'wd']), /^w1\s+3\s*$/m);
   assert.equal(await ok(kc, ['get', 'widget', 'w1', '-o', 'jsonpath={.spec.color}']), 'red');
-  const invalid = await kubectl(kc, ['apply', '-f', '-'], 'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w2}\nspec: {size: 0, color: green}\n');
+  const invalid = await kubectl(
+    kc,
+    ['apply', '-f', '-'],
+    'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w2}\nspec: {size: 0, color: green}\n',
+  );
   assert.notEqual(invalid.code, 0);
   assert.match(invalid.stderr, /spec.size/);
   assert.match(invalid.stderr, /Unsupported value: "green"/);
-  const unknown = await kubectl(kc, ['apply', '-f', '-'], 'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w3}\nspec: {size: 1, shape: round}\n');
+  const unknown = await kubectl(
+    kc,
+    ['apply', '-f', '-'],
+    'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w3}\nspec: {size: 1, shape: round}\n',
+  );
   assert.match(unknown.stderr, /unknown field "spec.shape"/);
   // status is a subresource: a main-resource patch cannot change it, a status patch can
   await ok(kc, ['patch', 'widget', 'w1', '--type=merge', '-p', '{"status":{"phase":"Ignored"}}']);
   assert.equal(await ok(kc, ['get', 'widget', 'w1', '-o', 'jsonpath={.status.phase}']), '');
   await ok(kc, ['patch', 'widget', 'w1', '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Ready"}}']);
-  assert.equal(await ok(kc, ['get', 'widget', 'w1', '-o', 'jsonpath={.status.phase}/{.metadata.generation}']), 'Ready/1');
+  assert.equal(
+    await ok(kc, ['get', 'widget', 'w1', '-o', 'jsonpath={.status.phase}/{.metadata.generation}']),
+    'Ready/1',
+  );
   await ok(kc, ['delete', 'crd', 'widgets.example.com']);
   assert.notEqual((await kubectl(kc, ['get', 'widgets.example.com'])).code, 0);
 });
@@ -214,7 +335,10 @@ spec:
 test('kustomize | apply: namespace, StatefulSet with PVCs, Service, Job, DaemonSet; namespace deletion empties it', async () => {
   const dir = join(work, 'kz');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'kustomization.yaml'), 'namespace: shop\nresources: [ns.yaml, app.yaml]\nlabels:\n- pairs: {team: a}\n');
+  writeFileSync(
+    join(dir, 'kustomization.yaml'),
+    'namespace: shop\nresources: [ns.yaml, app.yaml]\nlabels:\n- pairs: {team: a}\n',
+  );
   writeFileSync(join(dir, 'ns.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n');
   writeFileSync(
     join(dir, 'app.yaml'),
@@ -262,7 +386,10 @@ spec:
   const pvc = await ok(kc, ['get', 'pvc', '-n', 'shop']);
   assert.match(pvc, /^data-db-0\s+Bound\s+pvc-/m);
   assert.match(pvc, /^data-db-1\s+Bound\s+pvc-/m);
-  assert.match(await ok(kc, ['get', 'svc', 'db', '-n', 'shop']), /^db\s+ClusterIP\s+10\.96\.\d+\.\d+\s+<none>\s+5432\/TCP/m);
+  assert.match(
+    await ok(kc, ['get', 'svc', 'db', '-n', 'shop']),
+    /^db\s+ClusterIP\s+10\.96\.\d+\.\d+\s+<none>\s+5432\/TCP/m,
+  );
   assert.equal(await ok(kc, ['get', 'sts', 'db', '-n', 'shop', '-o', 'jsonpath={.metadata.labels.team}']), 'a');
   await ok(kc, ['delete', 'namespace', 'shop', '--timeout=30s']);
   const gone = await kubectl(kc, ['get', 'namespace', 'shop']);
@@ -284,7 +411,9 @@ test('delete cascades: background removes ReplicaSets and Pods, orphan keeps the
 });
 
 test('an image named never-ready keeps a rollout from completing and misses its progress deadline', async () => {
-  const y = deployment({ A: '1' }, 1, 'example.com/app:never-ready').replace(/web/g, 'stuck').replace('  replicas: 1', '  replicas: 1\n  progressDeadlineSeconds: 1');
+  const y = deployment({ A: '1' }, 1, 'example.com/app:never-ready')
+    .replace(/web/g, 'stuck')
+    .replace('  replicas: 1', '  replicas: 1\n  progressDeadlineSeconds: 1');
   await ok(kc, ['apply', '-f', '-'], y);
   const r = await kubectl(kc, ['rollout', 'status', 'deployment/stuck', '--timeout=20s']);
   assert.notEqual(r.code, 0);

@@ -24,7 +24,8 @@ function view(o: KubeObject | undefined): Record<string, unknown> {
   if (!o) return {};
   const { metadata, apiVersion: _a, kind: _k, ...rest } = o;
   const meta: Record<string, unknown> = {};
-  for (const k of ['labels', 'annotations', 'finalizers'] as const) if (metadata[k] !== undefined) meta[k] = metadata[k];
+  for (const k of ['labels', 'annotations', 'finalizers'] as const)
+    if (metadata[k] !== undefined) meta[k] = metadata[k];
   const managers: Record<string, unknown> = {};
   for (const m of metadata.managedFields ?? []) managers[`${m.manager} (${m.operation})`] = m.fieldsV1;
   return { ...(Object.keys(meta).length ? { metadata: meta } : {}), ...rest, managers };
@@ -39,29 +40,54 @@ function run(kind: string, steps: Step[]): unknown[] {
     try {
       if (s.update) {
         const next = applyMergePatch(live, s.update) as KubeObject;
-        updateManagedFields(live, next, { manager: s.manager, apiVersion, now, lists: builtinListTypes, withStatus: true });
+        updateManagedFields(live, next, {
+          manager: s.manager,
+          apiVersion,
+          now,
+          lists: builtinListTypes,
+          withStatus: true,
+        });
         live = next;
       } else {
         const cfgMeta = (s.config?.metadata ?? {}) as Record<string, unknown>;
-        const config = { ...(s.config ?? {}), apiVersion, kind, metadata: { name: 'golden', namespace: 'default', ...cfgMeta } } as KubeObject;
-        live = serverSideApply(live, config, { manager: s.manager, force: !!s.force, apiVersion, now, lists: builtinListTypes });
+        const config = {
+          ...(s.config ?? {}),
+          apiVersion,
+          kind,
+          metadata: { name: 'golden', namespace: 'default', ...cfgMeta },
+        } as KubeObject;
+        live = serverSideApply(live, config, {
+          manager: s.manager,
+          force: !!s.force,
+          apiVersion,
+          now,
+          lists: builtinListTypes,
+        });
       }
       out.push({ step: i + 1, manager: s.manager, result: 'applied', object: view(live) });
     } catch (err) {
       if (!(err instanceof KubeError) || err.status !== 409) throw err;
-      out.push({ step: i + 1, manager: s.manager, result: 'conflict', conflicts: (err.causes ?? []).map((c) => c.message) });
+      out.push({
+        step: i + 1,
+        manager: s.manager,
+        result: 'conflict',
+        conflicts: (err.causes ?? []).map((c) => c.message),
+      });
     }
   });
   return out;
 }
 
-for (const file of readdirSync(DIR).filter((f) => f.endsWith('.yaml') && !f.endsWith('-expected.yaml')).sort()) {
+for (const file of readdirSync(DIR)
+  .filter((f) => f.endsWith('.yaml') && !f.endsWith('-expected.yaml'))
+  .sort()) {
   test(`server-side apply golden: ${file.replace(/\.yaml$/, '')}`, () => {
     const c = parse(readFileSync(join(DIR, file), 'utf8')) as { kind: string; steps: Step[] };
     const got = run(c.kind, c.steps);
     const expectedFile = join(DIR, file.replace(/\.yaml$/, '-expected.yaml'));
     if (process.env.UPDATE_GOLDEN === '1' || !existsSync(expectedFile)) {
-      if (process.env.UPDATE_GOLDEN !== '1') assert.fail(`missing golden ${expectedFile}; run with UPDATE_GOLDEN=1 and review it`);
+      if (process.env.UPDATE_GOLDEN !== '1')
+        assert.fail(`missing golden ${expectedFile}; run with UPDATE_GOLDEN=1 and review it`);
       writeFileSync(expectedFile, stringify(got));
     }
     assert.deepEqual(got, parse(readFileSync(expectedFile, 'utf8')));

@@ -26,15 +26,34 @@ before(async () => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
-      const review = JSON.parse(body) as { request: { uid: string; operation: string; kind: { kind: string }; name: string; object?: KubeObject; dryRun: boolean } };
+      const review = JSON.parse(body) as {
+        request: {
+          uid: string;
+          operation: string;
+          kind: { kind: string };
+          name: string;
+          object?: KubeObject;
+          dryRun: boolean;
+        };
+      };
       const r = review.request;
       reviews.push({ path: req.url ?? '', operation: r.operation, kind: r.kind.kind, name: r.name, dryRun: r.dryRun });
       let response: Record<string, unknown> = { uid: r.uid, allowed: true };
       if (req.url === '/deny' && r.object?.metadata.labels?.forbidden === 'true')
-        response = { uid: r.uid, allowed: false, status: { code: 403, message: 'objects labelled forbidden=true are not admitted' } };
+        response = {
+          uid: r.uid,
+          allowed: false,
+          status: { code: 403, message: 'objects labelled forbidden=true are not admitted' },
+        };
       if (req.url === '/mutate') {
         const patch = [{ op: 'add', path: '/metadata/annotations', value: { 'mutated-by': 'test-webhook' } }];
-        response = { uid: r.uid, allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64'), warnings: ['mutated for the test'] };
+        response = {
+          uid: r.uid,
+          allowed: true,
+          patchType: 'JSONPatch',
+          patch: Buffer.from(JSON.stringify(patch)).toString('base64'),
+          warnings: ['mutated for the test'],
+        };
       }
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response }));
@@ -44,7 +63,11 @@ before(async () => {
   hookUrl = `https://127.0.0.1:${(hook.address() as { port: number }).port}`;
   sb = await startSandbox({ dataDir: dir, durability: 'normal' });
   client = await KubeClient.fromKubeconfig({ path: sb.kubeconfigPath });
-  await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'guarded', labels: { admission: 'on' } } });
+  await client.create({
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: 'guarded', labels: { admission: 'on' } },
+  });
 });
 
 after(async () => {
@@ -53,7 +76,12 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const cm = (name: string, ns: string, labels: Record<string, string> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, labels }, data: { a: '1' } });
+const cm = (name: string, ns: string, labels: Record<string, string> = {}): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: ns, labels },
+  data: { a: '1' },
+});
 
 test('a validating webhook denies by its rules and namespaceSelector; others pass untouched', async () => {
   await client.create({
@@ -76,7 +104,10 @@ test('a validating webhook denies by its rules and namespaceSelector; others pas
   await assert.rejects(client.create(cm('bad', 'guarded', { forbidden: 'true' })), (e: unknown) => {
     assert.ok(e instanceof KubeError);
     assert.equal(e.status, 403);
-    assert.match(e.message, /admission webhook "deny.test.sekisho.dev" denied the request: objects labelled forbidden=true are not admitted/);
+    assert.match(
+      e.message,
+      /admission webhook "deny.test.sekisho.dev" denied the request: objects labelled forbidden=true are not admitted/,
+    );
     return true;
   });
   await client.create(cm('good', 'guarded'));
@@ -85,7 +116,11 @@ test('a validating webhook denies by its rules and namespaceSelector; others pas
   await client.create(cm('bad', 'default', { forbidden: 'true' }));
   assert.equal(reviews.length, before);
   // Secrets are not in the rules
-  await client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'guarded', labels: { forbidden: 'true' } } });
+  await client.create({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 's', namespace: 'guarded', labels: { forbidden: 'true' } },
+  });
   assert.ok(reviews.some((r) => r.path === '/deny' && r.operation === 'CREATE' && r.name === 'good'));
   await client.delete('admissionregistration.k8s.io/v1', 'ValidatingWebhookConfiguration', 'deny-forbidden');
 });
@@ -138,7 +173,13 @@ test('failurePolicy: an unreachable webhook rejects with Fail and is skipped wit
   await client.create(cfg('Ignore'));
   await client.create(cm('while-ignored', 'default'));
   await client.create(cfg('Fail'));
-  await assert.rejects(client.create(cm('while-failing', 'default')), (e: unknown) => e instanceof KubeError && e.status === 500 && /failed calling webhook "down-fail.test.sekisho.dev"/.test(e.message));
+  await assert.rejects(
+    client.create(cm('while-failing', 'default')),
+    (e: unknown) =>
+      e instanceof KubeError &&
+      e.status === 500 &&
+      /failed calling webhook "down-fail.test.sekisho.dev"/.test(e.message),
+  );
   await client.delete('admissionregistration.k8s.io/v1', 'ValidatingWebhookConfiguration', 'down-fail');
   await client.delete('admissionregistration.k8s.io/v1', 'ValidatingWebhookConfiguration', 'down-ignore');
 });
