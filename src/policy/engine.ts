@@ -45,6 +45,8 @@ export interface EngineOptions {
   allowedBuiltins?: ReadonlySet<string>;
   /** Extra documents merged into `data` (tests). */
   data?: Record<string, unknown>;
+  /** Policy sources to use instead of reading `policyPaths` (coverage instrumentation). */
+  transformPolicies?: (files: PolicyFile[]) => PolicyFile[];
 }
 
 interface NamespaceRules {
@@ -93,7 +95,8 @@ export class PolicyEngine {
 
   /** Loads the policies under `policyPaths` and the data under `dataPaths`; throws on none or on errors. */
   static load(opts: EngineOptions): PolicyEngine {
-    const policies = opts.policyPaths.length > 0 ? loadPolicyFiles(opts.policyPaths) : [];
+    const loaded = opts.policyPaths.length > 0 ? loadPolicyFiles(opts.policyPaths) : [];
+    const policies = opts.transformPolicies ? opts.transformPolicies(loaded) : loaded;
     if (policies.length === 0) {
       throw new PolicyError('policy_no_policies', `no policies found in [${opts.policyPaths.join(' ')}]`);
     }

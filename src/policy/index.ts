@@ -19,3 +19,4 @@ export {
   type VerifyTest,
 } from './runner.ts';
 export { pullBundle, pushBundle, POLICY_LAYER_MEDIA_TYPE, DATA_LAYER_MEDIA_TYPE, type RegistryAccess } from './bundle.ts';
+export { coverageReport, instrument, type CoverageReport } from './coverage.ts';

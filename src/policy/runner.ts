@@ -4,6 +4,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { prepareBuiltins } from './builtins.ts';
+import { coverageReport, instrument, type CoverageReport, type Instrumented } from './coverage.ts';
 import { PolicyEngine, moduleNamespace, type EngineOptions } from './engine.ts';
 import { PolicyError } from './errors.ts';
 import { parserByName, parserForPath, parserNameForPath, type ParsedFile } from './parsers/index.ts';
@@ -183,6 +184,8 @@ export async function runTest(fileList: string[], opts: TestOptions): Promise<Te
 
 export interface VerifyOptions extends EngineOptions {
   namespaces?: string[];
+  /** Measure which policy expressions the tests reach (`coverage` in the result). */
+  coverage?: boolean;
 }
 
 export interface VerifyTest {
@@ -197,8 +200,13 @@ export interface VerifyTest {
 }
 
 /** `policy verify`: every `test_*` rule (and `todo_test_*` as skipped) of the loaded policies. */
-export async function runVerify(opts: VerifyOptions): Promise<{ results: CheckResult[]; tests: VerifyTest[] }> {
-  const engine = PolicyEngine.load(opts);
+export async function runVerify(opts: VerifyOptions): Promise<{ results: CheckResult[]; tests: VerifyTest[]; coverage?: CoverageReport }> {
+  let instrumented: Instrumented | undefined;
+  const engine = PolicyEngine.load(
+    opts.coverage
+      ? { ...opts, transformPolicies: (files) => (instrumented = instrument(files, opts.regoVersion ?? 1)).files }
+      : opts,
+  );
   await prepareBuiltins(engine.policies.map((p) => p.text));
   let allowed: Set<string> | undefined;
   if (opts.namespaces && opts.namespaces.length > 0) allowed = new Set(filterNamespaces(engine.namespaces(), opts.namespaces));
@@ -240,7 +248,7 @@ export async function runVerify(opts: VerifyOptions): Promise<{ results: CheckRe
     else r.successes = 1;
     return r;
   });
-  return { results, tests };
+  return instrumented ? { results, tests, coverage: coverageReport(instrumented.points) } : { results, tests };
 }
 
 /** OPA's pretty test report (`--report full|notes|fails`): FAILURES with details, then SUMMARY per file. */

@@ -203,12 +203,14 @@ export function register(program: Command): void {
       .option('-n, --namespace <namespaces>', 'Verify policies in specific namespaces (globs); empty: all', list, [])
       .option('--report <kind>', 'Shows output for Rego queries as a report with summary. Options: full, notes, fails', '')
       .option('--var-values', 'Show variables and values in failing test expressions', false)
+      .option('--coverage', 'Report which policy lines the tests reach (JSON, like opa test --coverage)', false)
       .argument('[paths...]', 'ignored (Conftest accepts and ignores file arguments here)'),
   ).action(async (_paths: string[], raw: Opts, cmd: Command) => {
     try {
       const o = withConfig(cmd, raw, raw.configFile as string | undefined);
       const policyPaths = (o.policy as string[] | string | undefined) ?? ['policy'];
-      const { results, tests } = await runVerify({
+      const { results, tests, coverage } = await runVerify({
+        coverage: Boolean(o.coverage),
         policyPaths: Array.isArray(policyPaths) ? policyPaths : [policyPaths],
         dataPaths: o.data as string[],
         namespaces: o.namespace as string[],
@@ -217,6 +219,11 @@ export function register(program: Command): void {
         showBuiltinErrors: Boolean(o.showBuiltinErrors),
       });
       const code = exitCode(results);
+      if (coverage) {
+        process.stdout.write(JSON.stringify(coverage, null, 2) + '\n');
+        process.exitCode = code;
+        return;
+      }
       let report = String(o.report ?? '');
       if (o.varValues && report === '') report = 'fails';
       if (!o.quiet || code !== 0) {
