@@ -15,7 +15,7 @@ import {
   type Value,
 } from '../rego/index.ts';
 import { registerConftestBuiltins } from './builtins.ts';
-import { PolicyError } from './errors.ts';
+import { PolicyError, PolicyErrors } from './errors.ts';
 import { loadDataDocuments, loadPolicyFiles, type PolicyFile } from './loader.ts';
 import type { CheckResult, QueryResult, Result } from './result.ts';
 
@@ -118,17 +118,15 @@ export class PolicyEngine {
   private checkCapabilities(): void {
     const allowed = this.opts.allowedBuiltins;
     if (!allowed) return;
+    const errors: PolicyError[] = [];
     for (const m of this.modules) {
       visitCalls(m, (name, loc) => {
         if (!allowed.has(name) && !name.startsWith('data.') && !isLocalFunction(this.modules, m, name)) {
-          throw new PolicyError('policy_load_error', `${loc.file}:${loc.row}: rego_type_error: undefined function ${name}`, {
-            file: loc.file,
-            row: loc.row,
-            col: loc.col,
-          });
+          errors.push(new PolicyError('policy_load_error', `rego_type_error: undefined function ${name}`, { file: loc.file, row: loc.row, col: loc.col }));
         }
       });
     }
+    if (errors.length > 0) throw new PolicyErrors(errors);
   }
 
   /** Conftest refuses `deny if { ... }` (a boolean rule where a set was meant). */

@@ -35,3 +35,13 @@ export class PolicyError extends Error {
     return `${where}${this.message}`;
   }
 }
+
+/** Several errors reported together (e.g. every builtin a --capabilities file leaves out). */
+export class PolicyErrors extends Error {
+  readonly errors: PolicyError[];
+  constructor(errors: PolicyError[]) {
+    super(errors.map((e) => e.toString()).join('\n'));
+    this.name = 'PolicyErrors';
+    this.errors = errors;
+  }
+}

@@ -1,6 +1,6 @@
 // The public surface of the policy (Conftest) area.
 export { PolicyEngine, isFailureRule, isWarningRule, newResult, type EngineOptions } from './engine.ts';
-export { PolicyError, type PolicyErrorCode, type PolicyErrorLocation } from './errors.ts';
+export { PolicyError, PolicyErrors, type PolicyErrorCode, type PolicyErrorLocation } from './errors.ts';
 export { OUTPUT_FORMATS, render, type OutputFormat, type Reporter, type ReporterOptions } from './output/index.ts';
 export { PARSER_NAMES, UNAVAILABLE_PARSERS, parserByName, parserForPath, parserNameForPath, type ParsedFile, type Parser } from './parsers/index.ts';
 export { exitCode, summaryLine, totals, type CheckResult, type QueryResult, type Result } from './result.ts';

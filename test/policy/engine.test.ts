@@ -88,3 +88,15 @@ test('verify runs test_ rules, skips todo_test_, and the parse_config builtins w
   assert.equal(exitCode(results), 1);
   assert.match(render('stdout', results, { noColor: true, showSkipped: true }), /5 tests, 3 passed, 0 warnings, 1 failure, 0 exceptions, 1 skipped/);
 });
+
+test('--capabilities: builtins left out of the list are refused, each reported', async () => {
+  await assert.rejects(
+    runTest([inp('service.yaml')], { ...base, allowedBuiltins: new Set(['sprintf', 'endswith']) }),
+    (e: unknown) => {
+      const errors = (e as { errors?: { message: string; location?: { row: number } }[] }).errors ?? [];
+      assert.ok(errors.some((x) => x.message === 'rego_type_error: undefined function regex.match' || x.message.includes('undefined function')), JSON.stringify(errors));
+      assert.ok(errors.every((x) => (x.location?.row ?? 0) > 0));
+      return true;
+    },
+  );
+});
