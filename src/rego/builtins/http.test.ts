@@ -128,3 +128,20 @@ test('timeouts parse as Go durations or nanoseconds', () => {
   assert.equal(parseTimeout(undefined), 5000);
   assert.throws(() => parseTimeout('soon'), BuiltinError);
 });
+
+test('through the engine: http.send answers only when the evaluation allows the network', async () => {
+  const { compilePolicy } = await import('../index.ts');
+  const policy = compilePolicy({
+    modules: [{ file: 'p.rego', text: `package p\nr := http.send({"method": "get", "url": "${base}/json"}).body.n` }],
+  });
+  const q = policy.prepare('data.p.r');
+  assert.deepEqual(
+    q.eval({ allowNet: true }).map((r) => r.expressions[0]?.value),
+    [1],
+  );
+  assert.deepEqual(q.eval({ allowNet: false }), []);
+  assert.throws(
+    () => q.eval({ allowNet: false, strictBuiltinErrors: true }),
+    /http\.send: network access is not allowed/,
+  );
+});
