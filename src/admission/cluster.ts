@@ -9,6 +9,7 @@ import type { Constraint } from './constraint.ts';
 import { requestForObject } from './review.ts';
 import { CONSTRAINT_GROUP, TEMPLATE_GROUP } from './template.ts';
 import type { LogEntry } from './webhook.ts';
+import { MUTATION_GROUP, MUTATOR_KINDS, type MutationSystem } from './mutation.ts';
 import { isObj, str, type Obj } from './yaml-load.ts';
 
 export const POD_ID = 'sekisho-admission';
@@ -18,6 +19,8 @@ export const AUDIT_VIOLATIONS_LIMIT = 20;
 export interface ClusterSyncOptions {
   client: KubeClient;
   engine: AdmissionEngine;
+  /** When given, Assign / AssignMetadata / ModifySet are synced into it. */
+  mutation?: MutationSystem;
   log?: (e: LogEntry) => void;
 }
 
@@ -60,10 +63,13 @@ export class ClusterSync {
   private readonly log: (e: LogEntry) => void;
   private templates: Informer | undefined;
   private readonly constraintInformers = new Map<string, Informer>();
+  private readonly mutation: MutationSystem | undefined;
+  private readonly mutatorInformers: Informer[] = [];
 
   constructor(opts: ClusterSyncOptions) {
     this.client = opts.client;
     this.engine = opts.engine;
+    this.mutation = opts.mutation;
     this.log = opts.log ?? (() => {});
   }
 
@@ -90,11 +96,74 @@ export class ClusterSync {
       this.engine.removeTemplate(o.metadata.name ?? '');
     });
     await inf.start();
+    // Namespace cache for namespaceSelector matching.
+    const nsInf = new Informer(this.client, 'v1', 'Namespace');
+    const onNs = (o: KubeObject) => void this.engine.namespaces.set(o.metadata.name ?? '', o as unknown as Obj);
+    nsInf
+      .on('add', onNs)
+      .on('update', onNs)
+      .on('delete', (o) => void this.engine.namespaces.delete(o.metadata.name ?? ''));
+    this.mutatorInformers.push(nsInf);
+    await nsInf.start();
+    if (this.mutation) await this.startMutators(this.mutation);
     // The first list's templates (and their constraints) are loaded before the webhook answers.
     while (pending.length > 0) await Promise.all(pending.splice(0));
   }
 
+  private async startMutators(ms: MutationSystem): Promise<void> {
+    for (const kind of MUTATOR_KINDS) {
+      const c = crd(MUTATION_GROUP, kind, ['v1', 'v1beta1', 'v1alpha1'], 'v1');
+      const spec = c.spec as { names: { plural: string } };
+      spec.names.plural = kind.toLowerCase();
+      (c.metadata as { name: string }).name = `${kind.toLowerCase()}.${MUTATION_GROUP}`;
+      await ensure(this.client, c);
+      await this.waitForKind(`${MUTATION_GROUP}/v1`, kind);
+      const inf = new Informer(this.client, `${MUTATION_GROUP}/v1`, kind);
+      const on = (o: KubeObject) => {
+        try {
+          ms.upsert(o as unknown as Obj);
+        } catch (e) {
+          this.log({ level: 'error', msg: 'mutator rejected', kind, name: o.metadata.name, error: String(e) });
+        }
+      };
+      inf
+        .on('add', on)
+        .on('update', on)
+        .on('delete', (o) => ms.remove(kind, o.metadata.name ?? ''));
+      this.mutatorInformers.push(inf);
+      await inf.start();
+    }
+  }
+
+  /** Registers the MutatingWebhookConfiguration (failurePolicy Ignore, as Gatekeeper ships it). */
+  async registerMutatingWebhook(url: string, caCert: string): Promise<void> {
+    const cfg = {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'MutatingWebhookConfiguration',
+      metadata: { name: 'gatekeeper-mutating-webhook-configuration', labels: { 'gatekeeper.sh/system': 'yes' } },
+      webhooks: [
+        {
+          name: 'mutation.gatekeeper.sh',
+          clientConfig: { url: `${url}/v1/mutate`, caBundle: Buffer.from(caCert).toString('base64') },
+          rules: [
+            { apiGroups: ['*'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['*'], scope: '*' },
+          ],
+          failurePolicy: 'Ignore',
+          sideEffects: 'None',
+          admissionReviewVersions: ['v1'],
+          reinvocationPolicy: 'Never',
+          timeoutSeconds: 1,
+          namespaceSelector: {
+            matchExpressions: [{ key: 'admission.gatekeeper.sh/ignore', operator: 'DoesNotExist' }],
+          },
+        },
+      ],
+    } as unknown as KubeObject;
+    await this.client.apply(cfg, { fieldManager: POD_ID, force: true });
+  }
+
   stop(): void {
+    for (const i of this.mutatorInformers) i.stop();
     this.templates?.stop();
     for (const i of this.constraintInformers.values()) i.stop();
   }

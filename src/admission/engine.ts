@@ -53,6 +53,8 @@ export class AdmissionEngine {
   /** kind → name → constraint */
   readonly constraints = new Map<string, Map<string, Constraint>>();
   readonly inventory = new Inventory();
+  /** Namespace objects known apart from referential data (the webhook's namespace cache). */
+  readonly namespaces = new Map<string, Obj>();
   readonly enableCel: boolean;
 
   constructor(opts: EngineOptions = {}) {
@@ -112,7 +114,9 @@ export class AdmissionEngine {
     const group = req.kind?.group ?? splitApiVersion(str(obj.apiVersion) ?? '').group;
     const kind = req.kind?.kind || (str(obj.kind) ?? '');
     const namespace = req.namespace ?? str(meta.namespace) ?? '';
-    const namespaceObject = opts.namespaceObject ?? (namespace ? this.inventory.namespace(namespace) : undefined);
+    const namespaceObject =
+      opts.namespaceObject ??
+      (namespace ? (this.namespaces.get(namespace) ?? this.inventory.namespace(namespace)) : undefined);
     const target: Matchable = {
       object: obj,
       group,

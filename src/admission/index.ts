@@ -54,3 +54,13 @@ export {
   type ServeOptions,
   type AdmissionServer,
 } from './serve.ts';
+export {
+  MutationSystem,
+  parseMutator,
+  parsePath,
+  applyMutator,
+  topLevelPatch,
+  MUTATION_GROUP,
+  MUTATOR_KINDS,
+  type Mutator,
+} from './mutation.ts';

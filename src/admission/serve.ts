@@ -10,7 +10,9 @@ import { AdmissionEngine } from './engine.ts';
 import { AdmissionError } from './errors.ts';
 import { expandPaths } from './verify.ts';
 import { startWebhook, type LogEntry, type WebhookServer } from './webhook.ts';
-import { loadDocuments, type Obj } from './yaml-load.ts';
+import { loadDocuments, isObj, str, type Obj } from './yaml-load.ts';
+import { MutationSystem, topLevelPatch, MUTATION_GROUP } from './mutation.ts';
+import { wildcardMatch } from './match.ts';
 
 export interface ServeOptions {
   dataDir: string;
@@ -26,6 +28,8 @@ export interface ServeOptions {
   /** 0 disables periodic audit. */
   auditIntervalMs?: number;
   registerWebhook?: boolean;
+  /** Enable the mutating webhook (Assign, AssignMetadata, ModifySet). Default true. */
+  mutation?: boolean;
   log?: (e: LogEntry) => void;
 }
 
@@ -33,6 +37,7 @@ export interface AdmissionServer {
   url: string;
   caCert: string;
   engine: AdmissionEngine;
+  mutation: MutationSystem | undefined;
   webhook: WebhookServer;
   sync: ClusterSync | undefined;
   close(): Promise<void>;
@@ -68,7 +73,7 @@ export async function ensureServingCert(dir: string): Promise<{ caCert: string; 
 }
 
 /** Loads templates first, then constraints, then everything else into the inventory. */
-export async function loadFiles(engine: AdmissionEngine, paths: string[]): Promise<void> {
+export async function loadFiles(engine: AdmissionEngine, paths: string[], mutation?: MutationSystem): Promise<void> {
   const files = await expandPaths(paths);
   const docs: { file: string; obj: Obj }[] = [];
   for (const f of files) for (const obj of await loadDocuments(f)) docs.push({ file: f, obj });
@@ -85,19 +90,22 @@ export async function loadFiles(engine: AdmissionEngine, paths: string[]): Promi
   for (const d of docs) {
     const api = typeof d.obj.apiVersion === 'string' ? d.obj.apiVersion : '';
     if (api.startsWith('constraints.gatekeeper.sh/')) engine.addConstraint(d.obj, d.file);
-    else if (d.obj.kind !== 'ConstraintTemplate' && d.obj.kind !== 'Suite') engine.inventory.upsert(d.obj);
+    else if (api.startsWith(`${MUTATION_GROUP}/`)) {
+      if (mutation) mutation.upsert(d.obj);
+    } else if (d.obj.kind !== 'ConstraintTemplate' && d.obj.kind !== 'Suite') engine.inventory.upsert(d.obj);
   }
 }
 
 export async function startAdmissionServer(o: ServeOptions): Promise<AdmissionServer> {
   const log = o.log ?? (() => {});
   const engine = new AdmissionEngine({ enableCel: o.enableCel ?? false });
-  if (o.files && o.files.length > 0) await loadFiles(engine, o.files);
+  const mutation = o.mutation === false ? undefined : new MutationSystem();
+  if (o.files && o.files.length > 0) await loadFiles(engine, o.files, mutation);
   const tls = await ensureServingCert(o.dataDir);
   let sync: ClusterSync | undefined;
   if (o.kubeconfig) {
     const client = await KubeClient.fromKubeconfig({ path: o.kubeconfig });
-    sync = new ClusterSync({ client, engine, log });
+    sync = new ClusterSync({ client, engine, ...(mutation ? { mutation } : {}), log });
     await sync.start();
   }
   const webhook = await startWebhook({
@@ -109,12 +117,28 @@ export async function startAdmissionServer(o: ServeOptions): Promise<AdmissionSe
     timeoutMs: o.timeoutMs ?? 3000,
     failOpen: o.failurePolicy === 'Ignore',
     log,
+    ...(mutation
+      ? {
+          mutate: (req) => {
+            const obj = req.object;
+            const ns = req.namespace ?? '';
+            if (!isObj(obj) || (ns && (o.exemptNamespaces ?? []).some((p) => wildcardMatch(p, ns))))
+              return { patch: [] };
+            const kindName = str(isObj(req.kind) ? req.kind.kind : undefined);
+            const nsObj = ns ? (engine.namespaces.get(ns) ?? engine.inventory.namespace(ns)) : undefined;
+            const out = mutation.mutate(obj, { namespace: ns, namespaceObject: nsObj });
+            if (out) log({ level: 'info', msg: 'mutated', kind: kindName, namespace: ns, name: req.name });
+            return { patch: out ? topLevelPatch(obj, out) : [] };
+          },
+        }
+      : {}),
   });
   if (sync && o.registerWebhook !== false) {
     await sync.registerWebhook(webhook.url, tls.caCert, {
       failurePolicy: o.failurePolicy ?? 'Fail',
       timeoutSeconds: Math.max(1, Math.ceil((o.timeoutMs ?? 3000) / 1000)),
     });
+    if (mutation) await sync.registerMutatingWebhook(webhook.url, tls.caCert);
   }
   let timer: NodeJS.Timeout | undefined;
   let auditing: Promise<unknown> | undefined;
@@ -133,6 +157,7 @@ export async function startAdmissionServer(o: ServeOptions): Promise<AdmissionSe
     url: webhook.url,
     caCert: tls.caCert,
     engine,
+    mutation,
     webhook,
     sync,
     close: async () => {

@@ -115,7 +115,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('kubectl: deny with Gatekeeper message, warn as warning, dryrun only in audit, exempt namespace, audit status, broken template status', async () => {
+test('kubectl: deny with Gatekeeper message, warn as warning, dryrun only in audit, exempt namespace, audit status, broken template status, mutation', async () => {
   await ok(['apply', '-f', path.join(fixtures, 'requiredlabels', 'template.yaml')]);
   // The template controller creates the constraint kind's CRD.
   await until('constraint CRD', async () =>
@@ -182,7 +182,7 @@ test('kubectl: deny with Gatekeeper message, warn as warning, dryrun only in aud
 
   // A template with a Rego error: reported in its status; the webhook keeps working.
   await ok(['apply', '-f', path.join(fixtures, 'broken', 'template.yaml')]);
-  const status = await until('broken template status', async () => {
+  const status = await until('broken template status, mutation', async () => {
     const o = JSON.parse(
       await ok(['get', 'constrainttemplates.templates.gatekeeper.sh', 'testbroken', '-o', 'json']),
     ) as { status?: { byPod?: { errors?: { message: string; location?: string }[] }[] } };
@@ -192,6 +192,45 @@ test('kubectl: deny with Gatekeeper message, warn as warning, dryrun only in aud
   assert.match(status[0]?.message ?? '', /unexpected } token/);
   const again = await kubectl(['apply', '-f', '-'], pod('bad2', 'apps', {}));
   assert.match(again.stderr, /denied the request: \[must-have-owner\] rego: missing labels: owner, team/);
+
+  // Mutation: AssignMetadata and Assign applied by the mutating webhook before validation.
+  for (const mutator of [
+    {
+      apiVersion: 'mutations.gatekeeper.sh/v1',
+      kind: 'AssignMetadata',
+      metadata: { name: 'add-team' },
+      spec: {
+        match: { namespaces: ['mut'] },
+        location: 'metadata.labels.team',
+        parameters: { assign: { value: 'platform' } },
+      },
+    },
+    {
+      apiVersion: 'mutations.gatekeeper.sh/v1',
+      kind: 'Assign',
+      metadata: { name: 'pull-always' },
+      spec: {
+        applyTo: [{ groups: [''], versions: ['v1'], kinds: ['Pod'] }],
+        match: { namespaces: ['mut'] },
+        location: 'spec.containers[name: *].imagePullPolicy',
+        parameters: { assign: { value: 'Always' } },
+      },
+    },
+  ])
+    await ok(['apply', '-f', '-'], JSON.stringify(mutator));
+  await ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'mut' } }));
+  // Only `owner` given: the mutation adds `team`, so validation admits it.
+  const mutated = await until('mutation', async () => {
+    const r = await kubectl(['apply', '-f', '-'], pod('m', 'mut', { owner: 'me' }));
+    return r.code === 0 ? r : undefined;
+  });
+  assert.equal(mutated.code, 0);
+  const m = JSON.parse(await ok(['get', 'pod', 'm', '-n', 'mut', '-o', 'json'])) as {
+    metadata: { labels: Record<string, string> };
+    spec: { containers: { imagePullPolicy?: string }[] };
+  };
+  assert.equal(m.metadata.labels.team, 'platform');
+  assert.equal(m.spec.containers[0]?.imagePullPolicy, 'Always');
 
   // Metrics over HTTPS with the generated CA.
   const ca = readFileSync(path.join(dir, 'admission', 'webhook-ca.crt'), 'utf8');
