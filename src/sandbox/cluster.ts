@@ -229,7 +229,15 @@ export class Cluster {
         throw new KubeError('BadRequest', 400, 'continue key is not valid: illegal base64 data');
       }
       if (typeof tok.start !== 'string') throw new KubeError('BadRequest', 400, 'continue key is not valid');
-      all = all.filter((s) => keyOf(s.obj) > tok.start);
+      // the store's lists are sorted by namespace/name: resume after the last key handed out
+      let lo = 0;
+      let hi = all.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (keyOf(all[mid]!.obj) <= tok.start) lo = mid + 1;
+        else hi = mid;
+      }
+      all = all.slice(lo);
       rv = tok.rv;
     }
     const out: StoredObject[] = [];

@@ -29,6 +29,7 @@ import {
 import { contentHash, openApiV2, openApiV3ForGroupVersion, openApiV3Index } from './openapi.ts';
 import type { StoreEvent } from './store.ts';
 import { buildTable } from './table.ts';
+import { decodeProtobuf } from './protobuf.ts';
 
 export interface ApiServerOptions {
   cluster: Cluster;
@@ -140,6 +141,25 @@ export class ApiServer {
     if (!h.startsWith('Bearer ')) return false;
     const given = Buffer.from(h.slice(7).trim());
     return given.length === this.token.length && timingSafeEqual(given, this.token);
+  }
+
+  private async bodyBuffer(req: IncomingMessage): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req as AsyncIterable<Buffer>) {
+      size += c.length;
+      if (size > MAX_BODY) throw new KubeError('BadRequest', 413, 'the request body is too large');
+      chunks.push(c);
+    }
+    return Buffer.concat(chunks);
+  }
+
+  /** Reads and decodes a request body: JSON, YAML, or (for a few core kinds) protobuf. */
+  private async readObject(req: IncomingMessage): Promise<unknown> {
+    const ct = req.headers['content-type'];
+    const buf = await this.bodyBuffer(req);
+    if (ct?.includes('protobuf')) return decodeProtobuf(buf);
+    return this.parseBody(buf.toString('utf8'), ct);
   }
 
   private async body(req: IncomingMessage): Promise<string> {
@@ -284,7 +304,7 @@ export class ApiServer {
         return this.list(res, route, q, accept);
       }
       if (method === 'POST') {
-        const body = this.parseBody(await this.body(req), req.headers['content-type']);
+        const body = await this.readObject(req);
         const r = await c.create(info, ns, body, this.writeOptions(req, q));
         return this.send(res, 201, r.obj, 'application/json', this.warningHeaders(r.warnings));
       }
@@ -333,7 +353,7 @@ export class ApiServer {
         break;
       }
       case 'PUT': {
-        const body = this.parseBody(await this.body(req), req.headers['content-type']);
+        const body = await this.readObject(req);
         if (sub === 'finalize') {
           const r = await c.update(info, ns, name, body, { ...this.writeOptions(req, q), internal: true });
           return this.send(res, 200, r.obj);

@@ -420,3 +420,24 @@ test('an image named never-ready keeps a rollout from completing and misses its 
   assert.match(r.stderr, /exceeded its progress deadline/);
   assert.match(await ok(kc, ['get', 'pods', '-l', 'app=stuck']), /0\/1\s+Running/);
 });
+
+test('kubectl create namespace/configmap/secret/serviceaccount (protobuf request bodies)', async () => {
+  await ok(kc, ['create', 'namespace', 'team-a']);
+  await ok(kc, ['create', 'configmap', 'c1', '--from-literal=a=b', '--from-literal=c=d', '-n', 'team-a']);
+  await ok(kc, ['create', 'secret', 'generic', 's1', '--from-literal=pw=hunter2', '-n', 'team-a']);
+  await ok(kc, ['create', 'serviceaccount', 'bot', '-n', 'team-a']);
+  assert.deepEqual(JSON.parse(await ok(kc, ['get', 'cm', 'c1', '-n', 'team-a', '-o', 'jsonpath={.data}'])), {
+    a: 'b',
+    c: 'd',
+  });
+  assert.equal(
+    Buffer.from(
+      await ok(kc, ['get', 'secret', 's1', '-n', 'team-a', '-o', 'jsonpath={.data.pw}']),
+      'base64',
+    ).toString(),
+    'hunter2',
+  );
+  assert.match(await ok(kc, ['get', 'sa', '-n', 'team-a']), /^bot\s/m);
+  const unsupported = await kubectl(kc, ['create', 'deployment', 'd1', '--image=nginx']);
+  assert.match(unsupported.stderr, /decodes protobuf only for/);
+});
