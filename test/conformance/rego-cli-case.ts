@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { caseInput, rowOf, type Outcome, type RegoCase } from './rego-cases.ts';
-import { parseJSON, RObject, toJSON, type Value } from '../../src/rego/value.ts';
+import { parseJSON, parseQuery, RObject, RSet, toJSON, type Value } from '../../src/rego/index.ts';
 
 export const SEKISHO_BIN = resolve(fileURLToPath(new URL('../../bin/sekisho.js', import.meta.url)));
 
@@ -96,6 +96,22 @@ export function outcomeOfJSONOutput(stdout: string, stderr: string, exitCode: nu
   return { kind: 'rows', rows };
 }
 
+/** Whether JSON can carry the value unchanged (no sets, only string object keys). */
+function jsonExpressible(v: Value): boolean {
+  if (v instanceof RSet) return false;
+  if (Array.isArray(v)) return v.every(jsonExpressible);
+  if (v instanceof RObject) return v.entries().every(([k, x]) => typeof k === 'string' && jsonExpressible(x));
+  return true;
+}
+
+function singleExpression(query: string, regoVersion: 0 | 1): boolean {
+  try {
+    return parseQuery(query, { regoVersion }).length === 1;
+  } catch {
+    return false;
+  }
+}
+
 export async function runCaseViaCli(c: RegoCase, opts: CliRunOptions): Promise<Outcome> {
   const dir = mkdtempSync(join(tmpdir(), 'sekisho-case-'));
   try {
@@ -114,15 +130,20 @@ export async function runCaseViaCli(c: RegoCase, opts: CliRunOptions): Promise<O
     } catch (err) {
       return { kind: 'crash', text: `input_term: ${String(err)}` };
     }
+    let query = c.query;
     if (input !== undefined) {
-      // JSON has no sets: an input_term holding sets reaches the CLI with arrays in their place, as it would
-      // for any `opa eval` user.
-      writeFileSync(join(dir, 'input.json'), toJSON(input));
-      args.push('-i', 'input.json');
+      if (c.inputTerm !== undefined && !jsonExpressible(input) && singleExpression(c.query, opts.regoVersion)) {
+        // JSON has no sets (or non-string keys): pass such an input the way an opa eval user would, on the
+        // query with `with input as <term>`.
+        query = `${c.query.trim()} with input as ${c.inputTerm.trim()}`;
+      } else {
+        writeFileSync(join(dir, 'input.json'), toJSON(input));
+        args.push('-i', 'input.json');
+      }
     }
     if (opts.regoVersion === 0) args.push('--v0-compatible');
     if (c.strictError) args.push('--strict-builtin-errors');
-    args.push('--', c.query);
+    args.push('--', query);
     const r = await run(args, dir, opts.timeoutMs);
     if (r.timedOut) return { kind: 'crash', text: `timed out after ${opts.timeoutMs} ms` };
     return outcomeOfJSONOutput(r.stdout, r.stderr, r.code);
