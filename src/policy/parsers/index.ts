@@ -18,6 +18,7 @@ import { propertiesParser } from './properties.ts';
 import { spdxParser } from './spdx.ts';
 import { tomlParser } from './toml.ts';
 import { UNAVAILABLE_PARSERS, unavailableParser } from './unavailable.ts';
+import { vclParser } from './vcl.ts';
 import { xmlParser } from './xml.ts';
 import { yamlParser } from './yaml.ts';
 
@@ -40,6 +41,7 @@ const AVAILABLE: Record<string, Parser> = {
   properties: propertiesParser,
   spdx: spdxParser,
   toml: tomlParser,
+  vcl: vclParser,
   xml: xmlParser,
   yaml: yamlParser,
 };

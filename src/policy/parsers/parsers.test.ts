@@ -106,6 +106,17 @@ test('nginx: directives with parameters and blocks; errors located', async () =>
   assert.deepEqual((await parseError('nginx', 'http {\n  listen 80;\n')).location, { file: 'bad.nginx', row: 1, col: 6 });
 });
 
+test('vcl: backends, acls, nested objects, subs; errors located', async () => {
+  const r = await parse('vcl', 'vcl 4.0;\n# c\nbackend app {\n  .host = "127.0.0.1"; // h\n  .port = "8081";\n  .max_connections = 800;\n  .connect_timeout = 60s;\n  .probe = { .url = "/"; .interval = 5s; }\n}\nacl purge {\n  "127.0.0.1";\n  "10.0.0.0"/8;\n}\nsub vcl_recv {\n  if (req.method == "PURGE") { return (purge); }\n}\n');
+  assert.deepEqual(r.value, {
+    vcl: 4,
+    backend: { app: { host: '127.0.0.1', port: '8081', max_connections: 800, connect_timeout: '60s', probe: { url: '/', interval: '5s' } } },
+    acl: { purge: ['127.0.0.1', '"10.0.0.0"/8'] },
+    sub: { vcl_recv: 'if (req.method == "PURGE") { return (purge); }' },
+  });
+  assert.equal((await parseError('vcl', 'backend a {\n  .port = "1";\n')).location?.row, 1);
+});
+
 test('dockerfile: Conftest command shape', async () => {
   const r = await parse('dockerfile', '# base\nFROM golang:1.22 AS build\nRUN --mount=type=cache,target=/x go build \\\n  ./...\nFROM scratch\nCOPY --from=build /out /\nENV A=1 B="two words"\nCMD ["/app", "-v"]\n');
   const cmds = (r.value as unknown[][])[0] as { Cmd: string; Value: string[]; Flags: string[]; Stage: number; JSON: boolean }[];
@@ -146,7 +157,7 @@ test('properties, dotenv, xml, edn, hocon, ignore, spdx', async () => {
 });
 
 test('unavailable parsers fail with a clear message', async () => {
-  for (const name of ['cue', 'jsonnet', 'vcl', 'groovy', 'textproto']) {
+  for (const name of ['cue', 'jsonnet', 'groovy', 'textproto']) {
     const e = await parseError(name, 'x');
     assert.equal(e.code, 'policy_parser_unavailable');
     assert.match(e.message, new RegExp(`^parser ${name} is not available`));
