@@ -32,8 +32,9 @@ async function pushImage(base: string, repo: string, img: BuiltImage): Promise<v
   if (m.status !== 201) throw new Error(`manifest PUT ${m.status}`);
 }
 
-test('SIGKILL during concurrent pushes: acknowledged pushes survive, nothing partial is visible', async () => {
+test('SIGKILL during concurrent pushes: acknowledged pushes survive, nothing partial is visible', async (ctx) => {
   const t = await tempDir('crash');
+  ctx.after(() => t.cleanup());
   const data = join(t.dir, 'data');
   const images = Array.from({ length: 12 }, (_, i) => buildImage(`crash-${i}`, { layers: 3, layerSize: 256 * 1024 }));
   const srv = await startCli(['registry', 'serve', '--listen', '127.0.0.1:0', '--data-dir', data]);
@@ -83,5 +84,4 @@ test('SIGKILL during concurrent pushes: acknowledged pushes survive, nothing par
     }
   }
   assert.ok(files >= acked.length * 5);
-  await t.cleanup();
 });
