@@ -65,6 +65,9 @@ export class ClusterSync {
   private readonly constraintInformers = new Map<string, Informer>();
   private readonly mutation: MutationSystem | undefined;
   private readonly mutatorInformers: Informer[] = [];
+  private configInformer: Informer | undefined;
+  private syncInformers: Informer[] = [];
+  private syncKey = '';
 
   constructor(opts: ClusterSyncOptions) {
     this.client = opts.client;
@@ -106,6 +109,7 @@ export class ClusterSync {
     this.mutatorInformers.push(nsInf);
     await nsInf.start();
     if (this.mutation) await this.startMutators(this.mutation);
+    await this.startConfig();
     // The first list's templates (and their constraints) are loaded before the webhook answers.
     while (pending.length > 0) await Promise.all(pending.splice(0));
   }
@@ -133,6 +137,61 @@ export class ClusterSync {
       this.mutatorInformers.push(inf);
       await inf.start();
     }
+  }
+
+  /** Gatekeeper's Config (config.gatekeeper.sh/v1alpha1): spec.sync.syncOnly kinds are replicated into data.inventory. */
+  private async startConfig(): Promise<void> {
+    const c = crd('config.gatekeeper.sh', 'Config', ['v1alpha1'], 'v1alpha1');
+    const spec = c.spec as { scope: string; names: { plural: string } };
+    spec.scope = 'Namespaced';
+    spec.names.plural = 'configs';
+    (c.metadata as { name: string }).name = 'configs.config.gatekeeper.sh';
+    await ensure(this.client, c);
+    await this.waitForKind('config.gatekeeper.sh/v1alpha1', 'Config');
+    const inf = new Informer(this.client, 'config.gatekeeper.sh/v1alpha1', 'Config');
+    const resync = () => {
+      void this.resyncInventory(inf.list()).catch((e: unknown) =>
+        this.log({ level: 'error', msg: 'inventory sync failed', error: String(e) }),
+      );
+    };
+    inf.on('add', resync).on('update', resync).on('delete', resync);
+    this.configInformer = inf;
+    await inf.start();
+    await this.resyncInventory(inf.list());
+  }
+
+  private async resyncInventory(configs: KubeObject[]): Promise<void> {
+    const gvks = new Map<string, { apiVersion: string; kind: string }>();
+    for (const cfg of configs) {
+      const spec = isObj((cfg as unknown as Obj).spec) ? ((cfg as unknown as Obj).spec as Obj) : {};
+      const sync = isObj(spec.sync) ? spec.sync : {};
+      for (const g of Array.isArray(sync.syncOnly) ? sync.syncOnly : []) {
+        if (!isObj(g)) continue;
+        const group = str(g.group) ?? '';
+        const version = str(g.version) ?? '';
+        const kind = str(g.kind) ?? '';
+        if (!version || !kind) continue;
+        const apiVersion = group ? `${group}/${version}` : version;
+        gvks.set(`${apiVersion}/${kind}`, { apiVersion, kind });
+      }
+    }
+    const key = [...gvks.keys()].sort().join(',');
+    if (key === this.syncKey) return;
+    this.syncKey = key;
+    for (const i of this.syncInformers) i.stop();
+    this.syncInformers = [];
+    this.engine.inventory.clear();
+    for (const { apiVersion, kind } of gvks.values()) {
+      const inf = new Informer(this.client, apiVersion, kind);
+      const up = (o: KubeObject) => this.engine.inventory.upsert(o as unknown as Obj);
+      inf
+        .on('add', up)
+        .on('update', up)
+        .on('delete', (o) => this.engine.inventory.remove(o as unknown as Obj));
+      this.syncInformers.push(inf);
+      await inf.start();
+    }
+    this.log({ level: 'info', msg: 'inventory sync', kinds: [...gvks.keys()], objects: this.engine.inventory.size });
   }
 
   /** Registers the MutatingWebhookConfiguration (failurePolicy Ignore, as Gatekeeper ships it). */
@@ -163,6 +222,8 @@ export class ClusterSync {
   }
 
   stop(): void {
+    this.configInformer?.stop();
+    for (const i of this.syncInformers) i.stop();
     for (const i of this.mutatorInformers) i.stop();
     this.templates?.stop();
     for (const i of this.constraintInformers.values()) i.stop();

@@ -115,7 +115,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('kubectl: deny with Gatekeeper message, warn as warning, dryrun only in audit, exempt namespace, audit status, broken template status, mutation', async () => {
+test('kubectl: deny with Gatekeeper message, warn as warning, dryrun only in audit, exempt namespace, audit status, broken template status, mutation, inventory', async () => {
   await ok(['apply', '-f', path.join(fixtures, 'requiredlabels', 'template.yaml')]);
   // The template controller creates the constraint kind's CRD.
   await until('constraint CRD', async () =>
@@ -182,7 +182,7 @@ test('kubectl: deny with Gatekeeper message, warn as warning, dryrun only in aud
 
   // A template with a Rego error: reported in its status; the webhook keeps working.
   await ok(['apply', '-f', path.join(fixtures, 'broken', 'template.yaml')]);
-  const status = await until('broken template status, mutation', async () => {
+  const status = await until('broken template status, mutation, inventory', async () => {
     const o = JSON.parse(
       await ok(['get', 'constrainttemplates.templates.gatekeeper.sh', 'testbroken', '-o', 'json']),
     ) as { status?: { byPod?: { errors?: { message: string; location?: string }[] }[] } };
@@ -231,6 +231,44 @@ test('kubectl: deny with Gatekeeper message, warn as warning, dryrun only in aud
   };
   assert.equal(m.metadata.labels.team, 'platform');
   assert.equal(m.spec.containers[0]?.imagePullPolicy, 'Always');
+
+  // Referential data: Config syncs Services into data.inventory; a duplicate app label is refused.
+  await ok(['apply', '-f', path.join(fixtures, 'uniquename', 'template.yaml')]);
+  await until('unique CRD', async () =>
+    (await kubectl(['get', 'crd', 'testuniquelabel.constraints.gatekeeper.sh'])).code === 0 ? true : undefined,
+  );
+  await ok(['apply', '-f', path.join(fixtures, 'uniquename', 'constraint.yaml')]);
+  for (const o of [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'gatekeeper-system' } },
+    {
+      apiVersion: 'config.gatekeeper.sh/v1alpha1',
+      kind: 'Config',
+      metadata: { name: 'config', namespace: 'gatekeeper-system' },
+      spec: { sync: { syncOnly: [{ group: '', version: 'v1', kind: 'Service' }] } },
+    },
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'prod', labels: { enforce: 'yes' } } },
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other' } },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'existing', namespace: 'other', labels: { app: 'shop' } },
+      spec: { ports: [{ port: 80 }] },
+    },
+  ])
+    await ok(['apply', '-f', '-'], JSON.stringify(o));
+  const svc = (name: string, app: string) =>
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace: 'prod', labels: { app } },
+      spec: { ports: [{ port: 80 }] },
+    });
+  const dup = await until('inventory deny', async () => {
+    const r = await kubectl(['apply', '-f', '-'], svc('new', 'shop'));
+    return r.code !== 0 ? r : undefined;
+  });
+  assert.match(dup.stderr, /denied the request: \[unique-app\] app label shop already used in other/);
+  assert.equal((await kubectl(['apply', '-f', '-'], svc('cart', 'cart'))).code, 0);
 
   // Metrics over HTTPS with the generated CA.
   const ca = readFileSync(path.join(dir, 'admission', 'webhook-ca.crt'), 'utf8');
