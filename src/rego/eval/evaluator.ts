@@ -572,6 +572,30 @@ export class Evaluator {
         if (i === terms.length) return v;
         break;
       }
+      case 'array': {
+        const c = constOf(t);
+        if (c !== UNDEF) return c;
+        const out: Value[] = new Array<Value>(t.items.length);
+        for (let i = 0; i < t.items.length; i++) {
+          const v = this.valueOf(t.items[i] as Term, b);
+          if (v === undefined) return undefined;
+          out[i] = v;
+        }
+        return out;
+      }
+      case 'object': {
+        const c = constOf(t);
+        if (c !== UNDEF) return c;
+        const o = new RObject();
+        for (const [kt, vt] of t.items) {
+          const kv = this.valueOf(kt, b);
+          if (kv === undefined) return undefined;
+          const vv = this.valueOf(vt, b);
+          if (vv === undefined) return undefined;
+          o.set(kv, vv);
+        }
+        return o;
+      }
       default: {
         const c = constOf(t);
         if (c !== UNDEF) return c;
