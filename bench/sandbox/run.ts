@@ -90,13 +90,12 @@ try {
   })();
   for (let i = 0; i < M; i++) {
     const name = `w-${i}`;
-    const s = performance.now();
+    pending.set(name, performance.now());
     await client.create({
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name, namespace: 'bench-0' },
     } as KubeObject);
-    pending.set(name, s);
   }
   await watching;
   ac.abort();
