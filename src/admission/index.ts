@@ -64,3 +64,4 @@ export {
   MUTATOR_KINDS,
   type Mutator,
 } from './mutation.ts';
+export { gatorTest, type GatorTestResult } from './gator-test.ts';

@@ -53,3 +53,30 @@ test('CLI: gator-like report, exit code 1 on failures, 0 when all pass', async (
   ]);
   assert.match(ok.stdout, /1 passed, 0 failed/);
 });
+
+test('admission test (gator test): violations of the objects given, exit 1 on deny', async () => {
+  const dir = path.join(fixtures, 'requiredlabels');
+  const files = ['template.yaml', 'constraint.yaml', 'pod-bad.yaml', 'pod-good.yaml'].flatMap((f) => [
+    '-f',
+    path.join(dir, f),
+  ]);
+  await assert.rejects(
+    run(process.execPath, [bin, 'admission', 'test', ...files]),
+    (e: { code: number; stdout: string }) => {
+      assert.equal(e.code, 1);
+      assert.equal(e.stdout, 'v1/Pod default/bad: ["must-have-owner"] Message: "rego: missing labels: team"\n');
+      return true;
+    },
+  );
+  const ok = await run(process.execPath, [
+    bin,
+    'admission',
+    'test',
+    '-o',
+    'json',
+    ...files.slice(0, 4),
+    '-f',
+    path.join(dir, 'pod-good.yaml'),
+  ]);
+  assert.deepEqual(JSON.parse(ok.stdout), []);
+});

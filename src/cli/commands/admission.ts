@@ -1,7 +1,14 @@
 // `sekisho admission verify|serve` — Gatekeeper-compatible admission control: `verify` is a drop-in for
 // `gator verify`; `serve` runs the validating (and mutating) webhook. The work is done in src/admission.
 import { Command } from 'commander';
-import { AdmissionError, startAdmissionServer, suiteFailed, verify, type SuiteResult } from '../../admission/index.ts';
+import {
+  AdmissionError,
+  gatorTest,
+  startAdmissionServer,
+  suiteFailed,
+  verify,
+  type SuiteResult,
+} from '../../admission/index.ts';
 import { parseListen } from '../../sandbox/index.ts';
 import { formatError } from '../report-error.ts';
 
@@ -84,6 +91,39 @@ export function register(program: Command): void {
         }
       },
     );
+
+  admission
+    .command('test')
+    .description('review objects against the templates and constraints among them (drop-in for `gator test`)')
+    .requiredOption(
+      '-f, --filename <path...>',
+      'files or directories (dir/... recursive) with templates, constraints and objects',
+    )
+    .option('-o, --output <format>', 'text or json', 'text')
+    .option('--enable-k8s-native-validation', 'use K8sNativeValidation (CEL) code when a template has it', false)
+    .action(async (opts: { filename: string[]; output: string; enableK8sNativeValidation: boolean }) => {
+      try {
+        const { results, errors } = await gatorTest(opts.filename, { enableCel: opts.enableK8sNativeValidation });
+        if (opts.output === 'json') process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+        else {
+          for (const r of results) {
+            const where = `${r.object.apiVersion}/${r.object.kind} ${r.object.namespace ? r.object.namespace + '/' : ''}${r.object.name}`;
+            process.stdout.write(
+              `${where}: [${JSON.stringify(r.constraint.name)}] Message: ${JSON.stringify(r.msg)}${r.enforcementAction !== 'deny' ? ` (${r.enforcementAction})` : ''}\n`,
+            );
+          }
+        }
+        for (const e of errors) process.stderr.write(`error: ${e}\n`);
+        process.exitCode = errors.length > 0 || results.some((r) => r.enforcementAction === 'deny') ? 1 : 0;
+      } catch (e) {
+        if (e instanceof AdmissionError) {
+          process.stderr.write(formatError(e) + '\n');
+          process.exitCode = 2;
+          return;
+        }
+        throw e;
+      }
+    });
 
   admission
     .command('serve')
