@@ -176,7 +176,8 @@ async function runInWorkers(
     let worker: Worker | undefined;
     // The worker is TypeScript: load it through tsx's loader, which worker threads do not inherit on Node 20.
     const bootstrap =
-      `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(workerURL.href)}); })` +
+      `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})` +
+      `.then((m) => { m.register(); return import(${JSON.stringify(workerURL.href)}); })` +
       `.catch((e) => { console.error(e); process.exit(70); });`;
     const spawnWorker = (): Worker =>
       new Worker(bootstrap, { eval: true, resourceLimits: { maxOldGenerationSizeMb: 2048 } });
