@@ -29,6 +29,7 @@ import { serverSideApply, updateManagedFields } from './managed-fields.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from './patch.ts';
 import { defaultAndPrune, unknownFields, validateSchema } from './schema-validate.ts';
 import { Store, type StoredObject } from './store.ts';
+import { builtinUnknownFields } from './openapi.ts';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -477,6 +478,16 @@ export class Cluster {
           `${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(', ')}`,
         );
       for (const u of unknown) fieldWarnings.push(`unknown field "${u}"`);
+    }
+    if (!crd && !o.internal) {
+      const unknown = await builtinUnknownFields(this, info, next, true);
+      if (unknown.length && o.fieldValidation === 'Strict')
+        throw new KubeError(
+          'BadRequest',
+          400,
+          `${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(', ')}`,
+        );
+      if (o.fieldValidation === 'Warn') for (const u of unknown) fieldWarnings.push(`unknown field "${u}"`);
     }
     if (crd?.schema) defaultAndPrune(next, crd.schema);
     else applyDefaults(next);

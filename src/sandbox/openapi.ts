@@ -328,3 +328,56 @@ export async function openApiV2(cluster: Cluster): Promise<Schema> {
 export function contentHash(s: string): string {
   return createHash('sha512').update(s).digest('hex').slice(0, 64).toUpperCase();
 }
+
+const builtinDefs = new Map<string, { defs: Record<string, Schema>; top: string | undefined }>();
+
+/**
+ * Fields of a built-in object that its schema does not declare (what `fieldValidation=Strict` rejects
+ * and `Warn` reports), from the same generated schemas the OpenAPI documents serve.
+ */
+export async function builtinUnknownFields(cluster: Cluster, info: ResourceInfo, obj: unknown, prune = false): Promise<string[]> {
+  const key = `${info.group}/${info.version}/${info.kind}`;
+  let entry = builtinDefs.get(key);
+  if (!entry) {
+    const ref = (n: string) => `#/definitions/${n}`;
+    const { defs, top } = await schemasFor(cluster, [info], ref);
+    entry = { defs, top: top.get(info) };
+    builtinDefs.set(key, entry);
+  }
+  const { defs, top } = entry;
+  if (!top) return [];
+  const out: string[] = [];
+  const resolve = (s: Schema | undefined): Schema | undefined => {
+    let cur = s;
+    for (let i = 0; i < 5 && cur; i++) {
+      if (typeof cur.$ref === 'string') cur = defs[cur.$ref.slice('#/definitions/'.length)];
+      else if (Array.isArray(cur.allOf) && cur.allOf.length === 1) cur = cur.allOf[0] as Schema;
+      else break;
+    }
+    return cur;
+  };
+  const walk = (v: unknown, s: Schema | undefined, path: string) => {
+    const sch = resolve(s);
+    if (!sch) return;
+    if (Array.isArray(v)) {
+      if (sch.items) v.forEach((x, i) => walk(x, sch.items as Schema, `${path}[${i}]`));
+      return;
+    }
+    if (typeof v !== 'object' || v === null) return;
+    if (sch['x-kubernetes-preserve-unknown-fields'] === true) return;
+    const props = sch.properties as Record<string, Schema> | undefined;
+    const addl = sch.additionalProperties as Schema | undefined;
+    if (!props && !addl) return;
+    for (const [k, x] of Object.entries(v)) {
+      const p = path ? `${path}.${k}` : k;
+      const child = props?.[k] ?? addl;
+      if (!child) {
+        out.push(p);
+        // like decoding into the typed struct: fields the kind does not have are dropped
+        if (prune) delete (v as Record<string, unknown>)[k];
+      } else walk(x, child, p);
+    }
+  };
+  walk(obj, defs[top], '');
+  return out;
+}

@@ -441,3 +441,16 @@ test('kubectl create namespace/configmap/secret/serviceaccount (protobuf request
   const unsupported = await kubectl(kc, ['create', 'deployment', 'd1', '--image=nginx']);
   assert.match(unsupported.stderr, /decodes protobuf only for/);
 });
+
+test('field validation of built-in kinds: an unknown field is rejected (strict), reported (warn) and dropped', async () => {
+  const y = deployment({ A: '1' }, 1).replace(/web/g, 'typo').replace('  replicas: 1', '  replicaz: 1');
+  const r = await kubectl(kc, ['apply', '-f', '-'], y);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /unknown field "spec.replicaz"/);
+  const w = await kubectl(kc, ['apply', '--validate=warn', '-f', '-'], y);
+  assert.equal(w.code, 0, w.stderr);
+  assert.match(w.stderr, /unknown field "spec.replicaz"/);
+  const stored = JSON.parse(await ok(kc, ['get', 'deploy', 'typo', '-o', 'json'])) as { spec: Record<string, unknown> };
+  assert.equal(stored.spec.replicaz, undefined);
+  assert.equal(stored.spec.replicas, 1);
+});
