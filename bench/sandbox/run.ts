@@ -27,6 +27,7 @@ try {
   for (let n = 0; n < NS; n++)
     await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `bench-${n}` } } as KubeObject);
   let next = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: C }, async () => {
@@ -44,6 +45,11 @@ try {
   const createS = (performance.now() - t0) / 1000;
   console.log(
     `create: ${N} objects in ${createS.toFixed(2)} s = ${(N / createS).toFixed(0)} objects/s (durability=${durability}, concurrency=${C})`,
+  );
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMsPerObject = (cpu.user + cpu.system) / 1000 / N;
+  console.log(
+    `create CPU (client and server in one process): ${cpuMsPerObject.toFixed(3)} ms per object = ${(1000 / cpuMsPerObject).toFixed(0)} objects per CPU-second`,
   );
 
   const timeIt = async (f: () => Promise<unknown>, runs = 7) => {
