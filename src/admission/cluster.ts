@@ -48,6 +48,32 @@ function crd(group: string, kind: string, versions: string[], storage: string, e
   } as KubeObject;
 }
 
+/** The constraint kind's schema, as Gatekeeper's CRD: spec.parameters from the template (legacy v1beta1
+ * templates keep unknown parameter fields), match / enforcementAction kept, status free-form. */
+function constraintSchema(params: unknown, legacy: boolean): Obj {
+  const free = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
+  const p: Obj = isObj(params) ? { ...params } : { ...free };
+  if (legacy) p['x-kubernetes-preserve-unknown-fields'] = true;
+  return {
+    type: 'object',
+    properties: {
+      apiVersion: { type: 'string' },
+      kind: { type: 'string' },
+      metadata: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+      spec: {
+        type: 'object',
+        properties: {
+          parameters: p,
+          match: free,
+          enforcementAction: { type: 'string' },
+          scopedEnforcementActions: { type: 'array', items: free },
+        },
+      },
+      status: free,
+    },
+  };
+}
+
 async function ensure(client: KubeClient, obj: KubeObject): Promise<void> {
   try {
     await client.create(obj);
@@ -252,12 +278,30 @@ export class ClusterSync {
       errors = [{ code: 'ingest_error', message: e instanceof Error ? e.message : String(e) }];
     }
     if (kind) {
-      await ensure(
-        this.client,
-        crd(CONSTRAINT_GROUP, kind, ['v1beta1', 'v1alpha1', 'v1'], 'v1beta1', {
-          categories: ['constraint', 'constraints'],
-        }),
-      );
+      const def = crd(CONSTRAINT_GROUP, kind, ['v1beta1', 'v1alpha1', 'v1'], 'v1beta1', {
+        categories: ['constraint', 'constraints'],
+      });
+      const t = this.engine.templates.get(kind);
+      const legacy = (o.apiVersion ?? '').endsWith('/v1beta1') || (o.apiVersion ?? '').endsWith('/v1alpha1');
+      const schema = constraintSchema(t?.parametersSchema, legacy);
+      for (const v of (def.spec as { versions: { schema: unknown }[] }).versions)
+        v.schema = { openAPIV3Schema: schema };
+      try {
+        await this.client.apply(def, { fieldManager: POD_ID, force: true });
+      } catch (e) {
+        this.log({
+          level: 'warn',
+          msg: 'cannot apply the constraint CRD with the parameters schema; using a free-form schema',
+          kind,
+          error: String(e),
+        });
+        await ensure(
+          this.client,
+          crd(CONSTRAINT_GROUP, kind, ['v1beta1', 'v1alpha1', 'v1'], 'v1beta1', {
+            categories: ['constraint', 'constraints'],
+          }),
+        );
+      }
       if (!this.constraintInformers.has(kind)) {
         await this.waitForKind(`${CONSTRAINT_GROUP}/v1beta1`, kind);
         const ci = new Informer(this.client, `${CONSTRAINT_GROUP}/v1beta1`, kind);

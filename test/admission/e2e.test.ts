@@ -130,6 +130,13 @@ test('kubectl: deny with Gatekeeper message, warn as warning, dryrun only in aud
     ].join('---\n'),
   );
   await ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'apps' } }));
+  // The constraint CRD carries the template's parameters schema.
+  const badParams = await kubectl(
+    ['apply', '-f', '-'],
+    constraint('bad-params', 'deny', ['x']).replace('labels: ["x"]', 'labels: "not-a-list"'),
+  );
+  assert.notEqual(badParams.code, 0, `accepted: ${badParams.stdout}\n${stderr}`);
+  assert.match(badParams.stderr, /spec\.parameters\.labels/);
 
   // Denied: the constraint is in effect once the webhook's watch has seen it.
   const denied = await until('deny', async () => {
