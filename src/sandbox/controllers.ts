@@ -35,10 +35,22 @@ const OWNER_RES: Record<string, string> = {
   'batch/CronJob': 'batch/cronjobs',
 };
 
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (isObject(v))
+    return `{${Object.keys(v)
+      .filter((k) => v[k] !== undefined && v[k] !== null)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(v);
+}
+
+/** Hash of a pod template, independent of key order (and of the pod-template-hash label itself). */
 export function templateHash(tpl: unknown): string {
-  const h = createHash('sha256')
-    .update(JSON.stringify(tpl ?? {}))
-    .digest();
+  const t = clone(tpl ?? {}) as { metadata?: { labels?: Record<string, string> } };
+  if (t.metadata?.labels) delete t.metadata.labels['pod-template-hash'];
+  const h = createHash('sha256').update(canonical(t)).digest();
   const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
   let s = '';
   for (let i = 0; i < 10; i++) s += alphabet[h[i]! % alphabet.length];
@@ -440,6 +452,14 @@ export class Controllers {
     const rev = (o: KubeObject) => Number(o.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? 0);
     let newRs = rss.find((r) => r.metadata.labels?.['pod-template-hash'] === hash);
     const maxRev = rss.reduce((m, r) => Math.max(m, rev(r)), 0);
+    if (newRs && rev(newRs) < maxRev) {
+      // a rollback to an old template reuses its ReplicaSet, which becomes the newest revision
+      newRs.metadata.annotations = {
+        ...(newRs.metadata.annotations ?? {}),
+        'deployment.kubernetes.io/revision': String(maxRev + 1),
+      };
+      newRs = await this.write('apps/replicasets', newRs);
+    }
     const revision = newRs ? rev(newRs) : maxRev + 1;
     if (!newRs) {
       const name = `${d.metadata.name}-${hash}`;

@@ -454,3 +454,24 @@ test('field validation of built-in kinds: an unknown field is rejected (strict),
   assert.equal(stored.spec.replicaz, undefined);
   assert.equal(stored.spec.replicas, 1);
 });
+
+test('scale, rollout restart and rollout undo (which reuses the earlier ReplicaSet)', async () => {
+  await ok(kc, ['apply', '-f', '-'], deployment({ A: '1' }, 1).replace(/web/g, 'roll'));
+  await ok(kc, ['rollout', 'status', 'deployment/roll', '--timeout=30s']);
+  const first = (await ok(kc, ['get', 'rs', '-l', 'app=roll', '-o', 'name'])).trim();
+  await ok(kc, ['scale', 'deployment/roll', '--replicas=3']);
+  await ok(kc, ['rollout', 'status', 'deployment/roll', '--timeout=30s']);
+  assert.equal(await ok(kc, ['get', 'deploy', 'roll', '-o', 'jsonpath={.status.readyReplicas}']), '3');
+  await ok(kc, ['rollout', 'restart', 'deployment/roll']);
+  await ok(kc, ['rollout', 'status', 'deployment/roll', '--timeout=30s']);
+  assert.equal((await ok(kc, ['get', 'rs', '-l', 'app=roll', '-o', 'name'])).trim().split('\n').length, 2);
+  await ok(kc, ['rollout', 'undo', 'deployment/roll']);
+  await ok(kc, ['rollout', 'status', 'deployment/roll', '--timeout=30s']);
+  const rs = JSON.parse(await ok(kc, ['get', 'rs', '-l', 'app=roll', '-o', 'json'])) as {
+    items: { metadata: { name: string; annotations: Record<string, string> }; spec: { replicas: number } }[];
+  };
+  assert.equal(rs.items.length, 2);
+  const active = rs.items.find((r) => r.spec.replicas === 3)!;
+  assert.equal(`replicaset.apps/${active.metadata.name}`, first);
+  assert.equal(active.metadata.annotations['deployment.kubernetes.io/revision'], '3');
+});
