@@ -1,23 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseJSON, RObject, RSet, toJSON, type Value } from '../value.ts';
-import { BuiltinError, OperandError, type BuiltinContext } from './builtin.ts';
+import { BuiltinError, OperandError } from './builtin.ts';
 import { builtins } from './encoding.ts';
+import { caller, testContext } from './test-support.ts';
 
-const ctx: BuiltinContext = {
-  location: undefined,
-  cache: new Map(),
-  nowNs: 0n,
-  allowNet: false,
-  print: () => {},
-  random: Math.random,
-};
-
-function call(name: string, ...args: Value[]): Value | undefined {
-  const f = builtins[name];
-  assert.ok(f, `${name} is implemented`);
-  return f(args, ctx);
-}
+const ctx = testContext({ random: Math.random });
+const call = caller(builtins, ctx);
 
 function obj(x: Record<string, Value>): RObject {
   return RObject.from(Object.entries(x));

@@ -1,17 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Value } from '../value.ts';
-import { BuiltinError, OperandError, type BuiltinContext } from './builtin.ts';
+import { BuiltinError, OperandError } from './builtin.ts';
 import { builtins } from './glob.ts';
+import { testContext } from './test-support.ts';
 
-const ctx: BuiltinContext = {
-  location: undefined,
-  cache: new Map(),
-  nowNs: 0n,
-  allowNet: false,
-  print: () => {},
-  random: Math.random,
-};
+const ctx = testContext({ random: Math.random });
 
 function match(pattern: string, delimiters: Value, s: string): Value | undefined {
   return builtins['glob.match']!([pattern, delimiters, s], ctx);

@@ -1,17 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RObject, RSet, toJSON, type Value } from '../value.ts';
-import { OperandError, type BuiltinContext } from './builtin.ts';
+import { OperandError } from './builtin.ts';
 import { builtins } from './graph.ts';
+import { testContext } from './test-support.ts';
 
-const ctx: BuiltinContext = {
-  location: undefined,
-  cache: new Map(),
-  nowNs: 0n,
-  allowNet: false,
-  print: () => {},
-  random: Math.random,
-};
+const ctx = testContext({ random: Math.random });
 
 const g = (x: Record<string, Value>): RObject => RObject.from(Object.entries(x));
 const call = (name: string, ...args: Value[]): string => toJSON(builtins[name]!(args, ctx) as Value);

@@ -1,23 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Value } from '../value.ts';
-import { BuiltinError, OperandError, type BuiltinContext } from './builtin.ts';
+import { BuiltinError, OperandError } from './builtin.ts';
 import { builtins } from './regex.ts';
+import { caller, testContext } from './test-support.ts';
 
-const ctx: BuiltinContext = {
-  location: undefined,
-  cache: new Map(),
-  nowNs: 0n,
-  allowNet: false,
-  print: () => {},
-  random: Math.random,
-};
-
-function call(name: string, ...args: Value[]): Value | undefined {
-  const f = builtins[name];
-  assert.ok(f, `${name} is implemented`);
-  return f(args, ctx);
-}
+const ctx = testContext({ random: Math.random });
+const call = caller(builtins, ctx);
 
 test('regex.match and re_match (corpus regexmatch)', () => {
   assert.equal(call('regex.match', '^[a-z]+\\[[0-9]+\\]$', 'foo[1]'), true);

@@ -1,17 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Value } from '../value.ts';
-import { BuiltinError, OperandError, type BuiltinContext } from './builtin.ts';
+import { BuiltinError, OperandError } from './builtin.ts';
 import { builtins } from './semver.ts';
+import { testContext } from './test-support.ts';
 
-const ctx: BuiltinContext = {
-  location: undefined,
-  cache: new Map(),
-  nowNs: 0n,
-  allowNet: false,
-  print: () => {},
-  random: Math.random,
-};
+const ctx = testContext({ random: Math.random });
 
 const compare = (a: Value, b: Value): Value | undefined => builtins['semver.compare']!([a, b], ctx);
 const valid = (a: Value): Value | undefined => builtins['semver.is_valid']!([a], ctx);

@@ -1,29 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseJSON, RSet, toJSON, type Value } from '../value.ts';
-import type { BuiltinContext } from './builtin.ts';
+import { RSet, type Value } from '../value.ts';
 
 import { builtins } from './strings.ts';
+import { jsonCaller } from './test-support.ts';
 
-const ctx: BuiltinContext = {
-  location: undefined,
-  cache: new Map(),
-  nowNs: 0n,
-  allowNet: false,
-  print: () => {},
-  random: () => 0.5,
-};
-
-/** Calls a builtin with operands given as JSON text; returns the result as JSON text (or 'undefined'). */
-function call(name: string, ...args: (string | Value)[]): string {
-  const f = builtins[name];
-  assert.ok(f, `${name} is implemented`);
-  const r = f(
-    args.map((a) => (typeof a === 'string' ? parseJSON(a) : a)),
-    ctx,
-  );
-  return r === undefined ? 'undefined' : toJSON(r);
-}
+const call = jsonCaller(builtins);
 
 function set(...items: Value[]): RSet {
   return RSet.from(items);
