@@ -31,6 +31,8 @@ export interface EvalOptions {
   nowNs?: bigint;
   allowNet?: boolean;
   seed?: number;
+  /** Optional tracer called with every expression before it is evaluated (e.g. for test coverage). */
+  onEval?: (e: Expr) => void;
 }
 
 export interface QueryResult {
@@ -154,6 +156,7 @@ class Prepared implements PreparedQuery {
       nowNs: opts.nowNs ?? BigInt(Date.now()) * 1000000n,
       allowNet: opts.allowNet ?? false,
       random: mulberry32(opts.seed ?? 0),
+      onEval: opts.onEval,
     });
     const results: QueryResult[] = [];
     const values = new Map<Expr, Value>();

@@ -6,6 +6,7 @@ import { LoadError, loadPaths, parseInputDocument } from '../rego/loader.ts';
 import { FORMATS, render, outputErrorOf, type Format, type OutputError } from '../rego/output.ts';
 import { astToJSON, astToTree } from '../rego/ast-print.ts';
 import { goJSON } from '../rego/go-json.ts';
+import { registerRegoTools } from '../rego/test.ts';
 
 interface EvalOptions {
   data: string[];
@@ -208,4 +209,6 @@ Examples:
 Parse errors are printed with file:row:col and exit 1.`,
     )
     .action((file: string, opts: { format: 'pretty' | 'json'; v0Compatible?: boolean }) => runParse(file, opts));
+
+  registerRegoTools(rego);
 }

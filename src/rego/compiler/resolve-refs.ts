@@ -46,7 +46,30 @@ export function moduleGlobals(ctx: CompileContext | undefined, m: Module): Globa
     const name = first.name;
     globals.set(name, [...pkg, { type: 'string', value: name, loc: first.loc }]);
   }
+  // Rules of the same package defined in other modules are visible too (OPA's exports per package);
+  // imports of this module take precedence over them.
+  if (ctx) {
+    const key = pkgKey(m);
+    for (const o of ctx.modules) {
+      if (o === m || pkgKey(o) !== key) continue;
+      for (const r of o.rules) {
+        const first = r.head.ref[0];
+        if (first?.type !== 'var' || globals.has(first.name)) continue;
+        globals.set(first.name, [...pkg, { type: 'string', value: first.name, loc: first.loc }]);
+      }
+    }
+  }
   return globals;
+}
+
+const pkgKeys = new WeakMap<Module, string>();
+function pkgKey(m: Module): string {
+  let k = pkgKeys.get(m);
+  if (k === undefined) {
+    k = m.package.path.terms.map((t) => (t.type === 'var' ? t.name : t.type === 'string' ? t.value : '?')).join('\u0000');
+    pkgKeys.set(m, k);
+  }
+  return k;
 }
 
 function resolveRule(r: Rule, globals: Globals): void {

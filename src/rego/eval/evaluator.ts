@@ -40,6 +40,8 @@ export interface EvalConfig {
   nowNs: bigint;
   allowNet: boolean;
   random: () => number;
+  /** Optional tracer: called with every expression before it is evaluated (coverage); absent costs one check. */
+  onEval?: ((e: Expr) => void) | undefined;
 }
 
 interface Override {
@@ -190,6 +192,7 @@ export class Evaluator {
 
   /** Evaluates one expression; `rec` receives the expression's value (queries report it). */
   evalExpr(e: Expr, b: B, k: K, rec?: (v: Value) => void): boolean {
+    if (this.cfg.onEval !== undefined) this.cfg.onEval(e);
     if (e.with.length > 0) return this.evalWith(e, b, k, rec);
     return this.evalExprInner(e, b, k, rec);
   }
@@ -559,7 +562,7 @@ export class Evaluator {
         for (; i < terms.length; i++) {
           const seg = terms[i] as Term;
           let x: Value | undefined;
-          if (seg.type === 'string') x = v instanceof RObject ? v.getStr(seg.value) : undefined;
+          if (seg.type === 'string') x = lookup(v, seg.value); // sets too: s["k"]
           else if (seg.type === 'var') {
             const key = b.get(seg.name);
             if (key === undefined) break;
