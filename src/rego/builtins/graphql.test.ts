@@ -115,3 +115,14 @@ test('documents given as AST objects round-trip through validation', () => {
   const noMutation = call('graphql.parse_schema', 'type Query { a: Int }') as Value;
   assert.equal(call('graphql.is_valid', q, noMutation), false);
 });
+
+test('schema errors in graphql.parse carry gqlparser text and position', () => {
+  assert.throws(
+    () => call('graphql.parse', '{ a }', 'type Query {\n  a: Missing\n}'),
+    /Error in gqlparser SchemaDocument to Schema conversion: input:2:6: Undefined type Missing\./,
+  );
+  assert.throws(
+    () => call('graphql.parse', '{ a }', 'type Query { a: Int }\ntype Query { b: Int }'),
+    /Cannot redeclare type Query\./,
+  );
+});

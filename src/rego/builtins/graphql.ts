@@ -91,7 +91,9 @@ function buildSchema(doc: Node): Schema {
     return validateSchemaDocument(doc);
   } catch (e) {
     if (e instanceof GraphQLSchemaError) {
-      throw new BuiltinError(`Error in gqlparser SchemaDocument to Schema conversion: ${e.message}`);
+      // gqlparser's error text: "input:<line>:<col>: <message>" (just "input: " without a position).
+      const at = e.pos ? `input:${e.pos.line}:${e.pos.column}: ` : 'input: ';
+      throw new BuiltinError(`Error in gqlparser SchemaDocument to Schema conversion: ${at}${e.message}`);
     }
     throw e;
   }
