@@ -95,6 +95,8 @@ const ROWS: Row[] = [
     '',
     'api-extensions',
   ],
+  ['authorization.k8s.io/v1', 'SelfSubjectAccessReview', 'selfsubjectaccessreviews', false, '', '', ''],
+  ['authentication.k8s.io/v1', 'SelfSubjectReview', 'selfsubjectreviews', false, '', '', ''],
   [
     'apiextensions.k8s.io/v1',
     'CustomResourceDefinition',
@@ -116,7 +118,8 @@ function rowToInfo([gv, kind, resource, namespaced, short, subs, cats]: Row): Re
     singular: kind.toLowerCase(),
     namespaced,
     shortNames: short ? short.split(',') : [],
-    verbs: kind === 'Event' || kind === 'Node' ? STANDARD_VERBS : STANDARD_VERBS,
+    // reviews are create-only virtual resources (nothing is stored)
+    verbs: kind.endsWith('Review') ? ['create'] : STANDARD_VERBS,
     subresources: subs ? subs.split(',') : [],
     categories: cats ? cats.split(',') : [],
     listKind: kind + 'List',

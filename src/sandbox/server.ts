@@ -298,6 +298,27 @@ export class ApiServer {
     const c = this.cluster;
     if (info.namespaced && name !== undefined && route.ns === undefined && method !== 'GET')
       throw new KubeError('NotFound', 404, 'the server could not find the requested resource');
+    if (info.verbs.length === 1 && info.verbs[0] === 'create') {
+      // SelfSubjectAccessReview / SelfSubjectReview: the token holder is the sandbox's cluster-admin
+      if (method !== 'POST' || name !== undefined)
+        throw new KubeError('MethodNotAllowed', 405, 'the server does not allow this method on the requested resource');
+      // the answer does not depend on the request, so a protobuf body need not be decoded
+      const ct = req.headers['content-type'] ?? '';
+      const body = (ct.includes('protobuf') ? (await this.bodyBuffer(req), undefined) : await this.readObject(req)) as
+        Record<string, unknown> | undefined;
+      const user = { username: 'sekisho-admin', groups: ['system:masters', 'system:authenticated'] };
+      const status =
+        info.kind === 'SelfSubjectReview'
+          ? { userInfo: user }
+          : { allowed: true, reason: 'the sandbox authenticates one user, sekisho-admin, who may do everything' };
+      return this.send(res, 201, {
+        ...(body ?? {}),
+        apiVersion: formatApiVersion(info),
+        kind: info.kind,
+        metadata: { creationTimestamp: null },
+        status,
+      });
+    }
     if (name === undefined) {
       if (method === 'GET') {
         if (q.get('watch') === 'true' || q.get('watch') === '1') return this.watch(req, res, route, q, accept);

@@ -475,3 +475,8 @@ test('scale, rollout restart and rollout undo (which reuses the earlier ReplicaS
   assert.equal(`replicaset.apps/${active.metadata.name}`, first);
   assert.equal(active.metadata.annotations['deployment.kubernetes.io/revision'], '3');
 });
+
+test('auth can-i and auth whoami answer for the sandbox administrator', async () => {
+  assert.equal((await ok(kc, ['auth', 'can-i', 'create', 'deployments'])).trim(), 'yes');
+  assert.match(await ok(kc, ['auth', 'whoami']), /Username\s+sekisho-admin/);
+});
