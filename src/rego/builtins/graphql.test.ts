@@ -126,3 +126,17 @@ test('schema errors in graphql.parse carry gqlparser text and position', () => {
     /Cannot redeclare type Query\./,
   );
 });
+
+test('every validation error is reported, after the first position, as OPA prints the list', () => {
+  assert.throws(
+    () => call('graphql.parse', '{\n  nope\n  other\n}', 'type Query { a: Int }'),
+    (e: unknown) => {
+      assert.ok(e instanceof BuiltinError);
+      assert.equal(
+        e.message,
+        'Cannot query field "nope" on type "Query".\ninput:3:3: Cannot query field "other" on type "Query" in GraphQL string at location 2:3',
+      );
+      return true;
+    },
+  );
+});

@@ -216,8 +216,14 @@ export function validateQuery(s: Schema, doc: Node, text: string | undefined): Q
   const first = errors[0];
   if (!first) return undefined;
   const loc = first.locations?.[0];
-  return {
-    message: first.message.replace(/\.$/, ''),
-    pos: loc ? { line: loc.line, column: loc.column } : undefined,
-  };
+  // OPA formats the whole error list as gqlparser prints it ("input:L:C: message" lines), keeps what follows
+  // the first position, and trims the final ".\n": later errors stay in the text with their own positions.
+  let message = first.message;
+  for (const e of errors.slice(1)) {
+    const l = e.locations?.[0];
+    message += `\ninput${l ? `:${l.line}:${l.column}` : ''}: ${e.message}`;
+  }
+  message += '\n';
+  message = message.endsWith('.\n') ? message.slice(0, -2) : message.replace(/\n$/, '');
+  return { message, pos: loc ? { line: loc.line, column: loc.column } : undefined };
 }
