@@ -10,6 +10,7 @@ const SERVER = `
 const { parentPort } = require('node:worker_threads');
 const http = require('node:http');
 let hits = 0;
+const flaky = new Map();
 const server = http.createServer((req, res) => {
   hits++;
   const chunks = [];
@@ -22,6 +23,11 @@ const server = http.createServer((req, res) => {
     else if (req.url === '/hang') { /* never answers */ }
     else if (req.url === '/big') { res.setHeader('content-type', 'text/plain'); res.end(Buffer.alloc(${MAX_RESPONSE_BYTES} + 1, 97)); }
     else if (req.url === '/redirect') { res.statusCode = 302; res.setHeader('location', '/json'); res.end(); }
+    else if (req.url.startsWith('/flaky?')) {
+      const n = (flaky.get(req.url) || 0) + 1;
+      flaky.set(req.url, n);
+      if (n <= 2) req.socket.destroy(); else { res.setHeader('content-type', 'application/json'); res.end(String(n)); }
+    }
     else if (req.url === '/hits') { res.setHeader('content-type', 'application/json'); res.end(String(hits)); }
     else { res.statusCode = 404; res.end('nope'); }
   });
@@ -144,4 +150,12 @@ test('through the engine: http.send answers only when the evaluation allows the 
     () => q.eval({ allowNet: false, strictBuiltinErrors: true }),
     /http\.send: network access is not allowed/,
   );
+});
+
+test('max_retry_attempts retries network failures', () => {
+  // /flaky drops the connection the first two times a URL is asked for.
+  assert.throws(() => send({ method: 'get', url: `${base}/flaky?a` }), /socket hang up|ECONNRESET/);
+  assert.deepEqual(send({ method: 'get', url: `${base}/flaky?b`, max_retry_attempts: 2 }).body, 3);
+  const r = send({ method: 'get', url: `${base}/flaky?c`, raise_error: false, max_retry_attempts: 1 });
+  assert.equal(r.status_code, 0);
 });

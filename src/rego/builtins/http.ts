@@ -46,6 +46,7 @@ const REQUIRED = ['method', 'url'];
 export const DEFAULT_TIMEOUT_MS = 5_000;
 export const MAX_TIMEOUT_MS = 60_000;
 export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+export const MAX_RETRIES = 5;
 
 /** Checks an http.send-style request object as OPA does: unknown keys and missing method/url are type errors. */
 export function validateRequest(req: Value | undefined, pos: number): RObject {
@@ -295,7 +296,14 @@ function httpSend(args: Value[], ctx: BuiltinContext): Value {
   if (cached !== undefined) return cached;
   const raiseError = boolParam(req, 'raise_error', true);
   const wire = toWire(req);
-  const res = sendSync(wire);
+  // max_retry_attempts: network failures (not HTTP error statuses) are retried, at most MAX_RETRIES times.
+  const retriesV = req.getStr('max_retry_attempts');
+  const retries =
+    retriesV !== undefined && isNumber(retriesV)
+      ? Math.min(Math.max(Math.trunc(toDouble(retriesV)), 0), MAX_RETRIES)
+      : 0;
+  let res = sendSync(wire);
+  for (let i = 0; i < retries && 'error' in res; i++) res = sendSync(wire);
   let out: Value;
   if ('error' in res) {
     const message = `${wire.method.charAt(0)}${wire.method.slice(1).toLowerCase()} ${JSON.stringify(wire.url)}: ${res.error}`;
