@@ -235,6 +235,43 @@ export class Controllers {
     return out;
   }
 
+  /** Records a core/v1 Event about an object, as the real controllers do (shown by kubectl describe). */
+  private async event(
+    obj: KubeObject,
+    reason: string,
+    message: string,
+    component: string,
+    type = 'Normal',
+  ): Promise<void> {
+    const ns = obj.metadata.namespace || 'default';
+    const now = this.cluster.timestamp();
+    await this.write('/events', {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: {
+        name: `${obj.metadata.name}.${createHash('sha256').update(`${obj.metadata.uid}/${reason}/${message}/${now}/${Math.random()}`).digest('hex').slice(0, 16)}`,
+        namespace: ns,
+      },
+      involvedObject: {
+        apiVersion: obj.apiVersion,
+        kind: obj.kind,
+        name: obj.metadata.name,
+        namespace: obj.metadata.namespace,
+        uid: obj.metadata.uid,
+        resourceVersion: obj.metadata.resourceVersion,
+      },
+      reason,
+      message,
+      type,
+      source: { component },
+      reportingComponent: component,
+      reportingInstance: '',
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    });
+  }
+
   private ownerRef(o: KubeObject): OwnerReference {
     return {
       apiVersion: o.apiVersion,
@@ -486,7 +523,20 @@ export class Controllers {
         },
         spec: { replicas, minReadySeconds: spec.minReadySeconds ?? 0, selector: sel, template: tpl },
       });
+      await this.event(
+        d,
+        'ScalingReplicaSet',
+        `Scaled up replica set ${name} from 0 to ${replicas}`,
+        'deployment-controller',
+      );
     } else if ((newRs.spec as Obj).replicas !== replicas) {
+      const from = (newRs.spec as Obj).replicas as number;
+      await this.event(
+        d,
+        'ScalingReplicaSet',
+        `Scaled ${replicas > from ? 'up' : 'down'} replica set ${newRs.metadata.name} from ${from} to ${replicas}`,
+        'deployment-controller',
+      );
       newRs.spec = { ...(newRs.spec as Obj), replicas };
       newRs.metadata.annotations = {
         ...(newRs.metadata.annotations ?? {}),
@@ -656,18 +706,21 @@ export class Controllers {
     const want = typeof spec.replicas === 'number' ? spec.replicas : 1;
     let pods = this.owned('/pods', rs).filter((p) => !p.metadata.deletionTimestamp);
     for (let i = pods.length; i < want; i++) {
-      pods.push(
-        await this.write(
-          '/pods',
-          this.podFromTemplate(rs, spec.template as Obj, `${rs.metadata.name}-${randomSuffix(5)}`),
-        ),
+      const p = await this.write(
+        '/pods',
+        this.podFromTemplate(rs, spec.template as Obj, `${rs.metadata.name}-${randomSuffix(5)}`),
       );
+      pods.push(p);
+      await this.event(rs, 'SuccessfulCreate', `Created pod: ${p.metadata.name}`, 'replicaset-controller');
     }
     if (pods.length > want) {
       const extra = pods
         .sort((a, b) => String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)))
         .slice(0, pods.length - want);
-      for (const p of extra) await this.del('/pods', ns, p.metadata.name ?? '');
+      for (const p of extra) {
+        await this.del('/pods', ns, p.metadata.name ?? '');
+        await this.event(rs, 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`, 'replicaset-controller');
+      }
       pods = pods.filter((p) => !extra.includes(p));
     }
     const { ready } = this.podStats(pods);
@@ -834,6 +887,7 @@ export class Controllers {
     };
     if (succeeded >= completions) {
       status.completionTime = now;
+      await this.event(job, 'Completed', 'Job completed', 'job-controller');
       status.conditions = [
         cond('SuccessCriteriaMet', true, 'CompletionsReached', 'Reached expected number of succeeded pods', now),
         cond('Complete', true, 'CompletionsReached', 'Reached expected number of succeeded pods', now),
@@ -856,8 +910,15 @@ export class Controllers {
     const spec = pod.spec as Obj;
     if (!spec.nodeName) {
       const cur = clone(pod);
-      (cur.spec as Obj).nodeName = this.cluster.store.list('/nodes')[0]?.obj.metadata.name ?? 'sandbox-node';
+      const node = this.cluster.store.list('/nodes')[0]?.obj.metadata.name ?? 'sandbox-node';
+      (cur.spec as Obj).nodeName = node;
       await this.write('/pods', cur);
+      await this.event(
+        pod,
+        'Scheduled',
+        `Successfully assigned ${ns}/${pod.metadata.name} to ${node}`,
+        'default-scheduler',
+      );
       return;
     }
     const st = (pod.status ?? {}) as Obj;

@@ -24,17 +24,21 @@ export interface ServerProcess {
 }
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'sekisho.js');
+const SERVE = join(import.meta.dirname, 'serve.ts');
 
-/** Starts `sekisho cluster serve` and resolves once it prints `listening on <url>`. */
+/**
+ * Starts a sandbox server process and resolves once it prints `listening on <url>`: by default the
+ * minimal entry `serve.ts` (same startSandbox as the CLI, without the other command groups), with
+ * `viaCli` the real `sekisho cluster serve`.
+ */
 export function startServer(
   dataDir = mkdtempSync(join(tmpdir(), 'sekisho-sandbox-')),
-  extra: string[] = [],
+  opts: { viaCli?: boolean } = {},
 ): Promise<ServerProcess> {
-  const child = spawn(
-    process.execPath,
-    [BIN, 'cluster', 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...extra],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const args = opts.viaCli
+    ? [BIN, 'cluster', 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir]
+    : ['--import', 'tsx', SERVE, '--listen', '127.0.0.1:0', '--data-dir', dataDir];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));

@@ -109,6 +109,10 @@ test('client-side apply, wait, rollout status, get -o wide/json/yaml, describe',
   assert.match(desc, /Replicas:\s+2 desired \| 2 updated \| 2 total \| 2 available \| 0 unavailable/);
   assert.match(desc, /NewReplicaSet:\s+web-\w+ \(2\/2 replicas created\)/);
   assert.match(desc, /Available\s+True\s+MinimumReplicasAvailable/);
+  assert.match(
+    desc,
+    /Normal\s+ScalingReplicaSet\s+\S+\s+deployment-controller\s+Scaled up replica set web-\w+ from 0 to 2/,
+  );
 });
 
 test('diff, and a second client-side apply that removes a field', async () => {
