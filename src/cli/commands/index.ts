@@ -8,10 +8,12 @@ import { register as cluster } from './cluster.ts';
 
 import { register as policy } from './policy.ts';
 import { register as admission } from './admission.ts';
+import { register as sign } from './sign.ts';
+import { register as up } from './up.ts';
 
 type Register = (program: Command) => void;
 
-const groups: Register[] = [registry, image, cluster, policy, rego, admission];
+const groups: Register[] = [registry, image, cluster, policy, rego, admission, up];
 
 export function registerCommands(program: Command): void {
   for (const register of groups) register(program);

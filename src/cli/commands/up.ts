@@ -1,0 +1,71 @@
+// `sekisho up`: starts the whole platform on one machine under a data directory and runs until
+// SIGINT/SIGTERM, then stops every service.
+import type { Command } from 'commander';
+import { startPlatform } from '../../platform/index.ts';
+
+export function register(program: Command): void {
+  program
+    .command('up')
+    .description(
+      'Start the platform on this machine: sandbox cluster, registry, git server, admission webhook, GitOps controller and API server',
+    )
+    .option('--data-dir <dir>', 'directory holding all state (cluster, registry, git repos, users, audit log)', './.sekisho')
+    .option('--listen <host:port>', 'address of the API server (port 0 picks a free port)', '127.0.0.1:0')
+    .option('--kubeconfig <file>', 'use this cluster instead of the sandbox')
+    .option('--reset-admin-password', 'generate and print a new password for the admin user')
+    .option('--no-controller', 'do not run the GitOps controller')
+    .option('--audit-interval <seconds>', 'period of the admission audit (0 disables)', '60')
+    .action(
+      async (o: {
+        dataDir: string;
+        listen: string;
+        kubeconfig?: string;
+        resetAdminPassword?: boolean;
+        controller: boolean;
+        auditInterval: string;
+      }) => {
+        const audit = Number(o.auditInterval);
+        if (!Number.isFinite(audit) || audit < 0)
+          throw Object.assign(new Error(`--audit-interval must be a number of seconds, got "${o.auditInterval}"`), {
+            code: 'usage',
+          });
+        const t0 = Date.now();
+        const p = await startPlatform({
+          dataDir: o.dataDir,
+          listen: o.listen,
+          ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}),
+          resetAdminPassword: o.resetAdminPassword ?? false,
+          controller: o.controller,
+          auditIntervalMs: audit * 1000,
+          log: (level, msg, fields) =>
+            process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }) + '\n'),
+        });
+        const w = (s: string): boolean => process.stdout.write(s + '\n');
+        w(`listening on ${p.apiUrl}`);
+        if (p.clusterUrl) w(`cluster:    ${p.clusterUrl}`);
+        w(`kubeconfig: ${p.kubeconfigPath}`);
+        w(`registry:   ${p.registryUrl}`);
+        w(`git:        ${p.gitUrl}/<repo>.git (repositories in ${p.dataDir}/git)`);
+        w(`admission:  ${p.admissionUrl}`);
+        w(`controller: ${p.controller ? `running (Applications in namespace ${p.controller.namespace})` : 'off'}`);
+        w(`admin user: ${p.admin.user}`);
+        if (p.admin.password) w(`admin password: ${p.admin.password} (shown once; --reset-admin-password makes a new one)`);
+        else w('admin password: unchanged (--reset-admin-password makes a new one)');
+        w(
+          `ready in ${Date.now() - t0} ms (${Object.entries(p.timings)
+            .map(([k, v]) => `${k} ${v} ms`)
+            .join(', ')})`,
+        );
+        await new Promise<void>((resolve) => {
+          const stop = (): void => {
+            process.off('SIGINT', stop);
+            process.off('SIGTERM', stop);
+            void p.close().then(resolve);
+          };
+          process.on('SIGINT', stop);
+          process.on('SIGTERM', stop);
+        });
+        w('stopped');
+      },
+    );
+}

@@ -1,0 +1,3 @@
+// Public surface of the platform composition used by `sekisho up`.
+export { startPlatform, type Platform, type PlatformOptions, type PlatformLog } from './platform.ts';
+export { PlatformError, type PlatformErrorCode } from './errors.ts';

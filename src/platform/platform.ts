@@ -1,0 +1,254 @@
+// `sekisho up` put together: under one data directory it starts the sandbox cluster (or uses a given
+// kubeconfig), the embedded registry, the git server for local repositories, the admission webhook
+// registered with the cluster, the GitOps controller and the API server, and stops them in reverse order.
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import { join, resolve } from 'node:path';
+import { startAdmissionServer, type AdmissionServer } from '../admission/index.ts';
+import { startController, type Controller } from '../gitops/index.ts';
+import { KubeClient } from '../kube/index.ts';
+import { openFsStorage, RegistryServer } from '../oci/index.ts';
+import { parseListen, startSandbox, type Sandbox } from '../sandbox/index.ts';
+import {
+  AuditLog,
+  AuthStore,
+  ServerError,
+  roleAtLeast,
+  startApiServer,
+  startGitServer,
+  type ApiServer,
+  type GitServer,
+} from '../server/index.ts';
+import { PlatformError } from './errors.ts';
+
+export type PlatformLog = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+
+export interface PlatformOptions {
+  dataDir: string;
+  /** HOST:PORT of the API server (port 0 picks a free port) */
+  listen: string;
+  /** use this cluster instead of starting the sandbox */
+  kubeconfig?: string;
+  /** generate a new admin password even when one exists */
+  resetAdminPassword?: boolean;
+  /** run the GitOps controller (default true) */
+  controller?: boolean;
+  /** git polling period of the controller in ms */
+  resyncMs?: number;
+  /** admission audit period in ms (0 disables; default 60 000) */
+  auditIntervalMs?: number;
+  log?: PlatformLog;
+}
+
+export interface Platform {
+  dataDir: string;
+  apiUrl: string;
+  clusterUrl?: string;
+  kubeconfigPath: string;
+  registryUrl: string;
+  gitUrl: string;
+  admissionUrl: string;
+  controller?: { namespace: string };
+  admin: { user: string; password?: string };
+  /** milliseconds each service took to start */
+  timings: Record<string, number>;
+  close(): Promise<void>;
+}
+
+const WEBHOOKS = [
+  ['admissionregistration.k8s.io/v1', 'ValidatingWebhookConfiguration', 'gatekeeper-validating-webhook-configuration'],
+  ['admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration', 'gatekeeper-mutating-webhook-configuration'],
+] as const;
+
+/** A webhook registration left by a previous run points at a port that is gone; with failurePolicy Fail it
+ * would block every write (including our own CRDs), so it is removed before the webhook starts again. */
+async function dropStaleWebhooks(client: KubeClient): Promise<void> {
+  for (const [api, kind, name] of WEBHOOKS) {
+    try {
+      await client.delete(api, kind, name);
+    } catch (e) {
+      if ((e as { status?: number }).status !== 404) throw e;
+    }
+  }
+}
+
+function basicPassword(req: IncomingMessage): string | undefined {
+  const m = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+  if (!m) return undefined;
+  const s = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const i = s.indexOf(':');
+  return i < 0 ? undefined : s.slice(i + 1);
+}
+
+export async function startPlatform(o: PlatformOptions): Promise<Platform> {
+  const dataDir = resolve(o.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const log: PlatformLog = o.log ?? (() => {});
+  const api = parseListen(o.listen);
+  const timings: Record<string, number> = {};
+  const closers: { name: string; close: () => Promise<void> }[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const c of closers.reverse()) {
+      try {
+        await c.close();
+      } catch (e) {
+        log('warn', `stopping ${c.name} failed`, { error: (e as Error).message });
+      }
+    }
+    closers.length = 0;
+  };
+  const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now();
+    try {
+      const v = await fn();
+      timings[name] = Date.now() - t0;
+      return v;
+    } catch (e) {
+      await stopAll();
+      throw new PlatformError('platform_start_failed', `${name} did not start: ${(e as Error).message}`, {
+        cause: e,
+        service: name,
+      });
+    }
+  };
+
+  // 1. the cluster
+  let sandbox: Sandbox | undefined;
+  let kubeconfigPath: string;
+  if (o.kubeconfig) {
+    kubeconfigPath = resolve(o.kubeconfig);
+  } else {
+    sandbox = await step('cluster', () => startSandbox({ dataDir: join(dataDir, 'cluster'), listen: '127.0.0.1:0' }));
+    closers.push({ name: 'cluster', close: () => sandbox!.close() });
+    // <data-dir>/kubeconfig for kubectl, as `cluster serve` writes it into its own data dir
+    kubeconfigPath = join(dataDir, 'kubeconfig');
+    const tmp = `${kubeconfigPath}.${process.pid}.tmp`;
+    writeFileSync(tmp, readFileSync(sandbox.kubeconfigPath), { mode: 0o600 });
+    renameSync(tmp, kubeconfigPath);
+  }
+  const kube = await step('kube client', () => KubeClient.fromKubeconfig({ path: kubeconfigPath }));
+  closers.push({ name: 'kube client', close: async () => kube.close() });
+
+  // 2. the registry
+  const registry = await step('registry', async () => {
+    const storage = await openFsStorage(join(dataDir, 'registry'));
+    const server = new RegistryServer({ storage });
+    const url = await server.listen({ host: '127.0.0.1', port: 0 });
+    return { storage, server, url };
+  });
+  closers.push({ name: 'registry', close: () => registry.server.close() });
+
+  // 3. the git server; pushes need an API token of a developer or admin as the Basic password
+  const auth = new AuthStore({ dir: join(dataDir, 'auth') });
+  const git: GitServer = await step('git', () =>
+    startGitServer({
+      root: join(dataDir, 'git'),
+      host: '127.0.0.1',
+      port: 0,
+      authorize: async (req, write) => {
+        if (!write) return undefined;
+        const token = basicPassword(req);
+        if (!token) throw new ServerError('server_unauthenticated', 'push needs an API token as the password');
+        const p = auth.fromToken(token);
+        if (!p) throw new ServerError('server_unauthenticated', 'unknown or expired API token');
+        if (!roleAtLeast(p.role, 'developer')) throw new ServerError('server_forbidden', `push needs role developer; ${p.user} has ${p.role}`);
+        return p.user;
+      },
+    }),
+  );
+  closers.push({ name: 'git', close: () => git.close() });
+
+  // 4. the admission webhook, registered with the cluster
+  const admission: AdmissionServer = await step('admission', async () => {
+    await dropStaleWebhooks(kube);
+    return startAdmissionServer({
+      dataDir: join(dataDir, 'admission'),
+      host: '127.0.0.1',
+      port: 0,
+      kubeconfig: kubeconfigPath,
+      exemptNamespaces: ['kube-system', 'gatekeeper-system'],
+      auditIntervalMs: o.auditIntervalMs ?? 60_000,
+      log: (e) => {
+        if (e.level === 'warn' || e.level === 'error') log(e.level, `admission: ${e.msg}`, e);
+      },
+    });
+  });
+  closers.push({ name: 'admission', close: () => admission.close() });
+
+  // 5. the GitOps controller
+  let controller: Controller | undefined;
+  if (o.controller !== false) {
+    controller = await step('controller', () =>
+      startController({
+        kubeconfig: { path: kubeconfigPath },
+        dataDir: join(dataDir, 'gitops'),
+        ...(o.resyncMs !== undefined ? { resync: o.resyncMs } : {}),
+        log: (level, msg, fields) => {
+          if (level === 'warn' || level === 'error') log(level, `controller: ${msg}`, fields);
+        },
+      }),
+    );
+    closers.push({ name: 'controller', close: () => controller!.close() });
+  }
+
+  // 6. the API server
+  const admin = await auth.ensureAdmin(o.resetAdminPassword ?? false);
+  const server: ApiServer = await step('api', () =>
+    startApiServer({
+      host: api.host,
+      port: api.port,
+      auth,
+      audit: new AuditLog(join(dataDir, 'audit', 'api.jsonl')),
+      kube,
+      registry: registry.storage,
+      gitRoot: git.root,
+      gitUrl: git.url,
+      info: {
+        services: {
+          ...(sandbox ? { cluster: sandbox.url } : {}),
+          registry: registry.url,
+          git: git.url,
+          admission: admission.url,
+        },
+        controller: controller ? { namespace: controller.namespace } : null,
+      },
+      readiness: [
+        {
+          name: 'cluster',
+          check: async () => {
+            await kube.request('GET', '/api/v1/namespaces?limit=1');
+          },
+        },
+        {
+          name: 'registry',
+          check: async () => {
+            const r = await fetch(`${registry.url}/v2/`);
+            if (r.status !== 200) throw new Error(`registry /v2/ answered ${r.status}`);
+          },
+        },
+        {
+          name: 'git',
+          check: async () => {
+            const r = await fetch(`${git.url}/`);
+            await r.arrayBuffer();
+          },
+        },
+      ],
+    }),
+  );
+  closers.push({ name: 'api', close: () => server.close() });
+
+  return {
+    dataDir,
+    apiUrl: server.url,
+    ...(sandbox ? { clusterUrl: sandbox.url } : {}),
+    kubeconfigPath,
+    registryUrl: registry.url,
+    gitUrl: git.url,
+    admissionUrl: admission.url,
+    ...(controller ? { controller: { namespace: controller.namespace } } : {}),
+    admin,
+    timings,
+    close: stopAll,
+  };
+}
