@@ -197,3 +197,15 @@ c := rego.metadata.chain()
     '{"x":[{"path":["t","c"]},{"annotations":{"scope":"package","title":"pkg"},"path":["t"]}]}',
   );
 });
+
+test('rules of one package are visible across its modules; sets are indexed by element', () => {
+  const p = compilePolicy({
+    modules: [
+      { file: 'a.rego', text: 'package t\nq := 2' },
+      { file: 'b.rego', text: 'package t\np := q + 1\ns := {"a"}\nr if s["a"]' },
+    ],
+  });
+  const rs = p.prepare('x := data.t.p; data.t.r').eval();
+  assert.equal(rs.length, 1);
+  assert.equal(rs[0]?.bindings.get('x'), 3);
+});
