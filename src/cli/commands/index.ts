@@ -13,7 +13,7 @@ import { register as up } from './up.ts';
 
 type Register = (program: Command) => void;
 
-const groups: Register[] = [registry, image, cluster, policy, rego, admission, up];
+const groups: Register[] = [registry, image, cluster, policy, rego, admission, up, sign];
 
 export function registerCommands(program: Command): void {
   for (const register of groups) register(program);

@@ -1,0 +1,211 @@
+// `sekisho key generate`, `sekisho sign`, `sekisho verify`, `sekisho manifest sign|verify`: cosign's
+// key-based flow and k8s-manifest-sigstore's manifest annotations. Verification failures print
+// `Error: ...` and exit 1, as cosign does.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { stdin, stderr } from 'node:process';
+import type { Command } from 'commander';
+import {
+  RegistryClient,
+  dockerConfigCredentials,
+  parseReference,
+  referenceTarget,
+  registryApiHost,
+  formatReference,
+} from '../../oci/index.ts';
+import {
+  SignError,
+  generateKeyPair,
+  loadPrivateKey,
+  loadPublicKey,
+  requireSigned,
+  signImage,
+  verifyImage,
+  type ImageTarget,
+} from '../../sign/index.ts';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/** Reads a password with echo off from the TTY. */
+async function promptPassword(prompt: string): Promise<string> {
+  if (!stdin.isTTY) throw new SignError('KEY_PASSWORD', 'no COSIGN_PASSWORD set and stdin is not a terminal');
+  stderr.write(prompt);
+  stdin.setRawMode(true);
+  stdin.resume();
+  let pw = '';
+  try {
+    for await (const chunk of stdin) {
+      for (const ch of (chunk as Buffer).toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return pw;
+        if (ch === '\u0003') throw new SignError('KEY_PASSWORD', 'interrupted');
+        if (ch === '\u007f') pw = pw.slice(0, -1);
+        else pw += ch;
+      }
+    }
+    return pw;
+  } finally {
+    stdin.setRawMode(false);
+    stdin.pause();
+    stderr.write('\n');
+  }
+}
+
+async function password(confirm: boolean): Promise<Buffer> {
+  const env = process.env.COSIGN_PASSWORD;
+  if (env !== undefined) return Buffer.from(env);
+  const pw = await promptPassword('Enter password for private key: ');
+  if (confirm) {
+    const again = await promptPassword('Enter password for private key again: ');
+    if (again !== pw) throw new SignError('KEY_PASSWORD', 'passwords do not match');
+  }
+  return Buffer.from(pw);
+}
+
+function readKeyFile(path: string): string {
+  if (path.startsWith('env://')) {
+    const v = process.env[path.slice(6)];
+    if (v === undefined) throw new SignError('KEY_INVALID', `environment variable ${path.slice(6)} is not set`);
+    return v;
+  }
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new SignError('KEY_INVALID', `${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function target(image: string, insecure: boolean | undefined): { t: ImageTarget; display: string } {
+  const r = parseReference(image);
+  const host = registryApiHost(r.registry);
+  const configDir = process.env.DOCKER_CONFIG ?? join(homedir(), '.docker');
+  const client = new RegistryClient({
+    host,
+    ...(insecure ? { scheme: 'http' as const } : {}),
+    credentials: dockerConfigCredentials(join(configDir, 'config.json')),
+  });
+  return {
+    t: { client, registry: r.registry, repository: r.repository, ref: referenceTarget(r) },
+    display: formatReference(r),
+  };
+}
+
+/** Runs a command body; SignErrors become cosign's `Error: ...` and exit 1. */
+async function run(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    if (err instanceof SignError) {
+      process.stderr.write(`Error: ${err.code}: ${err.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    throw err;
+  }
+}
+
+function parseAnnotations(list: string[] | undefined): Record<string, string> | undefined {
+  if (!list?.length) return undefined;
+  const out: Record<string, string> = {};
+  for (const a of list) {
+    const eq = a.indexOf('=');
+    if (eq <= 0) throw new SignError('PAYLOAD_INVALID', `annotation ${JSON.stringify(a)} is not KEY=VALUE`);
+    out[a.slice(0, eq)] = a.slice(eq + 1);
+  }
+  return out;
+}
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+export function register(program: Command): void {
+  const key = program.command('key').description('cosign-compatible signing keys');
+  key
+    .command('generate')
+    .alias('generate-key-pair')
+    .description('write cosign.key (encrypted, password from COSIGN_PASSWORD or a prompt) and cosign.pub')
+    .option('--output-key-prefix <prefix>', 'file name prefix', 'cosign')
+    .option('--algorithm <alg>', 'ecdsa-p256 or ed25519', 'ecdsa-p256')
+    .option('-f, --force', 'overwrite existing files')
+    .action((o: { outputKeyPrefix: string; algorithm: string; force?: boolean }) =>
+      run(async () => {
+        if (o.algorithm !== 'ecdsa-p256' && o.algorithm !== 'ed25519')
+          throw new SignError('KEY_UNSUPPORTED', `--algorithm ${o.algorithm}: use ecdsa-p256 or ed25519`);
+        const keyPath = `${o.outputKeyPrefix}.key`;
+        const pubPath = `${o.outputKeyPrefix}.pub`;
+        for (const p of [keyPath, pubPath])
+          if (existsSync(p) && !o.force) throw new SignError('KEY_INVALID', `${p} exists; pass --force to overwrite`);
+        const pair = generateKeyPair(await password(true), { algorithm: o.algorithm });
+        writeFileSync(keyPath, pair.privateKeyPem, { mode: 0o600 });
+        writeFileSync(pubPath, pair.publicKeyPem, { mode: 0o644 });
+        process.stderr.write(`Private key written to ${keyPath}\nPublic key written to ${pubPath}\n`);
+      }),
+    );
+  key
+    .command('public-key')
+    .description('print the public key of a private key')
+    .requiredOption('--key <file>', 'private key (cosign, PKCS#8, SEC1; env://VAR reads a variable)')
+    .action((o: { key: string }) =>
+      run(async () => {
+        const pem = readKeyFile(o.key);
+        const pw = /ENCRYPTED/.test(pem) ? await password(false) : Buffer.alloc(0);
+        process.stdout.write(loadPrivateKey(pem, pw, o.key).publicKey.export({ type: 'spki', format: 'pem' }).toString());
+      }),
+    );
+
+  program
+    .command('sign')
+    .description('sign an image with a key; the signature is appended under the sha256-<hex>.sig tag (cosign format)')
+    .argument('<image>', 'image reference (tag or digest)')
+    .requiredOption('--key <file>', 'private key (cosign.key, PKCS#8 PEM; env://VAR)')
+    .option('-a, --annotations <k=v>', 'extra claims in the payload "optional" field', collect)
+    .option('--insecure', 'plain HTTP to the registry (default for loopback registries)')
+    .option('-o, --output <fmt>', 'text or json', 'text')
+    .action((image: string, o: { key: string; annotations?: string[]; insecure?: boolean; output: string }) =>
+      run(async () => {
+        const pem = readKeyFile(o.key);
+        const pw = /ENCRYPTED/.test(pem) ? await password(false) : Buffer.alloc(0);
+        const signer = loadPrivateKey(pem, pw, o.key);
+        const { t, display } = target(image, o.insecure);
+        const ann = parseAnnotations(o.annotations);
+        const r = await signImage(t, signer, ann ? { annotations: ann } : {});
+        if (o.output === 'json')
+          process.stdout.write(
+            JSON.stringify({
+              image: display,
+              digest: r.digest,
+              signatureTag: r.signatureTag,
+              signatureManifest: r.signatureManifest,
+              signature: r.signature,
+              signatures: r.count,
+              appended: r.appended,
+            }) + '\n',
+          );
+        else
+          process.stderr.write(
+            `Pushing signature to: ${t.registry}/${t.repository}:${r.signatureTag} (${r.count} signature${r.count === 1 ? '' : 's'}${r.appended ? '' : ', already signed'})\n`,
+          );
+      }),
+    );
+
+  program
+    .command('verify')
+    .description('verify the signatures of an image against public keys; prints the verified payloads (cosign output)')
+    .argument('<image>', 'image reference (tag or digest)')
+    .requiredOption('--key <file>', 'public key PEM (repeat for several; env://VAR)', collect)
+    .option('--insecure', 'plain HTTP to the registry (default for loopback registries)')
+    .option('-o, --output <fmt>', 'json (cosign\'s default) or text', 'json')
+    .action((image: string, o: { key: string[]; insecure?: boolean; output: string }) =>
+      run(async () => {
+        const keys = o.key.map((k) => loadPublicKey(readKeyFile(k), k));
+        const { t, display } = target(image, o.insecure);
+        const r = await verifyImage(t, keys);
+        const ok = requireSigned(r, display);
+        process.stderr.write(
+          `\nVerification for ${display} --\nThe following checks were performed on each of these signatures:\n` +
+            `  - The cosign claims were validated\n  - The signatures were verified against the specified public key\n`,
+        );
+        if (r.rejected.length > 0)
+          process.stderr.write(`(${r.rejected.length} other signature(s) did not verify and were ignored)\n`);
+        if (o.output === 'text') for (const v of ok) process.stdout.write(`${v.layerDigest} ${v.signature}\n`);
+        else process.stdout.write(JSON.stringify(ok.map((v) => v.payload)) + '\n');
+      }),
+    );
+}
