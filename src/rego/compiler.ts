@@ -15,6 +15,7 @@ import { LocalRewriter, rewriteLocalVars } from './compiler/rewrite-local-vars.t
 import { checkRuleConflicts, setRuleTree } from './compiler/rule-tree.ts';
 import { checkImports } from './compiler/check-imports.ts';
 import { checkQueryTypes, checkTypes } from './compiler/check-types.ts';
+import { rewriteDynamics, rewriteDynamicsInQuery } from './compiler/rewrite-dynamics.ts';
 
 export type { CompileContext, CompileOptions, RuleInfo, RuleNode } from './compiler/context.ts';
 
@@ -35,6 +36,7 @@ export const stages: readonly Stage[] = [
   { name: 'CheckRecursion', run: checkRecursion },
   { name: 'CheckTypes', run: checkTypes },
   { name: 'CheckStrict', run: (ctx) => ctx.options.strict && checkStrict(ctx) },
+  { name: 'RewriteDynamicTerms', run: rewriteDynamics },
 ];
 
 export function compileModules(modules: Module[], options: Partial<CompileOptions> = {}): CompileContext {
@@ -64,6 +66,7 @@ export function compileQuery(ctx: CompileContext, body: Body): { body: Body; ren
   if (qctx.errors.length === 0) checkCallsInBody(qctx, body, ctx.options.regoVersion === 1);
   let out = body;
   if (qctx.errors.length === 0) new SafetyChecker(qctx, makeArityOf(qctx)).query(body, (b) => (out = b));
+  if (qctx.errors.length === 0) out = rewriteDynamicsInQuery(qctx, out);
   if (qctx.errors.length === 0) checkQueryTypes(qctx, out);
   if (qctx.errors.length > 0) throw new RegoErrors(sortErrors(qctx.errors));
   return { body: out, renames: qctx.renames };

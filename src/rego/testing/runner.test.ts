@@ -79,3 +79,41 @@ test('durations print as Go does', () => {
   assert.equal(formatDuration(2_500_000_000), '2.5s');
   assert.equal(formatDuration(61_000_000_000), '1m1s');
 });
+
+test('negation: undefined operands of user functions fail the body, of builtins make the negation succeed', () => {
+  const mod = `package n
+
+f(_) := true
+
+g(x) := 1 if x == 1
+
+get_default(obj, k, d) := obj[k]
+
+get_default(obj, k, d) := d if {
+	not obj[k]
+	not obj[k] == false
+}
+
+test_user_fn_undefined_arg if {
+	not r1
+}
+
+r1 if not f(input.missing)
+
+test_user_fn_defined_arg if not g(input.x) with input as {"x": 2}
+
+test_builtin_undefined_operand if not input.missing == false
+
+test_get_default if get_default({}, "a", 7) == 7
+`;
+  const { results } = runTests({ modules: [{ file: 'n.rego', text: mod }] });
+  assert.deepEqual(
+    results.map((r) => [r.name, !r.fail && !r.error]),
+    [
+      ['test_user_fn_undefined_arg', true],
+      ['test_user_fn_defined_arg', true],
+      ['test_builtin_undefined_operand', true],
+      ['test_get_default', true],
+    ],
+  );
+});
