@@ -10,10 +10,11 @@ import { register as policy } from './policy.ts';
 import { register as admission } from './admission.ts';
 import { register as sign } from './sign.ts';
 import { register as up } from './up.ts';
+import { register as lint } from './lint.ts';
 
 type Register = (program: Command) => void;
 
-const groups: Register[] = [registry, image, cluster, policy, rego, admission, up, sign];
+const groups: Register[] = [registry, image, cluster, policy, rego, admission, up, sign, lint];
 
 export function registerCommands(program: Command): void {
   for (const register of groups) register(program);
