@@ -1,0 +1,38 @@
+// Collects the inventory files of a directory (a root filesystem or a repository checkout). Symlinks are
+// not followed, so a link cannot lead the scan outside the target.
+import { lstat, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ScanError } from '../errors.ts';
+import { isInterestingPath } from '../inventory/index.ts';
+import type { FileSet } from '../inventory/types.ts';
+
+const SKIP_DIRS = new Set(['.git', 'proc', 'sys', 'dev']);
+export const MAX_FILE_BYTES = 256 * 1024 * 1024;
+
+export async function collectDir(root: string): Promise<FileSet> {
+  let st;
+  try {
+    st = await lstat(root);
+  } catch (e) {
+    throw new ScanError('TARGET_NOT_FOUND', `${root}: no such directory`, { cause: e });
+  }
+  if (!st.isDirectory()) throw new ScanError('TARGET_NOT_FOUND', `${root}: not a directory`);
+  const files: FileSet['files'] = new Map();
+  const walk = async (rel: string): Promise<void> => {
+    const entries = await readdir(join(root, rel), { withFileTypes: true });
+    for (const e of entries) {
+      const p = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) {
+        if (rel === '' && SKIP_DIRS.has(e.name)) continue;
+        if (e.name === '.git') continue;
+        await walk(p);
+      } else if (e.isFile() && isInterestingPath(p)) {
+        const s = await lstat(join(root, p));
+        if (s.size > MAX_FILE_BYTES) throw new ScanError('PARSE_ERROR', `${p}: ${s.size} bytes is over the ${MAX_FILE_BYTES}-byte limit`);
+        files.set(p, { data: await readFile(join(root, p)) });
+      }
+    }
+  };
+  await walk('');
+  return { files };
+}
