@@ -209,3 +209,30 @@ test('rules of one package are visible across its modules; sets are indexed by e
   assert.equal(rs.length, 1);
   assert.equal(rs[0]?.bindings.get('x'), 3);
 });
+
+test('operands of a negated call are evaluated before it: an undefined operand makes the body fail', () => {
+  // OPA's RewriteDynamicTerms: `not f(params.ranges)` is `x = params.ranges; not f(x)`.
+  const v0 = compilePolicy({
+    regoVersion: 0,
+    modules: [
+      {
+        file: 'u.rego',
+        text: 'package u\naccept_value("RunAsAny", _, _)\na { params := {"rule": "RunAsAny"}; not accept_value(params.rule, 1000, params.ranges) }',
+      },
+    ],
+  });
+  assert.equal(v0.prepare('data.u.a').eval().length, 0);
+  const m = `package t
+b if not startswith(input.missing, "x")
+c if not count(input.missing) == 0
+d if { obj := {"a": 1}; not obj.b == false }
+e if { obj := {"a": 1}; not obj.a == false }
+f if { xs := [1 | not startswith(input.missing, "x")]; count(xs) == 0 }
+g if not input.missing
+`;
+  assert.equal(one(m, 'x := data.t'), '{"x":{"d":true,"e":true,"f":true,"g":true}}');
+  assert.equal(one(m, 'not startswith(input.missing, "x")'), '');
+  // In queries `==` stays a call (OPA's query compiler has no RewriteEquals stage).
+  assert.equal(one(m, 'obj := {"a": 1}; not obj.b == 1'), '');
+  assert.equal(one(m, 'obj := {"a": 1}; not obj.b = 1'), '{"obj":{"a":1}}');
+});
