@@ -130,3 +130,11 @@ test('operands of known type are checked against builtin signatures', () => {
   assert.match(compileErrors('package t\nq if {\n\tx := "a"\n\tx + 1 > 0\n}')[0] ?? '', /plus: invalid argument\(s\)/);
   assert.deepEqual(compileErrors('package t\nq if count(input.x) > 0'), []);
 });
+
+test('a var declared with some and used only inside comprehensions is bound by them', () => {
+  // Conftest's examples/combine policy: `some i` in the rule body, `input[i]` only in comprehensions.
+  const m = 'package t\np contains x if {\n\tsome i\n\tx := [y | input[i] == 1; y := i]\n}';
+  assert.deepEqual(compileErrors(m), []);
+  const errs = compileErrors('package t\np contains x if {\n\tsome i\n\tx := [y | y := i]\n}');
+  assert.match(errs[0] ?? '', /rego_unsafe_var_error: var [iy] is unsafe/);
+});

@@ -59,7 +59,9 @@ export class SafetyChecker {
   body(body: Body, safe0: Set<string>, outer0: Set<string>, set: (b: Body) => void): Set<string> {
     const safe = new Set(safe0);
     const outer = new Set(outer0);
-    for (const e of body) exprVars(e, outer, false);
+    // Vars only declared (`some i`) are no vars of the body: a comprehension using `i` binds it itself
+    // (OPA's body vars, which closures are checked against, come from the body's other expressions).
+    for (const e of body) if (!isPlainSome(e)) exprVars(e, outer, false);
     const remaining = body.slice();
     const out: Body = [];
     for (;;) {
@@ -355,6 +357,10 @@ export class SafetyChecker {
         this.termIO(t, io, safe, outer);
     }
   }
+}
+
+function isPlainSome(e: Expr): boolean {
+  return e.type === 'some' && e.symbols.every((s) => s.type === 'var');
 }
 
 export function opName(t: Term & { type: 'call' }): string | undefined {
