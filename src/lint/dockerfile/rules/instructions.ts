@@ -168,25 +168,35 @@ export const DL3057: Rule = {
   severity: 'ignore',
   message: '`HEALTHCHECK` instruction missing.',
   check(ctx) {
-    // A stage is good when it or a stage it builds on (FROM <alias>) has a HEALTHCHECK.
-    const stages: Array<{ src: string; name: string; line: number; good: boolean }> = [];
+    // hadolint's bookkeeping: a stage is good once it (or a stage it builds on) has a HEALTHCHECK;
+    // a HEALTHCHECK also redeems earlier stages built on the current one.
+    type Stage = { src: string; name: string; line: number };
+    let current: Stage | undefined;
+    const good = new Set<Stage>();
+    const bad = new Set<Stage>();
     for (const ins of ctx.file.instructions) {
       const f = fromOf(ins);
-      if (f) stages.push({ src: f.imageName, name: f.alias ?? f.imageName, line: ins.line, good: false });
-      else if (ins.keyword === 'HEALTHCHECK' && stages.length > 0) stages[stages.length - 1]!.good = true;
+      if (f) {
+        current = { src: f.imageName, name: f.alias ?? f.imageName, line: ins.line };
+        if ([...good].some((g) => g.name === f.imageName)) good.add(current);
+        else bad.add(current);
+      } else if (ins.keyword === 'HEALTHCHECK' && current) {
+        const redeem = (name: string, seen: Set<string>): void => {
+          if (seen.has(name)) return;
+          seen.add(name);
+          for (const b of [...bad]) {
+            if (b.src !== name) continue;
+            bad.delete(b);
+            good.add(b);
+            redeem(b.name, seen);
+          }
+        };
+        redeem(current.name, new Set());
+        good.add(current);
+        bad.delete(current);
+      }
     }
-    const goodByName = (name: string, seen: Set<string>): boolean => {
-      if (seen.has(name)) return false;
-      seen.add(name);
-      return stages.some((s) => s.name === name && (s.good || goodByName(s.src, seen)));
-    };
-    const used = new Set(stages.map((s) => s.src));
-    return stages
-      .filter((s) => !s.good && !goodByName(s.src, new Set()) && !(used.has(s.name) && stagesDerivedGood(s.name)))
-      .map((s) => s.line);
-    function stagesDerivedGood(name: string): boolean {
-      return stages.some((s) => s.src === name && (s.good || stagesDerivedGood(s.name)));
-    }
+    return [...bad].map((s) => s.line).sort((x, y) => x - y);
   },
 };
 
