@@ -68,7 +68,7 @@ export function application(name: string, namespace: string, spec: Record<string
     apiVersion: API_VERSION,
     kind: 'Application',
     metadata: { name, namespace },
-    spec: spec as Application['spec'],
+    spec: spec as unknown as Application['spec'],
   };
 }
 

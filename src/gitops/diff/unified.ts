@@ -16,8 +16,8 @@ export function unifiedDiff(a: string, b: string, aName: string, bName: string, 
   let j = 0;
   while (i < n || j < m) {
     if (i < n && j < m && A[i] === B[j]) ops.push({ t: ' ', s: A[i]!, ai: i++, bi: j++ });
-    else if (j < m && (i >= n || L[i]![j + 1]! >= L[i + 1]![j]!)) ops.push({ t: '+', s: B[j]!, ai: i, bi: j++ });
-    else ops.push({ t: '-', s: A[i]!, ai: i++, bi: j });
+    else if (i < n && (j >= m || L[i + 1]![j]! >= L[i]![j + 1]!)) ops.push({ t: '-', s: A[i]!, ai: i++, bi: j });
+    else ops.push({ t: '+', s: B[j]!, ai: i, bi: j++ });
   }
   if (!ops.some((o) => o.t !== ' ')) return '';
   const out = [`--- ${aName}`, `+++ ${bName}`];
