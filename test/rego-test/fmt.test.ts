@@ -116,3 +116,14 @@ test('rego fmt command: --list, --diff, --write, parse errors', (t) => {
   assert.equal(runFmtCommand([f], {}, io), 1);
   assert.match(err, /a\.rego:\d+: rego_parse_error/);
 });
+
+test('--rego-v1: v1 syntax plus import rego.v1; v0 output keeps v0 keywords unless imported', () => {
+  const src = 'package p\n\nimport future.keywords.in\n\nallow { 1 in input.xs }\n';
+  assert.equal(
+    formatSource('p.rego', src, { parseVersion: 0, regoV1Import: true }),
+    'package p\n\nimport rego.v1\n\nallow if 1 in input.xs\n',
+  );
+  assert.equal(formatSource('p.rego', src, { parseVersion: 0, regoVersion: 0 }), 'package p\n\nimport future.keywords.in\n\nallow {\n\t1 in input.xs\n}\n');
+  const withIf = 'package p\n\nimport future.keywords.if\n\nallow if { input.x }\n';
+  assert.equal(formatSource('p.rego', withIf, { parseVersion: 0, regoVersion: 0 }), 'package p\n\nimport future.keywords.if\n\nallow if input.x\n');
+});

@@ -61,7 +61,7 @@ export function runFmtCommand(paths: string[], opts: FmtOptions, io: { stdout: (
   for (const s of sources) {
     let formatted: string;
     try {
-      formatted = formatSource(s.file, s.text, { regoVersion: version, parseVersion: version });
+      formatted = formatSource(s.file, s.text, { regoVersion: opts.regoV1 ? 1 : version, parseVersion: version, regoV1Import: opts.regoV1 === true });
     } catch (err) {
       if (err instanceof RegoErrors || err instanceof RegoError) {
         const errs = err instanceof RegoErrors ? err.errors : [err];
@@ -94,6 +94,7 @@ export function registerFmt(rego: Command): void {
     .option('-d, --diff', 'show a diff of the changes')
     .option('--fail', 'exit 2 when a file would change')
     .option('--v0-compatible', 'read and write Rego v0 syntax')
+    .option('--rego-v1', 'with --v0-compatible: write v1 syntax plus `import rego.v1`, readable by v0 and v1 parsers')
     .addOption(new Option('--v1-compatible', 'Rego v1 syntax (the default)').hideHelp())
     .addHelpText(
       'after',

@@ -12,6 +12,8 @@ export interface FormatOptions {
   regoVersion?: 0 | 1;
   /** Syntax to parse the source with (default: regoVersion). */
   parseVersion?: 0 | 1;
+  /** Output v1 syntax that v0 parsers accept too: adds `import rego.v1` (opa fmt --rego-v1). */
+  regoV1Import?: boolean;
 }
 
 const INFIX: Record<string, string> = {
@@ -57,12 +59,16 @@ class Writer {
   private readonly ifs: boolean;
   private readonly contains: boolean;
 
-  constructor(private readonly m: Module, regoVersion: 0 | 1) {
+  constructor(
+    private readonly m: Module,
+    regoVersion: 0 | 1,
+    private readonly regoV1Import = false,
+  ) {
     this.comments = m.comments
       .map((c) => ({ text: c.text.replace(/\s+$/, ''), row: c.loc.row }))
       .sort((a, b) => a.row - b.row);
     this.v1 = regoVersion === 1;
-    const imp = (p: string): boolean => m.imports.some((i) => refText(i.path.terms) === p);
+    const imp = (p: string): boolean => m.imports.some((i) => importPath(i.path.terms) === p);
     this.ifs = this.v1 || imp('rego.v1') || imp('future.keywords') || imp('future.keywords.if');
     this.contains = this.v1 || imp('rego.v1') || imp('future.keywords') || imp('future.keywords.contains');
   }
@@ -120,10 +126,15 @@ class Writer {
     this.commentsBefore(m.package.loc.row);
     this.at(m.package.loc);
     const path = m.package.path.terms.slice(1);
-    this.write('package ' + refText([{ type: 'var', name: (path[0] as { value: string }).value, loc: m.package.loc }, ...path.slice(1)]));
+    const pkgTerms: Term[] = [{ type: 'var', name: (path[0] as { value: string }).value, loc: m.package.loc }, ...path.slice(1)];
+    this.write('package ' + (this.v1 ? refText(pkgTerms) : importPath(pkgTerms)));
     this.seen(m.package.loc);
     this.endLine();
     this.blankLine();
+    if (this.regoV1Import && !m.imports.some((i) => importPath(i.path.terms) === 'rego.v1' && i.alias === undefined)) {
+      this.out.push('import rego.v1');
+      this.blankLine();
+    }
     const imports = m.imports.filter((i) => !(this.v1 && isV1Noop(i)));
     type Item = { kind: 'import'; x: Import } | { kind: 'rule'; x: Rule };
     const items: Item[] = [
@@ -567,13 +578,13 @@ function refText(terms: Term[]): string {
 }
 
 /** Formats a parsed module. */
-export function formatModule(m: Module, opts: { regoVersion?: 0 | 1 } = {}): string {
-  return new Writer(m, opts.regoVersion ?? 1).format();
+export function formatModule(m: Module, opts: { regoVersion?: 0 | 1; regoV1Import?: boolean } = {}): string {
+  return new Writer(m, opts.regoV1Import ? 1 : (opts.regoVersion ?? 1), opts.regoV1Import ?? false).format();
 }
 
 /** Parses and formats source text; throws RegoErrors on parse errors. */
 export function formatSource(file: string, text: string, opts: FormatOptions = {}): string {
   const out = opts.regoVersion ?? 1;
   const m = parseModule(file, text, { regoVersion: opts.parseVersion ?? out });
-  return formatModule(m, { regoVersion: out });
+  return formatModule(m, { regoVersion: out, regoV1Import: opts.regoV1Import ?? false });
 }
