@@ -138,3 +138,28 @@ test('a var declared with some and used only inside comprehensions is bound by t
   const errs = compileErrors('package t\np contains x if {\n\tsome i\n\tx := [y | y := i]\n}');
   assert.match(errs[0] ?? '', /rego_unsafe_var_error: var [iy] is unsafe/);
 });
+
+test('strict mode: unused function arguments (else branches and head values count as uses)', () => {
+  const hint = '. (hint: use _ (wildcard variable) instead)';
+  const strict = (text: string): string[] => compileErrors('package test\n' + text, { strict: true });
+  assert.deepEqual(strict('func(x, y) if {\n\tx = 1\n}'), [`x.rego:2: rego_compile_error: unused argument y${hint}`]);
+  assert.deepEqual(strict('a.b.c.func(x, y) if {\n\tx = 1\n}'), [`x.rego:2: rego_compile_error: unused argument y${hint}`]);
+  assert.deepEqual(strict('func(x, y) if {\n\tinput.baz = 1\n}'), [
+    `x.rego:2: rego_compile_error: unused argument x${hint}`,
+    `x.rego:2: rego_compile_error: unused argument y${hint}`,
+  ]);
+  assert.deepEqual(strict('func(x, _) if {\n\tx = 1\n}'), []);
+  assert.deepEqual(strict('func(x) := x if {\n\tinput.test == "foo"\n}'), []);
+  assert.deepEqual(strict('a := {"foo": 1}\nfunc(x) := { x: v | v := a[x] } if input.test == "foo"'), []);
+  assert.deepEqual(
+    strict('a := {"foo": 1}\nfunc(x) := { x: v | x := "foo"; v := a[x] } if input.test == "foo"'),
+    [`x.rego:3: rego_compile_error: unused argument x${hint}`],
+  );
+  assert.deepEqual(strict('func(x, y, z) if input.test == x\nelse if input.test == y\nelse if input.test == z'), []);
+  assert.deepEqual(strict('func(x, y, z) if input.test == x\nelse if input.test == "b"\nelse if input.test == z'), [
+    `x.rego:2: rego_compile_error: unused argument y${hint}`,
+  ]);
+  assert.deepEqual(strict('func(x) if input.test == x\nelse := false'), []);
+  assert.deepEqual(strict('default func(x) := 0'), [`x.rego:2: rego_compile_error: unused argument x${hint}`]);
+  assert.deepEqual(compileErrors('package test\nfunc(x, y) if x = 1'), []);
+});

@@ -1,4 +1,5 @@
-// Stage "check strict": OPA's strict-mode checks — unused imports and vars assigned with `:=` but never read.
+// Stage "check strict": OPA's strict-mode checks — unused imports, vars assigned with `:=` but never read and
+// function arguments no body or head of the function (else branches included) uses.
 
 import type { Body, Rule, Term } from '../ast.ts';
 import { ErrorCodes } from '../errors.ts';
@@ -30,6 +31,7 @@ export function checkStrict(ctx: CompileContext): void {
     }
     for (const top of m.rules) {
       for (let r: Rule | undefined = top; r; r = r.else) unusedAssigned(ctx, r);
+      unusedArgs(ctx, top);
     }
   }
 }
@@ -65,5 +67,41 @@ function unusedAssigned(ctx: CompileContext, r: Rule): void {
     if ((counts.get(name) ?? 0) <= 1) {
       addError(ctx, ErrorCodes.compile, `assigned var ${ctx.renames.get(name) ?? name} unused`, t.loc);
     }
+  }
+}
+
+/**
+ * OPA's "unused argument x. (hint: ...)": an argument var (wildcards aside) that occurs nowhere else in the
+ * function, its else branches included. Locals that shadow it were renamed by RewriteLocalVars, so a use is
+ * any other occurrence of the same name.
+ */
+function unusedArgs(ctx: CompileContext, top: Rule): void {
+  const args = top.head.args;
+  if (!args || args.length === 0) return;
+  const declared = new Set<Term>();
+  const names = new Set<string>();
+  const collect = (t: Term): void => {
+    if (t.type === 'var') {
+      declared.add(t);
+      if (!t.name.startsWith('$') && t.name !== '_') names.add(t.name);
+    }
+  };
+  for (const a of args) walkTerm(a, collect);
+  if (names.size === 0) return;
+  const used = new Set<string>();
+  const use = (t: Term): void => {
+    if (t.type === 'var' && names.has(t.name) && !declared.has(t)) used.add(t.name);
+  };
+  for (let r: Rule | undefined = top; r; r = r.else) {
+    if (r !== top) for (const a of r.head.args ?? []) walkTerm(a, (t) => t.type === 'var' && declared.add(t));
+    walkBody(r.body, use);
+    for (const t of r.head.ref.slice(1)) walkTerm(t, use);
+    if (r.head.key) walkTerm(r.head.key, use);
+    if (r.head.value) walkTerm(r.head.value, use);
+  }
+  for (const name of [...names].sort()) {
+    if (used.has(name)) continue;
+    const msg = `unused argument ${name}. (hint: use _ (wildcard variable) instead)`;
+    addError(ctx, ErrorCodes.compile, msg, top.head.loc);
   }
 }
