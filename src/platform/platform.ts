@@ -21,7 +21,11 @@ import {
 } from '../server/index.ts';
 import { PlatformError } from './errors.ts';
 
-export type PlatformLog = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+export type PlatformLog = (
+  level: 'debug' | 'info' | 'warn' | 'error',
+  msg: string,
+  fields?: Record<string, unknown>,
+) => void;
 
 export interface PlatformOptions {
   dataDir: string;
@@ -38,6 +42,8 @@ export interface PlatformOptions {
   /** admission audit period in ms (0 disables; default 60 000) */
   auditIntervalMs?: number;
   log?: PlatformLog;
+  /** how long one service may take to start before `up` gives up (default 60 000 ms) */
+  stepTimeoutMs?: number;
 }
 
 export interface Platform {
@@ -86,6 +92,7 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
   const log: PlatformLog = o.log ?? (() => {});
   const api = parseListen(o.listen);
   const timings: Record<string, number> = {};
+  const stepTimeoutMs = o.stepTimeoutMs ?? 60_000;
   const closers: { name: string; close: () => Promise<void> }[] = [];
   const stopAll = async (): Promise<void> => {
     for (const c of closers.reverse()) {
@@ -99,11 +106,20 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
   };
   const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
     const t0 = Date.now();
+    log('debug', `starting ${name}`);
+    let timer: NodeJS.Timeout | undefined;
     try {
-      const v = await fn();
+      const v = await Promise.race([
+        fn(),
+        new Promise<never>((_r, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${stepTimeoutMs / 1000}s`)), stepTimeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
       timings[name] = Date.now() - t0;
       return v;
     } catch (e) {
+      clearTimeout(timer);
       await stopAll();
       throw new PlatformError('platform_start_failed', `${name} did not start: ${(e as Error).message}`, {
         cause: e,
@@ -151,7 +167,8 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
         if (!token) throw new ServerError('server_unauthenticated', 'push needs an API token as the password');
         const p = auth.fromToken(token);
         if (!p) throw new ServerError('server_unauthenticated', 'unknown or expired API token');
-        if (!roleAtLeast(p.role, 'developer')) throw new ServerError('server_forbidden', `push needs role developer; ${p.user} has ${p.role}`);
+        if (!roleAtLeast(p.role, 'developer'))
+          throw new ServerError('server_forbidden', `push needs role developer; ${p.user} has ${p.role}`);
         return p.user;
       },
     }),

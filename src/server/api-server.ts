@@ -215,8 +215,10 @@ export function buildRoutes(d: ApiDeps, metrics: ApiMetrics, openapi: () => unkn
   const listConstraints = async (): Promise<KubeObject[]> => {
     const out: KubeObject[] = [];
     for (const t of await listTemplates()) {
-      const kind = (((t.spec as Record<string, unknown> | undefined)?.crd as Record<string, unknown> | undefined)
-        ?.spec as Record<string, unknown> | undefined)?.names as Record<string, unknown> | undefined;
+      const kind = (
+        ((t.spec as Record<string, unknown> | undefined)?.crd as Record<string, unknown> | undefined)?.spec as
+          Record<string, unknown> | undefined
+      )?.names as Record<string, unknown> | undefined;
       const k = typeof kind?.kind === 'string' ? kind.kind : undefined;
       if (!k) continue;
       try {
@@ -382,12 +384,12 @@ export function buildRoutes(d: ApiDeps, metrics: ApiMetrics, openapi: () => unkn
       path: '/api/v1/tokens',
       role: 'viewer',
       tag: 'auth',
-      summary: 'Create an API token (role at most the caller\'s); the secret is returned once',
+      summary: "Create an API token (role at most the caller's); the secret is returned once",
       body: {
         required: ['name'],
         properties: {
           name: { type: 'string', description: 'what the token is for' },
-          role: { type: 'string', description: 'admin, developer or viewer (default: the caller\'s role)' },
+          role: { type: 'string', description: "admin, developer or viewer (default: the caller's role)" },
           expiresInSeconds: { type: 'integer', description: 'lifetime in seconds (default: no expiry)' },
         },
       },
@@ -397,7 +399,8 @@ export function buildRoutes(d: ApiDeps, metrics: ApiMetrics, openapi: () => unkn
         if (!/^[\w .:-]{1,64}$/.test(b.name))
           throw new ServerError('server_bad_request', 'name must be 1-64 letters, digits, spaces or . _ : -');
         const role = b.role ?? p.role;
-        if (!isRole(role)) throw new ServerError('server_bad_request', `role must be admin, developer or viewer, got "${role}"`);
+        if (!isRole(role))
+          throw new ServerError('server_bad_request', `role must be admin, developer or viewer, got "${role}"`);
         if (!roleAtLeast(p.role, role))
           throw new ServerError('server_forbidden', `a ${p.role} cannot create a token with role ${role}`);
         if (b.expiresInSeconds !== undefined && b.expiresInSeconds < 1)
@@ -491,7 +494,8 @@ export function buildRoutes(d: ApiDeps, metrics: ApiMetrics, openapi: () => unkn
             ...(cont ? { continue: cont } : {}),
           });
         } catch (e) {
-          if (kubeStatus(e) === 410) throw new ServerError('server_bad_request', 'continue token expired', { cause: e });
+          if (kubeStatus(e) === 410)
+            throw new ServerError('server_bad_request', 'continue token expired', { cause: e });
           throw upstream(e, 'applications');
         }
         const items = list.items.map(summarizeApp).filter((a) => project === null || a.project === project);
@@ -609,7 +613,12 @@ export function buildRoutes(d: ApiDeps, metrics: ApiMetrics, openapi: () => unkn
       summary: 'Local git repositories served over smart HTTP',
       handler: async () => {
         const root = needGit();
-        return { items: (await listRepos(root)).map((name) => ({ name, url: d.gitUrl ? `${d.gitUrl}/${name}.git` : undefined })) };
+        return {
+          items: (await listRepos(root)).map((name) => ({
+            name,
+            url: d.gitUrl ? `${d.gitUrl}/${name}.git` : undefined,
+          })),
+        };
       },
     },
     {
@@ -636,8 +645,12 @@ export function buildRoutes(d: ApiDeps, metrics: ApiMetrics, openapi: () => unkn
       handler: async () => ({
         items: (await listTemplates()).map((t) => ({
           name: t.metadata?.name,
-          kind: ((((t.spec as Record<string, unknown> | undefined)?.crd as Record<string, unknown> | undefined)
-            ?.spec as Record<string, unknown> | undefined)?.names as Record<string, unknown> | undefined)?.kind,
+          kind: (
+            (
+              ((t.spec as Record<string, unknown> | undefined)?.crd as Record<string, unknown> | undefined)?.spec as
+                Record<string, unknown> | undefined
+            )?.names as Record<string, unknown> | undefined
+          )?.kind,
           status: t.status,
         })),
       }),
@@ -680,9 +693,9 @@ export interface ApiServerOptions extends ApiDeps {
 
 export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   const metrics = new ApiMetrics();
-  let doc: unknown;
-  const routes = buildRoutes(o, metrics, () => doc);
-  doc = openApiDocument(routes);
+  const holder: { doc?: unknown } = {};
+  const routes = buildRoutes(o, metrics, () => holder.doc);
+  holder.doc = openApiDocument(routes);
   const compiled = routes.map(compile);
 
   const authenticate = (req: IncomingMessage): Principal | undefined => {
@@ -740,16 +753,21 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
         break;
       }
       if (!route) {
-        if (pathMatched) throw new ServerError('server_method_not_allowed', `${method} is not allowed on ${url.pathname}`);
+        if (pathMatched)
+          throw new ServerError('server_method_not_allowed', `${method} is not allowed on ${url.pathname}`);
         throw new ServerError('server_not_found', `no route for ${url.pathname}`);
       }
       routeName = route.path;
       if (route.role !== null) {
         const p = authenticate(req);
-        if (!p) throw new ServerError('server_unauthenticated', 'authentication required (session cookie or Bearer token)');
+        if (!p)
+          throw new ServerError('server_unauthenticated', 'authentication required (session cookie or Bearer token)');
         ctx.principal = p;
         if (!roleAtLeast(p.role, route.role))
-          throw new ServerError('server_forbidden', `${route.method} ${route.path} needs role ${route.role}; ${p.user} has ${p.role}`);
+          throw new ServerError(
+            'server_forbidden',
+            `${route.method} ${route.path} needs role ${route.role}; ${p.user} has ${p.role}`,
+          );
         if (mutating && p.via === 'session' && req.headers['x-csrf-token'] !== p.csrf)
           throw new ServerError('server_forbidden', 'missing or wrong X-CSRF-Token header for a cookie session');
       }

@@ -26,4 +26,12 @@ export {
   type RouteSpec,
   type ReadyCheck,
 } from './api-server.ts';
-export { startGitServer, createRepo, listRepos, checkRepoName, runGit, type GitServer, type GitServerOptions } from './git-server.ts';
+export {
+  startGitServer,
+  createRepo,
+  listRepos,
+  checkRepoName,
+  runGit,
+  type GitServer,
+  type GitServerOptions,
+} from './git-server.ts';

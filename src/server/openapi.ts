@@ -20,11 +20,19 @@ export function openApiDocument(routes: RouteSpec[]): Record<string, unknown> {
     for (const m of r.path.matchAll(/\{(\w+)\}/g))
       params.push({ name: m[1], in: 'path', required: true, schema: { type: 'string' } });
     for (const q of r.query ?? [])
-      params.push({ name: q.name, in: 'query', required: false, description: q.description, schema: { type: q.type ?? 'string' } });
+      params.push({
+        name: q.name,
+        in: 'query',
+        required: false,
+        description: q.description,
+        schema: { type: q.type ?? 'string' },
+      });
     const responses: Record<string, unknown> = {
       [r.method === 'POST' && r.role !== null ? '201' : '200']: {
         description: 'success',
-        content: { [r.produces ?? 'application/json']: { schema: r.produces ? { type: 'string' } : { type: 'object' } } },
+        content: {
+          [r.produces ?? 'application/json']: { schema: r.produces ? { type: 'string' } : { type: 'object' } },
+        },
       },
     };
     const err = (description: string) => ({
@@ -34,7 +42,9 @@ export function openApiDocument(routes: RouteSpec[]): Record<string, unknown> {
     if (r.body || r.query || params.length) responses['400'] = err('bad input, with a reason');
     if (r.role !== null) {
       responses['401'] = err('not authenticated');
-      responses['403'] = err(`authenticated, but the role is below ${r.role} (or a cookie session lacks its CSRF token)`);
+      responses['403'] = err(
+        `authenticated, but the role is below ${r.role} (or a cookie session lacks its CSRF token)`,
+      );
     }
     if (r.path === '/api/v1/session' && r.method === 'POST') {
       responses['401'] = err('wrong user name or password');

@@ -9,11 +9,16 @@ export function register(program: Command): void {
     .description(
       'Start the platform on this machine: sandbox cluster, registry, git server, admission webhook, GitOps controller and API server',
     )
-    .option('--data-dir <dir>', 'directory holding all state (cluster, registry, git repos, users, audit log)', './.sekisho')
+    .option(
+      '--data-dir <dir>',
+      'directory holding all state (cluster, registry, git repos, users, audit log)',
+      './.sekisho',
+    )
     .option('--listen <host:port>', 'address of the API server (port 0 picks a free port)', '127.0.0.1:0')
     .option('--kubeconfig <file>', 'use this cluster instead of the sandbox')
     .option('--reset-admin-password', 'generate and print a new password for the admin user')
     .option('--no-controller', 'do not run the GitOps controller')
+    .option('-v, --verbose', 'log debug messages on stderr')
     .option('--audit-interval <seconds>', 'period of the admission audit (0 disables)', '60')
     .action(
       async (o: {
@@ -23,6 +28,7 @@ export function register(program: Command): void {
         resetAdminPassword?: boolean;
         controller: boolean;
         auditInterval: string;
+        verbose?: boolean;
       }) => {
         const audit = Number(o.auditInterval);
         if (!Number.isFinite(audit) || audit < 0)
@@ -38,6 +44,7 @@ export function register(program: Command): void {
           controller: o.controller,
           auditIntervalMs: audit * 1000,
           log: (level, msg, fields) =>
+            (level !== 'debug' || o.verbose) &&
             process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }) + '\n'),
         });
         const w = (s: string): boolean => process.stdout.write(s + '\n');
@@ -49,7 +56,8 @@ export function register(program: Command): void {
         w(`admission:  ${p.admissionUrl}`);
         w(`controller: ${p.controller ? `running (Applications in namespace ${p.controller.namespace})` : 'off'}`);
         w(`admin user: ${p.admin.user}`);
-        if (p.admin.password) w(`admin password: ${p.admin.password} (shown once; --reset-admin-password makes a new one)`);
+        if (p.admin.password)
+          w(`admin password: ${p.admin.password} (shown once; --reset-admin-password makes a new one)`);
         else w('admin password: unchanged (--reset-admin-password makes a new one)');
         w(
           `ready in ${Date.now() - t0} ms (${Object.entries(p.timings)
