@@ -119,7 +119,7 @@ export class CoverageTracer {
   }
 
   report(): CoverageReport {
-    const report: CoverageReport = { files: {}, coverage: 0 };
+    const files: Record<string, FileReport> = {};
     let covered = 0;
     let total = 0;
     for (const file of [...this.all.keys()].sort()) {
@@ -127,16 +127,18 @@ export class CoverageTracer {
       const hit = this.hitRows.get(file) ?? new Set<number>();
       const cov = [...all].filter((r) => hit.has(r));
       const not = [...all].filter((r) => !hit.has(r));
-      const f: FileReport = { coverage: 0 };
+      // field order as OPA's FileReport
+      const f = {} as FileReport;
       if (cov.length > 0) f.covered = ranges(cov);
       if (not.length > 0) f.not_covered = ranges(not);
       if (cov.length > 0) f.covered_lines = cov.length;
       if (not.length > 0) f.not_covered_lines = not.length;
       f.coverage = percent(cov.length, all.size);
-      report.files[file] = f;
+      files[file] = f;
       covered += cov.length;
       total += all.size;
     }
+    const report = { files } as CoverageReport;
     if (covered > 0) report.covered_lines = covered;
     if (total - covered > 0) report.not_covered_lines = total - covered;
     report.coverage = percent(covered, total);
