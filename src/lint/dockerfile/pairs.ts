@@ -1,5 +1,6 @@
 // Key/value pairs of ENV and LABEL (both `k=v k2="v 2"` and the legacy `ENV k v` form).
-export function splitWords(s: string): string[] {
+/** Splits on unquoted whitespace; `escapes` = backslash escapes (ENV/LABEL) or literal backslashes (COPY/ADD paths). */
+export function splitWords(s: string, escapes = true): string[] {
   const out: string[] = [];
   let cur = '';
   let inWord = false;
@@ -7,7 +8,7 @@ export function splitWords(s: string): string[] {
   for (let i = 0; i < s.length; i++) {
     const c = s[i]!;
     if (q) {
-      if (c === '\\' && q === '"' && i + 1 < s.length) {
+      if (escapes && c === '\\' && q === '"' && i + 1 < s.length) {
         cur += s[++i];
         continue;
       }
@@ -20,7 +21,7 @@ export function splitWords(s: string): string[] {
       inWord = true;
       continue;
     }
-    if (c === '\\' && i + 1 < s.length) {
+    if (escapes && c === '\\' && i + 1 < s.length) {
       cur += s[++i];
       inWord = true;
       continue;

@@ -48,7 +48,7 @@ export const DL3010: Rule = {
         continue;
       }
       if (ins.keyword === 'COPY' && !ins.flags.some((f) => f.name === 'from')) {
-        const words = ins.json ?? splitWords(ins.args);
+        const words = ins.json ?? splitWords(ins.args, false);
         const target = words[words.length - 1] ?? '';
         if (isArchive(target)) archives.push([ins.line, basename(target)]);
         else for (const s of words.slice(0, -1)) if (isArchive(basename(s))) archives.push([ins.line, basename(s)]);

@@ -34,7 +34,7 @@ export const DL3012 = stateful('DL3012', 'error', 'Multiple `HEALTHCHECK` instru
 }, false);
 
 const sourcesAndTarget = (ins: Instruction): { srcs: string[]; target: string } => {
-  const words = ins.json ?? splitWords(ins.args.replace(/<<-?(["']?)[A-Za-z_][A-Za-z0-9_]*\1/g, ''));
+  const words = ins.json ?? splitWords(ins.args.replace(/<<-?(["']?)[A-Za-z_][A-Za-z0-9_]*\1/g, ''), false);
   return { srcs: words.slice(0, -1), target: words[words.length - 1] ?? '' };
 };
 
@@ -169,7 +169,7 @@ export const DL3057: Rule = {
   message: '`HEALTHCHECK` instruction missing.',
   check(ctx) {
     // hadolint's bookkeeping: a stage is good once it (or a stage it builds on) has a HEALTHCHECK;
-    // a HEALTHCHECK also redeems earlier stages built on the current one.
+    // a HEALTHCHECK also redeems the stages the current one builds on.
     type Stage = { src: string; name: string; line: number };
     let current: Stage | undefined;
     const good = new Set<Stage>();
@@ -181,17 +181,18 @@ export const DL3057: Rule = {
         if ([...good].some((g) => g.name === f.imageName)) good.add(current);
         else bad.add(current);
       } else if (ins.keyword === 'HEALTHCHECK' && current) {
-        const redeem = (name: string, seen: Set<string>): void => {
-          if (seen.has(name)) return;
-          seen.add(name);
+        // like hadolint, the stages this one builds on (transitively) count as good too
+        const redeem = (src: string, seen: Set<string>): void => {
+          if (seen.has(src)) return;
+          seen.add(src);
           for (const b of [...bad]) {
-            if (b.src !== name) continue;
+            if (b.name !== src) continue;
             bad.delete(b);
             good.add(b);
-            redeem(b.name, seen);
+            redeem(b.src, seen);
           }
         };
-        redeem(current.name, new Set());
+        redeem(current.src, new Set());
         good.add(current);
         bad.delete(current);
       }
@@ -262,7 +263,8 @@ export const DL3059: Rule = {
         continue;
       }
       const flags = JSON.stringify(ins.flags);
-      const count = shellOf(ins).commands.length;
+      // hadolint counts each simple command twice (ShellCheck yields the redirect wrapper and the command)
+      const count = 2 * shellOf(ins).commands.length;
       if (!prev || prev.flags !== flags || count > 2 || prev.count > 2) prev = { flags, count };
       else out.push(ins.line);
     }
