@@ -98,7 +98,7 @@ test('rego check: errors with file:row and codes, exit 1; json format', (t) => {
   assert.match(e.err, /^1 error occurred: .*bad\.rego:3: rego_unsafe_var_error: var z is unsafe\n$/);
   const j = capture();
   assert.equal(runCheckCommand([dir], { format: 'json', ignore: [] }, j.io), 1);
-  const parsed = JSON.parse(j.out) as { errors: { code: string; location: { row: number; col: number } }[] };
+  const parsed = JSON.parse(j.err) as { errors: { code: string; location: { row: number; col: number } }[] };
   assert.equal(parsed.errors[0]?.code, 'rego_unsafe_var_error');
   assert.equal(parsed.errors[0]?.location.row, 3);
 });

@@ -29,7 +29,8 @@ export function runCheckCommand(paths: string[], opts: CheckOptions, out: { stdo
     else throw err;
   }
   if (errors.length === 0) return 0;
-  if (opts.format === 'json') out.stdout(render('json', undefined, errors));
+  // like opa check, errors go to stderr in either format
+  if (opts.format === 'json') out.stderr(render('json', undefined, errors));
   else out.stderr(errorsText(errors) + '\n');
   return 1;
 }
