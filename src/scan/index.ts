@@ -5,3 +5,13 @@ export { inventoryOf, isInterestingPath, purl, type Distro, type FileSet, type I
 export { collectDir } from './source/dir.ts';
 export { collectImage, type ImageFiles } from './source/image.ts';
 export { applyLayer, safeEntryPath, type LayerLimits } from './source/layers.ts';
+export { toCycloneDx, type SbomMeta } from './sbom/cyclonedx.ts';
+export { toSpdx } from './sbom/spdx.ts';
+export { AdvisoryDb, DB_FILE, type ImportResult } from './db/advisory-db.ts';
+export { matchAffected, type RangeMatch } from './db/match.ts';
+export { matchPackages, type Finding } from './db/scanner.ts';
+export { severityOf, SEVERITIES, type Severity, type OsvRecord } from './db/osv.ts';
+export { cvss3BaseScore } from './db/cvss.ts';
+export { zipEntries } from './db/zip.ts';
+export { filterFindings, parseSeverities, parseTrivyIgnore, type FilterOptions, type IgnoreEntry } from './report/filter.ts';
+export { toTable, toTrivyJson, toSarif, toCycloneDxWithVulns, type ScanResult } from './report/formats.ts';
