@@ -37,6 +37,7 @@ export {
   type Logger,
 } from './reconciler.ts';
 export { importArgoApplication } from './import.ts';
+export { webhookRepoURLs } from './webhook.ts';
 
 export interface StartControllerOptions {
   /** a kubeconfig path or YAML text, or a ready client */
@@ -76,6 +77,7 @@ export async function startController(o: StartControllerOptions): Promise<Contro
   return {
     namespace: c.namespace,
     refresh: c.refresh,
+    refreshRepo: c.refreshRepo,
     idle: c.idle,
     async close() {
       await c.close();

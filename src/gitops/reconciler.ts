@@ -71,6 +71,8 @@ export interface ControllerOptions {
 export interface Controller {
   /** asks for an immediate refresh (re-resolves the revision) of one app, or all */
   refresh(namespace?: string, name?: string): void;
+  /** refreshes (hard) every app with a source from this repository URL; returns how many */
+  refreshRepo(repoURL: string): number;
   /** resolves once every queued reconciliation has run */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -768,6 +770,22 @@ export async function startReconciler(o: ControllerOptions): Promise<Controller>
       for (const a of apps.list())
         if (!name || (a.metadata.name === name && (namespace === undefined || a.metadata.namespace === namespace)))
           enqueue(appKey(a), true);
+    },
+    refreshRepo(repoURL: string) {
+      const norm = (u: string) =>
+        u
+          .toLowerCase()
+          .replace(/\.git$/, '')
+          .replace(/\/+$/, '')
+          .replace(/^[a-z+]+:\/\/([^@/]*@)?/, '')
+          .replace(/^git@([^:]+):/, '$1/');
+      let n = 0;
+      for (const a of apps.list() as Application[])
+        if (appSources(a).some((s) => norm(s.repoURL) === norm(repoURL))) {
+          enqueue(appKey(a), true);
+          n++;
+        }
+      return n;
     },
     idle() {
       if (!queue.size && !running.size) return Promise.resolve();
