@@ -17,7 +17,7 @@ import { register as lint } from './lint.ts';
 
 type Register = (program: Command) => void;
 
-const groups: Register[] = [registry, image, cluster, policy, rego, admission, up, sign, lint, app, controller];
+const groups: Register[] = [registry, image, cluster, policy, rego, admission, up, sign, lint, app, controller, scan];
 
 export function registerCommands(program: Command): void {
   for (const register of groups) register(program);
