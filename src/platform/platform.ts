@@ -87,6 +87,8 @@ function basicPassword(req: IncomingMessage): string | undefined {
 }
 
 export async function startPlatform(o: PlatformOptions): Promise<Platform> {
+  // the Kubernetes client library takes seconds to load; load it while the cluster starts
+  const warm = import('@kubernetes/client-node').catch(() => undefined);
   const dataDir = resolve(o.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const log: PlatformLog = o.log ?? (() => {});
@@ -142,7 +144,10 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
     writeFileSync(tmp, readFileSync(sandbox.kubeconfigPath), { mode: 0o600 });
     renameSync(tmp, kubeconfigPath);
   }
-  const kube = await step('kube client', () => KubeClient.fromKubeconfig({ path: kubeconfigPath }));
+  const kube = await step('kube client', async () => {
+    await warm;
+    return KubeClient.fromKubeconfig({ path: kubeconfigPath });
+  });
   closers.push({ name: 'kube client', close: async () => kube.close() });
 
   // 2. the registry
