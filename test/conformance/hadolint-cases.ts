@@ -3,10 +3,11 @@
 //   node --import tsx test/conformance/hadolint-cases.ts /path/to/hadolint [--verbose] [--only DL3008]
 // Understands ruleCatches / ruleCatchesNot / onBuildRuleCatches / onBuildRuleCatchesNot with a string
 // literal, a `Text.unlines [...]` list or a `let name = [...]` binding. Cases under a non-default
-// `?config` are counted separately as skipped (they need options this runner does not model).
+// `?config` use its allowedRegistries / labelSchema / strictLabels; other options are counted as skipped.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lintDockerfile, defaultConfig, dockerfileRules } from '../../src/lint/index.ts';
+import type { LabelType } from '../../src/lint/dockerfile/rule.ts';
 
 type Tok = { t: 'str'; v: string } | { t: 'sym'; v: string };
 
@@ -70,11 +71,52 @@ function tokenize(src: string): Tok[] {
   return out;
 }
 
+interface SpecConfig {
+  trustedRegistries?: string[];
+  labelSchema?: Record<string, LabelType>;
+  strictLabels?: boolean;
+  unknown?: boolean;
+}
+
 interface Case {
   rule: string;
   kind: 'catches' | 'catchesNot' | 'onBuildCatches' | 'onBuildCatchesNot';
   dockerfile: string;
-  customConfig: boolean;
+  config: SpecConfig;
+}
+
+const LABEL_TYPES: Record<string, LabelType> = { RawText: 'text', Url: 'url', Rfc3339: 'rfc3339', Spdx: 'spdx', GitHash: 'hash', SemVer: 'semver', Email: 'email' };
+
+/** Reads `def { allowedRegistries = [...], labelSchema = Map.fromList [(..)], strictLabels = True }` from token i (at `{`). */
+function readConfig(toks: Tok[], i: number): SpecConfig {
+  const cfg: SpecConfig = {};
+  let depth = 0;
+  for (; i < toks.length; i++) {
+    const t = toks[i]!;
+    if (t.v === '{') depth++;
+    if (t.v === '}' && --depth === 0) break;
+    if (t.t !== 'sym') continue;
+    if (t.v === 'allowedRegistries') {
+      const l = readList(toks, i + 2);
+      if (l) cfg.trustedRegistries = l[0];
+      else cfg.unknown = true;
+    } else if (t.v === 'strictLabels') cfg.strictLabels = toks[i + 2]?.v === 'True';
+    else if (t.v === 'labelSchema') {
+      cfg.labelSchema = {};
+      let j = i + 3; // labelSchema = Map.fromList [
+      while (j < toks.length && toks[j]!.v !== ']') {
+        const name = toks[j];
+        if (name?.t === 'str') {
+          const ty = toks[j + 2]?.v.replace(/^Rule\./, '') ?? '';
+          const mapped = LABEL_TYPES[ty];
+          if (mapped) cfg.labelSchema[name.v] = mapped;
+          else cfg.unknown = true;
+        }
+        j++;
+      }
+    } else if (/^[a-z][A-Za-z]+$/.test(t.v) && toks[i + 1]?.v === '=' && depth === 1) cfg.unknown = true;
+  }
+  return cfg;
 }
 
 const KINDS: Record<string, Case['kind']> = {
@@ -101,11 +143,20 @@ function extract(src: string): Case[] {
   const toks = tokenize(src);
   const bindings = new Map<string, string>();
   const cases: Case[] = [];
-  let custom = false;
+  let base: SpecConfig = {};
+  let local: SpecConfig | undefined;
+  let seenIt = false;
   for (let i = 0; i < toks.length; i++) {
     const t = toks[i]!;
-    if (t.t === 'sym' && t.v === 'it') custom = false;
-    if (t.t === 'sym' && t.v === '?config' && toks[i + 1]?.v === '=' && toks[i + 2]?.v === 'def' && toks[i + 3]?.v === '{') custom = true;
+    if (t.t === 'sym' && t.v === 'it') {
+      seenIt = true;
+      local = undefined;
+    }
+    if (t.t === 'sym' && t.v === '?config' && toks[i + 1]?.v === '=' && toks[i + 2]?.v === 'def' && toks[i + 3]?.v === '{') {
+      const c = readConfig(toks, i + 3);
+      if (seenIt) local = c;
+      else base = c;
+    }
     if (t.t === 'sym' && toks[i + 1]?.v === '=' && t.v !== '?config') {
       let j = i + 2;
       if (toks[j]?.v === 'Text.unlines') j++;
@@ -131,7 +182,7 @@ function extract(src: string): Case[] {
     } else if (toks[j]?.t === 'str') text = toks[j]!.v;
     else if (toks[j]?.t === 'sym') text = bindings.get(toks[j]!.v);
     if (text === undefined) continue;
-    cases.push({ rule: code.v, kind, dockerfile: text, customConfig: custom });
+    cases.push({ rule: code.v, kind, dockerfile: text, config: local ?? base });
   }
   return cases;
 }
@@ -171,13 +222,19 @@ for (const f of readdirSync(specDir).filter((n) => /^DL[34]\d{3}Spec\.hs$/.test(
   stats.set(rule, s);
   for (const c of extract(readFileSync(join(specDir, f), 'utf8'))) {
     if (c.rule !== rule) continue;
-    if (c.customConfig) {
+    if (c.config.unknown) {
       s.skipped++;
       continue;
     }
     const onbuild = c.kind.startsWith('onBuild');
     const text = (onbuild ? wrapRuns(c.dockerfile) : c.dockerfile) + '\n';
-    const rulesCfg = { ...cfg, override: rule === 'DL3057' ? { warning: ['DL3057'] } : {} };
+    const rulesCfg = {
+      ...cfg,
+      override: rule === 'DL3057' ? { warning: ['DL3057'] } : {},
+      trustedRegistries: c.config.trustedRegistries ?? [],
+      labelSchema: c.config.labelSchema ?? {},
+      strictLabels: c.config.strictLabels ?? false,
+    };
     const n = lintDockerfile(text, 'Dockerfile', rulesCfg).filter((x) => x.code === rule).length;
     const ok = c.kind === 'catches' ? n >= 1 : c.kind === 'onBuildCatches' ? n === 1 : n === 0;
     if (ok) s.pass++;
@@ -199,5 +256,5 @@ for (const [rule, s] of stats) {
   process.stdout.write(`${rule} pass=${s.pass} fail=${s.fail}${s.skipped ? ` skipped=${s.skipped}` : ''}\n`);
 }
 process.stdout.write(
-  `\nrules: ${stats.size} with specs, ${fullRules} agree on every case; cases: ${pass}/${pass + fail} agree (${skipped} skipped: custom config)\n`,
+  `\nrules: ${stats.size} with specs, ${fullRules} agree on every case; cases: ${pass}/${pass + fail} agree (${skipped} skipped: config this runner cannot read)\n`,
 );

@@ -1,7 +1,9 @@
 // `.hadolint.yaml` reading: ignored, trustedRegistries, failure-threshold, override.
 import { parse as parseYaml } from 'yaml';
 import { LintError } from '../errors.ts';
-import type { Severity } from './rule.ts';
+import type { LabelType, Severity } from './rule.ts';
+
+const LABEL_TYPES = new Set(['text', 'url', 'rfc3339', 'spdx', 'hash', 'semver', 'email']);
 import { defaultConfig, SEVERITY_ORDER, type DockerfileLintConfig } from './lint.ts';
 
 const LEVELS = new Set<string>(SEVERITY_ORDER);
@@ -33,6 +35,17 @@ export function parseHadolintConfig(text: string, file: string): DockerfileLintC
   cfg.trustedRegistries = [...list('trustedRegistries'), ...list('trusted-registries')];
   const ft = o['failure-threshold'] ?? o.failureThreshold;
   if (ft !== undefined) cfg.failureThreshold = parseSeverity(String(ft), `${file}: failure-threshold`);
+  const schema = o['label-schema'] ?? o.labelSchema;
+  if (schema !== undefined && schema !== null) {
+    if (typeof schema !== 'object' || Array.isArray(schema)) throw new LintError('lint_config_error', `${file}: "label-schema" must be a mapping`);
+    for (const [k, v] of Object.entries(schema as Record<string, unknown>)) {
+      const t = String(v);
+      if (!LABEL_TYPES.has(t)) throw new LintError('lint_config_error', `${file}: label-schema.${k}: unknown type "${t}" (text, url, rfc3339, spdx, hash, semver, email)`);
+      cfg.labelSchema[k] = t as LabelType;
+    }
+  }
+  const strict = o['strict-labels'] ?? o.strictLabels;
+  if (strict !== undefined) cfg.strictLabels = strict === true;
   const ov = o.override;
   if (ov !== undefined && ov !== null) {
     if (typeof ov !== 'object' || Array.isArray(ov)) throw new LintError('lint_config_error', `${file}: "override" must be a mapping`);

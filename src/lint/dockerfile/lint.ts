@@ -1,7 +1,7 @@
 // Runs the Dockerfile rules over one file: inline pragmas, configuration (ignored rules, severity
 // overrides, trusted registries) and the failure threshold.
 import { parseDockerfile } from './parse.ts';
-import type { Severity } from './rule.ts';
+import type { LabelType, Severity } from './rule.ts';
 import { dockerfileRules } from './rules/index.ts';
 
 export interface Finding {
@@ -19,6 +19,8 @@ export interface DockerfileLintConfig {
   /** Per-rule severity overrides (hadolint's `override:` section). */
   override: Partial<Record<Exclude<Severity, never>, string[]>>;
   failureThreshold: Severity | 'none';
+  labelSchema: Record<string, LabelType>;
+  strictLabels: boolean;
 }
 
 export const defaultConfig = (): DockerfileLintConfig => ({
@@ -26,6 +28,8 @@ export const defaultConfig = (): DockerfileLintConfig => ({
   trustedRegistries: [],
   override: {},
   failureThreshold: 'info',
+  labelSchema: {},
+  strictLabels: false,
 });
 
 export const SEVERITY_ORDER: Array<Severity | 'none'> = ['error', 'warning', 'info', 'style', 'ignore', 'none'];
@@ -69,11 +73,18 @@ export function lintDockerfile(text: string, file: string, config: DockerfileLin
     if (ignored.has(rule.code) || global.has(rule.code)) continue;
     const level = severityOf.get(rule.code) ?? rule.severity;
     if (level === 'ignore') continue;
-    const lines = rule.check({ file: parsed, trustedRegistries: config.trustedRegistries });
-    for (const line of lines) {
+    const hits = rule.check({
+      file: parsed,
+      trustedRegistries: config.trustedRegistries,
+      labelSchema: config.labelSchema,
+      strictLabels: config.strictLabels,
+    });
+    for (const hit of hits) {
+      const line = typeof hit === 'number' ? hit : hit.line;
+      const message = typeof hit === 'number' ? rule.message : hit.message;
       if (lineIgnores.get(line)?.has(rule.code)) continue;
       if (stageRanges.some((r) => line >= r.start && line < r.end && r.codes.has(rule.code))) continue;
-      out.push({ code: rule.code, column: 1, file, level, line, message: rule.message });
+      out.push({ code: rule.code, column: 1, file, level, line, message });
     }
   }
   out.sort((a, b) => a.line - b.line || a.code.localeCompare(b.code));

@@ -4,16 +4,25 @@ import { parseShell, type ParsedShell } from './shell.ts';
 
 export type Severity = 'error' | 'warning' | 'info' | 'style' | 'ignore';
 
+export type LabelType = 'text' | 'url' | 'rfc3339' | 'spdx' | 'hash' | 'semver' | 'email';
+
 export interface RuleContext {
   file: ParsedDockerfile;
   trustedRegistries: string[];
+  /** hadolint's `label-schema`: required labels and the format of their values. */
+  labelSchema: Record<string, LabelType>;
+  /** hadolint's `strict-labels`: labels outside the schema are flagged (DL3050). */
+  strictLabels: boolean;
 }
+
+/** A flagged line, with a message of its own when the rule's message depends on the finding (DL3049…). */
+export type Hit = number | { line: number; message: string };
 
 export interface Rule {
   code: string;
   severity: Severity;
   message: string;
-  check(ctx: RuleContext): number[];
+  check(ctx: RuleContext): Hit[];
 }
 
 export interface RunView {

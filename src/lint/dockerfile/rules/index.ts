@@ -5,6 +5,7 @@ import { aptRules } from './apt.ts';
 import { commandRules } from './commands.ts';
 import { imageRules } from './image.ts';
 import { instructionRules } from './instructions.ts';
+import { labelRules } from './labels.ts';
 import { nodeRubyRules } from './node-ruby.ts';
 import { pipRules } from './pip.ts';
 import { rpmRules } from './rpm.ts';
@@ -12,6 +13,7 @@ import { rpmRules } from './rpm.ts';
 export const dockerfileRules: Rule[] = [
   ...imageRules,
   ...instructionRules,
+  ...labelRules,
   ...aptRules,
   ...apkRules,
   ...pipRules,
