@@ -50,7 +50,7 @@ interface ScanOpts {
 const FORMATS = ['table', 'json', 'cyclonedx', 'spdx', 'sarif'];
 
 function defaultDbDir(): string {
-  return process.env.SEKISHO_DB ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'sekisho', 'db');
+  return process.env.SEKISHO_DB || join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'sekisho', 'db');
 }
 
 async function openImage(spec: string, insecure: boolean): Promise<{ store: ImageStore; ref: string }> {
