@@ -42,6 +42,8 @@ export interface PlatformOptions {
   /** admission audit period in ms (0 disables; default 60 000) */
   auditIntervalMs?: number;
   log?: PlatformLog;
+  /** serve the API over HTTPS with this PEM certificate and key */
+  tls?: { cert: string; key: string };
   /** how long one service may take to start before `up` gives up (default 60 000 ms) */
   stepTimeoutMs?: number;
 }
@@ -219,6 +221,7 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
     startApiServer({
       host: api.host,
       port: api.port,
+      ...(o.tls ? { tls: o.tls } : {}),
       auth,
       audit: new AuditLog(join(dataDir, 'audit', 'api.jsonl')),
       kube,

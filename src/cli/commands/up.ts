@@ -1,5 +1,6 @@
 // `sekisho up`: starts the whole platform on one machine under a data directory and runs until
 // SIGINT/SIGTERM, then stops every service.
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { startPlatform } from '../../platform/index.ts';
 
@@ -18,6 +19,8 @@ export function register(program: Command): void {
     .option('--kubeconfig <file>', 'use this cluster instead of the sandbox')
     .option('--reset-admin-password', 'generate and print a new password for the admin user')
     .option('--no-controller', 'do not run the GitOps controller')
+    .option('--tls-cert <file>', 'PEM certificate: serve the API over HTTPS (with --tls-key)')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .option('-v, --verbose', 'log debug messages on stderr')
     .option('--audit-interval <seconds>', 'period of the admission audit (0 disables)', '60')
     .action(
@@ -29,7 +32,11 @@ export function register(program: Command): void {
         controller: boolean;
         auditInterval: string;
         verbose?: boolean;
+        tlsCert?: string;
+        tlsKey?: string;
       }) => {
+        if ((o.tlsCert === undefined) !== (o.tlsKey === undefined))
+          throw Object.assign(new Error('--tls-cert and --tls-key go together'), { code: 'usage' });
         const audit = Number(o.auditInterval);
         if (!Number.isFinite(audit) || audit < 0)
           throw Object.assign(new Error(`--audit-interval must be a number of seconds, got "${o.auditInterval}"`), {
@@ -43,6 +50,9 @@ export function register(program: Command): void {
           resetAdminPassword: o.resetAdminPassword ?? false,
           controller: o.controller,
           auditIntervalMs: audit * 1000,
+          ...(o.tlsCert && o.tlsKey
+            ? { tls: { cert: readFileSync(o.tlsCert, 'utf8'), key: readFileSync(o.tlsKey, 'utf8') } }
+            : {}),
           log: (level, msg, fields) =>
             (level !== 'debug' || o.verbose) &&
             process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }) + '\n'),
