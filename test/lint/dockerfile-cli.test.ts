@@ -5,6 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Command } from 'commander';
+import { register } from '../../src/cli/commands/lint.ts';
 import { formatFindings, lintDockerfile, LintError, parseHadolintConfig } from '../../src/lint/index.ts';
 import { parseDockerfile } from '../../src/lint/dockerfile/parse.ts';
 import { parseShell } from '../../src/lint/dockerfile/shell.ts';
@@ -65,28 +67,59 @@ test('formats: tty, json (hadolint shape), sarif, checkstyle', () => {
   assert.match(formatFindings(f, 'checkstyle', ['Dockerfile']), /<file name='Dockerfile' ><error line='1' column='1' severity='warning' message='Always tag the version of an image explicitly' source='DL3006' \/><\/file>/);
 });
 
-function cli(args: string[], cwd: string) {
-  return spawnSync(process.execPath, [join(import.meta.dirname, '../../bin/sekisho.js'), 'lint', 'dockerfile', ...args], { cwd, encoding: 'utf8' });
+/** Runs `sekisho lint dockerfile ...` in-process (the command group registered on a fresh program). */
+async function run(args: string[], cwd: string): Promise<{ status: number; stdout: string; stderr: string }> {
+  const program = new Command().exitOverride();
+  register(program);
+  const out: string[] = [];
+  const err: string[] = [];
+  const ow = process.stdout.write.bind(process.stdout);
+  const ew = process.stderr.write.bind(process.stderr);
+  const prevCwd = process.cwd();
+  const prevCode = process.exitCode;
+  process.stdout.write = ((c: string) => (out.push(String(c)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((c: string) => (err.push(String(c)), true)) as typeof process.stderr.write;
+  process.chdir(cwd);
+  process.exitCode = 0;
+  try {
+    await program.parseAsync(['lint', 'dockerfile', ...args], { from: 'user' });
+    return { status: Number(process.exitCode ?? 0), stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    process.stdout.write = ow;
+    process.stderr.write = ew;
+    process.chdir(prevCwd);
+    process.exitCode = prevCode;
+  }
 }
 
-test('CLI: exit codes by threshold, --ignore, -c config, json output, missing file', () => {
+test('CLI: exit codes by threshold, --ignore, -c config, json output, missing file', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sekisho-lint-'));
   writeFileSync(join(dir, 'Dockerfile'), 'FROM debian:12\nRUN apt-get install -y --no-install-recommends curl=8\nRUN echo done\n');
-  let r = cli(['Dockerfile'], dir);
+  let r = await run(['Dockerfile'], dir);
   assert.equal(r.status, 1, r.stderr);
   assert.equal(r.stdout, 'Dockerfile:3 DL3059 info: Multiple consecutive `RUN` instructions. Consider consolidation.\n');
-  r = cli(['-t', 'warning', 'Dockerfile'], dir);
+  r = await run(['-t', 'warning', 'Dockerfile'], dir);
   assert.equal(r.status, 0, r.stderr);
-  r = cli(['--ignore', 'DL3059', '-f', 'json', 'Dockerfile'], dir);
+  r = await run(['--ignore', 'DL3059', '-f', 'json', 'Dockerfile'], dir);
   assert.equal(r.status, 0);
   assert.equal(r.stdout, '[]\n');
   writeFileSync(join(dir, 'lint.yaml'), 'ignored: [DL3059]\n');
-  r = cli(['-c', 'lint.yaml', 'Dockerfile'], dir);
+  r = await run(['-c', 'lint.yaml', 'Dockerfile'], dir);
+  assert.equal(r.status, 0, r.stderr);
+  r = await run(['--no-fail', 'Dockerfile'], dir);
   assert.equal(r.status, 0, r.stderr);
   writeFileSync(join(dir, '.hadolint.yaml'), 'failure-threshold: error\n');
-  r = cli(['Dockerfile'], dir);
+  r = await run(['Dockerfile'], dir);
   assert.equal(r.status, 0, 'picks up ./.hadolint.yaml');
-  r = cli(['missing'], dir);
+  r = await run(['missing'], dir);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /lint_io_error: read missing/);
+});
+
+test('CLI end to end through bin/sekisho.js: findings printed, exit 1', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sekisho-lint-'));
+  writeFileSync(join(dir, 'Dockerfile'), 'FROM debian\n');
+  const r = spawnSync(process.execPath, [join(import.meta.dirname, '../../bin/sekisho.js'), 'lint', 'dockerfile', '-f', 'checkstyle', 'Dockerfile'], { cwd: dir, encoding: 'utf8' });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stdout, /source='DL3006'/);
 });
