@@ -133,7 +133,8 @@ test('tampering is refused with which and why', async () => {
 
   // flipped byte in the payload (a new layer holding the altered payload, with the old signature)
   const altered = Buffer.from(r.payload);
-  altered[altered.indexOf('sha256:') + 10] ^= 1;
+  const at = altered.indexOf('sha256:') + 10;
+  altered[at] = altered[at]! ^ 1;
   const ad = await pushBlob('tamper', altered);
   await putSigManifest('tamper', digest, { ...good, layers: [{ ...layer, ...ad }] });
   await expectFail('SIGNATURE_INVALID', /does not verify/);
