@@ -236,3 +236,23 @@ g if not input.missing
   assert.equal(one(m, 'obj := {"a": 1}; not obj.b == 1'), '');
   assert.equal(one(m, 'obj := {"a": 1}; not obj.b = 1'), '{"obj":{"a":1}}');
 });
+
+test('http.send: requests are validated (type errors), the network is off unless allowed, with mocks it', () => {
+  const m = `package t
+bad := http.send({"method": "GET", "url": "http://127.0.0.1:1", "bad_key": 1})
+missing := http.send({"method": "GET"})
+off := http.send({"method": "GET", "url": "http://127.0.0.1:1"})
+mock(_) := {"status_code": 200}
+mocked := x if {
+	x := http.send({"method": "GET", "url": "http://127.0.0.1:1"}) with http.send as mock
+}
+`;
+  const strict = { strictBuiltinErrors: true };
+  const bad = evalError(m, 'x := data.t.bad', strict);
+  assert.equal(bad.code, 'eval_type_error');
+  assert.match(bad.message, /http\.send: operand 1 invalid request parameters\(s\): \{"bad_key"\}/);
+  assert.match(evalError(m, 'x := data.t.missing', strict).message, /missing required request parameters\(s\): \{"url"\}/);
+  assert.equal(evalError(m, 'x := data.t.off', strict).code, 'eval_builtin_error');
+  assert.equal(one(m, 'x := data.t.off'), '');
+  assert.equal(one(m, 'x := data.t.mocked'), '{"x":{"status_code":200}}');
+});

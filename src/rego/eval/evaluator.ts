@@ -15,7 +15,6 @@ import { termVars } from '../compiler/terms.ts';
 import { ErrorCodes, RegoError, RegoErrors, type Location } from '../errors.ts';
 import { parseModule } from '../parser.ts';
 import { moduleToValue } from './ast-json.ts';
-import { httpSendFallback } from './http-send.ts';
 import { equal, RObject, RSet, typeName, type Value } from '../value.ts';
 import { formatValue } from './format.ts';
 import { metadataChain, metadataRule, type RulePlace } from './metadata.ts';
@@ -1085,7 +1084,7 @@ export class Evaluator {
         arity = d.decl.variadic ? undefined : (d.decl.args?.length ?? 0);
         relation = d.relation === true;
       }
-      impl = implementations.get(name) ?? (name === 'http.send' ? httpSendFallback : undefined);
+      impl = implementations.get(name);
       if (name === 'internal.member_2') arity = 2;
       if (name === 'internal.member_3') arity = 3;
     }
