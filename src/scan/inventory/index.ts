@@ -2,12 +2,21 @@
 import { parseApkInstalled } from './apk.ts';
 import { parseDpkgStatus } from './dpkg.ts';
 import { parseInstalledPackageJson, parsePackageLock } from './npm.ts';
+import { goBinaryPackages, looksExecutable } from './gobinary.ts';
 import { parseOsRelease } from './os-release.ts';
 import { parsePythonMetadata, parseRequirements } from './pip.ts';
 import type { Distro, FileSet, Inventory, Package } from './types.ts';
 
 export type { Distro, FileSet, Inventory, Package, PackageType } from './types.ts';
 export { purl } from './purl.ts';
+export { goBinaryPackages, looksExecutable, readGoBuildInfo } from './gobinary.ts';
+
+/** Inventory entry for an executable: the JSON of its Go packages, or undefined if it has no build info. */
+export function goBinaryEntry(bin: Buffer, path: string): Buffer | undefined {
+  if (!looksExecutable(bin)) return undefined;
+  const pkgs = goBinaryPackages(bin, path);
+  return pkgs.length ? Buffer.from(JSON.stringify(pkgs)) : undefined;
+}
 
 /** Whether a path (relative, slash-separated) is one the inventory reads. */
 export function isInterestingPath(p: string): boolean {
@@ -36,6 +45,10 @@ export function inventoryOf(set: FileSet): Inventory {
   for (const p of paths) {
     const f = files.get(p)!;
     const text = f.data.toString('utf8');
+    if (f.kind === 'gobinary') {
+      packages.push(...(JSON.parse(text) as Package[]).map((p) => ({ ...p, ...(f.layer ? { layer: f.layer } : {}) })));
+      continue;
+    }
     if (p === 'var/lib/dpkg/status' || p.startsWith('var/lib/dpkg/status.d/')) {
       packages.push(...parseDpkgStatus(text, p, distro, f.layer));
     } else if (p === 'lib/apk/db/installed') {

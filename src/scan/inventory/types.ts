@@ -1,5 +1,5 @@
 // The package model shared by every inventory parser, the SBOM writers and the matcher.
-export type PackageType = 'deb' | 'apk' | 'npm' | 'pypi';
+export type PackageType = 'deb' | 'apk' | 'npm' | 'pypi' | 'golang';
 
 export interface Package {
   type: PackageType;
@@ -28,7 +28,8 @@ export interface Distro {
 
 /** The files of interest of a target, keyed by slash-separated path relative to its root. */
 export interface FileSet {
-  files: Map<string, { data: Buffer; layer?: string }>;
+  /** `gobinary` entries hold the JSON of the packages read from an executable, not the executable. */
+  files: Map<string, { data: Buffer; layer?: string; kind?: 'gobinary' }>;
 }
 
 export interface Inventory {

@@ -11,8 +11,8 @@ export interface ScanResult {
   findings: Finding[];
 }
 
-const CLASS: Record<string, string> = { deb: 'os-pkgs', apk: 'os-pkgs', npm: 'lang-pkgs', pypi: 'lang-pkgs' };
-const TYPE: Record<string, string> = { deb: 'debian', apk: 'alpine', npm: 'npm', pypi: 'python-pkg' };
+const CLASS: Record<string, string> = { deb: 'os-pkgs', apk: 'os-pkgs', npm: 'lang-pkgs', pypi: 'lang-pkgs', golang: 'lang-pkgs' };
+const TYPE: Record<string, string> = { deb: 'debian', apk: 'alpine', npm: 'npm', pypi: 'python-pkg', golang: 'gobinary' };
 
 function targetOf(f: Finding, inv: Inventory): string {
   if (f.pkg.type === 'deb' || f.pkg.type === 'apk') return inv.distro ? `${inv.distro.id} ${inv.distro.versionId}`.trim() : f.pkg.location;

@@ -1,9 +1,9 @@
 // Collects the inventory files of a directory (a root filesystem or a repository checkout). Symlinks are
 // not followed, so a link cannot lead the scan outside the target.
-import { lstat, readdir, readFile } from 'node:fs/promises';
+import { lstat, open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ScanError } from '../errors.ts';
-import { isInterestingPath } from '../inventory/index.ts';
+import { goBinaryEntry, isInterestingPath, looksExecutable } from '../inventory/index.ts';
 import type { FileSet } from '../inventory/types.ts';
 
 const SKIP_DIRS = new Set(['.git', 'proc', 'sys', 'dev']);
@@ -30,6 +30,20 @@ export async function collectDir(root: string): Promise<FileSet> {
         const s = await lstat(join(root, p));
         if (s.size > MAX_FILE_BYTES) throw new ScanError('PARSE_ERROR', `${p}: ${s.size} bytes is over the ${MAX_FILE_BYTES}-byte limit`);
         files.set(p, { data: await readFile(join(root, p)) });
+      } else if (e.isFile()) {
+        const s = await lstat(join(root, p));
+        if ((s.mode & 0o111) === 0 || s.size < 64 || s.size > MAX_FILE_BYTES) continue;
+        const fh = await open(join(root, p), 'r');
+        let head: Buffer;
+        try {
+          head = Buffer.alloc(4);
+          await fh.read(head, 0, 4, 0);
+        } finally {
+          await fh.close();
+        }
+        if (!looksExecutable(head)) continue;
+        const entry = goBinaryEntry(await readFile(join(root, p)), p);
+        if (entry) files.set(p, { data: entry, kind: 'gobinary' });
       }
     }
   };

@@ -7,7 +7,7 @@ import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { extract } from 'tar-stream';
 import { ScanError } from '../errors.ts';
-import { isInterestingPath } from '../inventory/index.ts';
+import { goBinaryEntry, isInterestingPath } from '../inventory/index.ts';
 import type { FileSet } from '../inventory/types.ts';
 import { MAX_FILE_BYTES } from './dir.ts';
 
@@ -106,7 +106,16 @@ export async function applyLayer(files: FileSet['files'], layer: Readable, diges
             files.set(path, { data: src.data, layer: digest });
             added.add(path);
           }
-        } else if ((header.type === 'file' || header.type === 'contiguous-file') && isInterestingPath(path)) {
+        } else if (
+          (header.type === 'file' || header.type === 'contiguous-file') &&
+          (isInterestingPath(path) || (((header.mode ?? 0) & 0o111) !== 0 && (header.size ?? 0) >= 64))
+        ) {
+          const binary = !isInterestingPath(path);
+          if (binary && (header.size ?? 0) > MAX_FILE_BYTES) {
+            body.on('end', () => next());
+            body.resume();
+            return;
+          }
           if ((header.size ?? 0) > MAX_FILE_BYTES) {
             fail(new ScanError('TAR_UNSAFE', `layer ${digest}: ${path} is ${header.size} bytes, over the ${MAX_FILE_BYTES}-byte limit`));
             return;
@@ -114,8 +123,17 @@ export async function applyLayer(files: FileSet['files'], layer: Readable, diges
           const chunks: Buffer[] = [];
           body.on("data", (c: unknown) => chunks.push(c as Buffer));
           body.on('end', () => {
-            files.set(path, { data: Buffer.concat(chunks), layer: digest });
-            added.add(path);
+            const data = Buffer.concat(chunks);
+            if (!binary) {
+              files.set(path, { data, layer: digest });
+              added.add(path);
+            } else {
+              const entry = goBinaryEntry(data, path);
+              if (entry) {
+                files.set(path, { data: entry, layer: digest, kind: 'gobinary' });
+                added.add(path);
+              }
+            }
             total += header.size ?? 0;
             if (total > max) fail(new ScanError('TAR_UNSAFE', `layer ${digest} expands beyond ${max} bytes`));
             else next();
