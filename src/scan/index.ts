@@ -1,7 +1,16 @@
 // Public surface of the scan area: inventory (packages) → SBOM → advisory db → matcher → report.
 export { ScanError, type ScanErrorCode, type ScanErrorLocation } from './errors.ts';
 export * from './version/index.ts';
-export { inventoryOf, isInterestingPath, purl, type Distro, type FileSet, type Inventory, type Package, type PackageType } from './inventory/index.ts';
+export {
+  inventoryOf,
+  isInterestingPath,
+  purl,
+  type Distro,
+  type FileSet,
+  type Inventory,
+  type Package,
+  type PackageType,
+} from './inventory/index.ts';
 export { collectDir } from './source/dir.ts';
 export { collectImage, type ImageFiles } from './source/image.ts';
 export { applyLayer, safeEntryPath, type LayerLimits } from './source/layers.ts';
@@ -13,5 +22,11 @@ export { matchPackages, type Finding } from './db/scanner.ts';
 export { severityOf, SEVERITIES, type Severity, type OsvRecord } from './db/osv.ts';
 export { cvss3BaseScore } from './db/cvss.ts';
 export { zipEntries } from './db/zip.ts';
-export { filterFindings, parseSeverities, parseTrivyIgnore, type FilterOptions, type IgnoreEntry } from './report/filter.ts';
+export {
+  filterFindings,
+  parseSeverities,
+  parseTrivyIgnore,
+  type FilterOptions,
+  type IgnoreEntry,
+} from './report/filter.ts';
 export { toTable, toTrivyJson, toSarif, toCycloneDxWithVulns, type ScanResult } from './report/formats.ts';

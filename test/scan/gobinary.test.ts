@@ -26,7 +26,13 @@ function fakeGoBinary(goVersion: string, mod: string): Buffer {
   const modinfo = Buffer.concat([sentinel, Buffer.from(mod), sentinel]).toString('latin1');
   const elf = Buffer.alloc(64);
   elf.writeUInt32BE(0x7f454c46, 0);
-  return Buffer.concat([elf, header, varstr(goVersion), Buffer.from(varstr(modinfo).toString('latin1'), 'latin1'), Buffer.alloc(100)]);
+  return Buffer.concat([
+    elf,
+    header,
+    varstr(goVersion),
+    Buffer.from(varstr(modinfo).toString('latin1'), 'latin1'),
+    Buffer.alloc(100),
+  ]);
 }
 
 test('Go binaries: build info read from executables, replacements applied, matched by Go semver', async (t) => {
@@ -62,7 +68,12 @@ test('Go binaries: build info read from executables, replacements applied, match
     JSON.stringify({
       id: 'GO-2022-1059',
       aliases: ['CVE-2022-32149'],
-      affected: [{ package: { ecosystem: 'Go', name: 'golang.org/x/text' }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '0.3.8' }] }] }],
+      affected: [
+        {
+          package: { ecosystem: 'Go', name: 'golang.org/x/text' },
+          ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '0.3.8' }] }],
+        },
+      ],
     }),
   );
   db.importPath(join(dir, 'GO-2022-1059.json'));

@@ -13,7 +13,7 @@ export interface Entry {
 export async function tarOf(entries: Entry[]): Promise<Buffer> {
   const p = pack();
   const chunks: Buffer[] = [];
-  p.on("data", (c: unknown) => chunks.push(c as Buffer));
+  p.on('data', (c: unknown) => chunks.push(c as Buffer));
   const done = new Promise<void>((r) => p.on('end', () => r()));
   for (const e of entries) {
     const type = e.type ?? 'file';
@@ -33,7 +33,9 @@ export async function writeImage(dir: string, layers: Entry[][], tag = 'latest')
     const digest = await layout.writeBlobBytes(gz);
     descs.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest, size: gz.length });
   }
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
+  const config = Buffer.from(
+    JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }),
+  );
   const cfgDigest = await layout.writeBlobBytes(config);
   const manifest = Buffer.from(
     JSON.stringify({
@@ -44,6 +46,9 @@ export async function writeImage(dir: string, layers: Entry[][], tag = 'latest')
     }),
   );
   const mDigest = await layout.writeBlobBytes(manifest);
-  await layout.addManifest({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: mDigest, size: manifest.length }, tag);
+  await layout.addManifest(
+    { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: mDigest, size: manifest.length },
+    tag,
+  );
   return layout;
 }

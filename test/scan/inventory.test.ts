@@ -13,7 +13,13 @@ const ids = (pkgs: { name: string; version: string }[]): string[] => pkgs.map((p
 test('dpkg: status and status.d, installed packages only, source packages and purls', async () => {
   const inv = inventoryOf(await collectDir(join(FIX, 'rootfs-debian')));
   assert.deepEqual(inv.distro, { id: 'debian', versionId: '12', prettyName: 'Debian GNU/Linux 12 (bookworm)' });
-  assert.deepEqual(ids(inv.packages), ['libc6@2.36-9+deb12u3', 'libssl3@3.0.11-1~deb12u2', 'openssl@3.0.11-1~deb12u2', 'tzdata@2024a-0+deb12u1', 'zlib1g@1:1.2.13.dfsg-1']);
+  assert.deepEqual(ids(inv.packages), [
+    'libc6@2.36-9+deb12u3',
+    'libssl3@3.0.11-1~deb12u2',
+    'openssl@3.0.11-1~deb12u2',
+    'tzdata@2024a-0+deb12u1',
+    'zlib1g@1:1.2.13.dfsg-1',
+  ]);
   const libc = inv.packages.find((p) => p.name === 'libc6')!;
   assert.equal(libc.purl, 'pkg:deb/debian/libc6@2.36-9%2Bdeb12u3?arch=amd64&distro=debian-12&upstream=glibc');
   assert.equal(libc.ecosystem, 'Debian:12');
@@ -33,16 +39,31 @@ test('apk: installed database with origin and distro', async () => {
 
 test('npm: lockfile v3 (nested, dev, links skipped) plus installed package.json not in the lock', async () => {
   const inv = inventoryOf(await collectDir(join(FIX, 'repo-npm')));
-  assert.deepEqual(ids(inv.packages), ['@scope/util@2.0.0', 'left-pad@1.3.0', 'lodash@4.17.20', 'minimist@1.2.5', 'mocha@10.2.0']);
+  assert.deepEqual(ids(inv.packages), [
+    '@scope/util@2.0.0',
+    'left-pad@1.3.0',
+    'lodash@4.17.20',
+    'minimist@1.2.5',
+    'mocha@10.2.0',
+  ]);
   assert.equal(inv.packages.find((p) => p.name === '@scope/util')!.purl, 'pkg:npm/%40scope/util@2.0.0');
   assert.equal(inv.packages.find((p) => p.name === 'mocha')!.dev, true);
 });
 
 test('npm: lockfile v1 nested dependencies', async () => {
   const { parsePackageLock } = await import('../../src/scan/inventory/npm.ts');
-  const v1 = JSON.stringify({ lockfileVersion: 1, dependencies: { a: { version: '1.0.0', dependencies: { b: { version: '2.0.0', dev: true } } }, g: { version: 'github:x/y#abc' } } });
+  const v1 = JSON.stringify({
+    lockfileVersion: 1,
+    dependencies: {
+      a: { version: '1.0.0', dependencies: { b: { version: '2.0.0', dev: true } } },
+      g: { version: 'github:x/y#abc' },
+    },
+  });
   assert.deepEqual(ids(parsePackageLock(v1, 'package-lock.json')), ['a@1.0.0', 'b@2.0.0']);
-  assert.throws(() => parsePackageLock('{\n  "x": ,\n}', 'package-lock.json'), (e: unknown) => e instanceof ScanError && e.code === 'PARSE_ERROR' && /package-lock.json:2:/.test(e.message));
+  assert.throws(
+    () => parsePackageLock('{\n  "x": ,\n}', 'package-lock.json'),
+    (e: unknown) => e instanceof ScanError && e.code === 'PARSE_ERROR' && /package-lock.json:2:/.test(e.message),
+  );
 });
 
 test('pip: dist-info METADATA headers only, pinned requirements only', async () => {
@@ -54,7 +75,10 @@ test('pip: dist-info METADATA headers only, pinned requirements only', async () 
 test('image layout: layers applied in order with whiteouts and opaque directories; layer recorded', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'scan-img-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
-  const status = (pkgs: string[]): string => pkgs.map((p) => `Package: ${p.split('@')[0]}\nStatus: install ok installed\nVersion: ${p.split('@')[1]}\n`).join('\n');
+  const status = (pkgs: string[]): string =>
+    pkgs
+      .map((p) => `Package: ${p.split('@')[0]}\nStatus: install ok installed\nVersion: ${p.split('@')[1]}\n`)
+      .join('\n');
   const layout = await writeImage(dir, [
     [
       { name: 'etc/os-release', content: 'ID=debian\nVERSION_ID="12"\n' },
@@ -81,14 +105,25 @@ test('image layout: an entry escaping the root is refused', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'scan-img-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const layout = await writeImage(dir, [[{ name: 'a/../../etc/passwd', content: 'x' }]]);
-  await assert.rejects(collectImage(new LayoutStore(layout), 'latest'), (e: unknown) => e instanceof ScanError && e.code === 'TAR_UNSAFE');
-  const layout2 = await writeImage(join(dir, 'b'), [[{ name: 'etc/os-release', type: 'link', linkname: '../../../etc/os-release' }]]);
-  await assert.rejects(collectImage(new LayoutStore(layout2), 'latest'), (e: unknown) => e instanceof ScanError && e.code === 'TAR_UNSAFE');
+  await assert.rejects(
+    collectImage(new LayoutStore(layout), 'latest'),
+    (e: unknown) => e instanceof ScanError && e.code === 'TAR_UNSAFE',
+  );
+  const layout2 = await writeImage(join(dir, 'b'), [
+    [{ name: 'etc/os-release', type: 'link', linkname: '../../../etc/os-release' }],
+  ]);
+  await assert.rejects(
+    collectImage(new LayoutStore(layout2), 'latest'),
+    (e: unknown) => e instanceof ScanError && e.code === 'TAR_UNSAFE',
+  );
 });
 
 test('image layout: a layer expanding past the limit is refused', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'scan-img-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const layout = await writeImage(dir, [[{ name: 'big', content: '\0'.repeat(1 << 20) }]]);
-  await assert.rejects(collectImage(new LayoutStore(layout), 'latest', { maxLayerBytes: 1 << 16 }), (e: unknown) => e instanceof ScanError && e.code === 'TAR_UNSAFE');
+  await assert.rejects(
+    collectImage(new LayoutStore(layout), 'latest', { maxLayerBytes: 1 << 16 }),
+    (e: unknown) => e instanceof ScanError && e.code === 'TAR_UNSAFE',
+  );
 });

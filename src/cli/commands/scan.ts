@@ -84,9 +84,11 @@ async function openImage(spec: string, insecure: boolean): Promise<{ store: Imag
 }
 
 async function run(kind: 'fs' | 'rootfs' | 'repo' | 'image', target: string, o: ScanOpts): Promise<void> {
-  if (!FORMATS.includes(o.format)) throw new ScanError('FORMAT_UNKNOWN', `unknown format ${JSON.stringify(o.format)} (want ${FORMATS.join(', ')})`);
+  if (!FORMATS.includes(o.format))
+    throw new ScanError('FORMAT_UNKNOWN', `unknown format ${JSON.stringify(o.format)} (want ${FORMATS.join(', ')})`);
   const exitCode = Number(o.exitCode);
-  if (!Number.isInteger(exitCode) || exitCode < 0 || exitCode > 255) throw new ScanError('FORMAT_UNKNOWN', `--exit-code must be 0..255, got ${o.exitCode}`);
+  if (!Number.isInteger(exitCode) || exitCode < 0 || exitCode > 255)
+    throw new ScanError('FORMAT_UNKNOWN', `--exit-code must be 0..255, got ${o.exitCode}`);
   const severities = o.severity ? parseSeverities(o.severity) : undefined;
   let files: FileSet;
   if (kind === 'image') {
@@ -128,7 +130,11 @@ async function run(kind: 'fs' | 'rootfs' | 'repo' | 'image', target: string, o: 
       o.format === 'table'
         ? toTable(result)
         : JSON.stringify(
-            o.format === 'json' ? toTrivyJson(result, timestamp) : o.format === 'sarif' ? toSarif(result) : toCycloneDxWithVulns(result, meta),
+            o.format === 'json'
+              ? toTrivyJson(result, timestamp)
+              : o.format === 'sarif'
+                ? toSarif(result)
+                : toCycloneDxWithVulns(result, meta),
             null,
             2,
           ) + '\n';
@@ -154,7 +160,9 @@ function targetCommand(scan: Command, kind: 'fs' | 'rootfs' | 'repo' | 'image', 
 }
 
 export function register(program: Command): void {
-  const scan = program.command('scan').description('package inventory, SBOMs and vulnerability scan (Trivy-compatible)');
+  const scan = program
+    .command('scan')
+    .description('package inventory, SBOMs and vulnerability scan (Trivy-compatible)');
   targetCommand(scan, 'fs', 'scan a directory (lockfiles, installed packages, package databases)');
   targetCommand(scan, 'rootfs', 'scan an unpacked root filesystem');
   targetCommand(scan, 'repo', 'scan a repository checkout');
@@ -173,7 +181,9 @@ export function register(program: Command): void {
           records += r.records;
           files += r.files;
         }
-        process.stdout.write(`imported ${records} advisories from ${files} files into ${d.path} (${d.count()} in total)\n`);
+        process.stdout.write(
+          `imported ${records} advisories from ${files} files into ${d.path} (${d.count()} in total)\n`,
+        );
       } finally {
         d.close();
       }

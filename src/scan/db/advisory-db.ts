@@ -34,7 +34,10 @@ export class AdvisoryDb {
   static open(dir: string, opts: { create?: boolean; readonly?: boolean } = {}): AdvisoryDb {
     const path = join(dir, DB_FILE);
     if (!opts.create && !existsSync(path))
-      throw new ScanError('DB_MISSING', `no advisory database at ${path} (create one with \`sekisho scan db import --db ${dir} <osv-dir>\`)`);
+      throw new ScanError(
+        'DB_MISSING',
+        `no advisory database at ${path} (create one with \`sekisho scan db import --db ${dir} <osv-dir>\`)`,
+      );
     if (opts.create) mkdirSync(dir, { recursive: true });
     const db = new Database(path, opts.readonly ? { readonly: true, fileMustExist: true } : {});
     if (!opts.readonly) {
@@ -112,7 +115,8 @@ export class AdvisoryDb {
       this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('updated', ?)").run(new Date().toISOString());
     });
     const zip = (p: string): void => {
-      for (const e of zipEntries(readFileSync(p), p)) if (e.name.endsWith('.json')) one(e.data.toString('utf8'), `${p}:${e.name}`);
+      for (const e of zipEntries(readFileSync(p), p))
+        if (e.name.endsWith('.json')) one(e.data.toString('utf8'), `${p}:${e.name}`);
     };
     tx();
     return result;
@@ -121,7 +125,9 @@ export class AdvisoryDb {
   /** Records affecting a package, with the index of the matching `affected` entry. */
   lookup(ecosystem: string, name: string): { record: OsvRecord; idx: number }[] {
     const rows = this.db
-      .prepare('SELECT a.json AS json, f.idx AS idx FROM affected f JOIN advisory a ON a.id = f.advisory_id WHERE f.ecosystem = ? AND f.name = ?')
+      .prepare(
+        'SELECT a.json AS json, f.idx AS idx FROM affected f JOIN advisory a ON a.id = f.advisory_id WHERE f.ecosystem = ? AND f.name = ?',
+      )
       .all(ecosystem, nameKey(ecosystem, name)) as { json: string; idx: number }[];
     return rows.map((r) => ({ record: JSON.parse(r.json) as OsvRecord, idx: r.idx }));
   }

@@ -29,9 +29,21 @@ export function cvss3BaseScore(vector: string): number | undefined {
   const c = W.C![m.C ?? ''];
   const i = W.I![m.I ?? ''];
   const a = W.A![m.A ?? ''];
-  if (av === undefined || ac === undefined || ui === undefined || c === undefined || i === undefined || a === undefined) return undefined;
+  if (av === undefined || ac === undefined || ui === undefined || c === undefined || i === undefined || a === undefined)
+    return undefined;
   if (scope !== 'U' && scope !== 'C') return undefined;
-  const prW = pr === 'N' ? 0.85 : pr === 'L' ? (scope === 'C' ? 0.68 : 0.62) : pr === 'H' ? (scope === 'C' ? 0.5 : 0.27) : undefined;
+  const prW =
+    pr === 'N'
+      ? 0.85
+      : pr === 'L'
+        ? scope === 'C'
+          ? 0.68
+          : 0.62
+        : pr === 'H'
+          ? scope === 'C'
+            ? 0.5
+            : 0.27
+          : undefined;
   if (prW === undefined) return undefined;
   const iss = 1 - (1 - c) * (1 - i) * (1 - a);
   const impact = scope === 'U' ? 6.42 * iss : 7.52 * (iss - 0.029) - 3.25 * Math.pow(iss - 0.02, 15);

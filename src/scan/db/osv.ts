@@ -42,7 +42,8 @@ export function validateOsv(doc: unknown, file: string): OsvRecord {
   const o = doc as Partial<OsvRecord> | null;
   if (!o || typeof o !== 'object' || typeof o.id !== 'string' || o.id === '')
     throw new ScanError('DB_INVALID', `${file}: not an OSV record (no "id")`);
-  if (o.affected !== undefined && !Array.isArray(o.affected)) throw new ScanError('DB_INVALID', `${file}: "affected" must be an array`);
+  if (o.affected !== undefined && !Array.isArray(o.affected))
+    throw new ScanError('DB_INVALID', `${file}: "affected" must be an array`);
   for (const a of o.affected ?? [])
     for (const r of a.ranges ?? [])
       if (!Array.isArray(r.events)) throw new ScanError('DB_INVALID', `${file}: ${o.id}: a range without "events"`);
@@ -60,7 +61,9 @@ function normalize(s: unknown): Severity | undefined {
 /** Severity of a record: a database-specific rating (GHSA, distro) first, else the CVSS v3 vector's rating. */
 export function severityOf(rec: OsvRecord, affected?: OsvAffected): Severity {
   const explicit =
-    normalize(affected?.ecosystem_specific?.severity) ?? normalize(affected?.database_specific?.severity) ?? normalize(rec.database_specific?.severity);
+    normalize(affected?.ecosystem_specific?.severity) ??
+    normalize(affected?.database_specific?.severity) ??
+    normalize(rec.database_specific?.severity);
   if (explicit) return explicit;
   for (const s of rec.severity ?? []) {
     if (s.type !== 'CVSS_V3') continue;

@@ -11,7 +11,10 @@ export function parseApkInstalled(text: string, file: string, distro: Distro | u
   const lines = text.split('\n');
   const flush = (): void => {
     if (cur.P || cur.V) {
-      if (!cur.P || !cur.V) throw new ScanError('PARSE_ERROR', `${file}:${start}: package without P: or V:`, { location: { file, row: start, col: 1 } });
+      if (!cur.P || !cur.V)
+        throw new ScanError('PARSE_ERROR', `${file}:${start}: package without P: or V:`, {
+          location: { file, row: start, col: 1 },
+        });
       const minor = distro?.versionId ? distro.versionId.split('.').slice(0, 2).join('.') : '';
       pkgs.push({
         type: 'apk',
@@ -36,7 +39,9 @@ export function parseApkInstalled(text: string, file: string, distro: Distro | u
       continue;
     }
     if (line.length < 2 || line[1] !== ':')
-      throw new ScanError('PARSE_ERROR', `${file}:${i + 1}: expected "X:value"`, { location: { file, row: i + 1, col: 1 } });
+      throw new ScanError('PARSE_ERROR', `${file}:${i + 1}: expected "X:value"`, {
+        location: { file, row: i + 1, col: 1 },
+      });
     const k = line[0]!;
     if (!(k in cur)) cur[k] = line.slice(2);
   }

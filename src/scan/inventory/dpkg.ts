@@ -19,12 +19,18 @@ export function parseControlStanzas(text: string, file: string): { fields: Recor
       continue;
     }
     if (line.startsWith(' ') || line.startsWith('\t')) {
-      if (!cur || !last) throw new ScanError('PARSE_ERROR', `${file}:${i + 1}: continuation line outside a field`, { location: { file, row: i + 1, col: 1 } });
+      if (!cur || !last)
+        throw new ScanError('PARSE_ERROR', `${file}:${i + 1}: continuation line outside a field`, {
+          location: { file, row: i + 1, col: 1 },
+        });
       cur[last] += '\n' + line.slice(1);
       continue;
     }
     const colon = line.indexOf(':');
-    if (colon <= 0) throw new ScanError('PARSE_ERROR', `${file}:${i + 1}: expected "Field: value"`, { location: { file, row: i + 1, col: 1 } });
+    if (colon <= 0)
+      throw new ScanError('PARSE_ERROR', `${file}:${i + 1}: expected "Field: value"`, {
+        location: { file, row: i + 1, col: 1 },
+      });
     if (!cur) {
       cur = {};
       start = i + 1;
@@ -42,7 +48,10 @@ export function parseDpkgStatus(text: string, file: string, distro: Distro | und
     const name = fields.Package;
     const version = fields.Version;
     if (!name || !version) {
-      if (name || version) throw new ScanError('PARSE_ERROR', `${file}:${row}: stanza without Package or Version`, { location: { file, row, col: 1 } });
+      if (name || version)
+        throw new ScanError('PARSE_ERROR', `${file}:${row}: stanza without Package or Version`, {
+          location: { file, row, col: 1 },
+        });
       continue;
     }
     // status files keep removed packages with "deinstall ok config-files"; only installed ones count

@@ -11,7 +11,10 @@ export function looksExecutable(head: Buffer): boolean {
   const m = head.readUInt32BE(0);
   return (
     m === 0x7f454c46 || // ELF
-    m === 0xcffaedfe || m === 0xcefaedfe || m === 0xfeedfacf || m === 0xfeedface || // Mach-O
+    m === 0xcffaedfe ||
+    m === 0xcefaedfe ||
+    m === 0xfeedfacf ||
+    m === 0xfeedface || // Mach-O
     (head[0] === 0x4d && head[1] === 0x5a) // PE
   );
 }
@@ -70,7 +73,12 @@ function goPkg(path: string, version: string, file: string, layer?: string): Pac
     type: 'golang',
     name: path,
     version,
-    purl: purl('golang', slash > 0 ? path.slice(0, slash) : undefined, slash > 0 ? path.slice(slash + 1) : path, version),
+    purl: purl(
+      'golang',
+      slash > 0 ? path.slice(0, slash) : undefined,
+      slash > 0 ? path.slice(slash + 1) : path,
+      version,
+    ),
     ecosystem: 'Go',
     location: file,
     ...(layer ? { layer } : {}),
@@ -83,7 +91,8 @@ export function goBinaryPackages(bin: Buffer, file: string, layer?: string): Pac
   const out: Package[] = [];
   const std = /^go(\d+(?:\.\d+)*)/.exec(info.goVersion);
   if (std) out.push({ ...goPkg('stdlib', std[1]!, file, layer), purl: purl('golang', undefined, 'stdlib', std[1]!) });
-  if (info.main && info.main.version && info.main.version !== '(devel)') out.push(goPkg(info.main.path, info.main.version, file, layer));
+  if (info.main && info.main.version && info.main.version !== '(devel)')
+    out.push(goPkg(info.main.path, info.main.version, file, layer));
   for (const d of info.deps) if (d.version) out.push(goPkg(d.path, d.version, file, layer));
   return out;
 }

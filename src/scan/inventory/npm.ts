@@ -40,7 +40,10 @@ function parseJson(text: string, file: string): unknown {
       row = before.split('\n').length;
       col = before.length - before.lastIndexOf('\n');
     }
-    throw new ScanError('PARSE_ERROR', `${file}:${row}:${col}: invalid JSON: ${(e as Error).message}`, { location: { file, row, col }, cause: e });
+    throw new ScanError('PARSE_ERROR', `${file}:${row}:${col}: invalid JSON: ${(e as Error).message}`, {
+      location: { file, row, col },
+      cause: e,
+    });
   }
 }
 

@@ -41,7 +41,9 @@ export function parseRequirements(text: string, file: string, layer?: string): P
     const line = raw.replace(/(^|\s)#.*$/, '').trim();
     if (line === '' || line.startsWith('-')) continue;
     // name[extras]==version ; markers
-    const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*===?\s*([A-Za-z0-9!+._-]+)\s*(?:;.*)?(?:\\)?$/.exec(line);
+    const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*===?\s*([A-Za-z0-9!+._-]+)\s*(?:;.*)?(?:\\)?$/.exec(
+      line,
+    );
     if (m) out.push(pyPkg(m[1]!, m[2]!, file, layer));
   }
   return out;

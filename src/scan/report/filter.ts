@@ -19,7 +19,10 @@ export function parseTrivyIgnore(text: string, file: string): IgnoreEntry[] {
     let expires: string | undefined;
     for (const r of rest) {
       const m = /^exp:(\d{4}-\d{2}-\d{2})$/.exec(r);
-      if (!m) throw new ScanError('PARSE_ERROR', `${file}:${i + 1}: unexpected ${JSON.stringify(r)} (want exp:YYYY-MM-DD)`, { location: { file, row: i + 1, col: raw.indexOf(r) + 1 } });
+      if (!m)
+        throw new ScanError('PARSE_ERROR', `${file}:${i + 1}: unexpected ${JSON.stringify(r)} (want exp:YYYY-MM-DD)`, {
+          location: { file, row: i + 1, col: raw.indexOf(r) + 1 },
+        });
       expires = m[1];
     }
     out.push({ id: id!, row: i + 1, ...(expires ? { expires } : {}) });
@@ -30,7 +33,8 @@ export function parseTrivyIgnore(text: string, file: string): IgnoreEntry[] {
 export function parseSeverities(list: string): Severity[] {
   return list.split(',').map((s) => {
     const u = s.trim().toUpperCase();
-    if (!(SEVERITIES as string[]).includes(u)) throw new ScanError('FORMAT_UNKNOWN', `unknown severity ${JSON.stringify(s)} (want ${SEVERITIES.join(',')})`);
+    if (!(SEVERITIES as string[]).includes(u))
+      throw new ScanError('FORMAT_UNKNOWN', `unknown severity ${JSON.stringify(s)} (want ${SEVERITIES.join(',')})`);
     return u as Severity;
   });
 }

@@ -11,11 +11,24 @@ export interface ScanResult {
   findings: Finding[];
 }
 
-const CLASS: Record<string, string> = { deb: 'os-pkgs', apk: 'os-pkgs', npm: 'lang-pkgs', pypi: 'lang-pkgs', golang: 'lang-pkgs' };
-const TYPE: Record<string, string> = { deb: 'debian', apk: 'alpine', npm: 'npm', pypi: 'python-pkg', golang: 'gobinary' };
+const CLASS: Record<string, string> = {
+  deb: 'os-pkgs',
+  apk: 'os-pkgs',
+  npm: 'lang-pkgs',
+  pypi: 'lang-pkgs',
+  golang: 'lang-pkgs',
+};
+const TYPE: Record<string, string> = {
+  deb: 'debian',
+  apk: 'alpine',
+  npm: 'npm',
+  pypi: 'python-pkg',
+  golang: 'gobinary',
+};
 
 function targetOf(f: Finding, inv: Inventory): string {
-  if (f.pkg.type === 'deb' || f.pkg.type === 'apk') return inv.distro ? `${inv.distro.id} ${inv.distro.versionId}`.trim() : f.pkg.location;
+  if (f.pkg.type === 'deb' || f.pkg.type === 'apk')
+    return inv.distro ? `${inv.distro.id} ${inv.distro.versionId}`.trim() : f.pkg.location;
   return f.pkg.location;
 }
 
@@ -41,7 +54,9 @@ export function toTrivyJson(r: ScanResult, createdAt: string): Record<string, un
     CreatedAt: createdAt,
     ArtifactName: r.artifactName,
     ArtifactType: r.artifactType,
-    ...(r.inventory.distro ? { Metadata: { OS: { Family: r.inventory.distro.id, Name: r.inventory.distro.versionId } } } : {}),
+    ...(r.inventory.distro
+      ? { Metadata: { OS: { Family: r.inventory.distro.id, Name: r.inventory.distro.versionId } } }
+      : {}),
     Results: [...groups].map(([target, g]) => ({
       Target: target,
       Class: g.cls,
@@ -67,20 +82,38 @@ export function toTrivyJson(r: ScanResult, createdAt: string): Record<string, un
 }
 
 export function toTable(r: ScanResult): string {
-  const rows = sortFindings(r.findings).map((f) => [f.pkg.name, f.id, f.severity, f.status, f.installed, f.fixed ?? '', f.title]);
+  const rows = sortFindings(r.findings).map((f) => [
+    f.pkg.name,
+    f.id,
+    f.severity,
+    f.status,
+    f.installed,
+    f.fixed ?? '',
+    f.title,
+  ]);
   const head = ['Library', 'Vulnerability', 'Severity', 'Status', 'Installed Version', 'Fixed Version', 'Title'];
   const counts = SEVERITIES.map((s) => `${s}: ${r.findings.filter((f) => f.severity === s).length}`).join(', ');
   let out = `${r.artifactName} (${r.inventory.packages.length} packages)\nTotal: ${r.findings.length} (${counts})\n`;
   if (rows.length === 0) return out;
   const all = [head, ...rows];
   const w = head.map((_, i) => Math.min(60, Math.max(...all.map((row) => row[i]!.length))));
-  const line = (row: string[]): string => row.map((c, i) => (c.length > w[i]! ? c.slice(0, w[i]! - 1) + '…' : c.padEnd(w[i]!))).join(' │ ').trimEnd();
+  const line = (row: string[]): string =>
+    row
+      .map((c, i) => (c.length > w[i]! ? c.slice(0, w[i]! - 1) + '…' : c.padEnd(w[i]!)))
+      .join(' │ ')
+      .trimEnd();
   out += '\n' + line(head) + '\n' + w.map((n) => '─'.repeat(n)).join('─┼─') + '\n';
   for (const row of rows) out += line(row) + '\n';
   return out;
 }
 
-const SARIF_LEVEL: Record<string, string> = { CRITICAL: 'error', HIGH: 'error', MEDIUM: 'warning', LOW: 'note', UNKNOWN: 'note' };
+const SARIF_LEVEL: Record<string, string> = {
+  CRITICAL: 'error',
+  HIGH: 'error',
+  MEDIUM: 'warning',
+  LOW: 'note',
+  UNKNOWN: 'note',
+};
 const SARIF_SCORE: Record<string, string> = { CRITICAL: '9.5', HIGH: '8.0', MEDIUM: '5.5', LOW: '2.0', UNKNOWN: '0.0' };
 
 export function toSarif(r: ScanResult): Record<string, unknown> {
@@ -103,7 +136,10 @@ export function toSarif(r: ScanResult): Record<string, unknown> {
                 name: 'OsPackageVulnerability',
                 shortDescription: { text: f.title },
                 ...(f.primaryUrl ? { helpUri: f.primaryUrl } : {}),
-                properties: { 'security-severity': SARIF_SCORE[f.severity], tags: ['vulnerability', 'security', f.severity] },
+                properties: {
+                  'security-severity': SARIF_SCORE[f.severity],
+                  tags: ['vulnerability', 'security', f.severity],
+                },
               };
             }),
           },
@@ -115,7 +151,14 @@ export function toSarif(r: ScanResult): Record<string, unknown> {
           message: {
             text: `Package: ${f.pkg.name}\nInstalled Version: ${f.installed}\nVulnerability ${f.id}\nSeverity: ${f.severity}\nFixed Version: ${f.fixed ?? ''}`,
           },
-          locations: [{ physicalLocation: { artifactLocation: { uri: f.pkg.location, uriBaseId: 'ROOTPATH' }, region: { startLine: 1 } } }],
+          locations: [
+            {
+              physicalLocation: {
+                artifactLocation: { uri: f.pkg.location, uriBaseId: 'ROOTPATH' },
+                region: { startLine: 1 },
+              },
+            },
+          ],
         })),
       },
     ],
@@ -127,7 +170,9 @@ export function toCycloneDxWithVulns(r: ScanResult, meta: SbomMeta): Record<stri
   bom.vulnerabilities = sortFindings(r.findings).map((f) => ({
     id: f.id,
     source: { name: 'osv' },
-    ratings: [{ severity: f.severity.toLowerCase() === 'unknown' ? 'unknown' : f.severity.toLowerCase(), method: 'other' }],
+    ratings: [
+      { severity: f.severity.toLowerCase() === 'unknown' ? 'unknown' : f.severity.toLowerCase(), method: 'other' },
+    ],
     ...(f.description ? { description: f.description } : {}),
     ...(f.fixed !== undefined ? { recommendation: `Upgrade ${f.pkg.name} to ${f.fixed}` } : {}),
     affects: [{ ref: f.pkg.purl, versions: [{ version: f.installed, status: 'affected' }] }],

@@ -30,7 +30,12 @@ export function toCycloneDx(inv: Inventory, meta: SbomMeta): Record<string, unkn
       { name: 'sekisho:package:type', value: p.type },
       { name: 'sekisho:location', value: p.location },
       ...(p.layer ? [{ name: 'sekisho:layer:digest', value: p.layer }] : []),
-      ...(p.source ? [{ name: 'sekisho:source:name', value: p.source.name }, { name: 'sekisho:source:version', value: p.source.version }] : []),
+      ...(p.source
+        ? [
+            { name: 'sekisho:source:name', value: p.source.name },
+            { name: 'sekisho:source:version', value: p.source.version },
+          ]
+        : []),
     ];
     components.push({
       'bom-ref': ref,

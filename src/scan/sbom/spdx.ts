@@ -11,9 +11,17 @@ function spdxId(s: string): string {
 export function toSpdx(inv: Inventory, meta: SbomMeta): Record<string, unknown> {
   const root = spdxId('Target-' + meta.name);
   const packages: Record<string, unknown>[] = [
-    { SPDXID: root, name: meta.name, downloadLocation: 'NOASSERTION', filesAnalyzed: false, primaryPackagePurpose: 'CONTAINER' },
+    {
+      SPDXID: root,
+      name: meta.name,
+      downloadLocation: 'NOASSERTION',
+      filesAnalyzed: false,
+      primaryPackagePurpose: 'CONTAINER',
+    },
   ];
-  const relationships: Record<string, unknown>[] = [{ spdxElementId: 'SPDXRef-DOCUMENT', relationshipType: 'DESCRIBES', relatedSpdxElement: root }];
+  const relationships: Record<string, unknown>[] = [
+    { spdxElementId: 'SPDXRef-DOCUMENT', relationshipType: 'DESCRIBES', relatedSpdxElement: root },
+  ];
   const seen = new Set<string>();
   for (const p of inv.packages) {
     const h = createHash('sha256').update(`${p.purl}\0${p.location}`).digest('hex').slice(0, 16);

@@ -28,7 +28,8 @@ export async function collectDir(root: string): Promise<FileSet> {
         await walk(p);
       } else if (e.isFile() && isInterestingPath(p)) {
         const s = await lstat(join(root, p));
-        if (s.size > MAX_FILE_BYTES) throw new ScanError('PARSE_ERROR', `${p}: ${s.size} bytes is over the ${MAX_FILE_BYTES}-byte limit`);
+        if (s.size > MAX_FILE_BYTES)
+          throw new ScanError('PARSE_ERROR', `${p}: ${s.size} bytes is over the ${MAX_FILE_BYTES}-byte limit`);
         files.set(p, { data: await readFile(join(root, p)) });
       } else if (e.isFile()) {
         const s = await lstat(join(root, p));

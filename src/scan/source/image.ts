@@ -16,7 +16,8 @@ export async function collectImage(
 ): Promise<ImageFiles> {
   let m = await store.getManifest(ref);
   const parsed0 = parseManifest(m.bytes, m.mediaType);
-  if (parsed0.isIndex) m = await store.getManifest(selectPlatform(m, opts.platform ?? { os: 'linux', architecture: 'amd64' }).digest);
+  if (parsed0.isIndex)
+    m = await store.getManifest(selectPlatform(m, opts.platform ?? { os: 'linux', architecture: 'amd64' }).digest);
   const parsed = parseManifest(m.bytes, m.mediaType);
   const manifest = parsed.manifest as { layers?: { digest: string; size: number; mediaType: string }[] };
   const files: FileSet['files'] = new Map();

@@ -18,7 +18,10 @@ export interface LayerLimits {
 
 /** Normalizes a tar entry name to a root-relative path, refusing names that leave the root. */
 export function safeEntryPath(name: string): string {
-  const cleaned = posix.normalize('/' + name.replace(/^\.\//, '')).replace(/^\/+/, '').replace(/\/+$/, '');
+  const cleaned = posix
+    .normalize('/' + name.replace(/^\.\//, ''))
+    .replace(/^\/+/, '')
+    .replace(/\/+$/, '');
   const parts = name.split('/');
   // normalize('/..') clamps to '/', so check the raw segments: any '..' that climbs above the root is hostile
   let depth = 0;
@@ -65,7 +68,12 @@ async function peekable(stream: Readable): Promise<Readable> {
   });
 }
 
-export async function applyLayer(files: FileSet['files'], layer: Readable, digest: string, limits: LayerLimits = {}): Promise<void> {
+export async function applyLayer(
+  files: FileSet['files'],
+  layer: Readable,
+  digest: string,
+  limits: LayerLimits = {},
+): Promise<void> {
   const max = limits.maxLayerBytes ?? 32 * 1024 ** 3;
   const tarStream = await peekable(layer);
   const ex = extract();
@@ -117,11 +125,16 @@ export async function applyLayer(files: FileSet['files'], layer: Readable, diges
             return;
           }
           if ((header.size ?? 0) > MAX_FILE_BYTES) {
-            fail(new ScanError('TAR_UNSAFE', `layer ${digest}: ${path} is ${header.size} bytes, over the ${MAX_FILE_BYTES}-byte limit`));
+            fail(
+              new ScanError(
+                'TAR_UNSAFE',
+                `layer ${digest}: ${path} is ${header.size} bytes, over the ${MAX_FILE_BYTES}-byte limit`,
+              ),
+            );
             return;
           }
           const chunks: Buffer[] = [];
-          body.on("data", (c: unknown) => chunks.push(c as Buffer));
+          body.on('data', (c: unknown) => chunks.push(c as Buffer));
           body.on('end', () => {
             const data = Buffer.concat(chunks);
             if (!binary) {
@@ -152,9 +165,15 @@ export async function applyLayer(files: FileSet['files'], layer: Readable, diges
     });
     ex.on('finish', resolve);
     ex.on('error', (e) =>
-      reject(e instanceof ScanError ? e : new ScanError('PARSE_ERROR', `layer ${digest}: ${(e as Error).message}`, { cause: e })),
+      reject(
+        e instanceof ScanError
+          ? e
+          : new ScanError('PARSE_ERROR', `layer ${digest}: ${(e as Error).message}`, { cause: e }),
+      ),
     );
-    tarStream.on('error', (e) => reject(new ScanError('PARSE_ERROR', `layer ${digest}: ${(e as Error).message}`, { cause: e })));
+    tarStream.on('error', (e) =>
+      reject(new ScanError('PARSE_ERROR', `layer ${digest}: ${(e as Error).message}`, { cause: e })),
+    );
   });
   tarStream.pipe(ex);
   await done;

@@ -17,7 +17,8 @@ export function parseDpkgVersion(v: string): DpkgVersion {
   const colon = s.indexOf(':');
   if (colon >= 0) {
     const e = s.slice(0, colon);
-    if (!/^\d+$/.test(e)) throw new ScanError('VERSION_INVALID', `dpkg version ${JSON.stringify(v)}: epoch is not a number`);
+    if (!/^\d+$/.test(e))
+      throw new ScanError('VERSION_INVALID', `dpkg version ${JSON.stringify(v)}: epoch is not a number`);
     epoch = Number(e);
     rest = s.slice(colon + 1);
   }
@@ -25,7 +26,10 @@ export function parseDpkgVersion(v: string): DpkgVersion {
   const upstream = dash >= 0 ? rest.slice(0, dash) : rest;
   const revision = dash >= 0 ? rest.slice(dash + 1) : '';
   if (upstream === '' || !/^[0-9]/.test(upstream))
-    throw new ScanError('VERSION_INVALID', `dpkg version ${JSON.stringify(v)}: upstream version must start with a digit`);
+    throw new ScanError(
+      'VERSION_INVALID',
+      `dpkg version ${JSON.stringify(v)}: upstream version must start with a digit`,
+    );
   return { epoch, upstream, revision };
 }
 

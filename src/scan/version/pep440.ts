@@ -27,7 +27,12 @@ export function pep440Key(version: string): Key {
   const post = postN === undefined ? [NEG] : [Number(postN)];
   const preKey = pre ?? (postN === undefined && dev !== null ? [NEG] : [POS]);
   const devKey = dev === null ? [POS] : [dev];
-  const local = m[10] ? m[10].toLowerCase().split(/[-_.]/).map((p) => (/^\d+$/.test(p) ? Number(p) : p)) : null;
+  const local = m[10]
+    ? m[10]
+        .toLowerCase()
+        .split(/[-_.]/)
+        .map((p) => (/^\d+$/.test(p) ? Number(p) : p))
+    : null;
   return [epoch, release, preKey, post, devKey, local];
 }
 
@@ -57,5 +62,7 @@ export function comparePep440(a: string, b: string): number {
   const x = pep440Key(a);
   const y = pep440Key(b);
   if (x[0] !== y[0]) return x[0] < y[0] ? -1 : 1;
-  return cmpNums(x[1], y[1]) || cmpNums(x[2], y[2]) || cmpNums(x[3], y[3]) || cmpNums(x[4], y[4]) || cmpLocal(x[5], y[5]);
+  return (
+    cmpNums(x[1], y[1]) || cmpNums(x[2], y[2]) || cmpNums(x[3], y[3]) || cmpNums(x[4], y[4]) || cmpLocal(x[5], y[5])
+  );
 }
