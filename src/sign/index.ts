@@ -37,3 +37,18 @@ export {
   type RejectedSignature,
   type VerifyImageResult,
 } from './image-signatures.ts';
+export {
+  ANNOTATION_DOMAIN,
+  MESSAGE_ANNOTATION,
+  MANIFEST_SIGNATURE_ANNOTATION,
+  DEFAULT_IGNORE_FIELDS,
+  manifestMessage,
+  signManifest,
+  decodeMessage,
+  diffObjects,
+  verifyManifestObject,
+  verifyManifest,
+  requireManifestVerified,
+  type IgnoreRule,
+  type ManifestVerifyResult,
+} from './manifest.ts';

@@ -17,8 +17,11 @@ import {
   generateKeyPair,
   loadPrivateKey,
   loadPublicKey,
+  requireManifestVerified,
   requireSigned,
   signImage,
+  signManifest,
+  verifyManifest,
   verifyImage,
   type ImageTarget,
 } from '../../sign/index.ts';
@@ -206,6 +209,42 @@ export function register(program: Command): void {
           process.stderr.write(`(${r.rejected.length} other signature(s) did not verify and were ignored)\n`);
         if (o.output === 'text') for (const v of ok) process.stdout.write(`${v.layerDigest} ${v.signature}\n`);
         else process.stdout.write(JSON.stringify(ok.map((v) => v.payload)) + '\n');
+      }),
+    );
+
+  const manifest = program
+    .command('manifest')
+    .description('sign and verify Kubernetes manifests (k8s-manifest-sigstore annotations)');
+  manifest
+    .command('sign')
+    .description('add cosign.sigstore.dev/message and /signature annotations to every object of a YAML file')
+    .requiredOption('-f, --filename <file>', 'manifest YAML')
+    .requiredOption('-k, --key <file>', 'private key (cosign.key, PKCS#8 PEM; env://VAR)')
+    .option('-o, --output <file>', 'write the signed YAML here (default stdout)')
+    .action((o: { filename: string; key: string; output?: string }) =>
+      run(async () => {
+        const pem = readKeyFile(o.key);
+        const pw = /ENCRYPTED/.test(pem) ? await password(false) : Buffer.alloc(0);
+        const signed = signManifest(readFileSync(o.filename, 'utf8'), loadPrivateKey(pem, pw, o.key), o.filename);
+        if (o.output) writeFileSync(o.output, signed);
+        else process.stdout.write(signed);
+      }),
+    );
+  manifest
+    .command('verify')
+    .description('verify the signature annotations of every object in a YAML file; edited fields fail')
+    .requiredOption('-f, --filename <file>', 'signed manifest YAML')
+    .requiredOption('-k, --key <file>', 'public key PEM (repeat for several; env://VAR)', collect)
+    .option('-o, --output <fmt>', 'text or json', 'text')
+    .action((o: { filename: string; key: string[]; output: string }) =>
+      run(async () => {
+        const keys = o.key.map((k) => loadPublicKey(readKeyFile(k), k));
+        const results = verifyManifest(readFileSync(o.filename, 'utf8'), keys, { file: o.filename });
+        if (o.output === 'json') process.stdout.write(JSON.stringify(results) + '\n');
+        else
+          for (const r of results)
+            process.stdout.write(`${r.verified ? 'verified' : 'FAILED  '} ${r.object}${r.reason ? ': ' + r.reason : ''}\n`);
+        requireManifestVerified(results);
       }),
     );
 }
