@@ -166,8 +166,10 @@ function extract(src: string): Case[] {
     }
     const kind = t.t === 'sym' ? KINDS[t.v] : undefined;
     if (!kind) continue;
-    const code = toks[i + 1];
-    if (code?.t !== 'str') continue;
+    const codeTok = toks[i + 1];
+    const codeText = codeTok?.t === 'str' ? codeTok.v : codeTok ? bindings.get(codeTok.v) : undefined;
+    if (codeText === undefined) continue;
+    const code = { v: codeText };
     let j = i + 2;
     if (toks[j]?.v === '$' || toks[j]?.v === '(') j++;
     let text: string | undefined;

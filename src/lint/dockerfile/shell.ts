@@ -158,6 +158,14 @@ function tokenize(src: string, subs: string[]): Tok[] {
           i = next;
           continue;
         }
+        if (src[i] === '$') {
+          const v = /^[A-Za-z_][A-Za-z0-9_]*|^[0-9@*#?$!-]/.exec(src.slice(i + 1));
+          if (v) {
+            word += '${' + v[0] + '}';
+            i += 1 + v[0].length;
+            continue;
+          }
+        }
         word += src[i];
         i++;
       }
@@ -171,6 +179,16 @@ function tokenize(src: string, subs: string[]): Tok[] {
       inWord = true;
       i = next;
       continue;
+    }
+    if (c === '$') {
+      // like ShellCheck/hadolint, a bare parameter `$name` is rendered braced: `${name}`
+      const v = /^[A-Za-z_][A-Za-z0-9_]*|^[0-9@*#?$!-]/.exec(src.slice(i + 1));
+      if (v) {
+        word += '${' + v[0] + '}';
+        inWord = true;
+        i += 1 + v[0].length;
+        continue;
+      }
     }
     if (c === '`') {
       const j = src.indexOf('`', i + 1);

@@ -152,4 +152,42 @@ export const DL3026: Rule = {
   },
 };
 
-export const imageRules: Rule[] = [DL3006, DL3007, DL3022, DL3023, DL3024, DL3026, DL3029];
+
+export const DL3061: Rule = {
+  code: 'DL3061',
+  severity: 'error',
+  message: 'Invalid instruction order. Dockerfile must begin with `FROM`, `ARG` or comment.',
+  check(ctx) {
+    const out: number[] = [];
+    let seenFrom = false;
+    for (const ins of ctx.file.instructions) {
+      if (ins.keyword === 'FROM') seenFrom = true;
+      else if (ins.keyword !== 'ARG' && !seenFrom) out.push(ins.line);
+    }
+    return out;
+  },
+};
+
+export const DL3063 = simple('DL3063', 'warning', 'stage name should not be a reserved word', (ins) => {
+  const a = fromOf(ins)?.alias;
+  return a === undefined || !['scratch', 'context'].includes(a);
+});
+
+export const DL3065 = simple(
+  'DL3065',
+  'warning',
+  'Setting `FROM --platform` to predefined `$TARGETPLATFORM` in is redundant as this is the default behavior',
+  (ins) => {
+    const p = fromOf(ins)?.platform;
+    return p === undefined || (p !== '$TARGETPLATFORM' && p !== '${TARGETPLATFORM}');
+  },
+);
+
+export const DL3067 = simple('DL3067', 'warning', 'Do not copy an entire filesystem from another stage', (ins) => {
+  if (ins.keyword !== 'COPY' || copyFrom(ins) === undefined) return true;
+  const words = ins.json ?? ins.args.split(/\s+/).filter((w) => w !== '');
+  const srcs = words.slice(0, -1).map(dropQuotes);
+  return !(srcs.includes('/') && dropQuotes(words[words.length - 1] ?? '') === '/');
+});
+
+export const imageRules: Rule[] = [DL3006, DL3007, DL3022, DL3023, DL3024, DL3026, DL3029, DL3061, DL3063, DL3065, DL3067];

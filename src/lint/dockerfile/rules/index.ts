@@ -3,6 +3,7 @@ import type { Rule } from '../rule.ts';
 import { apkRules } from './apk.ts';
 import { aptRules } from './apt.ts';
 import { commandRules } from './commands.ts';
+import { goRules } from './go.ts';
 import { imageRules } from './image.ts';
 import { instructionRules } from './instructions.ts';
 import { labelRules } from './labels.ts';
@@ -20,4 +21,5 @@ export const dockerfileRules: Rule[] = [
   ...nodeRubyRules,
   ...rpmRules,
   ...commandRules,
+  ...goRules,
 ].sort((a, b) => a.code.localeCompare(b.code));

@@ -272,6 +272,48 @@ export const DL3059: Rule = {
   },
 };
 
+
+// Names and name fragments hadolint treats as secrets in ARG/ENV.
+const SENSITIVE_NAMES = new Set(
+  'ACCESS_TOKEN APPLICATION_KEY APP_SECRET AUTH_TOKEN AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY BITTREX_API_KEY BITTREX_API_SECRET CF_PASSWORD CF_USERNAME CIRCLE_TOKEN CI_DEPLOY_PASSWORD CI_DEPLOY_USER DOCKERHUB_PASSWORD DOCKER_EMAIL DOCKER_PASSWORD DOCKER_USERNAME FACEBOOK_ACCESS_TOKEN FACEBOOK_APP_ID FACEBOOK_APP_SECRET FIREBASE_API_TOKEN FIREBASE_TOKEN FOSSA_API_KEY GH_ENTERPRISE_TOKEN GH_TOKEN GITHUB_ENTERPRISE_TOKEN GITHUB_TOKEN HEROKU_API_KEY HEROKU_API_USER NPM_AUTH_TOKEN NPM_TOKEN OKTA_AUTHN_GROUPID OKTA_CLIENT_ORGURL OKTA_CLIENT_TOKEN OKTA_OAUTH2_CLIENTID OKTA_OAUTH2_CLIENTSECRET OPENAI_API_KEY OS_PASSWORD OS_USERNAME POSTGRES_PASSWORD SLACK_TOKEN STRIPE_API_KEY STRIPE_DEVICE_NAME TRAVIS_OS_NAME TRAVIS_SECURE_ENV_VARS TRAVIS_SUDO VAULT_CLIENT_KEY VAULT_TOKEN'.split(' '),
+);
+const SUSPICIOUS = ['api_key', 'client_key', 'password', 'private', 'secret', 'token', 'username'];
+const sensitive = (name: string): boolean =>
+  SENSITIVE_NAMES.has(name.toUpperCase()) || SUSPICIOUS.some((s) => name.toLowerCase().includes(s));
+const argName = (ins: Instruction): string => (ins.args.split('=')[0] ?? '').trim();
+
+export const DL3064 = simple(
+  'DL3064',
+  'warning',
+  'Potentially sensitive data should not be used in the `ARG` or `ENV` commands',
+  (ins) => {
+    if (ins.keyword === 'ARG') return !sensitive(argName(ins));
+    if (ins.keyword === 'ENV') return !parsePairs(ins.args).some(([k]) => sensitive(k));
+    return true;
+  },
+  true,
+);
+
+export const DL3066: Rule = {
+  code: 'DL3066',
+  severity: 'info',
+  message: 'Non-numeric user-id may not be resolvable by host system',
+  check(ctx) {
+    const out: number[] = [];
+    const args = new Set<string>();
+    for (const ins of ctx.file.instructions) {
+      if (ins.keyword === 'ARG') args.add(argName(ins));
+      if (ins.keyword !== 'USER') continue;
+      const u = ins.args.trim();
+      const uid = u.includes(':') ? (u.split(':')[0] ?? '') : u;
+      if (/^\d*$/.test(uid)) continue;
+      if ([...args].some((a) => u.includes('${' + a + '}') || u.includes('$' + a))) continue;
+      out.push(ins.line);
+    }
+    return out;
+  },
+};
+
 export const instructionRules: Rule[] = [
-  DL3000, DL3002, DL3011, DL3012, DL3020, DL3021, DL3025, DL3043, DL3044, DL3045, DL3048, DL3057, DL3059, DL4000, DL4003, DL4004,
+  DL3000, DL3002, DL3011, DL3012, DL3020, DL3021, DL3025, DL3043, DL3044, DL3045, DL3048, DL3057, DL3059, DL4000, DL4003, DL4004, DL3064, DL3066,
 ];
