@@ -352,4 +352,57 @@ spec:
       ['Deployment/guestbook-ui', 'Service/guestbook-ui'],
     );
   });
+
+  it('marks an unreachable git remote as a ComparisonError and keeps the last synced state', async () => {
+    const { renameSync } = await import('node:fs');
+    const repo = new Repo(env.dir, 'flaky');
+    repo.write('cm.yaml', configMap('kept', { v: '1' }));
+    const rev = repo.commit('one');
+    const ns = ctl.namespace;
+    await env.client.create(
+      application('flaky', ns, {
+        project: 'default',
+        source: { repoURL: repo.url, path: '.' },
+        destination: { server: IN_CLUSTER, namespace: 'flaky' },
+        syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ['CreateNamespace=true'] },
+      }),
+    );
+    await waitApp(
+      env.client,
+      ns,
+      'flaky',
+      (a) => a.status?.sync?.status === 'Synced' && a.status.sync.revision === rev,
+      'synced',
+    );
+    renameSync(repo.dir, repo.dir + '.gone');
+    try {
+      await env.client.patch(
+        API_VERSION,
+        'Application',
+        'flaky',
+        ns,
+        { metadata: { annotations: { 'argocd.argoproj.io/refresh': 'hard' } } },
+        'merge',
+      );
+      const app = await waitApp(
+        env.client,
+        ns,
+        'flaky',
+        (a) => !!a.status?.conditions?.some((c) => c.type === 'ComparisonError'),
+        'ComparisonError',
+      );
+      assert.match(
+        app.status!.conditions!.find((c) => c.type === 'ComparisonError')!.message,
+        /git ls-remote .*flaky.* failed/,
+      );
+      assert.equal(
+        app.metadata.annotations?.['argocd.argoproj.io/refresh'],
+        undefined,
+        'the refresh annotation is consumed',
+      );
+      assert.ok(await getOrUndefined(env.client, 'v1', 'ConfigMap', 'kept', 'flaky'), 'the synced state stays');
+    } finally {
+      renameSync(repo.dir + '.gone', repo.dir);
+    }
+  });
 });
