@@ -33,17 +33,28 @@ test('scan CLI: db import, Trivy-compatible JSON, exit codes, ignore file, SARIF
   assert.equal(imp.code, 0, imp.stderr);
   assert.match(imp.stdout, /imported 8 advisories/);
 
-  const json = await sekisho([
-    'scan',
-    'rootfs',
-    '--db',
-    db,
-    '-f',
-    'json',
-    '--exit-code',
-    '5',
-    join(FIX, 'rootfs-debian'),
-  ]);
+  await writeFile(join(dir, '.trivyignore'), 'CVE-2099-0001\n');
+  await writeImage(
+    join(dir, 'img'),
+    [
+      [
+        { name: 'etc/os-release', content: 'ID=alpine\nVERSION_ID=3.19.1\n' },
+        { name: 'lib/apk/db/installed', content: 'P:libcrypto3\nV:3.1.4-r2\nA:x86_64\no:openssl\n' },
+      ],
+    ],
+    'v1',
+  );
+  // independent runs start together (each CLI start costs about a second)
+  const pJson = sekisho(['scan', 'rootfs', '--db', db, '-f', 'json', '--exit-code', '5', join(FIX, 'rootfs-debian')]);
+  const pQuiet = sekisho(
+    ['scan', 'rootfs', '--db', db, '--ignore-unfixed', '--exit-code', '5', join(FIX, 'rootfs-debian')],
+    dir,
+  );
+  const pSarif = sekisho(['scan', 'fs', '--db', db, '-f', 'sarif', '--severity', 'CRITICAL', join(FIX, 'repo-npm')]);
+  const pSpdx = sekisho(['scan', 'repo', '-f', 'spdx', join(FIX, 'repo-py')]);
+  const pCdx = sekisho(['scan', 'image', '--db', db, '-f', 'cyclonedx', `oci:${join(dir, 'img')}:v1`]);
+  const pMissing = sekisho(['scan', 'fs', '--db', join(dir, 'nodb'), join(FIX, 'repo-npm')]);
+  const [json, quiet, sarifR, spdxR, cdx, missing] = await Promise.all([pJson, pQuiet, pSarif, pSpdx, pCdx, pMissing]);
   assert.equal(json.code, 5, json.stderr);
   const report = JSON.parse(json.stdout) as {
     Results: { Target: string; Vulnerabilities: Record<string, string>[] }[];
@@ -63,23 +74,16 @@ test('scan CLI: db import, Trivy-compatible JSON, exit codes, ignore file, SARIF
   ]);
 
   // .trivyignore in the working directory + --ignore-unfixed leaves nothing, so exit 0
-  await writeFile(join(dir, '.trivyignore'), 'CVE-2099-0001\n');
-  const quiet = await sekisho(
-    ['scan', 'rootfs', '--db', db, '--ignore-unfixed', '--exit-code', '5', join(FIX, 'rootfs-debian')],
-    dir,
-  );
   assert.equal(quiet.code, 0, quiet.stderr);
   assert.match(quiet.stdout, /Total: 0/);
 
-  const sarif = JSON.parse(
-    (await sekisho(['scan', 'fs', '--db', db, '-f', 'sarif', '--severity', 'CRITICAL', join(FIX, 'repo-npm')])).stdout,
-  );
+  const sarif = JSON.parse(sarifR.stdout);
   assert.deepEqual(
     sarif.runs[0].results.map((r: { ruleId: string; level: string }) => [r.ruleId, r.level]),
     [['GHSA-xvch-5gv4-984h', 'error']],
   );
 
-  const spdx = JSON.parse((await sekisho(['scan', 'repo', '-f', 'spdx', join(FIX, 'repo-py')])).stdout);
+  const spdx = JSON.parse(spdxR.stdout);
   assert.equal(spdx.spdxVersion, 'SPDX-2.3');
   assert.deepEqual(
     spdx.packages
@@ -90,17 +94,6 @@ test('scan CLI: db import, Trivy-compatible JSON, exit codes, ignore file, SARIF
     ['pkg:pypi/django@3.2.0', 'pkg:pypi/requests@2.25.0', 'pkg:pypi/urllib3@1.26.4'],
   );
 
-  await writeImage(
-    join(dir, 'img'),
-    [
-      [
-        { name: 'etc/os-release', content: 'ID=alpine\nVERSION_ID=3.19.1\n' },
-        { name: 'lib/apk/db/installed', content: 'P:libcrypto3\nV:3.1.4-r2\nA:x86_64\no:openssl\n' },
-      ],
-    ],
-    'v1',
-  );
-  const cdx = await sekisho(['scan', 'image', '--db', db, '-f', 'cyclonedx', `oci:${join(dir, 'img')}:v1`]);
   assert.equal(cdx.code, 0, cdx.stderr);
   const bom = JSON.parse(cdx.stdout);
   assert.equal(bom.specVersion, '1.5');
@@ -113,7 +106,6 @@ test('scan CLI: db import, Trivy-compatible JSON, exit codes, ignore file, SARIF
     ['ALPINE-CVE-2099-0004'],
   );
 
-  const missing = await sekisho(['scan', 'fs', '--db', join(dir, 'nodb'), join(FIX, 'repo-npm')]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /DB_MISSING: no advisory database/);
 });
