@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -92,8 +92,9 @@ async function run(args: string[], cwd: string): Promise<{ status: number; stdou
   }
 }
 
-test('CLI: exit codes by threshold, --ignore, -c config, json output, missing file', async () => {
+test('CLI: exit codes by threshold, --ignore, -c config, json output, missing file', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sekisho-lint-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'Dockerfile'), 'FROM debian:12\nRUN apt-get install -y --no-install-recommends curl=8\nRUN echo done\n');
   let r = await run(['Dockerfile'], dir);
   assert.equal(r.status, 1, r.stderr);
@@ -116,8 +117,9 @@ test('CLI: exit codes by threshold, --ignore, -c config, json output, missing fi
   assert.match(r.stderr, /lint_io_error: read missing/);
 });
 
-test('CLI end to end through bin/sekisho.js: findings printed, exit 1', () => {
+test('CLI end to end through bin/sekisho.js: findings printed, exit 1', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sekisho-lint-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'Dockerfile'), 'FROM debian\n');
   const r = spawnSync(process.execPath, [join(import.meta.dirname, '../../bin/sekisho.js'), 'lint', 'dockerfile', '-f', 'checkstyle', 'Dockerfile'], { cwd: dir, encoding: 'utf8' });
   assert.equal(r.status, 1, r.stderr);
