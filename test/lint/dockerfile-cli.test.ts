@@ -44,6 +44,10 @@ test('inline pragmas: next line, global, sekisho spelling', () => {
   assert.deepEqual(codes(df).filter((c) => c.endsWith('DL3008')), ['4:DL3008']);
   assert.deepEqual(codes('# hadolint global ignore=DL3006\nFROM debian\n'), []);
   assert.deepEqual(codes('# sekisho ignore=DL3006\nFROM debian\n'), []);
+  // a stage pragma above FROM covers that stage only
+  assert.deepEqual(codes('# hadolint stage ignore=DL3006,DL3047\nFROM debian\nRUN wget x\nFROM ubuntu\nRUN wget y\n'), ['4:DL3006', '5:DL3047']);
+  // a pragma two lines above does not apply
+  assert.deepEqual(codes('# hadolint ignore=DL3006\n\nFROM debian\n'), ['3:DL3006']);
 });
 
 test('.hadolint.yaml: ignored, override, trustedRegistries, failure-threshold; bad config is a LintError', () => {
