@@ -35,11 +35,7 @@ export function dockerReference(registry: string, repository: string): string {
 }
 
 /** cosign's payload bytes, field for field as Go's encoding/json writes them. */
-export function simpleSigningPayload(
-  dockerRef: string,
-  digest: string,
-  annotations?: Record<string, unknown>,
-): Buffer {
+export function simpleSigningPayload(dockerRef: string, digest: string, annotations?: Record<string, unknown>): Buffer {
   const p: SimpleSigning = {
     critical: {
       identity: { 'docker-reference': dockerRef },
@@ -52,7 +48,11 @@ export function simpleSigningPayload(
 }
 
 function sortKeys(o: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));
+  return Object.fromEntries(
+    Object.keys(o)
+      .sort()
+      .map((k) => [k, o[k]]),
+  );
 }
 
 /** The tag cosign keeps an image's signatures under: `sha256:abc` → `sha256-abc.sig`. */
@@ -77,7 +77,11 @@ async function resolveDigest(t: ImageTarget): Promise<string> {
   return d.digest;
 }
 
-async function existingSignatureManifest(client: RegistryClient, repo: string, tag: string): Promise<ImageManifest | null> {
+async function existingSignatureManifest(
+  client: RegistryClient,
+  repo: string,
+  tag: string,
+): Promise<ImageManifest | null> {
   try {
     const m = await client.getManifest(repo, tag);
     return JSON.parse(m.bytes.toString('utf8')) as ImageManifest;
@@ -121,9 +125,7 @@ export async function signImage(
   layer.annotations = { [SIGNATURE_ANNOTATION]: signature };
   const prev = await existingSignatureManifest(t.client, t.repository, tag);
   const layers = prev?.layers ? [...prev.layers] : [];
-  const dup = layers.some(
-    (l) => l.digest === layer.digest && l.annotations?.[SIGNATURE_ANNOTATION] === signature,
-  );
+  const dup = layers.some((l) => l.digest === layer.digest && l.annotations?.[SIGNATURE_ANNOTATION] === signature);
   if (dup && prev) {
     return {
       digest,
@@ -152,7 +154,15 @@ export async function signImage(
   const manifest: ImageManifest = { schemaVersion: 2, mediaType: MediaType.OciManifest, config: cfg, layers };
   const bytes = Buffer.from(JSON.stringify(manifest));
   const sigDigest = await t.client.putManifest(t.repository, tag, bytes, MediaType.OciManifest);
-  return { digest, signatureTag: tag, signatureManifest: sigDigest, payload, signature, count: layers.length, appended: true };
+  return {
+    digest,
+    signatureTag: tag,
+    signatureManifest: sigDigest,
+    payload,
+    signature,
+    count: layers.length,
+    appended: true,
+  };
 }
 
 export interface VerifiedSignature {
@@ -211,7 +221,10 @@ export function checkSignatureLayer(
     return reject('PAYLOAD_INVALID', 'payload is not JSON');
   }
   if (payload?.critical?.type !== COSIGN_SIGNATURE_TYPE)
-    return reject('PAYLOAD_INVALID', `payload type is ${JSON.stringify(payload?.critical?.type)}, not "${COSIGN_SIGNATURE_TYPE}"`);
+    return reject(
+      'PAYLOAD_INVALID',
+      `payload type is ${JSON.stringify(payload?.critical?.type)}, not "${COSIGN_SIGNATURE_TYPE}"`,
+    );
   const claimed = payload.critical.image?.['docker-manifest-digest'];
   if (claimed !== imageDigest)
     return reject('DIGEST_MISMATCH', `signature is for digest ${claimed ?? '(none)'}, the image is ${imageDigest}`);

@@ -67,7 +67,11 @@ export function encryptEnvelope(
   const sealed = secretbox(key, nonce).seal(plaintext);
   // Field order as Go's encoding/json writes the struct.
   const env: EncryptedEnvelope = {
-    kdf: { name: 'scrypt', params: { N: params.N, r: params.r, p: params.p }, salt: Buffer.from(salt).toString('base64') },
+    kdf: {
+      name: 'scrypt',
+      params: { N: params.N, r: params.r, p: params.p },
+      salt: Buffer.from(salt).toString('base64'),
+    },
     cipher: { name: 'nacl/secretbox', nonce: Buffer.from(nonce).toString('base64') },
     ciphertext: Buffer.from(sealed).toString('base64'),
   };

@@ -137,7 +137,9 @@ export function decodeMessage(b64: string): { blob: Buffer; yaml: string } {
   try {
     blob = gunzipSync(Buffer.from(b64, 'base64'));
   } catch (err) {
-    throw new SignError('MANIFEST_INVALID', `the ${MESSAGE_ANNOTATION} annotation is not base64 gzip data`, { cause: err });
+    throw new SignError('MANIFEST_INVALID', `the ${MESSAGE_ANNOTATION} annotation is not base64 gzip data`, {
+      cause: err,
+    });
   }
   if (blob[0] === 0x1f && blob[1] === 0x8b) {
     // tarball mode: the blob is a tar.gz of the signed files
@@ -164,10 +166,15 @@ function ignoredPatterns(o: Obj, rules: IgnoreRule[]): RegExp[] {
   const kind = typeof o.kind === 'string' ? o.kind : '';
   const out: RegExp[] = [];
   for (const r of rules) {
-    if (!r.objects.some((m) => (m.kind === '*' || m.kind === kind) && (m.group === undefined || m.group === groupOf(o))))
+    if (
+      !r.objects.some((m) => (m.kind === '*' || m.kind === kind) && (m.group === undefined || m.group === groupOf(o)))
+    )
       continue;
     for (const f of r.fields) {
-      const re = f.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('.*');
+      const re = f
+        .split('*')
+        .map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'))
+        .join('.*');
       out.push(new RegExp(`^${re}(?:\\..*)?$`));
     }
   }
@@ -221,7 +228,12 @@ export function verifyManifestObject(
     .filter(([k]) => k === MANIFEST_SIGNATURE_ANNOTATION || k.startsWith(`${MANIFEST_SIGNATURE_ANNOTATION}_`))
     .map(([, v]) => v);
   if (!msg || sigs.length === 0)
-    return { object: id, verified: false, code: 'NO_SIGNATURES', reason: `${id} has no ${MESSAGE_ANNOTATION} / signature annotations` };
+    return {
+      object: id,
+      verified: false,
+      code: 'NO_SIGNATURES',
+      reason: `${id} has no ${MESSAGE_ANNOTATION} / signature annotations`,
+    };
   let decoded: { blob: Buffer; yaml: string };
   try {
     decoded = decodeMessage(msg);
@@ -241,7 +253,9 @@ export function verifyManifestObject(
   } catch (err) {
     return { object: id, verified: false, code: 'MANIFEST_INVALID', reason: `${id}: ${(err as Error).message}` };
   }
-  const signed = signedObjects.find((s) => idOf(s) === id) ?? signedObjects.find((s) => idOf(s).endsWith(`/${String(o.kind)}/${String((o.metadata as Obj | undefined)?.name)}`));
+  const signed =
+    signedObjects.find((s) => idOf(s) === id) ??
+    signedObjects.find((s) => idOf(s).endsWith(`/${String(o.kind)}/${String((o.metadata as Obj | undefined)?.name)}`));
   if (!signed)
     return { object: id, verified: false, code: 'MANIFEST_MODIFIED', reason: `${id} is not in the signed message` };
   const diff = diffObjects(signed, o, opts.ignoreFields);
@@ -264,7 +278,9 @@ export function verifyManifest(
 ): ManifestVerifyResult[] {
   const objects = parseYamlObjects(yamlText, opts.file ?? 'manifest');
   if (objects.length === 0) throw new SignError('MANIFEST_INVALID', `${opts.file ?? 'manifest'}: no objects`);
-  return objects.map((o) => verifyManifestObject(o, keys, opts.ignoreFields ? { ignoreFields: opts.ignoreFields } : {}));
+  return objects.map((o) =>
+    verifyManifestObject(o, keys, opts.ignoreFields ? { ignoreFields: opts.ignoreFields } : {}),
+  );
 }
 
 /** Throws the first failure (with all reasons) unless every object verified. */

@@ -62,7 +62,12 @@ async function sigManifest(repo: string, digest: string): Promise<ImageManifest>
 }
 
 async function putSigManifest(repo: string, digest: string, m: ImageManifest): Promise<void> {
-  await client.putManifest(repo, `sha256-${digest.slice(7)}.sig`, Buffer.from(JSON.stringify(m)), MediaType.OciManifest);
+  await client.putManifest(
+    repo,
+    `sha256-${digest.slice(7)}.sig`,
+    Buffer.from(JSON.stringify(m)),
+    MediaType.OciManifest,
+  );
 }
 
 before(async () => {
@@ -104,6 +109,42 @@ test('sign stores cosign simple-signing payloads under sha256-<hex>.sig and appe
   const v2 = await verifyImage(target('app', 'v1'), [pub, otherPub]);
   assert.equal(v2.verified.length, 2);
   assert.deepEqual(v2.verified[1]!.payload.optional, { build: '42' });
+});
+
+test('a Sekisho signature checks out by hand with openssl, as cosign SIGNATURE_SPEC describes', async () => {
+  // SIGNATURE_SPEC: the layer blob is the payload; the annotation is base64 of the signature over the
+  // payload bytes, ECDSA P-256 with SHA-256, ASN.1 DER. Verified here with an independent implementation.
+  const digest = await pushImage('spec', 'v1', 'spec');
+  await signImage(target('spec', 'v1'), signer);
+  const layer = (await sigManifest('spec', digest)).layers[0]!;
+  const payload = await client.getBlobBytes('spec', layer.digest);
+  const dir = await mkdtemp(join(tmpdir(), 'sekisho-spec-'));
+  try {
+    await writeFile(join(dir, 'payload'), payload);
+    await writeFile(join(dir, 'sig'), Buffer.from(layer.annotations![SIGNATURE_ANNOTATION]!, 'base64'));
+    await writeFile(join(dir, 'cosign.pub'), pair.publicKeyPem);
+    const openssl = (file: string) =>
+      new Promise<{ status: number | null; out: string }>((resolve, reject) => {
+        const c = spawn('openssl', ['dgst', '-sha256', '-verify', 'cosign.pub', '-signature', 'sig', file], {
+          cwd: dir,
+        });
+        let out = '';
+        c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        c.on('error', (e) =>
+          reject(new Error(`openssl is required (Debian package openssl, listed in .ci/run): ${e.message}`)),
+        );
+        c.on('close', (status) => resolve({ status, out }));
+      });
+    const ok = await openssl('payload');
+    assert.equal(ok.status, 0);
+    assert.match(ok.out, /Verified OK/);
+    const p = JSON.parse(payload.toString()) as { critical: { image: { 'docker-manifest-digest': string } } };
+    assert.equal(p.critical.image['docker-manifest-digest'], digest);
+    await writeFile(join(dir, 'altered'), Buffer.concat([payload, Buffer.from(' ')]));
+    assert.notEqual((await openssl('altered')).status, 0);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('tampering is refused with which and why', async () => {
@@ -167,7 +208,10 @@ test('CLI: key generate, sign, verify prints cosign payload JSON; failures exit 
     // async spawn: the registry runs in this process, so a synchronous spawn would deadlock
     const run = (args: string[], password = 'cli-pw') =>
       new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-        const c = spawn(process.execPath, [bin, ...args], { cwd: dir, env: { ...process.env, COSIGN_PASSWORD: password } });
+        const c = spawn(process.execPath, [bin, ...args], {
+          cwd: dir,
+          env: { ...process.env, COSIGN_PASSWORD: password },
+        });
         let stdout = '';
         let stderr = '';
         c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

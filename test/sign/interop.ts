@@ -52,7 +52,11 @@ for (const name of ['pemcosignkey', 'pemcosigneckey', 'pemsigstorekey']) {
 // the deployed copy fails without dry-run exactly as that project's own test expects.
 const td = join(root, 'k8s-manifest-sigstore/pkg/k8smanifest/testdata');
 const pub = loadPublicKey(Buffer.from(readFileSync(join(td, 'testpub'), 'utf8'), 'base64').toString(), 'testpub');
-for (const f of ['sample-configmap-signed.yaml', 'sample-configmap-multi-signed.yaml', 'sample-deployment-signed.yaml']) {
+for (const f of [
+  'sample-configmap-signed.yaml',
+  'sample-configmap-multi-signed.yaml',
+  'sample-deployment-signed.yaml',
+]) {
   const text = readFileSync(join(td, f), 'utf8');
   check(`k8s-manifest-sigstore ${f} verifies`, () => {
     const r = verifyManifest(text, [pub], { file: f });

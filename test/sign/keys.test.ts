@@ -42,7 +42,10 @@ test('envelope matches libsodium secretbox + scrypt byte for byte, in go-secures
   const ct = Buffer.from(tampered.ciphertext, 'base64');
   ct[20] = ct[20]! ^ 1;
   tampered.ciphertext = ct.toString('base64');
-  assert.throws(() => decryptEnvelope(Buffer.from(JSON.stringify(tampered)), Buffer.from('sekisho-vector')), /corrupted/);
+  assert.throws(
+    () => decryptEnvelope(Buffer.from(JSON.stringify(tampered)), Buffer.from('sekisho-vector')),
+    /corrupted/,
+  );
 });
 
 test('key generate writes cosign.key / cosign.pub that load, sign and verify', () => {
@@ -85,7 +88,8 @@ test('reads PKCS#8, SEC1 and Ed25519 private keys; refuses unsupported curves an
 
   const p224 = generateKeyPairSync('ec', { namedCurve: 'P-224' });
   assert.throws(
-    () => loadPrivateKey(p224.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), Buffer.alloc(0), 'p224.key'),
+    () =>
+      loadPrivateKey(p224.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), Buffer.alloc(0), 'p224.key'),
     (e: unknown) => e instanceof SignError && e.code === 'KEY_UNSUPPORTED' && /p224\.key.*not allowed/.test(e.message),
   );
   assert.throws(() => loadPrivateKey('hello', Buffer.alloc(0), 'x.key'), /x\.key: no PEM block/);

@@ -43,7 +43,7 @@ spec:
     - port: 80
 `;
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
 const docs = (y: string): Obj[] => parseAllDocuments(y).map((d) => d.toJS() as Obj);
 const dump = (objs: Obj[]): string => objs.map((o) => stringify(o)).join('---\n');
 
@@ -53,13 +53,22 @@ test('sign writes the message (gzip+base64 of the YAML) and a signature over it 
   assert.equal(objs.length, 2);
   const ann = objs[0]!.metadata.annotations as Record<string, string>;
   const message = gunzipSync(Buffer.from(ann[MESSAGE_ANNOTATION]!, 'base64'));
-  assert.deepEqual(parseAllDocuments(message.toString()).map((d) => d.toJS()), docs(MANIFEST));
+  assert.deepEqual(
+    parseAllDocuments(message.toString()).map((d) => d.toJS()),
+    docs(MANIFEST),
+  );
   assert.ok(verifySignature(pub, message, Buffer.from(ann[MANIFEST_SIGNATURE_ANNOTATION]!, 'base64')));
   assert.deepEqual(objs[1]!.metadata.annotations, ann);
   const results = verifyManifest(signed, [pub]);
-  assert.deepEqual(results.map((r) => r.verified), [true, true]);
+  assert.deepEqual(
+    results.map((r) => r.verified),
+    [true, true],
+  );
   // re-signing a signed file replaces the annotations rather than signing them
-  assert.deepEqual(verifyManifest(signManifest(signed, signer), [pub]).map((r) => r.verified), [true, true]);
+  assert.deepEqual(
+    verifyManifest(signManifest(signed, signer), [pub]).map((r) => r.verified),
+    [true, true],
+  );
 });
 
 test('ignored fields may change; any other edit fails naming the field', () => {
@@ -71,7 +80,10 @@ test('ignored fields may change; any other edit fails naming the field', () => {
   live[0]!.status = { x: 1 };
   live[1]!.spec.clusterIP = '10.0.0.1';
   live[1]!.spec.ports[0].nodePort = 30080;
-  assert.deepEqual(verifyManifest(dump(live), [pub]).map((r) => r.verified), [true, true]);
+  assert.deepEqual(
+    verifyManifest(dump(live), [pub]).map((r) => r.verified),
+    [true, true],
+  );
 
   const edited = structuredClone(signed);
   edited[0]!.data.key1 = 'val2';
@@ -83,7 +95,8 @@ test('ignored fields may change; any other edit fails naming the field', () => {
   assert.deepEqual(r[1]!.diff, ['metadata.labels.added']);
   assert.throws(
     () => requireManifestVerified(r),
-    (e: unknown) => e instanceof SignError && /v1\/ConfigMap\/cm differs from the signed manifest at data\.key1/.test(e.message),
+    (e: unknown) =>
+      e instanceof SignError && /v1\/ConfigMap\/cm differs from the signed manifest at data\.key1/.test(e.message),
   );
 });
 

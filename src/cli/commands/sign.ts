@@ -149,7 +149,9 @@ export function register(program: Command): void {
       run(async () => {
         const pem = readKeyFile(o.key);
         const pw = /ENCRYPTED/.test(pem) ? await password(false) : Buffer.alloc(0);
-        process.stdout.write(loadPrivateKey(pem, pw, o.key).publicKey.export({ type: 'spki', format: 'pem' }).toString());
+        process.stdout.write(
+          loadPrivateKey(pem, pw, o.key).publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+        );
       }),
     );
 
@@ -194,7 +196,7 @@ export function register(program: Command): void {
     .argument('<image>', 'image reference (tag or digest)')
     .requiredOption('--key <file>', 'public key PEM (repeat for several; env://VAR)', collect)
     .option('--insecure', 'plain HTTP to the registry (default for loopback registries)')
-    .option('-o, --output <fmt>', 'json (cosign\'s default) or text', 'json')
+    .option('-o, --output <fmt>', "json (cosign's default) or text", 'json')
     .action((image: string, o: { key: string[]; insecure?: boolean; output: string }) =>
       run(async () => {
         const keys = o.key.map((k) => loadPublicKey(readKeyFile(k), k));
@@ -243,7 +245,9 @@ export function register(program: Command): void {
         if (o.output === 'json') process.stdout.write(JSON.stringify(results) + '\n');
         else
           for (const r of results)
-            process.stdout.write(`${r.verified ? 'verified' : 'FAILED  '} ${r.object}${r.reason ? ': ' + r.reason : ''}\n`);
+            process.stdout.write(
+              `${r.verified ? 'verified' : 'FAILED  '} ${r.object}${r.reason ? ': ' + r.reason : ''}\n`,
+            );
         requireManifestVerified(results);
       }),
     );
