@@ -9,6 +9,7 @@ export {
   type PolicyOptions,
   type PreparedQuery,
   type QueryResult,
+  StrictBuiltinError,
 } from './policy.ts';
 export { parseModule, parseQuery, parseTerm, type ParseOptions } from './parser.ts';
 export { stages as compilerStages } from './compiler.ts';

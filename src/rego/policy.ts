@@ -25,7 +25,14 @@ export interface PolicyOptions {
 
 export interface EvalOptions {
   input?: Value;
+  /**
+   * OPA's strict builtin errors: when a builtin fails (its call is undefined and evaluation goes on, as
+   * without it), eval throws the first such error once evaluation ends, as a StrictBuiltinError that also
+   * carries the results found and every builtin error.
+   */
   strictBuiltinErrors?: boolean;
+  /** Receives every builtin error of the evaluation, without failing it (OPA's BuiltinErrorList). */
+  builtinErrors?: RegoError[];
   /** print() output, with the location of the print call. */
   print?: (msg: string, location?: Location) => void;
   nowNs?: bigint;
@@ -38,6 +45,20 @@ export interface EvalOptions {
 export interface QueryResult {
   expressions: { value: Value; text: string; location: { row: number; col: number } }[];
   bindings: Map<string, Value>;
+}
+
+/**
+ * Thrown by eval with strictBuiltinErrors when builtins failed: the first builtin error (its code, message and
+ * location), with the results the evaluation produced and all the builtin errors, as OPA returns both.
+ */
+export class StrictBuiltinError extends RegoError {
+  constructor(
+    readonly errors: RegoError[],
+    readonly results: QueryResult[],
+  ) {
+    const first = errors[0] as RegoError;
+    super(first.code, first.message, first.location, { cause: first.cause });
+  }
 }
 
 export interface PreparedQuery {
@@ -151,7 +172,7 @@ class Prepared implements PreparedQuery {
   eval(opts: EvalOptions = {}): QueryResult[] {
     const ev = new Evaluator(this.prog, this.data, {
       input: opts.input,
-      strictBuiltinErrors: opts.strictBuiltinErrors ?? false,
+      collectBuiltinErrors: opts.strictBuiltinErrors === true || opts.builtinErrors !== undefined,
       print: opts.print ?? (() => {}),
       nowNs: opts.nowNs ?? BigInt(Date.now()) * 1000000n,
       allowNet: opts.allowNet ?? false,
@@ -190,12 +211,20 @@ class Prepared implements PreparedQuery {
     try {
       run(0);
     } catch (e) {
+      // As in OPA, a recorded builtin error is what strict mode reports, even when evaluation then halted.
+      if (ev.builtinErrors.length > 0) this.builtinErrors(ev, opts, results);
       if (e instanceof RegoError) throw e;
       if (e instanceof RangeError)
         throw new RegoError(ErrorCodes.evalInternal, `evaluation failed: ${e.message}`, undefined, { cause: e });
       throw e;
     }
+    if (ev.builtinErrors.length > 0) this.builtinErrors(ev, opts, results);
     return results;
+  }
+
+  private builtinErrors(ev: Evaluator, opts: EvalOptions, results: QueryResult[]): void {
+    opts.builtinErrors?.push(...ev.builtinErrors);
+    if (opts.strictBuiltinErrors) throw new StrictBuiltinError(ev.builtinErrors, results);
   }
 }
 

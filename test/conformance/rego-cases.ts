@@ -5,14 +5,15 @@
 // - modules are named test-0.rego, test-1.rego… and compiled fresh for every case;
 // - `input_term` (Rego term text) overrides `input`; `strict_error` turns on strict builtin errors;
 // - `want_error` is a substring of the error text (`file:row: code: message`), `want_error_code` the code;
-// - an error nobody asked for fails the case;
+// - an error nobody asked for fails the case; with an expected error, `want_result` is checked as well (strict
+//   builtin errors are reported together with the results, as OPA's Query.Run returns both);
 // - `want_result` is a list of binding maps compared as a SET; binding values are compared in their JSON
 //   form (sets become arrays), and with `sort_bindings` array values are sorted first.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, sep } from 'node:path';
 import { parse as parseYAML } from 'yaml';
 import type { Term } from '../../src/rego/ast.ts';
-import { compilePolicy, parseTerm, RegoError, RegoErrors } from '../../src/rego/index.ts';
+import { compilePolicy, parseTerm, RegoError, RegoErrors, StrictBuiltinError } from '../../src/rego/index.ts';
 import {
   BigNum,
   compare,
@@ -47,7 +48,7 @@ export interface RegoCase {
 /** What running a case produced: result rows (binding maps in JSON form), an error, or a crash of ours. */
 export type Outcome =
   | { kind: 'rows'; rows: RObject[] }
-  | { kind: 'error'; code: string | undefined; text: string }
+  | { kind: 'error'; code: string | undefined; text: string; rows?: RObject[] }
   | { kind: 'crash'; text: string };
 
 export interface Verdict {
@@ -244,6 +245,9 @@ export function runCaseInProcess(c: RegoCase, opts: RunOptions): Outcome {
 }
 
 export function outcomeOfError(err: unknown): Outcome {
+  // Strict builtin errors come with the results found (OPA's harness checks both).
+  if (err instanceof StrictBuiltinError)
+    return { kind: 'error', code: err.code, text: String(err), rows: err.results.map((r) => rowOf(r.bindings)) };
   if (err instanceof RegoError) return { kind: 'error', code: err.code, text: String(err) };
   if (err instanceof RegoErrors) return { kind: 'error', code: err.code, text: err.message };
   const e = err as { stack?: string; message?: string };
@@ -272,7 +276,7 @@ export function judge(c: RegoCase, o: Outcome): Verdict {
   } else if (o.kind === 'error') {
     return fail(`unexpected error: ${o.text}`);
   }
-  const rows = o.kind === 'rows' ? o.rows : [];
+  const rows = o.kind === 'rows' ? o.rows : o.kind === 'error' ? (o.rows ?? []) : [];
   if (c.wantResult !== undefined) {
     const got = RSet.from(
       rows.map((r) =>

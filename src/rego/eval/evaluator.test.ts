@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compilePolicy, parseJSON, RegoError, toJSON, type EvalOptions, type Value } from '../index.ts';
+import {
+  compilePolicy,
+  parseJSON,
+  RegoError,
+  StrictBuiltinError,
+  toJSON,
+  type EvalOptions,
+  type Value,
+} from '../index.ts';
 
 /** Evaluates `query` against one module and returns the bindings of every result as JSON text. */
 function run(module: string, query: string, opts: EvalOptions & { data?: string; input?: Value } = {}): string[] {
@@ -255,4 +263,27 @@ mocked := x if {
   assert.equal(evalError(m, 'x := data.t.off', strict).code, 'eval_builtin_error');
   assert.equal(one(m, 'x := data.t.off'), '');
   assert.equal(one(m, 'x := data.t.mocked'), '{"x":{"status_code":200}}');
+});
+
+test('strict builtin errors: evaluation goes on, eval throws the first error with the results found', () => {
+  // OPA records builtin errors (the failing call is undefined) and Query.Run returns results and the error.
+  const m = 'package t\np[x] := y if {\n\tsome x in [1, 0, 2]\n\ty := 10 / x\n}';
+  const q = compilePolicy({ modules: [{ file: 'test.rego', text: m }] }).prepare('v := data.t.p');
+  const e = (() => {
+    try {
+      q.eval({ strictBuiltinErrors: true });
+    } catch (err) {
+      return err;
+    }
+    return undefined;
+  })();
+  assert.ok(e instanceof StrictBuiltinError, String(e));
+  assert.equal(String(e), 'test.rego:4: eval_builtin_error: div: divide by zero');
+  assert.deepEqual(e.results.map((r) => bindingsJSON(r.bindings)), ['{"v":{"1":10,"2":5}}']);
+  assert.equal(e.errors.length, 1);
+  // Without strict mode the error is only reported to a caller-supplied list.
+  const list: RegoError[] = [];
+  assert.equal(q.eval({ builtinErrors: list }).length, 1);
+  assert.deepEqual(list.map(String), ['test.rego:4: eval_builtin_error: div: divide by zero']);
+  assert.equal(q.eval().length, 1);
 });

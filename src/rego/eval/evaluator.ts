@@ -7,7 +7,7 @@
 
 import type { Body, CallTerm, EveryExpr, Expr, RefTerm, Rule, Term, TermExpr, VarTerm } from '../ast.ts';
 import { implementations, declarations } from '../builtins/index.ts';
-import { BuiltinError, OperandError, type BuiltinContext, type BuiltinImpl } from '../builtins/builtin.ts';
+import { OperandError, type BuiltinContext, type BuiltinImpl } from '../builtins/builtin.ts';
 import type { RuleInfo, RuleNode } from '../compiler/context.ts';
 import { findNode } from '../compiler/context.ts';
 import { opName } from '../compiler/check-safety.ts';
@@ -33,7 +33,11 @@ type B = Map<string, Value>;
 
 export interface EvalConfig {
   input: Value | undefined;
-  strictBuiltinErrors: boolean;
+  /**
+   * Record builtin errors in `builtinErrors` (strict builtin errors, or an embedder's error list). A failing
+   * builtin call is undefined either way and evaluation goes on, as in OPA.
+   */
+  collectBuiltinErrors: boolean;
   /** Receives print() output and the call's location (for `file:row:` prefixes as OPA's print hook gets). */
   print: (msg: string, location?: Location) => void;
   nowNs: bigint;
@@ -158,6 +162,8 @@ export class Evaluator {
   private mocks: Map<string, Mock> | undefined;
   private cache = new Map<RuleNode, Value | typeof UNDEF>();
   private readonly bctx: BuiltinContext & { location: Location | undefined };
+  /** Builtin errors recorded in evaluation order (when cfg.collectBuiltinErrors). */
+  readonly builtinErrors: RegoError[] = [];
   /** The rules being evaluated (innermost last), for rego.metadata.*. */
   readonly ruleStack: Rule[] = [];
 
@@ -1188,27 +1194,11 @@ export class Evaluator {
       res = impl(args, this.bctx);
     } catch (err) {
       if (err instanceof RegoError) throw err;
-      if (err instanceof OperandError) {
-        if (this.cfg.strictBuiltinErrors || HALT_TYPE_ERRORS) {
-          throw new RegoError(ErrorCodes.evalType, `${info.name}: ${err.message}`, t.loc, { cause: err });
-        }
-        return false;
-      }
-      if (err instanceof BuiltinError) {
-        if (this.cfg.strictBuiltinErrors) {
-          throw new RegoError(ErrorCodes.evalBuiltin, `${info.name}: ${err.message}`, t.loc, { cause: err });
-        }
-        return false;
-      }
-      if (this.cfg.strictBuiltinErrors) {
-        throw new RegoError(
-          ErrorCodes.evalBuiltin,
-          `${info.name}: ${err instanceof Error ? err.message : String(err)}`,
-          t.loc,
-          {
-            cause: err,
-          },
-        );
+      // A failing builtin makes its call undefined; the error is recorded (OPA's builtinErrors) when asked for.
+      if (this.cfg.collectBuiltinErrors) {
+        const msg = `${info.name}: ${err instanceof Error ? err.message : String(err)}`;
+        const code = err instanceof OperandError ? ErrorCodes.evalType : ErrorCodes.evalBuiltin;
+        this.builtinErrors.push(new RegoError(code, msg, t.loc, { cause: err }));
       }
       return false;
     }
@@ -1288,12 +1278,9 @@ export class Evaluator {
         try {
           return moduleToValue(parseModule(file, text));
         } catch (e) {
-          if (this.cfg.strictBuiltinErrors) {
-            throw new RegoError(
-              ErrorCodes.evalBuiltin,
-              `rego.parse_module: ${String(e instanceof RegoErrors ? e.message : e)}`,
-              t.loc,
-            );
+          if (this.cfg.collectBuiltinErrors) {
+            const msg = `rego.parse_module: ${String(e instanceof RegoErrors ? e.message : e)}`;
+            this.builtinErrors.push(new RegoError(ErrorCodes.evalBuiltin, msg, t.loc));
           }
           return undefined;
         }
@@ -1303,14 +1290,12 @@ export class Evaluator {
     }
   }
 
-  /** An operand type error: the call is undefined, or an error with strict builtin errors. */
+  /** An operand type error: the call is undefined (the error recorded when builtin errors are collected). */
   private operandError(name: string, pos: number, want: string, got: Value | undefined, t: CallTerm): undefined {
-    if (!this.cfg.strictBuiltinErrors) return undefined;
-    throw new RegoError(
-      ErrorCodes.evalType,
-      `${name}: operand ${pos} must be ${want} but got ${got === undefined ? 'undefined' : typeName(got)}`,
-      t.loc,
-    );
+    if (!this.cfg.collectBuiltinErrors) return undefined;
+    const msg = `${name}: operand ${pos} must be ${want} but got ${got === undefined ? 'undefined' : typeName(got)}`;
+    this.builtinErrors.push(new RegoError(ErrorCodes.evalType, msg, t.loc));
+    return undefined;
   }
 
   private evalPrint(t: CallTerm, b: B, k: VK): boolean {
@@ -1341,8 +1326,6 @@ const NOT_SPECIAL = Symbol('not special');
 const NOLOC: Location = { file: '', row: 0, col: 0 };
 const TRUE_TERM: Term = { type: 'boolean', value: true, loc: NOLOC };
 const UNDEF_VALUE = Symbol('undefined value') as unknown as Value;
-/** OPA reports operand type errors of builtins even without strict builtin errors. */
-const HALT_TYPE_ERRORS = false;
 
 function isUnboundVar(t: Term, b: Map<string, Value>): boolean {
   return t.type === 'var' && !b.has(t.name);
