@@ -52,3 +52,15 @@ export {
   type IgnoreRule,
   type ManifestVerifyResult,
 } from './manifest.ts';
+export {
+  DSSE_MEDIA_TYPE,
+  IN_TOTO_PAYLOAD_TYPE,
+  IN_TOTO_STATEMENT_V1,
+  pae,
+  signDsse,
+  verifyDsse,
+  attestImage,
+  verifyAttestations,
+  type InTotoStatement,
+  type DsseEnvelope,
+} from './attestations.ts';

@@ -17,6 +17,8 @@ import {
   generateKeyPair,
   loadPrivateKey,
   loadPublicKey,
+  attestImage,
+  verifyAttestations,
   requireManifestVerified,
   requireSigned,
   signImage,
@@ -90,6 +92,19 @@ function target(image: string, insecure: boolean | undefined): { t: ImageTarget;
     display: formatReference(r),
   };
 }
+
+/** cosign's --type shorthands for predicate types. */
+const PREDICATE_TYPES: Record<string, string> = {
+  slsaprovenance: 'https://slsa.dev/provenance/v0.2',
+  slsaprovenance02: 'https://slsa.dev/provenance/v0.2',
+  slsaprovenance1: 'https://slsa.dev/provenance/v1',
+  spdx: 'https://spdx.dev/Document',
+  spdxjson: 'https://spdx.dev/Document',
+  cyclonedx: 'https://cyclonedx.org/bom',
+  vuln: 'https://cosign.sigstore.dev/attestation/vuln/v1',
+  openvex: 'https://openvex.dev/ns',
+  custom: 'https://cosign.sigstore.dev/attestation/v1',
+};
 
 /** Runs a command body; SignErrors become cosign's `Error: ...` and exit 1. */
 async function run(body: () => Promise<void>): Promise<void> {
@@ -249,6 +264,53 @@ export function register(program: Command): void {
               `${r.verified ? 'verified' : 'FAILED  '} ${r.object}${r.reason ? ': ' + r.reason : ''}\n`,
             );
         requireManifestVerified(results);
+      }),
+    );
+
+  program
+    .command('attest')
+    .description('attach a signed in-toto attestation (DSSE) to an image under the sha256-<hex>.att tag')
+    .argument('<image>', 'image reference (tag or digest)')
+    .requiredOption('--key <file>', 'private key (cosign.key, PKCS#8 PEM; env://VAR)')
+    .requiredOption('--predicate <file>', 'predicate JSON file')
+    .option(
+      '--type <type>',
+      'predicate type: a URI or cosign shorthand (slsaprovenance1, cyclonedx, spdxjson, vuln, custom)',
+      'custom',
+    )
+    .option('--insecure', 'plain HTTP to the registry (default for loopback registries)')
+    .action((image: string, o: { key: string; predicate: string; type: string; insecure?: boolean }) =>
+      run(async () => {
+        let predicate: unknown;
+        try {
+          predicate = JSON.parse(readFileSync(o.predicate, 'utf8'));
+        } catch (err) {
+          throw new SignError('PAYLOAD_INVALID', `${o.predicate}: not a JSON predicate: ${(err as Error).message}`);
+        }
+        const pem = readKeyFile(o.key);
+        const pw = /ENCRYPTED/.test(pem) ? await password(false) : Buffer.alloc(0);
+        const { t } = target(image, o.insecure);
+        const r = await attestImage(t, loadPrivateKey(pem, pw, o.key), PREDICATE_TYPES[o.type] ?? o.type, predicate);
+        process.stderr.write(`Pushing attestation to: ${t.registry}/${t.repository}:${r.tag} (${r.count})\n`);
+      }),
+    );
+  program
+    .command('verify-attestation')
+    .description('verify the attestations of an image; prints each verified in-toto statement as JSON')
+    .argument('<image>', 'image reference (tag or digest)')
+    .requiredOption('--key <file>', 'public key PEM (repeat for several; env://VAR)', collect)
+    .option('--type <type>', 'only this predicate type (URI or cosign shorthand)')
+    .option('--insecure', 'plain HTTP to the registry (default for loopback registries)')
+    .action((image: string, o: { key: string[]; type?: string; insecure?: boolean }) =>
+      run(async () => {
+        const keys = o.key.map((k) => loadPublicKey(readKeyFile(k), k));
+        const { t, display } = target(image, o.insecure);
+        const st = await verifyAttestations(t, keys, o.type ? (PREDICATE_TYPES[o.type] ?? o.type) : undefined);
+        process.stderr.write(
+          `\nVerification for ${display} --\nThe following checks were performed on each of these signatures:\n` +
+            `  - The cosign claims were validated\n  - The signatures were verified against the specified public key\n`,
+        );
+        for (const s of st) process.stdout.write(JSON.stringify(s) + '\n');
       }),
     );
 }

@@ -1,0 +1,160 @@
+// In-toto attestations in DSSE envelopes, attached as cosign attaches them: a layer of media type
+// `application/vnd.dsse.envelope.v1+json` (the envelope JSON) in an OCI manifest tagged `sha256-<hex>.att`,
+// appended like signatures. The DSSE signature is over PAE("DSSEv1", payloadType, payload).
+import { Readable } from 'node:stream';
+import type { KeyObject } from 'node:crypto';
+import { MediaType, OciError, digestOf, type Descriptor, type ImageManifest } from '../oci/index.ts';
+import { SignError } from './errors.ts';
+import { verifySignature, type Signer } from './keys.ts';
+import { signatureTag, type ImageTarget } from './image-signatures.ts';
+
+export const DSSE_MEDIA_TYPE = 'application/vnd.dsse.envelope.v1+json';
+export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
+export const PREDICATE_TYPE_ANNOTATION = 'predicateType';
+
+export interface InTotoStatement {
+  _type: string;
+  subject: { name: string; digest: Record<string, string> }[];
+  predicateType: string;
+  predicate: unknown;
+}
+
+export interface DsseEnvelope {
+  payloadType: string;
+  payload: string;
+  signatures: { keyid: string; sig: string }[];
+}
+
+/** DSSE's pre-authentication encoding. */
+export function pae(payloadType: string, payload: Buffer): Buffer {
+  const t = Buffer.from(payloadType);
+  return Buffer.concat([Buffer.from(`DSSEv1 ${t.length} `), t, Buffer.from(` ${payload.length} `), payload]);
+}
+
+export function signDsse(payload: Buffer, payloadType: string, signer: Signer): DsseEnvelope {
+  return {
+    payloadType,
+    payload: payload.toString('base64'),
+    signatures: [{ keyid: '', sig: signer.sign(pae(payloadType, payload)).toString('base64') }],
+  };
+}
+
+export function verifyDsse(env: DsseEnvelope, keys: KeyObject[]): Buffer | null {
+  const payload = Buffer.from(env.payload ?? '', 'base64');
+  const msg = pae(env.payloadType ?? '', payload);
+  for (const s of env.signatures ?? [])
+    if (keys.some((k) => verifySignature(k, msg, Buffer.from(s.sig ?? '', 'base64')))) return payload;
+  return null;
+}
+
+async function resolve(t: ImageTarget): Promise<string> {
+  if (/^[a-z0-9]+:[a-f0-9]+$/.test(t.ref)) return t.ref;
+  const d = await t.client.headManifest(t.repository, t.ref);
+  if (!d) throw new OciError('MANIFEST_UNKNOWN', `${t.registry}/${t.repository}:${t.ref}: image not found`);
+  return d.digest;
+}
+
+async function getManifestOrNull(t: ImageTarget, tag: string): Promise<ImageManifest | null> {
+  try {
+    return JSON.parse((await t.client.getManifest(t.repository, tag)).bytes.toString('utf8')) as ImageManifest;
+  } catch (err) {
+    if (err instanceof OciError && (err.code === 'MANIFEST_UNKNOWN' || err.status === 404)) return null;
+    throw err;
+  }
+}
+
+async function push(t: ImageTarget, bytes: Buffer): Promise<{ digest: string; size: number }> {
+  const d = { digest: digestOf(bytes), size: bytes.length };
+  await t.client.pushBlob(t.repository, d, () => Readable.from([bytes]));
+  return d;
+}
+
+/** Attests an image: an in-toto statement with `predicate`, signed in DSSE, appended under `.att`. */
+export async function attestImage(
+  t: ImageTarget,
+  signer: Signer,
+  predicateType: string,
+  predicate: unknown,
+): Promise<{ digest: string; tag: string; count: number }> {
+  const digest = await resolve(t);
+  const [alg, hex] = digest.split(':') as [string, string];
+  const statement: InTotoStatement = {
+    _type: IN_TOTO_STATEMENT_V1,
+    subject: [{ name: `${t.registry}/${t.repository}`, digest: { [alg]: hex } }],
+    predicateType,
+    predicate,
+  };
+  const env = Buffer.from(
+    JSON.stringify(signDsse(Buffer.from(JSON.stringify(statement)), IN_TOTO_PAYLOAD_TYPE, signer)),
+  );
+  const layer: Descriptor = {
+    mediaType: DSSE_MEDIA_TYPE,
+    ...(await push(t, env)),
+    annotations: { 'dev.cosignproject.cosign/signature': '', [PREDICATE_TYPE_ANNOTATION]: predicateType },
+  };
+  const tag = signatureTag(digest, 'att');
+  const prev = await getManifestOrNull(t, tag);
+  const layers = [...(prev?.layers ?? []).filter((l) => l.digest !== layer.digest), layer];
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: '',
+      created: '0001-01-01T00:00:00Z',
+      history: layers.map(() => ({ created: '0001-01-01T00:00:00Z' })),
+      os: '',
+      rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) },
+      config: {},
+    }),
+  );
+  const manifest: ImageManifest = {
+    schemaVersion: 2,
+    mediaType: MediaType.OciManifest,
+    config: { mediaType: MediaType.OciConfig, ...(await push(t, config)) },
+    layers,
+  };
+  await t.client.putManifest(t.repository, tag, Buffer.from(JSON.stringify(manifest)), MediaType.OciManifest);
+  return { digest, tag, count: layers.length };
+}
+
+/** Verified statements of an image (optionally of one predicate type); throws with reasons when none. */
+export async function verifyAttestations(
+  t: ImageTarget,
+  keys: KeyObject[],
+  predicateType?: string,
+): Promise<InTotoStatement[]> {
+  const digest = await resolve(t);
+  const tag = signatureTag(digest, 'att');
+  const m = await getManifestOrNull(t, tag);
+  const ok: InTotoStatement[] = [];
+  const why: string[] = [];
+  for (const [i, l] of (m?.layers ?? []).entries()) {
+    if (l.mediaType !== DSSE_MEDIA_TYPE) continue;
+    let env: DsseEnvelope;
+    try {
+      env = JSON.parse((await t.client.getBlobBytes(t.repository, l.digest, l.size)).toString('utf8')) as DsseEnvelope;
+    } catch (err) {
+      why.push(`attestation ${i}: unreadable envelope: ${(err as Error).message}`);
+      continue;
+    }
+    const payload = verifyDsse(env, keys);
+    if (!payload) {
+      why.push(`attestation ${i}: DSSE signature does not verify with the given key(s)`);
+      continue;
+    }
+    const st = JSON.parse(payload.toString('utf8')) as InTotoStatement;
+    if (!st.subject?.some((s) => `${Object.keys(s.digest)[0]}:${Object.values(s.digest)[0]}` === digest)) {
+      why.push(`attestation ${i}: statement subject is not ${digest}`);
+      continue;
+    }
+    if (predicateType && st.predicateType !== predicateType) continue;
+    ok.push(st);
+  }
+  if (ok.length === 0)
+    throw new SignError(
+      why.length ? 'SIGNATURE_INVALID' : 'NO_SIGNATURES',
+      why.length
+        ? `no matching attestations for ${digest}: ${why.join('; ')}`
+        : `no attestations${predicateType ? ` of type ${predicateType}` : ''} found for ${digest} (tag ${tag})`,
+    );
+  return ok;
+}
