@@ -3,6 +3,7 @@
 // them), template status with compile errors, constraints by watch, the webhook configuration, and the
 // audit that writes each constraint's status.{auditTimestamp,totalViolations,violations[]}.
 
+import { isDeepStrictEqual } from 'node:util';
 import { Informer, KubeClient, KubeError, type KubeObject } from '../kube/index.ts';
 import { AdmissionEngine } from './engine.ts';
 import type { Constraint } from './constraint.ts';
@@ -74,13 +75,49 @@ function constraintSchema(params: unknown, legacy: boolean): Obj {
   };
 }
 
+async function getOrUndefined(client: KubeClient, obj: KubeObject): Promise<KubeObject | undefined> {
+  try {
+    return await client.get(obj.apiVersion ?? '', obj.kind ?? '', obj.metadata.name ?? '');
+  } catch (e) {
+    if (e instanceof KubeError && e.status === 404) return undefined;
+    throw e;
+  }
+}
+
+/** Creates `obj` unless it exists. Looked up first: a create of an existing object still goes through the
+ * admission webhooks (on a real apiserver), and on a restart the registered webhook may be our previous
+ * process's, gone, with failurePolicy Fail. */
 async function ensure(client: KubeClient, obj: KubeObject): Promise<void> {
+  if (await getOrUndefined(client, obj)) return;
   try {
     await client.create(obj);
   } catch (e) {
     if (e instanceof KubeError && e.status === 409) return;
     throw e;
   }
+}
+
+/** True when the stored CRD already serves `want`'s versions with its schemas and names (nothing to apply). */
+function crdUpToDate(have: KubeObject | undefined, want: KubeObject): boolean {
+  if (!have) return false;
+  const hs = (have.spec ?? {}) as Obj;
+  const ws = (want.spec ?? {}) as Obj;
+  const hv = Array.isArray(hs.versions) ? (hs.versions as Obj[]) : [];
+  const wv = Array.isArray(ws.versions) ? (ws.versions as Obj[]) : [];
+  if (hs.scope !== ws.scope || hv.length !== wv.length) return false;
+  const hn = isObj(hs.names) ? hs.names : {};
+  const wn = isObj(ws.names) ? ws.names : {};
+  for (const [k, v] of Object.entries(wn)) if (!isDeepStrictEqual(hn[k], v)) return false;
+  return wv.every((w) => {
+    const h = hv.find((x) => x.name === w.name);
+    return (
+      h !== undefined &&
+      h.served === w.served &&
+      h.storage === w.storage &&
+      isDeepStrictEqual(h.schema, w.schema) &&
+      isDeepStrictEqual(h.subresources, w.subresources)
+    );
+  });
 }
 
 export class ClusterSync {
@@ -94,6 +131,8 @@ export class ClusterSync {
   private configInformer: Informer | undefined;
   private syncInformers: Informer[] = [];
   private syncKey = '';
+  /** Per template name: the uid/generation last synced (or being synced) and the chain of its syncs. */
+  private readonly templateSynced = new Map<string, { key: string; done: Promise<void> }>();
 
   constructor(opts: ClusterSyncOptions) {
     this.client = opts.client;
@@ -107,16 +146,16 @@ export class ClusterSync {
     await this.waitForKind(`${TEMPLATE_GROUP}/v1`, 'ConstraintTemplate');
     const inf = new Informer(this.client, `${TEMPLATE_GROUP}/v1`, 'ConstraintTemplate');
     this.templates = inf;
-    const pending: Promise<void>[] = [];
+    // Only the first list's syncs are awaited by start(); later events are not collected (a stream of
+    // updates must not keep start() from returning, nor grow a list forever).
+    let initial: Promise<void>[] | undefined = [];
     const onTemplate = (o: KubeObject) => {
-      pending.push(
-        this.syncTemplate(o).catch((e: unknown) =>
-          this.log({ level: 'error', msg: 'template sync failed', name: o.metadata.name, error: String(e) }),
-        ),
-      );
+      const p = this.queueTemplateSync(o);
+      if (p && initial) initial.push(p);
     };
     inf.on('add', onTemplate).on('update', onTemplate);
     inf.on('delete', (o) => {
+      this.templateSynced.delete(o.metadata.name ?? '');
       const t = [...this.engine.templates.values()].find((x) => x.name === o.metadata.name);
       if (t) {
         this.constraintInformers.get(t.kind)?.stop();
@@ -125,6 +164,8 @@ export class ClusterSync {
       this.engine.removeTemplate(o.metadata.name ?? '');
     });
     await inf.start();
+    const first = initial;
+    initial = undefined;
     // Namespace cache for namespaceSelector matching.
     const nsInf = new Informer(this.client, 'v1', 'Namespace');
     const onNs = (o: KubeObject) => void this.engine.namespaces.set(o.metadata.name ?? '', o as unknown as Obj);
@@ -137,7 +178,30 @@ export class ClusterSync {
     if (this.mutation) await this.startMutators(this.mutation);
     await this.startConfig();
     // The first list's templates (and their constraints) are loaded before the webhook answers.
-    while (pending.length > 0) await Promise.all(pending.splice(0));
+    await Promise.all(first);
+  }
+
+  /**
+   * Syncs a template when its spec is new to us: a new uid or generation. Updates that change only status
+   * or metadata (our own status writes among them) are skipped, so a write never feeds back into another
+   * sync. Syncs of one template run one after another. Returns the queued sync, or undefined if skipped.
+   */
+  private queueTemplateSync(o: KubeObject): Promise<void> | undefined {
+    const name = o.metadata.name ?? '';
+    // metadata.generation follows spec changes; a server without it is compared by spec.
+    const key = `${o.metadata.uid ?? ''}/${o.metadata.generation ?? JSON.stringify((o as unknown as Obj).spec)}`;
+    const prev = this.templateSynced.get(name);
+    if (prev?.key === key) return undefined;
+    const entry = { key, done: Promise.resolve() };
+    entry.done = (prev?.done ?? Promise.resolve()).then(() =>
+      this.syncTemplate(o).catch((e: unknown) => {
+        // Let the next event for this template try again.
+        if (this.templateSynced.get(name) === entry) this.templateSynced.delete(name);
+        this.log({ level: 'error', msg: 'template sync failed', name, error: String(e) });
+      }),
+    );
+    this.templateSynced.set(name, entry);
+    return entry.done;
   }
 
   private async startMutators(ms: MutationSystem): Promise<void> {
@@ -287,7 +351,9 @@ export class ClusterSync {
       for (const v of (def.spec as { versions: { schema: unknown }[] }).versions)
         v.schema = { openAPIV3Schema: schema };
       try {
-        await this.client.apply(def, { fieldManager: POD_ID, force: true });
+        // Applied only when it differs: an unchanged CRD needs no write (nor a webhook call).
+        if (!crdUpToDate(await getOrUndefined(this.client, def), def))
+          await this.client.apply(def, { fieldManager: POD_ID, force: true });
       } catch (e) {
         this.log({
           level: 'warn',
@@ -330,19 +396,24 @@ export class ClusterSync {
         },
       ],
     };
-    try {
-      await this.client.patch(
-        `${TEMPLATE_GROUP}/v1`,
-        'ConstraintTemplate',
-        o.metadata.name ?? '',
-        undefined,
-        { status },
-        'merge',
-        { subresource: 'status' },
-      );
-    } catch (e) {
-      this.log({ level: 'warn', msg: 'cannot write template status', name: o.metadata.name, error: String(e) });
-    }
+    // Written only when it changes: a restart with the same templates writes nothing.
+    const have = isObj((o as unknown as Obj).status) ? ((o as unknown as Obj).status as Obj) : {};
+    const want = JSON.parse(JSON.stringify(status)) as Obj; // as it is stored: no undefined fields
+    const unchanged = have.created === want.created && isDeepStrictEqual(have.byPod, want.byPod);
+    if (!unchanged)
+      try {
+        await this.client.patch(
+          `${TEMPLATE_GROUP}/v1`,
+          'ConstraintTemplate',
+          o.metadata.name ?? '',
+          undefined,
+          { status },
+          'merge',
+          { subresource: 'status' },
+        );
+      } catch (e) {
+        this.log({ level: 'warn', msg: 'cannot write template status', name: o.metadata.name, error: String(e) });
+      }
     if (errors.length > 0) this.log({ level: 'warn', msg: 'template has errors', name: o.metadata.name, errors });
   }
 

@@ -1,7 +1,7 @@
 // End to end: the sandbox cluster, `sekisho admission serve --kubeconfig` as a process, and real kubectl.
 // Templates and constraints are applied with kubectl; the webhook registers itself; kubectl sees
 // Gatekeeper's denial message and warnings; audit fills constraint status; a broken template is reported
-// in its status without taking the webhook down.
+// in its status without taking the webhook down; a restart with all of that in the cluster comes up.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
@@ -72,12 +72,9 @@ const pod = (name: string, ns: string, labels: Record<string, string>) =>
     spec: { containers: [{ name: 'c', image: 'nginx' }] },
   });
 
-before(async () => {
-  if (!existsSync(KUBECTL))
-    throw new Error(
-      `kubectl is required for the admission e2e test and was not found at ${KUBECTL} (set KUBECTL or install kubernetes-client)`,
-    );
-  sb = await startSandbox({ dataDir: path.join(dir, 'cluster'), durability: 'normal' });
+/** Starts `admission serve` against the sandbox; resolves with its URL once it prints `listening on`. */
+async function startServe(): Promise<string> {
+  stderr = '';
   proc = spawn(
     process.execPath,
     [
@@ -100,17 +97,46 @@ before(async () => {
     },
   );
   proc.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  const p = proc;
   const first = await new Promise<string>((resolve, reject) => {
-    const rl = createInterface({ input: proc.stdout! });
-    rl.once('line', resolve);
-    proc.once('exit', (code) => reject(new Error(`admission serve exited (${code}):\n${stderr}`)));
+    // A bound on start-up, so that a server that never starts fails the test instead of hanging it.
+    const timer = setTimeout(() => {
+      p.kill('SIGKILL');
+      reject(new Error(`admission serve did not print "listening on" within 30 s; stderr:\n${stderr.slice(-4000)}`));
+    }, 30_000);
+    const rl = createInterface({ input: p.stdout! });
+    rl.once('line', (l) => {
+      clearTimeout(timer);
+      resolve(l);
+    });
+    p.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`admission serve exited (${code}):\n${stderr}`));
+    });
   });
   assert.match(first, /^listening on https:\/\/127\.0\.0\.1:\d+$/);
-  hookUrl = first.slice('listening on '.length);
+  return first.slice('listening on '.length);
+}
+
+async function stopServe(): Promise<void> {
+  const p = proc;
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  const exited = new Promise((r) => p.once('exit', r));
+  p.kill('SIGTERM');
+  await exited;
+}
+
+before(async () => {
+  if (!existsSync(KUBECTL))
+    throw new Error(
+      `kubectl is required for the admission e2e test and was not found at ${KUBECTL} (set KUBECTL or install kubernetes-client)`,
+    );
+  sb = await startSandbox({ dataDir: path.join(dir, 'cluster'), durability: 'normal' });
+  hookUrl = await startServe();
 });
 
 after(async () => {
-  proc?.kill('SIGTERM');
+  if (proc) await stopServe();
   await sb?.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -293,4 +319,80 @@ test('kubectl: deny with Gatekeeper message, warn as warning, dryrun only in aud
     metrics,
     /gatekeeper_violations\{constraint_kind="TestRequiredLabels",constraint_name="warn-cost-center",enforcement_action="warn"\} [1-9]/,
   );
+});
+
+test('restart with templates, constraints, mutators and Config in the cluster: comes up, writes nothing, still denies', async () => {
+  const rv = async (what: string[]) =>
+    (await ok(['get', ...what, '-o', 'jsonpath={.metadata.resourceVersion}'])).trim();
+  const watched = [
+    ['constrainttemplates.templates.gatekeeper.sh', 'testrequiredlabels'],
+    ['constrainttemplates.templates.gatekeeper.sh', 'testbroken'],
+    ['constrainttemplates.templates.gatekeeper.sh', 'testuniquelabel'],
+    ['crd', 'testrequiredlabels.constraints.gatekeeper.sh'],
+    ['crd', 'constrainttemplates.templates.gatekeeper.sh'],
+  ];
+  const before = await Promise.all(watched.map(rv));
+  await stopServe();
+  // The previous process's registration stays behind (failurePolicy Fail, a port nobody listens on).
+  const stale = await ok([
+    'get',
+    'validatingwebhookconfiguration',
+    'gatekeeper-validating-webhook-configuration',
+    '-o',
+    'jsonpath={.webhooks[0].clientConfig.url} {.webhooks[0].failurePolicy}',
+  ]);
+  assert.equal(stale, `${hookUrl}/v1/admit Fail`);
+
+  const url = await startServe();
+  assert.notEqual(url, hookUrl);
+  // Nothing was rewritten: the templates' status and the CRDs were already as this process would write
+  // them (writes of its own would also feed back into its watch).
+  assert.deepEqual(await Promise.all(watched.map(rv)), before);
+  assert.equal(
+    await ok([
+      'get',
+      'validatingwebhookconfiguration',
+      'gatekeeper-validating-webhook-configuration',
+      '-o',
+      'jsonpath={.webhooks[0].clientConfig.url}',
+    ]),
+    `${url}/v1/admit`,
+  );
+  // The constraints were loaded before `listening on`: the first bad Pod is denied.
+  const denied = await kubectl(['apply', '-f', '-'], pod('bad-after-restart', 'apps', { owner: 'me' }));
+  assert.notEqual(denied.code, 0, denied.stdout);
+  assert.match(
+    denied.stderr,
+    /admission webhook "validation\.gatekeeper\.sh" denied the request: \[must-have-owner\] rego: missing labels: team/,
+  );
+  const dup = await kubectl(
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'new2', namespace: 'prod', labels: { app: 'shop' } },
+      spec: { ports: [{ port: 80 }] },
+    }),
+  );
+  assert.match(dup.stderr, /denied the request: \[unique-app\] app label shop already used in other/);
+  // A template edited after the restart is picked up (its generation changed), and its status follows.
+  await ok(
+    ['apply', '-f', '-'],
+    readFileSync(path.join(fixtures, 'requiredlabels', 'template.yaml'), 'utf8').replace(
+      'rego: missing labels',
+      'rego (edited): missing labels',
+    ),
+  );
+  const edited = await until('edited template in effect', async () => {
+    const r = await kubectl(['apply', '-f', '-'], pod('bad-edited', 'apps', { owner: 'me' }));
+    return /rego \(edited\): missing labels: team/.test(r.stderr) ? r : undefined;
+  });
+  assert.notEqual(edited.code, 0);
+  const st = await until('observedGeneration', async () => {
+    const o = JSON.parse(
+      await ok(['get', 'constrainttemplates.templates.gatekeeper.sh', 'testrequiredlabels', '-o', 'json']),
+    ) as { metadata: { generation: number }; status?: { byPod?: { observedGeneration?: number }[] } };
+    return o.status?.byPod?.[0]?.observedGeneration === o.metadata.generation ? o : undefined;
+  });
+  assert.ok(st.metadata.generation >= 2);
 });

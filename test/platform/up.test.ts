@@ -582,10 +582,6 @@ test('policies: templates, constraints and audit violations', async () => {
     (await call('GET', '/api/v1/policies/violations?kind=Other', { token: viewerToken })).body.items.length,
     0,
   );
-  // Removed before the restart test: the admission area's ClusterSync.start does not return when the
-  // cluster already holds a ConstraintTemplate at start-up (reproduced with `cluster serve` +
-  // `admission serve --kubeconfig` alone), so `up` would stop at "starting admission". Reported.
-  await kubectl(['delete', '-f', '-'], constraint + '---\n' + template);
 });
 
 test('OpenAPI document lists every route, and every documented operation is served', async () => {
