@@ -161,3 +161,53 @@ export function deployments(n: number): Value {
   });
   return fromJS(items);
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// (d) Helper functions called again and again with the same arguments (function-result memoisation)
+
+export const FUNCTIONS_POLICY = `package images
+
+# Gatekeeper-style helpers: each container's image is checked against 40 allowed registry prefixes, and the
+# same few images recur across the 500 Pods, so the same calls repeat within one evaluation.
+registry(image) := r if {
+	parts := split(image, "/")
+	count(parts) > 1
+	r := parts[0]
+} else := "docker.io"
+
+allowed(image) if {
+	some prefix in data.allowed_registries
+	startswith(registry(image), prefix)
+}
+
+deny contains msg if {
+	some pod in input.pods
+	some c in pod.spec.containers
+	not allowed(c.image)
+	msg := sprintf("%s/%s: image %s comes from a registry that is not allowed", [pod.metadata.name, c.name, c.image])
+}
+`;
+
+export function functionsData(): Value {
+  const regs: string[] = [];
+  for (let i = 0; i < 40; i++) regs.push(`registry-${i}.example.com`);
+  return fromJS({ allowed_registries: regs });
+}
+
+export function functionsInput(pods: number): Value {
+  const next = rng(4);
+  const images = [
+    'registry-3.example.com/app/web:1.2',
+    'registry-39.example.com/app/api:2.0',
+    'nginx:1.25',
+    'evil.example.net/miner:latest',
+    'registry-17.example.com/team/worker:7',
+    'ghcr.io/org/tool:0.3',
+  ];
+  const out: unknown[] = [];
+  for (let i = 0; i < pods; i++) {
+    const containers = [0, 1].map((j) => ({ name: `c${j}`, image: images[Math.floor(next() * images.length)] }));
+    out.push({ metadata: { name: `pod-${i}` }, spec: { containers } });
+  }
+  return fromJS({ pods: out });
+}

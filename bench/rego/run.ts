@@ -6,7 +6,8 @@
 //   (a) admission — the shared Kubernetes admission fixture (../shared/bench/admission-10-rules.rego, v0 syntax,
 //       10 deny rules over a Pod, 7 messages), read at run time from outside the repo;
 //   (b) rbac      — an RBAC policy scanning a generated 1,000-entry data document;
-//   (c) conftest  — Conftest-style deny/warn rules over 500 generated Deployments in one input.
+//   (c) conftest  — Conftest-style deny/warn rules over 500 generated Deployments in one input;
+//   (d) functions — helper functions called with the same arguments again and again (1,000 containers, 6 images).
 // When `opa-0.31` is on PATH (see bench/rego/README.md), `opa-0.31 bench` runs on (a) in the same run and the
 // ratio is printed.
 import { spawnSync } from 'node:child_process';
@@ -14,7 +15,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compilePolicy, parseJSON, RSet, type PolicyOptions, type Value } from '../../src/rego/index.ts';
-import { CONFTEST_POLICY, deployments, RBAC_POLICY, rbacData, rbacInput } from './policies.ts';
+import {
+  CONFTEST_POLICY,
+  deployments,
+  FUNCTIONS_POLICY,
+  functionsData,
+  functionsInput,
+  RBAC_POLICY,
+  rbacData,
+  rbacInput,
+} from './policies.ts';
 
 const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const sharedBench = resolve(repo, '..', 'shared', 'bench');
@@ -104,6 +114,14 @@ function workloads(): Workload[] {
       policy: { modules: [{ file: 'deployments.rego', text: CONFTEST_POLICY }] },
       query: 'data.main.deny',
       input: deployments(500),
+      check: (v) => ((setSize(v) ?? 0) > 0 ? undefined : 'expected deny messages'),
+    },
+    {
+      name: 'functions',
+      what: 'helper functions over 500 Pods with recurring images',
+      policy: { modules: [{ file: 'images.rego', text: FUNCTIONS_POLICY }], data: functionsData() },
+      query: 'data.images.deny',
+      input: functionsInput(500),
       check: (v) => ((setSize(v) ?? 0) > 0 ? undefined : 'expected deny messages'),
     },
   ];

@@ -287,3 +287,27 @@ test('strict builtin errors: evaluation goes on, eval throws the first error wit
   assert.deepEqual(list.map(String), ['test.rego:4: eval_builtin_error: div: divide by zero']);
   assert.equal(q.eval().length, 1);
 });
+
+test('function results are memoised within one evaluation (and per with scope)', () => {
+  const m = `package t
+f(x) := y if {
+\tprint("f", x)
+\ty := x * 2
+}
+g(o) := o.n + input.k
+p := [f(1), f(1), f(2), f(1)]
+q := [g({"n": 1}), g({"n": 1})]
+r := [a, b] if {
+	a := g({"n": 1})
+	b := g({"n": 1}) with input.k as 10
+}
+`;
+  const q = compilePolicy({ modules: [{ file: 'test.rego', text: m }] }).prepare('x := data.t');
+  const printed: string[] = [];
+  const rs = q.eval({ input: parseJSON('{"k": 1}'), print: (s) => void printed.push(s) });
+  assert.equal(toJSON(rs[0]?.bindings.get('x') as Value), '{"p":[2,2,4,2],"q":[2,2],"r":[2,11]}');
+  assert.deepEqual(printed, ['f 1', 'f 2']);
+  // A new evaluation starts with an empty cache.
+  q.eval({ input: parseJSON('{"k": 1}'), print: (s) => void printed.push(s) });
+  assert.deepEqual(printed, ['f 1', 'f 2', 'f 1', 'f 2']);
+});

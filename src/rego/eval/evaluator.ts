@@ -15,7 +15,7 @@ import { termVars } from '../compiler/terms.ts';
 import { ErrorCodes, RegoError, RegoErrors, type Location } from '../errors.ts';
 import { parseModule } from '../parser.ts';
 import { moduleToValue } from './ast-json.ts';
-import { equal, RObject, RSet, typeName, type Value } from '../value.ts';
+import { BigNum, equal, keyOf, RObject, RSet, typeName, type Value } from '../value.ts';
 import { formatValue } from './format.ts';
 import { metadataChain, metadataRule, type RulePlace } from './metadata.ts';
 import type { Module } from '../ast.ts';
@@ -1232,6 +1232,24 @@ export class Evaluator {
   private readonly byName = new Map<string, CallInfo>();
 
   callFunction(node: RuleNode, args: Value[], t: CallTerm): Value | undefined {
+    // Memoised per evaluation and `with` scope (a new rule cache is a new scope), as OPA caches function
+    // results for ground arguments: same function, same arguments → the cached result.
+    let scope = this.funcCache.get(this.cache);
+    if (scope === undefined) this.funcCache.set(this.cache, (scope = new Map()));
+    let memo = scope.get(node);
+    if (memo === undefined) scope.set(node, (memo = new Map()));
+    const key = argsKey(args);
+    const hit = memo.get(key);
+    if (hit !== undefined) return hit === UNDEF ? undefined : hit;
+    const out = this.callFunctionUncached(node, args, t);
+    memo.set(key, out === undefined ? UNDEF : out);
+    return out;
+  }
+
+  /** Function results by rule cache (one per `with` scope), function and argsKey. */
+  private readonly funcCache = new WeakMap<object, Map<RuleNode, Map<string, Value | typeof UNDEF>>>();
+
+  private callFunctionUncached(node: RuleNode, args: Value[], t: CallTerm): Value | undefined {
     let out: Value | undefined;
     for (const info of node.funcs) {
       this.evalRuleChain(
@@ -1326,6 +1344,29 @@ const NOT_SPECIAL = Symbol('not special');
 const NOLOC: Location = { file: '', row: 0, col: 0 };
 const TRUE_TERM: Term = { type: 'boolean', value: true, loc: NOLOC };
 const UNDEF_VALUE = Symbol('undefined value') as unknown as Value;
+
+const compositeIds = new WeakMap<object, number>();
+let nextCompositeId = 0;
+
+/**
+ * A memo key for function arguments: scalars by value, composites by identity (values are never mutated once
+ * built, and hashing a large document on every call would cost more than the call often does).
+ */
+function argsKey(args: Value[]): string {
+  let k = '';
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as Value;
+    if (a !== null && typeof a === 'object' && !(a instanceof BigNum)) {
+      let id = compositeIds.get(a);
+      if (id === undefined) compositeIds.set(a, (id = nextCompositeId++));
+      k += '@' + id + ';';
+    } else {
+      const s = keyOf(a);
+      k += s.length + ':' + s;
+    }
+  }
+  return k;
+}
 
 function isUnboundVar(t: Term, b: Map<string, Value>): boolean {
   return t.type === 'var' && !b.has(t.name);
