@@ -550,6 +550,10 @@ export class Cluster {
       if (oldObj) next.metadata.resourceVersion = oldObj.metadata.resourceVersion!;
       return { obj: next, warnings, created: !oldObj };
     }
+    // A no-op update (nothing but managedFields timestamps differs) is not written: the resourceVersion stays
+    // and no watch event fires, as kube-apiserver does. Controllers that write status on every event rely on it.
+    if (old && oldObj && deepEqual(withoutVolatileMeta(oldObj), withoutVolatileMeta(next)))
+      return { obj: this.present(info, old), warnings, created: false };
     const stored = this.store.put(key, next);
     return { obj: this.present(info, stored), warnings, created: !oldObj };
   }
@@ -827,4 +831,12 @@ export function randomSuffix(n: number): string {
   let s = '';
   for (let i = 0; i < n; i++) s += ALNUM[Math.floor(Math.random() * ALNUM.length)];
   return s;
+}
+
+/** The object without what an update may change even when it changes nothing: resourceVersion and managedFields times. */
+function withoutVolatileMeta(obj: KubeObject): KubeObject {
+  const c = clone(obj);
+  delete c.metadata.resourceVersion;
+  for (const m of (c.metadata.managedFields ?? []) as { time?: string }[]) delete m.time;
+  return c;
 }
