@@ -10,7 +10,7 @@ export async function main(argv: string[]): Promise<number> {
     .version(process.env.npm_package_version ?? '0.1.0')
     .showSuggestionAfterError()
     .exitOverride();
-  registerCommands(program);
+  await registerCommands(program, argv);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
