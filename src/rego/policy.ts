@@ -1,7 +1,7 @@
 // Compiled policies and prepared queries: compile modules and data once, prepare a query once, evaluate it
 // many times with different inputs.
 
-import type { Body, Expr, Module, Rule } from './ast.ts';
+import type { Body, Expr, Module, Rule, Term } from './ast.ts';
 import { compileModules, compileQuery, type CompileContext, type RuleNode } from './compiler.ts';
 import { ErrorCodes, RegoError, RegoErrors, type Location } from './errors.ts';
 import { Evaluator, type Program } from './eval/evaluator.ts';
@@ -130,8 +130,27 @@ class CompiledPolicy implements Policy {
     const parsed = parseQuery(query, { regoVersion: this.regoVersion });
     const original = parsed.slice();
     const { body, renames, vars } = guard(() => compileQueryWithVars(this.ctx, parsed));
-    return new Prepared(this.prog, this.data, body, original, renames, vars);
+    return new Prepared(this.prog, this.data, body, original, renames, vars, capturedTerm(body));
   }
+}
+
+/**
+ * The term whose value a one-expression query reports even when it is false, as OPA's rego package does
+ * (`opa eval 'data.t.allow'` prints false, `1 == 2` too): a positive expression without `with`, other than
+ * `=`/`:=`, and without iteration (no variables). Other queries keep topdown's rule that false is undefined.
+ */
+function capturedTerm(body: Body): Term | undefined {
+  const e = body[0];
+  if (body.length !== 1 || e === undefined || e.type !== 'expr' || e.negated || e.with.length > 0) return undefined;
+  const t = e.term;
+  if (t.type === 'call' && t.operator.terms.length === 1) {
+    const op = t.operator.terms[0];
+    if (op?.type === 'var' && (op.name === 'eq' || op.name === 'assign')) return undefined;
+  }
+  const vars = new Set<string>();
+  exprVars(e, vars, false);
+  for (const v of vars) if (v !== 'data' && v !== 'input') return undefined;
+  return t;
 }
 
 function compileQueryWithVars(
@@ -167,6 +186,7 @@ class Prepared implements PreparedQuery {
     private readonly original: Expr[],
     private readonly renames: Map<string, string>,
     private readonly vars: string[],
+    private readonly captured: Term | undefined,
   ) {}
 
   eval(opts: EvalOptions = {}): QueryResult[] {
@@ -201,6 +221,12 @@ class Prepared implements PreparedQuery {
         return false;
       }
       const e = body[i] as Expr;
+      if (this.captured !== undefined) {
+        return ev.evalTerm(this.captured, b, (v) => {
+          values.set(this.original[0] as Expr, v);
+          return run(i + 1);
+        });
+      }
       return ev.evalExpr(
         e,
         b,
