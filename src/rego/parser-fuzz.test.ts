@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseModule, parseQuery } from './parser.ts';
 import { RegoErrors } from './errors.ts';
+import { compilePolicy } from './index.ts';
 import { lex } from './lexer.ts';
 import { parserStats } from './parser/core.ts';
 
@@ -172,55 +173,79 @@ function mutate(src: string, rnd: () => number): string {
 
 const ITERATIONS = Number(process.env['FUZZ_ITERATIONS'] ?? 8000);
 
-test('fuzzed modules and queries: only Module/Body or RegoErrors, bounded work', () => {
-  const rnd = prng(20261126);
-  const inputs: { src: string; kind: 'module' | 'query'; regoVersion: 0 | 1 }[] = [
-    ...MODULES_V1.map((src) => ({ src, kind: 'module' as const, regoVersion: 1 as const })),
-    ...MODULES_V0.map((src) => ({ src, kind: 'module' as const, regoVersion: 0 as const })),
-    ...MODULES_V1.map((src) => ({ src, kind: 'module' as const, regoVersion: 0 as const })),
-    ...QUERIES.map((src) => ({ src, kind: 'query' as const, regoVersion: 1 as const })),
-  ];
-  // The unmutated inputs parse.
-  for (const inp of inputs.slice(0, MODULES_V1.length + MODULES_V0.length)) {
-    parseModule('seed.rego', inp.src, { regoVersion: inp.regoVersion });
+let compiled = 0;
+let compileErrors = 0;
+
+/** A module that parses also goes through the compiler, which may only succeed or throw RegoErrors with codes. */
+function compileFuzzed(i: number, src: string, regoVersion: 0 | 1): void {
+  try {
+    compilePolicy({ modules: [{ file: 'fuzz.rego', text: src }], regoVersion });
+    compiled++;
+  } catch (e) {
+    if (!(e instanceof RegoErrors)) assert.fail(`iteration ${i}: compiler threw ${String(e)} for input:\n${src}`);
+    assert.ok(e.errors.length > 0, `iteration ${i}: empty RegoErrors from the compiler`);
+    for (const err of e.errors) assert.match(err.code, /^rego_[a-z_]+_error$/, `iteration ${i}: ${err.message}`);
+    compileErrors++;
   }
-  let ok = 0;
-  let failed = 0;
-  let maxRatio = 0;
-  for (let i = 0; i < ITERATIONS; i++) {
-    const inp = inputs[Math.floor(rnd() * inputs.length)]!;
-    const src = mutate(inp.src, rnd);
-    const before = parserStats.steps;
-    try {
-      if (inp.kind === 'module') parseModule('fuzz.rego', src, { regoVersion: inp.regoVersion });
-      else parseQuery(src, { regoVersion: inp.regoVersion });
-      ok++;
-    } catch (e) {
-      if (!(e instanceof RegoErrors)) {
-        assert.fail(`iteration ${i}: threw ${String(e)} for input:\n${src}`);
-      }
-      assert.ok(e.errors.length > 0, `iteration ${i}: empty RegoErrors`);
-      for (const err of e.errors) {
-        assert.equal(err.code, 'rego_parse_error', `iteration ${i}: ${err.message}`);
-        assert.notEqual(err.message, 'parser step budget exceeded', `iteration ${i}: runaway parse of:\n${src}`);
-        assert.ok(err.location && err.location.row >= 0 && err.location.col >= 0, `iteration ${i}: no location`);
-      }
-      failed++;
+}
+
+test(
+  'fuzzed modules and queries: only Module/Body or RegoErrors from parser and compiler, bounded work',
+  { timeout: 180_000 },
+  () => {
+    const rnd = prng(20261126);
+    const inputs: { src: string; kind: 'module' | 'query'; regoVersion: 0 | 1 }[] = [
+      ...MODULES_V1.map((src) => ({ src, kind: 'module' as const, regoVersion: 1 as const })),
+      ...MODULES_V0.map((src) => ({ src, kind: 'module' as const, regoVersion: 0 as const })),
+      ...MODULES_V1.map((src) => ({ src, kind: 'module' as const, regoVersion: 0 as const })),
+      ...QUERIES.map((src) => ({ src, kind: 'query' as const, regoVersion: 1 as const })),
+    ];
+    // The unmutated inputs parse.
+    for (const inp of inputs.slice(0, MODULES_V1.length + MODULES_V0.length)) {
+      parseModule('seed.rego', inp.src, { regoVersion: inp.regoVersion });
     }
-    const steps = parserStats.steps - before;
-    const ratio = steps / (src.length + 1);
-    if (ratio > maxRatio) maxRatio = ratio;
-    // Work must stay linear in the input: a runaway (exponential backtracking, a loop) breaks this bound.
-    assert.ok(
-      steps <= 50 * (src.length + 100),
-      `iteration ${i}: ${steps} parser steps for ${src.length} chars:\n${src}`,
-    );
-  }
-  // Both outcomes happen, so the mutations exercise the error paths and the success paths.
-  assert.ok(ok > 0 && failed > 0, `ok=${ok} failed=${failed}`);
-  assert.ok(maxRatio > 0);
-  if (process.env['FUZZ_VERBOSE']) console.log({ ok, failed, maxRatio });
-});
+    let ok = 0;
+    let failed = 0;
+    let maxRatio = 0;
+    for (let i = 0; i < ITERATIONS; i++) {
+      const inp = inputs[Math.floor(rnd() * inputs.length)]!;
+      const src = mutate(inp.src, rnd);
+      const before = parserStats.steps;
+      try {
+        if (inp.kind === 'module') {
+          parseModule('fuzz.rego', src, { regoVersion: inp.regoVersion });
+          compileFuzzed(i, src, inp.regoVersion);
+        } else parseQuery(src, { regoVersion: inp.regoVersion });
+        ok++;
+      } catch (e) {
+        if (!(e instanceof RegoErrors)) {
+          assert.fail(`iteration ${i}: threw ${String(e)} for input:\n${src}`);
+        }
+        assert.ok(e.errors.length > 0, `iteration ${i}: empty RegoErrors`);
+        for (const err of e.errors) {
+          assert.equal(err.code, 'rego_parse_error', `iteration ${i}: ${err.message}`);
+          assert.notEqual(err.message, 'parser step budget exceeded', `iteration ${i}: runaway parse of:\n${src}`);
+          assert.ok(err.location && err.location.row >= 0 && err.location.col >= 0, `iteration ${i}: no location`);
+        }
+        failed++;
+      }
+      const steps = parserStats.steps - before;
+      const ratio = steps / (src.length + 1);
+      if (ratio > maxRatio) maxRatio = ratio;
+      // Work must stay linear in the input: a runaway (exponential backtracking, a loop) breaks this bound.
+      assert.ok(
+        steps <= 50 * (src.length + 100),
+        `iteration ${i}: ${steps} parser steps for ${src.length} chars:\n${src}`,
+      );
+    }
+    // Both outcomes happen, so the mutations exercise the error paths and the success paths.
+    assert.ok(ok > 0 && failed > 0, `ok=${ok} failed=${failed}`);
+    // The compiler sees both valid modules and ones it must refuse.
+    assert.ok(compiled > 0 && compileErrors > 0, `compiled=${compiled} compileErrors=${compileErrors}`);
+    assert.ok(maxRatio > 0);
+    if (process.env['FUZZ_VERBOSE']) console.log({ ok, failed, maxRatio });
+  },
+);
 
 test('token soup: random sequences of Rego tokens parse or fail cleanly in linear work', () => {
   const rnd = prng(7);
