@@ -214,9 +214,6 @@ export async function startReconciler(o: ControllerOptions): Promise<Controller>
   projects.on('update', () => {
     for (const a of apps.list()) enqueue(appKey(a));
   });
-  await projects.start();
-  await apps.start();
-
   let timer: NodeJS.Timeout | undefined;
   const schedule = () => {
     if (closed) return;
@@ -229,7 +226,6 @@ export async function startReconciler(o: ControllerOptions): Promise<Controller>
     );
     timer.unref?.();
   };
-  schedule();
 
   // ---------------------------------------------------------------- status
   const patchApp = async (app: Application, patch: Record<string, unknown>) => {
@@ -763,6 +759,12 @@ export async function startReconciler(o: ControllerOptions): Promise<Controller>
       t.unref?.();
     }
   };
+
+  // The informers start only now: their first events reconcile existing Applications at once, which needs
+  // every function above to be defined (starting them earlier crashed a controller that restarted with apps).
+  await projects.start();
+  await apps.start();
+  schedule();
 
   return {
     namespace: ns,
