@@ -81,10 +81,18 @@ export function outcomeOfJSONOutput(stdout: string, stderr: string, exitCode: nu
       parts.length === 1
         ? (parts[0]?.text ?? '')
         : `${parts.length} errors occurred:\n${parts.map((p) => p.text).join('\n')}`;
-    return { kind: 'error', code: parts[0]?.code, text };
+    const rows = rowsOf(doc);
+    return rows.length > 0
+      ? { kind: 'error', code: parts[0]?.code, text, rows }
+      : { kind: 'error', code: parts[0]?.code, text };
   }
   if (exitCode !== 0)
     return { kind: 'crash', text: `exit ${exitCode} without errors in the output: ${stderr.slice(0, 2000)}` };
+  return { kind: 'rows', rows: rowsOf(doc) };
+}
+
+/** The binding rows of the output's `result` (empty when there is none). */
+function rowsOf(doc: RObject): RObject[] {
   const result = doc.getStr('result');
   const rows: RObject[] = [];
   if (Array.isArray(result)) {
@@ -93,7 +101,7 @@ export function outcomeOfJSONOutput(stdout: string, stderr: string, exitCode: nu
       rows.push(b instanceof RObject ? rowOf(b.entries() as [string, Value][]) : new RObject());
     }
   }
-  return { kind: 'rows', rows };
+  return rows;
 }
 
 /** Whether JSON can carry the value unchanged (no sets, only string object keys). */

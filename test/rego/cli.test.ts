@@ -249,3 +249,18 @@ test('rego parse reports a parse error with its location and exit 1', (t) => {
   assert.equal(r.code, 1);
   assert.match(r.stdout, /bad\.rego:\d+: rego_parse_error/);
 });
+
+test('--strict-builtin-errors reports the error beside the results found', (t) => {
+  const dir = tempDir(t);
+  writeFileSync(
+    join(dir, 's.rego'),
+    'package s\n\nn contains x if {\n\tsome s in ["1", "two", "3"]\n\tx := to_number(s)\n}\n',
+  );
+  const r = sekisho(['rego', 'eval', '--strict-builtin-errors', '-d', 's.rego', 'x := data.s.n'], { cwd: dir });
+  assert.equal(r.code, 2);
+  const doc = JSON.parse(r.stdout) as { errors?: { code: string }[]; result?: unknown[] };
+  assert.equal(doc.errors?.[0]?.code, 'eval_builtin_error');
+  assert.equal(doc.result?.length, 1);
+  const plain = JSON.parse(sekisho(['rego', 'eval', '-d', 's.rego', 'x := data.s.n'], { cwd: dir }).stdout);
+  assert.deepEqual(plain.result[0].bindings.x, [1, 3]);
+});

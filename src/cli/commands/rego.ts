@@ -1,7 +1,15 @@
 // `sekisho rego eval` — a drop-in for `opa eval` — and `sekisho rego parse`.
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { compilePolicy, parseModule, RegoError, RegoErrors, type QueryResult, type Value } from '../../rego/index.ts';
+import {
+  compilePolicy,
+  parseModule,
+  RegoError,
+  RegoErrors,
+  StrictBuiltinError,
+  type QueryResult,
+  type Value,
+} from '../../rego/index.ts';
 import { LoadError, loadPaths, parseInputDocument } from '../rego/loader.ts';
 import { FORMATS, render, outputErrorOf, type Format, type OutputError } from '../rego/output.ts';
 import { astToJSON, astToTree } from '../rego/ast-print.ts';
@@ -131,6 +139,8 @@ export function runEval(queryArg: string | undefined, opts: EvalOptions): void {
   } catch (err) {
     errors = toOutputErrors(err, sources, query);
     if (errors === undefined) throw err;
+    // Strict builtin errors do not stop evaluation: the results found are reported beside the errors.
+    if (err instanceof StrictBuiltinError) results = err.results;
   }
 
   process.stdout.write(render(opts.format, results, errors));
