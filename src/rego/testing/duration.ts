@@ -2,7 +2,7 @@
 
 function trimFrac(n: number, unit: number, digits: number): string {
   const whole = Math.floor(n / unit);
-  let frac = String(n % unit).padStart(digits, '0').replace(/0+$/, '');
+  const frac = String(n % unit).padStart(digits, '0').replace(/0+$/, '');
   return frac === '' ? String(whole) : `${whole}.${frac}`;
 }
 
