@@ -1,7 +1,7 @@
 // Helpers over AST terms shared by the compiler stages and the evaluator: walking, var sets, ref names.
 
-import type { Body, Expr, RefTerm, Term, VarTerm, With } from '../ast.ts';
-import type { Location } from '../errors.ts';
+import type { Body, Expr, RefTerm, Term, With } from '../ast.ts';
+import { refString as refTermsString, termString, varTerm } from '../parser/util.ts';
 
 /** The dotted name of a ref whose segments are all strings (`data.a.b`, `json.marshal`), else undefined. */
 export function refName(ref: RefTerm): string | undefined {
@@ -18,49 +18,10 @@ export function refName(ref: RefTerm): string | undefined {
 
 /** OPA's rendering of a ref (`data.a[x].b`), used in messages. */
 export function refString(ref: RefTerm): string {
-  let s = termString(ref.terms[0] as Term);
-  for (let i = 1; i < ref.terms.length; i++) {
-    const t = ref.terms[i] as Term;
-    if (t.type === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(t.value)) s += '.' + t.value;
-    else s += '[' + termString(t) + ']';
-  }
-  return s;
+  return refTermsString(ref.terms);
 }
 
-export function termString(t: Term): string {
-  switch (t.type) {
-    case 'null':
-      return 'null';
-    case 'boolean':
-      return String(t.value);
-    case 'number':
-      return String(t.value);
-    case 'string':
-      return JSON.stringify(t.value);
-    case 'var':
-      return t.name;
-    case 'ref':
-      return refString(t);
-    case 'array':
-      return '[' + t.items.map(termString).join(', ') + ']';
-    case 'set':
-      return t.items.length === 0 ? 'set()' : '{' + t.items.map(termString).join(', ') + '}';
-    case 'object':
-      return '{' + t.items.map(([k, v]) => termString(k) + ': ' + termString(v)).join(', ') + '}';
-    case 'call':
-      return refString(t.operator) + '(' + t.args.map(termString).join(', ') + ')';
-    case 'arraycompr':
-      return '[' + termString(t.term) + ' | ...]';
-    case 'setcompr':
-      return '{' + termString(t.term) + ' | ...}';
-    case 'objectcompr':
-      return '{' + termString(t.key) + ': ' + termString(t.value) + ' | ...}';
-  }
-}
-
-export function varTerm(name: string, loc: Location): VarTerm {
-  return { type: 'var', name, loc };
-}
+export { termString, varTerm };
 
 export function isComprehension(t: Term): boolean {
   return t.type === 'arraycompr' || t.type === 'setcompr' || t.type === 'objectcompr';
