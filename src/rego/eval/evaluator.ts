@@ -567,7 +567,8 @@ export class Evaluator {
         for (; i < terms.length; i++) {
           const seg = terms[i] as Term;
           let x: Value | undefined;
-          if (seg.type === 'string') x = lookup(v, seg.value); // sets too: s["k"]
+          if (seg.type === 'string')
+            x = lookup(v, seg.value); // sets too: s["k"]
           else if (seg.type === 'var') {
             const key = b.get(seg.name);
             if (key === undefined) break;
@@ -1406,7 +1407,12 @@ function conflict(loc: Location): never {
   throw new RegoError(ErrorCodes.evalConflict, 'object keys must be unique', loc);
 }
 
-function insertAt(obj: RObject, keys: Value[], v: Value, owned: Set<RObject>, loc: Location): void {
+/**
+ * The object that holds the last of `keys` under `obj`, creating missing objects and copying shared ones on the
+ * way (objects in `owned` were made by this evaluation and may be changed in place); a non-object on the path
+ * is a conflict.
+ */
+function ownedParent(obj: RObject, keys: Value[], owned: Set<RObject>, loc: Location): RObject {
   let cur = obj;
   for (let i = 0; i < keys.length - 1; i++) {
     const key = keys[i] as Value;
@@ -1426,6 +1432,11 @@ function insertAt(obj: RObject, keys: Value[], v: Value, owned: Set<RObject>, lo
       }
     } else conflict(loc);
   }
+  return cur;
+}
+
+function insertAt(obj: RObject, keys: Value[], v: Value, owned: Set<RObject>, loc: Location): void {
+  const cur = ownedParent(obj, keys, owned, loc);
   const last = keys[keys.length - 1] as Value;
   const prev = cur.get(last);
   if (prev !== undefined && !equal(prev, v)) conflict(loc);
@@ -1440,25 +1451,7 @@ function insertSetElem(
   ownedSets: Set<RSet>,
   loc: Location,
 ): void {
-  let cur = obj;
-  for (let i = 0; i < keys.length - 1; i++) {
-    const key = keys[i] as Value;
-    const x = cur.get(key);
-    if (x === undefined) {
-      const n = new RObject();
-      owned.add(n);
-      cur.set(key, n);
-      cur = n;
-    } else if (x instanceof RObject) {
-      if (owned.has(x)) cur = x;
-      else {
-        const n = x.clone();
-        owned.add(n);
-        cur.set(key, n);
-        cur = n;
-      }
-    } else conflict(loc);
-  }
+  const cur = ownedParent(obj, keys, owned, loc);
   const last = keys[keys.length - 1] as Value;
   const prev = cur.get(last);
   if (prev === undefined) {
