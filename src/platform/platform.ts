@@ -3,7 +3,8 @@
 // registered with the cluster, the GitOps controller and the API server, and stops them in reverse order.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startAdmissionServer, type AdmissionServer } from '../admission/index.ts';
 import { startController, type Controller } from '../gitops/index.ts';
 import { KubeClient } from '../kube/index.ts';
@@ -44,6 +45,8 @@ export interface PlatformOptions {
   log?: PlatformLog;
   /** serve the API over HTTPS with this PEM certificate and key */
   tls?: { cert: string; key: string };
+  /** folder of the built web UI (default <repo root>/ui/dist) */
+  uiDir?: string;
   /** how long one service may take to start before `up` gives up (default 60 000 ms) */
   stepTimeoutMs?: number;
 }
@@ -87,6 +90,9 @@ function basicPassword(req: IncomingMessage): string | undefined {
   const i = s.indexOf(':');
   return i < 0 ? undefined : s.slice(i + 1);
 }
+
+/** The built web UI of this checkout: <repo root>/ui/dist, found from this module's location. */
+export const UI_DIST = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'ui', 'dist');
 
 export async function startPlatform(o: PlatformOptions): Promise<Platform> {
   // the Kubernetes client library takes seconds to load; load it while the cluster starts
@@ -228,6 +234,7 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
       registry: registry.storage,
       gitRoot: git.root,
       gitUrl: git.url,
+      uiDir: o.uiDir ?? UI_DIST,
       info: {
         services: {
           ...(sandbox ? { cluster: sandbox.url } : {}),

@@ -13,6 +13,7 @@ import { ServerError } from './errors.ts';
 import { createRepo, listRepos } from './git-server.ts';
 import { ApiMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
+import { serveStatic } from './static.ts';
 
 export const APP_API = 'gitops.sekisho.dev/v1alpha1';
 const TEMPLATE_API = 'templates.gatekeeper.sh/v1';
@@ -36,6 +37,8 @@ export interface ApiDeps {
   readiness?: ReadyCheck[];
   /** extra information shown by GET /api/v1/info */
   info?: Record<string, unknown>;
+  /** folder of the built web UI served at "/" (a 404 page explains how to build it when absent) */
+  uiDir?: string;
   /** SSE keep-alive period (ms), default 15 000 */
   heartbeatMs?: number;
 }
@@ -753,6 +756,10 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
         break;
       }
       if (!route) {
+        if (!pathMatched && (method === 'GET' || method === 'HEAD')) {
+          routeName = 'static';
+          if (await serveStatic(o.uiDir, req, res, url.pathname)) return;
+        }
         if (pathMatched)
           throw new ServerError('server_method_not_allowed', `${method} is not allowed on ${url.pathname}`);
         throw new ServerError('server_not_found', `no route for ${url.pathname}`);
