@@ -26,7 +26,9 @@ export type OciErrorCode =
   | 'TAG_INVALID'
   | 'LAYOUT_INVALID'
   | 'REGISTRY_ERROR'
-  | 'PLATFORM_NOT_FOUND';
+  | 'PLATFORM_NOT_FOUND'
+  | 'LAYER_INVALID'
+  | 'LAYER_UNSAFE';
 
 /** HTTP status the distribution spec gives each error code. */
 export const httpStatusFor: Record<OciErrorCode, number> = {
@@ -50,6 +52,8 @@ export const httpStatusFor: Record<OciErrorCode, number> = {
   LAYOUT_INVALID: 400,
   REGISTRY_ERROR: 500,
   PLATFORM_NOT_FOUND: 404,
+  LAYER_INVALID: 400,
+  LAYER_UNSAFE: 400,
 };
 
 export class OciError extends Error {

@@ -64,3 +64,12 @@ export { parseChallenges } from './client/challenge.ts';
 export { RegistryStore, LayoutStore, type ImageStore } from './image-store.ts';
 export { copyImage, selectPlatform, type CopyOptions, type CopyResult } from './copy.ts';
 export { DockerArchiveStore, writeDockerArchive } from './docker-archive.ts';
+export {
+  mergeLayer,
+  safeEntryPath,
+  type LayerEntryHeader,
+  type LayerEntryType,
+  type MergedEntry,
+  type MergeOptions,
+  type KeepDecision,
+} from './layer-merge.ts';

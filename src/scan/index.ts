@@ -13,7 +13,7 @@ export {
 } from './inventory/index.ts';
 export { collectDir } from './source/dir.ts';
 export { collectImage, type ImageFiles } from './source/image.ts';
-export { applyLayer, safeEntryPath, type LayerLimits } from './source/layers.ts';
+export { applyLayer, type LayerLimits } from './source/layers.ts';
 export { toCycloneDx, type SbomMeta } from './sbom/cyclonedx.ts';
 export { toSpdx } from './sbom/spdx.ts';
 export { AdvisoryDb, DB_FILE, type ImportResult } from './db/advisory-db.ts';

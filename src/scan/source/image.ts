@@ -1,5 +1,5 @@
 // Collects the inventory files of an image from any ImageStore (OCI layout, registry, docker archive).
-import { parseManifest, selectPlatform, type ImageStore, type Platform } from '../../oci/index.ts';
+import { parseManifest, selectPlatform, type ImageStore, type MergedEntry, type Platform } from '../../oci/index.ts';
 import type { FileSet } from '../inventory/types.ts';
 import { applyLayer, type LayerLimits } from './layers.ts';
 
@@ -20,11 +20,15 @@ export async function collectImage(
     m = await store.getManifest(selectPlatform(m, opts.platform ?? { os: 'linux', architecture: 'amd64' }).digest);
   const parsed = parseManifest(m.bytes, m.mediaType);
   const manifest = parsed.manifest as { layers?: { digest: string; size: number; mediaType: string }[] };
-  const files: FileSet['files'] = new Map();
+  const merged = new Map<string, MergedEntry>();
   const layers: string[] = [];
   for (const l of manifest.layers ?? []) {
     layers.push(l.digest);
-    await applyLayer(files, await store.getBlob(l), l.digest, opts);
+    await applyLayer(merged, await store.getBlob(l), l.digest, opts);
+  }
+  const files: FileSet['files'] = new Map();
+  for (const [path, e] of merged) {
+    if (e.data) files.set(path, { data: e.data, layer: e.layer, ...(e.kind === 'gobinary' ? { kind: 'gobinary' as const } : {}) });
   }
   return { files, digest: m.digest, layers };
 }

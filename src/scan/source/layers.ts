@@ -1,14 +1,10 @@
-// Reads image layers in order as tar streams (never extracted to disk) and keeps the inventory files of
-// the merged filesystem: later layers replace earlier files, `.wh.<name>` deletes a path and
-// `.wh..wh..opq` hides everything an earlier layer put in its directory. Entries whose path escapes the
-// root are refused, and the uncompressed size of a layer is bounded (decompression bombs).
-import { posix } from 'node:path';
-import { createGunzip } from 'node:zlib';
-import type { Readable } from 'node:stream';
-import { extract } from 'tar-stream';
+// What the scanner keeps of an image's layers: the inventory files (package databases, lockfiles,
+// manifests) with their bodies, and Go executables reduced to their build info. The merged view itself
+// (whiteouts, opaque directories, hostile paths, decompression bombs) is the OCI area's `mergeLayer`.
+import { OciError, mergeLayer, type LayerEntryHeader, type MergedEntry } from '../../oci/index.ts';
 import { ScanError } from '../errors.ts';
 import { goBinaryEntry, isInterestingPath } from '../inventory/index.ts';
-import type { FileSet } from '../inventory/types.ts';
+import type { Readable } from 'node:stream';
 import { MAX_FILE_BYTES } from './dir.ts';
 
 export interface LayerLimits {
@@ -16,165 +12,35 @@ export interface LayerLimits {
   maxLayerBytes?: number;
 }
 
-/** Normalizes a tar entry name to a root-relative path, refusing names that leave the root. */
-export function safeEntryPath(name: string): string {
-  const cleaned = posix
-    .normalize('/' + name.replace(/^\.\//, ''))
-    .replace(/^\/+/, '')
-    .replace(/\/+$/, '');
-  const parts = name.split('/');
-  // normalize('/..') clamps to '/', so check the raw segments: any '..' that climbs above the root is hostile
-  let depth = 0;
-  for (const seg of parts) {
-    if (seg === '..') depth--;
-    else if (seg !== '' && seg !== '.') depth++;
-    if (depth < 0) throw new ScanError('TAR_UNSAFE', `layer entry ${JSON.stringify(name)} escapes the root`);
+function keep(h: LayerEntryHeader): 'body' | 'skip' {
+  if (h.type === 'link') return isInterestingPath(h.path) ? 'body' : 'skip';
+  if (h.type !== 'file') return 'skip';
+  if (isInterestingPath(h.path)) {
+    if (h.size > MAX_FILE_BYTES)
+      throw new ScanError('TAR_UNSAFE', `${h.path} is ${h.size} bytes, over the ${MAX_FILE_BYTES}-byte limit`);
+    return 'body';
   }
-  return cleaned;
+  // executables may be Go binaries with embedded build info
+  return (h.mode & 0o111) !== 0 && h.size >= 64 && h.size <= MAX_FILE_BYTES ? 'body' : 'skip';
 }
 
-function isGzip(head: Buffer): boolean {
-  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+function transform(h: LayerEntryHeader, data: Buffer): { data: Buffer; kind?: string } | null {
+  if (isInterestingPath(h.path)) return { data };
+  const entry = goBinaryEntry(data, h.path);
+  return entry ? { data: entry, kind: 'gobinary' } : null;
 }
 
-async function peekable(stream: Readable): Promise<Readable> {
-  // decide on gzip from the first bytes, then hand on a stream that still has them
-  const { PassThrough } = await import('node:stream');
-  const out = new PassThrough();
-  let first = true;
-  let decided: Readable | null = null;
-  return await new Promise<Readable>((resolve, reject) => {
-    stream.on('error', (e) => (decided ? decided.destroy(e) : reject(e)));
-    stream.on('data', (chunk: Buffer) => {
-      if (first) {
-        first = false;
-        if (chunk[0] === 0x28 && chunk[1] === 0xb5 && chunk[2] === 0x2f && chunk[3] === 0xfd) {
-          stream.destroy();
-          reject(new ScanError('PARSE_ERROR', 'zstd-compressed layers are not supported on this Node.js version'));
-          return;
-        }
-        decided = isGzip(chunk) ? out.pipe(createGunzip()) : out;
-        resolve(decided);
-      }
-      if (!out.write(chunk)) {
-        stream.pause();
-        out.once('drain', () => stream.resume());
-      }
-    });
-    stream.on('end', () => {
-      if (first) resolve(out);
-      out.end();
-    });
-  });
-}
-
+/** Applies one layer to the scanner's merged view; layer errors become scan errors. */
 export async function applyLayer(
-  files: FileSet['files'],
+  files: Map<string, MergedEntry>,
   layer: Readable,
   digest: string,
   limits: LayerLimits = {},
 ): Promise<void> {
-  const max = limits.maxLayerBytes ?? 32 * 1024 ** 3;
-  const tarStream = await peekable(layer);
-  const ex = extract();
-  const added = new Set<string>();
-  let total = 0;
-  const under = (dir: string, p: string): boolean => dir === '' || p === dir || p.startsWith(dir + '/');
-  const done = new Promise<void>((resolve, reject) => {
-    ex.on('entry', (header, body, next) => {
-      body.on('error', () => {}); // failures are reported once, through `fail`
-      const fail = (e: unknown): void => {
-        reject(e);
-        ex.destroy();
-        layer.destroy();
-      };
-      let path: string;
-      try {
-        path = safeEntryPath(header.name);
-        if (header.type === 'link' && header.linkname) safeEntryPath(header.linkname);
-      } catch (e) {
-        fail(e);
-        return;
-      }
-      const dir = posix.dirname(path) === '.' ? '' : posix.dirname(path);
-      const base = posix.basename(path);
-      if (base === '.wh..wh..opq') {
-        for (const k of [...files.keys()]) if (under(dir, k) && k !== dir && !added.has(k)) files.delete(k);
-      } else if (base.startsWith('.wh.')) {
-        const target = dir ? `${dir}/${base.slice(4)}` : base.slice(4);
-        for (const k of [...files.keys()]) if (under(target, k)) files.delete(k);
-      } else if (header.type === 'directory') {
-        // a directory replaces a file of the same name
-        files.delete(path);
-      } else {
-        files.delete(path);
-        if (header.type === 'link' && header.linkname && isInterestingPath(path)) {
-          const src = files.get(safeEntryPath(header.linkname));
-          if (src) {
-            files.set(path, { data: src.data, layer: digest });
-            added.add(path);
-          }
-        } else if (
-          (header.type === 'file' || header.type === 'contiguous-file') &&
-          (isInterestingPath(path) || (((header.mode ?? 0) & 0o111) !== 0 && (header.size ?? 0) >= 64))
-        ) {
-          const binary = !isInterestingPath(path);
-          if (binary && (header.size ?? 0) > MAX_FILE_BYTES) {
-            body.on('end', () => next());
-            body.resume();
-            return;
-          }
-          if ((header.size ?? 0) > MAX_FILE_BYTES) {
-            fail(
-              new ScanError(
-                'TAR_UNSAFE',
-                `layer ${digest}: ${path} is ${header.size} bytes, over the ${MAX_FILE_BYTES}-byte limit`,
-              ),
-            );
-            return;
-          }
-          const chunks: Buffer[] = [];
-          body.on('data', (c: unknown) => chunks.push(c as Buffer));
-          body.on('end', () => {
-            const data = Buffer.concat(chunks);
-            if (!binary) {
-              files.set(path, { data, layer: digest });
-              added.add(path);
-            } else {
-              const entry = goBinaryEntry(data, path);
-              if (entry) {
-                files.set(path, { data: entry, layer: digest, kind: 'gobinary' });
-                added.add(path);
-              }
-            }
-            total += header.size ?? 0;
-            if (total > max) fail(new ScanError('TAR_UNSAFE', `layer ${digest} expands beyond ${max} bytes`));
-            else next();
-          });
-          body.on('error', reject);
-          return;
-        }
-      }
-      total += header.size ?? 0;
-      if (total > max) {
-        fail(new ScanError('TAR_UNSAFE', `layer ${digest} expands beyond ${max} bytes`));
-        return;
-      }
-      body.on('end', () => next());
-      body.resume();
-    });
-    ex.on('finish', resolve);
-    ex.on('error', (e) =>
-      reject(
-        e instanceof ScanError
-          ? e
-          : new ScanError('PARSE_ERROR', `layer ${digest}: ${(e as Error).message}`, { cause: e }),
-      ),
-    );
-    tarStream.on('error', (e) =>
-      reject(new ScanError('PARSE_ERROR', `layer ${digest}: ${(e as Error).message}`, { cause: e })),
-    );
-  });
-  tarStream.pipe(ex);
-  await done;
+  try {
+    await mergeLayer(files, layer, digest, { keep, transform, ...limits });
+  } catch (e) {
+    if (!(e instanceof OciError)) throw e;
+    throw new ScanError(e.code === 'LAYER_UNSAFE' ? 'TAR_UNSAFE' : 'PARSE_ERROR', e.message, { cause: e });
+  }
 }
