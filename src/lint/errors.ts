@@ -5,7 +5,7 @@ export interface LintLocation {
   col: number;
 }
 
-export type LintErrorCode = 'lint_parse_error' | 'lint_config_error' | 'lint_io_error';
+export type LintErrorCode = 'lint_parse_error' | 'lint_config_error' | 'lint_io_error' | 'lint_image_error';
 
 export class LintError extends Error {
   readonly code: LintErrorCode;

@@ -5,3 +5,4 @@ export { parseHadolintConfig, parseSeverity } from './dockerfile/config.ts';
 export { formatFindings, type DockerfileFormat } from './dockerfile/format.ts';
 export { dockerfileRules } from './dockerfile/rules/index.ts';
 export type { Severity, Rule } from './dockerfile/rule.ts';
+export * from './image/index.ts';

@@ -17,7 +17,12 @@ interface Entry {
 async function tarOf(entries: Entry[], gzip = false): Promise<Readable> {
   const p = pack();
   for (const e of entries) {
-    const header = { name: e.name, type: e.type ?? 'file', mode: e.mode ?? 0o644, ...(e.linkname ? { linkname: e.linkname } : {}) };
+    const header = {
+      name: e.name,
+      type: e.type ?? 'file',
+      mode: e.mode ?? 0o644,
+      ...(e.linkname ? { linkname: e.linkname } : {}),
+    };
     if ((e.type ?? 'file') === 'file') p.entry(header, e.content ?? '');
     else p.entry(header);
   }
@@ -63,7 +68,10 @@ test('later layers replace, whiteouts delete, opaque directories hide earlier co
 });
 
 test('entries and hard links escaping the root are refused', async () => {
-  await assert.rejects(merge([[{ name: 'a/../../etc/passwd', content: 'x' }]]), (e: unknown) => e instanceof OciError && e.code === 'LAYER_UNSAFE');
+  await assert.rejects(
+    merge([[{ name: 'a/../../etc/passwd', content: 'x' }]]),
+    (e: unknown) => e instanceof OciError && e.code === 'LAYER_UNSAFE',
+  );
   await assert.rejects(
     merge([[{ name: 'x', type: 'link', linkname: '../../etc/shadow' }]]),
     (e: unknown) => e instanceof OciError && e.code === 'LAYER_UNSAFE',

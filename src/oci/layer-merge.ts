@@ -162,7 +162,12 @@ export async function mergeLayer(
       if (header.type === 'link' && header.linkname !== undefined) {
         // a hard link shares the body of its target, when that was kept
         const src = files.get(header.linkname);
-        files.set(header.path, { header, layer: digest, ...(src?.data ? { data: src.data } : {}), ...(src?.kind ? { kind: src.kind } : {}) });
+        files.set(header.path, {
+          header,
+          layer: digest,
+          ...(src?.data ? { data: src.data } : {}),
+          ...(src?.kind ? { kind: src.kind } : {}),
+        });
         added.add(header.path);
         skipBody();
         return;
@@ -181,7 +186,12 @@ export async function mergeLayer(
           const data = Buffer.concat(chunks);
           const stored = opts.transform ? opts.transform(header, data) : { data };
           if (stored) {
-            files.set(header.path, { header, layer: digest, data: stored.data, ...(stored.kind ? { kind: stored.kind } : {}) });
+            files.set(header.path, {
+              header,
+              layer: digest,
+              data: stored.data,
+              ...(stored.kind ? { kind: stored.kind } : {}),
+            });
             added.add(header.path);
           }
         } catch (e) {
@@ -195,9 +205,7 @@ export async function mergeLayer(
     ex.on('error', (e) =>
       reject(e instanceof OciError ? e : new OciError('LAYER_INVALID', `layer ${digest}: ${e.message}`, { cause: e })),
     );
-    tarStream.on('error', (e) =>
-      reject(new OciError('LAYER_INVALID', `layer ${digest}: ${e.message}`, { cause: e })),
-    );
+    tarStream.on('error', (e) => reject(new OciError('LAYER_INVALID', `layer ${digest}: ${e.message}`, { cause: e })));
   });
   tarStream.pipe(ex);
   await done;

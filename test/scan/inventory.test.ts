@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LayoutStore } from '../../src/oci/index.ts';
 import { collectDir, collectImage, inventoryOf, ScanError } from '../../src/scan/index.ts';
-import { writeImage } from './helpers.ts';
+import { writeImage } from '../support/oci-image.ts';
 
 const FIX = join(import.meta.dirname, 'fixtures');
 const ids = (pkgs: { name: string; version: string }[]): string[] => pkgs.map((p) => `${p.name}@${p.version}`).sort();

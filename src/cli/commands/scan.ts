@@ -3,19 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import {
-  DockerArchiveStore,
-  LayoutStore,
-  OciLayout,
-  RegistryClient,
-  RegistryStore,
-  dockerConfigCredentials,
-  isDigest,
-  parseReference,
-  referenceTarget,
-  registryApiHost,
-  type ImageStore,
-} from '../../oci/index.ts';
+import { openImage } from '../image-target.ts';
 import {
   AdvisoryDb,
   ScanError,
@@ -51,36 +39,6 @@ const FORMATS = ['table', 'json', 'cyclonedx', 'spdx', 'sarif'];
 
 function defaultDbDir(): string {
   return process.env.SEKISHO_DB || join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'sekisho', 'db');
-}
-
-async function openImage(spec: string, insecure: boolean): Promise<{ store: ImageStore; ref: string }> {
-  if (spec.startsWith('docker-archive:')) return { store: await DockerArchiveStore.open(spec.slice(15)), ref: '' };
-  if (spec.startsWith('oci:')) {
-    let rest = spec.slice(4);
-    let ref: string | undefined;
-    const at = rest.lastIndexOf('@');
-    if (at > 0 && isDigest(rest.slice(at + 1))) {
-      ref = rest.slice(at + 1);
-      rest = rest.slice(0, at);
-    } else {
-      const colon = rest.lastIndexOf(':');
-      if (colon > 0 && colon > rest.lastIndexOf('/') && !existsSync(rest)) {
-        ref = rest.slice(colon + 1);
-        rest = rest.slice(0, colon);
-      }
-    }
-    const layout = await OciLayout.open(rest);
-    return { store: new LayoutStore(layout), ref: ref ?? (await layout.resolve()).digest };
-  }
-  const r = parseReference(spec.replace(/^docker:\/\//, ''));
-  const host = registryApiHost(r.registry);
-  const configDir = process.env.DOCKER_CONFIG ?? join(homedir(), '.docker');
-  const client = new RegistryClient({
-    host,
-    ...(insecure ? { scheme: 'http' as const } : {}),
-    credentials: dockerConfigCredentials(join(configDir, 'config.json')),
-  });
-  return { store: new RegistryStore(client, r.repository), ref: referenceTarget(r) };
 }
 
 async function run(kind: 'fs' | 'rootfs' | 'repo' | 'image', target: string, o: ScanOpts): Promise<void> {

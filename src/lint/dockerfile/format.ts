@@ -1,4 +1,5 @@
 // hadolint's output formats: tty, json, sarif, checkstyle.
+import { xmlEscape } from '../xml.ts';
 import type { Finding } from './lint.ts';
 
 export type DockerfileFormat = 'tty' | 'json' | 'sarif' | 'checkstyle';
@@ -24,7 +25,13 @@ function sarif(findings: Finding[]): unknown {
     $schema: 'http://json.schemastore.org/sarif-2.1.0',
     runs: [
       {
-        tool: { driver: { name: 'sekisho lint dockerfile', fullName: 'Sekisho Dockerfile linter (hadolint rules)', informationUri: 'https://github.com/hadolint/hadolint' } },
+        tool: {
+          driver: {
+            name: 'sekisho lint dockerfile',
+            fullName: 'Sekisho Dockerfile linter (hadolint rules)',
+            informationUri: 'https://github.com/hadolint/hadolint',
+          },
+        },
         results: findings.map((f) => ({
           ruleId: f.code,
           level: sarifLevel(f.level),
@@ -33,7 +40,13 @@ function sarif(findings: Finding[]): unknown {
             {
               physicalLocation: {
                 artifactLocation: { uri: f.file },
-                region: { startLine: f.line, endLine: f.line, startColumn: f.column, endColumn: f.column, sourceLanguage: 'dockerfile' },
+                region: {
+                  startLine: f.line,
+                  endLine: f.line,
+                  startColumn: f.column,
+                  endColumn: f.column,
+                  sourceLanguage: 'dockerfile',
+                },
               },
             },
           ],
@@ -43,8 +56,7 @@ function sarif(findings: Finding[]): unknown {
   };
 }
 
-const esc = (s: string): string =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+const esc = xmlEscape;
 
 function checkstyle(findings: Finding[], files: string[]): string {
   let out = "<?xml version='1.0' encoding='UTF-8'?><checkstyle version='4.3'>";

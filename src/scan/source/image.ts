@@ -28,7 +28,12 @@ export async function collectImage(
   }
   const files: FileSet['files'] = new Map();
   for (const [path, e] of merged) {
-    if (e.data) files.set(path, { data: e.data, layer: e.layer, ...(e.kind === 'gobinary' ? { kind: 'gobinary' as const } : {}) });
+    if (e.data)
+      files.set(path, {
+        data: e.data,
+        layer: e.layer,
+        ...(e.kind === 'gobinary' ? { kind: 'gobinary' as const } : {}),
+      });
   }
   return { files, digest: m.digest, layers };
 }

@@ -1,4 +1,5 @@
-// Builds small OCI image layouts for scan tests: each layer is a list of tar entries, gzip-compressed.
+// Builds small OCI image layouts for tests (scan, image lint): each layer is a list of tar entries,
+// gzip-compressed, with an optional image config (config, history).
 import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
 import { OciLayout } from '../../src/oci/index.ts';
@@ -8,6 +9,7 @@ export interface Entry {
   content?: string;
   type?: 'file' | 'directory' | 'link' | 'symlink';
   linkname?: string;
+  mode?: number;
 }
 
 export async function tarOf(entries: Entry[]): Promise<Buffer> {
@@ -17,15 +19,21 @@ export async function tarOf(entries: Entry[]): Promise<Buffer> {
   const done = new Promise<void>((r) => p.on('end', () => r()));
   for (const e of entries) {
     const type = e.type ?? 'file';
-    if (type === 'file') p.entry({ name: e.name, type }, e.content ?? '');
-    else p.entry({ name: e.name, type, ...(e.linkname ? { linkname: e.linkname } : {}) });
+    const mode = e.mode !== undefined ? { mode: e.mode } : {};
+    if (type === 'file') p.entry({ name: e.name, type, ...mode }, e.content ?? '');
+    else p.entry({ name: e.name, type, ...mode, ...(e.linkname ? { linkname: e.linkname } : {}) });
   }
   p.finalize();
   await done;
   return Buffer.concat(chunks);
 }
 
-export async function writeImage(dir: string, layers: Entry[][], tag = 'latest'): Promise<OciLayout> {
+export async function writeImage(
+  dir: string,
+  layers: Entry[][],
+  tag = 'latest',
+  extraConfig: Record<string, unknown> = {},
+): Promise<OciLayout> {
   const layout = await OciLayout.open(dir, { create: true });
   const descs = [];
   for (const l of layers) {
@@ -34,7 +42,7 @@ export async function writeImage(dir: string, layers: Entry[][], tag = 'latest')
     descs.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest, size: gz.length });
   }
   const config = Buffer.from(
-    JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }),
+    JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, ...extraConfig }),
   );
   const cfgDigest = await layout.writeBlobBytes(config);
   const manifest = Buffer.from(
