@@ -1,0 +1,233 @@
+// Applies one image layer (tar, or tar+gzip) to a root filesystem directory, following the OCI image spec's
+// "Applying Changesets": `.wh.<name>` removes a path, `.wh..wh..opq` empties a directory of what earlier
+// layers put there, and every other entry replaces what is at its path. Modes (setuid/setgid/sticky too),
+// uid/gid (lchown; we run as root), mtimes (lutimes, directories last), symlinks, hard links, devices and
+// fifos are kept. Names that are absolute or climb above the root, relative symlinks that point above the
+// root (as moby refuses them) and hard links to paths outside the root are refused with TAR_UNSAFE; parent
+// directories are resolved inside the root (root-path.ts), so a symlink placed by an earlier entry can
+// never redirect a write to the host, and the final component is never followed (it is replaced).
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  constants as fsConstants,
+  linkSync,
+  lchownSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  type Stats,
+} from 'node:fs';
+import { open } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { extract, type Header } from 'tar-stream';
+import { BuildError } from '../errors.ts';
+import { entryPath, linkEscapes, resolveInRoot } from './root-path.ts';
+import type { ApplyLayerOptions } from './types.ts';
+
+const WHITEOUT_PREFIX = '.wh.';
+const OPAQUE = '.wh..wh..opq';
+
+/** The layer as an uncompressed tar stream, deciding on gzip from its first two bytes. */
+export async function decompressed(layer: Readable): Promise<Readable> {
+  const it = layer[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const first = await it.next();
+  const out = new PassThrough();
+  const head: Buffer | undefined = first.done ? undefined : Buffer.from(first.value);
+  if (head && head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd)
+    throw new BuildError('TAR_UNSAFE', 'zstd-compressed layers are not supported on this Node.js version');
+  const gz = head !== undefined && head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+  void (async () => {
+    try {
+      if (head) if (!out.write(head)) await new Promise((r) => out.once('drain', r));
+      for (;;) {
+        const n = await it.next();
+        if (n.done) break;
+        if (!out.write(n.value)) await new Promise((r) => out.once('drain', r));
+      }
+      out.end();
+    } catch (e) {
+      out.destroy(e as Error);
+    }
+  })();
+  if (!gz) return out;
+  const gunzip = createGunzip();
+  out.on('error', (e) => gunzip.destroy(e));
+  return out.pipe(gunzip);
+}
+
+function lstatOrNull(p: string): Stats | null {
+  try {
+    return lstatSync(p);
+  } catch {
+    return null;
+  }
+}
+
+/** Removes whatever is at `p` (never following a symlink there). */
+function removePath(p: string): void {
+  rmSync(p, { recursive: true, force: true });
+}
+
+function setOwnerMode(p: string, h: Header, isLink: boolean): void {
+  lchownSync(p, h.uid ?? 0, h.gid ?? 0);
+  // after chown, which clears setuid/setgid
+  if (!isLink) chmodSync(p, (h.mode ?? 0) & 0o7777);
+}
+
+function mtimeOf(h: Header): Date {
+  return h.mtime instanceof Date ? h.mtime : new Date(0);
+}
+
+interface Applier {
+  root: string;
+  written: Set<string>; // host paths this layer created, kept by an opaque whiteout
+  dirTimes: Array<{ path: string; mtime: Date }>;
+  opts: ApplyLayerOptions;
+  layerName: string;
+}
+
+/** Host path of the parent directory of `rel`, created (0755 root) where missing, resolved inside the root. */
+function parentDir(a: Applier, rel: string): string {
+  const dir = dirname(rel) === '.' ? '' : dirname(rel);
+  const host = resolveInRoot(a.root, dir, true);
+  const st = lstatOrNull(host);
+  if (st === null) mkdirSync(host, { recursive: true, mode: 0o755 });
+  else if (!st.isDirectory())
+    throw new BuildError('TAR_UNSAFE', `layer ${a.layerName}: parent of ${JSON.stringify(rel)} is not a directory`);
+  return host;
+}
+
+async function applyEntry(a: Applier, h: Header, body: AsyncIterable<Buffer> & { resume(): unknown }): Promise<void> {
+  const rel = entryPath(h.name);
+  if (rel === '') return void body.resume(); // the root itself: keep the rootfs directory as it is
+  const base = basename(rel);
+  if (base === OPAQUE) {
+    body.resume();
+    const host = join(parentDir(a, rel));
+    for (const child of readdirSync(host)) {
+      const p = join(host, child);
+      if (!a.written.has(p)) removePath(p);
+    }
+    return;
+  }
+  if (base.startsWith(WHITEOUT_PREFIX)) {
+    body.resume();
+    const name = base.slice(WHITEOUT_PREFIX.length);
+    if (name === '' || name === '.' || name === '..')
+      throw new BuildError('TAR_UNSAFE', `layer ${a.layerName}: invalid whiteout ${JSON.stringify(h.name)}`);
+    removePath(join(parentDir(a, rel), name));
+    return;
+  }
+  const pax = h.pax as Record<string, string> | null | undefined;
+  if (pax) {
+    const xattrs = Object.keys(pax).filter((k) => k.startsWith('SCHILY.xattr.'));
+    if (xattrs.length > 0) a.opts.onWarning?.(`${rel}: extended attributes not applied (${xattrs.join(', ')})`);
+  }
+  const host = join(parentDir(a, rel), base);
+  const existing = lstatOrNull(host);
+  const type = h.type ?? 'file';
+  const mtime = mtimeOf(h);
+  a.written.add(host);
+
+  if (type === 'directory') {
+    if (existing && !existing.isDirectory()) removePath(host);
+    if (!existing || !existing.isDirectory()) mkdirSync(host, { mode: 0o700 });
+    body.resume();
+    setOwnerMode(host, h, false);
+    a.dirTimes.push({ path: host, mtime });
+    return;
+  }
+  if (existing) removePath(host);
+
+  switch (type) {
+    case 'file':
+    case 'contiguous-file': {
+      const fh = await open(
+        host,
+        fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW,
+        0o600,
+      );
+      try {
+        for await (const chunk of body as AsyncIterable<Buffer>) await fh.write(chunk);
+      } finally {
+        await fh.close();
+      }
+      break;
+    }
+    case 'symlink': {
+      body.resume();
+      const target = h.linkname ?? '';
+      if (linkEscapes(dirname(rel) === '.' ? '' : dirname(rel), target))
+        throw new BuildError('TAR_UNSAFE', `layer ${a.layerName}: symlink ${rel} -> ${target} points outside the root`);
+      symlinkSync(target, host);
+      break;
+    }
+    case 'link': {
+      body.resume();
+      const targetRel = entryPath(h.linkname ?? '', 'hard-link target');
+      const targetHost = join(parentDir(a, targetRel), basename(targetRel));
+      const st = lstatOrNull(targetHost);
+      if (targetRel === '' || st === null || st.isDirectory())
+        throw new BuildError('TAR_UNSAFE', `layer ${a.layerName}: hard link ${rel} -> ${h.linkname} has no file to link to`);
+      linkSync(targetHost, host);
+      return; // a hard link shares its target's inode and metadata
+    }
+    case 'character-device':
+    case 'block-device':
+    case 'fifo': {
+      body.resume();
+      const args =
+        type === 'fifo'
+          ? [host, 'p']
+          : [host, type === 'character-device' ? 'c' : 'b', String(h.devmajor ?? 0), String(h.devminor ?? 0)];
+      const r = spawnSync('mknod', args, { encoding: 'utf8' });
+      if (r.status !== 0)
+        throw new BuildError('INTERNAL', `layer ${a.layerName}: mknod ${rel} failed: ${r.stderr || r.error?.message}`);
+      break;
+    }
+    default:
+      body.resume();
+      a.opts.onWarning?.(`${rel}: tar entry type ${type} skipped`);
+      a.written.delete(host);
+      return;
+  }
+  setOwnerMode(host, h, type === 'symlink');
+  lutimesSync(host, mtime, mtime);
+}
+
+/** Applies a layer (tar or tar+gzip stream) on top of the root filesystem at `rootfs`. */
+export async function applyLayer(rootfs: string, layer: Readable, opts: ApplyLayerOptions = {}): Promise<void> {
+  const a: Applier = { root: rootfs, written: new Set(), dirTimes: [], opts, layerName: opts.name ?? 'layer' };
+  const max = opts.maxBytes ?? 64 * 1024 ** 3;
+  let total = 0;
+  const tar = await decompressed(layer);
+  const ex = extract();
+  tar.on('error', (e) => ex.destroy(e));
+  tar.pipe(ex as unknown as NodeJS.WritableStream);
+  try {
+    for await (const entry of ex) {
+      total += entry.header.size ?? 0;
+      if (total > max) throw new BuildError('TAR_UNSAFE', `layer ${a.layerName} expands beyond ${max} bytes`);
+      try {
+        await applyEntry(a, entry.header, entry as unknown as AsyncIterable<Buffer> & { resume(): unknown });
+      } catch (e) {
+        if (e instanceof BuildError) throw e;
+        throw new BuildError('INTERNAL', `layer ${a.layerName}: ${entry.header.name}: ${(e as Error).message}`, {
+          cause: e,
+        });
+      }
+    }
+  } catch (e) {
+    tar.destroy();
+    if (e instanceof BuildError) throw e;
+    throw new BuildError('TAR_UNSAFE', `layer ${a.layerName} is not a valid tar: ${(e as Error).message}`, { cause: e });
+  }
+  // directory mtimes last, deepest first: writing into a directory changes its mtime
+  a.dirTimes.sort((x, y) => y.path.length - x.path.length);
+  for (const { path, mtime } of a.dirTimes) if (lstatOrNull(path)?.isDirectory()) lutimesSync(path, mtime, mtime);
+}

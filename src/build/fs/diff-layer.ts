@@ -1,0 +1,236 @@
+// The difference between a snapshot and the root filesystem now, written as an OCI layer: a tar of the added
+// and changed entries plus `.wh.<name>` whiteouts for removed ones, gzipped.
+//
+// What counts as changed (the rule, after containerd's continuity `sameFile`, which BuildKit uses):
+//  - a path that is new, or whose type changed;
+//  - a non-directory whose mode, uid, gid, size, mtime, ctime, inode, symlink target or device number
+//    changed (ctime catches a rewrite that kept size and mtime; a chmod back and forth costs one copy);
+//  - a directory only when its mode, uid or gid changed. A directory whose only change is its mtime (a file
+//    made and removed in it, a mount stub, a package manager's temp file) is NOT emitted on its own;
+//  - every parent directory of an emitted entry or whiteout is emitted too (with its current metadata), as
+//    containerd's tar writer includes parents, so the layer carries the modes of the dirs it writes into.
+// A removed path gets a whiteout unless its parent was removed too (one whiteout covers a whole tree) or its
+// parent is no longer a directory (the replacing entry covers it).
+// Entries are sorted by path bytes; uid/gid are numeric (no user names); mtimes are clamped to
+// SOURCE_DATE_EPOCH when given; whiteouts carry mtime SOURCE_DATE_EPOCH (or 0); names over 100 bytes (or
+// not ASCII) get a PAX header; files sharing an inode become hard links to the first of them. So the same
+// tree and epoch give a byte-identical tar, and at a fixed gzip level a byte-identical blob.
+import { createHash, randomBytes } from 'node:crypto';
+import { constants as fsConstants, createWriteStream, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { pack, type Header, type Pack } from 'tar-stream';
+
+type Headers = Partial<Header> & Pick<Header, 'name'>;
+import { BuildError } from '../errors.ts';
+import { snapshotSync } from './snapshot.ts';
+import type { DiffOptions, LayerBlob, SnapEntry, Snapshot } from './types.ts';
+
+export interface Change {
+  path: string;
+  /** `add` covers new and changed entries and parents included for their metadata. */
+  kind: 'add' | 'delete';
+  entry?: SnapEntry;
+}
+
+function parentOf(p: string): string {
+  const i = p.lastIndexOf('/');
+  return i < 0 ? '' : p.slice(0, i);
+}
+
+function sameEntry(b: SnapEntry, a: SnapEntry): boolean {
+  if (a.type !== b.type || a.mode !== b.mode || a.uid !== b.uid || a.gid !== b.gid) return false;
+  if (a.type === 'directory') return true;
+  return (
+    a.size === b.size &&
+    a.mtimeNs === b.mtimeNs &&
+    a.ctimeNs === b.ctimeNs &&
+    a.ino === b.ino &&
+    a.link === b.link &&
+    a.rdev === b.rdev
+  );
+}
+
+const byteOrder = (x: string, y: string): number => Buffer.compare(Buffer.from(x), Buffer.from(y));
+
+/** The changes from `before` to `after`, sorted by path bytes (whiteouts named `.wh.<name>` in place). */
+export function computeChanges(before: Snapshot, after: Snapshot): Change[] {
+  const emit = new Map<string, Change>();
+  const addParents = (p: string): void => {
+    for (let d = parentOf(p); d !== '' && !emit.has(d); d = parentOf(d)) {
+      const e = after.entries.get(d);
+      if (e) emit.set(d, { path: d, kind: 'add', entry: e });
+    }
+  };
+  for (const [p, a] of after.entries) {
+    if (a.type === 'socket') continue; // tar cannot carry sockets
+    const b = before.entries.get(p);
+    if (b && sameEntry(b, a)) continue;
+    emit.set(p, { path: p, kind: 'add', entry: a });
+    addParents(p);
+  }
+  for (const p of before.entries.keys()) {
+    if (after.entries.has(p)) continue;
+    const parent = parentOf(p);
+    if (parent !== '' && after.entries.get(parent)?.type !== 'directory') continue;
+    const slash = p.lastIndexOf('/');
+    const wh = `${p.slice(0, slash + 1)}.wh.${p.slice(slash + 1)}`;
+    emit.set(wh, { path: wh, kind: 'delete' });
+    addParents(wh);
+  }
+  return [...emit.values()].sort((x, y) => byteOrder(x.path, y.path));
+}
+
+function hashing(hash: ReturnType<typeof createHash>, counter?: { n: number }): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      if (counter) counter.n += chunk.length;
+      cb(null, chunk);
+    },
+  });
+}
+
+function addEntry(p: Pack, header: Headers, body?: AsyncIterable<Buffer>): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (!body) {
+      p.entry(header, Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
+      return;
+    }
+    const sink = p.entry(header, (err) => (err ? reject(err) : resolve()));
+    void (async () => {
+      try {
+        for await (const chunk of body) {
+          if (!sink.write(chunk)) await new Promise<void>((r) => sink.once('drain', () => r()));
+        }
+        sink.end(undefined);
+      } catch (e) {
+        sink.destroy(e as Error);
+        reject(e);
+      }
+    })();
+  });
+}
+
+async function* fileBody(host: string, size: number): AsyncGenerator<Buffer> {
+  const fh = await open(host, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+  try {
+    const buf = Buffer.alloc(Math.min(size, 1 << 20));
+    let left = size;
+    while (left > 0) {
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, left), null);
+      if (bytesRead === 0) throw new BuildError('INTERNAL', `${host} shrank while it was being archived`);
+      left -= bytesRead;
+      yield Buffer.from(buf.subarray(0, bytesRead));
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+function devNumbers(rdev: bigint): { devmajor: number; devminor: number } {
+  const major = ((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn);
+  const minor = (rdev & 0xffn) | ((rdev >> 12n) & ~0xffn);
+  return { devmajor: Number(major), devminor: Number(minor) };
+}
+
+/** Writes the changes as an uncompressed tar into `p`, then finalizes it. */
+async function writeTar(root: string, changes: Change[], p: Pack, epoch: number | undefined): Promise<void> {
+  const clamp = (ns: bigint): Date => {
+    let s = Number(ns / 1_000_000_000n);
+    if (epoch !== undefined && s > epoch) s = epoch;
+    return new Date(s * 1000);
+  };
+  const firstOfInode = new Map<bigint, string>();
+  for (const c of changes) {
+    if (c.kind === 'delete') {
+      await addEntry(p, { name: c.path, type: 'file', mode: 0, uid: 0, gid: 0, size: 0, mtime: new Date((epoch ?? 0) * 1000) });
+      continue;
+    }
+    const e = c.entry!;
+    const base: Headers = { name: c.path, mode: e.mode, uid: e.uid, gid: e.gid, mtime: clamp(e.mtimeNs) };
+    switch (e.type) {
+      case 'directory':
+        await addEntry(p, { ...base, name: c.path + '/', type: 'directory' });
+        break;
+      case 'symlink':
+        await addEntry(p, { ...base, type: 'symlink', linkname: e.link ?? '' });
+        break;
+      case 'file': {
+        if (e.nlink > 1) {
+          const first = firstOfInode.get(e.ino);
+          if (first !== undefined) {
+            await addEntry(p, { ...base, type: 'link', linkname: first, size: 0 });
+            break;
+          }
+          firstOfInode.set(e.ino, c.path);
+        }
+        await addEntry(p, { ...base, type: 'file', size: e.size }, e.size > 0 ? fileBody(join(root, c.path), e.size) : undefined);
+        break;
+      }
+      case 'char':
+      case 'block':
+        await addEntry(p, { ...base, type: e.type === 'char' ? 'character-device' : 'block-device', ...devNumbers(e.rdev) });
+        break;
+      case 'fifo':
+        await addEntry(p, { ...base, type: 'fifo' });
+        break;
+      default:
+        break;
+    }
+  }
+  p.finalize();
+}
+
+/** Writes the given changes of `rootfs` as a gzipped layer blob into `opts.outDir`. */
+export async function writeLayer(rootfs: string, changes: Change[], opts: DiffOptions): Promise<LayerBlob> {
+  mkdirSync(opts.outDir, { recursive: true });
+  const tmp = join(opts.outDir, `.layer-${randomBytes(8).toString('hex')}.tmp`);
+  const tarHash = createHash('sha256');
+  const gzHash = createHash('sha256');
+  const gzSize = { n: 0 };
+  const p = pack();
+  const producing = writeTar(rootfs, changes, p, opts.sourceDateEpoch).catch((e: unknown) => {
+    p.destroy(e as Error);
+    throw e;
+  });
+  try {
+    await Promise.all([
+      producing,
+      pipeline(
+        // through a generator: Node's pipeline mistakes a streamx stream for a Node stream
+        (async function* () {
+          for await (const chunk of p as unknown as AsyncIterable<Buffer>) yield chunk;
+        })(),
+        hashing(tarHash),
+        createGzip({ level: opts.gzipLevel ?? 6 }),
+        hashing(gzHash, gzSize),
+        createWriteStream(tmp),
+      ),
+    ]);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    if (e instanceof BuildError) throw e;
+    throw new BuildError('INTERNAL', `writing the layer of ${rootfs} failed: ${(e as Error).message}`, { cause: e });
+  }
+  const hex = gzHash.digest('hex');
+  const path = join(opts.outDir, `${hex}.tar.gz`);
+  renameSync(tmp, path);
+  return {
+    path,
+    digest: `sha256:${hex}`,
+    diffId: `sha256:${tarHash.digest('hex')}`,
+    size: gzSize.n,
+    empty: changes.length === 0,
+    entries: changes.length,
+  };
+}
+
+/** The changes of `rootfs` since `before`, as a layer blob (see the rule at the top of this file). */
+export async function diffToLayer(rootfs: string, before: Snapshot, opts: DiffOptions): Promise<LayerBlob> {
+  const after = snapshotSync(rootfs);
+  return writeLayer(rootfs, computeChanges(before, after), opts);
+}

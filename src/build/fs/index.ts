@@ -1,0 +1,14 @@
+// The build filesystem: unpack image layers into a root filesystem directory, snapshot it, and turn what a
+// step changed into an OCI layer (tar with whiteouts, reproducible, gzipped).
+//
+//   await applyLayer(rootfs, layerStream)           // for each base-image layer
+//   const before = await snapshot(rootfs)
+//   ... RUN (src/build/exec) or COPY into rootfs ...
+//   const blob = await diffToLayer(rootfs, before, { outDir, sourceDateEpoch })
+//
+// Errors are BuildError: TAR_UNSAFE for hostile or invalid layers, INTERNAL for I/O failures.
+export type { ApplyLayerOptions, DiffOptions, LayerBlob, SnapEntry, SnapEntryType, Snapshot } from './types.ts';
+export { applyLayer, decompressed } from './apply-layer.ts';
+export { snapshot, snapshotSync } from './snapshot.ts';
+export { computeChanges, diffToLayer, writeLayer, type Change } from './diff-layer.ts';
+export { resolveInRoot, entryPath } from './root-path.ts';

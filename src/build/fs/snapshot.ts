@@ -1,0 +1,62 @@
+// A stat-based snapshot of a root filesystem directory: one lstat per path, no content read. Two snapshots
+// (or a snapshot and the directory now) tell what a RUN or COPY step changed; see diff-layer.ts for the rule.
+import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
+import { join } from 'node:path';
+import type { SnapEntry, SnapEntryType, Snapshot } from './types.ts';
+
+function typeOf(st: BigIntStats): SnapEntryType {
+  if (st.isDirectory()) return 'directory';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isCharacterDevice()) return 'char';
+  if (st.isBlockDevice()) return 'block';
+  if (st.isFIFO()) return 'fifo';
+  if (st.isSocket()) return 'socket';
+  return 'file';
+}
+
+export function entryOf(host: string, st: BigIntStats): SnapEntry {
+  const type = typeOf(st);
+  const e: SnapEntry = {
+    type,
+    mode: Number(st.mode & 0o7777n),
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+    size: type === 'file' ? Number(st.size) : 0,
+    mtimeNs: st.mtimeNs,
+    ctimeNs: st.ctimeNs,
+    ino: st.ino,
+    nlink: Number(st.nlink),
+    rdev: st.rdev,
+  };
+  if (type === 'symlink') e.link = readlinkSync(host);
+  return e;
+}
+
+/**
+ * Walks `rootfs` (without following symlinks, staying on its tree) and records every path's stat. Synchronous
+ * calls are used on purpose: they avoid a thread-pool round trip per file and take ~1-2 µs each.
+ */
+export function snapshotSync(rootfs: string): Snapshot {
+  const entries = new Map<string, SnapEntry>();
+  const walk = (dirHost: string, dirRel: string): void => {
+    for (const name of readdirSync(dirHost)) {
+      const host = join(dirHost, name);
+      const rel = dirRel === '' ? name : `${dirRel}/${name}`;
+      let st: BigIntStats;
+      try {
+        st = lstatSync(host, { bigint: true });
+      } catch {
+        continue; // vanished while walking
+      }
+      const e = entryOf(host, st);
+      entries.set(rel, e);
+      if (e.type === 'directory') walk(host, rel);
+    }
+  };
+  walk(rootfs, '');
+  return { root: rootfs, entries };
+}
+
+export async function snapshot(rootfs: string): Promise<Snapshot> {
+  return snapshotSync(rootfs);
+}
