@@ -1,0 +1,231 @@
+// The UI's only door to the platform: JSON calls to the Sekisho HTTP API under /api/v1, with the cookie
+// session (set by POST /api/v1/session) and the CSRF token it returns sent on every state-changing call.
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+  }
+  /** the endpoint does not exist on this server (an older or partial API) */
+  get missing(): boolean {
+    return this.status === 404 && this.code === 'server_not_found' && /no route/.test(this.message);
+  }
+}
+
+let csrfToken = '';
+let onUnauthenticated: (() => void) | undefined;
+
+export function setCsrf(token: string): void {
+  csrfToken = token;
+}
+export function onSessionLost(f: () => void): void {
+  onUnauthenticated = f;
+}
+
+export async function api<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  let r: Response;
+  try {
+    r = await fetch(`/api/v1${path}`, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      ...(signal ? { signal } : {}),
+    });
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') throw e;
+    throw new ApiError(0, 'network', `the server cannot be reached (${(e as Error).message})`);
+  }
+  const text = await r.text();
+  let parsed: unknown = undefined;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!r.ok) {
+    const err = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
+    const e = new ApiError(r.status, err?.code ?? `http_${r.status}`, err?.message ?? `${r.status} ${r.statusText}`);
+    if (r.status === 401 && path !== '/session') onUnauthenticated?.();
+    throw e;
+  }
+  return parsed as T;
+}
+
+export const enc = encodeURIComponent;
+
+// ---- shapes (what the UI reads; every field optional where servers may differ) ----
+
+export interface Session {
+  user: string;
+  role: string;
+  via?: string;
+  csrfToken?: string;
+}
+
+export interface AppSummary {
+  name: string;
+  namespace: string;
+  project: string;
+  labels?: Record<string, string>;
+  source?: { repoURL?: string; path?: string; targetRevision?: string };
+  destination?: { server?: string; namespace?: string; name?: string };
+  sync: { status: string; revision?: string };
+  health: { status: string; message?: string };
+  operation?: { phase: string; message?: string; startedAt?: string };
+  reconciledAt?: string;
+  automated?: boolean;
+}
+
+export interface AppPage {
+  items: AppSummary[];
+  continue?: string;
+  total?: number;
+}
+
+export interface Condition {
+  type: string;
+  message: string;
+  lastTransitionTime?: string;
+}
+
+export interface HistoryEntry {
+  id: number;
+  revision: string;
+  deployedAt: string;
+  deployStartedAt?: string;
+  source?: { repoURL?: string; path?: string; targetRevision?: string };
+  initiatedBy?: { username?: string; automated?: boolean };
+}
+
+export interface ResourceStatus {
+  group?: string;
+  version?: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+  status?: string;
+  health?: { status: string; message?: string };
+  requiresPruning?: boolean;
+  hook?: boolean;
+}
+
+export interface OperationState {
+  phase: string;
+  message?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  operation?: { sync?: { dryRun?: boolean; prune?: boolean }; initiatedBy?: { username?: string; automated?: boolean } };
+  syncResult?: { revision?: string; resources?: { kind: string; name: string; status: string; message?: string }[] };
+}
+
+export interface AppDetail extends AppSummary {
+  object?: {
+    metadata?: { labels?: Record<string, string>; creationTimestamp?: string };
+    spec?: Record<string, unknown>;
+    status?: {
+      resources?: ResourceStatus[];
+      conditions?: Condition[];
+      history?: HistoryEntry[];
+      operationState?: OperationState;
+      reconciledAt?: string;
+      summary?: { images?: string[] };
+      sync?: { status?: string; revision?: string };
+      health?: { status?: string; message?: string };
+    };
+  };
+}
+
+export interface TreeNode {
+  group?: string;
+  version?: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+  uid?: string;
+  parentRefs?: { group?: string; kind: string; namespace?: string; name: string; uid?: string }[];
+  health?: { status: string; message?: string };
+  status?: string;
+  sync?: string | { status?: string };
+  images?: string[];
+}
+
+export interface DiffItem {
+  group?: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+  status?: string;
+  /** why the resource is out of sync (server's explanation), when given */
+  reason?: string;
+  live?: unknown;
+  desired?: unknown;
+  liveState?: unknown;
+  targetState?: unknown;
+  diff?: string;
+  modified?: boolean;
+  requiresPruning?: boolean;
+}
+
+export interface KubeEvent {
+  type?: string;
+  reason?: string;
+  message?: string;
+  count?: number;
+  lastTimestamp?: string;
+  eventTime?: string;
+  firstTimestamp?: string;
+  involvedObject?: { kind?: string; name?: string; namespace?: string };
+  metadata?: { creationTimestamp?: string; name?: string };
+}
+
+export interface Token {
+  id: string;
+  name: string;
+  user?: string;
+  role: string;
+  createdAt?: string;
+  expiresAt?: string | null;
+  lastUsedAt?: string | null;
+}
+
+// ---- calls ----
+
+export interface AppQuery {
+  search?: string;
+  project?: string;
+  sync?: string;
+  health?: string;
+  labels?: string;
+  limit?: number;
+  continue?: string;
+}
+
+export function appQueryString(q: AppQuery): string {
+  const p = new URLSearchParams();
+  if (q.search) p.set('search', q.search);
+  if (q.project) p.set('project', q.project);
+  if (q.sync) p.set('sync', q.sync);
+  if (q.health) p.set('health', q.health);
+  if (q.labels) p.set('selector', q.labels);
+  if (q.limit) p.set('limit', String(q.limit));
+  if (q.continue) p.set('continue', q.continue);
+  const s = p.toString();
+  return s ? `?${s}` : '';
+}
+
+export const appPath = (ns: string, name: string): string => `/applications/${enc(ns)}/${enc(name)}`;
+
+/** Picks the list of items out of an answer that is either an array or { items } / { nodes }. */
+export function itemsOf<T>(x: unknown, key = 'items'): T[] {
+  if (Array.isArray(x)) return x as T[];
+  const v = (x as Record<string, unknown> | undefined)?.[key];
+  return Array.isArray(v) ? (v as T[]) : [];
+}
