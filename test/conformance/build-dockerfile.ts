@@ -1,0 +1,123 @@
+// Runs moby/buildkit's own Dockerfile frontend test data against Sekisho's frontend:
+//   frontend/dockerfile/parser/testfiles/*/{Dockerfile,result}   AST dumps must match byte for byte
+//   frontend/dockerfile/parser/testfiles-negative/*/Dockerfile   must be rejected
+//   frontend/dockerfile/parser/testfile-line/Dockerfile          line numbers
+//   frontend/dockerfile/shell/envVarTest, wordsTest              shell-lex expansion and word splitting
+// The data is fetched outside the repo (e.g. `git archive` of a buildkit checkout into /work/corpora/buildkit).
+// Usage: node --import tsx test/conformance/build-dockerfile.ts [BUILDKIT_DIR]
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { dumpNode, parseNodes } from '../../src/build/dockerfile/parser.ts';
+import { ShellLex } from '../../src/build/dockerfile/shell-lex.ts';
+
+const root = process.argv[2] ?? process.env.BUILDKIT_DIR ?? '/work/corpora/buildkit';
+const parserDir = join(root, 'frontend/dockerfile/parser');
+const shellDir = join(root, 'frontend/dockerfile/shell');
+if (!existsSync(parserDir)) {
+  console.error(`buildkit test data not found under ${root} (expected frontend/dockerfile/parser)`);
+  process.exit(2);
+}
+
+let passed = 0;
+let failed = 0;
+const verbose = process.env.VERBOSE === '1';
+function report(group: string, name: string, ok: boolean, detail = ''): void {
+  if (ok) passed++;
+  else failed++;
+  if (!ok || verbose) console.log(`${ok ? 'PASS' : 'FAIL'} ${group}/${name}${detail ? `: ${detail}` : ''}`);
+}
+
+const groupCounts = new Map<string, [number, number]>();
+function tally(group: string, fn: () => void): void {
+  const p0 = passed;
+  const f0 = failed;
+  fn();
+  groupCounts.set(group, [passed - p0, failed - f0]);
+}
+
+tally('parser/testfiles', () => {
+  for (const d of readdirSync(join(parserDir, 'testfiles')).sort()) {
+    const df = readFileSync(join(parserDir, 'testfiles', d, 'Dockerfile'), 'utf8');
+    const want = readFileSync(join(parserDir, 'testfiles', d, 'result'), 'utf8');
+    try {
+      const got = dumpNode(parseNodes(df).ast) + '\n';
+      report('testfiles', d, got === want, got === want ? '' : `\n--- got\n${got}--- want\n${want}`);
+    } catch (e) {
+      report('testfiles', d, false, (e as Error).message);
+    }
+  }
+});
+
+tally('parser/testfiles-negative', () => {
+  for (const d of readdirSync(join(parserDir, 'testfiles-negative')).sort()) {
+    const df = readFileSync(join(parserDir, 'testfiles-negative', d, 'Dockerfile'), 'utf8');
+    try {
+      parseNodes(df);
+      report('testfiles-negative', d, false, 'parsed without error');
+    } catch {
+      report('testfiles-negative', d, true);
+    }
+  }
+});
+
+tally('parser/testfile-line', () => {
+  const f = join(parserDir, 'testfile-line/Dockerfile');
+  if (!existsSync(f)) return;
+  const ast = parseNodes(readFileSync(f, 'utf8')).ast;
+  const got = [ast.startLine, ast.endLine, ...ast.children.flatMap((c) => [c.startLine, c.endLine])];
+  const want = [5, 31, 5, 5, 11, 12, 17, 31]; // parser_test.go TestParseIncludesLineNumbers
+  report('testfile-line', 'Dockerfile', JSON.stringify(got) === JSON.stringify(want), `got ${JSON.stringify(got)}`);
+});
+
+tally('shell/envVarTest', () => {
+  const f = join(shellDir, 'envVarTest');
+  if (!existsSync(f)) return;
+  const env: Record<string, string> = { PWD: '/home', SHELL: 'bash', KOREAN: '한국어', NULL: '' };
+  let n = 0;
+  for (const raw of readFileSync(f, 'utf8').split('\n')) {
+    n++;
+    if (raw.startsWith('#')) continue;
+    const line = raw.trim();
+    if (line === '') continue;
+    const [plat, src, want] = line.split('|').map((s) => s.trim());
+    if (plat === 'W') continue; // Windows-only expectations
+    let got: string;
+    try {
+      got = new ShellLex('\\').processWord(src ?? '', (k) => env[k]);
+    } catch {
+      got = 'error';
+    }
+    report('envVarTest', `line ${n}`, got === want, `${JSON.stringify(src)} → ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+  }
+});
+
+tally('shell/wordsTest', () => {
+  const f = join(shellDir, 'wordsTest');
+  if (!existsSync(f)) return;
+  // BuildKit's TestShellParser4Words effectively runs only its first mode (the file reader is spent after it).
+  const env = new Map<string, string>();
+  let n = 0;
+  for (const line of readFileSync(f, 'utf8').split('\n')) {
+    n++;
+    if (line.startsWith('#') || line === '') continue;
+    if (line.startsWith('ENV ')) {
+      const kv = line.slice(3).replace(/^ +/, '');
+      const i = kv.indexOf('=');
+      env.set(i < 0 ? kv : kv.slice(0, i), i < 0 ? '' : kv.slice(i + 1));
+      continue;
+    }
+    const [test, rest] = line.split('|');
+    const want = (rest ?? '').replace(/^ +/, '').split(',');
+    let got: string[];
+    try {
+      got = new ShellLex('\\').processWords((test ?? '').trim(), (k) => env.get(k));
+    } catch {
+      got = ['error'];
+    }
+    report('wordsTest', `line ${n}`, JSON.stringify(got) === JSON.stringify(want), `${JSON.stringify(test)} → ${JSON.stringify(got)}`);
+  }
+});
+
+for (const [g, [p, f]] of groupCounts) console.log(`${g}: ${p} passed, ${f} failed`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
