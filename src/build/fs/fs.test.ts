@@ -1,0 +1,252 @@
+// The build filesystem: layers applied to a rootfs, snapshots, diffs as layers with whiteouts, hostile tars.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  chownSync,
+  createReadStream,
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import tarStream from 'tar-stream';
+import { BuildError } from '../errors.ts';
+import { busyboxEntries, tarEntries } from '../../../test/build/fixtures/base-image.ts';
+import { applyLayer, computeChanges, diffToLayer, resolveInRoot, snapshot, snapshotSync } from './index.ts';
+
+const tmp = (p: string): string => mkdtempSync(join(tmpdir(), `sekisho-fs-${p}-`));
+let baseTarMemo: Promise<Buffer> | undefined;
+const baseTar = (): Promise<Buffer> => (baseTarMemo ??= tarEntries(busyboxEntries()));
+
+async function busyboxRoot(): Promise<string> {
+  const root = tmp('root');
+  await applyLayer(root, Readable.from([gzipSync(await baseTar())]));
+  return root;
+}
+
+type E = { name: string; type?: 'file' | 'directory' | 'symlink' | 'link'; content?: string; linkname?: string; mode?: number };
+
+async function tarOf(entries: E[]): Promise<Buffer> {
+  const pack = tarStream.pack();
+  const chunks: Buffer[] = [];
+  const done = (async () => {
+    for await (const c of pack) chunks.push(c as Buffer);
+  })();
+  for (const e of entries) {
+    await new Promise<void>((resolve, reject) => {
+      const cb = (err?: Error | null): void => (err ? reject(err) : resolve());
+      const h = { name: e.name, mode: e.mode ?? 0o644, mtime: new Date(1000_000), uid: 0, gid: 0 };
+      if ((e.type ?? 'file') === 'file') pack.entry({ ...h, type: 'file' }, Buffer.from(e.content ?? ''), cb);
+      else pack.entry({ ...h, type: e.type, linkname: e.linkname ?? '' }, cb);
+    });
+  }
+  pack.finalize();
+  await done;
+  return Buffer.concat(chunks);
+}
+
+/** What a user would compare of two trees: types, modes, owners, contents, link targets, file mtimes, link counts. */
+function describeTree(root: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (dir: string, rel: string): void => {
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      const r = rel ? `${rel}/${name}` : name;
+      const st = lstatSync(p);
+      const own = `${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid}`;
+      if (st.isDirectory()) {
+        out.set(r, `dir ${own}`);
+        walk(p, r);
+      } else if (st.isSymbolicLink()) out.set(r, `symlink ${own} -> ${readlinkSync(p)}`);
+      else
+        out.set(
+          r,
+          `file ${own} ${createHash('sha256').update(readFileSync(p)).digest('hex').slice(0, 16)} ` +
+            `mtime=${Math.floor(st.mtimeMs / 1000)} nlink=${st.nlink}`,
+        );
+    }
+  };
+  walk(root, '');
+  return out;
+}
+
+async function layerNames(path: string): Promise<string[]> {
+  const ex = tarStream.extract();
+  Readable.from([gunzipSync(readFileSync(path))]).pipe(ex as unknown as NodeJS.WritableStream);
+  const names: string[] = [];
+  for await (const e of ex) {
+    names.push(e.header.name);
+    e.resume();
+  }
+  return names;
+}
+
+test('apply → change, delete, replace → diff → apply on a fresh copy gives the same tree', async () => {
+  const root = await busyboxRoot();
+  const before = await snapshot(root);
+  assert.ok(before.entries.has('bin/busybox') && before.entries.get('bin/sh')?.type === 'symlink');
+
+  writeFileSync(join(root, 'etc/passwd'), readFileSync(join(root, 'etc/passwd'), 'utf8') + 'extra:x:2000:2000::/:/bin/sh\n');
+  rmSync(join(root, 'etc/hostname'));
+  rmSync(join(root, 'usr/bin'), { recursive: true }); // a whole tree: one whiteout
+  rmSync(join(root, 'bin/ls'));
+  mkdirSync(join(root, 'bin/ls')); // a file replaced by a directory
+  writeFileSync(join(root, 'bin/ls/inside'), 'x');
+  rmSync(join(root, 'home/app'), { recursive: true });
+  writeFileSync(join(root, 'home/app'), 'now a file'); // a directory replaced by a file
+  writeFileSync(join(root, 'bin/suid'), '#!/bin/sh\n');
+  chmodSync(join(root, 'bin/suid'), 0o4755);
+  mkdirSync(join(root, 'opt/owned'), { recursive: true });
+  chownSync(join(root, 'opt/owned'), 1000, 1000);
+  writeFileSync(join(root, 'opt/owned/f'), 'mine');
+  chownSync(join(root, 'opt/owned/f'), 1000, 1001);
+  linkSync(join(root, 'opt/owned/f'), join(root, 'opt/hard'));
+  symlinkSync('../etc/passwd', join(root, 'opt/rel-link'));
+  const long = `opt/${'d'.repeat(120)}/${'f'.repeat(120)}`;
+  mkdirSync(join(root, long, '..'), { recursive: true });
+  writeFileSync(join(root, long), 'long name');
+  writeFileSync(join(root, 'opt/ünïcode'), 'utf-8 name');
+  chmodSync(join(root, 'tmp'), 0o1777); // unchanged mode: not in the layer
+
+  const blob = await diffToLayer(root, before, { outDir: tmp('out') });
+  assert.equal(blob.empty, false);
+  const names = await layerNames(blob.path);
+  assert.ok(names.includes('etc/.wh.hostname'), 'whiteout for a removed file');
+  assert.ok(names.includes('usr/.wh.bin'), 'one whiteout for a removed tree');
+  assert.ok(!names.some((n) => n.startsWith('usr/bin/')), 'no whiteouts below a removed directory');
+  assert.ok(!names.includes('tmp/'), 'untouched directory not in the layer');
+  assert.deepEqual([...names].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))), names, 'entries sorted');
+
+  const copy = await busyboxRoot();
+  await applyLayer(copy, createReadStream(blob.path));
+  assert.deepEqual(describeTree(copy), describeTree(root));
+  assert.equal(lstatSync(join(copy, 'bin/suid')).mode & 0o7777, 0o4755);
+  assert.equal(lstatSync(join(copy, 'opt/hard')).ino, lstatSync(join(copy, 'opt/owned/f')).ino, 'hard link kept');
+  assert.equal(readFileSync(join(copy, long), 'utf8'), 'long name');
+  assert.ok(names.includes(long) && names.includes('opt/ünïcode'), 'long and non-ASCII names through PAX');
+});
+
+test('a directory whose only change is its mtime is not in the layer; nothing changed gives an empty layer', async () => {
+  const root = await busyboxRoot();
+  const before = snapshotSync(root);
+  writeFileSync(join(root, 'etc/tmpfile'), 'x');
+  rmSync(join(root, 'etc/tmpfile'));
+  utimesSync(join(root, 'var'), new Date(), new Date());
+  assert.deepEqual(computeChanges(before, snapshotSync(root)), []);
+  const blob = await diffToLayer(root, before, { outDir: tmp('out'), sourceDateEpoch: 0 });
+  assert.equal(blob.empty, true);
+  assert.equal(blob.entries, 0);
+  assert.deepEqual(await layerNames(blob.path), []);
+});
+
+test('the same tree and SOURCE_DATE_EPOCH give byte-identical layers; mtimes are clamped', async () => {
+  const blobs = [];
+  for (const when of [1_700_000_000, 1_800_000_000]) {
+    const root = await busyboxRoot();
+    const before = snapshotSync(root);
+    mkdirSync(join(root, 'app/src'), { recursive: true });
+    writeFileSync(join(root, 'app/src/main.js'), 'console.log(1)\n');
+    writeFileSync(join(root, 'app/z'), 'z');
+    renameSync(join(root, 'etc/group'), join(root, 'etc/group2'));
+    for (const p of ['app/src/main.js', 'app/z', 'app/src', 'app', 'etc/group2', 'etc'])
+      utimesSync(join(root, p), when, when);
+    blobs.push(await diffToLayer(root, before, { outDir: tmp('out'), sourceDateEpoch: 1_600_000_000 }));
+  }
+  assert.equal(blobs[0]!.digest, blobs[1]!.digest);
+  assert.equal(blobs[0]!.diffId, blobs[1]!.diffId);
+  assert.deepEqual(readFileSync(blobs[0]!.path), readFileSync(blobs[1]!.path));
+  const copy = tmp('copy');
+  await applyLayer(copy, createReadStream(blobs[0]!.path));
+  assert.equal(Math.floor(lstatSync(join(copy, 'app/src/main.js')).mtimeMs / 1000), 1_600_000_000);
+});
+
+test('opaque whiteouts hide what earlier layers put in a directory but keep this layer\'s entries', async () => {
+  const root = tmp('opq');
+  await applyLayer(root, Readable.from([await tarOf([{ name: 'd/', type: 'directory', mode: 0o755 }, { name: 'd/a', content: 'a' }, { name: 'd/sub/b', content: 'b' }])]));
+  await applyLayer(root, Readable.from([await tarOf([{ name: 'd/c', content: 'c' }, { name: 'd/.wh..wh..opq' }, { name: 'x', content: '1' }])]));
+  assert.deepEqual(readdirSync(join(root, 'd')).sort(), ['c']);
+  await applyLayer(root, Readable.from([await tarOf([{ name: '.wh.d' }, { name: '.wh.missing' }])]));
+  assert.equal(existsSync(join(root, 'd')), false);
+  assert.equal(readFileSync(join(root, 'x'), 'utf8'), '1');
+});
+
+async function refuses(entries: E[], what: string): Promise<string> {
+  const root = tmp('hostile');
+  const outside = tmp('outside');
+  const err = await applyLayer(join(root), Readable.from([await tarOf(entries)])).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof BuildError, `${what}: expected a BuildError, got ${String(err)}`);
+  assert.equal(err.code, 'TAR_UNSAFE', `${what}: ${err.message}`);
+  assert.deepEqual(readdirSync(outside), []);
+  return err.message;
+}
+
+test('hostile layers are refused with TAR_UNSAFE', async () => {
+  assert.match(await refuses([{ name: '../escape', content: 'x' }], '../'), /escapes the root/);
+  assert.match(await refuses([{ name: 'a/../../escape', content: 'x' }], 'a/../../'), /escapes the root/);
+  assert.match(await refuses([{ name: '/etc/abs', content: 'x' }], 'absolute'), /absolute/);
+  assert.match(
+    await refuses([{ name: 'up', type: 'symlink', linkname: '../../../../../../tmp' }, { name: 'up/pwned', content: 'x' }], 'symlink then write'),
+    /outside the root/,
+  );
+  assert.match(await refuses([{ name: 'h', type: 'link', linkname: '../../etc/passwd' }], 'hard link out'), /escapes the root/);
+});
+
+test('a write through an absolute symlink placed by an earlier entry stays inside the root', async () => {
+  const root = tmp('abs-link');
+  const outside = tmp('outside');
+  await applyLayer(
+    root,
+    Readable.from([
+      await tarOf([
+        { name: 'out', type: 'symlink', linkname: outside },
+        { name: 'out/pwned', content: 'x' },
+        { name: 'etc/', type: 'directory', mode: 0o755 },
+        { name: 'etc/passwd', type: 'symlink', linkname: '/etc/shadow' },
+      ]),
+    ]),
+  );
+  assert.deepEqual(readdirSync(outside), [], 'nothing written outside the root');
+  assert.equal(readFileSync(join(root, outside, 'pwned'), 'utf8'), 'x', 'written under <root>' + outside);
+  assert.equal(resolveInRoot(root, '/etc/passwd', true), join(root, 'etc/shadow'));
+  assert.equal(resolveInRoot(root, '/../../etc/../..', true), root);
+});
+
+test('a file entry replaces a symlink instead of writing through it', async () => {
+  const root = tmp('replace-link');
+  const outside = tmp('outside');
+  writeFileSync(join(outside, 'target'), 'host file');
+  await applyLayer(root, Readable.from([await tarOf([{ name: 'f', type: 'symlink', linkname: '/x' }])]));
+  // a symlink that escapes cannot come from a layer, so plant it as a RUN step could
+  rmSync(join(root, 'f'));
+  symlinkSync(join(outside, 'target'), join(root, 'f'));
+  await applyLayer(root, Readable.from([await tarOf([{ name: 'f', content: 'layer' }])]));
+  assert.equal(readFileSync(join(outside, 'target'), 'utf8'), 'host file');
+  assert.equal(lstatSync(join(root, 'f')).isFile(), true);
+});
+
+test('not a tar: a clear TAR_UNSAFE error', async () => {
+  const root = tmp('garbage');
+  await assert.rejects(applyLayer(root, Readable.from([Buffer.from('this is not a tar archive at all'.repeat(40))])), (e: unknown) => {
+    assert.ok(e instanceof BuildError);
+    assert.equal(e.code, 'TAR_UNSAFE');
+    return true;
+  });
+});
