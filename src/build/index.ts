@@ -14,3 +14,5 @@ export type {
   ContainerConfig,
   HistoryEntry,
 } from './builder/types.ts';
+export { build } from './builder/build.ts';
+export { parseOutputSpec, parseCacheSpec, parseSecretSpec } from './builder/specs.ts';

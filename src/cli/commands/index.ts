@@ -24,6 +24,7 @@ export const groups: readonly CommandGroup[] = [
   { verbs: ['app'], load: () => import('./app.ts') },
   { verbs: ['controller'], load: () => import('./controller.ts') },
   { verbs: ['scan'], load: () => import('./scan.ts') },
+  { verbs: ['build'], load: () => import('./build.ts') },
 ];
 
 /** Registers the group that owns the verb in `argv` (the first non-option word), or every group. */
