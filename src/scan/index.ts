@@ -21,7 +21,7 @@ export { matchAffected, type RangeMatch } from './db/match.ts';
 export { matchPackages, type Finding } from './db/scanner.ts';
 export { severityOf, SEVERITIES, type Severity, type OsvRecord } from './db/osv.ts';
 export { cvss3BaseScore } from './db/cvss.ts';
-export { zipEntries } from './db/zip.ts';
+export { zipEntries } from './zip.ts';
 export {
   filterFindings,
   parseSeverities,

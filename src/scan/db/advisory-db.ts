@@ -6,7 +6,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, existsSync } from 'node
 import { join } from 'node:path';
 import { ScanError } from '../errors.ts';
 import { validateOsv, type OsvRecord } from './osv.ts';
-import { zipEntries } from './zip.ts';
+import { zipEntries } from '../zip.ts';
 
 export const DB_FILE = 'advisories.db';
 

@@ -1,7 +1,7 @@
 // npm: package-lock.json (lockfileVersion 1: nested `dependencies`; 2 and 3: flat `packages` keyed by
 // install path) and installed node_modules/**/package.json.
-import { parse as parseJsonc, type ParseError } from 'jsonc-parser';
 import { ScanError } from '../errors.ts';
+import { isObj, parseJson } from './parse-json.ts';
 import { purl } from './purl.ts';
 import type { Package } from './types.ts';
 
@@ -13,7 +13,7 @@ export function npmPurl(name: string, version: string): string {
   return purl('npm', undefined, name, version);
 }
 
-function pkg(name: string, version: string, file: string, dev: boolean, layer?: string): Package {
+export function npmPackage(name: string, version: string, file: string, dev: boolean, layer?: string): Package {
   return {
     type: 'npm',
     name,
@@ -25,30 +25,6 @@ function pkg(name: string, version: string, file: string, dev: boolean, layer?: 
     ...(layer ? { layer } : {}),
   };
 }
-
-function parseJson(text: string, file: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    // JSON.parse does not always say where; jsonc-parser does
-    const errors: ParseError[] = [];
-    parseJsonc(text, errors, { allowTrailingComma: false, disallowComments: true });
-    let row = 1;
-    let col = 1;
-    if (errors[0]) {
-      const before = text.slice(0, errors[0].offset);
-      row = before.split('\n').length;
-      col = before.length - before.lastIndexOf('\n');
-    }
-    throw new ScanError('PARSE_ERROR', `${file}:${row}:${col}: invalid JSON: ${(e as Error).message}`, {
-      location: { file, row, col },
-      cause: e,
-    });
-  }
-}
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function parsePackageLock(text: string, file: string, layer?: string): Package[] {
   const doc = parseJson(text, file);
@@ -62,7 +38,7 @@ export function parsePackageLock(text: string, file: string, layer?: string): Pa
     const key = `${name}@${version}`;
     if (seen.has(key)) return;
     seen.add(key);
-    out.push(pkg(name, version, file, dev, layer));
+    out.push(npmPackage(name, version, file, dev, layer));
   };
   if (isObj(doc.packages)) {
     for (const [path, v] of Object.entries(doc.packages)) {
@@ -89,7 +65,7 @@ export function parsePackageLock(text: string, file: string, layer?: string): Pa
 export function parseInstalledPackageJson(text: string, file: string, layer?: string): Package | undefined {
   const doc = parseJson(text, file);
   if (!isObj(doc) || typeof doc.name !== 'string' || typeof doc.version !== 'string') return undefined;
-  const p = pkg(doc.name, doc.version, file, false, layer);
+  const p = npmPackage(doc.name, doc.version, file, false, layer);
   if (typeof doc.license === 'string') p.licenses = [doc.license];
   return p;
 }

@@ -8,7 +8,7 @@ export function normalizePyName(name: string): string {
   return name.toLowerCase().replace(/[-_.]+/g, '-');
 }
 
-function pyPkg(name: string, version: string, file: string, layer?: string): Package {
+export function pyPkg(name: string, version: string, file: string, layer?: string): Package {
   return {
     type: 'pypi',
     name,

@@ -1,5 +1,5 @@
 // The package model shared by every inventory parser, the SBOM writers and the matcher.
-export type PackageType = 'deb' | 'apk' | 'npm' | 'pypi' | 'golang';
+export type PackageType = 'deb' | 'apk' | 'rpm' | 'npm' | 'pypi' | 'golang' | 'cargo' | 'gem' | 'composer' | 'maven';
 
 export interface Package {
   type: PackageType;
@@ -28,11 +28,23 @@ export interface Distro {
 
 /** The files of interest of a target, keyed by slash-separated path relative to its root. */
 export interface FileSet {
-  /** `gobinary` entries hold the JSON of the packages read from an executable, not the executable. */
-  files: Map<string, { data: Buffer; layer?: string; kind?: 'gobinary' }>;
+  /** `packages` entries hold the JSON of the packages read from a binary (a Go executable, a Java archive),
+   *  not the binary itself. */
+  files: Map<string, { data: Buffer; layer?: string; kind?: 'packages' }>;
 }
 
 export interface Inventory {
   distro?: Distro;
   packages: Package[];
+}
+
+/** One kind of file the inventory reads, and how. */
+export interface Analyzer {
+  /** Whether the inventory reads this path (relative, slash-separated). */
+  matches(path: string): boolean;
+  parse(data: Buffer, path: string, ctx: { distro?: Distro; layer?: string }): Package[];
+  /** Lockfiles come first, so that a package both locked and installed is reported once. */
+  lockfile?: boolean;
+  /** Installed-package records: skipped when a lockfile already listed the same package. */
+  installed?: boolean;
 }

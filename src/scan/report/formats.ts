@@ -11,24 +11,43 @@ export interface ScanResult {
   findings: Finding[];
 }
 
-const CLASS: Record<string, string> = {
-  deb: 'os-pkgs',
-  apk: 'os-pkgs',
-  npm: 'lang-pkgs',
-  pypi: 'lang-pkgs',
-  golang: 'lang-pkgs',
-};
-const TYPE: Record<string, string> = {
-  deb: 'debian',
-  apk: 'alpine',
-  npm: 'npm',
-  pypi: 'python-pkg',
-  golang: 'gobinary',
-};
+const OS_TYPES = new Set(['deb', 'apk', 'rpm']);
+
+/** Trivy's result Class and Type for a package: the OS, or the language file it was read from. */
+function classAndType(p: Finding['pkg'], inv: Inventory): { cls: string; type: string } {
+  if (OS_TYPES.has(p.type)) return { cls: 'os-pkgs', type: inv.distro?.id ?? p.type };
+  const base = p.location.slice(p.location.lastIndexOf('/') + 1);
+  const byFile: Record<string, string> = {
+    'package-lock.json': 'npm',
+    'yarn.lock': 'yarn',
+    'pnpm-lock.yaml': 'pnpm',
+    'Pipfile.lock': 'pipenv',
+    'poetry.lock': 'poetry',
+    'uv.lock': 'uv',
+    'go.mod': 'gomod',
+    'Cargo.lock': 'cargo',
+    'Gemfile.lock': 'bundler',
+    'composer.lock': 'composer',
+    'pom.xml': 'pom',
+  };
+  const type =
+    byFile[base] ??
+    (p.type === 'npm'
+      ? 'node-pkg'
+      : p.type === 'pypi'
+        ? /requirements[\w.-]*\.txt$/.test(base)
+          ? 'pip'
+          : 'python-pkg'
+        : p.type === 'golang'
+          ? 'gobinary'
+          : p.type === 'maven'
+            ? 'jar'
+            : p.type);
+  return { cls: 'lang-pkgs', type };
+}
 
 function targetOf(f: Finding, inv: Inventory): string {
-  if (f.pkg.type === 'deb' || f.pkg.type === 'apk')
-    return inv.distro ? `${inv.distro.id} ${inv.distro.versionId}`.trim() : f.pkg.location;
+  if (OS_TYPES.has(f.pkg.type)) return inv.distro ? `${inv.distro.id} ${inv.distro.versionId}`.trim() : f.pkg.location;
   return f.pkg.location;
 }
 
@@ -46,7 +65,7 @@ export function toTrivyJson(r: ScanResult, createdAt: string): Record<string, un
   for (const f of sortFindings(r.findings)) {
     const t = targetOf(f, r.inventory);
     let g = groups.get(t);
-    if (!g) groups.set(t, (g = { cls: CLASS[f.pkg.type]!, type: TYPE[f.pkg.type]!, vulns: [] }));
+    if (!g) groups.set(t, (g = { ...classAndType(f.pkg, r.inventory), vulns: [] }));
     g.vulns.push(f);
   }
   return {

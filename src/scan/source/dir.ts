@@ -3,7 +3,7 @@
 import { lstat, open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ScanError } from '../errors.ts';
-import { goBinaryEntry, isInterestingPath, looksExecutable } from '../inventory/index.ts';
+import { binaryEntry, isInterestingPath, isJavaArchive, looksExecutable } from '../inventory/index.ts';
 import type { FileSet } from '../inventory/types.ts';
 
 const SKIP_DIRS = new Set(['.git', 'proc', 'sys', 'dev']);
@@ -33,7 +33,13 @@ export async function collectDir(root: string): Promise<FileSet> {
         files.set(p, { data: await readFile(join(root, p)) });
       } else if (e.isFile()) {
         const s = await lstat(join(root, p));
-        if ((s.mode & 0o111) === 0 || s.size < 64 || s.size > MAX_FILE_BYTES) continue;
+        if (s.size < 64 || s.size > MAX_FILE_BYTES) continue;
+        if (isJavaArchive(p)) {
+          const entry = binaryEntry(await readFile(join(root, p)), p);
+          if (entry) files.set(p, { data: entry, kind: 'packages' });
+          continue;
+        }
+        if ((s.mode & 0o111) === 0) continue;
         const fh = await open(join(root, p), 'r');
         let head: Buffer;
         try {
@@ -43,8 +49,8 @@ export async function collectDir(root: string): Promise<FileSet> {
           await fh.close();
         }
         if (!looksExecutable(head)) continue;
-        const entry = goBinaryEntry(await readFile(join(root, p)), p);
-        if (entry) files.set(p, { data: entry, kind: 'gobinary' });
+        const entry = binaryEntry(await readFile(join(root, p)), p);
+        if (entry) files.set(p, { data: entry, kind: 'packages' });
       }
     }
   };

@@ -32,7 +32,7 @@ export async function collectImage(
       files.set(path, {
         data: e.data,
         layer: e.layer,
-        ...(e.kind === 'gobinary' ? { kind: 'gobinary' as const } : {}),
+        ...(e.kind === 'packages' ? { kind: 'packages' as const } : {}),
       });
   }
   return { files, digest: m.digest, layers };

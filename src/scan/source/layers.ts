@@ -3,7 +3,7 @@
 // (whiteouts, opaque directories, hostile paths, decompression bombs) is the OCI area's `mergeLayer`.
 import { OciError, mergeLayer, type LayerEntryHeader, type MergedEntry } from '../../oci/index.ts';
 import { ScanError } from '../errors.ts';
-import { goBinaryEntry, isInterestingPath } from '../inventory/index.ts';
+import { binaryEntry, isInterestingPath, isJavaArchive } from '../inventory/index.ts';
 import type { Readable } from 'node:stream';
 import { MAX_FILE_BYTES } from './dir.ts';
 
@@ -20,14 +20,16 @@ function keep(h: LayerEntryHeader): 'body' | 'skip' {
       throw new ScanError('TAR_UNSAFE', `${h.path} is ${h.size} bytes, over the ${MAX_FILE_BYTES}-byte limit`);
     return 'body';
   }
-  // executables may be Go binaries with embedded build info
-  return (h.mode & 0o111) !== 0 && h.size >= 64 && h.size <= MAX_FILE_BYTES ? 'body' : 'skip';
+  // executables may be Go binaries with embedded build info; Java archives carry Maven coordinates
+  return ((h.mode & 0o111) !== 0 || isJavaArchive(h.path)) && h.size >= 64 && h.size <= MAX_FILE_BYTES
+    ? 'body'
+    : 'skip';
 }
 
 function transform(h: LayerEntryHeader, data: Buffer): { data: Buffer; kind?: string } | null {
   if (isInterestingPath(h.path)) return { data };
-  const entry = goBinaryEntry(data, h.path);
-  return entry ? { data: entry, kind: 'gobinary' } : null;
+  const entry = binaryEntry(data, h.path);
+  return entry ? { data: entry, kind: 'packages' } : null;
 }
 
 /** Applies one layer to the scanner's merged view; layer errors become scan errors. */

@@ -3,8 +3,21 @@ import { compareApk } from './apk.ts';
 import { compareDpkg } from './dpkg.ts';
 import { comparePep440 } from './pep440.ts';
 import { compareSemver } from './semver.ts';
+import { compareRpm } from './rpm.ts';
+import { compareRubyGems } from './rubygems.ts';
+import { compareMaven } from './maven.ts';
+import { comparePackagist } from './packagist.ts';
 
-export { compareApk, compareDpkg, comparePep440, compareSemver };
+export {
+  compareApk,
+  compareDpkg,
+  comparePep440,
+  compareSemver,
+  compareRpm,
+  compareRubyGems,
+  compareMaven,
+  comparePackagist,
+};
 
 export type Comparator = (a: string, b: string) => number;
 
@@ -23,6 +36,18 @@ export function comparatorFor(ecosystem: string): Comparator | undefined {
     case 'go':
     case 'crates.io':
       return compareSemver;
+    case 'rubygems':
+      return compareRubyGems;
+    case 'maven':
+      return compareMaven;
+    case 'packagist':
+      return comparePackagist;
+    case 'red hat':
+    case 'rocky linux':
+    case 'almalinux':
+    case 'opensuse':
+    case 'suse':
+      return compareRpm;
     default:
       return undefined;
   }
