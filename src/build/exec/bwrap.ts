@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { BuildError } from '../errors.ts';
 import { DEFAULT_CAPABILITIES } from './caps.ts';
 import { isFile, signalNumber } from './runc.ts';
-import { createStubs, DEFAULT_HOSTNAME, ensureCwd, hostsFile, removeStubs, resolvConf } from './sandbox-files.ts';
+import { createStubs, DEFAULT_HOSTNAME, ensureCwd, ensureRootMode, hostsFile, removeStubs, resolvConf } from './sandbox-files.ts';
 import { resolveUser } from './user.ts';
 import type { Executor, RunResult, RunSpec } from './types.ts';
 
@@ -92,6 +92,7 @@ export class BwrapExecutor implements Executor {
     let stubs: ReturnType<typeof createStubs> | undefined;
     try {
       const { args, uid, gid } = bwrapArgs(spec, files);
+      ensureRootMode(spec.rootfs);
       if (uid !== undefined) {
         const g = gid ?? uid;
         checkReachable(join(spec.rootfs, 'x'), uid, g);
