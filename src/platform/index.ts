@@ -1,3 +1,10 @@
 // Public surface of the platform composition used by `sekisho up`.
-export { startPlatform, type Platform, type PlatformOptions, type PlatformLog } from './platform.ts';
+export {
+  startPlatform,
+  checkRegistryUrl,
+  UI_DIST,
+  type Platform,
+  type PlatformOptions,
+  type PlatformLog,
+} from './platform.ts';
 export { PlatformError, type PlatformErrorCode } from './errors.ts';

@@ -8,12 +8,15 @@ import { fileURLToPath } from 'node:url';
 import { startAdmissionServer, type AdmissionServer } from '../admission/index.ts';
 import { startController, type Controller } from '../gitops/index.ts';
 import { KubeClient } from '../kube/index.ts';
-import { openFsStorage, RegistryServer } from '../oci/index.ts';
+import { openFsStorage, RegistryServer, type RegistryStorage } from '../oci/index.ts';
 import { parseListen, startSandbox, type Sandbox } from '../sandbox/index.ts';
 import {
   AuditLog,
   AuthStore,
+  ClientImageSource,
   ServerError,
+  StorageImageSource,
+  type ImageSource,
   roleAtLeast,
   startApiServer,
   startGitServer,
@@ -34,6 +37,8 @@ export interface PlatformOptions {
   listen: string;
   /** use this cluster instead of starting the sandbox */
   kubeconfig?: string;
+  /** use this registry (http(s)://host[:port]) instead of starting the embedded one */
+  registry?: string;
   /** generate a new admin password even when one exists */
   resetAdminPassword?: boolean;
   /** run the GitOps controller (default true) */
@@ -57,6 +62,8 @@ export interface Platform {
   clusterUrl?: string;
   kubeconfigPath: string;
   registryUrl: string;
+  /** true when the registry is the embedded one (false with `registry`) */
+  registryEmbedded: boolean;
   gitUrl: string;
   admissionUrl: string;
   controller?: { namespace: string };
@@ -94,9 +101,33 @@ function basicPassword(req: IncomingMessage): string | undefined {
 /** The built web UI of this checkout: <repo root>/ui/dist, found from this module's location. */
 export const UI_DIST = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'ui', 'dist');
 
+/** `--registry` takes an http(s) URL of a registry's origin (no path: repositories are listed from it). */
+export function checkRegistryUrl(s: string): string {
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch (e) {
+    throw new PlatformError(
+      'platform_bad_option',
+      `--registry must be a URL such as http://127.0.0.1:5000, got "${s}"`,
+      {
+        cause: e,
+      },
+    );
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new PlatformError('platform_bad_option', `--registry must use http or https, got "${u.protocol}"`);
+  if (u.pathname !== '/' && u.pathname !== '')
+    throw new PlatformError('platform_bad_option', `--registry takes the registry's origin without a path, got "${s}"`);
+  if (u.username || u.password)
+    throw new PlatformError('platform_bad_option', '--registry must not carry credentials in the URL');
+  return u.origin;
+}
+
 export async function startPlatform(o: PlatformOptions): Promise<Platform> {
   // the Kubernetes client library takes seconds to load; load it while the cluster starts
   const warm = import('@kubernetes/client-node').catch(() => undefined);
+  const registryUrl = o.registry !== undefined ? checkRegistryUrl(o.registry) : undefined;
   const dataDir = resolve(o.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const log: PlatformLog = o.log ?? (() => {});
@@ -158,14 +189,27 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
   });
   closers.push({ name: 'kube client', close: async () => kube.close() });
 
-  // 2. the registry
-  const registry = await step('registry', async () => {
-    const storage = await openFsStorage(join(dataDir, 'registry'));
-    const server = new RegistryServer({ storage });
-    const url = await server.listen({ host: '127.0.0.1', port: 0 });
-    return { storage, server, url };
-  });
-  closers.push({ name: 'registry', close: () => registry.server.close() });
+  // 2. the registry: the embedded one, or a real one read through the registry client
+  let registry: { url: string; storage?: RegistryStorage; images: ImageSource };
+  if (registryUrl) {
+    const url = registryUrl;
+    registry = await step('registry', async () => {
+      // up when /v2/ answers; 401 is a registry that wants credentials, still up
+      const r = await fetch(`${url}/v2/`);
+      await r.arrayBuffer();
+      if (r.status !== 200 && r.status !== 401) throw new Error(`${url}/v2/ answered ${r.status}`);
+      return { url, images: new ClientImageSource(url) };
+    });
+  } else {
+    const embedded = await step('registry', async () => {
+      const storage = await openFsStorage(join(dataDir, 'registry'));
+      const server = new RegistryServer({ storage });
+      const url = await server.listen({ host: '127.0.0.1', port: 0 });
+      return { storage, server, url };
+    });
+    closers.push({ name: 'registry', close: () => embedded.server.close() });
+    registry = { url: embedded.url, storage: embedded.storage, images: new StorageImageSource(embedded.storage) };
+  }
 
   // 3. the git server; pushes need an API token of a developer or admin as the Basic password
   const auth = new AuthStore({ dir: join(dataDir, 'auth') });
@@ -231,10 +275,13 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
       auth,
       audit: new AuditLog(join(dataDir, 'audit', 'api.jsonl')),
       kube,
-      registry: registry.storage,
+      ...(registry.storage ? { registry: registry.storage } : {}),
+      images: registry.images,
       gitRoot: git.root,
       gitUrl: git.url,
       uiDir: o.uiDir ?? UI_DIST,
+      cacheDir: join(dataDir, 'api'),
+      ...(controller ? { controllerNamespace: controller.namespace } : {}),
       info: {
         services: {
           ...(sandbox ? { cluster: sandbox.url } : {}),
@@ -255,7 +302,9 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
           name: 'registry',
           check: async () => {
             const r = await fetch(`${registry.url}/v2/`);
-            if (r.status !== 200) throw new Error(`registry /v2/ answered ${r.status}`);
+            await r.arrayBuffer();
+            // a registry asking for credentials answers 401 here and is still up
+            if (r.status !== 200 && r.status !== 401) throw new Error(`registry /v2/ answered ${r.status}`);
           },
         },
         {
@@ -276,6 +325,7 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
     ...(sandbox ? { clusterUrl: sandbox.url } : {}),
     kubeconfigPath,
     registryUrl: registry.url,
+    registryEmbedded: !o.registry,
     gitUrl: git.url,
     admissionUrl: admission.url,
     ...(controller ? { controller: { namespace: controller.namespace } } : {}),

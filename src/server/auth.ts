@@ -13,6 +13,13 @@ export function isRole(s: unknown): s is Role {
   return typeof s === 'string' && (ROLES as readonly string[]).includes(s);
 }
 
+/** true when the principal's role binding covers the AppProject (admins cover every project) */
+export function canAccessProject(p: { role: Role; projects: string[] }, project: string): boolean {
+  return p.role === 'admin' || p.projects.includes('*') || p.projects.includes(project);
+}
+
+const PROJECT_NAME = /^(\*|[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)$/;
+
 /** true when `have` grants at least what `need` grants */
 export function roleAtLeast(have: Role, need: Role): boolean {
   return ROLES.indexOf(have) >= ROLES.indexOf(need);
@@ -21,6 +28,8 @@ export function roleAtLeast(have: Role, need: Role): boolean {
 interface StoredUser {
   name: string;
   role: Role;
+  /** AppProjects the role applies to ("*" or absent: every project) */
+  projects?: string[];
   /** scrypt$N$r$p$salt$hash (base64url) */
   password: string;
   createdAt: string;
@@ -40,6 +49,8 @@ interface StoredToken {
 export interface Principal {
   user: string;
   role: Role;
+  /** AppProjects the role applies to; "*" means every project */
+  projects: string[];
   via: 'session' | 'token';
   /** CSRF token of a cookie session */
   csrf?: string;
@@ -170,22 +181,40 @@ export class AuthStore {
     return { user: 'admin', password };
   }
 
-  async setUser(name: string, password: string, role: Role): Promise<void> {
+  async setUser(name: string, password: string, role: Role, projects: string[] = ['*']): Promise<void> {
     if (!USER_NAME.test(name))
       throw new ServerError('server_bad_request', `invalid user name "${name}" (lowercase letters, digits, . _ -)`);
+    if (projects.length === 0) throw new ServerError('server_bad_request', 'projects must list at least one project');
+    for (const p of projects)
+      if (!PROJECT_NAME.test(p))
+        throw new ServerError('server_bad_request', `invalid project name "${p}" (a Kubernetes name, or "*" for all)`);
     if (password.length < 12) throw new ServerError('server_bad_request', 'password must have at least 12 characters');
     const hash = await hashPassword(password);
     const now = new Date().toISOString();
     const others = this.users.filter((u) => u.name !== name);
     const prev = this.users.find((u) => u.name === name);
-    this.users = [...others, { name, role, password: hash, createdAt: prev?.createdAt ?? now }];
+    this.users = [
+      ...others,
+      {
+        name,
+        role,
+        ...(projects.includes('*') ? {} : { projects: [...new Set(projects)].sort() }),
+        password: hash,
+        createdAt: prev?.createdAt ?? now,
+      },
+    ];
     writeJsonAtomic(this.usersPath, this.users);
     // a new password ends the user's sessions
     for (const [id, s] of this.sessions) if (s.user === name) this.sessions.delete(id);
   }
 
-  listUsers(): { name: string; role: Role; createdAt: string }[] {
-    return this.users.map((u) => ({ name: u.name, role: u.role, createdAt: u.createdAt }));
+  listUsers(): { name: string; role: Role; projects: string[]; createdAt: string }[] {
+    return this.users.map((u) => ({
+      name: u.name,
+      role: u.role,
+      projects: u.projects ?? ['*'],
+      createdAt: u.createdAt,
+    }));
   }
 
   /** Verifies a password and opens a cookie session. Failed attempts count against `clientKey`. */
@@ -193,7 +222,7 @@ export class AuthStore {
     name: string,
     password: string,
     clientKey: string,
-  ): Promise<{ sessionId: string; csrf: string; user: string; role: Role; expiresAt: string }> {
+  ): Promise<{ sessionId: string; csrf: string; user: string; role: Role; projects: string[]; expiresAt: string }> {
     const key = `${clientKey}|${name}`;
     this.loginLimiter.check(key);
     const u = this.users.find((x) => x.name === name);
@@ -208,7 +237,14 @@ export class AuthStore {
     const csrf = randomBytes(24).toString('base64url');
     const expires = Date.now() + this.sessionTtlMs;
     this.sessions.set(sha256(sessionId), { user: u.name, csrf, expires });
-    return { sessionId, csrf, user: u.name, role: u.role, expiresAt: new Date(expires).toISOString() };
+    return {
+      sessionId,
+      csrf,
+      user: u.name,
+      role: u.role,
+      projects: u.projects ?? ['*'],
+      expiresAt: new Date(expires).toISOString(),
+    };
   }
 
   logout(sessionId: string): void {
@@ -225,7 +261,7 @@ export class AuthStore {
     }
     const u = this.users.find((x) => x.name === s.user);
     if (!u) return undefined;
-    return { user: u.name, role: u.role, via: 'session', csrf: s.csrf, sessionId };
+    return { user: u.name, role: u.role, projects: u.projects ?? ['*'], via: 'session', csrf: s.csrf, sessionId };
   }
 
   fromToken(token: string): Principal | undefined {
@@ -237,7 +273,7 @@ export class AuthStore {
     if (!u) return undefined;
     // a token never grants more than its user has now
     const role = roleAtLeast(u.role, t.role) ? t.role : u.role;
-    return { user: u.name, role, via: 'token', tokenId: t.id };
+    return { user: u.name, role, projects: u.projects ?? ['*'], via: 'token', tokenId: t.id };
   }
 
   createToken(

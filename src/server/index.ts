@@ -18,7 +18,6 @@ export { ApiMetrics } from './metrics.ts';
 export { openApiDocument } from './openapi.ts';
 export {
   startApiServer,
-  buildRoutes,
   APP_API,
   type ApiServer,
   type ApiServerOptions,
@@ -26,6 +25,11 @@ export {
   type RouteSpec,
   type ReadyCheck,
 } from './api-server.ts';
+export { buildRoutes, summarizeApp, maskSecret, referrerKind } from './routes/index.ts';
+export { ClientImageSource, StorageImageSource, type ImageSource, type ManifestBytes } from './image-source.ts';
+export { AppCache } from './app-cache.ts';
+export { StreamHub } from './stream-hub.ts';
+export { canAccessProject } from './auth.ts';
 export {
   startGitServer,
   createRepo,

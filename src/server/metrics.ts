@@ -10,8 +10,13 @@ export class ApiMetrics {
   private readonly requests = new Map<string, number>();
   private readonly durations = new Map<string, { buckets: number[]; sum: number; count: number }>();
   loginFailures = 0;
-  sseSubscribers = 0;
   private readonly started = Date.now();
+  private readonly gauges: { name: string; help: string; read: () => number }[] = [];
+
+  /** A value read at scrape time. */
+  gauge(name: string, help: string, read: () => number): void {
+    this.gauges.push({ name, help, read });
+  }
 
   observe(method: string, route: string, status: number, seconds: number): void {
     const k = `method="${esc(method)}",route="${esc(route)}",status="${status}"`;
@@ -44,9 +49,11 @@ export class ApiMetrics {
     out.push('# HELP sekisho_api_login_failures_total Failed login attempts.');
     out.push('# TYPE sekisho_api_login_failures_total counter');
     out.push(`sekisho_api_login_failures_total ${this.loginFailures}`);
-    out.push('# HELP sekisho_api_stream_subscribers Open live-update streams.');
-    out.push('# TYPE sekisho_api_stream_subscribers gauge');
-    out.push(`sekisho_api_stream_subscribers ${this.sseSubscribers}`);
+    for (const g of this.gauges) {
+      out.push(`# HELP ${g.name} ${g.help}`);
+      out.push(`# TYPE ${g.name} ${g.name.endsWith('_total') ? 'counter' : 'gauge'}`);
+      out.push(`${g.name} ${g.read()}`);
+    }
     out.push('# HELP sekisho_api_uptime_seconds Seconds since the API server started.');
     out.push('# TYPE sekisho_api_uptime_seconds gauge');
     out.push(`sekisho_api_uptime_seconds ${(Date.now() - this.started) / 1000}`);

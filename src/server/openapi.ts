@@ -1,5 +1,7 @@
-// The OpenAPI 3.0 document of the API, generated from the route table so it cannot drift from it.
-import type { RouteSpec } from './api-server.ts';
+// The OpenAPI 3.0 document of the API, generated from the route table so it cannot drift from it:
+// parameters, request bodies (with the same types the server checks), success schemas where the route
+// declares one, and the error answers each route can give.
+import type { BodyProp, RouteSpec } from './route.ts';
 
 const errorSchema = {
   type: 'object',
@@ -8,10 +10,34 @@ const errorSchema = {
     error: {
       type: 'object',
       required: ['code', 'message'],
-      properties: { code: { type: 'string' }, message: { type: 'string' }, location: { type: 'object' } },
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        location: {
+          type: 'object',
+          properties: { file: { type: 'string' }, row: { type: 'integer' }, col: { type: 'integer' } },
+        },
+      },
     },
   },
 };
+
+function propSchema(p: BodyProp): Record<string, unknown> {
+  if (p.type === 'array')
+    return {
+      type: 'array',
+      items: p.items === 'string' ? { type: 'string' } : p.items,
+      description: p.description,
+    };
+  if (p.type === 'string' && p.enum) return { type: 'string', enum: p.enum, description: p.description };
+  return { type: p.type, description: p.description };
+}
+
+export function operationId(r: Pick<RouteSpec, 'method' | 'path'>): string {
+  return `${r.method.toLowerCase()}${r.path
+    .replace(/[{}]/g, '')
+    .replace(/[^a-zA-Z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`;
+}
 
 export function openApiDocument(routes: RouteSpec[]): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
@@ -27,11 +53,14 @@ export function openApiDocument(routes: RouteSpec[]): Record<string, unknown> {
         description: q.description,
         schema: { type: q.type ?? 'string' },
       });
+    const ok = String(r.status ?? (r.method === 'POST' && r.role !== null ? 201 : 200));
     const responses: Record<string, unknown> = {
-      [r.method === 'POST' && r.role !== null ? '201' : '200']: {
+      [ok]: {
         description: 'success',
         content: {
-          [r.produces ?? 'application/json']: { schema: r.produces ? { type: 'string' } : { type: 'object' } },
+          [r.produces ?? 'application/json']: {
+            schema: r.produces ? { type: 'string' } : (r.response ?? { type: 'object' }),
+          },
         },
       },
     };
@@ -43,21 +72,26 @@ export function openApiDocument(routes: RouteSpec[]): Record<string, unknown> {
     if (r.role !== null) {
       responses['401'] = err('not authenticated');
       responses['403'] = err(
-        `authenticated, but the role is below ${r.role} (or a cookie session lacks its CSRF token)`,
+        `authenticated, but the role is below ${r.role}${r.projectScoped ? ", the object's AppProject is not in the caller's role binding" : ''} (or a cookie session lacks its CSRF token)`,
       );
     }
+    if (r.path.includes('{')) responses['404'] = err('not found');
+    if (r.status === 202) responses['409'] = err('another operation is already in progress');
     if (r.path === '/api/v1/session' && r.method === 'POST') {
       responses['401'] = err('wrong user name or password');
-      responses['429'] = err('too many failed logins');
+      responses['429'] = err('too many failed logins (Retry-After gives the seconds to wait)');
     }
+    if (r.path === '/readyz') responses['503'] = { description: 'a service is not ready' };
+    if (r.role !== null) responses['502'] = err('a platform service (cluster, registry, git) failed');
     const op: Record<string, unknown> = {
-      operationId: `${r.method.toLowerCase()}${r.path.replace(/[{}]/g, '').replace(/[^a-zA-Z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
+      operationId: operationId(r),
       summary: r.summary,
       tags: [r.tag],
       parameters: params,
       responses,
       security: r.role === null ? [] : [{ bearer: [] }, { session: [] }],
       'x-sekisho-role': r.role ?? 'none',
+      ...(r.projectScoped ? { 'x-sekisho-project-scoped': true } : {}),
     };
     if (r.body)
       op.requestBody = {
@@ -67,10 +101,8 @@ export function openApiDocument(routes: RouteSpec[]): Record<string, unknown> {
             schema: {
               type: 'object',
               additionalProperties: false,
-              required: r.body.required,
-              properties: Object.fromEntries(
-                Object.entries(r.body.properties).map(([k, v]) => [k, { type: v.type, description: v.description }]),
-              ),
+              ...(r.body.required.length ? { required: r.body.required } : {}),
+              properties: Object.fromEntries(Object.entries(r.body.properties).map(([k, v]) => [k, propSchema(v)])),
             },
           },
         },
@@ -79,7 +111,12 @@ export function openApiDocument(routes: RouteSpec[]): Record<string, unknown> {
   }
   return {
     openapi: '3.0.3',
-    info: { title: 'Sekisho API', version: 'v1' },
+    info: {
+      title: 'Sekisho API',
+      version: 'v1',
+      description:
+        "Applications, resources, images, policies and live updates of a Sekisho platform. Roles: viewer < developer < admin, each scoped to AppProjects by the user's role binding.",
+    },
     paths,
     components: {
       schemas: { Error: errorSchema },

@@ -348,7 +348,8 @@ test('users and tokens: roles, 401/403/400 and happy paths', async () => {
   const devTokens = await call('GET', '/api/v1/tokens', { token: devToken });
   const devId = devTokens.body.items[0].id as string;
   assert.equal((await call('DELETE', `/api/v1/tokens/${devId}`, { token: viewerToken })).status, 403);
-  assert.equal((await call('DELETE', '/api/v1/tokens/ffff', { token: adminToken })).status, 404);
+  assert.equal((await call('DELETE', '/api/v1/tokens/ffffffffffffffff', { token: adminToken })).status, 404);
+  assert.equal((await call('DELETE', '/api/v1/tokens/ffff', { token: adminToken })).status, 400);
   assert.equal((await call('DELETE', `/api/v1/tokens/${devId}`)).status, 401);
   const spare = await call('POST', '/api/v1/tokens', { token: viewerToken, body: { name: 'spare' } });
   assert.equal((await call('DELETE', `/api/v1/tokens/${spare.body.id}`, { token: viewerToken })).status, 200);
@@ -608,9 +609,20 @@ test('OpenAPI document lists every route, and every documented operation is serv
     'GET /api/v1/audit',
     'GET /api/v1/applications',
     'GET /api/v1/applications/{namespace}/{name}',
+    'GET /api/v1/applications/{namespace}/{name}/tree',
+    'GET /api/v1/applications/{namespace}/{name}/diff',
+    'POST /api/v1/applications/{namespace}/{name}/sync',
+    'POST /api/v1/applications/{namespace}/{name}/rollback',
+    'GET /api/v1/applications/{namespace}/{name}/history',
+    'GET /api/v1/applications/{namespace}/{name}/events',
+    'GET /api/v1/applications/{namespace}/{name}/resource',
+    'GET /api/v1/applications/{namespace}/{name}/resource/events',
     'GET /api/v1/stream',
     'GET /api/v1/registry/repositories',
     'GET /api/v1/registry/repositories/{repository}/tags',
+    'GET /api/v1/registry/repositories/{repository}/manifests/{reference}',
+    'GET /api/v1/registry/repositories/{repository}/manifests/{reference}/config',
+    'GET /api/v1/registry/repositories/{repository}/manifests/{reference}/referrers',
     'GET /api/v1/git/repositories',
     'POST /api/v1/git/repositories',
     'GET /api/v1/policies/templates',

@@ -17,6 +17,7 @@ export function register(program: Command): void {
     )
     .option('--listen <host:port>', 'address of the API server (port 0 picks a free port)', '127.0.0.1:0')
     .option('--kubeconfig <file>', 'use this cluster instead of the sandbox')
+    .option('--registry <url>', 'use this registry (e.g. http://127.0.0.1:5000) instead of the embedded one')
     .option('--reset-admin-password', 'generate and print a new password for the admin user')
     .option('--no-controller', 'do not run the GitOps controller')
     .option('--tls-cert <file>', 'PEM certificate: serve the API over HTTPS (with --tls-key)')
@@ -28,6 +29,7 @@ export function register(program: Command): void {
         dataDir: string;
         listen: string;
         kubeconfig?: string;
+        registry?: string;
         resetAdminPassword?: boolean;
         controller: boolean;
         auditInterval: string;
@@ -47,6 +49,7 @@ export function register(program: Command): void {
           dataDir: o.dataDir,
           listen: o.listen,
           ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}),
+          ...(o.registry ? { registry: o.registry } : {}),
           resetAdminPassword: o.resetAdminPassword ?? false,
           controller: o.controller,
           auditIntervalMs: audit * 1000,
@@ -61,7 +64,7 @@ export function register(program: Command): void {
         w(`listening on ${p.apiUrl}`);
         if (p.clusterUrl) w(`cluster:    ${p.clusterUrl}`);
         w(`kubeconfig: ${p.kubeconfigPath}`);
-        w(`registry:   ${p.registryUrl}`);
+        w(`registry:   ${p.registryUrl}${p.registryEmbedded ? '' : ' (external)'}`);
         w(`git:        ${p.gitUrl}/<repo>.git (repositories in ${p.dataDir}/git)`);
         w(`admission:  ${p.admissionUrl}`);
         w(`controller: ${p.controller ? `running (Applications in namespace ${p.controller.namespace})` : 'off'}`);
