@@ -1,5 +1,6 @@
 // PipelineRun records and the interface built-in steps implement.
 import type { Writable } from 'node:stream';
+import type { BuildOptions, BuildResult, RegistryOptions } from '../build/index.ts';
 import type { RegistryClient } from '../oci/index.ts';
 import type { Value } from './expr.ts';
 import type { StepSpec } from './model.ts';
@@ -102,6 +103,12 @@ export interface Services {
   /** default advisory database for scan steps */
   scanDb?: string;
   executor?: StepExecutor;
+  /** the image builder (src/build's build()) */
+  build?: (o: BuildOptions) => Promise<BuildResult>;
+  /** credentials / plain-HTTP registries for build pushes and cache */
+  buildRegistry?: RegistryOptions;
+  /** default build cache folder */
+  buildCacheDir?: string;
 }
 
 export interface StepContext {

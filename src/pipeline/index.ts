@@ -1,0 +1,24 @@
+// Public surface of the pipeline area: the Pipeline model, the DAG runner, the built-in steps,
+// promotion (config repo edits) and change requests.
+export { PipelineError, PipelineErrors, type PipelineErrorCode, type PipelineLocation } from './errors.ts';
+export {
+  API_VERSION,
+  GROUP,
+  STEP_KINDS,
+  parsePipeline,
+  parseDuration,
+  type EnvValue,
+  type LoadedPipeline,
+  type ParamSpec,
+  type Pipeline,
+  type SecretRef,
+  type SecretSpec,
+  type StepKind,
+  type StepSpec,
+} from './model.ts';
+export { parseExpr, parseTemplate, renderTemplate, evaluate, ExprError, type Value } from './expr.ts';
+export { Masker, MaskedLineWriter } from './mask.ts';
+export { runPipeline, readRun, newRunId, formatMs, type RunOptions } from './runner.ts';
+export { builtinSteps, runStep, parseOutputFile, openImage, imageTarget } from './steps/index.ts';
+export { pipelineCrd, pipelineRunCrd, changeRequestCrd } from './crds.ts';
+export type * from './types.ts';

@@ -1,0 +1,52 @@
+// Shared plumbing for pipeline tests: temp dirs, services over an embedded registry, running a pipeline text.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RegistryClient } from '../../src/oci/index.ts';
+import {
+  parsePipeline,
+  runPipeline,
+  builtinSteps,
+  type PipelineRun,
+  type Services,
+  type StepHandler,
+} from '../../src/pipeline/index.ts';
+
+export function tempDir(t: { after: (fn: () => void) => void }, prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `sekisho-${prefix}-`));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export function services(extra: Partial<Services> = {}): Services {
+  return {
+    registry: (host) => new RegistryClient({ host }),
+    env: { PATH: process.env.PATH },
+    now: () => new Date(),
+    ...extra,
+  };
+}
+
+export const HEAD = 'apiVersion: ci.sekisho.dev/v1alpha1\nkind: Pipeline\nmetadata:\n  name: t\nspec:\n';
+
+export async function runText(
+  workspace: string,
+  text: string,
+  o: { services?: Services; params?: Record<string, string>; handlers?: Record<string, StepHandler> } = {},
+): Promise<PipelineRun> {
+  const file = join(workspace, 'sekisho-pipeline.yaml');
+  writeFileSync(file, text);
+  return runPipeline({
+    loaded: parsePipeline(text, file),
+    workspace,
+    services: o.services ?? services(),
+    handlers: { ...builtinSteps(), ...o.handlers },
+    ...(o.params ? { params: o.params } : {}),
+  });
+}
+
+export const stepOf = (r: PipelineRun, id: string) => {
+  const s = r.status.steps.find((x) => x.id === id);
+  if (!s) throw new Error(`no step ${id}`);
+  return s;
+};
