@@ -13,15 +13,7 @@ import { join, posix } from 'node:path';
 import { Writable } from 'node:stream';
 import { MediaType, formatPlatform, type ImageManifest, type Platform } from '../../oci/index.ts';
 import { BuildError, type BuildErrorLocation } from '../errors.ts';
-import type {
-  Dockerfile,
-  Instruction,
-  RunInstr,
-  CopyInstr,
-  AddInstr,
-  Stage,
-  RunMount,
-} from '../dockerfile/ast.ts';
+import type { Dockerfile, Instruction, RunInstr, CopyInstr, AddInstr, Stage, RunMount } from '../dockerfile/ast.ts';
 import {
   parseDockerfile,
   expandWord,
@@ -928,7 +920,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuiltImage> {
       created: opts.sourceDateEpoch !== undefined ? isoSeconds(opts.sourceDateEpoch) : new Date().toISOString(),
       metaArgs,
       context: () => (ctxPromise ??= openContext(opts.contextDir, { dockerfile: dockerfilePath })),
-      executor: () => (execPromise ??= detectExecutor()),
+      executor: () => (execPromise ??= opts.executor ? Promise.resolve(opts.executor) : detectExecutor()),
       emit: (ev) => opts.progress?.(ev),
       nextId: () => ++id,
       steps: [],

@@ -2,6 +2,7 @@
 // call `build()` from src/build/index.ts with these; keep them stable.
 import type { ImageManifest } from '../../oci/media-types.ts';
 import type { CredentialProvider } from '../../oci/client/credentials.ts';
+import type { Executor } from '../exec/index.ts';
 
 /** buildx `--output` entries: `type=oci,dest=x.tar`, `type=docker,dest=x.tar`, `type=registry`, `type=local,dest=dir`. */
 export type OutputSpec =
@@ -60,8 +61,8 @@ export interface BuildOptions {
   /** Allow `ADD <url>` (off by default: builds are offline). */
   allowNetworkAdd?: boolean;
   registry?: RegistryOptions;
-  /** Max stages run at once (default: all independent ones). */
-  parallelism?: number;
+  /** The sandbox RUN steps use (default: detectExecutor(), runc else bwrap). */
+  executor?: Executor;
   progress?: (ev: ProgressEvent) => void;
   signal?: AbortSignal;
 }
