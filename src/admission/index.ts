@@ -40,6 +40,8 @@ export { loadDocuments, parseDocuments } from './yaml-load.ts';
 export {
   startWebhook,
   decide,
+  isExempt,
+  type ExtraReview,
   type WebhookOptions,
   type WebhookServer,
   type AdmissionResponse,
@@ -65,3 +67,17 @@ export {
   type Mutator,
 } from './mutation.ts';
 export { gatorTest, type GatorTestResult } from './gator-test.ts';
+export {
+  ImagePolicies,
+  parseImagePolicy,
+  imagePolicyCrd,
+  watchImagePolicies,
+  IMAGE_POLICY_API_VERSION,
+  IMAGE_POLICY_GROUP,
+  IMAGE_POLICY_KIND,
+  DEFAULT_SECRET_NAMESPACE,
+  type ImagePolicy,
+  type ImageAuthority,
+  type ImageReview,
+  type ImagePoliciesOptions,
+} from './image-signature.ts';

@@ -3,7 +3,7 @@
 
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KubeClient } from '../kube/index.ts';
+import { KubeClient, KubeError } from '../kube/index.ts';
 import { generateCa, issueServingCert } from '../sandbox/index.ts';
 import { ClusterSync } from './cluster.ts';
 import { AdmissionEngine } from './engine.ts';
@@ -13,6 +13,7 @@ import { startWebhook, type LogEntry, type WebhookServer } from './webhook.ts';
 import { loadDocuments, isObj, str, type Obj } from './yaml-load.ts';
 import { MutationSystem, topLevelPatch, MUTATION_GROUP } from './mutation.ts';
 import { wildcardMatch } from './match.ts';
+import { IMAGE_POLICY_GROUP, ImagePolicies, watchImagePolicies, type ImagePoliciesOptions } from './image-signature.ts';
 
 export interface ServeOptions {
   dataDir: string;
@@ -30,6 +31,8 @@ export interface ServeOptions {
   registerWebhook?: boolean;
   /** Enable the mutating webhook (Assign, AssignMetadata, ModifySet). Default true. */
   mutation?: boolean;
+  /** Image signature checks (ClusterImagePolicy): verdict cache, registry failure policy, registry clients. */
+  imageVerification?: ImagePoliciesOptions;
   log?: (e: LogEntry) => void;
 }
 
@@ -40,6 +43,7 @@ export interface AdmissionServer {
   mutation: MutationSystem | undefined;
   webhook: WebhookServer;
   sync: ClusterSync | undefined;
+  images: ImagePolicies;
   close(): Promise<void>;
 }
 
@@ -73,7 +77,12 @@ export async function ensureServingCert(dir: string): Promise<{ caCert: string; 
 }
 
 /** Loads templates first, then constraints, then everything else into the inventory. */
-export async function loadFiles(engine: AdmissionEngine, paths: string[], mutation?: MutationSystem): Promise<void> {
+export async function loadFiles(
+  engine: AdmissionEngine,
+  paths: string[],
+  mutation?: MutationSystem,
+  images?: ImagePolicies,
+): Promise<void> {
   const files = await expandPaths(paths);
   const docs: { file: string; obj: Obj }[] = [];
   for (const f of files) for (const obj of await loadDocuments(f)) docs.push({ file: f, obj });
@@ -90,6 +99,7 @@ export async function loadFiles(engine: AdmissionEngine, paths: string[], mutati
   for (const d of docs) {
     const api = typeof d.obj.apiVersion === 'string' ? d.obj.apiVersion : '';
     if (api.startsWith('constraints.gatekeeper.sh/')) engine.addConstraint(d.obj, d.file);
+    else if (api.startsWith(`${IMAGE_POLICY_GROUP}/`)) images?.upsert(d.obj, d.file);
     else if (api.startsWith(`${MUTATION_GROUP}/`)) {
       if (mutation) mutation.upsert(d.obj);
     } else if (d.obj.kind !== 'ConstraintTemplate' && d.obj.kind !== 'Suite') engine.inventory.upsert(d.obj);
@@ -100,13 +110,37 @@ export async function startAdmissionServer(o: ServeOptions): Promise<AdmissionSe
   const log = o.log ?? (() => {});
   const engine = new AdmissionEngine({ enableCel: o.enableCel ?? false });
   const mutation = o.mutation === false ? undefined : new MutationSystem();
-  if (o.files && o.files.length > 0) await loadFiles(engine, o.files, mutation);
+  let client: KubeClient | undefined;
+  if (o.kubeconfig) client = await KubeClient.fromKubeconfig({ path: o.kubeconfig });
+  const kc = client;
+  const images = new ImagePolicies({
+    ...(kc
+      ? {
+          keys: {
+            readSecret: async (namespace: string, name: string) => {
+              try {
+                const sec = (await kc.get('v1', 'Secret', name, namespace)) as { data?: Record<string, string> };
+                return Object.fromEntries(
+                  Object.entries(sec.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+                );
+              } catch (e) {
+                if (e instanceof KubeError && e.status === 404) return undefined;
+                throw e;
+              }
+            },
+          },
+        }
+      : {}),
+    ...o.imageVerification,
+  });
+  if (o.files && o.files.length > 0) await loadFiles(engine, o.files, mutation, images);
   const tls = await ensureServingCert(o.dataDir);
   let sync: ClusterSync | undefined;
-  if (o.kubeconfig) {
-    const client = await KubeClient.fromKubeconfig({ path: o.kubeconfig });
+  let imageWatch: { stop(): void } | undefined;
+  if (client) {
     sync = new ClusterSync({ client, engine, ...(mutation ? { mutation } : {}), log });
     await sync.start();
+    imageWatch = await watchImagePolicies(client, images, log);
   }
   const webhook = await startWebhook({
     engine,
@@ -117,6 +151,7 @@ export async function startAdmissionServer(o: ServeOptions): Promise<AdmissionSe
     timeoutMs: o.timeoutMs ?? 3000,
     failOpen: o.failurePolicy === 'Ignore',
     log,
+    extraValidation: (req) => images.review(req),
     ...(mutation
       ? {
           mutate: (req) => {
@@ -160,10 +195,12 @@ export async function startAdmissionServer(o: ServeOptions): Promise<AdmissionSe
     mutation,
     webhook,
     sync,
+    images,
     close: async () => {
       if (timer) clearInterval(timer);
       await auditing;
       sync?.stop();
+      imageWatch?.stop();
       await webhook.close();
     },
   };

@@ -34,6 +34,15 @@ export interface WebhookOptions {
   evaluate?: (req: AdmissionRequest) => ReturnType<AdmissionEngine['review']>;
   /** The mutating endpoint's handler (POST /v1/mutate), if mutation is enabled. */
   mutate?: (req: AdmissionRequest) => { patch: unknown[] };
+  /** Asynchronous checks run before the constraints (image signatures); merged into the decision. */
+  extraValidation?: (req: AdmissionRequest) => Promise<ExtraReview>;
+}
+
+/** Denials, warnings and evaluation errors from checks outside the constraint engine. */
+export interface ExtraReview {
+  deny: string[];
+  warnings: string[];
+  errors: string[];
 }
 
 export interface WebhookServer {
@@ -52,15 +61,25 @@ export interface AdmissionResponse {
 }
 
 /** Decides one AdmissionRequest (the HTTP layer aside): exported for tests and benchmarks. */
-export function decide(opts: WebhookOptions, metrics: Metrics, request: AdmissionRequest): AdmissionResponse {
+/** Whether the request's namespace (or the Namespace itself) is exempt from review. */
+export function isExempt(opts: WebhookOptions, request: AdmissionRequest): boolean {
+  const kindObj = isObj(request.kind) ? request.kind : {};
+  const isNamespace = kindObj.kind === 'Namespace' && (kindObj.group ?? '') === '';
+  const nsName = isNamespace ? (str(request.name) ?? '') : (str(request.namespace) ?? '');
+  return !!nsName && (opts.exemptNamespaces ?? []).some((p) => wildcardMatch(p, nsName));
+}
+
+export function decide(
+  opts: WebhookOptions,
+  metrics: Metrics,
+  request: AdmissionRequest,
+  extra?: ExtraReview,
+): AdmissionResponse {
   const uid = str(request.uid) ?? '';
   const started = performance.now();
   const ns = str(request.namespace) ?? '';
-  const exempt = opts.exemptNamespaces ?? [];
   const kindObj = isObj(request.kind) ? request.kind : {};
-  const isNamespace = kindObj.kind === 'Namespace' && (kindObj.group ?? '') === '';
-  const nsName = isNamespace ? (str(request.name) ?? '') : ns;
-  if (nsName && exempt.some((p) => wildcardMatch(p, nsName))) {
+  if (isExempt(opts, request)) {
     metrics.observeRequest('allow', (performance.now() - started) / 1000);
     return { uid, allowed: true };
   }
@@ -80,10 +99,11 @@ export function decide(opts: WebhookOptions, metrics: Metrics, request: Admissio
   const elapsed = performance.now() - started;
   const deadline = opts.timeoutMs ?? 3000;
   const errors = result.errors.map((e) => (e.constraint ? `[${e.constraint.name}] ${e.message}` : e.message));
+  if (extra) errors.push(...extra.errors);
   if (elapsed > deadline)
     errors.push(`policy evaluation exceeded the ${deadline} ms deadline (took ${Math.round(elapsed)} ms)`);
-  const deny: string[] = [];
-  const warnings: string[] = [];
+  const deny: string[] = [...(extra?.deny ?? [])];
+  const warnings: string[] = [...(extra?.warnings ?? [])];
   for (const v of result.violations) {
     for (const a of v.actions) metrics.countViolation(v.constraint.kind, v.constraint.name, a);
     const line = `[${v.constraint.name}] ${v.msg}`;
@@ -193,7 +213,15 @@ export async function startWebhook(opts: WebhookOptions): Promise<WebhookServer>
         response = { uid, allowed: false, status: { code: 500, message: `mutation failed: ${(e as Error).message}` } };
       }
     } else {
-      response = decide(opts, metrics, request);
+      let extra: ExtraReview | undefined;
+      if (opts.extraValidation && !isExempt(opts, request)) {
+        try {
+          extra = await opts.extraValidation(request);
+        } catch (e) {
+          extra = { deny: [], warnings: [], errors: [e instanceof Error ? e.message : String(e)] };
+        }
+      }
+      response = decide(opts, metrics, request, extra);
     }
     send(res, 200, { apiVersion, kind: 'AdmissionReview', response });
   };

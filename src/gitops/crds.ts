@@ -152,6 +152,15 @@ const projectSchema = {
         orphanedResources: any,
         syncWindows: { type: 'array', items: any },
         signatureKeys: { type: 'array', items: { type: 'object', properties: { keyID: str } } },
+        imageVerification: {
+          type: 'array',
+          items: { type: 'object', required: ['glob', 'keys'], properties: { glob: str, keys: strs } },
+        },
+        manifestVerification: {
+          type: 'object',
+          required: ['keys'],
+          properties: { keys: strs, ignoreFields: { type: 'array', items: any } },
+        },
         sourceNamespaces: strs,
         permitOnlyProjectScopedClusters: { type: 'boolean' },
       },

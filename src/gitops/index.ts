@@ -24,6 +24,7 @@ export {
   type SyncOutcome,
   type SyncRequest,
 } from './sync/index.ts';
+export { signatureGate, composeGates, SIGNATURE_CONDITION, type SignatureGateOptions } from './sync/verify-gate.ts';
 export { GitCache, type GitCredentials } from './source/git.ts';
 export { Renderer, parseManifests } from './render/index.ts';
 export { spawnRunner, type ProcessRunner, type RunResult } from './process.ts';

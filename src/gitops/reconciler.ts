@@ -23,6 +23,8 @@ import {
 import { Renderer } from './render/index.ts';
 import { GitCache, type GitCredentials } from './source/git.ts';
 import { isHook, kubeClusterOps, resourceKey, runSync, type ClusterOps, type PreApplyGate } from './sync/index.ts';
+import { composeGates, signatureGate, SIGNATURE_CONDITION } from './sync/verify-gate.ts';
+import { ImageVerifier, type KeySources } from '../sign/index.ts';
 import {
   API_VERSION,
   appSources,
@@ -55,6 +57,10 @@ export interface ControllerOptions {
   namespace?: string;
   log?: Logger;
   gate?: PreApplyGate;
+  /** checks image signatures for projects with imageVerification (default: plain registry clients) */
+  imageVerifier?: ImageVerifier;
+  /** where k8s:// and file keys of projects are read (default: Secrets through the client) */
+  keySources?: KeySources;
   health?: HealthOverride;
   credentials?: (repoURL: string) => GitCredentials | undefined;
   kubectl?: string;
@@ -135,6 +141,19 @@ export async function startReconciler(o: ControllerOptions): Promise<Controller>
   });
   const ops: ClusterOps = kubeClusterOps(client);
   const treesDir = join(o.dataDir, 'trees');
+  const imageVerifier = o.imageVerifier ?? new ImageVerifier();
+  const keySources: KeySources = o.keySources ?? {
+    readSecret: async (namespace, name) => {
+      try {
+        const sec = await client.get('v1', 'Secret', name, namespace);
+        const data = (sec as { data?: Record<string, string> }).data ?? {};
+        return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+      } catch (err) {
+        if (err instanceof KubeError && err.status === 404) return undefined;
+        throw err;
+      }
+    },
+  };
 
   if (o.install !== false) await install(client, ns);
 
@@ -475,6 +494,15 @@ export async function startReconciler(o: ControllerOptions): Promise<Controller>
       const skip = new Set<string>();
       if (opts.get('ApplyOutOfSyncOnly') === 'true') for (const [k, d] of cmp.diffs) if (!d.modified) skip.add(k);
       const dest = app.spec.destination;
+      // signatures (per the project) first, then the configured gate
+      const gate = composeGates(
+        signatureGate(project, {
+          verifier: imageVerifier,
+          keys: keySources,
+          destinationNamespace: dest.namespace || 'default',
+        }),
+        o.gate,
+      );
       let lastReport = 0;
       const outcome = await runSync(
         {
@@ -509,7 +537,7 @@ export async function startReconciler(o: ControllerOptions): Promise<Controller>
           replace: opts.get('Replace') === 'true',
           validate: opts.get('Validate') !== 'false',
           dryRun: !!op.sync?.dryRun,
-          ...(o.gate ? { gate: o.gate } : {}),
+          ...(gate ? { gate } : {}),
           ...(o.health ? { health: o.health } : {}),
           ...(o.waitTimeoutMs ? { waitTimeoutMs: o.waitTimeoutMs } : {}),
           log: (m, f) => log('info', m, f),
@@ -569,9 +597,11 @@ export async function startReconciler(o: ControllerOptions): Promise<Controller>
         });
         const limit = app.spec.revisionHistoryLimit ?? 10;
         status.history = history.slice(Math.max(0, history.length - limit));
-        status.conditions = (fresh.status?.conditions ?? []).filter((c) => c.type !== 'SyncError');
+        status.conditions = (fresh.status?.conditions ?? []).filter(
+          (c) => c.type !== 'SyncError' && c.type !== SIGNATURE_CONDITION,
+        );
       } else if (outcome.phase !== 'Succeeded') {
-        status.conditions = [condition('SyncError', outcome.message)];
+        status.conditions = [condition(outcome.condition ?? 'SyncError', outcome.message)];
       }
       await patchApp(app, { operation: null, status });
       log(outcome.phase === 'Succeeded' ? 'info' : 'warn', 'sync finished', {

@@ -197,6 +197,18 @@ export interface GroupKind {
   group: string;
   kind: string;
 }
+/** A key: inline PEM, `k8s://<namespace>/<secret>` (its `cosign.pub`), or a file path on the controller. */
+export type KeyRef = string;
+export interface ImageVerificationRule {
+  /** sigstore policy-controller glob over the image reference (`*` one segment, `**` any). */
+  glob: string;
+  keys: KeyRef[];
+}
+export interface ManifestVerification {
+  keys: KeyRef[];
+  /** Extra fields to ignore, in k8s-manifest-sigstore's `ignoreFields` form (added to its defaults). */
+  ignoreFields?: { fields: string[]; objects: { kind: string; group?: string }[] }[];
+}
 export interface AppProjectSpec {
   sourceRepos?: string[];
   destinations?: ApplicationDestination[];
@@ -209,6 +221,10 @@ export interface AppProjectSpec {
   orphanedResources?: { warn?: boolean; ignore?: unknown[] };
   syncWindows?: unknown[];
   signatureKeys?: { keyID: string }[];
+  /** Sekisho: images matching a glob must carry a cosign signature by one of the keys (checked before sync). */
+  imageVerification?: ImageVerificationRule[];
+  /** Sekisho: every manifest must carry a valid k8s-manifest-sigstore signature by one of the keys. */
+  manifestVerification?: ManifestVerification;
   sourceNamespaces?: string[];
   permitOnlyProjectScopedClusters?: boolean;
 }

@@ -14,7 +14,10 @@ export type SignErrorCode =
   | 'PAYLOAD_INVALID' // a payload that is not cosign's simple-signing JSON, or whose layer digest is wrong
   | 'DIGEST_MISMATCH' // a payload signed for another image digest
   | 'MANIFEST_INVALID' // a Kubernetes manifest we cannot read
-  | 'MANIFEST_MODIFIED'; // a signed manifest whose fields differ from the signed message
+  | 'MANIFEST_MODIFIED' // a signed manifest whose fields differ from the signed message
+  | 'IMAGE_NOT_FOUND' // the image reference does not resolve in its registry
+  | 'REGISTRY_UNREACHABLE' // the registry could not be asked (network, TLS, 5xx, auth)
+  | 'POLICY_DENIED'; // a verified attestation that the Rego policy refuses
 
 export class SignError extends Error {
   readonly code: SignErrorCode;

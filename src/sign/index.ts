@@ -64,3 +64,12 @@ export {
   type InTotoStatement,
   type DsseEnvelope,
 } from './attestations.ts';
+export { workloadImages, podSpecPath, type WorkloadImage } from './workload-images.ts';
+export { resolvePublicKey, resolvePublicKeys, K8S_KEY_PREFIX, SECRET_PUBLIC_KEY, type KeySources } from './key-refs.ts';
+export {
+  ImageVerifier,
+  imageGlobMatch,
+  keySetId,
+  type ImageVerdict,
+  type ImageVerifierOptions,
+} from './image-verifier.ts';

@@ -219,7 +219,12 @@ export interface ManifestVerifyResult {
 export function verifyManifestObject(
   o: Obj,
   keys: KeyObject[],
-  opts: { ignoreFields?: IgnoreRule[]; sigSource?: Obj } = {},
+  opts: {
+    ignoreFields?: IgnoreRule[];
+    sigSource?: Obj;
+    /** A namespace the deployer filled in: accepted when the signed copy has none (a GitOps destination). */
+    defaultNamespace?: string;
+  } = {},
 ): ManifestVerifyResult {
   const id = idOf(o);
   const ann = annotationsOf(opts.sigSource ?? o);
@@ -258,7 +263,14 @@ export function verifyManifestObject(
     signedObjects.find((s) => idOf(s).endsWith(`/${String(o.kind)}/${String((o.metadata as Obj | undefined)?.name)}`));
   if (!signed)
     return { object: id, verified: false, code: 'MANIFEST_MODIFIED', reason: `${id} is not in the signed message` };
-  const diff = diffObjects(signed, o, opts.ignoreFields);
+  let actual = o;
+  const signedNs = (signed.metadata as Obj | undefined)?.namespace;
+  const md = o.metadata as Obj | undefined;
+  if (opts.defaultNamespace !== undefined && signedNs === undefined && md?.namespace === opts.defaultNamespace) {
+    const { namespace: _ns, ...rest } = md;
+    actual = { ...o, metadata: rest };
+  }
+  const diff = diffObjects(signed, actual, opts.ignoreFields);
   if (diff.length > 0)
     return {
       object: id,

@@ -10,6 +10,7 @@ import {
   type SuiteResult,
 } from '../../admission/index.ts';
 import { parseListen } from '../../sandbox/index.ts';
+import { ImageVerifier } from '../../sign/index.ts';
 import { formatError } from '../report-error.ts';
 
 function secs(ms: number): string {
@@ -141,8 +142,16 @@ export function register(program: Command): void {
     .option('--timeout <ms>', 'evaluation deadline per request in ms', '3000')
     .option('--audit-interval <seconds>', 'seconds between audits (0 disables)', '60')
     .option('--no-register-webhook', 'do not create the ValidatingWebhookConfiguration in the cluster')
+    .option('--image-cache-ttl <seconds>', 'how long a verified image signature verdict is cached', '300')
+    .option(
+      '--registry-failure-policy <policy>',
+      'ClusterImagePolicy checks when the registry cannot be asked: Fail (deny) or Ignore (admit with a warning)',
+      'Fail',
+    )
     .action(
       async (opts: {
+        imageCacheTtl: string;
+        registryFailurePolicy: string;
         listen: string;
         dataDir: string;
         kubeconfig?: string;
@@ -157,6 +166,11 @@ export function register(program: Command): void {
         try {
           if (opts.failurePolicy !== 'Fail' && opts.failurePolicy !== 'Ignore')
             throw new AdmissionError('admission_usage_error', '--failure-policy must be Fail or Ignore');
+          if (opts.registryFailurePolicy !== 'Fail' && opts.registryFailurePolicy !== 'Ignore')
+            throw new AdmissionError('admission_usage_error', '--registry-failure-policy must be Fail or Ignore');
+          const ttl = Number(opts.imageCacheTtl);
+          if (!Number.isFinite(ttl) || ttl < 0)
+            throw new AdmissionError('admission_usage_error', '--image-cache-ttl must be a number of seconds');
           const { host, port } = parseListen(opts.listen);
           const json = !process.stderr.isTTY;
           const srv = await startAdmissionServer({
@@ -171,6 +185,10 @@ export function register(program: Command): void {
             timeoutMs: Number(opts.timeout),
             auditIntervalMs: Number(opts.auditInterval) * 1000,
             registerWebhook: opts.registerWebhook,
+            imageVerification: {
+              registryFailurePolicy: opts.registryFailurePolicy,
+              verifier: new ImageVerifier({ ttlMs: ttl * 1000 }),
+            },
             log: (e) =>
               process.stderr.write(
                 json

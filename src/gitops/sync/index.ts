@@ -35,6 +35,8 @@ export { kubeClusterOps, type ClusterOps } from './ops.ts';
 export interface GateDecision {
   allowed: boolean;
   messages: string[];
+  /** Condition type the Application shows when denied (default SyncError). */
+  condition?: string;
 }
 export type PreApplyGate = (
   objects: KubeObject[],
@@ -74,6 +76,8 @@ export interface SyncOutcome {
   phase: OperationPhase;
   message: string;
   resources: ResourceResult[];
+  /** Condition type for a failure, when more specific than SyncError (from the gate). */
+  condition?: string;
 }
 
 export function resourceKey(o: {
@@ -135,6 +139,7 @@ export async function runSync(req: SyncRequest, ops: ClusterOps): Promise<SyncOu
         phase: 'Failed',
         message: `sync denied by the pre-apply gate: ${d.messages.join('; ') || 'no reason given'}`,
         resources: [],
+        ...(d.condition ? { condition: d.condition } : {}),
       };
   }
 

@@ -1,0 +1,243 @@
+// Image signatures at admission, with sigstore policy-controller's `ClusterImagePolicy`
+// (policy.sigstore.dev/v1beta1) as the policy kind, so existing policies carry over: `spec.images[].glob`
+// selects images, `spec.authorities[].key` (`data`: a PEM public key, or `secretRef`: a Secret holding
+// one) lists who may sign, `spec.mode` is `enforce` (deny) or `warn`. Every matching policy must be
+// satisfied (AND) by at least one of its authorities (OR), as policy-controller decides.
+//
+// Each image of a Pod or Pod template is resolved to its digest in the registry on every review (a tag
+// may move); the verdict per digest and key set is cached (ImageVerifier). When the registry cannot be
+// asked the review fails closed (an evaluation error: the webhook denies) unless `registryFailurePolicy`
+// is `Ignore`, which admits with a warning.
+import type { KeyObject } from 'node:crypto';
+import { Informer, KubeError, type KubeClient, type KubeObject } from '../kube/index.ts';
+import {
+  ImageVerifier,
+  SECRET_PUBLIC_KEY,
+  imageGlobMatch,
+  loadPublicKey,
+  workloadImages,
+  type KeySources,
+} from '../sign/index.ts';
+import { AdmissionError } from './errors.ts';
+import type { AdmissionRequest } from './review.ts';
+import type { LogEntry } from './webhook.ts';
+import { isObj, str, type Obj } from './yaml-load.ts';
+
+export const IMAGE_POLICY_GROUP = 'policy.sigstore.dev';
+export const IMAGE_POLICY_API_VERSION = `${IMAGE_POLICY_GROUP}/v1beta1`;
+export const IMAGE_POLICY_KIND = 'ClusterImagePolicy';
+/** policy-controller's namespace, where `secretRef` Secrets live unless a namespace is given. */
+export const DEFAULT_SECRET_NAMESPACE = 'cosign-system';
+
+export interface ImageAuthority {
+  name: string;
+  key: { data?: string; secretRef?: { name: string; namespace?: string } };
+}
+
+export interface ImagePolicy {
+  name: string;
+  globs: string[];
+  authorities: ImageAuthority[];
+  mode: 'enforce' | 'warn';
+}
+
+/** What the image check adds to a review. */
+export interface ImageReview {
+  deny: string[];
+  warnings: string[];
+  /** Evaluation errors (registry unreachable, unreadable keys): the webhook fails closed on them. */
+  errors: string[];
+}
+
+/** Reads and checks a ClusterImagePolicy; malformed ones throw with the file. */
+export function parseImagePolicy(obj: Obj, file?: string): ImagePolicy {
+  const loc = file ? { file, row: 0, col: 0 } : undefined;
+  const name = str(isObj(obj.metadata) ? obj.metadata.name : undefined);
+  const bad = (m: string) =>
+    new AdmissionError('admission_constraint_error', `ClusterImagePolicy ${name ?? '?'}: ${m}`, loc);
+  if (!name) throw bad('metadata.name is required');
+  const spec = isObj(obj.spec) ? obj.spec : {};
+  const images = Array.isArray(spec.images) ? spec.images : [];
+  const globs = images.map((i, n) => {
+    const g = isObj(i) ? str(i.glob) : undefined;
+    if (!g) throw bad(`spec.images[${n}].glob is required`);
+    return g;
+  });
+  if (globs.length === 0) throw bad('spec.images must list at least one glob');
+  const auths = Array.isArray(spec.authorities) ? spec.authorities : [];
+  const authorities = auths.map((a, n): ImageAuthority => {
+    if (!isObj(a)) throw bad(`spec.authorities[${n}] is not an object`);
+    if (isObj(a.keyless) || isObj(a.static))
+      throw bad(`spec.authorities[${n}]: keyless and static authorities are not supported offline (use key)`);
+    const key = isObj(a.key) ? a.key : undefined;
+    const data = key ? str(key.data) : undefined;
+    const ref = key && isObj(key.secretRef) ? key.secretRef : undefined;
+    const refName = ref ? str(ref.name) : undefined;
+    if (key && isObj(key.kms)) throw bad(`spec.authorities[${n}].key.kms is not supported`);
+    if (!data && !refName) throw bad(`spec.authorities[${n}].key needs data or secretRef.name`);
+    if (data) loadPublicKey(data, `ClusterImagePolicy ${name} authorities[${n}]`);
+    return {
+      name: str(a.name) ?? `authority-${n}`,
+      key: data
+        ? { data }
+        : { secretRef: { name: refName!, ...(ref && str(ref.namespace) ? { namespace: str(ref.namespace)! } : {}) } },
+    };
+  });
+  if (authorities.length === 0) throw bad('spec.authorities must list at least one authority');
+  const mode = str(spec.mode) ?? 'enforce';
+  if (mode !== 'enforce' && mode !== 'warn') throw bad(`spec.mode must be enforce or warn, not ${mode}`);
+  return { name, globs, authorities, mode };
+}
+
+export interface ImagePoliciesOptions {
+  verifier?: ImageVerifier;
+  keys?: KeySources;
+  /** `Fail` (default): a registry that cannot be asked denies; `Ignore`: admit with a warning. */
+  registryFailurePolicy?: 'Fail' | 'Ignore';
+  secretNamespace?: string;
+}
+
+export class ImagePolicies {
+  readonly policies = new Map<string, ImagePolicy>();
+  readonly verifier: ImageVerifier;
+  private readonly o: ImagePoliciesOptions;
+
+  constructor(o: ImagePoliciesOptions = {}) {
+    this.o = o;
+    this.verifier = o.verifier ?? new ImageVerifier();
+  }
+
+  upsert(obj: Obj, file?: string): ImagePolicy {
+    const p = parseImagePolicy(obj, file);
+    this.policies.set(p.name, p);
+    return p;
+  }
+
+  remove(name: string): void {
+    this.policies.delete(name);
+  }
+
+  private async authorityKey(p: ImagePolicy, a: ImageAuthority): Promise<KeyObject> {
+    if (a.key.data) return loadPublicKey(a.key.data, `ClusterImagePolicy ${p.name} ${a.name}`);
+    const ns = a.key.secretRef!.namespace ?? this.o.secretNamespace ?? DEFAULT_SECRET_NAMESPACE;
+    const name = a.key.secretRef!.name;
+    const read = this.o.keys?.readSecret;
+    if (!read) throw new Error(`secret ${ns}/${name}: no cluster to read it from`);
+    const data = await read(ns, name);
+    if (!data) throw new Error(`secret ${ns}/${name} not found`);
+    const entries = Object.entries(data);
+    // cosign's entry name, else the secret's only entry (policy-controller's rule)
+    const pem = data[SECRET_PUBLIC_KEY] ?? (entries.length === 1 ? entries[0]![1] : undefined);
+    if (pem === undefined) throw new Error(`secret ${ns}/${name} has no ${SECRET_PUBLIC_KEY} entry`);
+    return loadPublicKey(pem, `secret ${ns}/${name}`);
+  }
+
+  /** Checks the images of the request's object against every matching policy. */
+  async review(req: AdmissionRequest): Promise<ImageReview> {
+    const out: ImageReview = { deny: [], warnings: [], errors: [] };
+    if (this.policies.size === 0 || req.operation === 'DELETE' || !isObj(req.object)) return out;
+    const images = workloadImages(req.object);
+    if (images.length === 0) return out;
+    const ignore = this.o.registryFailurePolicy === 'Ignore';
+    const tasks: Promise<void>[] = [];
+    for (const p of this.policies.values()) {
+      for (const wi of images) {
+        if (!p.globs.some((g) => imageGlobMatch(g, wi.image))) continue;
+        tasks.push(
+          (async () => {
+            const why: string[] = [];
+            let unreachable: string | undefined;
+            for (const a of p.authorities) {
+              let key: KeyObject;
+              try {
+                key = await this.authorityKey(p, a);
+              } catch (err) {
+                why.push(`authority ${a.name}: key: ${(err as Error).message}`);
+                continue;
+              }
+              const v = await this.verifier.verify(wi.image, [key]);
+              if (v.verified) return;
+              if (v.code === 'REGISTRY_UNREACHABLE') unreachable = v.reason;
+              why.push(`authority ${a.name}: ${v.code}: ${v.reason}`);
+            }
+            const line = `[${p.name}] image ${wi.image} (${wi.path}) is not signed by any authority of the policy: ${why.join('; ')}`;
+            if (
+              unreachable &&
+              why.length === p.authorities.length &&
+              why.every((w) => w.includes('REGISTRY_UNREACHABLE'))
+            ) {
+              if (ignore) out.warnings.push(`${line} (admitted: registryFailurePolicy Ignore)`);
+              else out.errors.push(line);
+            } else if (p.mode === 'warn') out.warnings.push(line);
+            else out.deny.push(line);
+          })(),
+        );
+      }
+    }
+    await Promise.all(tasks);
+    out.deny.sort();
+    out.warnings.sort();
+    out.errors.sort();
+    return out;
+  }
+}
+
+/** The CRD the cluster needs to store ClusterImagePolicies (a free-form subset of policy-controller's). */
+export function imagePolicyCrd(): KubeObject {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `clusterimagepolicies.${IMAGE_POLICY_GROUP}` },
+    spec: {
+      group: IMAGE_POLICY_GROUP,
+      names: {
+        kind: IMAGE_POLICY_KIND,
+        listKind: `${IMAGE_POLICY_KIND}List`,
+        plural: 'clusterimagepolicies',
+        singular: 'clusterimagepolicy',
+        shortNames: ['cip'],
+      },
+      scope: 'Cluster',
+      versions: ['v1alpha1', 'v1beta1'].map((v) => ({
+        name: v,
+        served: true,
+        storage: v === 'v1beta1',
+        schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+      })),
+    },
+  } as KubeObject;
+}
+
+/** Installs the CRD (if missing) and keeps `policies` in step with the cluster's ClusterImagePolicies. */
+export async function watchImagePolicies(
+  client: KubeClient,
+  policies: ImagePolicies,
+  log: (e: LogEntry) => void = () => {},
+): Promise<{ stop(): void }> {
+  const crd = imagePolicyCrd();
+  try {
+    await client.get(crd.apiVersion, crd.kind, crd.metadata.name!);
+  } catch (e) {
+    if (!(e instanceof KubeError && e.status === 404)) throw e;
+    try {
+      await client.create(crd);
+    } catch (err) {
+      if (!(err instanceof KubeError && err.status === 409)) throw err;
+    }
+  }
+  const inf = new Informer(client, IMAGE_POLICY_API_VERSION, IMAGE_POLICY_KIND);
+  const put = (o: KubeObject) => {
+    try {
+      policies.upsert(o as unknown as Obj);
+    } catch (err) {
+      policies.remove(o.metadata.name ?? '');
+      log({ level: 'error', msg: 'ClusterImagePolicy rejected', name: o.metadata.name, error: String(err) });
+    }
+  };
+  inf
+    .on('add', put)
+    .on('update', put)
+    .on('delete', (o) => policies.remove(o.metadata.name ?? ''));
+  await inf.start();
+  return { stop: () => inf.stop() };
+}
