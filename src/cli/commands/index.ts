@@ -25,6 +25,8 @@ export const groups: readonly CommandGroup[] = [
   { verbs: ['controller'], load: () => import('./controller.ts') },
   { verbs: ['scan'], load: () => import('./scan.ts') },
   { verbs: ['build'], load: () => import('./build.ts') },
+  { verbs: ['ci'], load: () => import('./ci.ts') },
+  { verbs: ['demo'], load: () => import('./demo.ts') },
 ];
 
 /** Registers the group that owns the verb in `argv` (the first non-option word), or every group. */
