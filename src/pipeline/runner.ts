@@ -2,10 +2,9 @@
 // through expressions, skips dependants of failed steps, kills timed-out or cancelled steps, retries, and
 // writes the PipelineRun record atomically after every transition (a crash leaves a readable record).
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { writeFileAtomic } from '../oci/index.ts';
 import { PipelineError } from './errors.ts';
 import {
   ExprError,
@@ -185,7 +184,13 @@ export async function runPipeline(o: RunOptions): Promise<PipelineRun> {
       })),
     },
   };
-  const persist = () => writeFileAtomic(join(runDir, 'status.json'), JSON.stringify(run, null, 2) + '\n');
+  // temp file + rename: a reader (or a crash) sees the old record or the new one, never a torn one; no fsync,
+  // as losing the last transitions to a power cut is acceptable for a log of a run
+  const persist = async () => {
+    const tmp = join(runDir, `.status.json.${process.pid}.tmp`);
+    writeFileSync(tmp, JSON.stringify(run, null, 2) + '\n');
+    renameSync(tmp, join(runDir, 'status.json'));
+  };
   await persist();
   // persisting is serialised: transitions of parallel steps queue behind each other
   let chain: Promise<void> = Promise.resolve();

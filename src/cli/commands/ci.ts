@@ -1,0 +1,265 @@
+// `sekisho ci run|validate|show|runs|crds`: the pipeline runner in the current checkout. The work is done in
+// src/pipeline; this file reads argv and env, builds the services (registry credentials, builder) and prints.
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { stringify } from 'yaml';
+import { RegistryClient, dockerConfigCredentials } from '../../oci/index.ts';
+import {
+  PipelineError,
+  builtinSteps,
+  changeRequestCrd,
+  parsePipeline,
+  pipelineCrd,
+  pipelineRunCrd,
+  readRun,
+  runPipeline,
+  type PipelineRun,
+  type Services,
+} from '../../pipeline/index.ts';
+import { githubCommands, progressLine, runTable, stepSummary } from '../../pipeline/report.ts';
+import { reportError } from '../report-error.ts';
+
+/** Where `ci run` looks for the pipeline when none is given, in order. */
+export const DEFAULT_PIPELINE_FILES = ['.sekisho/pipeline.yaml', 'sekisho-pipeline.yaml'];
+
+function findPipeline(file: string | undefined): string {
+  if (file) return file;
+  const found = DEFAULT_PIPELINE_FILES.find((f) => existsSync(f));
+  if (!found)
+    throw new PipelineError(
+      'pipeline_io_error',
+      `no pipeline file given and none of ${DEFAULT_PIPELINE_FILES.join(', ')} exists here`,
+    );
+  return found;
+}
+
+function load(file: string) {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new PipelineError('pipeline_io_error', `read ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  return parsePipeline(text, file);
+}
+
+function parseParams(list: string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of list ?? []) {
+    const eq = p.indexOf('=');
+    if (eq <= 0) throw new PipelineError('pipeline_param_error', `--param ${JSON.stringify(p)} is not NAME=VALUE`);
+    out[p.slice(0, eq)] = p.slice(eq + 1);
+  }
+  return out;
+}
+
+export function cliServices(o: { insecure?: boolean; scanDb?: string; dataDir?: string }): Services {
+  const configDir = process.env.DOCKER_CONFIG ?? join(homedir(), '.docker');
+  const credentials = dockerConfigCredentials(join(configDir, 'config.json'));
+  const cache = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
+  return {
+    registry: (host, opts) =>
+      new RegistryClient({ host, credentials, ...((opts?.insecure ?? o.insecure) ? { scheme: 'http' as const } : {}) }),
+    env: process.env,
+    now: () => new Date(),
+    scanDb: o.scanDb ?? process.env.SEKISHO_DB ?? join(cache, 'sekisho', 'db'),
+    ...(o.dataDir ? { dataDir: o.dataDir } : {}),
+    // loaded when a build step runs: most pipelines runs need not pay for the builder's modules
+    build: async (opts) => (await import('../../build/index.ts')).build(opts),
+    buildRegistry: { credentials },
+    buildCacheDir: join(cache, 'sekisho', 'build'),
+  };
+}
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+interface RunOpts {
+  param?: string[];
+  output: 'table' | 'json';
+  runsDir?: string;
+  concurrency?: string;
+  insecure?: boolean;
+  scanDb?: string;
+  dataDir?: string;
+  sarifDir?: string;
+  runId?: string;
+}
+
+async function ciRun(file: string | undefined, o: RunOpts): Promise<number> {
+  const path = findPipeline(file);
+  const loaded = load(path);
+  const workspace = process.cwd();
+  const gh = process.env.GITHUB_ACTIONS === 'true';
+  const json = o.output === 'json';
+  const tty = process.stderr.isTTY === true && !json;
+  const ac = new AbortController();
+  let stoppedBy: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stoppedBy) return;
+    stoppedBy = sig;
+    if (!json) process.stderr.write(`\n${sig}: stopping the run (running steps are killed)\n`);
+    ac.abort();
+  };
+  const int = () => onSignal('SIGINT');
+  const term = () => onSignal('SIGTERM');
+  process.on('SIGINT', int);
+  process.on('SIGTERM', term);
+  let run: PipelineRun;
+  try {
+    run = await runPipeline({
+      loaded,
+      params: parseParams(o.param),
+      workspace,
+      ...(o.runsDir ? { runsDir: resolve(o.runsDir) } : {}),
+      ...(o.runId ? { runId: o.runId } : {}),
+      ...(o.concurrency ? { concurrency: Number(o.concurrency) } : {}),
+      signal: ac.signal,
+      services: cliServices(o),
+      handlers: builtinSteps(),
+      onEvent: (ev) => {
+        if (json) return;
+        if (ev.type === 'run-start') process.stderr.write(`run ${ev.run.metadata.name} (${ev.run.status.runDir})\n`);
+        else if (ev.type === 'step-start') process.stderr.write(progressLine(ev.step, tty, ev.attempt) + '\n');
+        else if (ev.type === 'step-end') {
+          process.stderr.write(progressLine(ev.step, tty) + '\n');
+          if (gh && ev.step.phase === 'Failed') {
+            // the failed step's log, folded
+            process.stdout.write(`::group::${ev.step.id} log\n`);
+            try {
+              process.stdout.write(readFileSync(ev.step.logPath, 'utf8'));
+            } catch {
+              // no log written
+            }
+            process.stdout.write('::endgroup::\n');
+          }
+        }
+      },
+    });
+  } finally {
+    process.off('SIGINT', int);
+    process.off('SIGTERM', term);
+  }
+  if (json) process.stdout.write(JSON.stringify(run, null, 2) + '\n');
+  else
+    process.stdout.write(runTable(run, { color: process.stdout.isTTY === true, width: process.stdout.columns ?? 160 }));
+  const sarif = run.status.steps.flatMap((s) => (s.sarif ?? []).map((f) => ({ step: s.id, f })));
+  if (gh || o.sarifDir) {
+    const dir = resolve(o.sarifDir ?? join('.sekisho', 'sarif'));
+    mkdirSync(dir, { recursive: true });
+    for (const { step, f } of sarif) if (existsSync(f)) copyFileSync(f, join(dir, `${step}.sarif`));
+  }
+  if (gh) {
+    for (const c of githubCommands(run)) process.stdout.write(c + '\n');
+    if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, stepSummary(run));
+    if (process.env.GITHUB_OUTPUT)
+      appendFileSync(
+        process.env.GITHUB_OUTPUT,
+        `run-id=${run.metadata.name}\nrun-dir=${run.status.runDir}\nphase=${run.status.phase}\n` +
+          run.status.steps
+            .flatMap((s) => Object.entries(s.outputs).map(([k, v]) => (v.includes('\n') ? '' : `${s.id}-${k}=${v}\n`)))
+            .join(''),
+      );
+  }
+  if (stoppedBy) return stoppedBy === 'SIGINT' ? 130 : 143;
+  return run.status.phase === 'Succeeded' ? 0 : 1;
+}
+
+function runsDirOf(o: { runsDir?: string }): string {
+  return resolve(o.runsDir ?? join('.sekisho', 'runs'));
+}
+
+export function register(program: Command): void {
+  const ci = program
+    .command('ci')
+    .description('run Sekisho pipelines (ci.sekisho.dev/v1alpha1 Pipeline) in this checkout');
+  ci.command('run')
+    .description(
+      `run a pipeline (default: ${DEFAULT_PIPELINE_FILES.join(' or ')}); exit 0 when it succeeds, 1 when a step fails`,
+    )
+    .argument('[pipeline]', 'pipeline YAML file')
+    .option('-p, --param <name=value>', 'set a pipeline param (repeatable)', collect)
+    .addOption(new Option('-o, --output <format>', 'final report').choices(['table', 'json']).default('table'))
+    .option('--runs-dir <dir>', 'where run records and logs go (default .sekisho/runs)')
+    .option('--run-id <id>', 'name of the run (default <pipeline>-<time>-<random>)')
+    .option('--concurrency <n>', 'most steps at once (default: the pipeline, else 4)')
+    .option('--insecure', 'plain HTTP to every registry (loopback registries always are)')
+    .option('--scan-db <dir>', 'advisory database for scan steps (default $SEKISHO_DB or ~/.cache/sekisho/db)')
+    .option('--data-dir <dir>', 'data dir for promote steps (change requests, config repo clones)')
+    .option(
+      '--sarif-dir <dir>',
+      'copy the SARIF files of lint/scan/policy steps here (default under GitHub Actions: .sekisho/sarif)',
+    )
+    .action(async (file: string | undefined, o: RunOpts) => {
+      try {
+        process.exitCode = await ciRun(file, o);
+      } catch (err) {
+        process.exitCode = reportError(err);
+      }
+    });
+  ci.command('validate')
+    .description('check a pipeline file; errors name file:line:col')
+    .argument('[pipeline]', 'pipeline YAML file')
+    .action((file: string | undefined) => {
+      try {
+        const path = findPipeline(file);
+        const { pipeline } = load(path);
+        process.stdout.write(
+          `${path}: pipeline ${pipeline.metadata.name} is valid (${pipeline.spec.steps.length} steps)\n`,
+        );
+      } catch (err) {
+        process.exitCode = reportError(err);
+      }
+    });
+  ci.command('runs')
+    .description('list recorded runs, newest first')
+    .option('--runs-dir <dir>', 'run records (default .sekisho/runs)')
+    .addOption(new Option('-o, --output <format>', 'format').choices(['table', 'json']).default('table'))
+    .action((o: { runsDir?: string; output: string }) => {
+      try {
+        const dir = runsDirOf(o);
+        const runs = existsSync(dir)
+          ? readdirSync(dir)
+              .filter((d) => existsSync(join(dir, d, 'status.json')))
+              .map((d) => readRun(join(dir, d)))
+              .sort((a, b) => (b.metadata.creationTimestamp < a.metadata.creationTimestamp ? -1 : 1))
+          : [];
+        if (o.output === 'json') process.stdout.write(JSON.stringify(runs, null, 2) + '\n');
+        else
+          for (const r of runs)
+            process.stdout.write(
+              `${r.metadata.name}  ${r.status.phase}  ${r.metadata.creationTimestamp}  ${r.status.message ?? ''}\n`,
+            );
+      } catch (err) {
+        process.exitCode = reportError(err);
+      }
+    });
+  ci.command('show')
+    .description('show a run (its table, or one step log with --log)')
+    .argument('<run-id>', 'run name (a folder under the runs dir)')
+    .option('--runs-dir <dir>', 'run records (default .sekisho/runs)')
+    .option('--log <step>', 'print this step log')
+    .addOption(new Option('-o, --output <format>', 'format').choices(['table', 'json', 'yaml']).default('table'))
+    .action((id: string, o: { runsDir?: string; log?: string; output: string }) => {
+      try {
+        const run = readRun(join(runsDirOf(o), basename(id)));
+        if (o.log) {
+          const s = run.status.steps.find((x) => x.id === o.log);
+          if (!s) throw new PipelineError('pipeline_invalid', `run ${id} has no step ${o.log}`);
+          process.stdout.write(existsSync(s.logPath) ? readFileSync(s.logPath, 'utf8') : '');
+        } else if (o.output === 'json') process.stdout.write(JSON.stringify(run, null, 2) + '\n');
+        else if (o.output === 'yaml') process.stdout.write(stringify(run));
+        else process.stdout.write(runTable(run));
+      } catch (err) {
+        process.exitCode = reportError(err);
+      }
+    });
+  ci.command('crds')
+    .description('print the CustomResourceDefinitions of Pipeline, PipelineRun and ChangeRequest')
+    .action(() => {
+      process.stdout.write(
+        [pipelineCrd(), pipelineRunCrd(), changeRequestCrd()].map((c) => stringify(c)).join('---\n'),
+      );
+    });
+}
