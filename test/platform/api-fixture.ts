@@ -4,6 +4,7 @@
 // viewer (every project) and viewer-a (viewer of team-a).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import AjvModule from 'ajv';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +28,58 @@ export interface Fixture {
   tokens: Record<Who, string>;
   image: { repo: string; tag: string; digest: string; configDigest: string; sigTag: string; sbomDigest: string };
   call: (method: string, path: string, o?: CallOpts) => Promise<Res>;
+  /** checks an answer against the success schema the OpenAPI document gives for its operation */
+  validate: (method: string, path: string, r: Res) => Promise<void>;
   close(): Promise<void>;
+}
+
+// ajv is CommonJS: under NodeNext its class may sit on `.default`
+type Validator = { (doc: unknown): boolean; errors?: unknown };
+type AjvLike = new (opts: object) => {
+  compile(schema: object): Validator;
+  addSchema(schema: object, key: string): unknown;
+  errorsText(errors: unknown): string;
+};
+export const AjvClass = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as AjvLike;
+
+interface OpenApiDoc {
+  paths: Record<
+    string,
+    Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>
+  >;
+  components: { schemas: Record<string, object> };
+}
+
+/** Validates answers against the served OpenAPI document (its own schemas, as a client generator would). */
+export function responseValidator(doc: OpenApiDoc) {
+  const ajv = new AjvClass({ strict: false, allErrors: true });
+  ajv.addSchema({ components: doc.components }, 'doc');
+  const routes = Object.keys(doc.paths).map((p) => ({
+    p,
+    re: new RegExp('^' + p.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{\w+\}/g, '[^/]+') + '$'),
+  }));
+  const cache = new Map<string, Validator>();
+  return (method: string, path: string, r: Res): void => {
+    const pathname = new URL(path, 'http://x').pathname;
+    const route = routes.find((x) => x.re.test(pathname));
+    assert.ok(route, `no documented path for ${pathname}`);
+    const op = doc.paths[route.p]![method.toLowerCase()];
+    assert.ok(op, `${method} ${route.p} is not documented`);
+    const resp = op.responses[String(r.status)];
+    assert.ok(resp, `${method} ${route.p} answered ${r.status}, which is not documented`);
+    const schema = resp.content?.['application/json']?.schema;
+    if (!schema) return;
+    const key = `${method} ${route.p} ${r.status}`;
+    let v = cache.get(key);
+    if (!v) {
+      v = ajv.compile(JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"doc#/components/')) as object);
+      cache.set(key, v);
+    }
+    assert.ok(
+      v(r.body),
+      `${key}: the answer does not match its schema: ${ajv.errorsText(v.errors)}\n${JSON.stringify(r.body).slice(0, 500)}`,
+    );
+  };
 }
 
 export interface CallOpts {
@@ -172,6 +224,8 @@ export async function startFixture(extra: Partial<ApiServerOptions> = {}): Promi
     kube,
     registry: storage,
     cacheDir: join(dir, 'api'),
+    gitRoot: join(dir, 'git'),
+    gitUrl: 'http://127.0.0.1:9/git',
     heartbeatMs: 60_000,
     ...extra,
   });
@@ -197,10 +251,16 @@ export async function startFixture(extra: Partial<ApiServerOptions> = {}): Promi
     }
     return { status: r.status, body: parsed, headers: r.headers };
   };
+  let check: ((method: string, path: string, r: Res) => void) | undefined;
+  const validate = async (method: string, path: string, r: Res): Promise<void> => {
+    check ??= responseValidator((await call('GET', '/api/v1/openapi.json')).body as OpenApiDoc);
+    check(method, path, r);
+  };
   return {
     dir,
     api,
     url: api.url,
+    validate,
     kube,
     sandbox,
     storage,
@@ -236,6 +296,7 @@ export async function checkEndpoint(f: Fixture, c: EndpointCase): Promise<void> 
   const noAuth = await f.call(c.method, c.path, c.body !== undefined ? { body: c.body } : {});
   assert.equal(noAuth.status, 401, `${c.name}: no auth → 401, got ${noAuth.status} ${JSON.stringify(noAuth.body)}`);
   assert.equal(noAuth.body.error.code, 'server_unauthenticated');
+  await f.validate(c.method, c.path, noAuth);
   if (c.lower) {
     const r = await f.call(c.method, c.path, { as: c.lower, ...(c.body !== undefined ? { body: c.body } : {}) });
     assert.equal(r.status, 403, `${c.name}: role ${c.lower} → 403, got ${r.status} ${JSON.stringify(r.body)}`);
@@ -261,11 +322,13 @@ export async function checkEndpoint(f: Fixture, c: EndpointCase): Promise<void> 
     );
     assert.equal(r.body.error.code, 'server_bad_request');
     assert.match(r.body.error.message, b.reason, c.name);
+    await f.validate(c.method, b.path ?? c.path, r);
   }
   const ok = await f.call(c.method, c.path, {
     as: c.ok.as,
     ...(c.ok.body !== undefined ? { body: c.ok.body } : c.body !== undefined ? { body: c.body } : {}),
   });
   assert.equal(ok.status, c.ok.status ?? 200, `${c.name}: happy path, got ${ok.status} ${JSON.stringify(ok.body)}`);
+  await f.validate(c.method, c.path, ok);
   await c.ok.check?.(ok);
 }

@@ -103,6 +103,11 @@ const refSchema: Schema = {
     uid: { type: 'string' },
   },
 };
+const appRefSchema: Schema = {
+  type: 'object',
+  required: ['namespace', 'name'],
+  properties: { namespace: { type: 'string' }, name: { type: 'string' } },
+};
 const listOf = (s: Schema, extra: Obj = {}): Schema => ({
   type: 'object',
   required: ['items'],
@@ -687,7 +692,7 @@ export function applicationRoutes({ d, apps, hub }: RouteEnv): RouteSpec[] {
       response: {
         type: 'object',
         required: ['application', 'operation'],
-        properties: { application: refSchema, operation: { type: 'object' } },
+        properties: { application: appRefSchema, operation: { type: 'object' } },
       },
       handler: async (ctx) => {
         const b = ctx.body as {
@@ -746,7 +751,7 @@ export function applicationRoutes({ d, apps, hub }: RouteEnv): RouteSpec[] {
       response: {
         type: 'object',
         required: ['application', 'operation'],
-        properties: { application: refSchema, operation: { type: 'object' } },
+        properties: { application: appRefSchema, operation: { type: 'object' } },
       },
       handler: async (ctx) => {
         const b = ctx.body as { id: number; prune?: boolean; dryRun?: boolean };

@@ -94,6 +94,7 @@ export function authRoutes({ d, metrics }: RouteEnv): RouteSpec[] {
       role: 'viewer',
       tag: 'auth',
       summary: 'Log out (ends the cookie session)',
+      response: { type: 'object', required: ['status'], properties: { status: { type: 'string' } } },
       handler: async (ctx) => {
         if (ctx.principal!.sessionId) d.auth.logout(ctx.principal!.sessionId);
         ctx.res.setHeader('Set-Cookie', `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`);
@@ -164,6 +165,11 @@ export function authRoutes({ d, metrics }: RouteEnv): RouteSpec[] {
       role: 'viewer',
       tag: 'auth',
       summary: 'Revoke an API token (own tokens; admins any)',
+      response: {
+        type: 'object',
+        required: ['status', 'id'],
+        properties: { status: { type: 'string' }, id: { type: 'string' } },
+      },
       handler: async (ctx) => {
         const id = ctx.params.id!;
         ctx.target = `token ${id}`;
@@ -212,6 +218,15 @@ export function authRoutes({ d, metrics }: RouteEnv): RouteSpec[] {
             items: 'string',
             description: 'AppProjects the role applies to (default ["*"]: every project)',
           },
+        },
+      },
+      response: {
+        type: 'object',
+        required: ['name', 'role', 'projects'],
+        properties: {
+          name: { type: 'string' },
+          role: { type: 'string' },
+          projects: { type: 'array', items: { type: 'string' } },
         },
       },
       handler: async (ctx) => {
