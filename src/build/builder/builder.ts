@@ -29,6 +29,7 @@ import { detectExecutor, type Executor, type RunSpec } from '../exec/index.ts';
 import { BuildStore, cacheKey, type CacheEntry, type LayerRef } from './store.ts';
 import { hostPlatform, pullImage, type BaseImage } from './images.ts';
 import { fetchImportedBlob, importCache } from './registry-cache.ts';
+import { FileHashCache } from './file-hashes.ts';
 import { copyInto, matchSources, parseChmod, resolveChown, writeInlineFile, type Matched, type Owner } from './copy.ts';
 import { applyMetadata, createdBy, runCreatedBy, type MetaContext } from './metadata.ts';
 import type { BuildOptions, BuildStep, HistoryEntry, ImageConfig, ProgressEvent } from './types.ts';
@@ -50,6 +51,7 @@ interface Shared {
   created: string;
   metaArgs: Map<string, string>;
   context: () => Promise<BuildContext>;
+  fileHashes: FileHashCache;
   executor: () => Promise<Executor>;
   emit: (ev: ProgressEvent) => void;
   nextId: () => number;
@@ -426,7 +428,7 @@ class StageRun {
         let hash: string;
         if (src.isContext) {
           const ctx = await shared.context();
-          hash = await ctx.hashFiles(await ctx.walk([rel === '' ? '.' : rel]));
+          hash = await shared.fileHashes.hash(await ctx.walk([rel === '' ? '.' : rel]));
         } else hash = src.key;
         mounts.push({ m, keyPart: ['bind', m.target, m.from ?? null, rel, m.readonly, hash] });
       }
@@ -634,7 +636,7 @@ class StageRun {
       const ctx = await shared.context();
       const entries = local.length > 0 ? await ctx.walk(local, { exclude }) : [];
       matched = toMatched(entries);
-      hash = await ctx.hashFiles(entries);
+      hash = await shared.fileHashes.hash(entries);
     } else hash = cacheKey(src.key, local, exclude);
     const inline = instr.sourceContents.map((c) => ({
       path: c.path,
@@ -919,6 +921,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuiltImage> {
       platform,
       created: opts.sourceDateEpoch !== undefined ? isoSeconds(opts.sourceDateEpoch) : new Date().toISOString(),
       metaArgs,
+      fileHashes: new FileHashCache(opts.cacheDir),
       context: () => (ctxPromise ??= openContext(opts.contextDir, { dockerfile: dockerfilePath })),
       executor: () => (execPromise ??= opts.executor ? Promise.resolve(opts.executor) : detectExecutor()),
       emit: (ev) => opts.progress?.(ev),
@@ -936,8 +939,8 @@ export async function runBuild(opts: BuildOptions): Promise<BuiltImage> {
       r.done = r.run();
       r.done.catch(() => undefined);
     }
-    const states = await Promise.all([...shared.stages.values()].map((r) => r.done));
-    void states;
+    await Promise.all([...shared.stages.values()].map((r) => r.done));
+    await shared.fileHashes.save();
     const lastIdx = needed[needed.length - 1]!;
     const last = shared.stages.get(lastIdx)!;
     const state = await last.done;

@@ -243,13 +243,13 @@ export function register(program: Command): void {
         }
       } catch (err) {
         if (err instanceof BuildError) {
-          process.exitCode = reportError({
+          const located = Object.assign(new Error(err.message), {
             code: err.code,
-            message: err.message,
             ...(err.location
               ? { location: { file: err.location.file, row: err.location.row, col: err.location.col ?? 1 } }
               : {}),
           });
+          process.exitCode = reportError(located);
         } else process.exitCode = reportError(err);
       }
     });
