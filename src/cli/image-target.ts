@@ -1,5 +1,6 @@
 // Opens the image a command names: `docker-archive:FILE`, `oci:DIR[:tag|@digest]`, or a registry reference
 // (`[docker://]host/repo[:tag|@digest]`, plain HTTP with --insecure), with credentials from Docker's config.
+// With `create`, an OCI layout that does not exist yet is created (for pushes).
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +18,11 @@ import {
   type ImageStore,
 } from '../oci/index.ts';
 
-export async function openImage(spec: string, insecure: boolean): Promise<{ store: ImageStore; ref: string }> {
+export async function openImage(
+  spec: string,
+  insecure: boolean,
+  opts: { create?: boolean } = {},
+): Promise<{ store: ImageStore; ref: string }> {
   if (spec.startsWith('docker-archive:')) return { store: await DockerArchiveStore.open(spec.slice(15)), ref: '' };
   if (spec.startsWith('oci:')) {
     let rest = spec.slice(4);
@@ -33,8 +38,9 @@ export async function openImage(spec: string, insecure: boolean): Promise<{ stor
         rest = rest.slice(0, colon);
       }
     }
-    const layout = await OciLayout.open(rest);
-    return { store: new LayoutStore(layout), ref: ref ?? (await layout.resolve()).digest };
+    // a layout being written to (push) may not exist yet, and then has nothing to resolve
+    const layout = await OciLayout.open(rest, opts.create ? { create: true } : {});
+    return { store: new LayoutStore(layout), ref: ref ?? (opts.create ? 'latest' : (await layout.resolve()).digest) };
   }
   const r = parseReference(spec.replace(/^docker:\/\//, ''));
   const host = registryApiHost(r.registry);

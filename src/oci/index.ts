@@ -73,3 +73,4 @@ export {
   type MergeOptions,
   type KeepDecision,
 } from './layer-merge.ts';
+export { pushArtifact, pullArtifact, manifestDescriptor, type ArtifactSpec, type ArtifactBlob } from './artifact.ts';

@@ -15,6 +15,8 @@ export { collectDir } from './source/dir.ts';
 export { collectImage, type ImageFiles } from './source/image.ts';
 export { applyLayer, type LayerLimits } from './source/layers.ts';
 export { toCycloneDx, type SbomMeta } from './sbom/cyclonedx.ts';
+export { inventoryFromSbom, parsePurl } from './source/sbom.ts';
+export { parseOpenVex, applyVex, type VexStatement } from './report/vex.ts';
 export { toSpdx } from './sbom/spdx.ts';
 export { AdvisoryDb, DB_FILE, type ImportResult } from './db/advisory-db.ts';
 export { matchAffected, type RangeMatch } from './db/match.ts';
@@ -22,10 +24,12 @@ export { matchPackages, type Finding } from './db/scanner.ts';
 export { severityOf, SEVERITIES, type Severity, type OsvRecord } from './db/osv.ts';
 export { cvss3BaseScore } from './db/cvss.ts';
 export { zipEntries } from './zip.ts';
+export { pushDb, pullDb, DB_ARTIFACT_TYPE } from './db/distribute.ts';
 export {
   filterFindings,
   parseSeverities,
   parseTrivyIgnore,
+  parseTrivyIgnoreYaml,
   type FilterOptions,
   type IgnoreEntry,
 } from './report/filter.ts';
