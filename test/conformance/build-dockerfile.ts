@@ -87,7 +87,12 @@ tally('shell/envVarTest', () => {
     } catch {
       got = 'error';
     }
-    report('envVarTest', `line ${n}`, got === want, `${JSON.stringify(src)} → ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+    report(
+      'envVarTest',
+      `line ${n}`,
+      got === want,
+      `${JSON.stringify(src)} → ${JSON.stringify(got)}, want ${JSON.stringify(want)}`,
+    );
   }
 });
 
@@ -114,7 +119,12 @@ tally('shell/wordsTest', () => {
     } catch {
       got = ['error'];
     }
-    report('wordsTest', `line ${n}`, JSON.stringify(got) === JSON.stringify(want), `${JSON.stringify(test)} → ${JSON.stringify(got)}`);
+    report(
+      'wordsTest',
+      `line ${n}`,
+      JSON.stringify(got) === JSON.stringify(want),
+      `${JSON.stringify(test)} → ${JSON.stringify(got)}`,
+    );
   }
 });
 

@@ -25,12 +25,16 @@ test('patternmatcher: **, prefixes, suffixes, character classes and escapes as m
     ['docs', 'docs/deep/file.md', true],
     ['a\\*b', 'a*b', true],
   ];
-  for (const [pat, text, want] of cases) assert.equal(new PatternMatcher([pat]).matches(text), want, `${pat} vs ${text}`);
+  for (const [pat, text, want] of cases)
+    assert.equal(new PatternMatcher([pat]).matches(text), want, `${pat} vs ${text}`);
 });
 
 test('patternmatcher: later ! patterns re-include, later patterns exclude again', () => {
   assert.equal(new PatternMatcher(['**', '!util/docker/web']).matches('util/docker/web/foo'), false);
-  assert.equal(new PatternMatcher(['**', '!util/docker/web', 'util/docker/web/foo']).matches('util/docker/web/foo'), true);
+  assert.equal(
+    new PatternMatcher(['**', '!util/docker/web', 'util/docker/web/foo']).matches('util/docker/web/foo'),
+    true,
+  );
   assert.equal(new PatternMatcher(['*.md', '!README.md']).matches('README.md'), false);
   assert.equal(new PatternMatcher(['*.md', '!README.md']).matches('CHANGES.md'), true);
   assert.throws(() => new PatternMatcher(['!']), /illegal exclusion pattern/);
@@ -38,7 +42,11 @@ test('patternmatcher: later ! patterns re-include, later patterns exclude again'
 });
 
 test('readIgnoreFile: comments, blank lines, leading slash, cleaning, spaces around !', () => {
-  assert.deepEqual(readIgnoreFile('\ufeff# c\n\n /abs/x \n! keep/../keep.txt\n./a//b/\n'), ['abs/x', '!keep.txt', 'a/b']);
+  assert.deepEqual(readIgnoreFile('\ufeff# c\n\n /abs/x \n! keep/../keep.txt\n./a//b/\n'), [
+    'abs/x',
+    '!keep.txt',
+    'a/b',
+  ]);
   assert.equal(cleanPath('a/../../b'), '../b');
   assert.equal(globMatch('*.txt', 'a.txt'), true);
   assert.equal(globMatch('*.txt', 'd/a.txt'), false);
@@ -82,8 +90,14 @@ test('context: .dockerignore applies to COPY sources, with re-included files ins
     assert.ok(!rels.includes('src/sub/c.md'));
     assert.ok(!rels.includes('Dockerfile'));
     const links = all.filter((e) => e.type === 'symlink').map((e) => [e.rel, e.linkTarget]);
-    assert.ok(links.some(([r, t]) => r === 'link-abs-out' && t?.endsWith('outside/secret')), 'symlinks inside a copied dir are kept as links');
-    await assert.rejects(ctx.walk(['Dockerfile']), (e: unknown) => e instanceof BuildError && e.code === 'CONTEXT_MISSING');
+    assert.ok(
+      links.some(([r, t]) => r === 'link-abs-out' && t?.endsWith('outside/secret')),
+      'symlinks inside a copied dir are kept as links',
+    );
+    await assert.rejects(
+      ctx.walk(['Dockerfile']),
+      (e: unknown) => e instanceof BuildError && e.code === 'CONTEXT_MISSING',
+    );
   } finally {
     await f.cleanup();
   }
@@ -94,16 +108,22 @@ test('context: wildcards, --exclude, the `under` path and a missing source', asy
   try {
     const ctx = await openContext(f.dir, { dockerignore: '' });
     const txt = await ctx.walk(['src/*.txt']);
-    assert.deepEqual(txt.map((e) => [e.rel, e.under]), [
-      ['src/a.txt', ''],
-      ['src/b.txt', ''],
-    ]);
+    assert.deepEqual(
+      txt.map((e) => [e.rel, e.under]),
+      [
+        ['src/a.txt', ''],
+        ['src/b.txt', ''],
+      ],
+    );
     const dir = await ctx.walk(['src'], { exclude: ['**/*.md', 'src/b.txt'] });
-    assert.deepEqual(dir.map((e) => [e.rel, e.under, e.type]), [
-      ['src', '', 'dir'],
-      ['src/a.txt', 'a.txt', 'file'],
-      ['src/sub', 'sub', 'dir'],
-    ]);
+    assert.deepEqual(
+      dir.map((e) => [e.rel, e.under, e.type]),
+      [
+        ['src', '', 'dir'],
+        ['src/a.txt', 'a.txt', 'file'],
+        ['src/sub', 'sub', 'dir'],
+      ],
+    );
     await assert.rejects(ctx.walk(['nope/*.js']), /not found/);
   } finally {
     await f.cleanup();
@@ -118,7 +138,11 @@ test('context: a source symlink is followed inside the context and refused when 
     assert.equal(inside[0]?.type, 'file');
     assert.equal(inside[0]?.path, join(f.dir, 'src/a.txt'));
     for (const src of ['link-abs-out', 'link-dir-out/secret', '../outside/secret', 'src/../../outside/secret']) {
-      await assert.rejects(ctx.walk([src]), (e: unknown) => e instanceof BuildError && e.code === 'CONTEXT_UNSAFE', src);
+      await assert.rejects(
+        ctx.walk([src]),
+        (e: unknown) => e instanceof BuildError && e.code === 'CONTEXT_UNSAFE',
+        src,
+      );
     }
     await assert.rejects(ctx.resolve('link-abs-out'), /points outside the build context/);
   } finally {
@@ -145,5 +169,8 @@ test('context: hashFiles changes with content and mode, not with mtime', async (
 });
 
 test('context: a missing directory is CONTEXT_MISSING', async () => {
-  await assert.rejects(openContext('/nonexistent/sekisho/ctx'), (e: unknown) => e instanceof BuildError && e.code === 'CONTEXT_MISSING');
+  await assert.rejects(
+    openContext('/nonexistent/sekisho/ctx'),
+    (e: unknown) => e instanceof BuildError && e.code === 'CONTEXT_MISSING',
+  );
 });

@@ -106,7 +106,10 @@ export async function openContext(dir: string, opts: OpenContextOptions = {}): P
   try {
     pm = new PatternMatcher(patterns);
   } catch (e) {
-    throw new BuildError('CONTEXT_UNSAFE', `${ignoreFile}: ${(e as Error).message}`, { cause: e, location: { file: ignoreFile, row: 1 } });
+    throw new BuildError('CONTEXT_UNSAFE', `${ignoreFile}: ${(e as Error).message}`, {
+      cause: e,
+      location: { file: ignoreFile, row: 1 },
+    });
   }
   return new DirContext(root, patterns, pm);
 }
@@ -152,13 +155,23 @@ class DirContext implements BuildContext {
         await this.collect(host, rel, '', source, out, excl);
       }
       if (out.length === before && rels.length === 0) {
-        throw new BuildError('CONTEXT_MISSING', `failed to compute cache key: "/${cleanPath(source).replace(/^\/+/, '')}": not found`);
+        throw new BuildError(
+          'CONTEXT_MISSING',
+          `failed to compute cache key: "/${cleanPath(source).replace(/^\/+/, '')}": not found`,
+        );
       }
     }
     return out;
   }
 
-  private async collect(host: string, rel: string, under: string, source: string, out: ContextEntry[], excl?: PatternMatcher): Promise<void> {
+  private async collect(
+    host: string,
+    rel: string,
+    under: string,
+    source: string,
+    out: ContextEntry[],
+    excl?: PatternMatcher,
+  ): Promise<void> {
     const st = await lstat(host);
     const type: ContextEntry['type'] = st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : 'file';
     const relC = cleanPath(rel);
@@ -169,7 +182,14 @@ class DirContext implements BuildContext {
       if (!ignored) out.push(this.entry(host, relC, under, source, st, type));
       const names = (await readdir(host)).sort();
       for (const n of names) {
-        await this.collect(join(host, n), relC === '.' ? n : `${relC}/${n}`, under === '' ? n : `${under}/${n}`, source, out, excl);
+        await this.collect(
+          join(host, n),
+          relC === '.' ? n : `${relC}/${n}`,
+          under === '' ? n : `${under}/${n}`,
+          source,
+          out,
+          excl,
+        );
       }
       // a re-included file below an ignored directory brings its parent along (as BuildKit's walker does)
       if (ignored && out.length > before) out.splice(before, 0, this.entry(host, relC, under, source, st, type));
@@ -182,7 +202,14 @@ class DirContext implements BuildContext {
     out.push(e);
   }
 
-  private entry(host: string, rel: string, under: string, source: string, st: Awaited<ReturnType<typeof lstat>>, type: ContextEntry['type']): ContextEntry {
+  private entry(
+    host: string,
+    rel: string,
+    under: string,
+    source: string,
+    st: Awaited<ReturnType<typeof lstat>>,
+    type: ContextEntry['type'],
+  ): ContextEntry {
     return {
       rel,
       path: host,
@@ -207,7 +234,8 @@ class DirContext implements BuildContext {
     try {
       validateGlob(c);
     } catch (e) {
-      if (e instanceof PatternError) throw new BuildError('DOCKERFILE_INVALID', `invalid source pattern ${JSON.stringify(source)}: ${e.message}`);
+      if (e instanceof PatternError)
+        throw new BuildError('DOCKERFILE_INVALID', `invalid source pattern ${JSON.stringify(source)}: ${e.message}`);
       throw e;
     }
     if (!/[*?[\\]/.test(c)) {
@@ -278,8 +306,11 @@ class DirContext implements BuildContext {
  * that lead outside `root` (CONTEXT_UNSAFE). Missing paths → CONTEXT_MISSING.
  */
 export async function resolveInContext(root: string, rel: string): Promise<string> {
-  const parts = cleanPath(toSlash(rel).replace(/^\/+/, '')).split('/').filter((p) => p !== '.' && p !== '');
-  if (parts[0] === '..') throw new BuildError('CONTEXT_UNSAFE', `path ${JSON.stringify(rel)} is outside the build context`);
+  const parts = cleanPath(toSlash(rel).replace(/^\/+/, ''))
+    .split('/')
+    .filter((p) => p !== '.' && p !== '');
+  if (parts[0] === '..')
+    throw new BuildError('CONTEXT_UNSAFE', `path ${JSON.stringify(rel)} is outside the build context`);
   let cur = root;
   let hops = 0;
   const queue = [...parts];
@@ -301,7 +332,8 @@ export async function resolveInContext(root: string, rel: string): Promise<strin
       throw new BuildError('CONTEXT_MISSING', `${JSON.stringify(rel)}: not found in the build context`, { cause: e });
     }
     if (st.isSymbolicLink()) {
-      if (++hops > 255) throw new BuildError('CONTEXT_UNSAFE', `too many levels of symbolic links at ${JSON.stringify(rel)}`);
+      if (++hops > 255)
+        throw new BuildError('CONTEXT_UNSAFE', `too many levels of symbolic links at ${JSON.stringify(rel)}`);
       const target = await readlink(next);
       const abs = isAbsolute(target) ? target : resolve(cur, target);
       let real: string;

@@ -34,7 +34,9 @@ function parseErr(text: string): BuildError {
 }
 
 test('directives at the top: syntax, escape, check; not after an instruction', () => {
-  const df = parseDockerfile('# syntax=docker/dockerfile:1.7\n# escape=`\n# check=skip=all\nFROM busybox\nRUN echo a `\n  b\n');
+  const df = parseDockerfile(
+    '# syntax=docker/dockerfile:1.7\n# escape=`\n# check=skip=all\nFROM busybox\nRUN echo a `\n  b\n',
+  );
   assert.deepEqual(df.directives, { escape: '`', syntax: 'docker/dockerfile:1.7', check: 'skip=all' });
   const run = df.stages[0]?.instructions[0];
   assert.equal(run?.kind, 'RUN');
@@ -78,7 +80,9 @@ test('exec form vs shell form for RUN, CMD, ENTRYPOINT', () => {
 });
 
 test('ARG before FROM are meta args; FROM AS names are lower-cased; --platform kept', () => {
-  const df = parseDockerfile('ARG V=1.36\nARG OTHER\nFROM --platform=$BUILDPLATFORM busybox:${V} AS Build\nARG V\nRUN true\n');
+  const df = parseDockerfile(
+    'ARG V=1.36\nARG OTHER\nFROM --platform=$BUILDPLATFORM busybox:${V} AS Build\nARG V\nRUN true\n',
+  );
   assert.deepEqual(df.metaArgs, [{ key: 'V', value: '1.36' }, { key: 'OTHER' }]);
   const st = df.stages[0];
   assert.equal(st?.name, 'build');
@@ -102,7 +106,10 @@ test('unknown instruction suggests the closest one, with file:line:col', () => {
   assert.equal(e.code, 'DOCKERFILE_PARSE');
   assert.deepEqual(e.location, { file: 'Dockerfile', row: 2, col: 3 });
   assert.equal(e.message, 'Dockerfile:2:3: unknown instruction: RUNN (did you mean RUN?)');
-  assert.equal(parseErr('FROM a\ncopyy a b\n').message, 'Dockerfile:2:1: unknown instruction: copyy (did you mean copy?)');
+  assert.equal(
+    parseErr('FROM a\ncopyy a b\n').message,
+    'Dockerfile:2:1: unknown instruction: copyy (did you mean copy?)',
+  );
   assert.equal(parseErr('FROM a\nFOOBAR x\n').message, 'Dockerfile:2:1: unknown instruction: FOOBAR');
 });
 
@@ -110,13 +117,19 @@ test('unknown and malformed flags are reported like BuildKit', () => {
   const e = parseErr('FROM a\nCOPY --chmon=755 a b\n');
   assert.equal(e.message, 'Dockerfile:2:6: unknown flag: --chmon (did you mean chmod?)');
   assert.match(parseErr('FROM a\nCOPY --from a b\n').message, /missing a value on flag: --from/);
-  assert.match(parseErr('FROM a\nCOPY --link=maybe a b\n').message, /expecting boolean value for flag --link, not: maybe/);
+  assert.match(
+    parseErr('FROM a\nCOPY --link=maybe a b\n').message,
+    /expecting boolean value for flag --link, not: maybe/,
+  );
   assert.match(parseErr('FROM a\nCOPY --chown=1 --chown=2 a b\n').message, /duplicate flag specified: --chown/);
   assert.match(parseErr('FROM a\nENV --x=1 A=b\n').message, /unknown flag: --x/);
 });
 
 test('argument count errors', () => {
-  assert.match(parseErr('FROM a\nCOPY onlyone\n').message, /COPY requires at least two arguments, but only one was provided/);
+  assert.match(
+    parseErr('FROM a\nCOPY onlyone\n').message,
+    /COPY requires at least two arguments, but only one was provided/,
+  );
   assert.match(parseErr('FROM a\nWORKDIR\n').message, /WORKDIR requires exactly one argument/);
   assert.match(parseErr('FROM a\nUSER\n').message, /USER requires exactly one argument/);
   assert.match(parseErr('FROM a\nEXPOSE\n').message, /EXPOSE requires at least one argument/);
@@ -128,7 +141,9 @@ test('argument count errors', () => {
 });
 
 test('COPY and ADD flags', () => {
-  const c = only('COPY --from=build --chown=app:app --chmod=0644 --link --exclude=*.md --exclude=tmp --parents a b* /dst/');
+  const c = only(
+    'COPY --from=build --chown=app:app --chmod=0644 --link --exclude=*.md --exclude=tmp --parents a b* /dst/',
+  );
   assert.ok(c.kind === 'COPY');
   assert.equal(c.from, 'build');
   assert.equal(c.chown, 'app:app');
@@ -148,7 +163,9 @@ test('COPY and ADD flags', () => {
 });
 
 test('RUN --mount is parsed with BuildKit defaults; bad mounts are errors', () => {
-  const r = only('RUN --mount=type=cache,target=/var/cache/apt,sharing=locked,id=apt --mount=type=secret,id=tok,required --mount=type=bind,from=build,source=/out,target=/in --mount=type=tmpfs,target=/t,size=64m --network=none --security=sandbox make');
+  const r = only(
+    'RUN --mount=type=cache,target=/var/cache/apt,sharing=locked,id=apt --mount=type=secret,id=tok,required --mount=type=bind,from=build,source=/out,target=/in --mount=type=tmpfs,target=/t,size=64m --network=none --security=sandbox make',
+  );
   assert.ok(r.kind === 'RUN');
   assert.equal(r.mounts.length, 4);
   assert.deepEqual(
@@ -166,8 +183,14 @@ test('RUN --mount is parsed with BuildKit defaults; bad mounts are errors', () =
   assert.equal(r.mounts[2]?.from, 'build');
   assert.equal(r.mounts[3]?.size, 64 * 1024 * 1024);
   assert.equal(r.network, 'none');
-  assert.match(parseErr('FROM a\nRUN --mount=type=cahce,target=/x true\n').message, /unsupported mount type "cahce" \(did you mean cache\?\)/);
-  assert.match(parseErr('FROM a\nRUN --mount=type=bind,mode=0600,target=/x true\n').message, /mode not allowed for "bind" type mounts/);
+  assert.match(
+    parseErr('FROM a\nRUN --mount=type=cahce,target=/x true\n').message,
+    /unsupported mount type "cahce" \(did you mean cache\?\)/,
+  );
+  assert.match(
+    parseErr('FROM a\nRUN --mount=type=bind,mode=0600,target=/x true\n').message,
+    /mode not allowed for "bind" type mounts/,
+  );
   assert.match(parseErr('FROM a\nRUN --mount=type=secret true\n').message, /invalid secret mount/);
   assert.match(parseErr('FROM a\nRUN --mount=target=/x,from=$X true\n').message, /doesn't support variable expansion/);
   assert.match(parseErr('FROM a\nRUN --network=bridge true\n').message, /invalid network mode "bridge"/);
@@ -212,27 +235,38 @@ test('unterminated heredoc and heredoc as COPY destination are errors', () => {
 test('ENV and LABEL: both forms, quotes kept until expansion', () => {
   const env = only('ENV A=1 B="two words" C=a\\ b');
   assert.ok(env.kind === 'ENV');
-  assert.deepEqual(env.env.map((e) => [e.key, e.value]), [
-    ['A', '1'],
-    ['B', '"two words"'],
-    ['C', 'a\\ b'],
-  ]);
+  assert.deepEqual(
+    env.env.map((e) => [e.key, e.value]),
+    [
+      ['A', '1'],
+      ['B', '"two words"'],
+      ['C', 'a\\ b'],
+    ],
+  );
   const exp = expandInstruction(env, () => undefined);
-  assert.deepEqual(exp.env.map((e) => e.value), ['1', 'two words', 'a b']);
+  assert.deepEqual(
+    exp.env.map((e) => e.value),
+    ['1', 'two words', 'a b'],
+  );
   const legacy = only('ENV PATH /usr/local/bin:$PATH');
   assert.ok(legacy.kind === 'ENV');
   assert.deepEqual(legacy.env, [{ key: 'PATH', value: '/usr/local/bin:$PATH', noDelim: true }]);
   assert.equal(expandInstruction(legacy, envLookup(['PATH=/bin'])).env[0]?.value, '/usr/local/bin:/bin');
   const label = only('LABEL "com.example.vendor"="ACME Inc" version=1.0');
   assert.ok(label.kind === 'LABEL');
-  assert.deepEqual(expandInstruction(label, () => undefined).labels.map((l) => [l.key, l.value]), [
-    ['com.example.vendor', 'ACME Inc'],
-    ['version', '1.0'],
-  ]);
+  assert.deepEqual(
+    expandInstruction(label, () => undefined).labels.map((l) => [l.key, l.value]),
+    [
+      ['com.example.vendor', 'ACME Inc'],
+      ['version', '1.0'],
+    ],
+  );
 });
 
 test('HEALTHCHECK options and forms', () => {
-  const h = only('HEALTHCHECK --interval=30s --timeout=1m30s --start-period=5s --start-interval=500ms --retries=3 CMD ["wget", "-q", "localhost"]');
+  const h = only(
+    'HEALTHCHECK --interval=30s --timeout=1m30s --start-period=5s --start-interval=500ms --retries=3 CMD ["wget", "-q", "localhost"]',
+  );
   assert.ok(h.kind === 'HEALTHCHECK');
   assert.deepEqual(h.health, {
     test: ['CMD', 'wget', '-q', 'localhost'],
@@ -289,11 +323,17 @@ test('expandWord: defaults, alternatives, required, pattern trims, quotes and es
   const l = envLookup({ A: 'a', E: '', P: 'dir/sub/file.tar.gz' });
   assert.equal(expandWord('${A:-x}${U:-y}${E:-z}${E-w}', l), 'ayz');
   assert.equal(expandWord('${A:+set}${U:+no}${E+empty-set}', l), 'setempty-set');
-  assert.equal(expandWord('${P#*/}|${P##*/}|${P%.*}|${P%%.*}', l), 'sub/file.tar.gz|file.tar.gz|dir/sub/file.tar|dir/sub/file');
+  assert.equal(
+    expandWord('${P#*/}|${P##*/}|${P%.*}|${P%%.*}', l),
+    'sub/file.tar.gz|file.tar.gz|dir/sub/file.tar|dir/sub/file',
+  );
   assert.equal(expandWord('${P/sub/SUB}', l), 'dir/SUB/file.tar.gz');
   assert.equal(expandWord(`'$A'"$A"\\$A`, l), '$aa$A'.replace('$a', '$A'));
   assert.throws(() => expandWord('${U:?must be set}', l), /U: must be set/);
-  assert.throws(() => expandWord('${A:-x', l), (e: unknown) => e instanceof BuildError && /missing '}'/.test(e.message));
+  assert.throws(
+    () => expandWord('${A:-x', l),
+    (e: unknown) => e instanceof BuildError && /missing '}'/.test(e.message),
+  );
   assert.deepEqual(expandWords('a "b c" $A', l), ['a', 'b c', 'a']);
   assert.equal(expandWord('a`$A', l, { escape: '`' }), 'a$A');
 });

@@ -98,7 +98,9 @@ export function expandInstruction<T extends Instruction>(instr: T, lookup: EnvLo
         ...i,
         sources: i.sources.map(w),
         dest: w(i.dest),
-        sourceContents: i.sourceContents.map((c) => (c.expand ? { ...c, data: expandHeredocBody(c.data, lookup, o) } : c)),
+        sourceContents: i.sourceContents.map((c) =>
+          c.expand ? { ...c, data: expandHeredocBody(c.data, lookup, o) } : c,
+        ),
       };
       if (i.chown !== undefined) r.chown = w(i.chown);
       if (i.chmod !== undefined) r.chmod = w(i.chmod);
@@ -116,14 +118,21 @@ export function expandInstruction<T extends Instruction>(instr: T, lookup: EnvLo
     case 'EXPOSE':
       return { ...i, ports: i.ports.flatMap((p) => expandWords(p, lookup, o)) } as T;
     case 'ARG':
-      return { ...i, args: i.args.map((a) => (a.value === undefined ? { key: w(a.key) } : { key: w(a.key), value: w(a.value) })) } as T;
+      return {
+        ...i,
+        args: i.args.map((a) => (a.value === undefined ? { key: w(a.key) } : { key: w(a.key), value: w(a.value) })),
+      } as T;
     case 'RUN': {
       try {
         return { ...i, mounts: i.mounts.map((m) => parseMount(m.raw, w)) } as T;
       } catch (e) {
         if (e instanceof BuildError) throw e;
         const loc = o.location;
-        throw new BuildError('DOCKERFILE_INVALID', (loc ? `${loc.file}:${loc.row}: ` : '') + (e as Error).message, loc ? { location: loc, cause: e } : { cause: e });
+        throw new BuildError(
+          'DOCKERFILE_INVALID',
+          (loc ? `${loc.file}:${loc.row}: ` : '') + (e as Error).message,
+          loc ? { location: loc, cause: e } : { cause: e },
+        );
       }
     }
     default:
@@ -137,7 +146,11 @@ export function expandInstruction<T extends Instruction>(instr: T, lookup: EnvLo
  * `/dev/pipes/<name>` (mode 0755) and executed directly; other heredoc uses are re-joined for the shell.
  * `argv` still needs the stage's SHELL prepended when `prependShell` is true.
  */
-export function runCommand(run: RunInstr): { argv: string[]; prependShell: boolean; scriptFile?: { dir: string; name: string; data: string; mode: number } } {
+export function runCommand(run: RunInstr): {
+  argv: string[];
+  prependShell: boolean;
+  scriptFile?: { dir: string; name: string; data: string; mode: number };
+} {
   let args = run.command.args;
   const prependShell = run.command.prependShell;
   if (run.files.length === 0) return { argv: args, prependShell };
@@ -148,7 +161,11 @@ export function runCommand(run: RunInstr): { argv: string[]; prependShell: boole
   if (mustParseHeredoc(args[0] ?? '')) {
     const data = first.chomp ? chompHeredocContent(first.data) : first.data;
     if (data.startsWith('#!')) {
-      return { argv: [`/dev/pipes/${first.name}`], prependShell, scriptFile: { dir: '/dev/pipes', name: first.name, data, mode: 0o755 } };
+      return {
+        argv: [`/dev/pipes/${first.name}`],
+        prependShell,
+        scriptFile: { dir: '/dev/pipes', name: first.name, data, mode: 0o755 },
+      };
     }
     return { argv: [data], prependShell };
   }
@@ -175,13 +192,20 @@ export function platformArgs(platform: { os: string; architecture: string; varia
  * Values of the meta ARGs (ARG before the first FROM): a build arg wins, else the default expanded with
  * the ARGs above it; an ARG with neither stays unset. `predefined` (e.g. `platformArgs(...)`) comes first.
  */
-export function resolveMetaArgs(df: Dockerfile, buildArgs: Record<string, string>, predefined: Record<string, string> = {}): Map<string, string> {
+export function resolveMetaArgs(
+  df: Dockerfile,
+  buildArgs: Record<string, string>,
+  predefined: Record<string, string> = {},
+): Map<string, string> {
   const env = new Map(Object.entries(predefined));
   for (const instr of df.metaArgInstrs) {
     for (const a of instr.args) {
       let v: string | undefined = buildArgs[a.key];
       if (v === undefined && a.value !== undefined) {
-        v = expandWord(a.value, (n) => env.get(n), { escape: df.directives.escape, location: { file: df.file, row: instr.line } });
+        v = expandWord(a.value, (n) => env.get(n), {
+          escape: df.directives.escape,
+          location: { file: df.file, row: instr.line },
+        });
       }
       if (v !== undefined) env.set(a.key, v);
     }
@@ -190,13 +214,21 @@ export function resolveMetaArgs(df: Dockerfile, buildArgs: Record<string, string
 }
 
 /** The FROM of a stage with meta ARGs expanded; `stage` is set when it names an earlier stage. */
-export function resolveFrom(df: Dockerfile, stageIndex: number, metaArgs: Map<string, string>): { image: string; stage?: number; platform?: string } {
+export function resolveFrom(
+  df: Dockerfile,
+  stageIndex: number,
+  metaArgs: Map<string, string>,
+): { image: string; stage?: number; platform?: string } {
   const st = df.stages[stageIndex];
   if (!st) throw new BuildError('INTERNAL', `no stage ${stageIndex}`);
   const loc = { file: df.file, row: st.from.line };
   const image = expandWord(st.from.image, (n) => metaArgs.get(n), { escape: df.directives.escape, location: loc });
   if (image === '') {
-    throw new BuildError('DOCKERFILE_INVALID', `${df.file}:${st.from.line}: base name (${st.from.image}) should not be blank`, { location: loc });
+    throw new BuildError(
+      'DOCKERFILE_INVALID',
+      `${df.file}:${st.from.line}: base name (${st.from.image}) should not be blank`,
+      { location: loc },
+    );
   }
   const r: { image: string; stage?: number; platform?: string } = { image };
   const lower = image.toLowerCase();
@@ -204,7 +236,8 @@ export function resolveFrom(df: Dockerfile, stageIndex: number, metaArgs: Map<st
     if (s.index >= stageIndex) break;
     if (s.name === lower) r.stage = s.index;
   }
-  if (st.from.platform) r.platform = expandWord(st.from.platform, (n) => metaArgs.get(n), { escape: df.directives.escape, location: loc });
+  if (st.from.platform)
+    r.platform = expandWord(st.from.platform, (n) => metaArgs.get(n), { escape: df.directives.escape, location: loc });
   return r;
 }
 
@@ -225,7 +258,12 @@ export interface StageDependencies {
 }
 
 /** The stages (and extra images) a stage depends on. `buildArgs` are used to resolve meta ARGs in FROM. */
-export function stageDependencies(df: Dockerfile, stageIndex: number, buildArgs: Record<string, string> = {}, predefined: Record<string, string> = {}): StageDependencies {
+export function stageDependencies(
+  df: Dockerfile,
+  stageIndex: number,
+  buildArgs: Record<string, string> = {},
+  predefined: Record<string, string> = {},
+): StageDependencies {
   const st = df.stages[stageIndex];
   if (!st) throw new BuildError('INTERNAL', `no stage ${stageIndex}`);
   const meta = resolveMetaArgs(df, buildArgs, predefined);
@@ -241,7 +279,9 @@ export function stageDependencies(df: Dockerfile, stageIndex: number, buildArgs:
     }
     const i = /^\d+$/.test(ref) ? Number(ref) : findStage(df, ref);
     if (/^\d+$/.test(ref) && (i === undefined || i >= df.stages.length)) {
-      throw new BuildError('DOCKERFILE_INVALID', `${df.file}:${instr.line}: invalid stage index ${ref}`, { location: { file: df.file, row: instr.line } });
+      throw new BuildError('DOCKERFILE_INVALID', `${df.file}:${instr.line}: invalid stage index ${ref}`, {
+        location: { file: df.file, row: instr.line },
+      });
     }
     if (i !== undefined) {
       if (!stages.includes(i)) stages.push(i);
@@ -265,7 +305,10 @@ export function targetStage(df: Dockerfile, target?: string): number {
   if (i === undefined) {
     const names = df.stages.flatMap((s) => (s.name ? [s.name] : []));
     const hint = suggest(target, names, true);
-    throw new BuildError('DOCKERFILE_INVALID', `target stage ${JSON.stringify(target)} could not be found${hint ? ` (did you mean ${hint}?)` : ''}`);
+    throw new BuildError(
+      'DOCKERFILE_INVALID',
+      `target stage ${JSON.stringify(target)} could not be found${hint ? ` (did you mean ${hint}?)` : ''}`,
+    );
   }
   return i;
 }
@@ -274,7 +317,12 @@ export function targetStage(df: Dockerfile, target?: string): number {
  * The stage indexes needed to build `target` (default: the last stage), dependencies first (a topological
  * order; among independent stages, file order). Unused stages are left out. Cycles → DOCKERFILE_INVALID.
  */
-export function selectStages(df: Dockerfile, target?: string, buildArgs: Record<string, string> = {}, predefined: Record<string, string> = {}): number[] {
+export function selectStages(
+  df: Dockerfile,
+  target?: string,
+  buildArgs: Record<string, string> = {},
+  predefined: Record<string, string> = {},
+): number[] {
   const t = targetStage(df, target);
   const order: number[] = [];
   const state = new Map<number, 'visiting' | 'done'>();
@@ -283,9 +331,13 @@ export function selectStages(df: Dockerfile, target?: string, buildArgs: Record<
     if (s === 'done') return;
     const st = df.stages[i] as Stage;
     if (s === 'visiting') {
-      throw new BuildError('DOCKERFILE_INVALID', `${df.file}:${st.from.line}: circular dependency detected on stage: ${st.name ?? String(i)}`, {
-        location: { file: df.file, row: st.from.line },
-      });
+      throw new BuildError(
+        'DOCKERFILE_INVALID',
+        `${df.file}:${st.from.line}: circular dependency detected on stage: ${st.name ?? String(i)}`,
+        {
+          location: { file: df.file, row: st.from.line },
+        },
+      );
     }
     state.set(i, 'visiting');
     for (const d of [...stageDependencies(df, i, buildArgs, predefined).stages].sort((a, b) => a - b)) visit(d);

@@ -19,7 +19,14 @@ import type {
   SourceContent,
   Stage,
 } from './ast.ts';
-import { chompHeredocContent, mustParseHeredoc, parseNodes, ParseError, type Node, type ParseResult } from './parser.ts';
+import {
+  chompHeredocContent,
+  mustParseHeredoc,
+  parseNodes,
+  ParseError,
+  type Node,
+  type ParseResult,
+} from './parser.ts';
 
 export const INSTRUCTION_NAMES = [
   'ADD',
@@ -112,7 +119,12 @@ class BFlags {
   readonly used: string[] = [];
   constructor(private readonly args: string[]) {}
   add(name: string, type: FlagType, def = ''): Flag {
-    const f: Flag = { type, value: type === 'bool' ? (def === 'true' ? 'true' : 'false') : def, values: [], used: false };
+    const f: Flag = {
+      type,
+      value: type === 'bool' ? (def === 'true' ? 'true' : 'false') : def,
+      values: [],
+      used: false,
+    };
     this.flags.set(name, f);
     return f;
   }
@@ -186,7 +198,9 @@ interface Req {
 const errAtLeastOne = (c: string): InstrError => new InstrError(`${c} requires at least one argument`);
 const errExactlyOne = (c: string): InstrError => new InstrError(`${c} requires exactly one argument`);
 const errNoDest = (c: string): InstrError =>
-  new InstrError(`${c} requires at least two arguments, but only one was provided. Destination could not be determined`);
+  new InstrError(
+    `${c} requires at least two arguments, but only one was provided. Destination could not be determined`,
+  );
 const errBlankNames = (c: string): InstrError => new InstrError(`${c} names can not be blank`);
 
 function base(req: Req): { line: number; endLine: number; original: string; comments: string[] } {
@@ -240,7 +254,7 @@ function sourcesAndDest(req: Req, cmd: string): { sources: string[]; sourceConte
 
 // ---- durations (Go time.ParseDuration) -------------------------------------------------------
 
-const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, μs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
 
 /** Go's time.ParseDuration, in nanoseconds. */
 export function parseGoDuration(s: string): number {
@@ -303,7 +317,8 @@ export function csvFields(s: string): string[] {
         field += c;
         i++;
       }
-      if (i < s.length && s[i] !== ',') throw new InstrError(`failed to parse csv mounts: extraneous or missing " in quoted-field`);
+      if (i < s.length && s[i] !== ',')
+        throw new InstrError(`failed to parse csv mounts: extraneous or missing " in quoted-field`);
     } else {
       const j = s.indexOf(',', i);
       field = j < 0 ? s.slice(i) : s.slice(i, j);
@@ -377,7 +392,10 @@ export function parseMount(val: string, expand?: (word: string) => string): RunM
     switch (key) {
       case 'type': {
         const t = value.toLowerCase() as MountType;
-        if (!MOUNT_TYPES.includes(t)) throw new InstrError(withSuggestion(`unsupported mount type ${JSON.stringify(value)}`, value, MOUNT_TYPES, true));
+        if (!MOUNT_TYPES.includes(t))
+          throw new InstrError(
+            withSuggestion(`unsupported mount type ${JSON.stringify(value)}`, value, MOUNT_TYPES, true),
+          );
         m.type = t;
         break;
       }
@@ -410,7 +428,8 @@ export function parseMount(val: string, expand?: (word: string) => string): RunM
         break;
       }
       case 'required': {
-        if (m.type !== 'secret' && m.type !== 'ssh') throw new InstrError(`unexpected key '${key}' for mount type '${m.type}'`);
+        if (m.type !== 'secret' && m.type !== 'ssh')
+          throw new InstrError(`unexpected key '${key}' for mount type '${m.type}'`);
         const b = parseBool(value);
         if (b === undefined) throw new InstrError(`invalid value for ${key}: ${value}`);
         m.required = b;
@@ -428,7 +447,10 @@ export function parseMount(val: string, expand?: (word: string) => string): RunM
         break;
       case 'sharing': {
         const s = value.toLowerCase() as MountSharing;
-        if (!SHARING.includes(s)) throw new InstrError(withSuggestion(`unsupported sharing value ${JSON.stringify(value)}`, value, SHARING, true));
+        if (!SHARING.includes(s))
+          throw new InstrError(
+            withSuggestion(`unsupported sharing value ${JSON.stringify(value)}`, value, SHARING, true),
+          );
         m.sharing = s;
         break;
       }
@@ -439,7 +461,8 @@ export function parseMount(val: string, expand?: (word: string) => string): RunM
       }
       case 'uid':
       case 'gid': {
-        if (!/^\d+$/.test(value) || Number(value) > 0xffffffff) throw new InstrError(`invalid value ${value} for ${key}`);
+        if (!/^\d+$/.test(value) || Number(value) > 0xffffffff)
+          throw new InstrError(`invalid value ${value} for ${key}`);
         m[key] = Number(value);
         break;
       }
@@ -447,7 +470,27 @@ export function parseMount(val: string, expand?: (word: string) => string): RunM
         m.env = value;
         break;
       default: {
-        const all = ['type', 'from', 'source', 'target', 'readonly', 'id', 'sharing', 'required', 'size', 'mode', 'uid', 'gid', 'src', 'dst', 'destination', 'ro', 'rw', 'readwrite', 'env'];
+        const all = [
+          'type',
+          'from',
+          'source',
+          'target',
+          'readonly',
+          'id',
+          'sharing',
+          'required',
+          'size',
+          'mode',
+          'uid',
+          'gid',
+          'src',
+          'dst',
+          'destination',
+          'ro',
+          'rw',
+          'readwrite',
+          'env',
+        ];
         throw new InstrError(withSuggestion(`unexpected key '${key}' in '${field}'`, key, all, true));
       }
     }
@@ -486,7 +529,10 @@ function parseFrom(req: Req): FromResult {
   if (a.length === 3 && (a[1] ?? '').toLowerCase() === 'as') {
     name = (a[2] ?? '').toLowerCase();
     if (!validStageName.test(name)) {
-      throw new InstrError(`invalid name for build stage: ${JSON.stringify(a[2])}, name can't start with a number or contain symbols`, a[2]);
+      throw new InstrError(
+        `invalid name for build stage: ${JSON.stringify(a[2])}, name can't start with a number or contain symbols`,
+        a[2],
+      );
     }
   } else if (a.length !== 1) throw new InstrError('FROM requires either one or three arguments');
   const platform = req.flags.add('platform', 'string');
@@ -524,7 +570,15 @@ function parseInstructionReq(req: Req): Instruction | FromResult {
       const exclude = req.flags.add('exclude', 'strings');
       req.flags.parse();
       const sd = sourcesAndDest(req, 'ADD');
-      const r: AddInstr = { kind: 'ADD', ...b, ...sd, link: link.value === 'true', exclude: exclude.values, json: req.json, heredocs: req.heredocs };
+      const r: AddInstr = {
+        kind: 'ADD',
+        ...b,
+        ...sd,
+        link: link.value === 'true',
+        exclude: exclude.values,
+        json: req.json,
+        heredocs: req.heredocs,
+      };
       if (chown.value) r.chown = chown.value;
       if (chmod.value) r.chmod = chmod.value;
       if (keepGit.used) r.keepGitDir = keepGit.value === 'true';
@@ -563,7 +617,7 @@ function parseInstructionReq(req: Req): Instruction | FromResult {
       if (req.args.length === 0) throw errAtLeastOne('ONBUILD');
       req.flags.parse();
       const trig = (req.args[0] ?? '').trim().toUpperCase();
-      if (trig === 'ONBUILD') throw new InstrError('Chaining ONBUILD via `ONBUILD ONBUILD` isn\'t allowed');
+      if (trig === 'ONBUILD') throw new InstrError("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
       if (trig === 'MAINTAINER' || trig === 'FROM') throw new InstrError(`${trig} isn't allowed as an ONBUILD trigger`);
       let expression = req.original.replace(/^\s*ONBUILD\s*/i, '');
       if (req.heredocs.length > 0) {
@@ -587,8 +641,10 @@ function parseInstructionReq(req: Req): Instruction | FromResult {
       req.flags.parse();
       const { command, files } = commandLine(req);
       const mounts = mount.values.map((v) => parseMount(v));
-      if (!['default', 'none', 'host'].includes(network.value)) throw new InstrError(`invalid network mode ${JSON.stringify(network.value)}`);
-      if (!['sandbox', 'insecure'].includes(security.value)) throw new InstrError(`security ${JSON.stringify(security.value)} is not valid`);
+      if (!['default', 'none', 'host'].includes(network.value))
+        throw new InstrError(`invalid network mode ${JSON.stringify(network.value)}`);
+      if (!['sandbox', 'insecure'].includes(security.value))
+        throw new InstrError(`security ${JSON.stringify(security.value)} is not valid`);
       return {
         kind: 'RUN',
         ...b,
@@ -687,7 +743,10 @@ function parseInstructionReq(req: Req): Instruction | FromResult {
       return { kind: 'SHELL', ...b, shell: s };
     }
   }
-  throw new InstrError(withSuggestion(`unknown instruction: ${req.command}`, req.command, INSTRUCTION_NAMES, false), req.command);
+  throw new InstrError(
+    withSuggestion(`unknown instruction: ${req.command}`, req.command, INSTRUCTION_NAMES, false),
+    req.command,
+  );
 }
 
 function makeReq(node: Node, line: number, endLine: number, heredocs?: Heredoc[]): Req {
@@ -696,7 +755,13 @@ function makeReq(node: Node, line: number, endLine: number, heredocs?: Heredoc[]
     args: nodeArgs(node),
     heredocs:
       heredocs ??
-      node.heredocs.map((h) => ({ name: h.name, fd: h.fileDescriptor, expand: h.expand, chomp: h.chomp, content: h.content })),
+      node.heredocs.map((h) => ({
+        name: h.name,
+        fd: h.fileDescriptor,
+        expand: h.expand,
+        chomp: h.chomp,
+        content: h.content,
+      })),
     json: node.attributes.json === true,
     flags: new BFlags(node.flags),
     original: node.original,
@@ -718,7 +783,14 @@ function columnOf(lines: string[], line: number, token?: string): number {
   return m ? m.index + 1 : 1;
 }
 
-export function parseError(file: string, row: number, col: number, message: string, code: 'DOCKERFILE_PARSE' | 'DOCKERFILE_INVALID' = 'DOCKERFILE_PARSE', cause?: unknown): BuildError {
+export function parseError(
+  file: string,
+  row: number,
+  col: number,
+  message: string,
+  code: 'DOCKERFILE_PARSE' | 'DOCKERFILE_INVALID' = 'DOCKERFILE_PARSE',
+  cause?: unknown,
+): BuildError {
   return new BuildError(code, `${file}:${row}:${col}: ${message}`, { location: { file, row, col }, cause });
 }
 
@@ -743,7 +815,8 @@ export function parseDockerfileText(text: string, file: string): Dockerfile {
     try {
       ins = parseInstructionReq(makeReq(n, n.startLine, n.endLine));
     } catch (e) {
-      if (e instanceof InstrError) throw parseError(file, n.startLine, columnOf(lines, n.startLine, e.token), e.message, 'DOCKERFILE_PARSE', e);
+      if (e instanceof InstrError)
+        throw parseError(file, n.startLine, columnOf(lines, n.startLine, e.token), e.message, 'DOCKERFILE_PARSE', e);
       throw e;
     }
     if (ins.kind === 'FROM') {
@@ -765,23 +838,48 @@ export function parseDockerfileText(text: string, file: string): Dockerfile {
         metaArgInstrs.push(ins);
         continue;
       }
-      throw parseError(file, n.startLine, columnOf(lines, n.startLine), 'no build stage in current context', 'DOCKERFILE_INVALID');
+      throw parseError(
+        file,
+        n.startLine,
+        columnOf(lines, n.startLine),
+        'no build stage in current context',
+        'DOCKERFILE_INVALID',
+      );
     }
     cur.instructions.push(ins);
   }
   if (stages.length === 0) {
-    throw parseError(file, res.ast.endLine, 1, 'the Dockerfile has no FROM instruction: no build stage', 'DOCKERFILE_INVALID');
+    throw parseError(
+      file,
+      res.ast.endLine,
+      1,
+      'the Dockerfile has no FROM instruction: no build stage',
+      'DOCKERFILE_INVALID',
+    );
   }
   const names = new Map<string, number>();
   for (const s of stages) {
     if (s.name === undefined) continue;
     if (names.has(s.name)) {
-      throw parseError(file, s.from.line, columnOf(lines, s.from.line, s.name), `duplicate stage name ${JSON.stringify(s.name)}`, 'DOCKERFILE_INVALID');
+      throw parseError(
+        file,
+        s.from.line,
+        columnOf(lines, s.from.line, s.name),
+        `duplicate stage name ${JSON.stringify(s.name)}`,
+        'DOCKERFILE_INVALID',
+      );
     }
     names.set(s.name, s.index);
   }
   const directives: Dockerfile['directives'] = { escape: res.escapeToken };
   if (res.directives.syntax !== undefined) directives.syntax = res.directives.syntax;
   if (res.directives.check !== undefined) directives.check = res.directives.check;
-  return { file, directives, metaArgs, metaArgInstrs, stages, warnings: res.warnings.map((w) => ({ message: w.message, line: w.line })) };
+  return {
+    file,
+    directives,
+    metaArgs,
+    metaArgInstrs,
+    stages,
+    warnings: res.warnings.map((w) => ({ message: w.message, line: w.line })),
+  };
 }

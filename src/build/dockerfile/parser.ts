@@ -48,11 +48,22 @@ const reWhitespace = /[\t\v\f\r ]+/;
 const reHeredoc = /^(\d*)<<(-?)\s*([^<]*)$/s;
 
 function newNode(value = ''): Node {
-  return { value, children: [], heredocs: [], attributes: {}, original: '', flags: [], startLine: 0, endLine: 0, prevComment: [] };
+  return {
+    value,
+    children: [],
+    heredocs: [],
+    attributes: {},
+    original: '',
+    flags: [],
+    startLine: 0,
+    endLine: 0,
+    prevComment: [],
+  };
 }
 
 // Go's unicode.IsSpace on one UTF-16 unit is enough for trimming.
-const isGoSpace = (c: string): boolean => /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/.test(c);
+const isGoSpace = (c: string): boolean =>
+  /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/.test(c);
 function trimLeftSpace(s: string): string {
   let i = 0;
   while (i < s.length && isGoSpace(s[i] ?? '')) i++;
@@ -222,7 +233,8 @@ function parseNameVal(rest: string, key: string, d: Directives): Node | undefine
   let root: Node | undefined;
   let prev: Node | undefined;
   for (const word of words) {
-    if (!word.includes('=')) throw new Error(`Syntax error - can't find = in ${goQuote(word)}. Must be of the form: name=value`);
+    if (!word.includes('='))
+      throw new Error(`Syntax error - can't find = in ${goQuote(word)}. Must be of the form: name=value`);
     const i = word.indexOf('=');
     const node = keyValueNode(word.slice(0, i), word.slice(i + 1), '=');
     if (!root) root = node;
@@ -577,7 +589,8 @@ export function parseNodes(text: string): ParseResult {
       buf += b;
     }
     const line = buf;
-    if (hasEmptyContinuation) warnings.push({ message: `Empty continuation line found in: ${line}`, line: currentLine });
+    if (hasEmptyContinuation)
+      warnings.push({ message: `Empty continuation line found in: ${line}`, line: currentLine });
     let child: Node;
     try {
       child = newNodeFromLine(line, d, comments);

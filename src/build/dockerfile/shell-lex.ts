@@ -137,7 +137,8 @@ export class ShellLex {
       const [result, words] = sw.processStopOn(EOF, this.rawEscapes);
       return { result, words, matched: sw.matches, unmatched: sw.nonmatches };
     } catch (e) {
-      if (e instanceof ShellLexError) throw new ShellLexError(`failed to process ${JSON.stringify(word)}: ${e.message}`);
+      if (e instanceof ShellLexError)
+        throw new ShellLexError(`failed to process ${JSON.stringify(word)}: ${e.message}`);
       throw e;
     }
   }
@@ -303,7 +304,8 @@ class ShellWord {
             return !set || (nullIsUnset && v === '') ? '' : word;
           case 0x3f:
             if (!set) throw new ShellLexError(`${name}: ${word !== '' ? word : 'is not allowed to be unset'}`);
-            if (nullIsUnset && v === '') throw new ShellLexError(`${name}: ${word !== '' ? word : 'is not allowed to be empty'}`);
+            if (nullIsUnset && v === '')
+              throw new ShellLexError(`${name}: ${word !== '' ? word : 'is not allowed to be empty'}`);
             return v;
           case 0x25:
           case 0x23: {
@@ -426,7 +428,7 @@ function reversePattern(pattern: string): string {
   const p = Array.from(pattern);
   const out: string[] = new Array<string>(p.length);
   const last = p.length - 1;
-  for (let i = 0; i <= last; ) {
+  for (let i = 0; i <= last;) {
     const tok = p[i] ?? '';
     const o = last - i;
     if (tok === '\\' && i !== last) {
