@@ -2,7 +2,8 @@
 // image, signature, policies, a change request with its policy check, merge, sync, admission, and the
 // failing root-container variant — printing each checkpoint with its result, timing and where to look.
 import type { Command } from 'commander';
-import { startDemo, type Checkpoint, type DemoReport } from '../../platform/demo/index.ts';
+import { readFileSync } from 'node:fs';
+import { attachDemo, startDemo, type Checkpoint, type DemoReport } from '../../platform/demo/index.ts';
 
 const MARK: Record<string, string> = { pass: 'passed', fail: 'failed', error: 'error', skipped: 'skipped' };
 
@@ -26,31 +27,65 @@ export function register(program: Command): void {
     .option('--listen <host:port>', 'address of the API server (port 0 picks a free port)', '127.0.0.1:0')
     .option('-o, --output <format>', 'text or json', 'text')
     .option('--keep-running', 'keep the platform running after the flow (Ctrl-C stops it)')
+    .option(
+      '--attach <api-url>',
+      'play the flow on a running `sekisho up` (its --data-dir; API token in SEKISHO_TOKEN or --token-file)',
+    )
+    .option('--token-file <file>', 'file holding the API token for --attach')
     .option('-v, --verbose', 'log the platform’s warnings on stderr')
     .action(
-      async (o: { dataDir: string; listen: string; output: string; keepRunning?: boolean; verbose?: boolean }) => {
+      async (o: {
+        dataDir: string;
+        listen: string;
+        output: string;
+        keepRunning?: boolean;
+        verbose?: boolean;
+        attach?: string;
+        tokenFile?: string;
+      }) => {
         if (o.output !== 'text' && o.output !== 'json')
           throw Object.assign(new Error(`--output must be text or json, got "${o.output}"`), { code: 'usage' });
         const json = o.output === 'json';
         const out = (s: string): boolean => process.stdout.write(s + '\n');
         let n = 0;
-        const run = await startDemo({
-          dataDir: o.dataDir,
-          listen: o.listen,
-          ...(o.keepRunning ? { keepRunning: true } : {}),
-          log: (level, msg, fields) => {
-            if (o.verbose && level !== 'debug')
-              process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }) + '\n');
-          },
-          // text: each checkpoint as soon as it is known; json: progress on stderr, one document at the end
-          progress: (msg) => {
-            if (!json && process.stderr.isTTY) process.stderr.write(`… ${msg}\n`);
-          },
-          onCheckpoint: (c) => {
-            if (!json) out(line(c, n));
-            n++;
-          },
-        });
+        const progress = (msg: string): void => {
+          // text: each checkpoint as soon as it is known; json: one document at the end
+          if (!json && process.stderr.isTTY) process.stderr.write(`… ${msg}\n`);
+        };
+        const onCheckpoint = (c: Checkpoint): void => {
+          if (!json) out(line(c, n));
+          n++;
+        };
+        let run: { report: DemoReport; adminPassword?: string; apiUrl: string; close: () => Promise<void> };
+        if (o.attach) {
+          if (o.keepRunning)
+            throw Object.assign(new Error('--keep-running and --attach do not go together'), { code: 'usage' });
+          const token = o.tokenFile ? readFileSync(o.tokenFile, 'utf8').trim() : process.env.SEKISHO_TOKEN;
+          if (!token)
+            throw Object.assign(new Error('--attach needs an API token in SEKISHO_TOKEN or --token-file'), {
+              code: 'usage',
+            });
+          const report = await attachDemo({ apiUrl: o.attach, token, dataDir: o.dataDir, progress, onCheckpoint });
+          run = { report, apiUrl: o.attach, close: async () => {} };
+        } else {
+          const started = await startDemo({
+            dataDir: o.dataDir,
+            listen: o.listen,
+            ...(o.keepRunning ? { keepRunning: true } : {}),
+            log: (level, msg, fields) => {
+              if (o.verbose && level !== 'debug')
+                process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }) + '\n');
+            },
+            progress,
+            onCheckpoint,
+          });
+          run = {
+            report: started.report,
+            apiUrl: started.platform.apiUrl,
+            close: started.close,
+            ...(started.platform.admin.password ? { adminPassword: started.platform.admin.password } : {}),
+          };
+        }
         const r: DemoReport = run.report;
         if (json) out(JSON.stringify(r, null, 2));
         else {
@@ -61,7 +96,7 @@ export function register(program: Command): void {
           );
           out(`where to look:`);
           out(
-            `  web UI and API: ${r.where.ui} (user admin; ${run.platform.admin.password ? `password ${run.platform.admin.password}` : 'password as printed by the first `sekisho up`/`demo` on this data dir'})`,
+            `  web UI and API: ${r.where.ui} (user admin; ${run.adminPassword ? `password ${run.adminPassword}` : 'password as printed by the first `sekisho up`/`demo` on this data dir'})`,
           );
           out(`  kubectl:        kubectl --kubeconfig ${r.where.kubeconfig} get applications.gitops.sekisho.dev -A`);
           out(`  registry:       ${r.where.registry}/v2/_catalog`);
@@ -70,7 +105,7 @@ export function register(program: Command): void {
         }
         if (!r.ok) process.exitCode = 1;
         if (o.keepRunning) {
-          if (!json) out(`listening on ${run.platform.apiUrl} — Ctrl-C stops the platform`);
+          if (!json) out(`listening on ${run.apiUrl} — Ctrl-C stops the platform`);
           await new Promise<void>((resolve) => {
             const stop = (): void => {
               process.off('SIGINT', stop);

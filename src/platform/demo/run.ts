@@ -1,7 +1,7 @@
 // Plays the demo's step table against a platform: each step is timed and recorded as a checkpoint with
 // its outcome, the expected outcome, and where to look. The first step that cannot run (an error, not an
 // expected or unexpected answer) stops the flow; the rest are recorded as skipped.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeClient } from '../../kube/index.ts';
@@ -170,4 +170,47 @@ export async function startDemo(o: DemoOptions): Promise<DemoRun> {
     await close();
     throw e;
   }
+}
+
+export interface AttachOptions extends RunDemoOptions {
+  /** the API server of a running `sekisho up` */
+  apiUrl: string;
+  /** an API token of that platform (viewer is enough to read the services; git and cluster access go through the data dir) */
+  token: string;
+  /** the data dir of that `sekisho up` (its kubeconfig and git repositories) */
+  dataDir: string;
+  fetch?: typeof fetch;
+}
+
+/** `sekisho demo --attach URL`: plays the flow against an already running `sekisho up` on this machine. */
+export async function attachDemo(o: AttachOptions): Promise<DemoReport> {
+  const dataDir = resolve(o.dataDir);
+  const kubeconfigPath = join(dataDir, 'kubeconfig');
+  if (!existsSync(kubeconfigPath))
+    throw new DemoError(
+      'demo_bad_option',
+      `${kubeconfigPath} does not exist: --data-dir must be the data dir of the running \`sekisho up\``,
+    );
+  const apiUrl = o.apiUrl.replace(/\/+$/, '');
+  let info: { services?: { registry?: string; git?: string }; controller?: { namespace?: string } | null };
+  try {
+    const r = await (o.fetch ?? fetch)(`${apiUrl}/api/v1/info`, { headers: { authorization: `Bearer ${o.token}` } });
+    if (r.status !== 200) throw new Error(`${r.status} ${(await r.text()).slice(0, 300)}`);
+    info = (await r.json()) as typeof info;
+  } catch (e) {
+    throw new DemoError('demo_bad_option', `cannot read ${apiUrl}/api/v1/info: ${(e as Error).message}`, { cause: e });
+  }
+  const registryUrl = info.services?.registry;
+  const gitUrl = info.services?.git;
+  const appNamespace = info.controller?.namespace;
+  if (!registryUrl || !gitUrl || !appNamespace)
+    throw new DemoError(
+      'demo_bad_option',
+      `${apiUrl} runs no registry, git server or GitOps controller: ${JSON.stringify(info)}`,
+    );
+  const r = await runDemo(
+    { dataDir, apiUrl, kubeconfigPath, registryUrl, gitUrl, gitRoot: join(dataDir, 'git'), appNamespace },
+    o,
+  );
+  return { ...r, platformStartMs: 0 };
 }

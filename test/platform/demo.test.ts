@@ -1,0 +1,114 @@
+// End to end: `sekisho demo --data-dir tmp -o json` on a fresh data dir plays every checkpoint of the
+// reference flow (the root container stopped by the policy check and by admission, as expected), exits
+// 0, and a second run on the same data dir does the same (reusing the repos, the key and the Application).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { integrityProblems, requireTools, spawnCli } from './demo-helpers.ts';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'sekisho-demo-'));
+const dataDir = path.join(dir, 'data');
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const EXPECTED: Array<[string, 'pass' | 'fail']> = [
+  ['repos', 'pass'],
+  ['image', 'pass'],
+  ['sign', 'pass'],
+  ['policies', 'pass'],
+  ['change', 'pass'],
+  ['change-policy', 'pass'],
+  ['merge', 'pass'],
+  ['application', 'pass'],
+  ['synced', 'pass'],
+  ['root-change', 'pass'],
+  ['root-policy', 'fail'],
+  ['root-merge', 'pass'],
+  ['root-denied', 'fail'],
+  ['revert', 'pass'],
+];
+
+interface Report {
+  ok: boolean;
+  durationMs: number;
+  platformStartMs: number;
+  checkpoints: Array<{
+    id: string;
+    expected: string;
+    outcome: string;
+    ok: boolean;
+    ms: number;
+    detail: string;
+    look: string[];
+    data?: any;
+  }>;
+}
+
+async function runDemo(label: string): Promise<Report> {
+  const t0 = Date.now();
+  const child = spawnCli(['demo', '--data-dir', dataDir, '-o', 'json']);
+  const code = await child.exited;
+  const wall = Date.now() - t0;
+  const stdout = child.lines.join('\n');
+  let report: Report;
+  try {
+    report = JSON.parse(stdout) as Report;
+  } catch {
+    throw new Error(
+      `demo (${label}) printed no JSON report (exit ${code}); stdout:\n${stdout}\nstderr:\n${child.stderr.text}`,
+    );
+  }
+  const bad = report.checkpoints.filter((c) => !c.ok);
+  assert.equal(
+    code,
+    0,
+    `demo (${label}) exit code; unexpected checkpoints: ${JSON.stringify(bad, null, 1)}\nstderr:\n${child.stderr.text}`,
+  );
+  assert.equal(report.ok, true);
+  assert.deepEqual(
+    report.checkpoints.map((c) => [c.id, c.outcome]),
+    EXPECTED,
+  );
+  for (const c of report.checkpoints) {
+    assert.ok(c.ok && c.expected === c.outcome, `${c.id}: ${c.detail}`);
+    assert.ok(c.detail.length > 0 && !c.detail.includes('\n'), `${c.id} has a one-line detail`);
+  }
+  console.log(
+    `# demo (${label}): ${report.durationMs} ms in the command (platform start ${report.platformStartMs} ms), ${wall} ms wall-clock; ` +
+      report.checkpoints.map((c) => `${c.id} ${c.ms}`).join(', '),
+  );
+  return report;
+}
+
+const by = (r: Report, id: string) => r.checkpoints.find((c) => c.id === id)!;
+
+test(
+  'sekisho demo plays every checkpoint on a fresh data dir, then again on the same one',
+  { timeout: 240_000 },
+  async () => {
+    requireTools();
+    const first = await runDemo('fresh data dir');
+    // the image is in the registry by digest, signed, and the synced Deployment runs exactly it
+    const image = by(first, 'image').data.image as string;
+    assert.match(image, /^127\.0\.0\.1:\d+\/demo\/app@sha256:[0-9a-f]{64}$/);
+    assert.equal(by(first, 'sign').data.verified, 1);
+    assert.equal(by(first, 'synced').data.image, image);
+    assert.equal(by(first, 'synced').data.health, 'Healthy');
+    assert.equal(by(first, 'revert').data.image, image);
+    // the policy check names the rule and admission's denial message reaches the Application
+    assert.ok(by(first, 'root-policy').data.failures.some((m: string) => m.includes('[demo-run-as-non-root]')));
+    assert.match(
+      by(first, 'root-denied').data.message,
+      /admission webhook .* denied the request: \[demo-run-as-non-root\]/,
+    );
+    assert.match(by(first, 'policies').data.probeDenial, /demo-run-as-non-root/);
+    assert.equal(by(first, 'application').data.created, true);
+    assert.deepEqual(integrityProblems(dataDir), []);
+
+    const second = await runDemo('same data dir again');
+    assert.match(by(second, 'repos').detail, /^reused demo-app, demo-config/);
+    assert.equal(by(second, 'application').data.created, false);
+    assert.deepEqual(integrityProblems(dataDir), []);
+  },
+);
