@@ -15,6 +15,7 @@ import {
 } from '../oci/index.ts';
 import { SignError } from './errors.ts';
 import { verifySignature, type Signer } from './keys.ts';
+import { verifyImageBundles } from './bundle.ts';
 
 export const SIMPLE_SIGNING_MEDIA_TYPE = 'application/vnd.dev.cosign.simplesigning.v1+json';
 export const SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature';
@@ -185,6 +186,8 @@ export interface VerifyImageResult {
   signatureTag: string;
   verified: VerifiedSignature[];
   rejected: RejectedSignature[];
+  /** Sigstore bundle referrers found (undefined when they were not looked for). */
+  bundles?: number;
 }
 
 /**
@@ -231,12 +234,25 @@ export function checkSignatureLayer(
   return { payload, payloadBytes, signature: b64, layerDigest: layer.digest };
 }
 
-/** Reads and checks every signature of an image; does not throw on bad signatures (see `requireSigned`). */
-export async function verifyImage(t: ImageTarget, keys: KeyObject[]): Promise<VerifyImageResult> {
+/**
+ * Reads and checks every signature of an image — cosign's `.sig` tag and, unless `bundles` is false,
+ * Sigstore bundles attached as referrers; does not throw on bad signatures (see `requireSigned`).
+ */
+export async function verifyImage(
+  t: ImageTarget,
+  keys: KeyObject[],
+  opts: { bundles?: boolean } = {},
+): Promise<VerifyImageResult> {
   const digest = await resolveDigest(t);
   const tag = signatureTag(digest);
   const m = await existingSignatureManifest(t.client, t.repository, tag);
   const result: VerifyImageResult = { digest, signatureTag: tag, verified: [], rejected: [] };
+  if (opts.bundles !== false) {
+    const b = await verifyImageBundles(t, digest, keys);
+    result.bundles = b.found;
+    result.verified.push(...b.verified);
+    result.rejected.push(...b.rejected);
+  }
   if (!m) return result;
   for (const [i, layer] of (m.layers ?? []).entries()) {
     if (layer.mediaType !== SIMPLE_SIGNING_MEDIA_TYPE) continue;
@@ -266,7 +282,12 @@ export async function verifyImage(t: ImageTarget, keys: KeyObject[]): Promise<Ve
 export function requireSigned(r: VerifyImageResult, image: string): VerifiedSignature[] {
   if (r.verified.length > 0) return r.verified;
   if (r.rejected.length === 0)
-    throw new SignError('NO_SIGNATURES', `no signatures found for ${image} (looked for tag ${r.signatureTag})`);
-  const why = r.rejected.map((x) => `signature ${x.layer} (${x.layerDigest}): ${x.reason}`).join('; ');
+    throw new SignError(
+      'NO_SIGNATURES',
+      `no signatures found for ${image} (looked for tag ${r.signatureTag}${r.bundles !== undefined ? ' and Sigstore bundle referrers' : ''})`,
+    );
+  const why = r.rejected
+    .map((x) => (x.reason.startsWith('bundle') ? x.reason : `signature ${x.layer} (${x.layerDigest}): ${x.reason}`))
+    .join('; ');
   throw new SignError(r.rejected[0]!.code, `no matching signatures for ${image}: ${why}`);
 }

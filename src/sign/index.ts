@@ -73,3 +73,17 @@ export {
   type ImageVerdict,
   type ImageVerifierOptions,
 } from './image-verifier.ts';
+export {
+  BUNDLE_V03_MEDIA_TYPE,
+  BUNDLE_MEDIA_TYPES,
+  SIGN_PREDICATE_TYPE,
+  BUNDLE_CONTENT_ANNOTATION,
+  BUNDLE_PREDICATE_ANNOTATION,
+  keyHint,
+  dsseBundle,
+  signImageBundle,
+  checkBundle,
+  verifyImageBundles,
+  type SigstoreBundle,
+  type SignBundleResult,
+} from './bundle.ts';

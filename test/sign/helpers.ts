@@ -1,4 +1,6 @@
 // Shared fixtures for the sign tests: small images pushed to a registry, and keys with cheap scrypt.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { MediaType, digestOf, type ImageManifest, type RegistryClient } from '../../src/oci/index.ts';
 import { generateKeyPair, loadPrivateKey, loadPublicKey, type Signer } from '../../src/sign/index.ts';
@@ -46,4 +48,23 @@ export async function pushImage(client: RegistryClient, repo: string, tag: strin
     layers: [{ mediaType: MediaType.OciLayer, ...layer }],
   };
   return client.putManifest(repo, tag, Buffer.from(JSON.stringify(m)), MediaType.OciManifest);
+}
+
+/** Runs the CLI asynchronously (the registry may run in the test's own process). */
+export function runCli(
+  args: string[],
+  opts: { cwd: string; env?: Record<string, string> },
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, [join(process.cwd(), 'bin/sekisho.js'), ...args], {
+      cwd: opts.cwd,
+      env: { ...process.env, ...(opts.env ?? {}) },
+    });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    c.on('error', reject);
+    c.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }

@@ -22,6 +22,7 @@ import {
   requireManifestVerified,
   requireSigned,
   signImage,
+  signImageBundle,
   signManifest,
   verifyManifest,
   verifyImage,
@@ -177,32 +178,54 @@ export function register(program: Command): void {
     .requiredOption('--key <file>', 'private key (cosign.key, PKCS#8 PEM; env://VAR)')
     .option('-a, --annotations <k=v>', 'extra claims in the payload "optional" field', collect)
     .option('--insecure', 'plain HTTP to the registry (default for loopback registries)')
+    .option(
+      '--new-bundle-format',
+      'store a Sigstore bundle (v0.3, DSSE) as an OCI 1.1 referrer instead of the .sig tag (as cosign does)',
+    )
     .option('-o, --output <fmt>', 'text or json', 'text')
-    .action((image: string, o: { key: string; annotations?: string[]; insecure?: boolean; output: string }) =>
-      run(async () => {
-        const pem = readKeyFile(o.key);
-        const pw = /ENCRYPTED/.test(pem) ? await password(false) : Buffer.alloc(0);
-        const signer = loadPrivateKey(pem, pw, o.key);
-        const { t, display } = target(image, o.insecure);
-        const ann = parseAnnotations(o.annotations);
-        const r = await signImage(t, signer, ann ? { annotations: ann } : {});
-        if (o.output === 'json')
-          process.stdout.write(
-            JSON.stringify({
-              image: display,
-              digest: r.digest,
-              signatureTag: r.signatureTag,
-              signatureManifest: r.signatureManifest,
-              signature: r.signature,
-              signatures: r.count,
-              appended: r.appended,
-            }) + '\n',
-          );
-        else
-          process.stderr.write(
-            `Pushing signature to: ${t.registry}/${t.repository}:${r.signatureTag} (${r.count} signature${r.count === 1 ? '' : 's'}${r.appended ? '' : ', already signed'})\n`,
-          );
-      }),
+    .action(
+      (
+        image: string,
+        o: { key: string; annotations?: string[]; insecure?: boolean; output: string; newBundleFormat?: boolean },
+      ) =>
+        run(async () => {
+          const pem = readKeyFile(o.key);
+          const pw = /ENCRYPTED/.test(pem) ? await password(false) : Buffer.alloc(0);
+          const signer = loadPrivateKey(pem, pw, o.key);
+          const { t, display } = target(image, o.insecure);
+          const ann = parseAnnotations(o.annotations);
+          if (o.newBundleFormat) {
+            if (ann)
+              throw new SignError('PAYLOAD_INVALID', '-a/--annotations cannot go into a Sigstore bundle signature');
+            const b = await signImageBundle(t, signer);
+            if (o.output === 'json')
+              process.stdout.write(
+                JSON.stringify({ image: display, digest: b.digest, referrer: b.referrer, bundle: b.bundle }) + '\n',
+              );
+            else
+              process.stderr.write(
+                `Pushing Sigstore bundle to: ${t.registry}/${t.repository}@${b.referrer} (referrer of ${b.digest})\n`,
+              );
+            return;
+          }
+          const r = await signImage(t, signer, ann ? { annotations: ann } : {});
+          if (o.output === 'json')
+            process.stdout.write(
+              JSON.stringify({
+                image: display,
+                digest: r.digest,
+                signatureTag: r.signatureTag,
+                signatureManifest: r.signatureManifest,
+                signature: r.signature,
+                signatures: r.count,
+                appended: r.appended,
+              }) + '\n',
+            );
+          else
+            process.stderr.write(
+              `Pushing signature to: ${t.registry}/${t.repository}:${r.signatureTag} (${r.count} signature${r.count === 1 ? '' : 's'}${r.appended ? '' : ', already signed'})\n`,
+            );
+        }),
     );
 
   program
