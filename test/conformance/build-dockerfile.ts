@@ -8,9 +8,14 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dumpNode, parseNodes } from '../../src/build/dockerfile/parser.ts';
+import { parseDockerfile, selectStages } from '../../src/build/dockerfile/index.ts';
 import { ShellLex } from '../../src/build/dockerfile/shell-lex.ts';
 
-const root = process.argv[2] ?? process.env.BUILDKIT_DIR ?? '/work/corpora/buildkit';
+const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const root = positional[0] ?? process.env.BUILDKIT_DIR ?? '/work/corpora/buildkit';
+// --dockerfiles=DIR: real-world Dockerfiles (every file named `Dockerfile` below DIR) must parse and
+// their stage graph must resolve (e.g. docker-library images checked out under /work/corpora/dockerfiles).
+const realWorld = process.argv.find((a) => a.startsWith('--dockerfiles='))?.slice('--dockerfiles='.length);
 const parserDir = join(root, 'frontend/dockerfile/parser');
 const shellDir = join(root, 'frontend/dockerfile/shell');
 if (!existsSync(parserDir)) {
@@ -127,6 +132,29 @@ tally('shell/wordsTest', () => {
     );
   }
 });
+
+function findDockerfiles(dir: string, out: string[]): string[] {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) findDockerfiles(p, out);
+    else if (e.name === 'Dockerfile') out.push(p);
+  }
+  return out;
+}
+
+if (realWorld) {
+  tally('real-world Dockerfiles', () => {
+    for (const f of findDockerfiles(realWorld, []).sort()) {
+      try {
+        const df = parseDockerfile(readFileSync(f, 'utf8'), { file: f });
+        selectStages(df);
+        report('real-world', f.slice(realWorld.length + 1), true);
+      } catch (e) {
+        report('real-world', f.slice(realWorld.length + 1), false, (e as Error).message);
+      }
+    }
+  });
+}
 
 for (const [g, [p, f]] of groupCounts) console.log(`${g}: ${p} passed, ${f} failed`);
 console.log(`${passed} passed, ${failed} failed`);
