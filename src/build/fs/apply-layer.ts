@@ -9,6 +9,9 @@
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
+  closeSync,
+  openSync,
+  writeSync,
   constants as fsConstants,
   linkSync,
   lchownSync,
@@ -31,6 +34,7 @@ import type { ApplyLayerOptions } from './types.ts';
 
 const WHITEOUT_PREFIX = '.wh.';
 const OPAQUE = '.wh..wh..opq';
+const SMALL_FILE = 1 << 20;
 
 /** The layer as an uncompressed tar stream, deciding on gzip from its first two bytes. */
 export async function decompressed(layer: Readable): Promise<Readable> {
@@ -85,6 +89,12 @@ function mtimeOf(h: Header): Date {
 
 interface Applier {
   root: string;
+  /**
+   * Parent directories already resolved in this layer (root-relative dir → host dir). Only real directories
+   * go in; it is cleared whenever an entry removes something or places a symlink, since either can change
+   * what a path resolves to.
+   */
+  dirs: Map<string, string>;
   written: Set<string>; // host paths this layer created, kept by an opaque whiteout
   dirTimes: Array<{ path: string; mtime: Date }>;
   opts: ApplyLayerOptions;
@@ -94,12 +104,20 @@ interface Applier {
 /** Host path of the parent directory of `rel`, created (0755 root) where missing, resolved inside the root. */
 function parentDir(a: Applier, rel: string): string {
   const dir = dirname(rel) === '.' ? '' : dirname(rel);
+  const known = a.dirs.get(dir);
+  if (known !== undefined) return known;
   const host = resolveInRoot(a.root, dir, true);
   const st = lstatOrNull(host);
   if (st === null) mkdirSync(host, { recursive: true, mode: 0o755 });
   else if (!st.isDirectory())
     throw new BuildError('TAR_UNSAFE', `layer ${a.layerName}: parent of ${JSON.stringify(rel)} is not a directory`);
+  a.dirs.set(dir, host);
   return host;
+}
+
+function removeIn(a: Applier, p: string): void {
+  removePath(p);
+  a.dirs.clear();
 }
 
 async function applyEntry(a: Applier, h: Header, body: AsyncIterable<Buffer> & { resume(): unknown }): Promise<void> {
@@ -111,7 +129,7 @@ async function applyEntry(a: Applier, h: Header, body: AsyncIterable<Buffer> & {
     const host = join(parentDir(a, rel));
     for (const child of readdirSync(host)) {
       const p = join(host, child);
-      if (!a.written.has(p)) removePath(p);
+      if (!a.written.has(p)) removeIn(a, p);
     }
     return;
   }
@@ -120,7 +138,7 @@ async function applyEntry(a: Applier, h: Header, body: AsyncIterable<Buffer> & {
     const name = base.slice(WHITEOUT_PREFIX.length);
     if (name === '' || name === '.' || name === '..')
       throw new BuildError('TAR_UNSAFE', `layer ${a.layerName}: invalid whiteout ${JSON.stringify(h.name)}`);
-    removePath(join(parentDir(a, rel), name));
+    removeIn(a, join(parentDir(a, rel), name));
     return;
   }
   const pax = h.pax as Record<string, string> | null | undefined;
@@ -135,25 +153,36 @@ async function applyEntry(a: Applier, h: Header, body: AsyncIterable<Buffer> & {
   a.written.add(host);
 
   if (type === 'directory') {
-    if (existing && !existing.isDirectory()) removePath(host);
+    if (existing && !existing.isDirectory()) removeIn(a, host);
     if (!existing || !existing.isDirectory()) mkdirSync(host, { mode: 0o700 });
+    a.dirs.set(rel, host);
     body.resume();
     setOwnerMode(host, h, false);
     a.dirTimes.push({ path: host, mtime });
     return;
   }
-  if (existing) removePath(host);
+  if (existing) removeIn(a, host);
 
   switch (type) {
     case 'file':
     case 'contiguous-file': {
-      const fh = await open(
-        host,
-        fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW,
-        0o600,
-      );
+      const flags = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW;
+      if ((h.size ?? 0) <= SMALL_FILE) {
+        // small files (most of them): gather, then one synchronous open/write/close, no thread-pool hops
+        const chunks: Buffer[] = [];
+        for await (const chunk of body) chunks.push(chunk);
+        const fd = openSync(host, flags, 0o600);
+        try {
+          const data = Buffer.concat(chunks);
+          for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
+        } finally {
+          closeSync(fd);
+        }
+        break;
+      }
+      const fh = await open(host, flags, 0o600);
       try {
-        for await (const chunk of body as AsyncIterable<Buffer>) await fh.write(chunk);
+        for await (const chunk of body) await fh.write(chunk);
       } finally {
         await fh.close();
       }
@@ -165,6 +194,7 @@ async function applyEntry(a: Applier, h: Header, body: AsyncIterable<Buffer> & {
       if (linkEscapes(dirname(rel) === '.' ? '' : dirname(rel), target))
         throw new BuildError('TAR_UNSAFE', `layer ${a.layerName}: symlink ${rel} -> ${target} points outside the root`);
       symlinkSync(target, host);
+      a.dirs.clear();
       break;
     }
     case 'link': {
@@ -202,7 +232,7 @@ async function applyEntry(a: Applier, h: Header, body: AsyncIterable<Buffer> & {
 
 /** Applies a layer (tar or tar+gzip stream) on top of the root filesystem at `rootfs`. */
 export async function applyLayer(rootfs: string, layer: Readable, opts: ApplyLayerOptions = {}): Promise<void> {
-  const a: Applier = { root: rootfs, written: new Set(), dirTimes: [], opts, layerName: opts.name ?? 'layer' };
+  const a: Applier = { root: rootfs, dirs: new Map(), written: new Set(), dirTimes: [], opts, layerName: opts.name ?? 'layer' };
   const max = opts.maxBytes ?? 64 * 1024 ** 3;
   let total = 0;
   const tar = await decompressed(layer);
