@@ -14,6 +14,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 const EXPECTED: Array<[string, 'pass' | 'fail']> = [
   ['repos', 'pass'],
+  ['lint', 'pass'],
   ['image', 'pass'],
   ['sign', 'pass'],
   ['policies', 'pass'],
@@ -92,6 +93,7 @@ test(
     // the image is in the registry by digest, signed, and the synced Deployment runs exactly it
     const image = by(first, 'image').data.image as string;
     assert.match(image, /^127\.0\.0\.1:\d+\/demo\/app@sha256:[0-9a-f]{64}$/);
+    assert.equal(by(first, 'image').data.builder, 'build()', 'the Dockerfile goes through src/build');
     assert.equal(by(first, 'sign').data.verified, 1);
     assert.equal(by(first, 'synced').data.image, image);
     assert.equal(by(first, 'synced').data.health, 'Healthy');

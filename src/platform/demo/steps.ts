@@ -3,8 +3,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { build } from '../../build/index.ts';
 import { API_VERSION, REFRESH_ANNOTATION, Renderer, spawnRunner, type Application } from '../../gitops/index.ts';
 import { KubeError, type KubeObject } from '../../kube/index.ts';
+import { lintDockerfile } from '../../lint/index.ts';
 import { createRepo } from '../../server/index.ts';
 import { generateKeyPair, loadPrivateKey, signImage, verifyImage } from '../../sign/index.ts';
 import { DemoError } from './errors.ts';
@@ -248,31 +250,74 @@ export const DEMO_STEPS: DemoStep[] = [
     },
   },
   {
+    id: 'lint',
+    title: "the app's Dockerfile linted (hadolint rules)",
+    async run(ctx) {
+      const file = join(ctx.workDir, 'work', APP_REPO, 'Dockerfile');
+      const findings = lintDockerfile(readFileSync(file, 'utf8'), file);
+      const errors = findings.filter((f) => f.level === 'error');
+      return {
+        outcome: errors.length === 0 ? 'pass' : 'fail',
+        detail:
+          findings.length === 0
+            ? 'no findings'
+            : `${findings.length} finding(s): ${findings.map((f) => `${f.code} line ${f.line} ${f.message}`).join('; ')}`,
+        look: [`sekisho lint dockerfile ${file}`],
+        data: { findings },
+      };
+    },
+  },
+  {
     id: 'image',
-    title: "the app's image in the embedded registry",
+    title: "the app's image built into the embedded registry",
     async run(ctx) {
       const appCommit = need(ctx, `head:${APP_REPO}`);
       const src = join(ctx.workDir, 'work', APP_REPO);
-      const base = await baseImage();
-      const baseDigest = await pushImage(ctx.registry, 'base/busybox', base, ['latest']);
-      const img = await appImage(src, {
-        'org.opencontainers.image.revision': appCommit,
-        'org.opencontainers.image.source': `${ctx.env.gitUrl}/${APP_REPO}.git`,
-      });
-      const digest = await pushImage(ctx.registry, 'demo/app', img, [appCommit.slice(0, 12), 'latest']);
-      const m = await ctx.registry.getManifest('demo/app', digest);
-      if (m.digest !== digest) throw new DemoError('demo_step_failed', `registry returned ${m.digest} for ${digest}`);
+      const baseRef = `${ctx.registryHost}/base/busybox:latest`;
+      const baseDigest = await pushImage(ctx.registry, 'base/busybox', await baseImage(), ['latest']);
+      const tags = [appCommit.slice(0, 12), 'latest'];
+      let digest: string;
+      let builder: string;
+      let steps: string[] = [];
+      try {
+        // the Dockerfile through the daemonless builder (src/build), pushed by tag
+        const r = await build({
+          contextDir: src,
+          tags: tags.map((t) => `${ctx.registryHost}/demo/app:${t}`),
+          buildArgs: { BASE: baseRef, REVISION: appCommit },
+          secrets: {},
+          cacheDir: join(ctx.workDir, 'build-cache'),
+          outputs: [],
+          push: true,
+          sourceDateEpoch: 0,
+          network: 'none',
+          progress: (ev) => {
+            if (ev.kind === 'step-start') ctx.progress(`build: ${ev.text}`);
+          },
+        });
+        digest = r.manifestDigest;
+        builder = 'build()';
+        steps = r.steps.map((s) => `${s.text}${s.cached ? ' (cached)' : ''}`);
+      } catch (e) {
+        // the fallback: the same image assembled with src/oci (the Dockerfile has no RUN step)
+        const img = await appImage(src, { 'org.opencontainers.image.revision': appCommit });
+        digest = await pushImage(ctx.registry, 'demo/app', img, tags);
+        builder = `assembled with src/oci, because build() failed: ${(e as Error).message.split('\n')[0]}`;
+      }
+      const m = await ctx.registry.getManifest('demo/app', tags[0]!);
+      if (m.digest !== digest)
+        throw new DemoError('demo_step_failed', `registry has ${m.digest} under ${tags[0]}, the build made ${digest}`);
       ctx.state.set('image:digest', digest);
       const ref = `${ctx.registryHost}/demo/app@${digest}`;
       ctx.state.set('image:ref', ref);
       return {
         outcome: 'pass',
-        detail: `${ref} (busybox-static base ${baseDigest.slice(7, 19)} + www layer; builder: assembled with src/oci, the Dockerfile's steps without RUN)`,
+        detail: `${ref} from ${APP_REPO} ${appCommit.slice(0, 12)} on busybox-static base ${baseDigest.slice(7, 19)}; builder: ${builder}`,
         look: [
           `${ctx.env.registryUrl}/v2/demo/app/tags/list`,
           `sekisho image inspect ${ctx.registryHost}/demo/app:latest`,
         ],
-        data: { image: ref, digest, tags: [appCommit.slice(0, 12), 'latest'], builder: 'assembled' },
+        data: { image: ref, digest, tags, builder, steps },
       };
     },
   },
