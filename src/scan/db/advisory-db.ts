@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { ScanError } from '../errors.ts';
 import { validateOsv, type OsvRecord } from './osv.ts';
 import { zipEntries } from '../zip.ts';
+import { distroFeedRecords } from './distro-feeds.ts';
 
 export const DB_FILE = 'advisories.db';
 
@@ -75,7 +76,7 @@ export class AdvisoryDb {
     };
   }
 
-  /** Imports every `*.json` OSV file under a directory, a zip of them, or a single file. */
+  /** Imports every `*.json` file (OSV records, Debian tracker or Alpine secdb feeds) under a directory, a zip of them, or a single file. */
   importPath(path: string): ImportResult {
     let st;
     try {
@@ -93,6 +94,12 @@ export class AdvisoryDb {
         throw new ScanError('DB_INVALID', `${file}: invalid JSON: ${(e as Error).message}`, { cause: e });
       }
       result.files++;
+      const feed = distroFeedRecords(doc, file);
+      if (feed) {
+        for (const rec of feed) result.affected += put(rec);
+        result.records += feed.length;
+        return;
+      }
       // OSV exports hold one record per file; some tools write arrays
       for (const d of Array.isArray(doc) ? doc : [doc]) {
         result.affected += put(validateOsv(d, file));
