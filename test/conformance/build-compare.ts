@@ -80,7 +80,7 @@ const LEGIT: Legit[] = [
   {
     id: 'mtimes',
     reason:
-      'file mtimes are not compared: Sekisho clamps them (SOURCE_DATE_EPOCH), buildah 1.28 keeps build-time mtimes',
+      'file mtimes are not compared: they are build-time timestamps that differ between any two builds (buildah 1.28 cannot clamp them to SOURCE_DATE_EPOCH)',
   },
   {
     id: 'run-mountpoint-stubs',
