@@ -345,13 +345,14 @@ class StageRun {
   }> {
     if (instr.kind === 'WORKDIR') {
       const wd = this.resolveWorkdir(this.expand(instr.path, instr.line));
+      const user = this.state.config.config.User || '';
       return {
-        keyParts: ['WORKDIR', wd],
+        keyParts: ['WORKDIR', wd, user],
         createdBy: `WORKDIR ${wd}`,
         execute: async (root) => {
-          const host = resolveInRoot(root, wd, true);
-          await mkdirp(root, wd);
-          void host;
+          // missing directories are made as the current USER, as BuildKit does
+          const owner = user !== '' ? await resolveChown(root, user, loc) : undefined;
+          await mkdirp(root, wd, owner);
         },
         after: () => {
           this.state.config.config.WorkingDir = wd;
@@ -723,7 +724,7 @@ async function isArchive(path: string): Promise<boolean> {
   }
 }
 
-async function mkdirp(root: string, p: string): Promise<string> {
+async function mkdirp(root: string, p: string, owner?: Owner): Promise<string> {
   const parts = p.split('/').filter((s) => s !== '');
   let cur = '';
   for (const part of parts) {
@@ -735,6 +736,7 @@ async function mkdirp(root: string, p: string): Promise<string> {
     } catch (err) {
       if (err instanceof BuildError) throw err;
       await mkdir(host, { mode: 0o755 });
+      if (owner) await chown(host, owner.uid, owner.gid);
     }
   }
   return resolveInRoot(root, p, true);

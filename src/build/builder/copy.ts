@@ -382,7 +382,7 @@ export async function copyInto(
         const base = await mkdirsInRoot(rootfs, dest, opts.owner);
         await placeOne(f.host, join(base, basename(f.rel)), opts);
       } else {
-        const parent = await mkdirsInRoot(rootfs, posix.dirname(dest));
+        const parent = await mkdirsInRoot(rootfs, posix.dirname(dest), opts.owner);
         await placeOne(f.host, join(parent, posix.basename(dest)), opts);
       }
     }
