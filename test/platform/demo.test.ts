@@ -3,10 +3,10 @@
 // 0, and a second run on the same data dir does the same (reusing the repos, the key and the Application).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { integrityProblems, requireTools, spawnCli } from './demo-helpers.ts';
+import { BIN, integrityProblems, requireTools, spawnCli } from './demo-helpers.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'sekisho-demo-'));
 const dataDir = path.join(dir, 'data');
@@ -81,6 +81,14 @@ async function runDemo(label: string): Promise<Report> {
   );
   return report;
 }
+
+test("the README's first command is the demo this test runs", () => {
+  const readme = readFileSync(path.join(path.dirname(BIN), '..', 'README.md'), 'utf8');
+  const block = /```sh\n([^\n]*)\n([^\n]*)\n```/.exec(readme);
+  assert.ok(block, 'the README starts with a sh block of two commands');
+  assert.equal(block[1], 'npm ci && node bin/sekisho.js demo');
+  assert.equal(block[2], 'npm test');
+});
 
 const by = (r: Report, id: string) => r.checkpoints.find((c) => c.id === id)!;
 
