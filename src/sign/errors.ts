@@ -17,7 +17,8 @@ export type SignErrorCode =
   | 'MANIFEST_MODIFIED' // a signed manifest whose fields differ from the signed message
   | 'IMAGE_NOT_FOUND' // the image reference does not resolve in its registry
   | 'REGISTRY_UNREACHABLE' // the registry could not be asked (network, TLS, 5xx, auth)
-  | 'POLICY_DENIED'; // a verified attestation that the Rego policy refuses
+  | 'POLICY_DENIED' // a verified attestation that the Rego policy refuses
+  | 'POLICY_INVALID'; // a policy file that does not parse or compile
 
 export class SignError extends Error {
   readonly code: SignErrorCode;

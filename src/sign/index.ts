@@ -87,3 +87,10 @@ export {
   type SigstoreBundle,
   type SignBundleResult,
 } from './bundle.ts';
+export {
+  compileAttestationPolicy,
+  COSIGN_POLICY_QUERY,
+  SIGSTORE_POLICY_QUERY,
+  type AttestationPolicy,
+  type PolicyOutcome,
+} from './attestation-policy.ts';

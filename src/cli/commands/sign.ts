@@ -26,8 +26,13 @@ import {
   signManifest,
   verifyManifest,
   verifyImage,
+  compileAttestationPolicy,
+  resolvePublicKey,
+  K8S_KEY_PREFIX,
   type ImageTarget,
 } from '../../sign/index.ts';
+import type { KeyObject } from 'node:crypto';
+import { KubeClient, KubeError } from '../../kube/index.ts';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -76,6 +81,45 @@ function readKeyFile(path: string): string {
     return readFileSync(path, 'utf8');
   } catch (err) {
     throw new SignError('KEY_INVALID', `${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * Public keys for verification: files, `env://VAR`, or `k8s://namespace/secret` (its `cosign.pub`, read with
+ * the current kubeconfig: KUBECONFIG or ~/.kube/config, as cosign does).
+ */
+async function publicKeys(refs: string[]): Promise<KeyObject[]> {
+  let client: KubeClient | undefined;
+  try {
+    const out: KeyObject[] = [];
+    for (const ref of refs) {
+      if (!ref.startsWith(K8S_KEY_PREFIX)) {
+        out.push(loadPublicKey(readKeyFile(ref), ref));
+        continue;
+      }
+      client ??= await KubeClient.fromKubeconfig({}).catch((err: unknown) => {
+        throw new SignError('KEY_INVALID', `${ref}: ${(err as Error).message}`, { cause: err });
+      });
+      const c = client;
+      out.push(
+        await resolvePublicKey(ref, {
+          readSecret: async (namespace, name) => {
+            try {
+              const sec = (await c.get('v1', 'Secret', name, namespace)) as { data?: Record<string, string> };
+              return Object.fromEntries(
+                Object.entries(sec.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+              );
+            } catch (err) {
+              if (err instanceof KubeError && err.status === 404) return undefined;
+              throw err;
+            }
+          },
+        }),
+      );
+    }
+    return out;
+  } finally {
+    client?.close();
   }
 }
 
@@ -232,12 +276,12 @@ export function register(program: Command): void {
     .command('verify')
     .description('verify the signatures of an image against public keys; prints the verified payloads (cosign output)')
     .argument('<image>', 'image reference (tag or digest)')
-    .requiredOption('--key <file>', 'public key PEM (repeat for several; env://VAR)', collect)
+    .requiredOption('--key <file>', 'public key PEM (repeat for several; env://VAR, k8s://namespace/secret)', collect)
     .option('--insecure', 'plain HTTP to the registry (default for loopback registries)')
     .option('-o, --output <fmt>', "json (cosign's default) or text", 'json')
     .action((image: string, o: { key: string[]; insecure?: boolean; output: string }) =>
       run(async () => {
-        const keys = o.key.map((k) => loadPublicKey(readKeyFile(k), k));
+        const keys = await publicKeys(o.key);
         const { t, display } = target(image, o.insecure);
         const r = await verifyImage(t, keys);
         const ok = requireSigned(r, display);
@@ -274,11 +318,15 @@ export function register(program: Command): void {
     .command('verify')
     .description('verify the signature annotations of every object in a YAML file; edited fields fail')
     .requiredOption('-f, --filename <file>', 'signed manifest YAML')
-    .requiredOption('-k, --key <file>', 'public key PEM (repeat for several; env://VAR)', collect)
+    .requiredOption(
+      '-k, --key <file>',
+      'public key PEM (repeat for several; env://VAR, k8s://namespace/secret)',
+      collect,
+    )
     .option('-o, --output <fmt>', 'text or json', 'text')
     .action((o: { filename: string; key: string[]; output: string }) =>
       run(async () => {
-        const keys = o.key.map((k) => loadPublicKey(readKeyFile(k), k));
+        const keys = await publicKeys(o.key);
         const results = verifyManifest(readFileSync(o.filename, 'utf8'), keys, { file: o.filename });
         if (o.output === 'json') process.stdout.write(JSON.stringify(results) + '\n');
         else
@@ -321,14 +369,46 @@ export function register(program: Command): void {
     .command('verify-attestation')
     .description('verify the attestations of an image; prints each verified in-toto statement as JSON')
     .argument('<image>', 'image reference (tag or digest)')
-    .requiredOption('--key <file>', 'public key PEM (repeat for several; env://VAR)', collect)
+    .requiredOption('--key <file>', 'public key PEM (repeat for several; env://VAR, k8s://namespace/secret)', collect)
     .option('--type <type>', 'only this predicate type (URI or cosign shorthand)')
+    .option(
+      '--policy <file>',
+      'Rego policy every verified statement must satisfy (data.signature.allow == true, as cosign); repeatable',
+      collect,
+    )
     .option('--insecure', 'plain HTTP to the registry (default for loopback registries)')
-    .action((image: string, o: { key: string[]; type?: string; insecure?: boolean }) =>
+    .action((image: string, o: { key: string[]; type?: string; policy?: string[]; insecure?: boolean }) =>
       run(async () => {
-        const keys = o.key.map((k) => loadPublicKey(readKeyFile(k), k));
+        const policy = o.policy?.length
+          ? compileAttestationPolicy(
+              o.policy.map((file) => {
+                if (file.endsWith('.cue'))
+                  throw new SignError('POLICY_INVALID', `${file}: CUE policies are not supported (use Rego)`);
+                try {
+                  return { file, text: readFileSync(file, 'utf8') };
+                } catch (err) {
+                  throw new SignError('POLICY_INVALID', `${file}: ${(err as Error).message}`, { cause: err });
+                }
+              }),
+            )
+          : undefined;
+        const keys = await publicKeys(o.key);
         const { t, display } = target(image, o.insecure);
         const st = await verifyAttestations(t, keys, o.type ? (PREDICATE_TYPES[o.type] ?? o.type) : undefined);
+        if (policy) {
+          const errors: string[] = [];
+          st.forEach((s, i) => {
+            const r = policy.evaluate(s);
+            for (const w of r.warnings) process.stderr.write(`Warning: attestation ${i} (${s.predicateType}): ${w}\n`);
+            for (const e of r.errors)
+              errors.push(`attestation ${i} (${s.predicateType}): policy ${o.policy!.join(', ')}: ${e}`);
+          });
+          if (errors.length)
+            throw new SignError(
+              'POLICY_DENIED',
+              `${errors.length} validation error${errors.length === 1 ? '' : 's'} occurred: ${errors.join('; ')}`,
+            );
+        }
         process.stderr.write(
           `\nVerification for ${display} --\nThe following checks were performed on each of these signatures:\n` +
             `  - The cosign claims were validated\n  - The signatures were verified against the specified public key\n`,
