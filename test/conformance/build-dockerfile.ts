@@ -2,6 +2,7 @@
 //   frontend/dockerfile/parser/testfiles/*/{Dockerfile,result}   AST dumps must match byte for byte
 //   frontend/dockerfile/parser/testfiles-negative/*/Dockerfile   must be rejected
 //   frontend/dockerfile/parser/testfile-line/Dockerfile          line numbers
+//   frontend/dockerfile/parser/parser_heredoc_test.go           the heredocs of TestParseExtractsHeredoc (read as data)
 //   frontend/dockerfile/shell/envVarTest, wordsTest              shell-lex expansion and word splitting
 // The data is fetched outside the repo (e.g. `git archive` of a buildkit checkout into /work/corpora/buildkit).
 // Usage: node --import tsx test/conformance/build-dockerfile.ts [BUILDKIT_DIR]
@@ -72,6 +73,75 @@ tally('parser/testfile-line', () => {
   const got = [ast.startLine, ast.endLine, ...ast.children.flatMap((c) => [c.startLine, c.endLine])];
   const want = [5, 31, 5, 5, 11, 12, 17, 31]; // parser_test.go TestParseIncludesLineNumbers
   report('testfile-line', 'Dockerfile', JSON.stringify(got) === JSON.stringify(want), `got ${JSON.stringify(got)}`);
+});
+
+// parser_heredoc_test.go TestParseExtractsHeredoc: a Dockerfile and the heredocs BuildKit extracts from each
+// instruction (Go source, read as data: the backquoted Dockerfile and the `tests := [][]Heredoc{...}` table).
+tally('parser/heredocs', () => {
+  const f = join(parserDir, 'parser_heredoc_test.go');
+  if (!existsSync(f)) return;
+  const go = readFileSync(f, 'utf8');
+  const m =
+    /func TestParseExtractsHeredoc[\s\S]*?bytes\.NewBufferString\(`([\s\S]*?)`\)[\s\S]*?tests := \[\]\[\]Heredoc\{([\s\S]*?)\n\t\}\n/.exec(
+      go,
+    );
+  if (!m) {
+    report('heredocs', 'TestParseExtractsHeredoc', false, 'test table not found');
+    return;
+  }
+  const table = (m[2] ?? '').replace(/^\s*\/\/.*$/gm, '');
+  // depth 1: `nil` or `{` (a list); depth 2: `{ Name: ..., Content: ..., ... }`
+  const expected: Array<Array<Record<string, unknown>> | null> = [];
+  let depth = 0;
+  let cur: Array<Record<string, unknown>> | null = null;
+  for (let i = 0; i < table.length; i++) {
+    const c = table[i];
+    if (depth === 0 && table.startsWith('nil', i)) {
+      expected.push(null);
+      i += 2;
+    } else if (c === '{') {
+      depth++;
+      if (depth === 1) cur = [];
+      else if (depth === 2) {
+        const end = table.indexOf('}', i);
+        const body = table.slice(i + 1, end);
+        const h: Record<string, unknown> = { name: '', content: '', expand: false, chomp: false, fd: 0 };
+        for (const fm of body.matchAll(/(\w+):\s*("(?:[^"\\]|\\.)*"|true|false|\d+)/g)) {
+          const key = { Name: 'name', Content: 'content', Expand: 'expand', Chomp: 'chomp', FileDescriptor: 'fd' }[
+            fm[1] ?? ''
+          ];
+          if (key) h[key] = JSON.parse(fm[2] ?? 'null');
+        }
+        cur?.push(h);
+        i = end;
+        depth--;
+      }
+    } else if (c === '}') {
+      depth--;
+      if (depth === 0 && cur) {
+        expected.push(cur);
+        cur = null;
+      }
+    }
+  }
+  const children = parseNodes(m[1] ?? '').ast.children;
+  expected.forEach((want, k) => {
+    const child = children[k + 1];
+    const got = (child?.heredocs ?? []).map((h) => ({
+      name: h.name,
+      content: h.content,
+      expand: h.expand,
+      chomp: h.chomp,
+      fd: h.fileDescriptor,
+    }));
+    const w = want ?? [];
+    report(
+      'heredocs',
+      `instruction ${k + 2}`,
+      JSON.stringify(got) === JSON.stringify(w),
+      `${child?.original ?? ''}: got ${JSON.stringify(got)}, want ${JSON.stringify(w)}`,
+    );
+  });
 });
 
 tally('shell/envVarTest', () => {
