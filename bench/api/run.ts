@@ -6,13 +6,15 @@
 //     timed from the PATCH leaving the client to every subscriber receiving its event — p50/p99/max —
 //     one change at a time, then a burst of changes for throughput.
 // Usage: npm run bench:api -- [--apps 2000] [--subscribers 100] [--requests 300] [--events 100]
+import { spawn } from 'node:child_process';
 import { request, type IncomingMessage } from 'node:http';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { install } from '../../src/gitops/index.ts';
 import { KubeClient } from '../../src/kube/index.ts';
-import { startSandbox } from '../../src/sandbox/index.ts';
 import { AuditLog, AuthStore, startApiServer } from '../../src/server/index.ts';
 
 const arg = (name: string, d: number): number => {
@@ -24,6 +26,7 @@ const SUBS = arg('subscribers', 100);
 const REQUESTS = arg('requests', 300);
 const EVENTS = arg('events', 100);
 const API = 'gitops.sekisho.dev/v1alpha1';
+const binPath = fileURLToPath(new URL('../../bin/sekisho.js', import.meta.url));
 const NS = 'sekisho-gitops';
 
 const pct = (xs: number[], p: number): number => {
@@ -34,8 +37,18 @@ const fmt = (ms: number): string => `${ms.toFixed(2)} ms`;
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 const dir = mkdtempSync(join(tmpdir(), 'sekisho-bench-api-'));
-const sandbox = await startSandbox({ dataDir: join(dir, 'cluster'), durability: 'normal' });
-const kube = await KubeClient.fromKubeconfig({ path: sandbox.kubeconfigPath });
+// the cluster runs in its own process (`sekisho cluster serve`), as under `sekisho up` it shares nothing
+// with the API server's event loop but the machine
+const cluster = spawn(
+  process.execPath,
+  [binPath, 'cluster', 'serve', '--data-dir', join(dir, 'cluster'), '--listen', '127.0.0.1:0'],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
+await new Promise<void>((resolve, reject) => {
+  createInterface({ input: cluster.stdout! }).on('line', (l) => l.startsWith('listening on') && resolve());
+  cluster.once('exit', (c) => reject(new Error(`cluster serve exited with ${c}`)));
+});
+const kube = await KubeClient.fromKubeconfig({ path: join(dir, 'cluster', 'kubeconfig') });
 await install(kube, NS);
 const auth = new AuthStore({ dir: join(dir, 'auth') });
 await auth.setUser('bench', 'bench-long-password', 'viewer');
@@ -226,6 +239,9 @@ try {
 } finally {
   await api.close();
   kube.close();
-  await sandbox.close();
+  await new Promise<void>((r) => {
+    cluster.once('exit', () => r());
+    cluster.kill('SIGTERM');
+  });
   rmSync(dir, { recursive: true, force: true });
 }
