@@ -9,6 +9,8 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
+import tarStream from 'tar-stream';
 import { BuildError } from '../errors.ts';
 import { applyLayer, diffToLayer, snapshot } from '../fs/index.ts';
 import { busyboxEntries, tarEntries } from '../../../test/build/fixtures/base-image.ts';
@@ -27,6 +29,17 @@ function collector(): { stream: Writable; text: () => string } {
     }),
     text: () => Buffer.concat(chunks).toString(),
   };
+}
+
+async function layerNames(path: string): Promise<string[]> {
+  const ex = tarStream.extract();
+  Readable.from([gunzipSync(readFileSync(path))]).pipe(ex as unknown as NodeJS.WritableStream);
+  const names: string[] = [];
+  for await (const e of ex) {
+    names.push(e.header.name);
+    e.resume();
+  }
+  return names;
 }
 
 async function busyboxRoot(): Promise<string> {
@@ -142,6 +155,28 @@ for (const [name, make] of executors) {
       assert.equal(existsSync(join(root, 'etc/hosts')), false, 'hosts stub removed');
       const blob = await diffToLayer(root, beforeSnap, { outDir: mkdtempSync(join(tmpdir(), 'sekisho-layer-')) });
       assert.equal(blob.empty, true, 'the run changed nothing in the rootfs');
+    });
+
+    test('a step on an overlay snapshot: the layer holds exactly what it changed', async () => {
+      const stepRoot = await busyboxRoot();
+      const snap = await snapshot(stepRoot, { mode: 'overlay' });
+      const r2 = await ex.run({
+        rootfs: stepRoot,
+        argv: ['sh', '-c', 'echo hi > /etc/motd; rm /bin/ls; mkdir /var/t; touch /var/t/x; rm -r /var/t'],
+        env: [PATH],
+        cwd: '/',
+        user: 'root',
+        mounts: [{ type: 'tmpfs', target: '/mnt/t' }],
+        network: 'none',
+        stdout: collector().stream,
+        stderr: collector().stream,
+      });
+      assert.equal(r2.exitCode, 0);
+      const blob = await diffToLayer(stepRoot, snap, { outDir: mkdtempSync(join(tmpdir(), 'sekisho-layer-')) });
+      const names = await layerNames(blob.path);
+      assert.deepEqual(names, ['bin/', 'bin/.wh.ls', 'etc/', 'etc/motd']);
+      assert.equal(readFileSync(join(stepRoot, 'etc/motd'), 'utf8'), 'hi\n');
+      assert.equal(existsSync(join(stepRoot, 'bin/ls')), false);
     });
 
     test('abort kills the whole step and rejects', async () => {

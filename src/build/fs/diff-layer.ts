@@ -26,6 +26,7 @@ import { pack, type Header, type Pack } from 'tar-stream';
 
 type Headers = Partial<Header> & Pick<Header, 'name'>;
 import { BuildError } from '../errors.ts';
+import { overlayDiffToLayer } from './overlay.ts';
 import { snapshotSync } from './snapshot.ts';
 import type { DiffOptions, LayerBlob, SnapEntry, Snapshot } from './types.ts';
 
@@ -231,6 +232,7 @@ export async function writeLayer(rootfs: string, changes: Change[], opts: DiffOp
 
 /** The changes of `rootfs` since `before`, as a layer blob (see the rule at the top of this file). */
 export async function diffToLayer(rootfs: string, before: Snapshot, opts: DiffOptions): Promise<LayerBlob> {
+  if (before.overlay) return overlayDiffToLayer(before, opts);
   const after = snapshotSync(rootfs);
   return writeLayer(rootfs, computeChanges(before, after), opts);
 }

@@ -250,3 +250,67 @@ test('not a tar: a clear TAR_UNSAFE error', async () => {
     return true;
   });
 });
+
+/** The same step, as a RUN would do it: edits, removals, a directory emptied and remade, a temp file. */
+function step(root: string): void {
+  writeFileSync(join(root, 'etc/passwd'), readFileSync(join(root, 'etc/passwd'), 'utf8') + 'extra:x:2000:2000::/:/bin/sh\n');
+  rmSync(join(root, 'etc/hostname'));
+  rmSync(join(root, 'usr/sbin'), { recursive: true });
+  mkdirSync(join(root, 'usr/sbin')); // emptied and remade: opaque in overlay terms
+  writeFileSync(join(root, 'usr/sbin/only'), 'only');
+  rmSync(join(root, 'bin/ls'));
+  mkdirSync(join(root, 'bin/ls'));
+  writeFileSync(join(root, 'bin/ls/inside'), 'x');
+  writeFileSync(join(root, 'var/tmpfile'), 'x');
+  rmSync(join(root, 'var/tmpfile')); // var: mtime-only change
+  chmodSync(join(root, 'root'), 0o750);
+  mkdirSync(join(root, 'opt/a/b'), { recursive: true });
+  writeFileSync(join(root, 'opt/a/b/f'), 'f');
+  linkSync(join(root, 'opt/a/b/f'), join(root, 'opt/a/g'));
+  symlinkSync('/bin/busybox', join(root, 'opt/bb'));
+  chownSync(join(root, 'opt/a'), 1000, 1000);
+  // the two runs happen at different times: pin file mtimes so the trees can be compared
+  for (const f of ['etc/passwd', 'usr/sbin/only', 'bin/ls/inside', 'opt/a/b/f']) utimesSync(join(root, f), 1_234_567_890, 1_234_567_890);
+}
+
+test('overlay snapshots: the same step gives the same tree and a layer that rebuilds it', async (t) => {
+  const probe = tmp('probe');
+  const { overlayAvailable, releaseSnapshot } = await import('./index.ts');
+  assert.ok(overlayAvailable(probe), 'overlayfs must be mountable here (root, kernel overlay support)');
+
+  const content = await busyboxRoot();
+  const cBefore = await snapshot(content);
+  step(content);
+  const cBlob = await diffToLayer(content, cBefore, { outDir: tmp('out') });
+
+  const over = await busyboxRoot();
+  const oBefore = await snapshot(over, { mode: 'overlay' });
+  t.after(() => releaseSnapshot(oBefore)); // no-op once diffed
+  assert.ok(oBefore.overlay && oBefore.entries.size === 0);
+  step(over);
+  const oBlob = await diffToLayer(over, oBefore, { outDir: tmp('out') });
+
+  assert.deepEqual(describeTree(over), describeTree(content), 'the folded rootfs equals the plain one');
+  const names = await layerNames(oBlob.path);
+  assert.ok(names.includes('usr/sbin/.wh..wh..opq'), 'opaque directory');
+  assert.ok(names.includes('etc/.wh.hostname'));
+  assert.ok(!names.includes('var/'), 'mtime-only directory left out');
+  assert.ok(names.includes('root/'), 'mode change kept');
+  for (const blob of [cBlob, oBlob]) {
+    const copy = await busyboxRoot();
+    await applyLayer(copy, createReadStream(blob.path));
+    assert.deepEqual(describeTree(copy), describeTree(content));
+  }
+  assert.equal(readdirSync(join(over, '..')).filter((n) => n.includes('-ovl-')).length, 0, 'overlay dirs removed');
+});
+
+test('overlay snapshots: release throws the step away', async () => {
+  const { releaseSnapshot } = await import('./index.ts');
+  const root = await busyboxRoot();
+  const before = describeTree(root);
+  const s = await snapshot(root, { mode: 'overlay' });
+  writeFileSync(join(root, 'etc/new'), 'x');
+  rmSync(join(root, 'bin/busybox'));
+  releaseSnapshot(s);
+  assert.deepEqual(describeTree(root), before);
+});

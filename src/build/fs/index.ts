@@ -7,8 +7,19 @@
 //   const blob = await diffToLayer(rootfs, before, { outDir, sourceDateEpoch })
 //
 // Errors are BuildError: TAR_UNSAFE for hostile or invalid layers, INTERNAL for I/O failures.
-export type { ApplyLayerOptions, DiffOptions, LayerBlob, SnapEntry, SnapEntryType, Snapshot } from './types.ts';
+export type { ApplyLayerOptions, DiffOptions, LayerBlob, SnapEntry, SnapEntryType, Snapshot, SnapshotOptions } from './types.ts';
 export { applyLayer, decompressed } from './apply-layer.ts';
 export { snapshot, snapshotSync } from './snapshot.ts';
 export { computeChanges, diffToLayer, writeLayer, type Change } from './diff-layer.ts';
 export { resolveInRoot, entryPath } from './root-path.ts';
+export { overlayAvailable } from './overlay.ts';
+import { releaseOverlay } from './overlay.ts';
+import type { Snapshot } from './types.ts';
+
+/**
+ * Gives up a snapshot without diffing (a failed step): an overlay snapshot is unmounted and its changes are
+ * thrown away; a content snapshot needs nothing (the rootfs keeps whatever the step wrote).
+ */
+export function releaseSnapshot(s: Snapshot): void {
+  releaseOverlay(s);
+}

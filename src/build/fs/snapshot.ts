@@ -2,7 +2,8 @@
 // (or a snapshot and the directory now) tell what a RUN or COPY step changed; see diff-layer.ts for the rule.
 import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
-import type { SnapEntry, SnapEntryType, Snapshot } from './types.ts';
+import { overlaySnapshot } from './overlay.ts';
+import type { SnapEntry, SnapEntryType, Snapshot, SnapshotOptions } from './types.ts';
 
 function typeOf(st: BigIntStats): SnapEntryType {
   if (st.isDirectory()) return 'directory';
@@ -57,6 +58,7 @@ export function snapshotSync(rootfs: string): Snapshot {
   return { root: rootfs, entries };
 }
 
-export async function snapshot(rootfs: string): Promise<Snapshot> {
-  return snapshotSync(rootfs);
+/** A snapshot of `rootfs` to diff against later (see SnapshotOptions for the two modes). */
+export async function snapshot(rootfs: string, opts: SnapshotOptions = {}): Promise<Snapshot> {
+  return opts.mode === 'overlay' ? overlaySnapshot(rootfs) : snapshotSync(rootfs);
 }

@@ -27,6 +27,20 @@ export interface Snapshot {
   root: string;
   /** Root-relative paths without a leading slash (`etc/passwd`); the root itself is not included. */
   entries: Map<string, SnapEntry>;
+  /**
+   * Set for an overlay snapshot (`snapshot(rootfs, { mode: 'overlay' })`): `root` is then an overlay mount
+   * over itself and `entries` is empty; diffToLayer reads the upper directory and folds it back into the
+   * rootfs, releaseSnapshot throws the changes away.
+   */
+  overlay?: { upper: string; work: string; base: string; lowerFd: number };
+}
+
+export interface SnapshotOptions {
+  /**
+   * `content` (default): stat every path now, compare with a second walk later. `overlay`: mount an overlay
+   * over the rootfs (upperdir = the layer); needs root and a kernel that lets us mount overlayfs.
+   */
+  mode?: 'content' | 'overlay';
 }
 
 export interface ApplyLayerOptions {
