@@ -3,13 +3,16 @@
 //   frontend/dockerfile/parser/testfiles-negative/*/Dockerfile   must be rejected
 //   frontend/dockerfile/parser/testfile-line/Dockerfile          line numbers
 //   frontend/dockerfile/parser/parser_heredoc_test.go           the heredocs of TestParseExtractsHeredoc (read as data)
+//   frontend/dockerfile/instructions/parse_test.go              TestErrorCases messages; every instruction with odd
+//                                                                arguments parses or fails with a BuildError
 //   frontend/dockerfile/shell/envVarTest, wordsTest              shell-lex expansion and word splitting
 // The data is fetched outside the repo (e.g. `git archive` of a buildkit checkout into /work/corpora/buildkit).
 // Usage: node --import tsx test/conformance/build-dockerfile.ts [BUILDKIT_DIR]
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dumpNode, parseNodes } from '../../src/build/dockerfile/parser.ts';
-import { parseDockerfile, selectStages } from '../../src/build/dockerfile/index.ts';
+import { INSTRUCTION_NAMES, parseDockerfile, selectStages } from '../../src/build/dockerfile/index.ts';
+import { BuildError } from '../../src/build/errors.ts';
 import { ShellLex } from '../../src/build/dockerfile/shell-lex.ts';
 
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -142,6 +145,45 @@ tally('parser/heredocs', () => {
       `${child?.original ?? ''}: got ${JSON.stringify(got)}, want ${JSON.stringify(w)}`,
     );
   });
+});
+
+// instructions/parse_test.go: TestErrorCases (Dockerfile → error text) and TestNilLinter (every instruction with
+// odd arguments must give a result or a proper parse error, never a crash).
+tally('instructions (TestErrorCases, no-crash)', () => {
+  const f = join(root, 'frontend/dockerfile/instructions/parse_test.go');
+  if (!existsSync(f)) return;
+  const go = readFileSync(f, 'utf8');
+  const block = /func TestErrorCases[\s\S]*?\n\t\}\n/.exec(go)?.[0] ?? '';
+  const goString = (lit: string): string => (lit.startsWith('`') ? lit.slice(1, -1) : (JSON.parse(lit) as string));
+  for (const cm of block.matchAll(
+    /dockerfile:\s*(`[^`]*`|"(?:[^"\\]|\\.)*"),\s*expectedError:\s*("(?:[^"\\]|\\.)*")/g,
+  )) {
+    const df = goString(cm[1] ?? '""');
+    const want = goString(cm[2] ?? '""');
+    try {
+      parseDockerfile('FROM scratch\n' + df);
+      report('instructions/errors', JSON.stringify(df), false, 'no error');
+    } catch (e) {
+      const msg = e instanceof BuildError ? e.message : String(e);
+      report(
+        'instructions/errors',
+        JSON.stringify(df),
+        msg.includes(want),
+        `got ${JSON.stringify(msg)}, want …${want}…`,
+      );
+    }
+  }
+  for (const cmd of INSTRUCTION_NAMES) {
+    for (const tc of [' foo=bar', ' a', ' a b', ' a b c', ' 0 0']) {
+      const text = `FROM busybox\n${cmd.toLowerCase()}${tc}`;
+      try {
+        parseDockerfile(text);
+        report('instructions/no-crash', JSON.stringify(text), true);
+      } catch (e) {
+        report('instructions/no-crash', JSON.stringify(text), e instanceof BuildError, String(e));
+      }
+    }
+  }
 });
 
 tally('shell/envVarTest', () => {
