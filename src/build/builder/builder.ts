@@ -30,7 +30,16 @@ import { BuildStore, cacheKey, type CacheEntry, type LayerRef } from './store.ts
 import { hostPlatform, pullImage, type BaseImage } from './images.ts';
 import { fetchImportedBlob, importCache } from './registry-cache.ts';
 import { FileHashCache } from './file-hashes.ts';
-import { copyInto, matchSources, parseChmod, resolveChown, writeInlineFile, type Matched, type Owner } from './copy.ts';
+import {
+  copyInto,
+  matchPath,
+  matchSources,
+  parseChmod,
+  resolveChown,
+  writeInlineFile,
+  type Matched,
+  type Owner,
+} from './copy.ts';
 import { applyMetadata, createdBy, runCreatedBy, type MetaContext } from './metadata.ts';
 import type { BuildOptions, BuildStep, HistoryEntry, ImageConfig, ProgressEvent } from './types.ts';
 
@@ -617,6 +626,7 @@ class StageRun {
     const chmodSpec = instr.chmod !== undefined ? this.expand(instr.chmod, instr.line) : undefined;
     const mode = chmodSpec !== undefined ? parseChmod(chmodSpec, loc) : undefined;
     const exclude = instr.exclude.map((e) => this.expand(e, instr.line));
+    const parents = instr.kind === 'COPY' && instr.parents;
     const urls =
       instr.kind === 'ADD' ? sources.filter((s) => /^(https?|git):\/\//.test(s) || s.startsWith('git@')) : [];
     if (urls.length > 0 && !shared.opts.allowNetworkAdd)
@@ -635,8 +645,10 @@ class StageRun {
     const local = sources.filter((s) => !/^(https?|git):\/\//.test(s));
     if (src.isContext) {
       const ctx = await shared.context();
-      const entries = local.length > 0 ? await ctx.walk(local, { exclude }) : [];
+      // --exclude patterns match below the copied source (and, as a fallback, from the context root)
+      const entries = excludeEntries(local.length > 0 ? await ctx.walk(local) : [], exclude);
       matched = toMatched(entries);
+      if (parents) matched = withParents(matched);
       hash = await shared.fileHashes.hash(entries);
     } else hash = cacheKey(src.key, local, exclude);
     const inline = instr.sourceContents.map((c) => ({
@@ -660,8 +672,10 @@ class StageRun {
       execute: async (root: string) => {
         const owner: Owner | undefined = chown !== undefined ? await resolveChown(root, chown, loc) : undefined;
         const opts = { ...(owner ? { owner } : {}), ...(mode !== undefined ? { mode } : {}) };
-        if (!src.isContext && local.length > 0)
+        if (!src.isContext && local.length > 0) {
           matched = await matchSources({ root: await src.root(), isContext: false }, local, exclude, loc);
+          if (parents) matched = withParents(matched);
+        }
         const multi = matched.length + inline.length > 1;
         if (instr.kind === 'ADD') {
           const archives: typeof matched = [];
@@ -678,6 +692,22 @@ class StageRun {
       },
     };
   }
+}
+
+/** Drops entries an `--exclude` pattern matches (with everything below an excluded directory). */
+function excludeEntries(entries: ContextEntry[], exclude: string[]): ContextEntry[] {
+  if (exclude.length === 0) return entries;
+  return entries.filter((e) => !exclude.some((p) => (e.under !== '' && matchPath(p, e.under)) || matchPath(p, e.rel)));
+}
+
+/** `COPY --parents`: every source lands at its full relative path under the destination. */
+function withParents(matched: Matched[]): Matched[] {
+  const files = matched.flatMap((m) =>
+    m.isDir
+      ? [{ rel: m.rel, host: m.host, under: m.rel }, ...m.files.map((f) => ({ ...f, under: f.rel }))]
+      : m.files.map((f) => ({ ...f, under: f.rel })),
+  );
+  return [{ rel: '', host: '', isDir: true, files: files.filter((f) => f.under !== '' && f.under !== '.') }];
 }
 
 /** The context walk's entries grouped per matched source (a source entry has `under === ''`). */

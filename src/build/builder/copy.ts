@@ -373,7 +373,8 @@ export async function copyInto(
       if (opts.owner) await lchown(base, opts.owner.uid, opts.owner.gid);
       for (const f of m.files) {
         const target = join(base, ...f.under.split('/'));
-        // parents inside the copied tree exist already (walk lists directories before their entries)
+        // walks list directories before their entries; --parents paths may need their parents made
+        if (f.under.includes('/')) await mkdirsInRoot(rootfs, posix.join(dest, posix.dirname(f.under)), opts.owner);
         await placeOne(f.host, target, opts);
       }
     } else {
