@@ -318,6 +318,7 @@ export function applicationRoutes({ d, apps, hub }: RouteEnv): RouteSpec[] {
         pending.delete(c);
         added = true;
         const { group, version } = groupOf(c.apiVersion);
+        const health = assessHealth(c);
         const n: Obj = {
           group,
           version,
@@ -329,7 +330,7 @@ export function applicationRoutes({ d, apps, hub }: RouteEnv): RouteSpec[] {
             const p = byUid.get(o.uid)!;
             return { group: p.group, kind: p.kind, namespace: p.namespace, name: p.name, uid: o.uid };
           }),
-          health: assessHealth(c) ?? null,
+          ...(health ? { health } : {}),
           ...(c.metadata.creationTimestamp ? { createdAt: c.metadata.creationTimestamp } : {}),
         };
         if (c.kind === 'Pod') {
@@ -593,6 +594,7 @@ export function applicationRoutes({ d, apps, hub }: RouteEnv): RouteSpec[] {
           properties: {
             ...(refSchema.properties as Obj),
             modified: { type: 'boolean' },
+            requiresPruning: { type: 'boolean' },
             diff: { type: 'string' },
             live: { type: 'object', nullable: true },
             desired: { type: 'object', nullable: true },
@@ -655,6 +657,7 @@ export function applicationRoutes({ d, apps, hub }: RouteEnv): RouteSpec[] {
             ...(r.namespace ? { namespace: r.namespace } : {}),
             name: r.name,
             modified: true,
+            requiresPruning: true,
             diff: dr.diff,
             live: dr.normalizedLive ?? null,
             desired: null,
