@@ -395,6 +395,9 @@ async function main(): Promise<number> {
   let failed = 0;
   const skipped: string[] = [];
   const runOnly: string[] = [];
+  let sekishoMs = 0;
+  let buildahMs = 0;
+  let comparedBoth = 0;
   const legitSeen = new Map<string, number>();
   try {
     const names = (await readdir(corpus, { withFileTypes: true }))
@@ -509,6 +512,11 @@ async function main(): Promise<number> {
       if (ok) passed++;
       else failed++;
       if (ok && unsupported) runOnly.push(`${name}: ${unsupported}`);
+      if (!unsupported && buildahOk) {
+        sekishoMs += t1 - t0;
+        buildahMs += t2 - t1;
+        comparedBoth++;
+      }
       console.log(
         `${ok ? 'PASS' : 'FAIL'} ${name} (sekisho ${t1 - t0} ms, ${unsupported ? `not built by buildah: ${unsupported}; checked by its runc output` : `buildah ${t2 - t1} ms`}${diffs.length - real.length ? `, ${diffs.length - real.length} legit diffs` : ''})`,
       );
@@ -536,6 +544,11 @@ async function main(): Promise<number> {
       .map((l) => `${l.id} — ${l.reason}`)
       .join('; ')}`,
   );
+  if (comparedBoth > 0) {
+    console.log(
+      `build time over the ${comparedBoth} cases both built (each built once; base image cached after the first case for both): sekisho ${sekishoMs} ms, buildah ${buildahMs} ms (buildah/sekisho ${(buildahMs / Math.max(1, sekishoMs)).toFixed(2)}x; buildah's includes its push to an OCI layout)`,
+    );
+  }
   if (skipped.length > 0) console.log(`${skipped.length} skipped (corpus-only)`);
   if (runOnly.length > 0)
     console.log(

@@ -376,3 +376,17 @@ test('the low-level tree dumps in BuildKit format', () => {
     '(from "busybox")\n(onbuild (run "echo \\"hi\\""))\n(copy ["--chown=1:1"] "a" "b")\n(env "A" "1 B 2" "")',
   );
 });
+
+test('every Dockerfile of the build comparison corpus parses and resolves its stages', async () => {
+  const { readdirSync, readFileSync, existsSync } = await import('node:fs');
+  const corpus = new URL('../../../test/build/corpus/', import.meta.url);
+  const names = readdirSync(corpus).filter((n) => existsSync(new URL(`${n}/Dockerfile`, corpus)));
+  assert.ok(names.length >= 30, `corpus has ${names.length} cases`);
+  for (const n of names) {
+    const df = parseDockerfile(readFileSync(new URL(`${n}/Dockerfile`, corpus), 'utf8'), { file: `${n}/Dockerfile` });
+    const meta = existsSync(new URL(`${n}/case.json`, corpus))
+      ? (JSON.parse(readFileSync(new URL(`${n}/case.json`, corpus), 'utf8')) as { target?: string })
+      : {};
+    assert.ok(selectStages(df, meta.target, { BASE: 'busybox' }).length >= 1, n);
+  }
+});
