@@ -835,12 +835,24 @@ function parsenum(s: string, start: number): { num: number | undefined; next: nu
 }
 
 /** Go's fmt.Sprintf. */
+/**
+ * An explicit argument index `[n]` at `i`: where the verb continues, the 0-based argument to use next, and
+ * whether an index of this verb was bad. (A plain function: a closure created per call costs in this hot path.)
+ */
+function argIndexAt(format: string, i: number, argNum: number, bad: boolean): [number, number, boolean] {
+  const close = format.indexOf(']', i);
+  const idx = close < 0 ? NaN : Number(format.slice(i + 1, close));
+  if (close < 0 || !Number.isInteger(idx) || idx < 1) return [close < 0 ? format.length : close + 1, argNum, true];
+  return [close + 1, idx - 1, bad];
+}
+
 export function goSprintf(format: string, args: GoArg[]): string {
   let out = '';
   let argNum = 0;
   let reordered = false;
   const n = format.length;
   let i = 0;
+  let badIndex = false;
   while (i < n) {
     const pct = format.indexOf('%', i);
     if (pct < 0) {
@@ -880,22 +892,11 @@ export function goSprintf(format: string, args: GoArg[]): string {
           break flags;
       }
     }
-    // Argument index [n].
-    const argIndex = (): void => {
-      if (format[i] !== '[') return;
+    badIndex = false;
+    if (format[i] === '[') {
       reordered = true;
-      const close = format.indexOf(']', i);
-      const idx = close < 0 ? NaN : Number(format.slice(i + 1, close));
-      if (close < 0 || !Number.isInteger(idx) || idx < 1) {
-        badIndex = true;
-        i = close < 0 ? n : close + 1;
-        return;
-      }
-      argNum = idx - 1;
-      i = close + 1;
-    };
-    let badIndex = false;
-    argIndex();
+      [i, argNum, badIndex] = argIndexAt(format, i, argNum, badIndex);
+    }
     if (format[i] === '*') {
       i++;
       const a = args[argNum++];
@@ -915,7 +916,10 @@ export function goSprintf(format: string, args: GoArg[]): string {
     }
     if (format[i] === '.') {
       i++;
-      argIndex();
+      if (format[i] === '[') {
+        reordered = true;
+        [i, argNum, badIndex] = argIndexAt(format, i, argNum, badIndex);
+      }
       if (format[i] === '*') {
         i++;
         const a = args[argNum++];
@@ -927,7 +931,10 @@ export function goSprintf(format: string, args: GoArg[]): string {
         i = r.next;
       }
     }
-    argIndex();
+    if (format[i] === '[') {
+      reordered = true;
+      [i, argNum, badIndex] = argIndexAt(format, i, argNum, badIndex);
+    }
     if (i >= n) {
       out += '%!(NOVERB)';
       break;
