@@ -119,7 +119,7 @@ export async function signImage(
 ): Promise<SignImageResult> {
   const digest = await resolveDigest(t);
   const payload = simpleSigningPayload(dockerReference(t.registry, t.repository), digest, opts.annotations);
-  const signature = signer.sign(payload).toString('base64');
+  const signature = signer.signImagePayload(payload).toString('base64');
   const tag = signatureTag(digest);
   const layer = await pushBytes(t.client, t.repository, payload);
   layer.mediaType = SIMPLE_SIGNING_MEDIA_TYPE;

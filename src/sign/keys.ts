@@ -13,6 +13,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { secretbox } from '@noble/ciphers/salsa.js';
+import { ed25519ph } from '@noble/curves/ed25519.js';
 import { SignError } from './errors.ts';
 
 export const SIGSTORE_PRIVATE_KEY_PEM = 'ENCRYPTED SIGSTORE PRIVATE KEY';
@@ -28,6 +29,11 @@ export interface Signer {
   publicKey: KeyObject;
   /** Signs `data` (the hash is part of the algorithm: SHA-256 for P-256 and RSA, none for Ed25519). */
   sign(data: Uint8Array): Buffer;
+  /**
+   * The signature cosign makes over an image payload: Ed25519ph (RFC 8032 pre-hashed, SHA-512) for Ed25519
+   * keys, as cosign 2.x signs images with them; the same as `sign` for every other key type.
+   */
+  signImagePayload(data: Uint8Array): Buffer;
 }
 
 interface EncryptedEnvelope {
@@ -126,7 +132,13 @@ function signerFrom(priv: KeyObject, file: string): Signer {
   const algorithm = algorithmOf(priv, file);
   const publicKey = createPublicKey(priv);
   const hash = hashFor(algorithm);
-  return { algorithm, publicKey, sign: (data) => cryptoSign(hash, data, priv) };
+  const sign = (data: Uint8Array) => cryptoSign(hash, data, priv);
+  const signImagePayload =
+    algorithm === 'ed25519'
+      ? (data: Uint8Array) =>
+          Buffer.from(ed25519ph.sign(data, Buffer.from(priv.export({ format: 'jwk' }).d!, 'base64url')))
+      : sign;
+  return { algorithm, publicKey, sign, signImagePayload };
 }
 
 /**
@@ -171,11 +183,16 @@ export function loadPublicKey(pem: string, file = 'key'): KeyObject {
   return key;
 }
 
-/** Verifies a signature the way cosign's default verifiers do (ASN.1 DER ECDSA, PKCS#1 v1.5 RSA, pure Ed25519). */
+/**
+ * Verifies a signature the way cosign's verifiers do (ASN.1 DER ECDSA, PKCS#1 v1.5 RSA; Ed25519 pure or
+ * pre-hashed Ed25519ph, which cosign 2.x uses for image signatures).
+ */
 export function verifySignature(key: KeyObject, data: Uint8Array, signature: Uint8Array): boolean {
   const alg = algorithmOf(key, 'key');
   try {
-    return cryptoVerify(hashFor(alg), data, key, signature);
+    if (cryptoVerify(hashFor(alg), data, key, signature)) return true;
+    if (alg !== 'ed25519' || signature.length !== 64) return false;
+    return ed25519ph.verify(signature, data, Buffer.from(key.export({ format: 'jwk' }).x!, 'base64url'));
   } catch {
     return false;
   }
