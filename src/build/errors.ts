@@ -36,11 +36,13 @@ export class BuildError extends Error {
     if (opts.location) this.location = opts.location;
   }
 
-  /** `file:row:col: message`, the way the CLI prints it. */
+  /** `file:row:col: message`, the way the CLI prints it (messages that already start with the location stay as they are). */
   describe(): string {
     if (!this.location) return this.message;
     const { file, row, col } = this.location;
-    return `${file}:${row}${col !== undefined ? `:${col}` : ''}: ${this.message}`;
+    const where = `${file}:${row}`;
+    if (this.message.startsWith(where + ':')) return this.message;
+    return `${where}${col !== undefined ? `:${col}` : ''}: ${this.message}`;
   }
 }
 

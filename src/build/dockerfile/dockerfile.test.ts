@@ -390,3 +390,10 @@ test('every Dockerfile of the build comparison corpus parses and resolves its st
     assert.ok(selectStages(df, meta.target, { BASE: 'busybox' }).length >= 1, n);
   }
 });
+
+test('BuildError.describe does not repeat a location the message already carries', () => {
+  const e = parseErr('FROM a\nRUNN x\n');
+  assert.equal(e.describe(), e.message);
+  const other = new BuildError('RUN_FAILED', 'exit 1', { location: { file: 'Dockerfile', row: 3 } });
+  assert.equal(other.describe(), 'Dockerfile:3: exit 1');
+});
