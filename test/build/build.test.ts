@@ -310,3 +310,29 @@ test('outputs: docker and oci tars, a registry push, and the cache through a reg
   assert.equal(exec.runs.length, runs);
   assert.equal(again.manifestDigest, r.manifestDigest);
 });
+
+test('ADD of a URL is refused offline and fetched with allowNetworkAdd (loopback server)', async () => {
+  const { createServer } = await import('node:http');
+  const server = createServer((req, res) => {
+    res.writeHead(200, { 'Last-Modified': 'Tue, 14 Nov 2023 22:13:20 GMT' });
+    res.end(`served ${req.url}\n`);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  try {
+    const port = (server.address() as { port: number }).port;
+    const ctx = await context({ Dockerfile: `FROM ${env.base}\nADD http://127.0.0.1:${port}/files/data.txt /srv/\n` });
+    const cacheDir = join(env.dir, 'cache-url');
+    await assert.rejects(
+      build(baseOptions(ctx, cacheDir, { executor: exec })),
+      (e: unknown) => e instanceof BuildError && /--allow-network-add/.test(e.message) && e.location?.row === 2,
+    );
+    const r = await build(baseOptions(ctx, cacheDir, { executor: exec, allowNetworkAdd: true }));
+    const files = (await imageLayers(cacheDir, [r.manifest.layers.at(-1)!.digest])).flat();
+    const f = files.find((e) => e.name === 'srv/data.txt');
+    assert.equal(f?.content.toString('utf8'), 'served /files/data.txt\n');
+    assert.equal(f?.mode, 0o600);
+    assert.equal(f?.mtime, 1700000000);
+  } finally {
+    server.close();
+  }
+});

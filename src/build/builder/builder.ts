@@ -635,10 +635,12 @@ class StageRun {
         `ADD ${urls[0]}: remote sources are off (builds are offline); pass --allow-network-add to fetch them`,
         { location: loc },
       );
-    if (urls.length > 0)
-      throw new BuildError('DOCKERFILE_INVALID', `ADD ${urls[0]}: remote sources are not supported yet`, {
-        location: loc,
-      });
+    const fetched: Array<{ url: string; file: string; name: string; sha: string; mtime: Date }> = [];
+    for (const u of urls) {
+      if (!/^https?:\/\//.test(u))
+        throw new BuildError('DOCKERFILE_INVALID', `ADD ${u}: git sources are not supported`, { location: loc });
+      fetched.push(await fetchUrl(u, join(shared.workDir, 'downloads'), loc));
+    }
     const src = await this.sourceFor(from, loc);
     let matched: Matched[] = [];
     let hash: string;
@@ -667,7 +669,19 @@ class StageRun {
       .join(' ');
     const createdByText = createdBy(instr.kind, `${flags ? `${flags} ` : ''}${shownSources.join(' ')} ${rawDest}`);
     return {
-      keyParts: [instr.kind, from ?? null, sources, rawDest, dest, chown ?? null, mode ?? null, exclude, inline, hash],
+      keyParts: [
+        instr.kind,
+        from ?? null,
+        sources,
+        rawDest,
+        dest,
+        chown ?? null,
+        mode ?? null,
+        exclude,
+        inline,
+        hash,
+        fetched.map((f) => [f.url, f.sha, f.mtime.getTime()]),
+      ],
       createdBy: createdByText,
       execute: async (root: string) => {
         const owner: Owner | undefined = chown !== undefined ? await resolveChown(root, chown, loc) : undefined;
@@ -676,7 +690,7 @@ class StageRun {
           matched = await matchSources({ root: await src.root(), isContext: false }, local, exclude, loc);
           if (parents) matched = withParents(matched);
         }
-        const multi = matched.length + inline.length > 1;
+        const multi = matched.length + inline.length + fetched.length > 1;
         if (instr.kind === 'ADD') {
           const archives: typeof matched = [];
           const plain: typeof matched = [];
@@ -689,9 +703,38 @@ class StageRun {
           }
         } else if (matched.length > 0) await copyInto(root, matched, dest, destIsDir || multi, opts);
         for (const c of inline) await writeInlineFile(root, dest, c.path, c.data, destIsDir || multi, opts, mtime);
+        // a downloaded file is not unpacked; it gets mode 0600 and the server's Last-Modified, as in docker
+        for (const f of fetched) {
+          const data = await readFile(f.file);
+          await writeInlineFile(root, dest, f.name, data, destIsDir || multi, { mode: 0o600, ...opts }, f.mtime);
+        }
       },
     };
   }
+}
+
+/** Downloads an `ADD <url>` source (only with --allow-network-add). */
+async function fetchUrl(
+  url: string,
+  dir: string,
+  loc: BuildErrorLocation,
+): Promise<{ url: string; file: string; name: string; sha: string; mtime: Date }> {
+  let res: Response;
+  try {
+    res = await fetch(url, { redirect: 'follow' });
+  } catch (err) {
+    throw new BuildError('CONTEXT_MISSING', `ADD ${url}: ${(err as Error).message}`, { location: loc, cause: err });
+  }
+  if (!res.ok) throw new BuildError('CONTEXT_MISSING', `ADD ${url}: HTTP ${res.status}`, { location: loc });
+  const data = Buffer.from(await res.arrayBuffer());
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, randomBytes(8).toString('hex'));
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(file, data);
+  const lm = res.headers.get('last-modified');
+  const mtime = lm && !Number.isNaN(Date.parse(lm)) ? new Date(Date.parse(lm)) : new Date(0);
+  const name = posix.basename(new URL(url).pathname) || 'index.html';
+  return { url, file, name, sha: cacheKey(data.toString('base64')), mtime };
 }
 
 /** Drops entries an `--exclude` pattern matches (with everything below an excluded directory). */

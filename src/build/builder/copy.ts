@@ -395,7 +395,7 @@ export async function writeInlineFile(
   rootfs: string,
   dest: string,
   name: string,
-  data: string,
+  data: string | Buffer,
   destIsDir: boolean,
   opts: PlaceOptions,
   mtime: Date,
