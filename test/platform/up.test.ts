@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -648,6 +648,103 @@ test('OpenAPI document lists every route, and every documented operation is serv
   assert.equal((await call('PUT', '/api/v1/users', { token: adminToken })).status, 405);
 });
 
+test('applications end to end with the controller: diff, sync (project-scoped), tree, history, rollback', async () => {
+  const made = await call('POST', '/api/v1/git/repositories', { token: devToken, body: { name: 'deploy' } });
+  assert.equal(made.status, 201);
+  const repoUrl = made.body.url as string;
+  const work = path.join(dir, 'deploy');
+  assert.equal((await git(['clone', repoUrl, work])).code, 0);
+  mkdirSync(path.join(work, 'web'));
+  writeFileSync(
+    path.join(work, 'web', 'all.yaml'),
+    [
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web-config}\ndata: {greeting: hello}\n',
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: "registry.local/web:1"}]}\n',
+    ].join('---\n'),
+  );
+  const u = new URL(repoUrl);
+  u.username = 'dev1';
+  u.password = devToken;
+  for (const args of [
+    ['add', '.'],
+    ['-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-m', 'web'],
+    ['push', u.toString(), 'HEAD:main'],
+  ]) {
+    const r = await git(args, work);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  await kubectl(['create', 'namespace', 'web']);
+  await kubectl(
+    ['apply', '-f', '-'],
+    application('web').replace('http://127.0.0.1:1/none.git', repoUrl).replace('path: .', 'path: web'),
+  );
+  const W = '/api/v1/applications/sekisho-gitops/web';
+  const compared = await until('the controller to compare', async () => {
+    const r = await call('GET', W, { token: viewerToken });
+    return r.body.sync?.status === 'OutOfSync' && r.body.sync.revision ? r.body : undefined;
+  });
+  assert.match(compared.sync.revision, /^[0-9a-f]{40}$/);
+  const diff = await call('GET', `${W}/diff`, { token: viewerToken });
+  assert.equal(diff.status, 200, JSON.stringify(diff.body));
+  assert.equal(diff.body.revision, compared.sync.revision);
+  const cm = diff.body.items.find((i: { kind: string }) => i.kind === 'ConfigMap');
+  assert.deepEqual([cm.modified, cm.live], [true, null]);
+  assert.match(cm.diff, /\+\s+greeting: hello/);
+
+  // a developer bound to another project may not sync it (cookie session, CSRF token sent)
+  const mk = await call('POST', '/api/v1/users', {
+    token: adminToken,
+    body: { name: 'dev2', password: 'dev2-long-password', role: 'developer', projects: ['other'] },
+  });
+  assert.equal(mk.status, 201);
+  const s = await call('POST', '/api/v1/session', { body: { username: 'dev2', password: 'dev2-long-password' } });
+  const cookie = (s.headers.get('set-cookie') ?? '').split(';')[0]!;
+  const denied = await call('POST', `${W}/sync`, { headers: { cookie, 'x-csrf-token': s.body.csrfToken }, body: {} });
+  assert.equal(denied.status, 403);
+  assert.match(denied.body.error.message, /project default/);
+  assert.equal((await call('GET', W, { headers: { cookie } })).status, 403);
+
+  const sync = await call('POST', `${W}/sync`, { token: devToken, body: { prune: true } });
+  assert.equal(sync.status, 202, JSON.stringify(sync.body));
+  await until(
+    'Synced and Healthy',
+    async () => {
+      const r = await call('GET', W, { token: viewerToken });
+      return r.body.sync.status === 'Synced' && r.body.health.status === 'Healthy' ? true : undefined;
+    },
+    40_000,
+  );
+  const tree = await until('pods in the tree', async () => {
+    const r = await call('GET', `${W}/tree`, { token: viewerToken });
+    return r.body.items.some((n: { kind: string }) => n.kind === 'Pod') ? r.body.items : undefined;
+  });
+  assert.deepEqual([...new Set(tree.map((n: { kind: string }) => n.kind))].sort(), [
+    'ConfigMap',
+    'Deployment',
+    'Pod',
+    'ReplicaSet',
+  ]);
+  const history = await call('GET', `${W}/history`, { token: viewerToken });
+  assert.equal(history.body.items.length, 1);
+  assert.equal(history.body.items[0].revision, compared.sync.revision);
+  assert.equal(history.body.items[0].initiatedBy?.username, 'dev1');
+  const clean = await call('GET', `${W}/diff?modifiedOnly=true`, { token: viewerToken });
+  assert.deepEqual(clean.body.items, []);
+  const res = await call('GET', `${W}/resource?kind=ConfigMap&namespace=web&name=web-config`, { token: viewerToken });
+  assert.equal(res.body.object.data.greeting, 'hello');
+
+  const rb = await call('POST', `${W}/rollback`, { token: devToken, body: { id: history.body.items[0].id } });
+  assert.equal(rb.status, 202, JSON.stringify(rb.body));
+  await until(
+    'the rollback to finish',
+    async () => {
+      const r = await call('GET', `${W}/history`, { token: viewerToken });
+      return r.body.items.length === 2 ? true : undefined;
+    },
+    40_000,
+  );
+});
+
 test('audit log records state-changing calls without secrets', async () => {
   assert.equal((await call('GET', '/api/v1/audit', { token: viewerToken })).status, 403);
   assert.equal((await call('GET', '/api/v1/audit?limit=abc', { token: adminToken })).status, 400);
@@ -683,7 +780,7 @@ test('SIGTERM stops everything cleanly; a second up resumes all state; a start a
     { name: 'demo/app' },
   ]);
   const apps = await call('GET', '/api/v1/applications', { token: viewerToken });
-  assert.deepEqual(apps.body.items.map((a: { name: string }) => a.name).sort(), ['guestbook', 'other']);
+  assert.deepEqual(apps.body.items.map((a: { name: string }) => a.name).sort(), ['guestbook', 'other', 'web']);
   const clone = await git(['clone', `${up.field('git:').split('/<repo>')[0]}/config.git`, path.join(dir, 'work3')]);
   assert.equal(clone.code, 0, clone.stderr);
   assert.equal(readFileSync(path.join(dir, 'work3', 'README.md'), 'utf8'), 'config repo\n');
