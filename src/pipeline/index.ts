@@ -22,3 +22,32 @@ export { runPipeline, readRun, newRunId, formatMs, type RunOptions } from './run
 export { builtinSteps, runStep, parseOutputFile, openImage, imageTarget } from './steps/index.ts';
 export { pipelineCrd, pipelineRunCrd, changeRequestCrd } from './crds.ts';
 export type * from './types.ts';
+export {
+  FileChangeRequestStore,
+  KubeChangeRequestStore,
+  changeRequestName,
+  type ChangeRequest,
+  type ChangeRequestStore,
+  type PolicyCheck,
+  type PolicyFinding,
+} from './promote/change-request.ts';
+export {
+  parseImageUpdate,
+  editKustomization,
+  editHelmValues,
+  editManifests,
+  imageName,
+  type ImageUpdate,
+} from './promote/edit.ts';
+export {
+  promote,
+  promoteBranch,
+  editTree,
+  approveChangeRequest,
+  closeChangeRequest,
+  mergeChangeRequest,
+  type MergeOptions,
+  type PromoteOptions,
+  type PromoteResult,
+} from './promote/promote.ts';
+export { githubCommands, githubAnnotation, progressLine, runTable, stepSummary } from './report.ts';

@@ -3,6 +3,7 @@ import type { Writable } from 'node:stream';
 import type { BuildOptions, BuildResult, RegistryOptions } from '../build/index.ts';
 import type { RegistryClient } from '../oci/index.ts';
 import type { Value } from './expr.ts';
+import type { ChangeRequestStore } from './promote/change-request.ts';
 import type { StepSpec } from './model.ts';
 
 export type StepPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Skipped';
@@ -109,6 +110,8 @@ export interface Services {
   buildRegistry?: RegistryOptions;
   /** default build cache folder */
   buildCacheDir?: string;
+  /** where promote steps record change requests (default: files under <dataDir>/changerequests) */
+  changeRequests?: ChangeRequestStore;
 }
 
 export interface StepContext {

@@ -116,7 +116,7 @@ async function ciRun(file: string | undefined, o: RunOpts): Promise<number> {
       ...(o.runId ? { runId: o.runId } : {}),
       ...(o.concurrency ? { concurrency: Number(o.concurrency) } : {}),
       signal: ac.signal,
-      services: cliServices(o),
+      services: cliServices({ ...o, dataDir: resolve(o.dataDir ?? '.sekisho') }),
       handlers: builtinSteps(),
       onEvent: (ev) => {
         if (json) return;
@@ -186,7 +186,7 @@ export function register(program: Command): void {
     .option('--concurrency <n>', 'most steps at once (default: the pipeline, else 4)')
     .option('--insecure', 'plain HTTP to every registry (loopback registries always are)')
     .option('--scan-db <dir>', 'advisory database for scan steps (default $SEKISHO_DB or ~/.cache/sekisho/db)')
-    .option('--data-dir <dir>', 'data dir for promote steps (change requests, config repo clones)')
+    .option('--data-dir <dir>', 'data dir for promote steps: change requests, config repo clones (default .sekisho)')
     .option(
       '--sarif-dir <dir>',
       'copy the SARIF files of lint/scan/policy steps here (default under GitHub Actions: .sekisho/sarif)',

@@ -26,6 +26,7 @@ export const groups: readonly CommandGroup[] = [
   { verbs: ['scan', 'sbom', 'db'], load: () => import('./scan.ts') },
   { verbs: ['build'], load: () => import('./build.ts') },
   { verbs: ['ci'], load: () => import('./ci.ts') },
+  { verbs: ['promote', 'cr'], load: () => import('./promote.ts') },
   { verbs: ['demo'], load: () => import('./demo.ts') },
 ];
 

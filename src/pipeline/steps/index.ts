@@ -2,6 +2,7 @@
 import type { StepHandler } from '../types.ts';
 import { buildStep } from './build.ts';
 import { lintStep, policyTestStep, sbomStep, scanStep } from './checks.ts';
+import { promoteStep } from './promote.ts';
 import { runStep } from './run.ts';
 import { attestStep, pushStep, signStep } from './supply.ts';
 
@@ -16,6 +17,7 @@ export function builtinSteps(): Record<string, StepHandler> {
     attest: attestStep,
     push: pushStep,
     'policy-test': policyTestStep,
+    promote: promoteStep,
   };
 }
 

@@ -1,0 +1,76 @@
+// `promote`: update the image reference by digest in the config repo, on a branch, with a change request.
+// Inputs: repo, path, image (NAME=REF@sha256:...) or images (list / mapping NAME: REF), values-file, keys
+// (mapping repository/digest/image), base, policy (list of host paths), namespace, title,
+// fail-on-policy (default true). Outputs: branch, commit, change-request, outcome, policy.
+import { join } from 'node:path';
+import { PipelineError } from '../errors.ts';
+import { FileChangeRequestStore } from '../promote/change-request.ts';
+import { parseImageUpdate, type ImageUpdate } from '../promote/edit.ts';
+import { promote } from '../promote/promote.ts';
+import type { Annotation, StepContext, StepResult } from '../types.ts';
+import { Inputs } from './inputs.ts';
+
+export async function promoteStep(ctx: StepContext): Promise<StepResult> {
+  const i = new Inputs(ctx);
+  const dataDir = ctx.services.dataDir;
+  if (!dataDir)
+    throw new PipelineError('pipeline_invalid', `step ${ctx.step.id}: promote needs a data dir (--data-dir)`);
+  const images: ImageUpdate[] = [];
+  if (i.has('image')) images.push(parseImageUpdate(i.str('image')));
+  const many = ctx.inputs.images;
+  if (many && typeof many === 'object' && !Array.isArray(many))
+    for (const [k, v] of Object.entries(i.map('images'))) images.push(parseImageUpdate(`${k}=${v}`));
+  else for (const s of i.list('images')) images.push(parseImageUpdate(s));
+  const keys = i.map('keys');
+  const repoInput = i.str('repo');
+  const repo =
+    /^[a-z][a-z0-9+.-]*:\/\//i.test(repoInput) || /^[^/]+@[^:]+:/.test(repoInput) ? repoInput : i.path('repo');
+  const store = ctx.services.changeRequests ?? new FileChangeRequestStore(join(dataDir, 'changerequests'));
+  const r = await promote({
+    repo,
+    path: i.str('path', '.'),
+    images,
+    ...(i.has('values-file') ? { valuesFile: i.str('values-file') } : {}),
+    ...(Object.keys(keys).length ? { keys } : {}),
+    ...(i.has('base') ? { base: i.str('base') } : {}),
+    ...(i.has('title') ? { title: i.str('title') } : {}),
+    run: ctx.runId,
+    dataDir,
+    store,
+    ...(i.has('policy') ? { policy: i.list('policy').map((p) => i.path('__none__', p)) } : {}),
+    ...(i.has('namespace') ? { namespaces: i.list('namespace') } : {}),
+    now: ctx.services.now,
+    log: (l) => ctx.log(l),
+  });
+  const cr = r.changeRequest;
+  const policy = cr?.status?.policy;
+  const annotations: Annotation[] = (policy?.results ?? []).map((x) => ({
+    level: x.level === 'failure' ? 'error' : 'warning',
+    file: x.file,
+    ...(x.line ? { line: x.line } : {}),
+    message: x.message,
+  }));
+  const failed = policy && (policy.result === 'Failed' || policy.result === 'Error') && i.bool('fail-on-policy', true);
+  return {
+    summary: `${r.outcome}: ${r.branch}${cr ? `, change request ${cr.metadata.name} (policy ${policy?.result ?? 'NotRun'})` : ''}`,
+    annotations,
+    outputs: {
+      branch: r.branch,
+      outcome: r.outcome,
+      ...(r.commit ? { commit: r.commit } : {}),
+      ...(cr ? { 'change-request': cr.metadata.name } : {}),
+      policy: policy?.result ?? 'NotRun',
+    },
+    ...(failed
+      ? {
+          failure: `policy check ${policy.result} on change request ${cr!.metadata.name}: ${
+            policy.results
+              .filter((x) => x.level === 'failure')
+              .slice(0, 3)
+              .map((x) => `${x.file}${x.line ? `:${x.line}` : ''} ${x.message}`)
+              .join('; ') || policy.message
+          }`,
+        }
+      : {}),
+  };
+}
