@@ -12,8 +12,8 @@ export { parseNodes, dumpNode, type Node } from './parser.ts';
 
 /**
  * Parses a Dockerfile. Throws BuildError `DOCKERFILE_PARSE` (syntax, flags, argument counts) or
- * `DOCKERFILE_INVALID` (no FROM, duplicate stage names) with `location` {file, row, col}; the message
- * starts with `file:row:col:` and is worded like BuildKit's.
+ * `DOCKERFILE_INVALID` (no FROM, duplicate stage names) with `location` {file, row, col}; the message is
+ * worded like BuildKit's, and `describe()` prefixes it with `file:row:col:`.
  */
 export function parseDockerfile(text: string, opts: { file?: string } = {}): Dockerfile {
   return parseDockerfileText(text, opts.file ?? 'Dockerfile');
@@ -29,7 +29,7 @@ export interface ExpandOptions {
 function lexError(e: unknown, opts: ExpandOptions): never {
   if (e instanceof ShellLexError) {
     const loc = opts.location;
-    const msg = loc ? `${loc.file}:${loc.row}${loc.col !== undefined ? `:${loc.col}` : ''}: ${e.message}` : e.message;
+    const msg = e.message;
     throw new BuildError('DOCKERFILE_INVALID', msg, loc ? { location: loc, cause: e } : { cause: e });
   }
   throw e;
@@ -130,7 +130,7 @@ export function expandInstruction<T extends Instruction>(instr: T, lookup: EnvLo
         const loc = o.location;
         throw new BuildError(
           'DOCKERFILE_INVALID',
-          (loc ? `${loc.file}:${loc.row}: ` : '') + (e as Error).message,
+          (e as Error).message,
           loc ? { location: loc, cause: e } : { cause: e },
         );
       }
@@ -224,11 +224,7 @@ export function resolveFrom(
   const loc = { file: df.file, row: st.from.line };
   const image = expandWord(st.from.image, (n) => metaArgs.get(n), { escape: df.directives.escape, location: loc });
   if (image === '') {
-    throw new BuildError(
-      'DOCKERFILE_INVALID',
-      `${df.file}:${st.from.line}: base name (${st.from.image}) should not be blank`,
-      { location: loc },
-    );
+    throw new BuildError('DOCKERFILE_INVALID', `base name (${st.from.image}) should not be blank`, { location: loc });
   }
   const r: { image: string; stage?: number; platform?: string } = { image };
   const lower = image.toLowerCase();
@@ -273,13 +269,13 @@ export function stageDependencies(
     if (ref !== expandWord(ref, () => undefined)) {
       throw new BuildError(
         'DOCKERFILE_INVALID',
-        `${df.file}:${instr.line}: variable expansion is not supported for ${what}, define a new stage with FROM using ARG from global scope as a workaround`,
+        `variable expansion is not supported for ${what}, define a new stage with FROM using ARG from global scope as a workaround`,
         { location: { file: df.file, row: instr.line } },
       );
     }
     const i = /^\d+$/.test(ref) ? Number(ref) : findStage(df, ref);
     if (/^\d+$/.test(ref) && (i === undefined || i >= df.stages.length)) {
-      throw new BuildError('DOCKERFILE_INVALID', `${df.file}:${instr.line}: invalid stage index ${ref}`, {
+      throw new BuildError('DOCKERFILE_INVALID', `invalid stage index ${ref}`, {
         location: { file: df.file, row: instr.line },
       });
     }
@@ -331,13 +327,9 @@ export function selectStages(
     if (s === 'done') return;
     const st = df.stages[i] as Stage;
     if (s === 'visiting') {
-      throw new BuildError(
-        'DOCKERFILE_INVALID',
-        `${df.file}:${st.from.line}: circular dependency detected on stage: ${st.name ?? String(i)}`,
-        {
-          location: { file: df.file, row: st.from.line },
-        },
-      );
+      throw new BuildError('DOCKERFILE_INVALID', `circular dependency detected on stage: ${st.name ?? String(i)}`, {
+        location: { file: df.file, row: st.from.line },
+      });
     }
     state.set(i, 'visiting');
     for (const d of [...stageDependencies(df, i, buildArgs, predefined).stages].sort((a, b) => a - b)) visit(d);

@@ -791,7 +791,7 @@ export function parseError(
   code: 'DOCKERFILE_PARSE' | 'DOCKERFILE_INVALID' = 'DOCKERFILE_PARSE',
   cause?: unknown,
 ): BuildError {
-  return new BuildError(code, `${file}:${row}:${col}: ${message}`, { location: { file, row, col }, cause });
+  return new BuildError(code, message, { location: { file, row, col }, cause });
 }
 
 /** Full parse: text → Dockerfile (stages, meta ARGs). Throws BuildError DOCKERFILE_PARSE with a location. */
