@@ -16,7 +16,15 @@ import { dirname, join } from 'node:path';
 import { BuildError } from '../errors.ts';
 import { DEFAULT_CAPABILITIES } from './caps.ts';
 import { isFile, signalNumber } from './runc.ts';
-import { createStubs, DEFAULT_HOSTNAME, ensureCwd, ensureRootMode, hostsFile, removeStubs, resolvConf } from './sandbox-files.ts';
+import {
+  createStubs,
+  DEFAULT_HOSTNAME,
+  ensureCwd,
+  ensureRootMode,
+  hostsFile,
+  removeStubs,
+  resolvConf,
+} from './sandbox-files.ts';
 import { resolveUser } from './user.ts';
 import type { Executor, RunResult, RunSpec } from './types.ts';
 
@@ -28,7 +36,14 @@ export function bwrapArgs(
   const user = resolveUser(spec.rootfs, spec.user);
   const env = [...spec.env];
   if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home}`);
-  const args = ['--die-with-parent', '--new-session', '--unshare-ipc', '--unshare-pid', '--unshare-uts', '--unshare-cgroup-try'];
+  const args = [
+    '--die-with-parent',
+    '--new-session',
+    '--unshare-ipc',
+    '--unshare-pid',
+    '--unshare-uts',
+    '--unshare-cgroup-try',
+  ];
   if (spec.network !== 'host') args.push('--unshare-net');
   const root = user.uid === 0;
   if (!root) args.push('--unshare-user');
@@ -148,7 +163,9 @@ export class BwrapExecutor implements Executor {
         const exitCode = code ?? 128 + signalNumber(sig);
         const bwrapLine = tail.split('\n').find((l) => l.startsWith('bwrap: '));
         if (exitCode !== 0 && bwrapLine) {
-          reject(new BuildError('RUN_FAILED', `bwrap could not run ${JSON.stringify(spec.argv)}: ${bwrapLine.slice(7)}`));
+          reject(
+            new BuildError('RUN_FAILED', `bwrap could not run ${JSON.stringify(spec.argv)}: ${bwrapLine.slice(7)}`),
+          );
           return;
         }
         resolve({ exitCode });
@@ -167,4 +184,3 @@ export async function bwrapAvailable(binary = 'bwrap'): Promise<boolean> {
     c.on('close', (code) => resolve(code === 0));
   });
 }
-

@@ -5,7 +5,16 @@ import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -95,10 +104,13 @@ for (const [name, make] of executors) {
       assert.equal((await run(['true'])).exitCode, 0);
     });
 
-    test('runs as the image user, with that user\'s rights and file ownership', async () => {
-      const r = await run(['sh', '-c', 'id -u; id -g; echo $HOME; touch /tmp/by-app; touch /etc/forbidden 2>/dev/null; echo $?'], {
-        user: 'app',
-      });
+    test("runs as the image user, with that user's rights and file ownership", async () => {
+      const r = await run(
+        ['sh', '-c', 'id -u; id -g; echo $HOME; touch /tmp/by-app; touch /etc/forbidden 2>/dev/null; echo $?'],
+        {
+          user: 'app',
+        },
+      );
       assert.equal(r.stdout, '1000\n1000\n/home/app\n1\n');
       const st = lstatSync(join(root, 'tmp/by-app'));
       assert.equal(`${st.uid}:${st.gid}`, '1000:1000');
@@ -121,8 +133,12 @@ for (const [name, make] of executors) {
       assert.deepEqual(none.stdout.trim().split('\n'), ['lo']);
       const host = await run(['sh', '-c', "ip -o link | cut -d: -f2 | tr -d ' '"], { network: 'host' });
       const seen = host.stdout.trim().split('\n');
-      for (const n of Object.keys(networkInterfaces())) assert.ok(seen.includes(n), `host interface ${n} in ${seen.join(',')}`);
-      const hosts = await run(['sh', '-c', 'hostname; cat /etc/hosts'], { hostname: 'builder', extraHosts: [{ host: 'db', ip: '127.0.0.9' }] });
+      for (const n of Object.keys(networkInterfaces()))
+        assert.ok(seen.includes(n), `host interface ${n} in ${seen.join(',')}`);
+      const hosts = await run(['sh', '-c', 'hostname; cat /etc/hosts'], {
+        hostname: 'builder',
+        extraHosts: [{ host: 'db', ip: '127.0.0.9' }],
+      });
       assert.match(hosts.stdout, /^builder\n127\.0\.0\.1\tlocalhost builder\n/);
       assert.match(hosts.stdout, /127\.0\.0\.9\tdb/);
     });
@@ -218,8 +234,15 @@ for (const [name, make] of executors) {
     });
 
     test('a missing executable or an unknown user is a RUN_FAILED error', async () => {
-      await assert.rejects(run(['no-such-command']), (e: unknown) => e instanceof BuildError && e.code === 'RUN_FAILED' && /no-such-command/.test(e.message));
-      await assert.rejects(run(['true'], { user: 'ghost' }), (e: unknown) => e instanceof BuildError && e.code === 'RUN_FAILED' && /unable to find user ghost/.test(e.message));
+      await assert.rejects(
+        run(['no-such-command']),
+        (e: unknown) => e instanceof BuildError && e.code === 'RUN_FAILED' && /no-such-command/.test(e.message),
+      );
+      await assert.rejects(
+        run(['true'], { user: 'ghost' }),
+        (e: unknown) =>
+          e instanceof BuildError && e.code === 'RUN_FAILED' && /unable to find user ghost/.test(e.message),
+      );
     });
   });
 }

@@ -40,7 +40,12 @@ async function runcWorks(): Promise<boolean> {
     });
     return false;
   } catch (e) {
-    return e instanceof BuildError && e.code === 'RUN_FAILED' && /sekisho-probe/.test(e.message) && /no such file/i.test(e.message);
+    return (
+      e instanceof BuildError &&
+      e.code === 'RUN_FAILED' &&
+      /sekisho-probe/.test(e.message) &&
+      /no such file/i.test(e.message)
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -53,7 +58,10 @@ export function detectExecutor(opts: { prefer?: 'runc' | 'bwrap' } = {}): Promis
   if (opts.prefer === 'bwrap')
     return bwrapAvailable().then((ok) => {
       if (ok) return new BwrapExecutor();
-      throw new BuildError('EXECUTOR_UNAVAILABLE', 'bwrap (bubblewrap) is not installed or cannot create namespaces here');
+      throw new BuildError(
+        'EXECUTOR_UNAVAILABLE',
+        'bwrap (bubblewrap) is not installed or cannot create namespaces here',
+      );
     });
   detected ??= (async (): Promise<Executor> => {
     if (await runcWorks()) return new RuncExecutor();

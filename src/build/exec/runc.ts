@@ -46,25 +46,45 @@ export function runcConfig(spec: RunSpec, files: { hosts: string; resolv: string
   const root = user.uid === 0;
   const mounts: OciMount[] = [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    {
+      destination: '/dev',
+      type: 'tmpfs',
+      source: 'tmpfs',
+      options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'],
+    },
     {
       destination: '/dev/pts',
       type: 'devpts',
       source: 'devpts',
       options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
     },
-    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+    {
+      destination: '/dev/shm',
+      type: 'tmpfs',
+      source: 'shm',
+      options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'],
+    },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     spec.network === 'host'
       ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
       : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
     { destination: '/etc/hosts', type: 'bind', source: files.hosts, options: ['rbind', 'ro', 'nosuid', 'nodev'] },
-    { destination: '/etc/resolv.conf', type: 'bind', source: files.resolv, options: ['rbind', 'ro', 'nosuid', 'nodev'] },
+    {
+      destination: '/etc/resolv.conf',
+      type: 'bind',
+      source: files.resolv,
+      options: ['rbind', 'ro', 'nosuid', 'nodev'],
+    },
   ];
   for (const m of spec.mounts) {
     if (m.type === 'bind') {
       if (!m.source) throw new BuildError('INTERNAL', `bind mount on ${m.target} has no source`);
-      mounts.push({ destination: m.target, type: 'bind', source: m.source, options: ['rbind', m.readonly ? 'ro' : 'rw'] });
+      mounts.push({
+        destination: m.target,
+        type: 'bind',
+        source: m.source,
+        options: ['rbind', m.readonly ? 'ro' : 'rw'],
+      });
     } else {
       const opts = ['nosuid', 'nodev', `mode=${(m.mode ?? 0o755).toString(8)}`];
       if (m.size !== undefined) opts.push(`size=${m.size}`);
@@ -198,7 +218,11 @@ export class RuncExecutor implements Executor {
       let aborted = false;
       const onAbort = (): void => {
         aborted = true;
-        void this.kill(id, () => child.exitCode !== null || child.signalCode !== null, () => child.kill('SIGKILL'));
+        void this.kill(
+          id,
+          () => child.exitCode !== null || child.signalCode !== null,
+          () => child.kill('SIGKILL'),
+        );
       };
       spec.signal?.addEventListener('abort', onAbort, { once: true });
       child.on('error', (e) => {
@@ -216,7 +240,12 @@ export class RuncExecutor implements Executor {
           if (exitCode !== 0) {
             const errs = runcErrors(logPath);
             if (errs.length > 0) {
-              reject(new BuildError('RUN_FAILED', `runc could not run ${JSON.stringify(spec.argv)}: ${errs[errs.length - 1]}`));
+              reject(
+                new BuildError(
+                  'RUN_FAILED',
+                  `runc could not run ${JSON.stringify(spec.argv)}: ${errs[errs.length - 1]}`,
+                ),
+              );
               return;
             }
           }

@@ -3,7 +3,16 @@
 // directories that must exist in the rootfs as mount points are created before the run and removed after
 // it when they are still empty, with their parent's mtime restored (BuildKit's MountStubsCleaner), so
 // mount points never leak into a layer.
-import { chmodSync, lstatSync, mkdirSync, readFileSync, rmdirSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  rmdirSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { resolveComponents } from '../fs/root-path.ts';
 import type { RunSpec } from './types.ts';

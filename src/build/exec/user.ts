@@ -63,7 +63,8 @@ export function resolveUser(rootfs: string, user: string): ResolvedUser {
     for (const g of groups) {
       const members = (g[3] ?? '').split(',').map((m) => m.trim());
       const n = Number(g[2]);
-      if (members.includes(name) && isNum(g[2] ?? '') && n !== gid && !additionalGids.includes(n)) additionalGids.push(n);
+      if (members.includes(name) && isNum(g[2] ?? '') && n !== gid && !additionalGids.includes(n))
+        additionalGids.push(n);
     }
   }
   return { uid, gid, additionalGids, home };

@@ -174,7 +174,7 @@ async function applyEntry(a: Applier, h: Header, body: AsyncIterable<Buffer> & {
         const fd = openSync(host, flags, 0o600);
         try {
           const data = Buffer.concat(chunks);
-          for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
+          for (let off = 0; off < data.length;) off += writeSync(fd, data, off, data.length - off);
         } finally {
           closeSync(fd);
         }
@@ -203,7 +203,10 @@ async function applyEntry(a: Applier, h: Header, body: AsyncIterable<Buffer> & {
       const targetHost = join(parentDir(a, targetRel), basename(targetRel));
       const st = lstatOrNull(targetHost);
       if (targetRel === '' || st === null || st.isDirectory())
-        throw new BuildError('TAR_UNSAFE', `layer ${a.layerName}: hard link ${rel} -> ${h.linkname} has no file to link to`);
+        throw new BuildError(
+          'TAR_UNSAFE',
+          `layer ${a.layerName}: hard link ${rel} -> ${h.linkname} has no file to link to`,
+        );
       linkSync(targetHost, host);
       return; // a hard link shares its target's inode and metadata
     }
@@ -232,7 +235,14 @@ async function applyEntry(a: Applier, h: Header, body: AsyncIterable<Buffer> & {
 
 /** Applies a layer (tar or tar+gzip stream) on top of the root filesystem at `rootfs`. */
 export async function applyLayer(rootfs: string, layer: Readable, opts: ApplyLayerOptions = {}): Promise<void> {
-  const a: Applier = { root: rootfs, dirs: new Map(), written: new Set(), dirTimes: [], opts, layerName: opts.name ?? 'layer' };
+  const a: Applier = {
+    root: rootfs,
+    dirs: new Map(),
+    written: new Set(),
+    dirTimes: [],
+    opts,
+    layerName: opts.name ?? 'layer',
+  };
   const max = opts.maxBytes ?? 64 * 1024 ** 3;
   let total = 0;
   const tar = await decompressed(layer);
@@ -255,7 +265,9 @@ export async function applyLayer(rootfs: string, layer: Readable, opts: ApplyLay
   } catch (e) {
     tar.destroy();
     if (e instanceof BuildError) throw e;
-    throw new BuildError('TAR_UNSAFE', `layer ${a.layerName} is not a valid tar: ${(e as Error).message}`, { cause: e });
+    throw new BuildError('TAR_UNSAFE', `layer ${a.layerName} is not a valid tar: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
   // directory mtimes last, deepest first: writing into a directory changes its mtime
   a.dirTimes.sort((x, y) => y.path.length - x.path.length);

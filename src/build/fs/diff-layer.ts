@@ -148,7 +148,15 @@ async function writeTar(root: string, changes: Change[], p: Pack, epoch: number 
   const firstOfInode = new Map<bigint, string>();
   for (const c of changes) {
     if (c.kind === 'delete') {
-      await addEntry(p, { name: c.path, type: 'file', mode: 0, uid: 0, gid: 0, size: 0, mtime: new Date((epoch ?? 0) * 1000) });
+      await addEntry(p, {
+        name: c.path,
+        type: 'file',
+        mode: 0,
+        uid: 0,
+        gid: 0,
+        size: 0,
+        mtime: new Date((epoch ?? 0) * 1000),
+      });
       continue;
     }
     const e = c.entry!;
@@ -169,12 +177,20 @@ async function writeTar(root: string, changes: Change[], p: Pack, epoch: number 
           }
           firstOfInode.set(e.ino, c.path);
         }
-        await addEntry(p, { ...base, type: 'file', size: e.size }, e.size > 0 ? fileBody(join(root, c.path), e.size) : undefined);
+        await addEntry(
+          p,
+          { ...base, type: 'file', size: e.size },
+          e.size > 0 ? fileBody(join(root, c.path), e.size) : undefined,
+        );
         break;
       }
       case 'char':
       case 'block':
-        await addEntry(p, { ...base, type: e.type === 'char' ? 'character-device' : 'block-device', ...devNumbers(e.rdev) });
+        await addEntry(p, {
+          ...base,
+          type: e.type === 'char' ? 'character-device' : 'block-device',
+          ...devNumbers(e.rdev),
+        });
         break;
       case 'fifo':
         await addEntry(p, { ...base, type: 'fifo' });

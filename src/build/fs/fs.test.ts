@@ -39,7 +39,13 @@ async function busyboxRoot(): Promise<string> {
   return root;
 }
 
-type E = { name: string; type?: 'file' | 'directory' | 'symlink' | 'link'; content?: string; linkname?: string; mode?: number };
+type E = {
+  name: string;
+  type?: 'file' | 'directory' | 'symlink' | 'link';
+  content?: string;
+  linkname?: string;
+  mode?: number;
+};
 
 async function tarOf(entries: E[]): Promise<Buffer> {
   const pack = tarStream.pack();
@@ -101,7 +107,10 @@ test('apply → change, delete, replace → diff → apply on a fresh copy gives
   const before = await snapshot(root);
   assert.ok(before.entries.has('bin/busybox') && before.entries.get('bin/sh')?.type === 'symlink');
 
-  writeFileSync(join(root, 'etc/passwd'), readFileSync(join(root, 'etc/passwd'), 'utf8') + 'extra:x:2000:2000::/:/bin/sh\n');
+  writeFileSync(
+    join(root, 'etc/passwd'),
+    readFileSync(join(root, 'etc/passwd'), 'utf8') + 'extra:x:2000:2000::/:/bin/sh\n',
+  );
   rmSync(join(root, 'etc/hostname'));
   rmSync(join(root, 'usr/bin'), { recursive: true }); // a whole tree: one whiteout
   rmSync(join(root, 'bin/ls'));
@@ -130,7 +139,11 @@ test('apply → change, delete, replace → diff → apply on a fresh copy gives
   assert.ok(names.includes('usr/.wh.bin'), 'one whiteout for a removed tree');
   assert.ok(!names.some((n) => n.startsWith('usr/bin/')), 'no whiteouts below a removed directory');
   assert.ok(!names.includes('tmp/'), 'untouched directory not in the layer');
-  assert.deepEqual([...names].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))), names, 'entries sorted');
+  assert.deepEqual(
+    [...names].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))),
+    names,
+    'entries sorted',
+  );
 
   const copy = await busyboxRoot();
   await applyLayer(copy, createReadStream(blob.path));
@@ -175,10 +188,24 @@ test('the same tree and SOURCE_DATE_EPOCH give byte-identical layers; mtimes are
   assert.equal(Math.floor(lstatSync(join(copy, 'app/src/main.js')).mtimeMs / 1000), 1_600_000_000);
 });
 
-test('opaque whiteouts hide what earlier layers put in a directory but keep this layer\'s entries', async () => {
+test("opaque whiteouts hide what earlier layers put in a directory but keep this layer's entries", async () => {
   const root = tmp('opq');
-  await applyLayer(root, Readable.from([await tarOf([{ name: 'd/', type: 'directory', mode: 0o755 }, { name: 'd/a', content: 'a' }, { name: 'd/sub/b', content: 'b' }])]));
-  await applyLayer(root, Readable.from([await tarOf([{ name: 'd/c', content: 'c' }, { name: 'd/.wh..wh..opq' }, { name: 'x', content: '1' }])]));
+  await applyLayer(
+    root,
+    Readable.from([
+      await tarOf([
+        { name: 'd/', type: 'directory', mode: 0o755 },
+        { name: 'd/a', content: 'a' },
+        { name: 'd/sub/b', content: 'b' },
+      ]),
+    ]),
+  );
+  await applyLayer(
+    root,
+    Readable.from([
+      await tarOf([{ name: 'd/c', content: 'c' }, { name: 'd/.wh..wh..opq' }, { name: 'x', content: '1' }]),
+    ]),
+  );
   assert.deepEqual(readdirSync(join(root, 'd')).sort(), ['c']);
   await applyLayer(root, Readable.from([await tarOf([{ name: '.wh.d' }, { name: '.wh.missing' }])]));
   assert.equal(existsSync(join(root, 'd')), false);
@@ -203,10 +230,19 @@ test('hostile layers are refused with TAR_UNSAFE', async () => {
   assert.match(await refuses([{ name: 'a/../../escape', content: 'x' }], 'a/../../'), /escapes the root/);
   assert.match(await refuses([{ name: '/etc/abs', content: 'x' }], 'absolute'), /absolute/);
   assert.match(
-    await refuses([{ name: 'up', type: 'symlink', linkname: '../../../../../../tmp' }, { name: 'up/pwned', content: 'x' }], 'symlink then write'),
+    await refuses(
+      [
+        { name: 'up', type: 'symlink', linkname: '../../../../../../tmp' },
+        { name: 'up/pwned', content: 'x' },
+      ],
+      'symlink then write',
+    ),
     /outside the root/,
   );
-  assert.match(await refuses([{ name: 'h', type: 'link', linkname: '../../etc/passwd' }], 'hard link out'), /escapes the root/);
+  assert.match(
+    await refuses([{ name: 'h', type: 'link', linkname: '../../etc/passwd' }], 'hard link out'),
+    /escapes the root/,
+  );
 });
 
 test('a write through an absolute symlink placed by an earlier entry stays inside the root', async () => {
@@ -244,16 +280,22 @@ test('a file entry replaces a symlink instead of writing through it', async () =
 
 test('not a tar: a clear TAR_UNSAFE error', async () => {
   const root = tmp('garbage');
-  await assert.rejects(applyLayer(root, Readable.from([Buffer.from('this is not a tar archive at all'.repeat(40))])), (e: unknown) => {
-    assert.ok(e instanceof BuildError);
-    assert.equal(e.code, 'TAR_UNSAFE');
-    return true;
-  });
+  await assert.rejects(
+    applyLayer(root, Readable.from([Buffer.from('this is not a tar archive at all'.repeat(40))])),
+    (e: unknown) => {
+      assert.ok(e instanceof BuildError);
+      assert.equal(e.code, 'TAR_UNSAFE');
+      return true;
+    },
+  );
 });
 
 /** The same step, as a RUN would do it: edits, removals, a directory emptied and remade, a temp file. */
 function step(root: string): void {
-  writeFileSync(join(root, 'etc/passwd'), readFileSync(join(root, 'etc/passwd'), 'utf8') + 'extra:x:2000:2000::/:/bin/sh\n');
+  writeFileSync(
+    join(root, 'etc/passwd'),
+    readFileSync(join(root, 'etc/passwd'), 'utf8') + 'extra:x:2000:2000::/:/bin/sh\n',
+  );
   rmSync(join(root, 'etc/hostname'));
   rmSync(join(root, 'usr/sbin'), { recursive: true });
   mkdirSync(join(root, 'usr/sbin')); // emptied and remade: opaque in overlay terms
@@ -270,7 +312,8 @@ function step(root: string): void {
   symlinkSync('/bin/busybox', join(root, 'opt/bb'));
   chownSync(join(root, 'opt/a'), 1000, 1000);
   // the two runs happen at different times: pin file mtimes so the trees can be compared
-  for (const f of ['etc/passwd', 'usr/sbin/only', 'bin/ls/inside', 'opt/a/b/f']) utimesSync(join(root, f), 1_234_567_890, 1_234_567_890);
+  for (const f of ['etc/passwd', 'usr/sbin/only', 'bin/ls/inside', 'opt/a/b/f'])
+    utimesSync(join(root, f), 1_234_567_890, 1_234_567_890);
 }
 
 test('overlay snapshots: the same step gives the same tree and a layer that rebuilds it', async (t) => {

@@ -7,7 +7,15 @@
 //   const blob = await diffToLayer(rootfs, before, { outDir, sourceDateEpoch })
 //
 // Errors are BuildError: TAR_UNSAFE for hostile or invalid layers, INTERNAL for I/O failures.
-export type { ApplyLayerOptions, DiffOptions, LayerBlob, SnapEntry, SnapEntryType, Snapshot, SnapshotOptions } from './types.ts';
+export type {
+  ApplyLayerOptions,
+  DiffOptions,
+  LayerBlob,
+  SnapEntry,
+  SnapEntryType,
+  Snapshot,
+  SnapshotOptions,
+} from './types.ts';
 export { applyLayer, decompressed } from './apply-layer.ts';
 export { snapshot, snapshotSync } from './snapshot.ts';
 export { computeChanges, diffToLayer, writeLayer, type Change } from './diff-layer.ts';

@@ -148,8 +148,7 @@ function scanUpper(s: Snapshot): UpperScan {
       if (st.isDirectory()) {
         const below = walk(r);
         const l = lstatBig(lower(r));
-        const changed =
-          l === null || !l.isDirectory() || l.mode !== st.mode || l.uid !== st.uid || l.gid !== st.gid;
+        const changed = l === null || !l.isDirectory() || l.mode !== st.mode || l.uid !== st.uid || l.gid !== st.gid;
         if (changed || below) {
           changes.push({ path: r, kind: 'add', entry: entryOf(host, st) });
           emittedBelow = true;
@@ -171,7 +170,8 @@ function foldIntoLower(root: string, upper: string, opaque: Set<string>): void {
   const dirTimes: Array<{ path: string; st: BigIntStats }> = [];
   const walk = (rel: string): void => {
     const lowerDir = join(root, rel);
-    if (opaque.has(rel)) for (const n of readdirSync(lowerDir)) rmSync(join(lowerDir, n), { recursive: true, force: true });
+    if (opaque.has(rel))
+      for (const n of readdirSync(lowerDir)) rmSync(join(lowerDir, n), { recursive: true, force: true });
     for (const name of readdirSync(join(upper, rel))) {
       const r = rel === '' ? name : `${rel}/${name}`;
       const up = join(upper, r);

@@ -62,12 +62,14 @@ export function resolveComponents(root: string, p: string, followFinal = false):
  * `..` that climb above the root are refused with TAR_UNSAFE.
  */
 export function entryPath(name: string, what = 'entry'): string {
-  if (name.startsWith('/')) throw new BuildError('TAR_UNSAFE', `layer ${what} ${JSON.stringify(name)} is an absolute path`);
+  if (name.startsWith('/'))
+    throw new BuildError('TAR_UNSAFE', `layer ${what} ${JSON.stringify(name)} is an absolute path`);
   const out: string[] = [];
   for (const seg of name.split('/')) {
     if (seg === '' || seg === '.') continue;
     if (seg === '..') {
-      if (out.length === 0) throw new BuildError('TAR_UNSAFE', `layer ${what} ${JSON.stringify(name)} escapes the root`);
+      if (out.length === 0)
+        throw new BuildError('TAR_UNSAFE', `layer ${what} ${JSON.stringify(name)} escapes the root`);
       out.pop();
     } else out.push(seg);
   }
