@@ -20,8 +20,6 @@ export default defineConfig({
   server: {
     host: '127.0.0.1',
     // `SEKISHO_API=http://127.0.0.1:PORT npx vite ui` proxies the API of a running `sekisho up`
-    proxy: process.env.SEKISHO_API
-      ? { '/api': { target: process.env.SEKISHO_API, changeOrigin: false } }
-      : undefined,
+    proxy: process.env.SEKISHO_API ? { '/api': { target: process.env.SEKISHO_API, changeOrigin: false } } : undefined,
   },
 });

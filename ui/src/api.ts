@@ -122,7 +122,10 @@ export interface OperationState {
   message?: string;
   startedAt?: string;
   finishedAt?: string;
-  operation?: { sync?: { dryRun?: boolean; prune?: boolean }; initiatedBy?: { username?: string; automated?: boolean } };
+  operation?: {
+    sync?: { dryRun?: boolean; prune?: boolean };
+    initiatedBy?: { username?: string; automated?: boolean };
+  };
   syncResult?: { revision?: string; resources?: { kind: string; name: string; status: string; message?: string }[] };
 }
 

@@ -65,13 +65,15 @@ function buildTree(nodes: TreeNode[]): TNode[] {
     let parent: TNode | undefined;
     for (const p of t.node.parentRefs ?? []) {
       parent =
-        (p.uid ? byUid.get(p.uid) : undefined) ?? byKey.get(`${p.kind}/${p.namespace ?? t.node.namespace ?? ''}/${p.name}`);
+        (p.uid ? byUid.get(p.uid) : undefined) ??
+        byKey.get(`${p.kind}/${p.namespace ?? t.node.namespace ?? ''}/${p.name}`);
       if (parent) break;
     }
     if (parent && parent !== t) parent.children.push(t);
     else roots.push(t);
   }
-  const order = (a: TNode, b: TNode) => a.node.kind.localeCompare(b.node.kind) || a.node.name.localeCompare(b.node.name);
+  const order = (a: TNode, b: TNode) =>
+    a.node.kind.localeCompare(b.node.kind) || a.node.name.localeCompare(b.node.name);
   const sort = (l: TNode[]) => {
     l.sort(order);
     for (const t of l) sort(t.children);
@@ -113,18 +115,14 @@ function TreeItem({ t, base, level }: { t: TNode; base: string; level: number })
         {n.health?.status && <HealthBadge status={n.health.status} />}
         {sync && <SyncBadge status={sync} />}
         {level === 0 && (
-          <Link
-            className="small"
-            href={`${base}/diff?resource=${enc(resKey(n))}`}
-            aria-label={`Diff of ${label}`}
-          >
+          <Link className="small" href={`${base}/diff?resource=${enc(resKey(n))}`} aria-label={`Diff of ${label}`}>
             Diff
           </Link>
         )}
       </div>
       {n.health?.message && <p className="muted small tree-msg">{n.health.message}</p>}
       {open && t.children.length > 0 && (
-        <ul role="group">
+        <ul>
           {t.children.map((c) => (
             <TreeItem key={`${resKey(c.node)}/${c.node.uid ?? ''}`} t={c} base={base} level={level + 1} />
           ))}
@@ -168,9 +166,7 @@ function TreePanel({ app, base, version }: { app: AppDetail; base: string; versi
   const roots = useMemo(
     () =>
       buildTree(
-        nodes.map((n) =>
-          nodeSync(n) ? n : { ...n, sync: syncOf.get(`${n.kind}/${n.namespace ?? ''}/${n.name}`) },
-        ),
+        nodes.map((n) => (nodeSync(n) ? n : { ...n, sync: syncOf.get(`${n.kind}/${n.namespace ?? ''}/${n.name}`) })),
       ),
     [nodes, syncOf],
   );
@@ -181,8 +177,7 @@ function TreePanel({ app, base, version }: { app: AppDetail; base: string; versi
       <h2 id="tree-title">Resource tree</h2>
       {missing && (
         <p className="note" role="note">
-          This server has no resource-tree endpoint; showing the application's managed resources without their
-          children.
+          This server has no resource-tree endpoint; showing the application's managed resources without their children.
         </p>
       )}
       {roots.length === 0 ? (
@@ -253,7 +248,8 @@ function diffReason(d: DiffItem): string {
   const live = d.live ?? d.liveState;
   const desired = d.desired ?? d.targetState;
   if (live === undefined || live === null) return 'the resource is in git but not in the cluster.';
-  if (desired === undefined || desired === null) return 'the resource is in the cluster but no longer in git (prune removes it).';
+  if (desired === undefined || desired === null)
+    return 'the resource is in the cluster but no longer in git (prune removes it).';
   const paths = changedPaths(live, desired, 8);
   if (paths.length === 0) return 'the live object differs from git.';
   return `${paths.length >= 8 ? 'these and more fields' : paths.length === 1 ? 'this field differs' : 'these fields differ'}: ${paths.join(', ')}.`;
@@ -635,8 +631,8 @@ function SyncDialog({
       <fieldset>
         <legend>Options</legend>
         <label className="check">
-          <input type="checkbox" checked={prune} onChange={(e) => setPrune(e.target.checked)} /> Prune (delete
-          resources no longer in git)
+          <input type="checkbox" checked={prune} onChange={(e) => setPrune(e.target.checked)} /> Prune (delete resources
+          no longer in git)
         </label>
         <label className="check">
           <input type="checkbox" checked={dryRun} onChange={(e) => setDryRun(e.target.checked)} /> Dry run
@@ -767,14 +763,14 @@ function Summary({ app, children }: { app: AppDetail; children?: ReactNode }) {
           <strong>Why OutOfSync: </strong>
           {outOfSync.length === 0
             ? 'the desired state differs from the live state.'
-            : `${outOfSync.length} resource${outOfSync.length === 1 ? '' : 's'} differ from git — `}
+            : `${outOfSync.length} resource${outOfSync.length === 1 ? ' differs' : 's differ'} from git — `}
           {outOfSync.slice(0, 5).map((r, i) => (
             <span key={resKey(r)}>
               {i > 0 && ', '}
               <Link href={`${appPath(app.namespace, app.name)}/diff?resource=${enc(resKey(r))}`}>
                 {resLabel(r)}
                 {r.requiresPruning ? ' (to prune)' : ''}
-                {!r.health || r.health.status === 'Missing' ? ' (missing)' : ''}
+                {r.health?.status === 'Missing' ? ' (not in the cluster)' : ''}
               </Link>
             </span>
           ))}

@@ -2,7 +2,7 @@
 // scrolls, and rendered through a virtualiser so 2,000+ applications cost no more than one screenful.
 // Filters live in the URL (?search=&project=&sync=&health=&labels=&view=) so every state has an address.
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { memo, startTransition, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
 import { api, appPath, appQueryString, type AppPage, type AppQuery, type AppSummary } from '../api.ts';
 import { Empty, ErrorState, HealthBadge, Loading, SyncBadge } from '../components/States.tsx';
@@ -117,20 +117,23 @@ function useAppPages(f: Filters) {
     setLoading(true);
     api<AppPage>('GET', `/applications${appQueryString({ ...q, continue: cont })}`, undefined, ac.signal)
       .then((p) => {
-        setItems((old) => {
-          const seen = new Set(old.map(key));
-          return [...old, ...p.items.filter((a) => !seen.has(key(a)))];
+        // a low-priority update: React renders the longer list in slices between frames
+        startTransition(() => {
+          setItems((old) => {
+            const seen = new Set(old.map(key));
+            return [...old, ...p.items.filter((a) => !seen.has(key(a)))];
+          });
+          setCont(p.continue);
+          if (p.total !== undefined) setTotal(p.total);
+          setLoading(false);
         });
-        setCont(p.continue);
-        if (p.total !== undefined) setTotal(p.total);
       })
       .catch((e: unknown) => {
-        if ((e as Error).name !== 'AbortError') setError(e as Error);
-      })
-      .finally(() => {
-        if (!ac.signal.aborted) setLoading(false);
+        if ((e as Error).name === 'AbortError') return;
+        setError(e as Error);
+        setLoading(false);
       });
-  }, [cont, loading, q, f]);
+  }, [cont, loading, q]);
   useAppEvents((ev) => {
     const a = ev.application as unknown as AppSummary;
     if (!a?.name) return;

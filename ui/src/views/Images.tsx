@@ -22,7 +22,12 @@ interface ManifestAnswer {
   isIndex: boolean;
   size?: number;
   artifactType?: string;
-  manifest: { layers?: Descriptor[]; manifests?: Descriptor[]; config?: Descriptor; annotations?: Record<string, string> };
+  manifest: {
+    layers?: Descriptor[];
+    manifests?: Descriptor[];
+    config?: Descriptor;
+    annotations?: Record<string, string>;
+  };
 }
 interface ConfigAnswer {
   digest: string;
@@ -266,9 +271,7 @@ function Manifest({ repo, ref }: { repo: string; ref: string }) {
         )}
         <div>
           <dt>{d.isIndex ? 'Manifests' : 'Layers'}</dt>
-          <dd>
-            {d.isIndex ? (d.manifest.manifests ?? []).length : `${layers.length} (${size(total)} compressed)`}
-          </dd>
+          <dd>{d.isIndex ? (d.manifest.manifests ?? []).length : `${layers.length} (${size(total)} compressed)`}</dd>
         </div>
       </dl>
       {d.isIndex ? (
@@ -278,7 +281,9 @@ function Manifest({ repo, ref }: { repo: string; ref: string }) {
             {(d.manifest.manifests ?? []).map((x) => (
               <li key={x.digest}>
                 <Link href={imgPath(repo, x.digest)}>
-                  {x.platform ? `${x.platform.os}/${x.platform.architecture}${x.platform.variant ? `/${x.platform.variant}` : ''}` : short(x.digest)}
+                  {x.platform
+                    ? `${x.platform.os}/${x.platform.architecture}${x.platform.variant ? `/${x.platform.variant}` : ''}`
+                    : short(x.digest)}
                 </Link>{' '}
                 <code className="muted small">{short(x.digest)}</code>
               </li>

@@ -82,7 +82,9 @@ function Violations() {
                 </td>
                 <td>{x.constraint?.kind ? `${x.constraint.kind}/${x.constraint.name}` : '—'}</td>
                 <td>
-                  <span className={`badge action-${x.enforcementAction ?? 'deny'}`}>{x.enforcementAction ?? 'deny'}</span>
+                  <span className={`badge action-${x.enforcementAction ?? 'deny'}`}>
+                    {x.enforcementAction ?? 'deny'}
+                  </span>
                 </td>
                 <td>
                   {o ? (

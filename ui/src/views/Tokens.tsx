@@ -136,7 +136,12 @@ export function TokensView() {
                   </td>
                   <td>{x.expiresAt ? <Time iso={x.expiresAt} /> : 'never'}</td>
                   <td>
-                    <button type="button" className="danger" onClick={() => void revoke(x)} aria-label={`Revoke ${x.name}`}>
+                    <button
+                      type="button"
+                      className="danger"
+                      onClick={() => void revoke(x)}
+                      aria-label={`Revoke ${x.name}`}
+                    >
                       Revoke
                     </button>
                   </td>
