@@ -23,5 +23,13 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// `sekisho ... | head`: a reader that goes away is the end of the output, not a crash
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 const code = await main(process.argv.slice(2));
 process.exitCode = code;

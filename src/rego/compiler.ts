@@ -42,7 +42,11 @@ export const stages: readonly Stage[] = [
 export function compileModules(modules: Module[], options: Partial<CompileOptions> = {}): CompileContext {
   const ctx: CompileContext = {
     modules,
-    options: { regoVersion: options.regoVersion ?? 1, strict: options.strict ?? false },
+    options: {
+      regoVersion: options.regoVersion ?? 1,
+      strict: options.strict ?? false,
+      ...(options.builtins ? { builtins: options.builtins } : {}),
+    },
     errors: [],
     tree: newNode('', []),
     gen: { n: 0 },

@@ -12,6 +12,7 @@ export {
   StrictBuiltinError,
 } from './policy.ts';
 export { parseModule, parseQuery, parseTerm, type ParseOptions } from './parser.ts';
+export { parseCapabilities, currentCapabilities, type Capabilities } from './capabilities.ts';
 export { stages as compilerStages } from './compiler.ts';
 export * from './value.ts';
 export * from './errors.ts';

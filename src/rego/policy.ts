@@ -2,6 +2,7 @@
 // many times with different inputs.
 
 import type { Body, Expr, Module, Rule, Term } from './ast.ts';
+import type { Capabilities } from './capabilities.ts';
 import { compileModules, compileQuery, type CompileContext, type RuleNode } from './compiler.ts';
 import { ErrorCodes, RegoError, RegoErrors, type Location } from './errors.ts';
 import { Evaluator, type Program } from './eval/evaluator.ts';
@@ -21,6 +22,8 @@ export interface PolicyOptions {
   data?: Value;
   regoVersion?: 0 | 1;
   strict?: boolean;
+  /** Restricts the builtins policies may call and the hosts network builtins may reach (OPA's capabilities). */
+  capabilities?: Capabilities;
 }
 
 export interface EvalOptions {
@@ -87,8 +90,15 @@ export function compilePolicy(opts: PolicyOptions): Policy {
   if (!(data instanceof RObject)) {
     throw new RegoErrors([new RegoError(ErrorCodes.compile, 'data must be an object')]);
   }
-  const ctx = guard(() => compileModules(modules, { regoVersion, strict: opts.strict ?? false }));
-  return new CompiledPolicy(ctx, data, regoVersion);
+  const caps = opts.capabilities;
+  const ctx = guard(() =>
+    compileModules(modules, {
+      regoVersion,
+      strict: opts.strict ?? false,
+      ...(caps ? { builtins: caps.builtins } : {}),
+    }),
+  );
+  return new CompiledPolicy(ctx, data, regoVersion, caps?.allowNet);
 }
 
 function guard<T>(f: () => T): T {
@@ -111,6 +121,8 @@ class CompiledPolicy implements Policy {
     private readonly ctx: CompileContext,
     private readonly data: RObject,
     private readonly regoVersion: 0 | 1,
+    /** Hosts network builtins may reach (capabilities' allow_net); undefined: as the evaluation allows. */
+    private readonly netHosts?: readonly string[],
   ) {
     this.modules = ctx.modules;
     const places = new Map<Rule, RulePlace>();
@@ -130,7 +142,7 @@ class CompiledPolicy implements Policy {
     const parsed = parseQuery(query, { regoVersion: this.regoVersion });
     const original = parsed.slice();
     const { body, renames, vars } = guard(() => compileQueryWithVars(this.ctx, parsed));
-    return new Prepared(this.prog, this.data, body, original, renames, vars, capturedTerm(body));
+    return new Prepared(this.prog, this.data, body, original, renames, vars, capturedTerm(body), this.netHosts);
   }
 }
 
@@ -187,6 +199,7 @@ class Prepared implements PreparedQuery {
     private readonly renames: Map<string, string>,
     private readonly vars: string[],
     private readonly captured: Term | undefined,
+    private readonly netHosts?: readonly string[],
   ) {}
 
   eval(opts: EvalOptions = {}): QueryResult[] {
@@ -195,7 +208,9 @@ class Prepared implements PreparedQuery {
       collectBuiltinErrors: opts.strictBuiltinErrors === true || opts.builtinErrors !== undefined,
       print: opts.print ?? (() => {}),
       nowNs: opts.nowNs ?? BigInt(Date.now()) * 1000000n,
-      allowNet: opts.allowNet ?? false,
+      // capabilities that list hosts turn the network on for those hosts only; an empty list keeps it off
+      allowNet: opts.allowNet ?? (this.netHosts !== undefined && this.netHosts.length > 0),
+      ...(this.netHosts ? { netHosts: new Set(this.netHosts) } : {}),
       random: mulberry32(opts.seed ?? 0),
       onEval: opts.onEval,
     });

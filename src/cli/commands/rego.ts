@@ -15,6 +15,7 @@ import { FORMATS, render, outputErrorOf, type Format, type OutputError } from '.
 import { astToJSON, astToTree } from '../rego/ast-print.ts';
 import { goJSON } from '../rego/go-json.ts';
 import { registerRegoTools } from '../rego/test.ts';
+import { loadCapabilities, registerCapabilities } from '../rego/capabilities.ts';
 
 interface EvalOptions {
   data: string[];
@@ -28,6 +29,7 @@ interface EvalOptions {
   fail?: boolean;
   failDefined?: boolean;
   stdin?: boolean;
+  capabilities?: string;
 }
 
 const EVAL_HELP = `
@@ -123,11 +125,13 @@ export function runEval(queryArg: string | undefined, opts: EvalOptions): void {
   try {
     const loaded = loadPaths(opts.data);
     for (const m of loaded.modules) sources.set(m.file, m.text);
+    const capabilities = loadCapabilities(opts.capabilities);
     const policy = compilePolicy({
       modules: loaded.modules,
       data: loaded.data,
       regoVersion: opts.v0Compatible ? 0 : 1,
       strict: opts.strict === true,
+      ...(capabilities ? { capabilities } : {}),
     });
     const prepared = policy.prepare(query);
     const evalOpts: { input?: Value; strictBuiltinErrors: boolean; print: (msg: string) => void } = {
@@ -197,6 +201,10 @@ export function register(program: Command): void {
     .addOption(new Option('--v1-compatible', 'Rego v1 syntax (the default)').hideHelp())
     .option('-S, --strict', 'enable the compiler strict mode checks')
     .option('--strict-builtin-errors', 'treat the first builtin function error as fatal')
+    .option(
+      '--capabilities <file>',
+      'capabilities JSON (OPA format): only its builtins may be called, allow_net hosts only',
+    )
     .option('--fail', 'exit 1 when the result is undefined or empty')
     .option('--fail-defined', 'exit 1 when the result is defined (non-empty)')
     .option('--stdin', 'read the query from stdin')
@@ -221,4 +229,5 @@ Parse errors are printed with file:row:col and exit 1.`,
     .action((file: string, opts: { format: 'pretty' | 'json'; v0Compatible?: boolean }) => runParse(file, opts));
 
   registerRegoTools(rego);
+  registerCapabilities(rego);
 }

@@ -2,6 +2,7 @@
 // every error with file:row and OPA's error code; exit status 1 when there are errors.
 import { Command, Option } from 'commander';
 import { compilePolicy, RegoError, RegoErrors } from '../../rego/index.ts';
+import { loadCapabilities } from './capabilities.ts';
 import { LoadError } from './loader.ts';
 import { findFiles, loadFiles } from './files.ts';
 import { errorsText, outputErrorOf, render, type OutputError } from './output.ts';
@@ -13,15 +14,28 @@ export interface CheckOptions {
   format: 'pretty' | 'json';
   ignore: string[];
   bundle?: boolean;
+  capabilities?: string;
 }
 
-export function runCheckCommand(paths: string[], opts: CheckOptions, out: { stdout: (s: string) => void; stderr: (s: string) => void }): number {
+export function runCheckCommand(
+  paths: string[],
+  opts: CheckOptions,
+  out: { stdout: (s: string) => void; stderr: (s: string) => void },
+): number {
   const sources = new Map<string, string>();
   let errors: OutputError[] = [];
   try {
-    const loaded = loadFiles(findFiles(paths, opts.ignore, ['.rego']).filter((f) => !f.direct || f.path.endsWith('.rego')));
+    const loaded = loadFiles(
+      findFiles(paths, opts.ignore, ['.rego']).filter((f) => !f.direct || f.path.endsWith('.rego')),
+    );
     for (const m of loaded.modules) sources.set(m.file, m.text);
-    compilePolicy({ modules: loaded.modules, regoVersion: opts.v0Compatible ? 0 : 1, strict: opts.strict === true });
+    const capabilities = loadCapabilities(opts.capabilities);
+    compilePolicy({
+      modules: loaded.modules,
+      regoVersion: opts.v0Compatible ? 0 : 1,
+      strict: opts.strict === true,
+      ...(capabilities ? { capabilities } : {}),
+    });
   } catch (err) {
     if (err instanceof RegoErrors) errors = err.errors.map((e) => outputErrorOf(e, sources));
     else if (err instanceof RegoError) errors = [outputErrorOf(err, sources)];
@@ -44,8 +58,14 @@ export function registerCheck(rego: Command): void {
     .option('--v0-compatible', 'parse modules with Rego v0 syntax')
     .addOption(new Option('--v1-compatible', 'Rego v1 syntax (the default)').hideHelp())
     .addOption(new Option('-f, --format <format>', 'output format').choices(['pretty', 'json']).default('pretty'))
-    .option('--ignore <glob>', 'skip files and directories whose name matches (repeatable)', (v: string, p: string[]) => [...p, v], [])
+    .option(
+      '--ignore <glob>',
+      'skip files and directories whose name matches (repeatable)',
+      (v: string, p: string[]) => [...p, v],
+      [],
+    )
     .option('-b, --bundle', 'treat the paths as bundle directories (loaded the same way here)')
+    .option('--capabilities <file>', 'capabilities JSON (OPA format): only its builtins may be called')
     .addHelpText(
       'after',
       `

@@ -22,6 +22,8 @@ export interface BuiltinContext {
   readonly nowNs: bigint;
   /** Whether builtins that reach the network (http.send, net.lookup_ip_addr) may do so. */
   readonly allowNet: boolean;
+  /** When set (capabilities' allow_net), the only hosts network builtins may reach. */
+  readonly netHosts?: ReadonlySet<string>;
   /** Receives `print` output. */
   readonly print: (message: string) => void;
   /** Seeded randomness (rand.intn, uuid.rfc4122) so tests can fix it. */

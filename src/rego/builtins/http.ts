@@ -286,10 +286,23 @@ function decodeBody(text: string, req: RObject, headers: Record<string, string[]
   return null;
 }
 
+function hostOf(url: Value | undefined): string | undefined {
+  if (typeof url !== 'string') return undefined;
+  try {
+    return new URL(url).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return undefined;
+  }
+}
+
 function httpSend(args: Value[], ctx: BuiltinContext): Value {
   const req = validateRequest(args[0], 1);
   if (!ctx.allowNet) {
     throw new BuiltinError('network access is not allowed for this evaluation (enable it to use http.send)');
+  }
+  const host = hostOf(req.getStr('url'));
+  if (ctx.netHosts && (host === undefined || !ctx.netHosts.has(host))) {
+    throw new BuiltinError(`unallowed host: ${host ?? '(none)'}`);
   }
   const cacheKey = `http.send:${keyOf(req)}`;
   const cached = ctx.cache.get(cacheKey) as Value | undefined;

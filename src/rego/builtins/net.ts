@@ -323,6 +323,7 @@ function lookupIPAddr(name: string, ctx: BuiltinContext): RSet {
   // RFC 6761: "localhost" is the loopback host, no resolver involved.
   if (name === 'localhost' || name.endsWith('.localhost')) return RSet.from(['127.0.0.1', '::1']);
   if (!ctx.allowNet) throw new BuiltinError('network access is not allowed (net.lookup_ip_addr)');
+  if (ctx.netHosts && !ctx.netHosts.has(name)) throw new BuiltinError(`unallowed host: ${name}`);
   // Resolution is asynchronous in Node; evaluation is synchronous, so a short-lived child resolves the name
   // with the system resolver, bounded by a timeout.
   const script =

@@ -120,7 +120,7 @@ function checkCall(ctx: CompileContext, t: Term, v1: boolean): void {
     return;
   }
   const d = declarations.get(name);
-  if (!d) {
+  if (!d || (ctx.options.builtins && !ctx.options.builtins.has(name))) {
     addError(ctx, ErrorCodes.type, `undefined function ${name}`, t.loc);
     return;
   }

@@ -6,6 +6,8 @@ import { RegoError, type ErrorCode, type Location } from '../errors.ts';
 export interface CompileOptions {
   regoVersion: 0 | 1;
   strict: boolean;
+  /** When set (from a capabilities document), the only builtins policies may call. */
+  builtins?: ReadonlySet<string>;
 }
 
 /** A rule placed in the rule tree: `rest` are the head-ref terms after the node's (ground) path. */

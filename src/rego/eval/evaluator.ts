@@ -42,6 +42,8 @@ export interface EvalConfig {
   print: (msg: string, location?: Location) => void;
   nowNs: bigint;
   allowNet: boolean;
+  /** When set, the only hosts network builtins may reach. */
+  netHosts?: ReadonlySet<string>;
   random: () => number;
   /** Optional tracer: called with every expression before it is evaluated (coverage); absent costs one check. */
   onEval?: ((e: Expr) => void) | undefined;
@@ -180,6 +182,7 @@ export class Evaluator {
       cache: new Map(),
       nowNs: cfg.nowNs,
       allowNet: cfg.allowNet,
+      ...(cfg.netHosts ? { netHosts: cfg.netHosts } : {}),
       print: cfg.print,
       random: cfg.random,
     };
