@@ -115,6 +115,15 @@ function parentDir(a: Applier, rel: string): string {
   return host;
 }
 
+/** Host path of the parent directory of `rel` when it exists as a directory (whiteouts never create it). */
+function existingParent(a: Applier, rel: string): string | null {
+  const dir = dirname(rel) === '.' ? '' : dirname(rel);
+  const known = a.dirs.get(dir);
+  if (known !== undefined) return known;
+  const host = resolveInRoot(a.root, dir, true);
+  return lstatOrNull(host)?.isDirectory() ? host : null;
+}
+
 function removeIn(a: Applier, p: string): void {
   removePath(p);
   a.dirs.clear();
@@ -126,7 +135,8 @@ async function applyEntry(a: Applier, h: Header, body: AsyncIterable<Buffer> & {
   const base = basename(rel);
   if (base === OPAQUE) {
     body.resume();
-    const host = join(parentDir(a, rel));
+    const host = existingParent(a, rel);
+    if (host === null) return; // nothing below to hide
     for (const child of readdirSync(host)) {
       const p = join(host, child);
       if (!a.written.has(p)) removeIn(a, p);
@@ -138,7 +148,8 @@ async function applyEntry(a: Applier, h: Header, body: AsyncIterable<Buffer> & {
     const name = base.slice(WHITEOUT_PREFIX.length);
     if (name === '' || name === '.' || name === '..')
       throw new BuildError('TAR_UNSAFE', `layer ${a.layerName}: invalid whiteout ${JSON.stringify(h.name)}`);
-    removeIn(a, join(parentDir(a, rel), name));
+    const host = existingParent(a, rel);
+    if (host !== null) removeIn(a, join(host, name));
     return;
   }
   const pax = h.pax as Record<string, string> | null | undefined;

@@ -207,8 +207,19 @@ test("opaque whiteouts hide what earlier layers put in a directory but keep this
     ]),
   );
   assert.deepEqual(readdirSync(join(root, 'd')).sort(), ['c']);
-  await applyLayer(root, Readable.from([await tarOf([{ name: '.wh.d' }, { name: '.wh.missing' }])]));
+  await applyLayer(
+    root,
+    Readable.from([
+      await tarOf([
+        { name: '.wh.d' },
+        { name: '.wh.missing' },
+        { name: 'no/such/.wh.x' },
+        { name: 'nor/.wh..wh..opq' },
+      ]),
+    ]),
+  );
   assert.equal(existsSync(join(root, 'd')), false);
+  assert.deepEqual(readdirSync(root).sort(), ['x'], 'whiteouts create no directories');
   assert.equal(readFileSync(join(root, 'x'), 'utf8'), '1');
 });
 
