@@ -93,7 +93,7 @@ test("the README's first command is the demo this test runs", () => {
 const by = (r: Report, id: string) => r.checkpoints.find((c) => c.id === id)!;
 
 test(
-  'sekisho demo plays every checkpoint on a fresh data dir, then again on the same one',
+  'sekisho demo plays every checkpoint on a fresh data dir (json), then again on the same one (text)',
   { timeout: 240_000 },
   async () => {
     requireTools();
@@ -116,9 +116,25 @@ test(
     assert.equal(by(first, 'application').data.created, true);
     assert.deepEqual(integrityProblems(dataDir), []);
 
-    const second = await runDemo('same data dir again');
-    assert.match(by(second, 'repos').detail, /^reused demo-app, demo-config/);
-    assert.equal(by(second, 'application').data.created, false);
+    // again on the same data dir, in text mode: the URL first, one numbered line per checkpoint as it
+    // is known (detail and where to look below it), then the verdict
+    const t0 = Date.now();
+    const again = spawnCli(['demo', '--data-dir', dataDir]);
+    const code = await again.exited;
+    const text = again.lines.join('\n');
+    assert.equal(code, 0, `second run:\n${text}\nstderr:\n${again.stderr.text}`);
+    assert.match(again.lines[0] ?? '', /^listening on http:\/\/127\.0\.0\.1:\d+$/);
+    const numbered = again.lines.filter((l) => /^\s*\d+\. /.test(l));
+    assert.equal(numbered.length, EXPECTED.length, text);
+    numbered.forEach((l, i) => assert.match(l, new RegExp(`^\\s*${i + 1}\\. .* — ok`), l));
+    assert.match(numbered[EXPECTED.findIndex(([id]) => id === 'root-policy')]!, /ok \(stopped, as expected\)/);
+    assert.match(text, /\n {4}reused demo-app, demo-config/);
+    assert.match(text, /refreshed Application sekisho-gitops\/demo-app/);
+    assert.match(text, /\n {4}→ kubectl --kubeconfig \S+\/kubeconfig -n sekisho-demo get deploy,rs,pods,svc/);
+    assert.match(text, new RegExp(`\\ndemo passed: ${EXPECTED.length}/${EXPECTED.length} checkpoints as expected`));
+    console.log(
+      `# demo (same data dir again, text output): ${Date.now() - t0} ms wall-clock; ${again.lines.find((l) => l.startsWith('demo passed'))}`,
+    );
     assert.deepEqual(integrityProblems(dataDir), []);
   },
 );

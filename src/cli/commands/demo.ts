@@ -78,6 +78,10 @@ export function register(program: Command): void {
             },
             progress,
             onCheckpoint,
+            // as every server command: the API's URL first, once it accepts connections
+            onStarted: (p) => {
+              if (!json) out(`listening on ${p.apiUrl}`);
+            },
           });
           run = {
             report: started.report,
@@ -105,7 +109,7 @@ export function register(program: Command): void {
         }
         if (!r.ok) process.exitCode = 1;
         if (o.keepRunning) {
-          if (!json) out(`listening on ${run.apiUrl} — Ctrl-C stops the platform`);
+          if (!json) out(`platform still running at ${run.apiUrl}; Ctrl-C stops it`);
           await new Promise<void>((resolve) => {
             const stop = (): void => {
               process.off('SIGINT', stop);

@@ -118,6 +118,8 @@ export interface DemoOptions extends RunDemoOptions {
   log?: PlatformLog;
   /** keep the platform running after the flow (the caller closes it) */
   keepRunning?: boolean;
+  /** called once the platform accepts connections, before the first step */
+  onStarted?: (p: Platform) => void;
 }
 
 export interface DemoRun {
@@ -155,6 +157,7 @@ export async function startDemo(o: DemoOptions): Promise<DemoRun> {
     ...(o.log ? { log: o.log } : {}),
   });
   const platformStartMs = Date.now() - t0;
+  o.onStarted?.(platform);
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
