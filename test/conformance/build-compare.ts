@@ -16,6 +16,8 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -41,6 +43,8 @@ interface CaseMeta {
   /** Not run by default: the reason (e.g. needs a Debian base). Runs when --debian-base is given. */
   corpusOnly?: string;
   network?: 'none' | 'host';
+  /** Let Sekisho ADD URLs (off by default); the case's `http/` files are served on 127.0.0.1 as `$SRV/<case>/`. */
+  allowNetworkAdd?: boolean;
   /** buildah 1.28 cannot build this case (the reason); it is then judged by its runc output alone. */
   buildahUnsupported?: string;
 }
@@ -382,6 +386,33 @@ async function main(): Promise<number> {
   const host = url.replace(/^https?:\/\//, '');
   await pushFixture(host, 'base/busybox', 'latest');
   const base = `${host}/base/busybox:latest`;
+  // a base image with ONBUILD triggers, for the cases that build FROM $ONBUILD_BASE
+  await pushFixture(host, 'base/onbuild', 'latest', {
+    config: { OnBuild: ['RUN echo triggered > /triggered.txt', 'COPY trigger.txt /from-trigger/'] },
+  });
+  const onbuildBase = `${host}/base/onbuild:latest`;
+  // files for ADD <url>: GET /<case>/<file> serves <corpus>/<case>/http/<file>
+  const files = createServer((req, res) => {
+    const parts =
+      (req.url ?? '/')
+        .split('?')[0]
+        ?.split('/')
+        .filter((x) => x !== '' && x !== '..' && x !== '.') ?? [];
+    const [c, ...rest] = parts;
+    const f = c ? join(corpus, c, 'http', ...rest) : '';
+    readFile(f).then(
+      (b) => {
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': b.length });
+        res.end(b);
+      },
+      () => {
+        res.writeHead(404);
+        res.end();
+      },
+    );
+  });
+  await new Promise<void>((r) => files.listen(0, '127.0.0.1', () => r()));
+  const srv = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
   const bah = [
     '--root',
     join(tmp, 'buildah-root'),
@@ -417,7 +448,11 @@ async function main(): Promise<number> {
       }
       const work = join(tmp, name);
       await mkdir(work, { recursive: true });
-      const buildArgs = { BASE: meta.corpusOnly && debianBase ? debianBase : base, ...(meta.buildArgs ?? {}) };
+      const dfText = await readFile(join(dir, 'Dockerfile'), 'utf8');
+      const buildArgs: Record<string, string> = { BASE: meta.corpusOnly && debianBase ? debianBase : base };
+      if (dfText.includes('ONBUILD_BASE')) buildArgs.ONBUILD_BASE = onbuildBase;
+      if (dfText.includes('SRV')) buildArgs.SRV = srv;
+      Object.assign(buildArgs, meta.buildArgs ?? {});
       const secretFiles: Record<string, string> = {};
       for (const [id, value] of Object.entries(meta.secrets ?? {})) {
         const f = join(work, `secret-${id}`);
@@ -439,6 +474,7 @@ async function main(): Promise<number> {
           cacheDir: join(tmp, 'sekisho-cache'),
           outputs: [{ type: 'oci', dest: ourDir, tar: false }],
           ...(meta.network ? { network: meta.network } : {}),
+          ...(meta.allowNetworkAdd ? { allowNetworkAdd: true } : {}),
         });
       } catch (e) {
         problems.push(`sekisho build failed: ${(e as Error).message}`);
@@ -530,6 +566,7 @@ async function main(): Promise<number> {
     }
   } finally {
     await server.close();
+    await new Promise<void>((r) => files.close(() => r()));
     if (!flag('keep')) {
       await sh(buildah, [...bah, 'rmi', '-a', '-f']);
       await rm(tmp, { recursive: true, force: true }).catch(() => undefined);

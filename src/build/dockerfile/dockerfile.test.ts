@@ -388,7 +388,11 @@ test('every Dockerfile of the build comparison corpus parses and resolves its st
     const meta = existsSync(new URL(`${n}/case.json`, corpus))
       ? (JSON.parse(readFileSync(new URL(`${n}/case.json`, corpus), 'utf8')) as { target?: string })
       : {};
-    assert.ok(selectStages(df, meta.target, { BASE: 'busybox' }).length >= 1, n);
+    assert.ok(
+      selectStages(df, meta.target, { BASE: 'busybox', ONBUILD_BASE: 'busybox', SRV: 'http://127.0.0.1:1' }).length >=
+        1,
+      n,
+    );
   }
 });
 
