@@ -68,6 +68,8 @@ interface Shared {
   /** Every filesystem step's cache key and result (for --cache-to). */
   records: Array<{ key: string; entry: CacheEntry }>;
   stages: Map<number, StageRun>;
+  /** Held cache-mount locks (sharing=locked), by cache id. */
+  locks: Map<string, Promise<void>>;
   /** Base images by expanded name, fetched once per build. */
   images: Map<string, Promise<BaseImage>>;
   /** Image-only pseudo stages (COPY --from=<image>, mount from=<image>). */
@@ -563,7 +565,17 @@ class StageRun {
         stderr: err,
         ...(shared.opts.signal ? { signal: shared.opts.signal } : {}),
       };
-      const r = await exec.run(spec);
+      // sharing=locked cache mounts: one RUN at a time per cache id within this build
+      const lockIds = [
+        ...new Set(mounts.filter((m) => m.type === 'cache' && m.sharing === 'locked').map((m) => m.id ?? m.target!)),
+      ].sort();
+      const release = await acquireLocks(shared.locks, lockIds);
+      let r: { exitCode: number };
+      try {
+        r = await exec.run(spec);
+      } finally {
+        release();
+      }
       if (r.exitCode !== 0)
         throw new BuildError('RUN_FAILED', `RUN ${argv.join(' ')} exited with code ${r.exitCode}`, { location: loc });
     } finally {
@@ -711,6 +723,28 @@ class StageRun {
       },
     };
   }
+}
+
+/** Takes the named locks in order (ids sorted by the caller); returns the release function. */
+async function acquireLocks(locks: Map<string, Promise<void>>, ids: string[]): Promise<() => void> {
+  const releases: Array<() => void> = [];
+  for (const id of ids) {
+    while (locks.has(id)) await locks.get(id);
+    let release!: () => void;
+    locks.set(
+      id,
+      new Promise<void>((r) => {
+        release = () => {
+          locks.delete(id);
+          r();
+        };
+      }),
+    );
+    releases.push(release);
+  }
+  return () => {
+    for (const r of releases.reverse()) r();
+  };
 }
 
 /** Downloads an `ADD <url>` source (only with --allow-network-add). */
@@ -1003,6 +1037,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuiltImage> {
       nextId: () => ++id,
       steps: [],
       records: [],
+      locks: new Map(),
       stages: new Map(),
       images: new Map(),
       imageRoots: new Map(),
