@@ -521,8 +521,8 @@ class StageRun {
         else if (m.type === 'secret') {
           const value = await readSecretOptional(shared.opts, m.id!, m.required, loc);
           if (value === undefined) continue;
-          const dir = join(shared.workDir, 'secrets', randomBytes(8).toString('hex'));
-          await mkdir(dir, { recursive: true, mode: 0o700 });
+          // staged in memory (tmpfs /dev/shm) where there is one, never in the cache dir on disk
+          const dir = await secretDir(shared.workDir);
           cleanups.push(() => rm(dir, { recursive: true, force: true }));
           const file = join(dir, 'secret');
           const { writeFile, chmod } = await import('node:fs/promises');
@@ -723,6 +723,18 @@ class StageRun {
       },
     };
   }
+}
+
+async function secretDir(workDir: string): Promise<string> {
+  const { mkdtemp, stat } = await import('node:fs/promises');
+  try {
+    if ((await stat('/dev/shm')).isDirectory()) return await mkdtemp('/dev/shm/sekisho-secret-');
+  } catch {
+    // no /dev/shm: fall back to the work dir (removed after the step)
+  }
+  const dir = join(workDir, 'secrets', randomBytes(8).toString('hex'));
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  return dir;
 }
 
 /** Takes the named locks in order (ids sorted by the caller); returns the release function. */
