@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { startAdmissionServer, type AdmissionServer } from '../admission/index.ts';
 import { startController, type Controller } from '../gitops/index.ts';
 import { KubeClient } from '../kube/index.ts';
-import { openFsStorage, RegistryServer, type RegistryStorage } from '../oci/index.ts';
+import { openFsStorage, RegistryServer, type CredentialProvider, type RegistryStorage } from '../oci/index.ts';
 import { parseListen, startSandbox, type Sandbox } from '../sandbox/index.ts';
 import {
   AuditLog,
@@ -39,6 +39,8 @@ export interface PlatformOptions {
   kubeconfig?: string;
   /** use this registry (http(s)://host[:port]) instead of starting the embedded one */
   registry?: string;
+  /** credentials for `registry` (e.g. from Docker's config.json) */
+  registryCredentials?: CredentialProvider;
   /** generate a new admin password even when one exists */
   resetAdminPassword?: boolean;
   /** run the GitOps controller (default true) */
@@ -198,7 +200,10 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
       const r = await fetch(`${url}/v2/`);
       await r.arrayBuffer();
       if (r.status !== 200 && r.status !== 401) throw new Error(`${url}/v2/ answered ${r.status}`);
-      return { url, images: new ClientImageSource(url) };
+      const images = new ClientImageSource(url, o.registryCredentials);
+      // the catalog needs the credentials to work: a wrong password stops up here, not at the first page view
+      await images.listRepositories();
+      return { url, images };
     });
   } else {
     const embedded = await step('registry', async () => {

@@ -2,7 +2,13 @@
 // distribution API through the oci RegistryClient (`sekisho up --registry URL`). Both answer the same
 // small interface; "not found" is null, never an exception.
 import type { Readable } from 'node:stream';
-import { OciError, RegistryClient, type Descriptor, type RegistryStorage } from '../oci/index.ts';
+import {
+  OciError,
+  RegistryClient,
+  type CredentialProvider,
+  type Descriptor,
+  type RegistryStorage,
+} from '../oci/index.ts';
 
 export interface ManifestBytes {
   digest: string;
@@ -76,11 +82,15 @@ function isNotFound(e: unknown): boolean {
 export class ClientImageSource implements ImageSource {
   readonly name: string;
   readonly client: RegistryClient;
-  constructor(url: string, client?: RegistryClient) {
+  constructor(url: string, credentials?: CredentialProvider) {
     const u = new URL(url);
     this.name = u.origin;
-    this.client =
-      client ?? new RegistryClient({ host: u.host, scheme: u.protocol === 'http:' ? 'http' : 'https', maxAttempts: 2 });
+    this.client = new RegistryClient({
+      host: u.host,
+      scheme: u.protocol === 'http:' ? 'http' : 'https',
+      maxAttempts: 2,
+      ...(credentials ? { credentials } : {}),
+    });
   }
   listRepositories(): Promise<string[]> {
     return this.client.catalog();

@@ -1,48 +1,100 @@
 // `sekisho up --registry URL`: the platform uses a real registry (Debian's docker-registry, the
-// distribution registry) instead of starting the embedded one, and the images API reads it through the
-// oci RegistryClient. A bad URL is refused before anything starts.
+// distribution registry, here with htpasswd authentication) instead of starting the embedded one, and the
+// images API reads it through the oci RegistryClient with the credentials Docker's config.json holds.
+// Wrong credentials stop `up` with the reason; a bad URL is refused before anything starts.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { startDistribution, type DistributionRegistry } from '../oci/helpers.ts';
+import bcrypt from 'bcryptjs';
+import { freePort, requireBinary } from '../oci/helpers.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const bin = path.join(here, '..', '..', 'bin', 'sekisho.js');
 const dir = mkdtempSync(path.join(tmpdir(), 'sekisho-up-registry-'));
-let registry: DistributionRegistry | undefined;
+const USER = 'bob';
+const PASSWORD = 'bob-secret-password';
+let registry: { url: string; host: string; proc: ChildProcess } | undefined;
+
+/** docker-registry on 127.0.0.1 with htpasswd (bcrypt) authentication. */
+async function startAuthRegistry(): Promise<{ url: string; host: string; proc: ChildProcess }> {
+  const bin = requireBinary('docker-registry', 'docker-registry');
+  const root = path.join(dir, 'distribution');
+  mkdirSync(root, { recursive: true });
+  writeFileSync(path.join(root, 'htpasswd'), `${USER}:${bcrypt.hashSync(PASSWORD, 8)}\n`);
+  const port = await freePort();
+  writeFileSync(
+    path.join(root, 'config.yml'),
+    [
+      'version: 0.1',
+      'log: {level: info, accesslog: {disabled: true}}',
+      `storage: {filesystem: {rootdirectory: ${path.join(root, 'data')}}}`,
+      `auth: {htpasswd: {realm: sekisho-test, path: ${path.join(root, 'htpasswd')}}}`,
+      `http: {addr: 127.0.0.1:${port}}`,
+      '',
+    ].join('\n'),
+  );
+  const proc = spawn(bin, ['serve', path.join(root, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  await new Promise<void>((resolve, reject) => {
+    proc.stderr!.on('data', (d: Buffer) => {
+      log += d.toString();
+      if (log.includes('listening on')) resolve();
+    });
+    proc.once('exit', (c) => reject(new Error(`docker-registry exited with ${c}: ${log}`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, host: `127.0.0.1:${port}`, proc };
+}
 
 after(async () => {
-  await registry?.close();
+  if (registry && registry.proc.exitCode === null) {
+    const done = new Promise((r) => registry!.proc.once('exit', r));
+    registry.proc.kill('SIGTERM');
+    await done;
+  }
   rmSync(dir, { recursive: true, force: true });
 });
+
+const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
+
+/** A DOCKER_CONFIG folder whose config.json holds these credentials for the registry. */
+function dockerConfig(name: string, password: string): string {
+  const d = path.join(dir, name);
+  mkdirSync(d, { recursive: true });
+  writeFileSync(
+    path.join(d, 'config.json'),
+    JSON.stringify({ auths: { [registry!.host]: { auth: Buffer.from(`${USER}:${password}`).toString('base64') } } }),
+  );
+  return d;
+}
 
 const sha = (b: Buffer | string): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 async function pushBlob(url: string, repo: string, bytes: Buffer): Promise<string> {
   const digest = sha(bytes);
-  const start = await fetch(`${url}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
+  const auth = { authorization: basic(USER, PASSWORD) };
+  const start = await fetch(`${url}/v2/${repo}/blobs/uploads/`, { method: 'POST', headers: auth });
   assert.equal(start.status, 202);
   await start.arrayBuffer();
   const loc = new URL(start.headers.get('location')!, url);
   loc.searchParams.set('digest', digest);
   const put = await fetch(loc, {
     method: 'PUT',
-    headers: { 'content-type': 'application/octet-stream' },
+    headers: { ...auth, 'content-type': 'application/octet-stream' },
     body: new Uint8Array(bytes),
   });
   assert.equal(put.status, 201, await put.text());
   return digest;
 }
 
-test('up --registry: the images API reads a real distribution registry', async () => {
+test('up --registry: the images API reads a real distribution registry with credentials from config.json', async () => {
   if (!existsSync('/usr/bin/git')) throw new Error('git is required by sekisho up');
-  registry = await startDistribution();
+  registry = await startAuthRegistry();
   const config = Buffer.from(JSON.stringify({ architecture: 'arm64', os: 'linux', config: { User: 'app' } }));
   const configDigest = await pushBlob(registry.url, 'team/web', config);
   const manifest = JSON.stringify({
@@ -53,10 +105,31 @@ test('up --registry: the images API reads a real distribution registry', async (
   });
   const put = await fetch(`${registry.url}/v2/team/web/manifests/1.0`, {
     method: 'PUT',
-    headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
+    headers: { authorization: basic(USER, PASSWORD), 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
     body: manifest,
   });
   assert.equal(put.status, 201, await put.text());
+  assert.equal((await fetch(`${registry.url}/v2/_catalog`)).status, 401, 'the registry wants credentials');
+
+  // wrong credentials: up stops at the registry step and says why
+  const wrong = spawnSync(
+    process.execPath,
+    [
+      bin,
+      'up',
+      '--data-dir',
+      path.join(dir, 'wrong'),
+      '--listen',
+      '127.0.0.1:0',
+      '--registry',
+      registry.url,
+      '--no-controller',
+    ],
+    { encoding: 'utf8', timeout: 90_000, env: { ...process.env, DOCKER_CONFIG: dockerConfig('docker-wrong', 'nope') } },
+  );
+  assert.notEqual(wrong.status, 0);
+  assert.match(wrong.stderr, /registry did not start/);
+  console.log(`# wrong credentials: ${wrong.stderr.trim().split('\n').at(-1)}`);
 
   const proc = spawn(
     process.execPath,
@@ -73,7 +146,7 @@ test('up --registry: the images API reads a real distribution registry', async (
       '--audit-interval',
       '0',
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DOCKER_CONFIG: dockerConfig('docker', PASSWORD) } },
   );
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -1,7 +1,10 @@
 // `sekisho up`: starts the whole platform on one machine under a data directory and runs until
 // SIGINT/SIGTERM, then stops every service.
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { dockerConfigCredentials } from '../../oci/index.ts';
 import { startPlatform } from '../../platform/index.ts';
 
 export function register(program: Command): void {
@@ -17,7 +20,10 @@ export function register(program: Command): void {
     )
     .option('--listen <host:port>', 'address of the API server (port 0 picks a free port)', '127.0.0.1:0')
     .option('--kubeconfig <file>', 'use this cluster instead of the sandbox')
-    .option('--registry <url>', 'use this registry (e.g. http://127.0.0.1:5000) instead of the embedded one')
+    .option(
+      '--registry <url>',
+      "use this registry (e.g. http://127.0.0.1:5000) instead of the embedded one; credentials from Docker's config.json",
+    )
     .option('--reset-admin-password', 'generate and print a new password for the admin user')
     .option('--no-controller', 'do not run the GitOps controller')
     .option('--tls-cert <file>', 'PEM certificate: serve the API over HTTPS (with --tls-key)')
@@ -49,7 +55,15 @@ export function register(program: Command): void {
           dataDir: o.dataDir,
           listen: o.listen,
           ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}),
-          ...(o.registry ? { registry: o.registry } : {}),
+          ...(o.registry
+            ? {
+                registry: o.registry,
+                // credentials for it as `docker login` stored them
+                registryCredentials: dockerConfigCredentials(
+                  join(process.env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'config.json'),
+                ),
+              }
+            : {}),
           resetAdminPassword: o.resetAdminPassword ?? false,
           controller: o.controller,
           auditIntervalMs: audit * 1000,
