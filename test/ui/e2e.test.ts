@@ -461,6 +461,31 @@ test('user menu: API tokens, dark theme, logout', async () => {
   await check('pipelines slot');
   await page.goto('/nowhere');
   await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+  // keyboard: the skip link comes first and lands on the content; the user menu works with keys alone
+  await page.goto('/applications');
+  await page.getByRole('link', { name: APP, exact: true }).waitFor();
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate('document.activeElement.textContent'), 'Skip to content');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate('document.activeElement.id'), 'main');
+  const menuButton = page.getByRole('button', { name: /admin/ });
+  await menuButton.focus();
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate('document.activeElement.textContent'), 'API tokens');
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await page.evaluate('document.activeElement.textContent'), 'Light theme');
+  await page.keyboard.press('Escape');
+  await page.getByRole('menu').waitFor({ state: 'detached' });
+  assert.equal(await menuButton.getAttribute('aria-expanded'), 'false');
+  assert.equal(await page.evaluate('document.activeElement.getAttribute("aria-haspopup")'), 'menu');
+  // a phone-sized screen: the navigation becomes a bar, the application view stacks
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(`/applications/${appNs}/${APP}`);
+  await page.getByTestId('resource-tree').waitFor();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Images' }).waitFor();
+  await check('application (phone, dark)');
+  await screenshot(page, '17-app-phone-dark');
+  await page.setViewportSize({ width: 1280, height: 800 });
   // log out: back to the login view, and the API refuses the old session
   await page.getByRole('button', { name: /admin/ }).click();
   await page.getByRole('menuitem', { name: 'Log out' }).click();

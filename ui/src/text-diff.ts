@@ -43,7 +43,7 @@ function emit(v: unknown, indent: string, out: string[], prefix: string): void {
     return;
   }
   if (typeof v === 'string' && v.includes('\n')) {
-    out.push(`${prefix}|`);
+    out.push(`${prefix}${v.endsWith('\n') ? '|' : '|-'}`);
     for (const l of v.replace(/\n$/, '').split('\n')) out.push(`${indent}  ${l}`);
     return;
   }
@@ -101,12 +101,12 @@ export function lineDiff(a: string, b: string): DiffLine[] {
         out.push({ op: ' ', text: x[s + i]!, a: s + i + 1, b: s + j + 1 });
         i++;
         j++;
-      } else if (j < m && (i >= n || L[i * w + j + 1]! >= L[(i + 1) * w + j]!)) {
-        out.push({ op: '+', text: y[s + j]!, b: s + j + 1 });
-        j++;
-      } else {
+      } else if (i < n && (j >= m || L[(i + 1) * w + j]! >= L[i * w + j + 1]!)) {
         out.push({ op: '-', text: x[s + i]!, a: s + i + 1 });
         i++;
+      } else {
+        out.push({ op: '+', text: y[s + j]!, b: s + j + 1 });
+        j++;
       }
     }
   }

@@ -212,8 +212,35 @@ function diffLines(d: DiffItem): DiffLine[] {
   return lineDiff(toYaml(maskSecret(live)), toYaml(maskSecret(desired)));
 }
 
+const CONTEXT = 3;
+
+/** Runs of unchanged lines longer than 2×CONTEXT+2, away from changes, fold into an expander. */
+function fold(lines: DiffLine[], open: Set<number>): (DiffLine | { fold: number; count: number })[] {
+  if (!lines.some((l) => l.op !== ' ')) return lines;
+  const out: (DiffLine | { fold: number; count: number })[] = [];
+  let i = 0;
+  while (i < lines.length) {
+    if (lines[i]!.op !== ' ') {
+      out.push(lines[i]!);
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < lines.length && lines[j]!.op === ' ') j++;
+    const head = i === 0 ? 0 : CONTEXT;
+    const tail = j === lines.length ? 0 : CONTEXT;
+    if (j - i > head + tail + 2 && !open.has(i)) {
+      out.push(...lines.slice(i, i + head), { fold: i, count: j - i - head - tail }, ...lines.slice(j - tail, j));
+    } else out.push(...lines.slice(i, j));
+    i = j;
+  }
+  return out;
+}
+
 function DiffView({ d }: { d: DiffItem }) {
   const lines = useMemo(() => diffLines(d), [d]);
+  const [open, setOpen] = useState<Set<number>>(new Set());
+  const shown = useMemo(() => fold(lines, open), [lines, open]);
   const changed = lines.filter((l) => l.op !== ' ').length;
   const live = d.live ?? d.liveState;
   const desired = d.desired ?? d.targetState;
@@ -229,16 +256,25 @@ function DiffView({ d }: { d: DiffItem }) {
               : `${changed} changed line${changed === 1 ? '' : 's'} (− live, + desired).`}
       </p>
       <pre className="diff-text" tabIndex={0} aria-label={`Diff of ${resLabel(d)}: live against desired`}>
-        {lines.map((l, i) => (
-          <span key={i} className={l.op === '+' ? 'add' : l.op === '-' ? 'del' : 'ctx'}>
-            <span className="op" aria-hidden="true">
-              {l.op}
+        {shown.map((l, i) =>
+          'fold' in l ? (
+            <span key={`f${l.fold}`} className="fold">
+              <button type="button" className="link" onClick={() => setOpen(new Set(open).add(l.fold))}>
+                Show {l.count} unchanged lines
+              </button>
+              {'\n'}
             </span>
-            <span className="sr-only">{l.op === '+' ? 'added: ' : l.op === '-' ? 'removed: ' : ''}</span>
-            {l.text}
-            {'\n'}
-          </span>
-        ))}
+          ) : (
+            <span key={i} className={l.op === '+' ? 'add' : l.op === '-' ? 'del' : 'ctx'}>
+              <span className="op" aria-hidden="true">
+                {l.op}
+              </span>
+              <span className="sr-only">{l.op === '+' ? 'added: ' : l.op === '-' ? 'removed: ' : ''}</span>
+              {l.text}
+              {'\n'}
+            </span>
+          ),
+        )}
       </pre>
     </div>
   );
@@ -326,7 +362,7 @@ function DiffPanel({ app, version }: { app: AppDetail; version: number }) {
                     <strong>Why OutOfSync:</strong> {current.reason ?? diffReason(current)}
                   </p>
                 )}
-                <DiffView d={current} />
+                <DiffView key={resKey(current)} d={current} />
               </>
             ) : (
               <p className="muted">Pick a resource.</p>
@@ -799,6 +835,20 @@ export function ApplicationView() {
   const [syncOpen, setSyncOpen] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
   const [refreshing, setRefreshing] = useState(false);
+  // "Sync started" gives way to the result once an operation newer than the one on screen then has ended
+  const op = app?.operation ?? app?.object?.status?.operationState;
+  const noticeOp = useRef<string | undefined>(undefined);
+  useEffect(() => {
+    if (noticeOp.current === undefined || !op?.phase || op.phase === 'Running') return;
+    if ((op.startedAt ?? '') !== noticeOp.current) {
+      noticeOp.current = undefined;
+      setNotice(null);
+    }
+  }, [op?.phase, op?.startedAt]);
+  const started = (m: string) => {
+    noticeOp.current = op?.startedAt ?? '';
+    setNotice(m);
+  };
   const reloadTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const { reload } = detail;
   const refresh = useCallback(() => {
@@ -907,7 +957,7 @@ export function ApplicationView() {
         {tab === 'history' && <HistoryPanel app={app} onChanged={refresh} />}
         {tab === 'events' && <EventsPanel app={app} version={version} />}
       </div>
-      <SyncDialog app={app} open={syncOpen} onClose={() => setSyncOpen(false)} onStarted={(m) => setNotice(m)} />
+      <SyncDialog app={app} open={syncOpen} onClose={() => setSyncOpen(false)} onStarted={started} />
     </section>
   );
 }
