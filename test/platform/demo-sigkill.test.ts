@@ -102,6 +102,11 @@ test(
       await new Promise((r) => setTimeout(r, 200));
     }
     const healthyMs = Date.now() - t1;
+    // the change request merged before the kill is recorded in the cluster with its policy result
+    const cr = kubectlJson(['-n', 'default', 'get', 'changerequests.ci.sekisho.dev', 'demo-promote']);
+    assert.equal(cr.status.phase, 'Merged');
+    assert.equal(cr.status.mergeCommit, head);
+    assert.equal(cr.status.policy.result, 'Passed');
     const dep = kubectlJson(['-n', 'sekisho-demo', 'get', 'deployment', 'demo-app']);
     assert.match(dep.spec.template.spec.containers[0].image, /^127\.0\.0\.1:\d+\/demo\/app@sha256:[0-9a-f]{64}$/);
     console.log(

@@ -113,6 +113,10 @@ test(
       /admission webhook .* denied the request: \[demo-run-as-non-root\]/,
     );
     assert.match(by(first, 'policies').data.probeDenial, /demo-run-as-non-root/);
+    // the change requests are ChangeRequest objects; the forced one says it went past a failed check
+    assert.equal(by(first, 'change').data.changeRequest, 'demo-promote');
+    assert.equal(by(first, 'merge').data.note, undefined);
+    assert.equal(by(first, 'root-merge').data.note, 'merged over a failed policy check');
     assert.equal(by(first, 'application').data.created, true);
     assert.deepEqual(integrityProblems(dataDir), []);
 

@@ -7,12 +7,14 @@ import { build } from '../../build/index.ts';
 import { API_VERSION, REFRESH_ANNOTATION, Renderer, spawnRunner, type Application } from '../../gitops/index.ts';
 import { KubeError, type KubeObject } from '../../kube/index.ts';
 import { lintDockerfile } from '../../lint/index.ts';
+import { editKustomization } from '../../pipeline/index.ts';
 import { createRepo } from '../../server/index.ts';
 import { generateKeyPair, loadPrivateKey, signImage, verifyImage } from '../../sign/index.ts';
 import { DemoError } from './errors.ts';
 import { bareRepoExists, git, WorkRepo } from './git.ts';
 import { appImage, baseImage, pushImage } from './image.ts';
 import { checkManifests } from './policies.ts';
+import { CR_NAMESPACE, crName, openChangeRequest, recordMerge, recordPolicy } from './change-request.ts';
 import type { DemoContext, DemoStep, StepResult } from './types.ts';
 
 export const APP_REPO = 'demo-app';
@@ -102,13 +104,14 @@ async function policyCheck(ctx: DemoContext, ref: string): Promise<StepResult> {
   const file = join(dir, `${ref.replace(/[^\w.-]+/g, '_')}-${sha.slice(0, 12)}.yaml`);
   writeFileSync(file, rendered.objects.map((o) => stringify(o)).join('---\n'));
   const check = await checkManifests(ctx.policies, [file]);
+  await recordPolicy(ctx, ref, { ...check, commit: sha, file });
   const cmd = `sekisho policy test -p ${ctx.policies.regoDir} -d ${ctx.policies.dataDir} ${file}`;
   return {
     outcome: check.passed ? 'pass' : 'fail',
     detail: check.passed
       ? `${rendered.objects.length} rendered objects of ${ref} pass ${ctx.policies.constraints.length} constraints`
       : `${check.failures.length} violation(s) in ${ref}: ${check.failures.join('; ')}`,
-    look: [file, cmd],
+    look: [file, cmd, crLook(ctx, ref)],
     data: { ref, commit: sha, file, failures: check.failures, warnings: check.warnings },
   };
 }
@@ -119,6 +122,7 @@ async function branchChange(
   branch: string,
   message: string,
   edit: (dir: string) => void,
+  image?: string,
 ): Promise<StepResult> {
   const repo = await workClone(ctx, CONFIG_REPO);
   await repo.run('checkout', '--quiet', '-B', branch);
@@ -126,12 +130,26 @@ async function branchChange(
   const { sha } = await repo.commitAll(message);
   await repo.run('push', '--quiet', '--force', 'origin', `${branch}:refs/heads/${branch}`);
   const diff = await repo.run('diff', '--stat', 'origin/main', sha);
+  const files = (await repo.run('diff', '--name-only', 'origin/main', sha)).split('\n').filter((f) => f !== '');
   ctx.state.set(`branch:${branch}`, sha);
+  const cr = await openChangeRequest(ctx, {
+    branch,
+    title: message,
+    head: sha,
+    base: await repo.run('rev-parse', 'origin/main'),
+    files,
+    repo: `${ctx.env.gitUrl}/${CONFIG_REPO}.git`,
+    ...(image ? { image } : {}),
+  });
   return {
     outcome: 'pass',
-    detail: `branch ${branch} at ${sha.slice(0, 12)} (${diff.split('\n').at(-1)?.trim() ?? ''})`,
-    look: [`git -C ${repo.dir} show ${sha.slice(0, 12)}`, `${ctx.env.gitUrl}/${CONFIG_REPO}.git (branch ${branch})`],
-    data: { branch, commit: sha },
+    detail: `change request ${CR_NAMESPACE}/${cr.metadata.name}: branch ${branch} at ${sha.slice(0, 12)} (${diff.split('\n').at(-1)?.trim() ?? ''})`,
+    look: [
+      `git -C ${repo.dir} show ${sha.slice(0, 12)}`,
+      `${ctx.env.gitUrl}/${CONFIG_REPO}.git (branch ${branch})`,
+      crLook(ctx, branch),
+    ],
+    data: { branch, commit: sha, changeRequest: cr.metadata.name, files },
   };
 }
 
@@ -143,13 +161,18 @@ async function merge(ctx: DemoContext, branch: string, key: string): Promise<Ste
   await repo.run('push', '--quiet', 'origin', 'main');
   await repo.run('push', '--quiet', 'origin', '--delete', branch);
   ctx.state.set(key, sha);
+  const note = await recordMerge(ctx, branch, sha);
   if (await getApp(ctx)) await refreshApp(ctx);
   return {
     outcome: 'pass',
-    detail: `${branch} merged into main at ${sha.slice(0, 12)}`,
-    look: [`git -C ${repo.dir} log --oneline -3`],
-    data: { branch, commit: sha },
+    detail: `change request ${crName(branch)} merged into main at ${sha.slice(0, 12)}${note ? ` (${note})` : ''}`,
+    look: [`git -C ${repo.dir} log --oneline -3`, crLook(ctx, branch)],
+    data: { branch, commit: sha, changeRequest: crName(branch), ...(note ? { note } : {}) },
   };
+}
+
+function crLook(ctx: DemoContext, branch: string): string {
+  return ctx.kubectl(`-n ${CR_NAMESPACE} get changerequests.ci.sekisho.dev ${crName(branch)} -o yaml`);
 }
 
 function appLook(ctx: DemoContext): string[] {
@@ -192,18 +215,14 @@ async function waitHealthy(ctx: DemoContext, revision: string): Promise<StepResu
   };
 }
 
-function editKustomizationImage(dir: string, newName: string, digest: string): void {
+function editKustomizationImage(dir: string, repository: string, digest: string): void {
   const file = join(dir, 'app', 'kustomization.yaml');
-  const text = readFileSync(file, 'utf8');
-  const out = text.replace(
-    /(- name: demo-app\n)(?:\s+new(?:Name|Tag): .*\n|\s+digest: .*\n)+/,
-    (_m, head: string) => `${head}    newName: ${newName}\n    digest: ${digest}\n`,
+  const r = editKustomization(
+    readFileSync(file, 'utf8'),
+    { name: 'demo-app', repository, digest },
+    'app/kustomization.yaml',
   );
-  if (out === text && !text.includes(digest))
-    throw new DemoError('demo_bad_example', `${file}:1:1: no "images: - name: demo-app" entry to update`, {
-      location: { file, row: 1, col: 1 },
-    });
-  writeFileSync(file, out);
+  writeFileSync(file, r.text);
 }
 
 export const DEMO_STEPS: DemoStep[] = [
@@ -426,8 +445,12 @@ export const DEMO_STEPS: DemoStep[] = [
     id: 'change',
     title: 'change request: new image digest on a branch of the config repo',
     run: (ctx) =>
-      branchChange(ctx, 'demo/promote', `Promote demo-app to ${need(ctx, 'image:digest').slice(0, 19)}`, (dir) =>
-        editKustomizationImage(dir, `${ctx.registryHost}/demo/app`, need(ctx, 'image:digest')),
+      branchChange(
+        ctx,
+        'demo/promote',
+        `Promote demo-app to ${need(ctx, 'image:digest').slice(0, 19)}`,
+        (dir) => editKustomizationImage(dir, `${ctx.registryHost}/demo/app`, need(ctx, 'image:digest')),
+        need(ctx, 'image:ref'),
       ),
   },
   {
