@@ -336,3 +336,32 @@ test('ADD of a URL is refused offline and fetched with allowNetworkAdd (loopback
     server.close();
   }
 });
+
+test('--no-cache executes every step; a local cache export is imported by a fresh builder', async () => {
+  const ctx = await context({ Dockerfile: `FROM ${env.base}\nRUN echo once > /once\n` });
+  const cacheDir = join(env.dir, 'cache-nocache');
+  const localCache = join(env.dir, 'local-cache-layout');
+  await build(baseOptions(ctx, cacheDir, { executor: exec, cacheTo: [{ type: 'local', dir: localCache }] }));
+  const runs = exec.runs.length;
+  const forced = await build(baseOptions(ctx, cacheDir, { executor: exec, noCache: true }));
+  assert.equal(exec.runs.length, runs + 1);
+  assert.ok(forced.steps.every((s) => !s.cached));
+  const imported = await build(
+    baseOptions(ctx, join(env.dir, 'cache-nocache-2'), {
+      executor: exec,
+      cacheFrom: [{ type: 'local', dir: localCache }],
+    }),
+  );
+  assert.equal(exec.runs.length, runs + 1);
+  assert.ok(imported.steps.filter((s) => s.text.startsWith('RUN')).every((s) => s.cached));
+  // a cache reference that does not exist is reported and ignored
+  const infos: string[] = [];
+  await build(
+    baseOptions(ctx, join(env.dir, 'cache-nocache-3'), {
+      executor: exec,
+      cacheFrom: [{ type: 'registry', ref: `${env.reg.host}/no/such:cache` }],
+      progress: (e) => (e.kind === 'info' ? infos.push(e.message) : undefined),
+    }),
+  );
+  assert.ok(infos.some((m) => /not found/.test(m)));
+});
