@@ -201,8 +201,15 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
       await r.arrayBuffer();
       if (r.status !== 200 && r.status !== 401) throw new Error(`${url}/v2/ answered ${r.status}`);
       const images = new ClientImageSource(url, o.registryCredentials);
-      // the catalog needs the credentials to work: a wrong password stops up here, not at the first page view
-      await images.listRepositories();
+      // the catalog needs the credentials: a wrong password stops up here, not at the first page view; a
+      // registry that simply has no catalog API (Docker Hub, GHCR) is still usable by repository name
+      try {
+        await images.listRepositories();
+      } catch (e) {
+        const code = (e as { code?: unknown }).code;
+        if (code === 'UNAUTHORIZED' || code === 'DENIED') throw e;
+        log('warn', `registry ${url} does not list its repositories`, { error: (e as Error).message });
+      }
       return { url, images };
     });
   } else {
