@@ -51,3 +51,13 @@ export {
   type PromoteResult,
 } from './promote/promote.ts';
 export { githubCommands, githubAnnotation, progressLine, runTable, stepSummary } from './report.ts';
+export {
+  GitHubClient,
+  githubRepo,
+  gitTokenEnv,
+  publishToGitHub,
+  type CheckAnnotation,
+  type GitHubOptions,
+  type PublishResult,
+  type PullRequest,
+} from './promote/github.ts';

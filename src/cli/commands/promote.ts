@@ -16,6 +16,10 @@ import {
   promote,
   type ChangeRequest,
   type ChangeRequestStore,
+  GitHubClient,
+  githubRepo,
+  gitTokenEnv,
+  publishToGitHub,
 } from '../../pipeline/index.ts';
 import { reportError } from '../report-error.ts';
 
@@ -113,6 +117,8 @@ interface PromoteOpts extends StoreOpts {
   title?: string;
   policy?: string[];
   namespace?: string[];
+  github?: string;
+  githubApi?: string;
   output: string;
 }
 
@@ -145,12 +151,23 @@ export function register(program: Command): void {
         collect,
       )
       .option('--namespace <ns>', 'policy namespace (repeatable; default main)', collect)
+      .option(
+        '--github <owner/repo>',
+        'also open a GitHub pull request with a policy comment and check run (token: $GITHUB_TOKEN)',
+      )
+      .option(
+        '--github-api <url>',
+        'GitHub API base URL (GitHub Enterprise: https://HOST/api/v3)',
+        'https://api.github.com',
+      )
       .addOption(outputOption()),
   ).action(async (o: PromoteOpts) => {
     try {
       const { store, close } = await openStore(o);
       try {
         const keys = parseKeys(o.key);
+        const token = o.github ? process.env.GITHUB_TOKEN : undefined;
+        if (o.github && !token) throw new PipelineError('promote_invalid', '--github needs a token in $GITHUB_TOKEN');
         const r = await promote({
           repo: o.repo,
           path: o.path,
@@ -164,8 +181,19 @@ export function register(program: Command): void {
           ...(o.namespace ? { namespaces: o.namespace } : {}),
           dataDir: resolve(o.dataDir),
           store,
+          // HTTPS pushes to GitHub authenticate with the token in a header, never in the URL
+          ...(token && /^https:/.test(o.repo) ? { gitEnv: gitTokenEnv(token) } : {}),
           log: o.output === 'text' ? (l) => process.stderr.write(l + '\n') : undefined,
         });
+        if (o.github && token && r.changeRequest) {
+          const gh = new GitHubClient({ token, apiUrl: o.githubApi ?? 'https://api.github.com' });
+          const pub = await publishToGitHub(r.changeRequest, gh, githubRepo(o.github));
+          r.changeRequest = await store.update(r.changeRequest);
+          if (o.output === 'text')
+            process.stderr.write(
+              `pull request #${pub.pull.number} ${pub.created ? 'opened' : 'found'}: ${pub.pull.html_url}\n`,
+            );
+        }
         if (o.output === 'json') process.stdout.write(JSON.stringify(r, null, 2) + '\n');
         else if (o.output === 'yaml') process.stdout.write(stringify(r));
         else {

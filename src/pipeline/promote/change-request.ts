@@ -60,6 +60,15 @@ export interface ChangeRequest {
     conflicts?: string[];
     message?: string;
     updatedAt?: string;
+    /** the pull request on a hosted git service, when the change request was published there */
+    external?: {
+      provider: 'github';
+      url: string;
+      number: number;
+      checkedCommit?: string;
+      checkRunId?: number;
+      commentId?: number;
+    };
   };
 }
 

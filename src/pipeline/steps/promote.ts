@@ -1,11 +1,13 @@
 // `promote`: update the image reference by digest in the config repo, on a branch, with a change request.
 // Inputs: repo, path, image (NAME=REF@sha256:...) or images (list / mapping NAME: REF), values-file, keys
 // (mapping repository/digest/image), base, policy (list of host paths), namespace, title,
-// fail-on-policy (default true). Outputs: branch, commit, change-request, outcome, policy.
+// fail-on-policy (default true), github (owner/repo: also open a pull request), github-token, github-api.
+// Outputs: branch, commit, change-request, outcome, policy, pull-request, pull-request-url.
 import { join } from 'node:path';
 import { PipelineError } from '../errors.ts';
 import { FileChangeRequestStore } from '../promote/change-request.ts';
 import { parseImageUpdate, type ImageUpdate } from '../promote/edit.ts';
+import { GitHubClient, githubRepo, gitTokenEnv, publishToGitHub } from '../promote/github.ts';
 import { promote } from '../promote/promote.ts';
 import type { Annotation, StepContext, StepResult } from '../types.ts';
 import { Inputs } from './inputs.ts';
@@ -26,6 +28,8 @@ export async function promoteStep(ctx: StepContext): Promise<StepResult> {
   const repo =
     /^[a-z][a-z0-9+.-]*:\/\//i.test(repoInput) || /^[^/]+@[^:]+:/.test(repoInput) ? repoInput : i.path('repo');
   const store = ctx.services.changeRequests ?? new FileChangeRequestStore(join(dataDir, 'changerequests'));
+  const ghToken = i.optStr('github-token');
+  if (ghToken) ctx.mask(ghToken);
   const r = await promote({
     repo,
     path: i.str('path', '.'),
@@ -39,10 +43,22 @@ export async function promoteStep(ctx: StepContext): Promise<StepResult> {
     store,
     ...(i.has('policy') ? { policy: i.list('policy').map((p) => i.path('__none__', p)) } : {}),
     ...(i.has('namespace') ? { namespaces: i.list('namespace') } : {}),
+    ...(ghToken && /^https:/.test(repo) ? { gitEnv: gitTokenEnv(ghToken) } : {}),
     now: ctx.services.now,
     log: (l) => ctx.log(l),
   });
-  const cr = r.changeRequest;
+  let cr = r.changeRequest;
+  const outputs: Record<string, string> = {};
+  if (i.has('github') && cr) {
+    const token = i.str('github-token');
+    ctx.mask(token);
+    const gh = new GitHubClient({ token, apiUrl: i.str('github-api', 'https://api.github.com') });
+    const pub = await publishToGitHub(cr, gh, githubRepo(i.str('github')));
+    cr = await store.update(cr);
+    ctx.log(`pull request #${pub.pull.number} ${pub.created ? 'opened' : 'found'}: ${pub.pull.html_url}`);
+    outputs['pull-request'] = String(pub.pull.number);
+    outputs['pull-request-url'] = pub.pull.html_url;
+  }
   const policy = cr?.status?.policy;
   const annotations: Annotation[] = (policy?.results ?? []).map((x) => ({
     level: x.level === 'failure' ? 'error' : 'warning',
@@ -55,6 +71,7 @@ export async function promoteStep(ctx: StepContext): Promise<StepResult> {
     summary: `${r.outcome}: ${r.branch}${cr ? `, change request ${cr.metadata.name} (policy ${policy?.result ?? 'NotRun'})` : ''}`,
     annotations,
     outputs: {
+      ...outputs,
       branch: r.branch,
       outcome: r.outcome,
       ...(r.commit ? { commit: r.commit } : {}),
