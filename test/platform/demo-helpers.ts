@@ -130,6 +130,33 @@ export function integrityProblems(dataDir: string): string[] {
   try {
     const rows = db.pragma('integrity_check') as Array<{ integrity_check: string }>;
     if (rows[0]?.integrity_check !== 'ok') problems.push(`cluster.db: ${JSON.stringify(rows)}`);
+    // every stored object is whole: JSON that names itself as its row does, at a version the store has issued
+    const top = Number(
+      (db.prepare("SELECT value FROM meta WHERE key = 'rv'").get() as { value?: string } | undefined)?.value,
+    );
+    const objects = db.prepare('SELECT res, ns, name, rv, data FROM objects').all() as Array<{
+      res: string;
+      ns: string;
+      name: string;
+      rv: number;
+      data: string;
+    }>;
+    if (objects.length === 0) problems.push('cluster.db holds no objects');
+    for (const o of objects) {
+      const where = `cluster.db ${o.res} ${o.ns}/${o.name}`;
+      let obj: { metadata?: { name?: string; namespace?: string; resourceVersion?: string } };
+      try {
+        obj = JSON.parse(o.data) as typeof obj;
+      } catch (e) {
+        problems.push(`${where}: not JSON (${(e as Error).message})`);
+        continue;
+      }
+      if (obj.metadata?.name !== o.name || (obj.metadata?.namespace ?? '') !== o.ns)
+        problems.push(`${where}: holds ${obj.metadata?.namespace ?? ''}/${obj.metadata?.name}`);
+      if (obj.metadata?.resourceVersion !== String(o.rv))
+        problems.push(`${where}: resourceVersion ${obj.metadata?.resourceVersion} in row ${o.rv}`);
+      if (!(o.rv <= top)) problems.push(`${where}: resourceVersion ${o.rv} above the store's ${top}`);
+    }
   } finally {
     db.close();
   }
