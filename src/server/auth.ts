@@ -146,6 +146,8 @@ export class AuthStore {
   private readonly sessions = new Map<string, { user: string; csrf: string; expires: number }>();
   private readonly sessionTtlMs: number;
   readonly loginLimiter: RateLimiter;
+  /** failed logins per client address across user names (4 × the per-user limit) */
+  readonly clientLimiter: RateLimiter;
 
   constructor(o: AuthStoreOptions) {
     mkdirSync(o.dir, { recursive: true, mode: 0o700 });
@@ -153,6 +155,7 @@ export class AuthStore {
     this.tokensPath = join(o.dir, 'tokens.json');
     this.sessionTtlMs = o.sessionTtlMs ?? 12 * 3600_000;
     this.loginLimiter = new RateLimiter(o.loginLimit ?? 5, o.loginWindowMs ?? 60_000);
+    this.clientLimiter = new RateLimiter((o.loginLimit ?? 5) * 4, o.loginWindowMs ?? 60_000);
     this.users = this.load<StoredUser>(this.usersPath);
     this.tokens = this.load<StoredToken>(this.tokensPath);
   }
@@ -225,11 +228,13 @@ export class AuthStore {
   ): Promise<{ sessionId: string; csrf: string; user: string; role: Role; projects: string[]; expiresAt: string }> {
     const key = `${clientKey}|${name}`;
     this.loginLimiter.check(key);
+    this.clientLimiter.check(clientKey);
     const u = this.users.find((x) => x.name === name);
     // verify against a dummy hash when the user is unknown, so timing does not reveal user names
     const ok = await verifyPassword(password, u?.password ?? DUMMY_HASH);
     if (!u || !ok) {
       this.loginLimiter.fail(key);
+      this.clientLimiter.fail(clientKey);
       throw new ServerError('server_unauthenticated', 'wrong user name or password');
     }
     this.loginLimiter.reset(key);

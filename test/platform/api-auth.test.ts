@@ -258,3 +258,29 @@ test('the audit log holds every state-changing call with its caller and outcome,
   const text = JSON.stringify(items);
   for (const secret of ['ops-long-password', 'viewer-long-password', f.tokens.admin]) assert.ok(!text.includes(secret));
 });
+
+test('many user names from one client: the client is limited too (4 x the per-user limit), with Retry-After', async () => {
+  // three failures so far from this client (the per-user test); the fixture's per-user limit is 3, so 12
+  let status = 0;
+  let tries = 0;
+  for (; tries < 20; tries++) {
+    const r = await f.call('POST', '/api/v1/session', {
+      body: { username: `nobody-${tries}`, password: 'x-long-password' },
+    });
+    status = r.status;
+    if (status === 429) {
+      assert.ok(Number(r.headers.get('retry-after')) >= 1);
+      break;
+    }
+    assert.equal(status, 401);
+  }
+  assert.equal(status, 429);
+  assert.equal(tries, 9, 'the 13th failure from one client is refused');
+  // even a right password waits now
+  const right = await f.call('POST', '/api/v1/session', {
+    body: { username: 'dev-a', password: 'dev-a-long-password' },
+  });
+  assert.equal(right.status, 429);
+  // API tokens are not affected
+  assert.equal((await f.call('GET', '/api/v1/session', { as: 'devA' })).status, 200);
+});
