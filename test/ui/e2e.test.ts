@@ -354,6 +354,19 @@ test('a new commit makes the app OutOfSync with a field-level reason; sync again
   assert.match(diffText, /greeting: hello/);
   assert.match(diffText, /greeting: bonjour/);
   await screenshot(page, '08-app-diff-configmap');
+  // a dry run of the ConfigMap alone reports success and changes nothing
+  await page.getByRole('button', { name: 'Sync…' }).click();
+  const dry = page.getByRole('dialog', { name: `Sync ${APP}` });
+  await dry.getByRole('checkbox', { name: 'Dry run' }).check();
+  await dry.getByRole('checkbox', { name: /^All/ }).uncheck();
+  await dry.getByRole('checkbox', { name: /ConfigMap guestbook\/web-config/ }).check();
+  await dry.getByRole('button', { name: 'Dry run' }).click();
+  await text('app-operation')
+    .filter({ hasText: /dry run\s*Succeeded/ })
+    .waitFor({ timeout: 30_000 });
+  await text('app-sync').filter({ hasText: 'OutOfSync' }).waitFor();
+  const cm = await kube.get('v1', 'ConfigMap', 'web-config', APP);
+  assert.equal((cm.data as Record<string, string>).greeting, 'hello', 'a dry run changes nothing');
   await page.getByRole('button', { name: 'Sync…' }).click();
   await page.getByRole('dialog').getByRole('button', { name: 'Synchronize' }).click();
   await text('app-sync').filter({ hasText: 'Synced' }).waitFor({ timeout: 30_000 });

@@ -613,10 +613,13 @@ function SyncDialog({
   const [err, setErr] = useState<string | null>(null);
   const resRef = useRef(resources);
   resRef.current = resources;
-  // everything is selected each time the dialog opens
+  // each time the dialog opens: every resource selected, no option set
   useEffect(() => {
     if (open) {
       setSel(new Set(resRef.current.map(resKey)));
+      setPrune(false);
+      setDryRun(false);
+      setOpts(new Set());
       setErr(null);
     }
   }, [open]);
