@@ -79,6 +79,11 @@ function describeTree(root: string): Map<string, string> {
         out.set(r, `dir ${own}`);
         walk(p, r);
       } else if (st.isSymbolicLink()) out.set(r, `symlink ${own} -> ${readlinkSync(p)}`);
+      else if (st.isCharacterDevice() || st.isBlockDevice() || st.isFIFO())
+        out.set(
+          r,
+          `special ${st.isFIFO() ? 'fifo' : st.isCharacterDevice() ? 'char' : 'block'} ${own} rdev=${st.rdev}`,
+        );
       else
         out.set(
           r,
@@ -367,4 +372,37 @@ test('overlay snapshots: release throws the step away', async () => {
   rmSync(join(root, 'bin/busybox'));
   releaseSnapshot(s);
   assert.deepEqual(describeTree(root), before);
+});
+
+test('devices and fifos survive apply and diff', async () => {
+  const pack = tarStream.pack();
+  const chunks: Buffer[] = [];
+  const done = (async () => {
+    for await (const c of pack) chunks.push(c as Buffer);
+  })();
+  const mtime = new Date(1_000_000);
+  for (const h of [
+    { name: 'dev/', type: 'directory' as const, mode: 0o755 },
+    { name: 'dev/null', type: 'character-device' as const, mode: 0o666, devmajor: 1, devminor: 3 },
+    { name: 'dev/loop0', type: 'block-device' as const, mode: 0o660, devmajor: 7, devminor: 0, gid: 6 },
+    { name: 'run/fifo', type: 'fifo' as const, mode: 0o600 },
+  ])
+    await new Promise<void>((resolve, reject) =>
+      pack.entry({ uid: 0, gid: 0, mtime, ...h }, (e) => (e ? reject(e) : resolve())),
+    );
+  pack.finalize();
+  await done;
+  const root = tmp('dev');
+  const before = snapshotSync(root);
+  await applyLayer(root, Readable.from([Buffer.concat(chunks)]));
+  const nul = lstatSync(join(root, 'dev/null'));
+  assert.ok(nul.isCharacterDevice() && nul.rdev === lstatSync('/dev/null').rdev);
+  assert.ok(lstatSync(join(root, 'dev/loop0')).isBlockDevice());
+  assert.equal(lstatSync(join(root, 'dev/loop0')).gid, 6);
+  assert.ok(lstatSync(join(root, 'run/fifo')).isFIFO());
+  const blob = await diffToLayer(root, before, { outDir: tmp('out') });
+  const copy = tmp('dev-copy');
+  await applyLayer(copy, createReadStream(blob.path));
+  assert.deepEqual(describeTree(copy), describeTree(root));
+  assert.equal(lstatSync(join(copy, 'dev/null')).rdev, nul.rdev);
 });
