@@ -36,11 +36,18 @@ export class PipelineError extends Error {
   }
 }
 
+/** `file:line:col: message` when the error has a location, else the message. */
+export function describeError(e: unknown): string {
+  if (e instanceof PipelineError && e.location)
+    return `${e.location.file}:${e.location.row}:${e.location.col}: ${e.message}`;
+  return e instanceof Error ? e.message : String(e);
+}
+
 /** Several errors found at once (validation collects them); the CLI prints each. */
 export class PipelineErrors extends Error {
   readonly code = 'pipeline_invalid';
   constructor(readonly errors: PipelineError[]) {
-    super(errors.map((e) => e.message).join('\n'));
+    super(errors.map(describeError).join('\n'));
     this.name = 'PipelineErrors';
   }
 }

@@ -1,6 +1,12 @@
 // Public surface of the pipeline area: the Pipeline model, the DAG runner, the built-in steps,
 // promotion (config repo edits) and change requests.
-export { PipelineError, PipelineErrors, type PipelineErrorCode, type PipelineLocation } from './errors.ts';
+export {
+  PipelineError,
+  PipelineErrors,
+  describeError,
+  type PipelineErrorCode,
+  type PipelineLocation,
+} from './errors.ts';
 export {
   API_VERSION,
   GROUP,

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parsePipeline, parseDuration } from './model.ts';
-import { PipelineErrors } from './errors.ts';
+import { PipelineErrors, describeError } from './errors.ts';
 import { evaluate, parseExpr, parseTemplate, renderTemplate, type EvalContext, type Value } from './expr.ts';
 
 const head = 'apiVersion: ci.sekisho.dev/v1alpha1\nkind: Pipeline\nmetadata:\n  name: app\nspec:\n';
@@ -11,7 +11,7 @@ function errorsOf(text: string): string[] {
     parsePipeline(text, 'p.yaml');
   } catch (e) {
     assert.ok(e instanceof PipelineErrors, String(e));
-    return e.errors.map((x) => x.message);
+    return e.errors.map(describeError);
   }
   assert.fail('expected errors');
 }

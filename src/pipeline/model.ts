@@ -159,19 +159,13 @@ export function parsePipeline(text: string, file: string): LoadedPipeline {
   for (const e of doc.errors) {
     const lp = e.linePos?.[0];
     const location = { file, row: lp?.line ?? 1, col: lp?.col ?? 1 };
-    errors.push(
-      new PipelineError(
-        'pipeline_parse_error',
-        `${file}:${location.row}:${location.col}: ${e.message.split('\n')[0]}`,
-        { location },
-      ),
-    );
+    errors.push(new PipelineError('pipeline_parse_error', e.message.split('\n')[0]!, { location }));
   }
   if (errors.length) throw new PipelineErrors(errors);
   const locate = locator(doc, lc, file);
   const fail = (path: Array<string | number>, msg: string, offset = 0, key = false) => {
     const location = locate(path, offset, key);
-    errors.push(new PipelineError('pipeline_invalid', `${file}:${location.row}:${location.col}: ${msg}`, { location }));
+    errors.push(new PipelineError('pipeline_invalid', msg, { location }));
   };
   const raw: unknown = doc.toJS();
   if (!isMap(raw)) {

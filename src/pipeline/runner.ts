@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { PipelineError } from './errors.ts';
+import { PipelineError, describeError } from './errors.ts';
 import {
   ExprError,
   parseTemplate,
@@ -254,11 +254,7 @@ export async function runPipeline(o: RunOptions): Promise<PipelineRun> {
       } catch (e) {
         if (e instanceof ExprError) {
           const location = locate(path, e.offset);
-          throw new PipelineError(
-            'pipeline_expression_error',
-            `${location.file}:${location.row}:${location.col}: ${e.message}`,
-            { location, cause: e },
-          );
+          throw new PipelineError('pipeline_expression_error', e.message, { location, cause: e });
         }
         throw e;
       }
@@ -385,7 +381,7 @@ export async function runPipeline(o: RunOptions): Promise<PipelineRun> {
         error = result.failure;
       } catch (e) {
         for (const w of streams) w.flushPartial();
-        error = why ?? (e instanceof Error ? e.message : String(e));
+        error = why ?? describeError(e);
         result = undefined;
       } finally {
         if (timer) clearTimeout(timer);

@@ -155,7 +155,7 @@ function yamlError(doc: Document, file: string): PipelineError {
   const e = doc.errors[0]!;
   const lp = e.linePos?.[0];
   const location = { file, row: lp?.line ?? 1, col: lp?.col ?? 1 };
-  return new PipelineError('promote_invalid', `${file}:${location.row}:${location.col}: ${e.message.split('\n')[0]}`, {
+  return new PipelineError('promote_invalid', e.message.split('\n')[0]!, {
     location,
   });
 }
