@@ -37,11 +37,12 @@ test('stream hub: one serialisation per event, filters per subscriber, slow read
   assert.equal(hub.size, 3);
   hub.publish('application', { p: 'team-a' });
   hub.publish('application', { p: 'team-b' });
+  const e = hub.epoch;
   assert.deepEqual(a.frames, [
-    'id: 1\nevent: application\ndata: {"p":"team-a"}\n\n',
-    'id: 2\nevent: application\ndata: {"p":"team-b"}\n\n',
+    `id: ${e}-1\nevent: application\ndata: {"p":"team-a"}\n\n`,
+    `id: ${e}-2\nevent: application\ndata: {"p":"team-b"}\n\n`,
   ]);
-  assert.deepEqual(b.frames, ['id: 2\nevent: application\ndata: {"p":"team-b"}\n\n']);
+  assert.deepEqual(b.frames, [`id: ${e}-2\nevent: application\ndata: {"p":"team-b"}\n\n`]);
   // the subscriber with more than maxBuffered bytes queued is dropped, not written to
   assert.deepEqual(slow.frames, []);
   assert.equal(slow.destroyed, true);
@@ -55,6 +56,34 @@ test('stream hub: one serialisation per event, filters per subscriber, slow read
   hub.closeAll();
   assert.equal(b.ended, true);
   assert.equal(hub.size, 0);
+});
+
+test('stream hub: Last-Event-ID replays what a subscriber missed, within its filter and the history', () => {
+  const hub = new StreamHub(1 << 20, 3);
+  for (const p of ['a', 'b', 'a', 'a']) hub.publish('application', { p });
+  // ids 1..4; history keeps 2..4
+  const all = fakeRes();
+  const sub = { res: all as unknown as ServerResponse, filter: () => true };
+  assert.equal(hub.replay(sub, `${hub.epoch}-2`), true);
+  assert.deepEqual(
+    all.frames.map((f) => /^id: \S+-(\d+)/.exec(f)![1]),
+    ['3', '4'],
+  );
+  const onlyB = fakeRes();
+  assert.equal(
+    hub.replay(
+      { res: onlyB as unknown as ServerResponse, filter: (d) => (d as { p: string }).p === 'b' },
+      `${hub.epoch}-1`,
+    ),
+    true,
+  );
+  assert.equal(onlyB.frames.length, 1);
+  const up = fakeRes();
+  assert.equal(hub.replay({ res: up as unknown as ServerResponse, filter: () => true }, `${hub.epoch}-4`), true);
+  assert.equal(up.frames.length, 0, 'nothing missed');
+  // too old, from another epoch (a restart), from the future, or garbage: the client must list again
+  for (const id of [`${hub.epoch}-0`, 'zzz-3', `${hub.epoch}-9`, 'nonsense'])
+    assert.equal(hub.replay({ res: fakeRes() as unknown as ServerResponse, filter: () => true }, id), false, id);
 });
 
 test('Secret masking as Argo CD: every value a run of "+", equal values equal masks; other kinds untouched', () => {

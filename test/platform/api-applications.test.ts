@@ -466,14 +466,15 @@ test('sync while another operation runs is 409; rollback refuses automated apps 
 });
 
 test('stream: one watch fanned out; each subscriber gets only the projects it may see', async () => {
-  const open = async (who: 'viewerA' | 'viewer', query = '') => {
+  const open = async (who: 'viewerA' | 'viewer', query = '', headers: Record<string, string> = {}) => {
     const ac = new AbortController();
     const r = await fetch(`${f.url}/api/v1/stream${query}`, {
-      headers: { authorization: `Bearer ${f.tokens[who]}` },
+      headers: { authorization: `Bearer ${f.tokens[who]}`, ...headers },
       signal: ac.signal,
     });
     assert.equal(r.status, 200);
     const names: string[] = [];
+    const events: { id?: string; event: string; type?: string; name?: string }[] = [];
     const reader = (async () => {
       let buf = '';
       const dec = new TextDecoder();
@@ -485,15 +486,21 @@ test('stream: one watch fanned out; each subscriber gets only the projects it ma
             const frame = buf.slice(0, i);
             buf = buf.slice(i + 2);
             const m = /^data: (.*)$/m.exec(frame);
-            if (m && /^event: application$/m.test(frame))
-              names.push((JSON.parse(m[1]!) as { application: { name: string } }).application.name);
+            const ev = /^event: (.*)$/m.exec(frame)?.[1];
+            const id = /^id: (.*)$/m.exec(frame)?.[1];
+            if (!ev) continue;
+            if (ev === 'application') {
+              const d = JSON.parse(m![1]!) as { type: string; application: { name: string } };
+              names.push(d.application.name);
+              events.push({ ...(id ? { id } : {}), event: ev, type: d.type, name: d.application.name });
+            } else events.push({ event: ev });
           }
         }
       } catch {
         // aborted
       }
     })();
-    return { names, close: async () => (ac.abort(), await reader) };
+    return { names, events, close: async () => (ac.abort(), await reader) };
   };
   const a = await open('viewerA');
   const all = await open('viewer');
@@ -517,7 +524,24 @@ test('stream: one watch fanned out; each subscriber gets only the projects it ma
   assert.ok(!a.names.includes('api'), 'a team-a viewer never sees team-b applications');
   await until('the filtered stream', async () => (onlyApi.names.includes('api') ? true : undefined));
   assert.ok(onlyApi.names.every((n) => n === 'api'));
-  await Promise.all([a.close(), all.close(), onlyApi.close()]);
+  // a reconnect with Last-Event-ID gets what came after that event, and only that
+  const apiId = all.events.find((e) => e.name === 'api')!.id!;
+  assert.match(apiId, /^[0-9a-z]+-\d+$/);
+  const resumed = await open('viewer', '', { 'last-event-id': apiId });
+  await until('the replayed change', async () => (resumed.names.includes('bulk-1') ? true : undefined));
+  assert.ok(!resumed.names.includes('api'));
+  // an id the server does not know (a restart, or too old) asks the client to list again
+  const stale = await open('viewer', '', { 'last-event-id': 'zzzz-1' });
+  await until('the reset event', async () => (stale.events.some((e) => e.event === 'reset') ? true : undefined));
+  // snapshot=true: the visible Applications first, then snapshot-end, then live changes
+  const snap = await open('viewerA', '?snapshot=true');
+  await until('the snapshot', async () => (snap.events.some((e) => e.event === 'snapshot-end') ? true : undefined));
+  const end = snap.events.findIndex((e) => e.event === 'snapshot-end');
+  assert.deepEqual(
+    snap.events.slice(0, end).map((e) => `${e.type} ${e.name}`),
+    ['SNAPSHOT auto', 'SNAPSHOT bulk-1', 'SNAPSHOT bulk-3', 'SNAPSHOT bulk-5', 'SNAPSHOT web'],
+  );
+  await Promise.all([a.close(), all.close(), onlyApi.close(), resumed.close(), stale.close(), snap.close()]);
   await until('subscribers gone', async () => (f.api.subscribers === 0 ? true : undefined));
   const m = await f.call('GET', '/metrics');
   assert.match(String(m.body), /^sekisho_api_stream_subscribers 0$/m);

@@ -29,6 +29,7 @@ import { ServerError } from '../errors.ts';
 import {
   APP_API,
   appProject,
+  boolParam,
   checkName,
   enumParam,
   intParam,
@@ -877,19 +878,24 @@ export function applicationRoutes({ d, apps, hub }: RouteEnv): RouteSpec[] {
       tag: 'applications',
       projectScoped: true,
       summary:
-        'Server-sent events: every change of an Application the caller may see (event "application", data {type, application})',
+        'Server-sent events: every change of an Application the caller may see (event "application", data {type, application}); Last-Event-ID resumes (event "reset" when the missed changes are gone: list again); snapshot=true first sends every visible Application (type SNAPSHOT) and then "snapshot-end"',
       query: [
         { name: 'project', description: 'only Applications of these AppProjects (comma-separated)' },
         { name: 'name', description: 'only Applications with this name' },
+        { name: 'snapshot', type: 'boolean', description: 'start with the current Applications' },
       ],
       produces: 'text/event-stream',
       handler: async (ctx) => {
         const projects = listCsv(ctx.url, 'project');
         const name = ctx.url.searchParams.get('name');
         if (name) checkName('name', name);
+        const snapshot = boolParam(ctx.url, 'snapshot') ?? false;
+        const lastId = ctx.req.headers['last-event-id'];
         await apps.ready();
         const { res, req } = ctx;
         const p = ctx.principal!;
+        const visible = (a: { project: string; name: string }): boolean =>
+          canAccessProject(p, a.project) && (!projects || projects.includes(a.project)) && (!name || a.name === name);
         res.writeHead(200, {
           'Content-Type': 'text/event-stream; charset=utf-8',
           'Cache-Control': 'no-store',
@@ -897,17 +903,25 @@ export function applicationRoutes({ d, apps, hub }: RouteEnv): RouteSpec[] {
           'X-Accel-Buffering': 'no',
         });
         res.write(': connected\n\n');
-        const remove = hub.add({
+        const sub = {
           res,
-          filter: (data) => {
-            const a = (data as { application: { project: string; name: string } }).application;
-            return (
-              canAccessProject(p, a.project) &&
-              (!projects || projects.includes(a.project)) &&
-              (!name || a.name === name)
-            );
-          },
-        });
+          filter: (data: unknown) => visible((data as { application: { project: string; name: string } }).application),
+        };
+        // everything below runs in one turn of the event loop: no change can slip between the
+        // snapshot (or the replay) and the subscription
+        if (typeof lastId === 'string' && lastId !== '' && !hub.replay(sub, lastId))
+          res.write(
+            `event: reset\ndata: ${JSON.stringify({ reason: 'missed changes are no longer known; list again' })}\n\n`,
+          );
+        if (snapshot) {
+          for (const a of apps.all()) {
+            const sum = summarizeApp(a);
+            if (visible(sum as { project: string; name: string }))
+              res.write(`event: application\ndata: ${JSON.stringify({ type: 'SNAPSHOT', application: sum })}\n\n`);
+          }
+          res.write('event: snapshot-end\ndata: {}\n\n');
+        }
+        const remove = hub.add(sub);
         await new Promise<void>((resolve) => {
           req.on('close', resolve);
           res.on('close', resolve);
