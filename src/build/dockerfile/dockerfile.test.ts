@@ -402,3 +402,65 @@ test('BuildError.describe prefixes the location once', () => {
   const other = new BuildError('RUN_FAILED', 'exit 1', { location: { file: 'Dockerfile', row: 3 } });
   assert.equal(other.describe(), 'Dockerfile:3: exit 1');
 });
+
+test('random token soup either parses or fails with a located BuildError, never a crash', () => {
+  const tokens = [
+    'FROM',
+    'RUN',
+    'COPY',
+    'ENV',
+    'ARG',
+    'ONBUILD',
+    'HEALTHCHECK',
+    'busybox',
+    'AS',
+    'x',
+    '--mount=type=cache,target=/c',
+    '--from=x',
+    '--chmod=7',
+    '<<EOF',
+    '<<-"E"',
+    'EOF',
+    '\\',
+    '`',
+    '"',
+    "'",
+    '[',
+    ']',
+    '["a"]',
+    '${A:-b}',
+    '$',
+    '=',
+    'a=b',
+    '#',
+    '# escape=`',
+    '\n',
+    '\n',
+    '\n',
+    ' ',
+    ' ',
+    '\t',
+    '{',
+    '}',
+    '--',
+    '-',
+  ];
+  let seed = 42;
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  for (let i = 0; i < 400; i++) {
+    let text = '';
+    const len = 5 + rnd(40);
+    for (let j = 0; j < len; j++) text += (tokens[rnd(tokens.length)] ?? '') + (rnd(3) === 0 ? '' : ' ');
+    try {
+      const df = parseDockerfile(text);
+      for (const st of df.stages) for (const ins of st.instructions) expandInstruction(ins, () => 'v');
+    } catch (e) {
+      assert.ok(e instanceof BuildError, `not a BuildError for ${JSON.stringify(text)}: ${String(e)}`);
+      if (e.code === 'DOCKERFILE_PARSE')
+        assert.ok(e.location && e.location.row >= 1, `no location for ${JSON.stringify(text)}`);
+    }
+  }
+});
