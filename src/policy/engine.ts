@@ -15,7 +15,7 @@ import {
   type Value,
 } from '../rego/index.ts';
 import { registerConftestBuiltins } from './builtins.ts';
-import { PolicyError, PolicyErrors } from './errors.ts';
+import { PolicyError } from './errors.ts';
 import { loadDataDocuments, loadPolicyFiles, type PolicyFile } from './loader.ts';
 import type { CheckResult, QueryResult, Result } from './result.ts';
 
@@ -32,7 +32,10 @@ export function isFailureRule(name: string): boolean {
 /** The rule name an exception names: deny_foo → foo, deny → "". */
 export function removeRulePrefix(rule: string): string {
   if (rule === 'violation' || rule === 'deny' || rule === 'warn') return '';
-  return rule.replace(/^violation_/, '').replace(/^deny_/, '').replace(/^warn_/, '');
+  return rule
+    .replace(/^violation_/, '')
+    .replace(/^deny_/, '')
+    .replace(/^warn_/, '');
 }
 
 export interface EngineOptions {
@@ -41,6 +44,8 @@ export interface EngineOptions {
   regoVersion?: 0 | 1;
   strict?: boolean;
   showBuiltinErrors?: boolean;
+  /** Record every expression evaluated, per query (Conftest's --trace; OPA's Eval events). */
+  trace?: boolean;
   /** Names of the builtins a --capabilities file allows (undefined: all). */
   allowedBuiltins?: ReadonlySet<string>;
   /** Extra documents merged into `data` (tests). */
@@ -88,7 +93,6 @@ export class PolicyEngine {
     this.baseData = data;
     this.basePolicy = this.compile(data);
     this.modules = this.basePolicy.modules;
-    this.checkCapabilities();
     this.checkProblematicIf();
     this.usesFileInfo = policies.some((p) => /\bconftest\b/.test(p.text));
   }
@@ -111,22 +115,9 @@ export class PolicyEngine {
       data: fromJS(data),
       regoVersion: this.opts.regoVersion ?? 1,
       strict: this.opts.strict ?? false,
+      // calls outside a --capabilities list fail to compile, as in OPA
+      ...(this.opts.allowedBuiltins ? { capabilities: { builtins: this.opts.allowedBuiltins } } : {}),
     });
-  }
-
-  /** Refuses policies that call builtins a --capabilities file leaves out. */
-  private checkCapabilities(): void {
-    const allowed = this.opts.allowedBuiltins;
-    if (!allowed) return;
-    const errors: PolicyError[] = [];
-    for (const m of this.modules) {
-      visitCalls(m, (name, loc) => {
-        if (!allowed.has(name) && !name.startsWith('data.') && !isLocalFunction(this.modules, m, name)) {
-          errors.push(new PolicyError('policy_load_error', `rego_type_error: undefined function ${name}`, { file: loc.file, row: loc.row, col: loc.col }));
-        }
-      });
-    }
-    if (errors.length > 0) throw new PolicyErrors(errors);
   }
 
   /** Conftest refuses `deny if { ... }` (a boolean rule where a set was meant). */
@@ -135,7 +126,13 @@ export class PolicyEngine {
       for (const r of m.rules) {
         const name = ruleName(r);
         if (!name || !(isFailureRule(name) || isWarningRule(name))) continue;
-        if (r.head.key === undefined && r.head.args === undefined && !r.default && r.head.value?.type === 'boolean' && r.head.value.value === true) {
+        if (
+          r.head.key === undefined &&
+          r.head.args === undefined &&
+          !r.default &&
+          r.head.value?.type === 'boolean' &&
+          r.head.value.value === true
+        ) {
           throw new PolicyError(
             'policy_load_error',
             `rule is using 'if' keyword without 'contains' keyword: rule in ${m.file} at line ${r.head.loc.row}`,
@@ -182,7 +179,10 @@ export class PolicyEngine {
     const abs = resolve(file);
     let entry = this.perFile.get(abs);
     if (!entry) {
-      const conftest = { ...(isRecord(this.baseData.conftest) ? this.baseData.conftest : {}), file: { name: basename(abs), dir: dirname(abs) } };
+      const conftest = {
+        ...(isRecord(this.baseData.conftest) ? this.baseData.conftest : {}),
+        file: { name: basename(abs), dir: dirname(abs) },
+      };
       entry = { policy: this.compile({ ...this.baseData, conftest }), queries: new Map() };
       this.perFile.set(abs, entry);
     }
@@ -193,6 +193,7 @@ export class PolicyEngine {
 
   private query(query: string, file: string, input: Value): QueryResult {
     const outputs: string[] = [];
+    const traces: string[] = [];
     const prepared = this.prepared(query, file);
     let rows: ReturnType<PreparedQuery['eval']>;
     try {
@@ -201,6 +202,12 @@ export class PolicyEngine {
         strictBuiltinErrors: this.opts.showBuiltinErrors ?? false,
         // Conftest's print hook: "<file>:<row>: <msg>\n"
         print: (msg, loc) => outputs.push(loc ? `${loc.file}:${loc.row}: ${msg}\n` : `${msg}\n`),
+        ...(this.opts.trace
+          ? {
+              onEval: (e) =>
+                void traces.push(`${e.loc.file}:${e.loc.row} | Eval ${(e.loc.text ?? '').replace(/\s*\n\s*/g, ' ')}`),
+            }
+          : {}),
       });
     } catch (e) {
       const err = e as { code?: string; message?: string; location?: { file: string; row: number; col: number } };
@@ -209,7 +216,9 @@ export class PolicyEngine {
       throw new PolicyError(
         'policy_result_error',
         `${file}: query ${query}: ${builtin && this.opts.showBuiltinErrors ? 'built-in error: ' : 'evaluating policy: '}${text}`,
-        err.location && err.location.row > 0 ? { file: err.location.file, row: err.location.row, col: err.location.col } : undefined,
+        err.location && err.location.row > 0
+          ? { file: err.location.file, row: err.location.row, col: err.location.col }
+          : undefined,
         { cause: e },
       );
     }
@@ -231,7 +240,7 @@ export class PolicyEngine {
         }
       }
     }
-    const qr: QueryResult = { query, results, traces: [] };
+    const qr: QueryResult = { query, results, traces };
     if (outputs.length > 0) qr.outputs = outputs;
     return qr;
   }
@@ -243,7 +252,15 @@ export class PolicyEngine {
   checkDocument(file: string, document: unknown, namespace: string, line?: number): CheckResult {
     const input = document instanceof RObject || document instanceof RSet ? (document as Value) : fromJS(document);
     const { rules, ruleCount } = this.rulesOf(namespace);
-    const result: CheckResult = { filename: file, namespace, successes: 0, failures: [], warnings: [], exceptions: [], queries: [] };
+    const result: CheckResult = {
+      filename: file,
+      namespace,
+      successes: 0,
+      failures: [],
+      warnings: [],
+      exceptions: [],
+      queries: [],
+    };
     let successes = 0;
     for (const rule of rules) {
       const exceptionQuery = `data.${namespace}.exception[_][_] == ${JSON.stringify(removeRulePrefix(rule))}`;
@@ -264,7 +281,8 @@ export class PolicyEngine {
       result.exceptions?.push(...exceptions);
       result.queries?.push(exceptionResult, ruleResult);
     }
-    const count = (result.failures?.length ?? 0) + (result.warnings?.length ?? 0) + (result.exceptions?.length ?? 0) + successes;
+    const count =
+      (result.failures?.length ?? 0) + (result.warnings?.length ?? 0) + (result.exceptions?.length ?? 0) + successes;
     if (count < ruleCount) successes += ruleCount - count;
     result.successes = successes;
     return result;
@@ -276,7 +294,15 @@ export class PolicyEngine {
    */
   checkFile(file: string, value: unknown, namespace: string, lines?: (number | undefined)[]): CheckResult {
     if (!Array.isArray(value)) return this.checkDocument(file, value, namespace, lines?.[0]);
-    const out: CheckResult = { filename: file, namespace, successes: 0, failures: [], warnings: [], exceptions: [], queries: [] };
+    const out: CheckResult = {
+      filename: file,
+      namespace,
+      successes: 0,
+      failures: [],
+      warnings: [],
+      exceptions: [],
+      queries: [],
+    };
     value.forEach((doc, i) => {
       const r = this.checkDocument(file, doc, namespace, lines?.[i]);
       out.successes += r.successes;
@@ -294,7 +320,10 @@ export class PolicyEngine {
   }
 
   /** Evaluates with a print hook (verify collects print output per test). */
-  evaluateWithPrint(query: string, print: (msg: string, loc?: { file: string; row: number }) => void): ReturnType<PreparedQuery['eval']> {
+  evaluateWithPrint(
+    query: string,
+    print: (msg: string, loc?: { file: string; row: number }) => void,
+  ): ReturnType<PreparedQuery['eval']> {
     return this.prepared(query, '-').eval({ strictBuiltinErrors: this.opts.showBuiltinErrors ?? false, print });
   }
 }
@@ -307,7 +336,10 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 export function newResult(obj: Record<string, unknown>, query: string): Result {
   const msg = obj.msg;
   if (typeof msg !== 'string') {
-    throw new PolicyError('policy_result_error', `new result: "msg" field must be present and a string (query ${query})`);
+    throw new PolicyError(
+      'policy_result_error',
+      `new result: "msg" field must be present and a string (query ${query})`,
+    );
   }
   const result: Result = { msg, metadata: {} };
   const loc = obj._loc;
@@ -320,40 +352,8 @@ export function newResult(obj: Record<string, unknown>, query: string): Result {
       if (line !== undefined) result.loc.line = line;
     }
   }
-  for (const [k, v] of Object.entries(obj)) if (k !== 'msg' && k !== '_loc') (result.metadata as Record<string, unknown>)[k] = v;
+  for (const [k, v] of Object.entries(obj))
+    if (k !== 'msg' && k !== '_loc') (result.metadata as Record<string, unknown>)[k] = v;
   (result.metadata as Record<string, unknown>).query = query;
   return result;
-}
-
-type Loc = { file: string; row: number; col: number };
-
-/** Calls `fn` for every function call in a module (operator name as written, e.g. `json.marshal`). */
-function visitCalls(m: Module, fn: (name: string, loc: Loc) => void): void {
-  const seen = new Set<unknown>();
-  const visit = (node: unknown): void => {
-    if (node === null || typeof node !== 'object' || seen.has(node)) return;
-    seen.add(node);
-    if (Array.isArray(node)) {
-      for (const x of node) visit(x);
-      return;
-    }
-    const o = node as Record<string, unknown>;
-    if (o.type === 'call' && isRecord(o.operator)) {
-      const op = o.operator as { terms?: { type: string; name?: string; value?: unknown }[]; loc?: Loc };
-      const name = (op.terms ?? []).map((t) => (t.type === 'var' ? t.name : String(t.value))).join('.');
-      if (op.loc && !INTERNAL_OPERATORS.has(name)) fn(name, op.loc);
-    }
-    for (const [k, v] of Object.entries(o)) if (k !== 'loc' && k !== 'module') visit(v);
-  };
-  visit(m.rules);
-}
-
-const INTERNAL_OPERATORS = new Set([
-  'eq', 'assign', 'equal', 'neq', 'lt', 'lte', 'gt', 'gte', 'plus', 'minus', 'mul', 'div', 'rem', 'and', 'or',
-  'internal.member_2', 'internal.member_3', 'print', 'internal.print',
-]);
-
-function isLocalFunction(modules: Module[], m: Module, name: string): boolean {
-  const ns = moduleNamespace(m);
-  return modules.some((x) => (moduleNamespace(x) === ns || name.startsWith(moduleNamespace(x) + '.')) && x.rules.some((r) => r.head.args !== undefined && (ruleName(r) === name || `${moduleNamespace(x)}.${ruleName(r) ?? ''}` === name)));
 }

@@ -10,7 +10,12 @@ const bin = resolve(here, '../../bin/sekisho.js');
 const fx = join(here, 'fixtures');
 
 function policy(args: string[], opts: { cwd?: string; input?: string } = {}) {
-  const r = spawnSync(process.execPath, [bin, 'policy', ...args], { cwd: opts.cwd ?? fx, input: opts.input ?? '', encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync(process.execPath, [bin, 'policy', ...args], {
+    cwd: opts.cwd ?? fx,
+    input: opts.input ?? '',
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -26,12 +31,16 @@ test('test: failures exit 1 with Conftest lines; --fail-on-warn 2; --no-fail 0',
 });
 
 test('test: stdin with -o json, and --quiet prints nothing when all pass', () => {
-  const r = policy(['test', '-p', 'policy', '-o', 'json', '--stdin-filename', 'in.yaml', '-'], { input: 'kind: Pod\nmetadata:\n  name: x\n' });
+  const r = policy(['test', '-p', 'policy', '-o', 'json', '--stdin-filename', 'in.yaml', '-'], {
+    input: 'kind: Pod\nmetadata:\n  name: x\n',
+  });
   assert.equal(r.status, 1, r.stderr);
   const json = JSON.parse(r.stdout) as { filename: string; failures: { msg: string }[] }[];
   assert.equal(json[0]?.filename, 'in.yaml');
   assert.equal(json[0]?.failures[0]?.msg, 'pods must be labelled');
-  const q = policy(['test', '--quiet', '-p', 'policy', '-n', 'ports', '-d', 'data', '-'], { input: 'spec: {ports: [{port: 80}]}\n' });
+  const q = policy(['test', '--quiet', '-p', 'policy', '-n', 'ports', '-d', 'data', '-'], {
+    input: 'spec: {ports: [{port: 80}]}\n',
+  });
   assert.equal(q.status, 0, q.stderr);
   assert.equal(q.stdout, '');
 });
@@ -57,4 +66,48 @@ test('verify and parse', () => {
   const p = policy(['parse', 'inputs/service.yaml']);
   assert.equal(p.status, 0, p.stderr);
   assert.equal((JSON.parse(p.stdout) as { kind: string }).kind, 'Service');
+});
+
+test('fmt: --check lists unformatted policies and exits 1; fmt rewrites them; --update downloads policies first', async () => {
+  const { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'policy-fmt-'));
+  try {
+    mkdirSync(join(dir, 'policy'));
+    writeFileSync(
+      join(dir, 'policy', 'a.rego'),
+      'package main\ndeny contains msg if {   input.kind=="Pod"\n msg:="no pods" }\n',
+    );
+    const check = policy(['fmt', '--check'], { cwd: dir });
+    assert.equal(check.status, 1, check.stderr);
+    assert.match(check.stdout, /policy\/a\.rego/);
+    assert.equal(policy(['fmt'], { cwd: dir }).status, 0);
+    assert.equal(
+      readFileSync(join(dir, 'policy', 'a.rego'), 'utf8'),
+      'package main\n\ndeny contains msg if {\n\tinput.kind == "Pod"\n\tmsg := "no pods"\n}\n',
+    );
+    assert.equal(policy(['fmt', '--check'], { cwd: dir }).status, 0);
+
+    // --update fetches the policies (here from a local path) into the policy directory, then tests with them
+    mkdirSync(join(dir, 'shared'));
+    writeFileSync(
+      join(dir, 'shared', 'labels.rego'),
+      'package main\n\ndeny contains "needs labels" if not input.metadata.labels\n',
+    );
+    writeFileSync(join(dir, 'pod.yaml'), 'kind: Service\nmetadata:\n  name: x\n');
+    const r = policy(['test', '--update', join(dir, 'shared'), '-p', join(dir, 'fetched'), 'pod.yaml'], { cwd: dir });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stdout, /^FAIL - pod\.yaml - main - needs labels$/m);
+    assert.match(readFileSync(join(dir, 'fetched', 'labels.rego'), 'utf8'), /needs labels/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('test --trace: each query with the expressions it evaluated, file:row first', () => {
+  const r = policy(['test', '--trace', '-p', 'policy', 'inputs/service.yaml']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^file: inputs\/service\.yaml \| query: data\.main\.deny$/m);
+  assert.match(r.stdout, /^TRAC {3}policy\/k8s\.rego:6 \| Eval input\.kind == "Deployment"$/m);
+  assert.doesNotMatch(policy(['test', '-p', 'policy', 'inputs/service.yaml']).stdout, /TRAC/);
 });

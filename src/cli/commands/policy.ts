@@ -24,9 +24,14 @@ import {
 } from '../../policy/index.ts';
 import { dockerConfigCredentials } from '../../oci/index.ts';
 import { formatError } from '../report-error.ts';
+import { runFmtCommand } from '../rego/fmt.ts';
+import { parseCapabilities } from '../../rego/index.ts';
 
 function list(value: string, previous: string[] | undefined): string[] {
-  const parts = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const parts = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   return [...(previous ?? []), ...parts];
 }
 
@@ -82,15 +87,33 @@ function regoVersion(v: unknown): 0 | 1 {
   throw new PolicyError('policy_usage_error', `invalid Rego version: ${String(v)}`);
 }
 
-function allowedBuiltins(path: unknown): Set<string> | undefined {
+function allowedBuiltins(path: unknown): ReadonlySet<string> | undefined {
   if (typeof path !== 'string' || path === '') return undefined;
-  let caps: { builtins?: { name?: string }[] };
   try {
-    caps = JSON.parse(readFileSync(path, 'utf8')) as typeof caps;
+    return parseCapabilities(readFileSync(path, 'utf8'), path).builtins;
   } catch (e) {
     throw new PolicyError('policy_usage_error', `load capabilities: ${path}: ${(e as Error).message}`);
   }
-  return new Set((caps.builtins ?? []).map((b) => b.name ?? '').filter((n) => n !== ''));
+}
+
+/** Downloads policies (OCI registry, local path or git) into `dest`: `policy pull` and `test --update`. */
+async function pullPolicies(urls: string[], dest: string, o: Opts): Promise<void> {
+  for (const url of urls) {
+    if (/^git::|\.git($|\/\/|\?)|^git@/.test(url)) {
+      const repo = url.replace(/^git::/, '').replace(/\/\/.*$/, (m) => (m.startsWith('//') ? '' : m));
+      const tmp = mkdtempSync(join(tmpdir(), 'sekisho-pull-'));
+      try {
+        const r = spawnSync('git', ['clone', '--depth', '1', '--quiet', repo, tmp], { encoding: 'utf8' });
+        if (r.status !== 0) throw new PolicyError('policy_io_error', `git clone ${repo}: ${(r.stderr ?? '').trim()}`);
+        rmSync(join(tmp, '.git'), { recursive: true, force: true });
+        await pullBundle(tmp, dest);
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
+      }
+    } else {
+      await pullBundle(url, dest, registryAccess(o));
+    }
+  }
 }
 
 /** Registry credentials from the Docker config (DOCKER_CONFIG or ~/.docker), as Conftest/oras use them. */
@@ -105,6 +128,7 @@ function registryAccess(o: Opts): RegistryAccess {
 function reporterOptions(o: Opts): ReporterOptions {
   return {
     noColor: o.color === false || process.env.NO_COLOR !== undefined,
+    tracing: Boolean(o.trace),
     suppressExceptions: Boolean(o.suppressExceptions),
     junitHideMessage: Boolean(o.junitHideMessage),
     githubHidePassed: Boolean(o.githubHidePassed),
@@ -114,11 +138,21 @@ function reporterOptions(o: Opts): ReporterOptions {
 }
 
 function printError(e: unknown): void {
-  const err = e as { code?: string; message?: string; location?: { file: string; row: number; col: number }; errors?: unknown[] };
-  const list = Array.isArray(err.errors) ? (err.errors as typeof err[]) : [err];
+  const err = e as {
+    code?: string;
+    message?: string;
+    location?: { file: string; row: number; col: number };
+    errors?: unknown[];
+  };
+  const list = Array.isArray(err.errors) ? (err.errors as (typeof err)[]) : [err];
   for (const x of list) {
     const loc = x.location && x.location.row > 0 ? x.location : undefined;
-    if (loc) process.stderr.write('Error: ' + formatError({ message: x.message ?? String(x), location: loc, ...(x.code ? { code: x.code } : {}) }) + '\n');
+    if (loc)
+      process.stderr.write(
+        'Error: ' +
+          formatError({ message: x.message ?? String(x), location: loc, ...(x.code ? { code: x.code } : {}) }) +
+          '\n',
+      );
     else process.stderr.write(`Error: ${x.location?.file ? x.location.file + ': ' : ''}${x.message ?? String(x)}\n`);
   }
 }
@@ -126,10 +160,23 @@ function printError(e: unknown): void {
 function addCommon(cmd: Command): Command {
   return cmd
     .option('-p, --policy <paths>', 'Path to the Rego policy files directory', list)
-    .option('-d, --data <paths>', 'A list of paths from which data for the rego policies will be recursively loaded', list, [])
-    .addOption(new Option('-o, --output <format>', `Output format - valid options are: ${OUTPUT_FORMATS.join(', ')}`).default('stdout'))
+    .option(
+      '-d, --data <paths>',
+      'A list of paths from which data for the rego policies will be recursively loaded',
+      list,
+      [],
+    )
+    .addOption(
+      new Option('-o, --output <format>', `Output format - valid options are: ${OUTPUT_FORMATS.join(', ')}`).default(
+        'stdout',
+      ),
+    )
     .option('--no-color', 'Disable color when printing')
-    .option('--trace', 'Enable more verbose trace output for Rego queries (not available: accepted and ignored)', false)
+    .option(
+      '--trace',
+      'Enable more verbose trace output for Rego queries (every expression evaluated, with file:row)',
+      false,
+    )
     .option('--strict', 'Enable strict mode for Rego policies', false)
     .option('--show-builtin-errors', 'Collect and return all encountered built-in errors', false)
     .option('--capabilities <file>', 'Path to JSON file that can restrict opa functionality against a given policy', '')
@@ -137,12 +184,19 @@ function addCommon(cmd: Command): Command {
     .option('--quiet', 'Disable successful test output', false)
     .option('--junit-hide-message', 'Do not include the violation message in the JUnit test name', false)
     .option('--github-hide-passed', 'In the GitHub output, skip input files whose checks all passed', false)
-    .option('--proto-file-dirs <dirs>', 'A list of directories containing Protocol Buffer definitions (textproto is not available)', list, [])
+    .option(
+      '--proto-file-dirs <dirs>',
+      'A list of directories containing Protocol Buffer definitions (textproto is not available)',
+      list,
+      [],
+    )
     .option('-c, --config-file <file>', 'path to configuration file (default: ./conftest.toml)');
 }
 
 export function register(program: Command): void {
-  const policy = program.command('policy').description('Check configuration files against Rego policies (a drop-in for Conftest)');
+  const policy = program
+    .command('policy')
+    .description('Check configuration files against Rego policies (a drop-in for Conftest)');
 
   addCommon(
     policy
@@ -156,15 +210,31 @@ export function register(program: Command): void {
       .option('--no-fail', 'Return an exit code of zero even if a policy fails')
       .option('--suppress-exceptions', 'Do not include exceptions in output', false)
       .option('--ignore <regex>', 'A regex pattern which can be used for ignoring paths', '')
-      .option('--parser <name>', `Parser to use to parse the configurations. Valid parsers: ${PARSER_NAMES.join(', ')}`, '')
+      .option(
+        '--parser <name>',
+        `Parser to use to parse the configurations. Valid parsers: ${PARSER_NAMES.join(', ')}`,
+        '',
+      )
       .option('--stdin-filename <name>', 'Filename to use in output when testing configuration from stdin', '')
-      .option('--max-input-size <bytes>', 'Refuse inputs larger than this (YAML defaults to 32 MiB, others to 512 MiB)', (v) => Number(v))
-      .option('-u, --update <urls>', 'URLs of policies to download before the tests run (not available yet)', list, []),
+      .option(
+        '--max-input-size <bytes>',
+        'Refuse inputs larger than this (YAML defaults to 32 MiB, others to 512 MiB)',
+        (v) => Number(v),
+      )
+      .option(
+        '-u, --update <urls>',
+        'URLs of policies to download into the (first) policy directory before the tests run',
+        list,
+        [],
+      )
+      .option('--tls <bool>', 'Use TLS to reach a registry given with --update (false: plain HTTP)', 'true'),
   ).action(async (paths: string[], raw: Opts, cmd: Command) => {
     try {
       const o = withConfig(cmd, raw, raw.configFile as string | undefined);
-      if ((o.update as string[]).length > 0) throw new PolicyError('policy_usage_error', 'policy download (--update) is not available yet');
       const policyPaths = (o.policy as string[] | string | undefined) ?? ['policy'];
+      const updates = o.update as string[];
+      if (updates.length > 0)
+        await pullPolicies(updates, Array.isArray(policyPaths) ? (policyPaths[0] ?? 'policy') : policyPaths, o);
       const namespaces = (o.namespace as string[] | string | undefined) ?? ['main'];
       const run = await runTest(paths, {
         policyPaths: Array.isArray(policyPaths) ? policyPaths : [policyPaths],
@@ -175,12 +245,15 @@ export function register(program: Command): void {
         regoVersion: regoVersion(o.regoVersion),
         strict: Boolean(o.strict),
         showBuiltinErrors: Boolean(o.showBuiltinErrors),
+        trace: Boolean(o.trace),
         ...(allowedBuiltins(o.capabilities) ? { allowedBuiltins: allowedBuiltins(o.capabilities) } : {}),
         parser: (o.parser as string) || undefined,
         ignore: (o.ignore as string) || undefined,
         stdinFilename: (o.stdinFilename as string) || undefined,
         readStdin: () => readFileSync(0, 'utf8'),
-        ...(typeof o.maxInputSize === 'number' && Number.isFinite(o.maxInputSize) ? { maxInputSize: o.maxInputSize } : {}),
+        ...(typeof o.maxInputSize === 'number' && Number.isFinite(o.maxInputSize)
+          ? { maxInputSize: o.maxInputSize }
+          : {}),
       });
       for (const e of run.errors) printError(e);
       let code = exitCode(run.results, Boolean(o.failOnWarn));
@@ -201,7 +274,11 @@ export function register(program: Command): void {
       .command('verify')
       .description('Verify Rego unit tests (test_ rules) in the policy directories')
       .option('-n, --namespace <namespaces>', 'Verify policies in specific namespaces (globs); empty: all', list, [])
-      .option('--report <kind>', 'Shows output for Rego queries as a report with summary. Options: full, notes, fails', '')
+      .option(
+        '--report <kind>',
+        'Shows output for Rego queries as a report with summary. Options: full, notes, fails',
+        '',
+      )
       .option('--var-values', 'Show variables and values in failing test expressions', false)
       .option('--coverage', 'Report which policy lines the tests reach (JSON, like opa test --coverage)', false)
       .argument('[paths...]', 'ignored (Conftest accepts and ignores file arguments here)'),
@@ -228,7 +305,8 @@ export function register(program: Command): void {
       if (o.varValues && report === '') report = 'fails';
       if (!o.quiet || code !== 0) {
         if (report !== '') {
-          if (o.output !== 'stdout') throw new PolicyError('policy_usage_error', 'report flag is supported with stdout only');
+          if (o.output !== 'stdout')
+            throw new PolicyError('policy_usage_error', 'report flag is supported with stdout only');
           process.stdout.write(formatVerifyReport(tests, report));
         } else {
           process.stdout.write(render(String(o.output), results, { ...reporterOptions(o), showSkipped: true }));
@@ -249,7 +327,10 @@ export function register(program: Command): void {
     .option('--combine', 'Combine all config files into one input', false)
     .action(async (paths: string[], o: Opts) => {
       try {
-        const { text, errors } = await runParse(paths, { parser: (o.parser as string) || undefined, readStdin: () => readFileSync(0, 'utf8') });
+        const { text, errors } = await runParse(paths, {
+          parser: (o.parser as string) || undefined,
+          readStdin: () => readFileSync(0, 'utf8'),
+        });
         for (const e of errors) printError(e);
         process.stdout.write(text + (text.endsWith('\n') ? '' : '\n'));
         process.exitCode = errors.length > 0 ? 1 : 0;
@@ -261,11 +342,24 @@ export function register(program: Command): void {
 
   policy
     .command('fmt')
-    .description('Format Rego policy files (not available yet)')
-    .argument('[paths...]')
-    .action(() => {
-      printError(new PolicyError('policy_usage_error', 'policy fmt is not available yet: the Rego formatter has not landed'));
-      process.exitCode = 1;
+    .description('Apply the canonical Rego format to policy files (as conftest fmt)')
+    .argument('[paths...]', 'policy files or directories', ['policy'])
+    .option('--check', 'Only report: exit 1 and list the files whose format differs, change nothing', false)
+    .option('--rego-version <v>', 'Which version of Rego syntax to use. Options: v0, v1', 'v1')
+    .action((paths: string[], o: Opts) => {
+      try {
+        const v0 = regoVersion(o.regoVersion) === 0;
+        // opa fmt --fail exits 2 for "would change"; conftest fmt --check exits 1 for any problem
+        const code = runFmtCommand(
+          paths,
+          { ...(o.check ? { list: true, fail: true } : { write: true }), ...(v0 ? { v0Compatible: true } : {}) },
+          { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) },
+        );
+        process.exitCode = code === 0 ? 0 : 1;
+      } catch (e) {
+        printError(e);
+        process.exitCode = 1;
+      }
     });
 
   policy
@@ -297,19 +391,7 @@ export function register(program: Command): void {
     .option('--tls <bool>', 'Use TLS to access the registry (false: plain HTTP)', 'true')
     .action(async (urls: string[], o: Opts) => {
       try {
-        for (const url of urls) {
-          if (/^git::|\.git($|\/\/|\?)|^git@/.test(url)) {
-            const repo = url.replace(/^git::/, '').replace(/\/\/.*$/, (m) => (m.startsWith('//') ? '' : m));
-            const tmp = mkdtempSync(join(tmpdir(), 'sekisho-pull-'));
-            const r = spawnSync('git', ['clone', '--depth', '1', '--quiet', repo, tmp], { encoding: 'utf8' });
-            if (r.status !== 0) throw new PolicyError('policy_io_error', `git clone ${repo}: ${(r.stderr ?? '').trim()}`);
-            rmSync(join(tmp, '.git'), { recursive: true, force: true });
-            await pullBundle(tmp, String(o.policy));
-            rmSync(tmp, { recursive: true, force: true });
-          } else {
-            await pullBundle(url, String(o.policy), registryAccess(o));
-          }
-        }
+        await pullPolicies(urls, String(o.policy), o);
       } catch (e) {
         printError(e);
         process.exitCode = 1;

@@ -3,6 +3,8 @@ import type { CheckResult } from '../result.ts';
 
 export interface ReporterOptions {
   noColor?: boolean;
+  /** Print each query's trace first (--trace), as Conftest's standard output does. */
+  tracing?: boolean;
   suppressExceptions?: boolean;
   showSkipped?: boolean;
   junitHideMessage?: boolean;
