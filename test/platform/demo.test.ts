@@ -118,6 +118,11 @@ test(
     assert.equal(by(first, 'merge').data.note, undefined);
     assert.equal(by(first, 'root-merge').data.note, 'merged over a failed policy check');
     assert.equal(by(first, 'application').data.created, true);
+    // the repos were created through the API and pushed over smart HTTP with the demo's token
+    assert.match(by(first, 'repos').detail, /pushed over smart HTTP with an API token/);
+    const audit = readFileSync(path.join(dataDir, 'audit', 'api.jsonl'), 'utf8');
+    assert.match(audit, /"path":"\/api\/v1\/git\/repositories","status":201/);
+    assert.ok(!audit.includes('skt_'), 'no token in the audit log');
     assert.deepEqual(integrityProblems(dataDir), []);
 
     // again on the same data dir, in text mode: the URL first, one numbered line per checkpoint as it

@@ -87,7 +87,7 @@ export function register(program: Command): void {
             report: started.report,
             apiUrl: started.platform.apiUrl,
             close: started.close,
-            ...(started.platform.admin.password ? { adminPassword: started.platform.admin.password } : {}),
+            ...(started.adminPassword ? { adminPassword: started.adminPassword } : {}),
           };
         }
         const r: DemoReport = run.report;

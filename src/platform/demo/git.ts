@@ -16,12 +16,23 @@ const ENV = {
   GIT_COMMITTER_EMAIL: 'demo@sekisho.invalid',
 };
 
-export function git(args: string[], cwd?: string): Promise<string> {
+/** Git's environment for pushes with an API token: a credential helper answers from the environment,
+ * so the token is on no command line and in no .git/config. */
+export function tokenEnv(token: string): Record<string, string> {
+  return {
+    SEKISHO_GIT_PASSWORD: token,
+    GIT_CONFIG_COUNT: '1',
+    GIT_CONFIG_KEY_0: 'credential.helper',
+    GIT_CONFIG_VALUE_0: '!f() { echo username=sekisho-demo; echo "password=$SEKISHO_GIT_PASSWORD"; }; f',
+  };
+}
+
+export function git(args: string[], cwd?: string, env: Record<string, string> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       'git',
       args,
-      { cwd, env: { ...process.env, ...ENV }, maxBuffer: 64 * 1024 * 1024 },
+      { cwd, env: { ...process.env, ...ENV, ...env }, maxBuffer: 64 * 1024 * 1024 },
       (err, stdout, stderr) => {
         if (!err) return resolve(stdout.trim());
         const e = err as NodeJS.ErrnoException;
@@ -44,20 +55,21 @@ export class WorkRepo {
   constructor(
     readonly dir: string,
     readonly remote: string,
+    readonly env: Record<string, string> = {},
   ) {}
 
   /** Clones `remote` afresh into `dir` (a previous run's clone is discarded). */
-  static async clone(remote: string, dir: string): Promise<WorkRepo> {
+  static async clone(remote: string, dir: string, env: Record<string, string> = {}): Promise<WorkRepo> {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    await git(['clone', '--quiet', remote, dir]);
+    await git(['clone', '--quiet', remote, dir], undefined, env);
     // an empty repository has no branch yet
-    await git(['checkout', '--quiet', '-B', 'main'], dir);
-    return new WorkRepo(dir, remote);
+    await git(['checkout', '--quiet', '-B', 'main'], dir, env);
+    return new WorkRepo(dir, remote, env);
   }
 
   run(...args: string[]): Promise<string> {
-    return git(args, this.dir);
+    return git(args, this.dir, this.env);
   }
 
   /** Makes the tree equal to `template` (a folder), keeping .git. */

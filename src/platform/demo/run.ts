@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeClient } from '../../kube/index.ts';
 import { RegistryClient } from '../../oci/index.ts';
+import { AuthStore } from '../../server/index.ts';
 import { startPlatform, type Platform, type PlatformLog } from '../index.ts';
 import { DemoError } from './errors.ts';
 import { loadPolicies } from './policies.ts';
@@ -112,6 +113,8 @@ export async function runDemo(env: DemoEnv, o: RunDemoOptions = {}): Promise<Omi
   };
 }
 
+const DEMO_TOKEN_NAME = 'sekisho demo (git pushes)';
+
 export interface DemoOptions extends RunDemoOptions {
   dataDir: string;
   listen?: string;
@@ -125,6 +128,8 @@ export interface DemoOptions extends RunDemoOptions {
 export interface DemoRun {
   report: DemoReport;
   platform: Platform;
+  /** the admin password when this run created the admin user (shown once) */
+  adminPassword?: string;
   /** stops the platform (already stopped unless keepRunning) */
   close(): Promise<void>;
 }
@@ -149,6 +154,14 @@ export function envOf(p: Platform): DemoEnv {
 /** `sekisho demo`: starts the platform in this process, plays the flow, and stops it unless asked not to. */
 export async function startDemo(o: DemoOptions): Promise<DemoRun> {
   const t0 = Date.now();
+  // an API token for the demo's git pushes, made before the platform loads the token file; the previous
+  // run's is replaced, and it expires after an hour
+  const dataDir = resolve(o.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const auth = new AuthStore({ dir: join(dataDir, 'auth') });
+  const admin = await auth.ensureAdmin(false);
+  for (const t of auth.listTokens(admin.user)) if (t.name === DEMO_TOKEN_NAME) auth.deleteToken(t.id);
+  const { token } = auth.createToken(admin.user, DEMO_TOKEN_NAME, 'developer', 3600);
   o.progress?.('starting the platform ...');
   const platform = await startPlatform({
     dataDir: o.dataDir,
@@ -165,10 +178,10 @@ export async function startDemo(o: DemoOptions): Promise<DemoRun> {
     await platform.close();
   };
   try {
-    const r = await runDemo(envOf(platform), o);
+    const r = await runDemo({ ...envOf(platform), token }, o);
     const report: DemoReport = { ...r, platformStartMs, durationMs: Date.now() - t0 };
     if (!o.keepRunning) await close();
-    return { report, platform, close };
+    return { report, platform, close, ...(admin.password ? { adminPassword: admin.password } : {}) };
   } catch (e) {
     await close();
     throw e;
@@ -212,7 +225,16 @@ export async function attachDemo(o: AttachOptions): Promise<DemoReport> {
       `${apiUrl} runs no registry, git server or GitOps controller: ${JSON.stringify(info)}`,
     );
   const r = await runDemo(
-    { dataDir, apiUrl, kubeconfigPath, registryUrl, gitUrl, gitRoot: join(dataDir, 'git'), appNamespace },
+    {
+      dataDir,
+      apiUrl,
+      kubeconfigPath,
+      registryUrl,
+      gitUrl,
+      gitRoot: join(dataDir, 'git'),
+      appNamespace,
+      token: o.token,
+    },
     o,
   );
   return { ...r, platformStartMs: 0 };

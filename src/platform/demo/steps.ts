@@ -11,7 +11,7 @@ import { editKustomization } from '../../pipeline/index.ts';
 import { createRepo } from '../../server/index.ts';
 import { generateKeyPair, loadPrivateKey, signImage, verifyImage } from '../../sign/index.ts';
 import { DemoError } from './errors.ts';
-import { bareRepoExists, git, WorkRepo } from './git.ts';
+import { bareRepoExists, git, tokenEnv, WorkRepo } from './git.ts';
 import { appImage, baseImage, pushImage } from './image.ts';
 import { checkManifests } from './policies.ts';
 import { CR_NAMESPACE, crName, openChangeRequest, recordMerge, recordPolicy } from './change-request.ts';
@@ -28,17 +28,48 @@ function repoPath(ctx: DemoContext, name: string): string {
   return join(ctx.env.gitRoot, `${name}.git`);
 }
 
+/** The remote the demo pushes to: the git server over HTTP with the token, else the bare repo's path. */
+function remoteOf(ctx: DemoContext, name: string): { url: string; env: Record<string, string> } {
+  return ctx.env.token
+    ? { url: `${ctx.env.gitUrl}/${name}.git`, env: tokenEnv(ctx.env.token) }
+    : { url: repoPath(ctx, name), env: {} };
+}
+
 async function workClone(ctx: DemoContext, name: string): Promise<WorkRepo> {
   const dir = join(ctx.workDir, 'work', name);
+  const { url, env } = remoteOf(ctx, name);
   if (existsSync(join(dir, '.git'))) {
-    const r = new WorkRepo(dir, repoPath(ctx, name));
+    const r = new WorkRepo(dir, url, env);
+    // the git server listens on a new port at each start
+    await r.run('remote', 'set-url', 'origin', url);
     await r.run('fetch', '--quiet', '--prune', 'origin');
     await r.run('checkout', '--quiet', '-B', 'main', 'origin/main');
     await r.run('reset', '--quiet', '--hard', 'origin/main');
     await r.run('clean', '-fdxq');
     return r;
   }
-  return WorkRepo.clone(repoPath(ctx, name), dir);
+  return WorkRepo.clone(url, dir, env);
+}
+
+/** Creates a repository on the git server: through the API with the token, else in its folder. */
+async function ensureRepo(ctx: DemoContext, name: string): Promise<boolean> {
+  if (!ctx.env.token) {
+    if (bareRepoExists(ctx.env.gitRoot, name)) return false;
+    await createRepo(ctx.env.gitRoot, name);
+    return true;
+  }
+  const r = await fetch(`${ctx.env.apiUrl}/api/v1/git/repositories`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ctx.env.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name }),
+  });
+  const text = await r.text();
+  if (r.status === 201) return true;
+  if (r.status === 409) return false;
+  throw new DemoError(
+    'demo_step_failed',
+    `POST /api/v1/git/repositories ${name} answered ${r.status}: ${text.slice(0, 300)}`,
+  );
 }
 
 function need(ctx: DemoContext, key: string): string {
@@ -236,10 +267,7 @@ export const DEMO_STEPS: DemoStep[] = [
         [APP_REPO, join(ctx.examplesDir, 'app')],
         [CONFIG_REPO, join(ctx.examplesDir, 'config')],
       ] as const) {
-        if (!bareRepoExists(ctx.env.gitRoot, name)) {
-          await createRepo(ctx.env.gitRoot, name);
-          made.push(name);
-        }
+        if (await ensureRepo(ctx, name)) made.push(name);
         const repo = await workClone(ctx, name);
         // branches left by an earlier run are removed, so the change requests start clean
         for (const b of await repo.remoteBranches('demo/')) await repo.run('push', '--quiet', 'origin', '--delete', b);
@@ -262,8 +290,11 @@ export const DEMO_STEPS: DemoStep[] = [
           heads,
         )
           .map(([k, v]) => `${k} ${v.slice(0, 12)}`)
-          .join(', ')}`,
+          .join(
+            ', ',
+          )}${ctx.env.token ? ' (pushed over smart HTTP with an API token)' : ` (written in ${ctx.env.gitRoot})`}`,
         look: [`git clone ${ctx.env.gitUrl}/${APP_REPO}.git`, `git clone ${url}`],
+
         data: { repositories: heads },
       };
     },

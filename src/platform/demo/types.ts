@@ -16,6 +16,9 @@ export interface DemoEnv {
   gitRoot: string;
   /** namespace of the Applications the controller watches */
   appNamespace: string;
+  /** an API token (role developer or more): the repos are then created through the API and pushed over
+   * smart HTTP; without one they are written in `gitRoot` directly */
+  token?: string;
 }
 
 export type Outcome = 'pass' | 'fail';
