@@ -49,6 +49,7 @@ test('a repeated directive is an error with its line', () => {
   const e = parseErr('# escape=\\\n# escape=`\nFROM a\n');
   assert.equal(e.code, 'DOCKERFILE_PARSE');
   assert.match(e.message, /only one escape parser directive can be used/);
+  assert.equal(e.location?.row, 2);
 });
 
 test('continuations keep line numbers; comments and blank lines inside continuations are dropped', () => {

@@ -560,7 +560,7 @@ export function parseNodes(text: string): ParseResult {
     try {
       [bytesRead, directiveOk] = processLine(raw, true);
     } catch (e) {
-      throw new ParseError(errMessage(e), currentLine, currentLine);
+      throw new ParseError(errMessage(e), currentLine + 1, currentLine + 1);
     }
     if (directiveOk) comments = comments.slice(0, -1);
     currentLine++;
@@ -577,7 +577,7 @@ export function parseNodes(text: string): ParseResult {
       try {
         [b] = processLine(nl, false);
       } catch (e) {
-        throw new ParseError(errMessage(e), currentLine, currentLine);
+        throw new ParseError(errMessage(e), currentLine + 1, currentLine + 1);
       }
       currentLine++;
       if (isComment(nl)) continue;
