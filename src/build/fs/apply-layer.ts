@@ -124,6 +124,11 @@ function existingParent(a: Applier, rel: string): string | null {
   return lstatOrNull(host)?.isDirectory() ? host : null;
 }
 
+/** Records that this layer wrote `host`, and so (for opaque markers) every directory above it. */
+function markWritten(a: Applier, host: string): void {
+  for (let p = host; p.length > a.root.length && !a.written.has(p); p = dirname(p)) a.written.add(p);
+}
+
 function removeIn(a: Applier, p: string): void {
   removePath(p);
   a.dirs.clear();
@@ -161,7 +166,7 @@ async function applyEntry(a: Applier, h: Header, body: AsyncIterable<Buffer> & {
   const existing = lstatOrNull(host);
   const type = h.type ?? 'file';
   const mtime = mtimeOf(h);
-  a.written.add(host);
+  markWritten(a, host);
 
   if (type === 'directory') {
     if (existing && !existing.isDirectory()) removeIn(a, host);
@@ -211,9 +216,10 @@ async function applyEntry(a: Applier, h: Header, body: AsyncIterable<Buffer> & {
     case 'link': {
       body.resume();
       const targetRel = entryPath(h.linkname ?? '', 'hard-link target');
-      const targetHost = join(parentDir(a, targetRel), basename(targetRel));
-      const st = lstatOrNull(targetHost);
-      if (targetRel === '' || st === null || st.isDirectory())
+      const targetParent = existingParent(a, targetRel);
+      const targetHost = targetParent === null ? null : join(targetParent, basename(targetRel));
+      const st = targetHost === null ? null : lstatOrNull(targetHost);
+      if (targetRel === '' || targetHost === null || st === null || st.isDirectory())
         throw new BuildError(
           'TAR_UNSAFE',
           `layer ${a.layerName}: hard link ${rel} -> ${h.linkname} has no file to link to`,

@@ -208,10 +208,16 @@ test("opaque whiteouts hide what earlier layers put in a directory but keep this
   await applyLayer(
     root,
     Readable.from([
-      await tarOf([{ name: 'd/c', content: 'c' }, { name: 'd/.wh..wh..opq' }, { name: 'x', content: '1' }]),
+      await tarOf([
+        { name: 'd/c', content: 'c' },
+        { name: 'd/new/deep', content: 'kept: written by this layer before the marker' },
+        { name: 'd/.wh..wh..opq' },
+        { name: 'x', content: '1' },
+      ]),
     ]),
   );
-  assert.deepEqual(readdirSync(join(root, 'd')).sort(), ['c']);
+  assert.deepEqual(readdirSync(join(root, 'd')).sort(), ['c', 'new']);
+  assert.ok(existsSync(join(root, 'd/new/deep')));
   await applyLayer(
     root,
     Readable.from([
