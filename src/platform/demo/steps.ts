@@ -273,7 +273,7 @@ export const DEMO_STEPS: DemoStep[] = [
         for (const b of await repo.remoteBranches('demo/')) await repo.run('push', '--quiet', 'origin', '--delete', b);
         repo.replaceTree(template);
         const { sha, changed } = await repo.commitAll(
-          changed0(made, name) ? 'Initial commit (sekisho demo)' : 'Reset to the demo template',
+          made.includes(name) ? 'Initial commit (sekisho demo)' : 'Reset to the demo template',
         );
         if (changed) await repo.run('push', '--quiet', 'origin', 'main');
         heads[name] = sha;
@@ -284,17 +284,14 @@ export const DEMO_STEPS: DemoStep[] = [
       const remote = await git(['ls-remote', url, 'refs/heads/main']);
       if (!remote.startsWith(heads[CONFIG_REPO] ?? '-'))
         throw new DemoError('demo_step_failed', `${url} does not serve main at ${heads[CONFIG_REPO]}: ${remote}`);
+      const mains = Object.entries(heads)
+        .map(([k, v]) => `${k} ${v.slice(0, 12)}`)
+        .join(', ');
+      const how = ctx.env.token ? 'pushed over smart HTTP with an API token' : `written in ${ctx.env.gitRoot}`;
       return {
         outcome: 'pass',
-        detail: `${made.length ? `created ${made.join(', ')}` : 'reused demo-app, demo-config'}; main at ${Object.entries(
-          heads,
-        )
-          .map(([k, v]) => `${k} ${v.slice(0, 12)}`)
-          .join(
-            ', ',
-          )}${ctx.env.token ? ' (pushed over smart HTTP with an API token)' : ` (written in ${ctx.env.gitRoot})`}`,
+        detail: `${made.length ? `created ${made.join(', ')}` : 'reused demo-app, demo-config'}; main at ${mains} (${how})`,
         look: [`git clone ${ctx.env.gitUrl}/${APP_REPO}.git`, `git clone ${url}`],
-
         data: { repositories: heads },
       };
     },
@@ -590,7 +587,3 @@ export const DEMO_STEPS: DemoStep[] = [
     },
   },
 ];
-
-function changed0(made: string[], name: string): boolean {
-  return made.includes(name);
-}
