@@ -332,6 +332,44 @@ test('every application endpoint: 401, 403 (role and project), 400 with a reason
   assert.equal((await f.call('GET', '/api/v1/applications/sekisho-gitops/missing', { as: 'admin' })).status, 404);
 });
 
+test('projects: those the caller covers, with their rules and application counts', async () => {
+  for (const name of ['team-a', 'team-b'])
+    await f.kube.apply(
+      {
+        apiVersion: API,
+        kind: 'AppProject',
+        metadata: { name, namespace: 'sekisho-gitops' },
+        spec: { description: `${name} services`, sourceRepos: ['*'], destinations: [{ server: '*', namespace: '*' }] },
+      },
+      { fieldManager: 'test', force: true },
+    );
+  await checkEndpoint(f, {
+    name: 'projects',
+    method: 'GET',
+    path: '/api/v1/projects',
+    ok: {
+      as: 'viewerA',
+      check: (r) => {
+        assert.deepEqual(
+          r.body.items.map((p: { name: string }) => p.name),
+          ['team-a'],
+        );
+        assert.equal(r.body.items[0].description, 'team-a services');
+        assert.equal(r.body.items[0].applications.total, 5);
+      },
+    },
+  });
+  const all = await f.call('GET', '/api/v1/projects', { as: 'admin' });
+  assert.deepEqual(
+    all.body.items.map((p: { name: string; applications: { total: number } }) => [p.name, p.applications.total]),
+    [
+      ['default', 0],
+      ['team-a', 5],
+      ['team-b', 5],
+    ],
+  );
+});
+
 test('list: project scope, filters, sorting, both paging styles and the total', async () => {
   const names = (r: { body: { items: { name: string }[] } }) => r.body.items.map((a) => a.name);
   // a viewer of team-a sees only team-a applications

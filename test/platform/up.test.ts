@@ -618,6 +618,7 @@ test('OpenAPI document lists every route, and every documented operation is serv
     'GET /api/v1/applications/{namespace}/{name}/resource',
     'GET /api/v1/applications/{namespace}/{name}/resource/events',
     'GET /api/v1/stream',
+    'GET /api/v1/projects',
     'GET /api/v1/registry/repositories',
     'GET /api/v1/registry/repositories/{repository}/tags',
     'GET /api/v1/registry/repositories/{repository}/manifests/{reference}',

@@ -5,6 +5,7 @@ import { authRoutes } from './auth.ts';
 import { gitRoutes } from './git.ts';
 import { imageRoutes } from './images.ts';
 import { policyRoutes } from './policies.ts';
+import { projectRoutes } from './projects.ts';
 import { systemRoutes } from './system.ts';
 
 export { SESSION_COOKIE } from './auth.ts';
@@ -16,6 +17,7 @@ export function buildRoutes(env: RouteEnv): RouteSpec[] {
     ...systemRoutes(env),
     ...authRoutes(env),
     ...applicationRoutes(env),
+    ...projectRoutes(env),
     ...imageRoutes(env),
     ...gitRoutes(env),
     ...policyRoutes(env),
