@@ -247,6 +247,35 @@ for (const [name, make] of executors) {
   });
 }
 
+test('bwrap refuses a non-root user it could not give the rootfs to, naming the directory', async () => {
+  requireBinary('bwrap');
+  const parent = mkdtempSync(join(tmpdir(), 'sekisho-private-')); // 0700
+  const root = join(parent, 'rootfs');
+  mkdirSync(root);
+  await applyLayer(root, Readable.from([await tarEntries(busyboxEntries())]));
+  const sink = collector().stream;
+  const spec: RunSpec = {
+    rootfs: root,
+    argv: ['id', '-u'],
+    env: [PATH],
+    cwd: '/',
+    user: 'app',
+    mounts: [],
+    network: 'none',
+    stdout: sink,
+    stderr: sink,
+  };
+  await assert.rejects(new BwrapExecutor().run(spec), (e: unknown) => {
+    assert.ok(e instanceof BuildError);
+    assert.equal(e.code, 'EXECUTOR_UNAVAILABLE');
+    assert.ok(e.message.includes(parent), e.message);
+    return true;
+  });
+  const out = collector();
+  assert.equal((await new RuncExecutor().run({ ...spec, stdout: out.stream })).exitCode, 0, 'runc has no such limit');
+  assert.equal(out.text(), '1000\n');
+});
+
 test('detectExecutor picks a working executor (runc here)', async () => {
   requireBinary('runc');
   const ex = await detectExecutor();
