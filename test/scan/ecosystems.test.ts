@@ -216,6 +216,49 @@ test('rpm sqlite database (rpmdb.sqlite) with epochs, source rpms and gpg-pubkey
   }
 });
 
+test('rpm Berkeley DB database (Packages) written by db_load, with inline and overflow values', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'scan-bdb-'));
+  try {
+    const esc = (b: Buffer): string => [...b].map((x) => '\\' + x.toString(16).padStart(2, '0')).join('');
+    const key = (n: number): Buffer => Buffer.from([n, 0, 0, 0]);
+    const rows = [
+      rpmHeader({ 1000: 'bash', 1001: '4.4.19', 1002: '10.el8', 1022: 'x86_64', 1044: 'bash-4.4.19-10.el8.src.rpm' }),
+      // larger than a page: stored on a chain of overflow pages
+      rpmHeader({
+        1000: 'openssl-libs',
+        1001: '1.1.1k',
+        1002: '7.el8_6',
+        1003: 1,
+        1022: 'x86_64',
+        1014: 'OpenSSL ' + 'x'.repeat(9000),
+        1044: 'openssl-1.1.1k-7.el8_6.src.rpm',
+      }),
+      rpmHeader({ 1000: 'gpg-pubkey', 1001: 'fd431d51', 1002: '4ae0493b' }),
+    ];
+    await writeFile(join(dir, 'dump.txt'), rows.map((r, i) => `${esc(key(i + 1))}\n${esc(r)}\n`).join(''));
+    const { spawnSync } = await import('node:child_process');
+    const load = spawnSync('db_load', ['-T', '-t', 'hash', '-f', join(dir, 'dump.txt'), join(dir, 'Packages')], {
+      encoding: 'utf8',
+    });
+    assert.equal(load.error, undefined, 'db_load (Debian package db-util) is needed for this test');
+    assert.equal(load.status, 0, load.stderr);
+    const { readFile } = await import('node:fs/promises');
+    const inv = await scanFiles({
+      'etc/os-release': 'ID="rhel"\nVERSION_ID="8.6"\n',
+      'var/lib/rpm/Packages': await readFile(join(dir, 'Packages')),
+    });
+    assert.deepEqual(ids(inv), ['bash@4.4.19-10.el8', 'openssl-libs@1:1.1.1k-7.el8_6']);
+    assert.equal(inv.packages.find((p) => p.name === 'openssl-libs')?.licenses?.[0]?.length, 9008);
+    assert.equal(inv.packages[0]?.ecosystem, 'Red Hat');
+    await assert.rejects(
+      scanFiles({ 'var/lib/rpm/Packages': Buffer.alloc(4096, 7) }),
+      (e: unknown) => e instanceof ScanError && /not a Berkeley DB hash database: bad magic/.test(e.message),
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('malformed lockfiles are errors that name the file and position', async () => {
   await assert.rejects(
     scanFiles({ 'Cargo.lock': '[[package]\nname = "x"\n' }),

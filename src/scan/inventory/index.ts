@@ -12,7 +12,7 @@ import { parseOsRelease } from './os-release.ts';
 import { parsePythonMetadata, parseRequirements } from './pip.ts';
 import { parsePnpmLock } from './pnpm.ts';
 import { parsePipfileLock, parsePoetryLock, parseUvLock } from './python-locks.ts';
-import { parseRpmSqlite } from './rpm.ts';
+import { parseRpmBdb, parseRpmSqlite } from './rpm.ts';
 import type { Analyzer, Distro, FileSet, Inventory, Package } from './types.ts';
 import { parseYarnLock } from './yarn.ts';
 
@@ -44,6 +44,10 @@ export const ANALYZERS: readonly Analyzer[] = [
   {
     matches: (p) => p === 'var/lib/rpm/rpmdb.sqlite' || p === 'usr/lib/sysimage/rpm/rpmdb.sqlite',
     parse: (data, p, ctx) => parseRpmSqlite(data, p, ctx.distro, ctx.layer),
+  },
+  {
+    matches: (p) => p === 'var/lib/rpm/Packages' || p === 'usr/lib/sysimage/rpm/Packages',
+    parse: (data, p, ctx) => parseRpmBdb(data, p, ctx.distro, ctx.layer),
   },
   { matches: named('package-lock.json'), parse: lang(parsePackageLock), lockfile: true },
   { matches: named('yarn.lock'), parse: lang(parseYarnLock), lockfile: true },
