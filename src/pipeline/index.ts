@@ -25,7 +25,7 @@ export {
 export { parseExpr, parseTemplate, renderTemplate, evaluate, ExprError, type Value } from './expr.ts';
 export { Masker, MaskedLineWriter } from './mask.ts';
 export { runPipeline, readRun, newRunId, formatMs, type RunOptions } from './runner.ts';
-export { builtinSteps, runStep, parseOutputFile, openImage, imageTarget } from './steps/index.ts';
+export { builtinSteps, runStep, parseOutputFile, openImage, imageTarget, containerExecutor } from './steps/index.ts';
 export { pipelineCrd, pipelineRunCrd, changeRequestCrd } from './crds.ts';
 export type * from './types.ts';
 export {

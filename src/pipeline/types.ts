@@ -86,6 +86,8 @@ export interface StepExecutor {
     env: Record<string, string>;
     workspace: string;
     cwd: string;
+    /** host folder mounted at /sekisho (holds the `outputs` file) */
+    ioDir: string;
     stdout: Writable;
     stderr: Writable;
     signal: AbortSignal;

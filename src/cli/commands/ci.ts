@@ -10,6 +10,7 @@ import {
   PipelineError,
   builtinSteps,
   changeRequestCrd,
+  containerExecutor,
   parsePipeline,
   pipelineCrd,
   pipelineRunCrd,
@@ -59,9 +60,12 @@ export function cliServices(o: { insecure?: boolean; scanDb?: string; dataDir?: 
   const configDir = process.env.DOCKER_CONFIG ?? join(homedir(), '.docker');
   const credentials = dockerConfigCredentials(join(configDir, 'config.json'));
   const cache = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
+  const registry: Services['registry'] = (host, opts) =>
+    new RegistryClient({ host, credentials, ...((opts?.insecure ?? o.insecure) ? { scheme: 'http' as const } : {}) });
   return {
-    registry: (host, opts) =>
-      new RegistryClient({ host, credentials, ...((opts?.insecure ?? o.insecure) ? { scheme: 'http' as const } : {}) }),
+    registry,
+    // run steps with `image:` run under src/build's sandbox (runc, else bubblewrap)
+    executor: containerExecutor({ services: { registry } }),
     env: process.env,
     now: () => new Date(),
     scanDb: o.scanDb ?? process.env.SEKISHO_DB ?? join(cache, 'sekisho', 'db'),

@@ -23,3 +23,4 @@ export function builtinSteps(): Record<string, StepHandler> {
 
 export { runStep, parseOutputFile } from './run.ts';
 export { openImage, imageTarget } from './image.ts';
+export { containerExecutor, type ContainerExecutorOptions } from './container.ts';

@@ -2,8 +2,8 @@
 // cancel) or, with `image:`, in a container through the injected executor. Outputs are `name=value`
 // lines (or `name<<DELIM` ... `DELIM` blocks) written to the file named by $SEKISHO_OUTPUT.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
 import { PipelineError } from '../errors.ts';
 import type { StepContext, StepResult } from '../types.ts';
 
@@ -48,7 +48,12 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 export async function runStep(ctx: StepContext): Promise<StepResult> {
   const script = ctx.step.run ?? '';
   const shell = ctx.step.shell ?? 'sh';
-  const outFile = ctx.artifact('outputs');
+  let outFile = ctx.artifact('outputs');
+  const ioDir = ctx.artifact('io');
+  if (ctx.step.image !== undefined) {
+    mkdirSync(ioDir, { recursive: true });
+    outFile = join(ioDir, 'outputs');
+  }
   writeFileSync(outFile, '');
   const wd = ctx.step.workingDirectory;
   const cwd = wd === undefined ? ctx.workspace : isAbsolute(wd) ? wd : resolve(ctx.workspace, wd);
@@ -68,6 +73,7 @@ export async function runStep(ctx: StepContext): Promise<StepResult> {
       env: { ...ctx.env, CI: 'true', SEKISHO_OUTPUT: '/sekisho/outputs' },
       workspace: ctx.workspace,
       cwd,
+      ioDir,
       stdout: ctx.logStream(),
       stderr: ctx.logStream(),
       signal: ctx.signal,
