@@ -104,6 +104,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   const compiled = routes.map(compile);
   metrics.gauge('sekisho_api_stream_subscribers', 'Open live-update streams.', () => hub.size);
   metrics.gauge('sekisho_api_stream_dropped_total', 'Live-update streams dropped for not reading.', () => hub.dropped);
+  metrics.gauge('sekisho_api_applications', "Applications in the API server's cache.", () => apps.all().length);
   const unsubscribe = apps.subscribe((e) =>
     hub.publish('application', { type: e.type, application: summarizeApp(e.object) }),
   );

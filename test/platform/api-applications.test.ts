@@ -583,4 +583,5 @@ test('stream: one watch fanned out; each subscriber gets only the projects it ma
   await until('subscribers gone', async () => (f.api.subscribers === 0 ? true : undefined));
   const m = await f.call('GET', '/metrics');
   assert.match(String(m.body), /^sekisho_api_stream_subscribers 0$/m);
+  assert.match(String(m.body), /^sekisho_api_applications 10$/m);
 });
