@@ -60,7 +60,8 @@ export function pipelineCrd(): KubeObject {
             type: 'object',
             required: ['id'],
             'x-kubernetes-preserve-unknown-fields': true,
-            properties: { id: str, uses: str, run: str, image: str, needs: { type: 'array', items: str } },
+            // needs: a step id or a list of them, so it is left open
+            properties: { id: str, uses: str, run: str, image: str },
           },
         },
       },
