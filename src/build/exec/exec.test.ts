@@ -276,6 +276,38 @@ test('bwrap refuses a non-root user it could not give the rootfs to, naming the 
   assert.equal(out.text(), '1000\n');
 });
 
+function processesWith(marker: string): string[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(marker);
+      } catch {
+        return false;
+      }
+    });
+}
+
+test('a process that exits mid-run takes its runc containers with it', async () => {
+  requireBinary('runc');
+  const root = await busyboxRoot();
+  const marker = `${800 + randomInt(99)}.${randomInt(1_000_000)}`;
+  const dir = mkdtempSync(join(tmpdir(), 'sekisho-exit-'));
+  const script = join(dir, 'exit-mid-run.ts');
+  writeFileSync(
+    script,
+    `import { Writable } from 'node:stream';
+import { RuncExecutor } from ${JSON.stringify(join(import.meta.dirname, 'runc.ts'))};
+const out = new Writable({ write(c, _e, cb) { if (String(c).includes('started')) process.exit(0); cb(); } });
+void new RuncExecutor().run({ rootfs: ${JSON.stringify(root)}, argv: ['sh', '-c', 'echo started; sleep ${marker}'],
+  env: ['PATH=/bin'], cwd: '/', user: 'root', mounts: [], network: 'none', stdout: out, stderr: process.stderr });
+`,
+  );
+  const r = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(processesWith(marker), [], 'the container was killed when its process exited');
+});
+
 test('detectExecutor picks a working executor (runc here)', async () => {
   requireBinary('runc');
   const ex = await detectExecutor();

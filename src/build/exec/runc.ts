@@ -5,7 +5,7 @@
 // Docker's masked and read-only paths, no new privileges, Docker's default capabilities, NOFILE rlimit.
 // No cgroupsPath (runc picks one per container id; this machine has hybrid cgroups v1) and no seccomp
 // profile. The container is deleted after the run, and on abort killed (SIGKILL) and deleted.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { constants as osConstants, tmpdir } from 'node:os';
@@ -167,6 +167,21 @@ function runcErrors(logPath: string): string[] {
   return out;
 }
 
+/** Containers being run, so that a process exiting mid-build does not leave them behind. */
+const running = new Set<{ binary: string; global: string[]; id: string; bundle: string }>();
+let exitHook = false;
+function installExitHook(): void {
+  if (exitHook) return;
+  exitHook = true;
+  process.on('exit', () => {
+    for (const c of running) {
+      spawnSync(c.binary, [...c.global, 'kill', c.id, 'KILL'], { stdio: 'ignore' });
+      spawnSync(c.binary, [...c.global, 'delete', '--force', c.id], { stdio: 'ignore' });
+      rmSync(c.bundle, { recursive: true, force: true });
+    }
+  });
+}
+
 export class RuncExecutor implements Executor {
   readonly name = 'runc' as const;
   private readonly binary: string;
@@ -183,6 +198,7 @@ export class RuncExecutor implements Executor {
 
   async run(spec: RunSpec): Promise<RunResult> {
     spec.signal?.throwIfAborted();
+    installExitHook();
     const bundle = mkdtempSync(join(tmpdir(), 'sekisho-runc-'));
     const id = `sekisho-${randomBytes(8).toString('hex')}`;
     const files = { hosts: join(bundle, 'hosts'), resolv: join(bundle, 'resolv.conf') };
@@ -213,6 +229,8 @@ export class RuncExecutor implements Executor {
     return new Promise<RunResult>((resolve, reject) => {
       const args = [...this.global(), '--log', logPath, '--log-format', 'json', 'run', '--bundle', bundle, id];
       const child = spawn(this.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      const live = { binary: this.binary, global: this.global(), id, bundle };
+      running.add(live);
       child.stdout.pipe(spec.stdout, { end: false });
       child.stderr.pipe(spec.stderr, { end: false });
       let aborted = false;
@@ -230,6 +248,7 @@ export class RuncExecutor implements Executor {
         reject(new BuildError('EXECUTOR_UNAVAILABLE', `cannot start ${this.binary}: ${e.message}`, { cause: e }));
       });
       child.on('close', (code, sig) => {
+        running.delete(live);
         spec.signal?.removeEventListener('abort', onAbort);
         void runcCmd([...this.global(), 'delete', '--force', id]).then(() => {
           if (aborted) {
