@@ -11,7 +11,8 @@
 // pull it from there (buildah with --tls-verify=false). buildah's storage lives in a temp dir.
 //
 // Usage: node --import tsx test/conformance/build-compare.ts [CORPUS_DIR] [--only=a,b] [--keep]
-//          [--debian-base=<image ref for corpus-only Debian cases>] [--no-run] [-v]
+//          [--debian-base=<image ref for corpus-only Debian cases>] [--no-run] [--repro] [-v]
+// --repro also builds each case twice more from clean caches with SOURCE_DATE_EPOCH set and requires one digest.
 // Prints per-case results and a closing `N passed, N failed` line (skipped cases are listed with a reason).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -429,6 +430,7 @@ async function main(): Promise<number> {
   let sekishoMs = 0;
   let buildahMs = 0;
   let comparedBoth = 0;
+  let reproOk = 0;
   const legitSeen = new Map<string, number>();
   try {
     const names = (await readdir(corpus, { withFileTypes: true }))
@@ -480,6 +482,34 @@ async function main(): Promise<number> {
         problems.push(`sekisho build failed: ${(e as Error).message}`);
       }
       const t1 = Date.now();
+      // --repro: two more clean builds (fresh caches) with one SOURCE_DATE_EPOCH must give one manifest digest
+      if (flag('repro') && problems.length === 0) {
+        const digests: string[] = [];
+        for (const k of [1, 2]) {
+          try {
+            const r = await build({
+              contextDir: dir,
+              dockerfile: join(dir, 'Dockerfile'),
+              tags: [`corpus/${name}:repro`],
+              buildArgs,
+              ...(meta.target ? { target: meta.target } : {}),
+              secrets: Object.fromEntries(Object.entries(secretFiles).map(([id, src]) => [id, { src }])),
+              cacheDir: join(work, `repro-cache-${k}`),
+              outputs: [{ type: 'oci', dest: join(work, `repro-${k}`), tar: false }],
+              sourceDateEpoch: 1700000000,
+              ...(meta.network ? { network: meta.network } : {}),
+              ...(meta.allowNetworkAdd ? { allowNetworkAdd: true } : {}),
+            });
+            digests.push(r.manifestDigest);
+          } catch (e) {
+            problems.push(`reproducibility build ${k} failed: ${(e as Error).message}`);
+          }
+        }
+        if (digests.length === 2 && digests[0] !== digests[1]) {
+          problems.push(`not reproducible: ${digests[0]} vs ${digests[1]} with SOURCE_DATE_EPOCH=1700000000`);
+        } else if (digests.length === 2) reproOk++;
+      }
+      const tb = Date.now();
       // buildah
       const theirDir = join(work, 'buildah');
       const budArgs = [
@@ -550,11 +580,11 @@ async function main(): Promise<number> {
       if (ok && unsupported) runOnly.push(`${name}: ${unsupported}`);
       if (!unsupported && buildahOk) {
         sekishoMs += t1 - t0;
-        buildahMs += t2 - t1;
+        buildahMs += t2 - tb;
         comparedBoth++;
       }
       console.log(
-        `${ok ? 'PASS' : 'FAIL'} ${name} (sekisho ${t1 - t0} ms, ${unsupported ? `not built by buildah: ${unsupported}; checked by its runc output` : `buildah ${t2 - t1} ms`}${diffs.length - real.length ? `, ${diffs.length - real.length} legit diffs` : ''})`,
+        `${ok ? 'PASS' : 'FAIL'} ${name} (sekisho ${t1 - t0} ms, ${unsupported ? `not built by buildah: ${unsupported}; checked by its runc output` : `buildah ${t2 - tb} ms`}${diffs.length - real.length ? `, ${diffs.length - real.length} legit diffs` : ''})`,
       );
       for (const p of problems) console.log(`    ${p}`);
       for (const d of real.slice(0, 25)) console.log(`    ${d.what}: sekisho ${d.ours} | buildah ${d.theirs}`);
@@ -586,6 +616,8 @@ async function main(): Promise<number> {
       `build time over the ${comparedBoth} cases both built (each built once; base image cached after the first case for both): sekisho ${sekishoMs} ms, buildah ${buildahMs} ms (buildah/sekisho ${(buildahMs / Math.max(1, sekishoMs)).toFixed(2)}x; buildah's includes its push to an OCI layout)`,
     );
   }
+  if (flag('repro'))
+    console.log(`reproducible (two clean builds, same SOURCE_DATE_EPOCH, same manifest digest): ${reproOk} cases`);
   if (skipped.length > 0) console.log(`${skipped.length} skipped (corpus-only)`);
   if (runOnly.length > 0)
     console.log(
