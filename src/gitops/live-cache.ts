@@ -7,6 +7,7 @@ import { TRACKING_ANNOTATION } from './types.ts';
 
 export class LiveCache {
   private readonly informers = new Map<string, { inf: Informer; ready: Promise<void> }>();
+  private closed = false;
   constructor(
     private readonly client: KubeClient,
     private readonly onChange: (trackingId: string, obj: KubeObject) => void,
@@ -19,6 +20,8 @@ export class LiveCache {
   async ensure(apiVersion: string, kind: string): Promise<Informer> {
     const k = this.key(apiVersion, kind);
     let e = this.informers.get(k);
+    // a reconcile still running while the controller closes must not start an informer nobody stops
+    if (this.closed) throw new Error('live cache closed');
     if (!e) {
       const inf = new Informer(this.client, apiVersion, kind);
       const fire = (o: KubeObject) => {
@@ -39,6 +42,7 @@ export class LiveCache {
   }
 
   close(): void {
+    this.closed = true;
     for (const e of this.informers.values()) e.inf.stop();
     this.informers.clear();
   }
