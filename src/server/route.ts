@@ -213,13 +213,23 @@ export function appProject(a: KubeObject): string {
   return typeof p === 'string' && p !== '' ? p : 'default';
 }
 
+/** The 403 of a project-scoped caller; it names neither the object's project nor whether it exists. */
+export function projectDenied(ctx: Ctx, action: string, namespace: string, name: string): ServerError {
+  const p = ctx.principal!;
+  return new ServerError(
+    'server_forbidden',
+    `${p.user} (${p.role} of project${p.projects.length === 1 ? '' : 's'} ${p.projects.join(', ')}) may not ${action} application ${namespace}/${name}`,
+  );
+}
+
+/** true when the caller's binding covers every project (admins, or "*") */
+export function unscoped(ctx: Ctx): boolean {
+  const p = ctx.principal!;
+  return p.role === 'admin' || p.projects.includes('*');
+}
+
 /** Throws 403 unless the caller's role binding covers the Application's project. */
 export function requireProject(ctx: Ctx, app: KubeObject, action: string): void {
-  const p = ctx.principal!;
-  const project = appProject(app);
-  if (!canAccessProject(p, project))
-    throw new ServerError(
-      'server_forbidden',
-      `${p.user} (${p.role} of project${p.projects.length === 1 ? '' : 's'} ${p.projects.join(', ')}) may not ${action} application ${app.metadata?.namespace}/${app.metadata?.name} of project ${project}`,
-    );
+  if (!canAccessProject(ctx.principal!, appProject(app)))
+    throw projectDenied(ctx, action, app.metadata?.namespace ?? '', app.metadata?.name ?? '');
 }

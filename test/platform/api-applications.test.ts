@@ -330,6 +330,15 @@ const cases = (): EndpointCase[] => [
 test('every application endpoint: 401, 403 (role and project), 400 with a reason, happy path', async () => {
   for (const c of cases()) await checkEndpoint(f, c);
   assert.equal((await f.call('GET', '/api/v1/applications/sekisho-gitops/missing', { as: 'admin' })).status, 404);
+  // a caller scoped to projects cannot tell a missing application from another project's: both 403
+  const missing = await f.call('GET', '/api/v1/applications/sekisho-gitops/missing', { as: 'viewerA' });
+  const other = await f.call('GET', B, { as: 'viewerA' });
+  assert.deepEqual([missing.status, other.status], [403, 403]);
+  assert.equal(
+    other.body.error.message,
+    'viewer-a (viewer of project team-a) may not view application sekisho-gitops/api',
+  );
+  assert.equal((await f.call('GET', '/api/v1/applications/sekisho-gitops/missing', { as: 'viewer' })).status, 404);
 });
 
 test('projects: those the caller covers, with their rules and application counts', async () => {

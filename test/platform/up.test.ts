@@ -702,7 +702,10 @@ test('applications end to end with the controller: diff, sync (project-scoped), 
   const cookie = (s.headers.get('set-cookie') ?? '').split(';')[0]!;
   const denied = await call('POST', `${W}/sync`, { headers: { cookie, 'x-csrf-token': s.body.csrfToken }, body: {} });
   assert.equal(denied.status, 403);
-  assert.match(denied.body.error.message, /project default/);
+  assert.match(
+    denied.body.error.message,
+    /dev2 \(developer of project other\) may not sync application sekisho-gitops\/web$/,
+  );
   assert.equal((await call('GET', W, { headers: { cookie } })).status, 403);
 
   const sync = await call('POST', `${W}/sync`, { token: devToken, body: { prune: true } });

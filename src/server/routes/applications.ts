@@ -33,8 +33,11 @@ import {
   checkName,
   enumParam,
   intParam,
+  kubeStatus,
   needKube,
+  projectDenied,
   requireProject,
+  unscoped,
   upstream,
   type Ctx,
   type RouteEnv,
@@ -252,6 +255,8 @@ export function applicationRoutes({ d, apps, hub }: RouteEnv): RouteSpec[] {
     try {
       a = await needKube(d).get(APP_API, 'Application', name, namespace);
     } catch (e) {
+      // as Argo CD: a caller scoped to some projects cannot tell a missing application from a forbidden one
+      if (kubeStatus(e) === 404 && !unscoped(ctx)) throw projectDenied(ctx, action, namespace, name);
       throw upstream(e, `application ${namespace}/${name}`);
     }
     requireProject(ctx, a, action);
