@@ -1,7 +1,7 @@
 // One suite run against every executor (runc and bwrap): output and exit codes, users, env and cwd, network
 // isolation, bind/tmpfs mounts that leave nothing in the rootfs, abort, and clear errors. Both binaries are
 // required (listed in .ci/run); a missing one fails the suite with a message instead of skipping it.
-import { describe, test, before } from 'node:test';
+import { after, describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
@@ -12,6 +12,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -24,6 +25,17 @@ import { BuildError } from '../errors.ts';
 import { applyLayer, diffToLayer, snapshot } from '../fs/index.ts';
 import { busyboxEntries, tarEntries } from '../../../test/build/fixtures/base-image.ts';
 import { BwrapExecutor, detectExecutor, resolveUser, RuncExecutor, type Executor, type RunSpec } from './index.ts';
+
+const made: string[] = [];
+/** A temp directory removed when the file's tests are done. */
+function scratch(prefix: string): string {
+  const d = mkdtempSync(prefix);
+  made.push(d);
+  return d;
+}
+after(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 
 const PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -52,7 +64,7 @@ async function layerNames(path: string): Promise<string[]> {
 }
 
 async function busyboxRoot(): Promise<string> {
-  const root = mkdtempSync(join(tmpdir(), 'sekisho-exec-root-'));
+  const root = scratch(join(tmpdir(), 'sekisho-exec-root-'));
   await applyLayer(root, Readable.from([await tarEntries(busyboxEntries())]));
   return root;
 }
@@ -144,9 +156,9 @@ for (const [name, make] of executors) {
     });
 
     test('a secret bind mount and a tmpfs are visible during the run and leave nothing in the rootfs', async () => {
-      const secretDir = mkdtempSync(join(tmpdir(), 'sekisho-secret-'));
+      const secretDir = scratch(join(tmpdir(), 'sekisho-secret-'));
       writeFileSync(join(secretDir, 'token'), 's3cr3t-value');
-      const cacheDir = mkdtempSync(join(tmpdir(), 'sekisho-cache-'));
+      const cacheDir = scratch(join(tmpdir(), 'sekisho-cache-'));
       const beforeSnap = await snapshot(root);
       const r = await run(
         [
@@ -169,7 +181,7 @@ for (const [name, make] of executors) {
       assert.equal(readFileSync(join(secretDir, 'token'), 'utf8'), 's3cr3t-value');
       assert.equal(existsSync(join(root, 'run')), false, 'mount stubs removed');
       assert.equal(existsSync(join(root, 'etc/hosts')), false, 'hosts stub removed');
-      const blob = await diffToLayer(root, beforeSnap, { outDir: mkdtempSync(join(tmpdir(), 'sekisho-layer-')) });
+      const blob = await diffToLayer(root, beforeSnap, { outDir: scratch(join(tmpdir(), 'sekisho-layer-')) });
       assert.equal(blob.empty, true, 'the run changed nothing in the rootfs');
     });
 
@@ -188,7 +200,7 @@ for (const [name, make] of executors) {
         stderr: collector().stream,
       });
       assert.equal(r2.exitCode, 0);
-      const blob = await diffToLayer(stepRoot, snap, { outDir: mkdtempSync(join(tmpdir(), 'sekisho-layer-')) });
+      const blob = await diffToLayer(stepRoot, snap, { outDir: scratch(join(tmpdir(), 'sekisho-layer-')) });
       const names = await layerNames(blob.path);
       assert.deepEqual(names, ['bin/', 'bin/.wh.ls', 'etc/', 'etc/motd']);
       assert.equal(readFileSync(join(stepRoot, 'etc/motd'), 'utf8'), 'hi\n');
@@ -249,7 +261,7 @@ for (const [name, make] of executors) {
 
 test('bwrap refuses a non-root user it could not give the rootfs to, naming the directory', async () => {
   requireBinary('bwrap');
-  const parent = mkdtempSync(join(tmpdir(), 'sekisho-private-')); // 0700
+  const parent = scratch(join(tmpdir(), 'sekisho-private-')); // 0700
   const root = join(parent, 'rootfs');
   mkdirSync(root);
   await applyLayer(root, Readable.from([await tarEntries(busyboxEntries())]));
@@ -292,7 +304,7 @@ test('a process that exits mid-run takes its runc containers with it', async () 
   requireBinary('runc');
   const root = await busyboxRoot();
   const marker = `${800 + randomInt(99)}.${randomInt(1_000_000)}`;
-  const dir = mkdtempSync(join(tmpdir(), 'sekisho-exit-'));
+  const dir = scratch(join(tmpdir(), 'sekisho-exit-'));
   const script = join(dir, 'exit-mid-run.ts');
   writeFileSync(
     script,
@@ -316,7 +328,7 @@ test('detectExecutor picks a working executor (runc here)', async () => {
 });
 
 test('users resolve through the rootfs, never through a symlink out of it', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'sekisho-user-'));
+  const root = scratch(join(tmpdir(), 'sekisho-user-'));
   mkdirSync(join(root, 'etc'));
   writeFileSync(join(root, 'etc/group'), 'root:x:0:\nstaff:x:50:app,other\napp:x:1000:\n');
   writeFileSync(join(root, 'etc/real-passwd'), 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n');

@@ -1,5 +1,5 @@
 // The build filesystem: layers applied to a rootfs, snapshots, diffs as layers with whiteouts, hostile tars.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import {
@@ -29,7 +29,16 @@ import { BuildError } from '../errors.ts';
 import { busyboxEntries, tarEntries } from '../../../test/build/fixtures/base-image.ts';
 import { applyLayer, computeChanges, diffToLayer, resolveInRoot, snapshot, snapshotSync } from './index.ts';
 
-const tmp = (p: string): string => mkdtempSync(join(tmpdir(), `sekisho-fs-${p}-`));
+const made: string[] = [];
+/** A temp directory removed when the file's tests are done. */
+function tmp(p: string): string {
+  const d = mkdtempSync(join(tmpdir(), `sekisho-fs-${p}-`));
+  made.push(d);
+  return d;
+}
+after(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 let baseTarMemo: Promise<Buffer> | undefined;
 const baseTar = (): Promise<Buffer> => (baseTarMemo ??= tarEntries(busyboxEntries()));
 
