@@ -67,3 +67,4 @@ export {
   type PublishResult,
   type PullRequest,
 } from './promote/github.ts';
+export { GitLabClient, publishToGitLab, type GitLabOptions, type MergeRequest } from './promote/gitlab.ts';

@@ -20,6 +20,8 @@ import {
   githubRepo,
   gitTokenEnv,
   publishToGitHub,
+  GitLabClient,
+  publishToGitLab,
 } from '../../pipeline/index.ts';
 import { reportError } from '../report-error.ts';
 
@@ -119,6 +121,8 @@ interface PromoteOpts extends StoreOpts {
   namespace?: string[];
   github?: string;
   githubApi?: string;
+  gitlab?: string;
+  gitlabApi?: string;
   output: string;
 }
 
@@ -168,6 +172,8 @@ export function register(program: Command): void {
         const keys = parseKeys(o.key);
         const token = o.github ? process.env.GITHUB_TOKEN : undefined;
         if (o.github && !token) throw new PipelineError('promote_invalid', '--github needs a token in $GITHUB_TOKEN');
+        const glToken = o.gitlab ? process.env.GITLAB_TOKEN : undefined;
+        if (o.gitlab && !glToken) throw new PipelineError('promote_invalid', '--gitlab needs a token in $GITLAB_TOKEN');
         const r = await promote({
           repo: o.repo,
           path: o.path,
@@ -183,6 +189,7 @@ export function register(program: Command): void {
           store,
           // HTTPS pushes to GitHub authenticate with the token in a header, never in the URL
           ...(token && /^https:/.test(o.repo) ? { gitEnv: gitTokenEnv(token) } : {}),
+          ...(glToken && /^https:/.test(o.repo) ? { gitEnv: gitTokenEnv(glToken, 'oauth2') } : {}),
           log: o.output === 'text' ? (l) => process.stderr.write(l + '\n') : undefined,
         });
         if (o.github && token && r.changeRequest) {
@@ -192,6 +199,15 @@ export function register(program: Command): void {
           if (o.output === 'text')
             process.stderr.write(
               `pull request #${pub.pull.number} ${pub.created ? 'opened' : 'found'}: ${pub.pull.html_url}\n`,
+            );
+        }
+        if (o.gitlab && glToken && r.changeRequest) {
+          const gl = new GitLabClient({ token: glToken, apiUrl: o.gitlabApi ?? 'https://gitlab.com/api/v4' });
+          const pub = await publishToGitLab(r.changeRequest, gl, o.gitlab);
+          r.changeRequest = await store.update(r.changeRequest);
+          if (o.output === 'text')
+            process.stderr.write(
+              `merge request !${pub.mergeRequest.iid} ${pub.created ? 'opened' : 'found'}: ${pub.mergeRequest.web_url}\n`,
             );
         }
         if (o.output === 'json') process.stdout.write(JSON.stringify(r, null, 2) + '\n');

@@ -62,7 +62,7 @@ export interface ChangeRequest {
     updatedAt?: string;
     /** the pull request on a hosted git service, when the change request was published there */
     external?: {
-      provider: 'github';
+      provider: 'github' | 'gitlab';
       url: string;
       number: number;
       checkedCommit?: string;

@@ -180,7 +180,7 @@ export async function publishToGitHub(
     created = true;
   }
   const out: PublishResult = { pull, created };
-  const prev = st.external?.number === pull.number ? st.external : undefined;
+  const prev = st.external?.provider === 'github' && st.external.number === pull.number ? st.external : undefined;
   st.external = {
     provider: 'github',
     url: pull.html_url,
@@ -225,8 +225,8 @@ export async function publishToGitHub(
 }
 
 /** Git environment that authenticates HTTPS pushes with a token through a header (never in the URL). */
-export function gitTokenEnv(token: string): Record<string, string> {
-  const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
+export function gitTokenEnv(token: string, user = 'x-access-token'): Record<string, string> {
+  const basic = Buffer.from(`${user}:${token}`).toString('base64');
   return {
     GIT_CONFIG_COUNT: '1',
     GIT_CONFIG_KEY_0: 'http.extraHeader',

@@ -1,13 +1,15 @@
 // `promote`: update the image reference by digest in the config repo, on a branch, with a change request.
 // Inputs: repo, path, image (NAME=REF@sha256:...) or images (list / mapping NAME: REF), values-file, keys
 // (mapping repository/digest/image), base, policy (list of host paths), namespace, title,
-// fail-on-policy (default true), github (owner/repo: also open a pull request), github-token, github-api.
-// Outputs: branch, commit, change-request, outcome, policy, pull-request, pull-request-url.
+// fail-on-policy (default true), github (owner/repo: also open a pull request), github-token, github-api,
+// gitlab (project: also open a merge request), gitlab-token, gitlab-api.
+// Outputs: branch, commit, change-request, outcome, policy, pull-request(-url), merge-request(-url).
 import { join } from 'node:path';
 import { PipelineError } from '../errors.ts';
 import { FileChangeRequestStore } from '../promote/change-request.ts';
 import { parseImageUpdate, type ImageUpdate } from '../promote/edit.ts';
 import { GitHubClient, githubRepo, gitTokenEnv, publishToGitHub } from '../promote/github.ts';
+import { GitLabClient, publishToGitLab } from '../promote/gitlab.ts';
 import { promote } from '../promote/promote.ts';
 import type { Annotation, StepContext, StepResult } from '../types.ts';
 import { Inputs } from './inputs.ts';
@@ -58,6 +60,16 @@ export async function promoteStep(ctx: StepContext): Promise<StepResult> {
     ctx.log(`pull request #${pub.pull.number} ${pub.created ? 'opened' : 'found'}: ${pub.pull.html_url}`);
     outputs['pull-request'] = String(pub.pull.number);
     outputs['pull-request-url'] = pub.pull.html_url;
+  }
+  if (i.has('gitlab') && cr) {
+    const token = i.str('gitlab-token');
+    ctx.mask(token);
+    const gl = new GitLabClient({ token, apiUrl: i.str('gitlab-api', 'https://gitlab.com/api/v4') });
+    const pub = await publishToGitLab(cr, gl, i.str('gitlab'));
+    cr = await store.update(cr);
+    ctx.log(`merge request !${pub.mergeRequest.iid} ${pub.created ? 'opened' : 'found'}: ${pub.mergeRequest.web_url}`);
+    outputs['merge-request'] = String(pub.mergeRequest.iid);
+    outputs['merge-request-url'] = pub.mergeRequest.web_url;
   }
   const policy = cr?.status?.policy;
   const annotations: Annotation[] = (policy?.results ?? []).map((x) => ({
