@@ -365,3 +365,25 @@ test('--no-cache executes every step; a local cache export is imported by a fres
   );
   assert.ok(infos.some((m) => /not found/.test(m)));
 });
+
+test('a failing stage stops the stages running beside it', async () => {
+  const ctx = await context({
+    Dockerfile: [
+      `FROM ${env.base} AS slow`,
+      // waits (bounded) for a file nobody writes: only an abort ends it early
+      'RUN i=0; while [ ! -e /never ]; do i=$((i+1)); [ $i -lt 400 ] || exit 9; sleep 0.05; done',
+      `FROM ${env.base} AS failing`,
+      'RUN exit 4',
+      `FROM ${env.base}`,
+      'COPY --from=slow /etc/hostname /a',
+      'COPY --from=failing /etc/hostname /b',
+      '',
+    ].join('\n'),
+  });
+  const t0 = Date.now();
+  await assert.rejects(
+    build(baseOptions(ctx, join(env.dir, 'cache-stop'), { executor: exec })),
+    (e: unknown) => e instanceof BuildError && e.code === 'RUN_FAILED' && e.location?.row === 4,
+  );
+  assert.ok(Date.now() - t0 < 15_000, 'the slow stage was killed, not waited for');
+});

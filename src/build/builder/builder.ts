@@ -68,6 +68,8 @@ interface Shared {
   /** Every filesystem step's cache key and result (for --cache-to). */
   records: Array<{ key: string; entry: CacheEntry }>;
   stages: Map<number, StageRun>;
+  /** Aborted by the caller's signal or when a stage fails. */
+  signal: AbortSignal;
   /** Held cache-mount locks (sharing=locked), by cache id. */
   locks: Map<string, Promise<void>>;
   /** Base images by expanded name, fetched once per build. */
@@ -256,7 +258,7 @@ class StageRun {
         triggers.push({ ...i, line: stage.from.line, endLine: stage.from.line });
     }
     for (const instr of [...triggers, ...stage.instructions]) {
-      shared.opts.signal?.throwIfAborted();
+      shared.signal.throwIfAborted();
       await this.step(instr);
     }
     return this.state;
@@ -563,7 +565,7 @@ class StageRun {
         hostname: 'buildkitsandbox',
         stdout: out,
         stderr: err,
-        ...(shared.opts.signal ? { signal: shared.opts.signal } : {}),
+        signal: shared.signal,
       };
       // sharing=locked cache mounts: one RUN at a time per cache id within this build
       const lockIds = [
@@ -1031,6 +1033,11 @@ export async function runBuild(opts: BuildOptions): Promise<BuiltImage> {
         await importCache(store, opts, c, (m) => opts.progress?.({ kind: 'info', message: m }));
     }
     const metaArgs = resolveMetaArgs(df, opts.buildArgs, platformArgs(platform));
+    const stop = new AbortController();
+    if (opts.signal) {
+      if (opts.signal.aborted) stop.abort(opts.signal.reason);
+      else opts.signal.addEventListener('abort', () => stop.abort(opts.signal!.reason), { once: true });
+    }
     let ctxPromise: Promise<BuildContext> | undefined;
     let execPromise: Promise<Executor> | undefined;
     let id = 0;
@@ -1049,6 +1056,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuiltImage> {
       nextId: () => ++id,
       steps: [],
       records: [],
+      signal: stop.signal,
       locks: new Map(),
       stages: new Map(),
       images: new Map(),
@@ -1061,7 +1069,17 @@ export async function runBuild(opts: BuildOptions): Promise<BuiltImage> {
       r.done = r.run();
       r.done.catch(() => undefined);
     }
-    await Promise.all([...shared.stages.values()].map((r) => r.done));
+    // the first failing stage stops the others (their RUN steps are killed) before the work dir goes
+    const settled = await Promise.allSettled(
+      [...shared.stages.values()].map((r) =>
+        r.done.catch((err: unknown) => {
+          stop.abort(err);
+          throw err;
+        }),
+      ),
+    );
+    const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+    if (failed) throw failed.reason;
     await shared.fileHashes.save();
     const lastIdx = needed[needed.length - 1]!;
     const last = shared.stages.get(lastIdx)!;
