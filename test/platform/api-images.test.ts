@@ -115,6 +115,7 @@ const cases = (): EndpointCase[] => [
         assert.deepEqual(kinds, ['sbom/referrers', 'signature/tag']);
         const sig = r.body.items.find((i: { kind: string }) => i.kind === 'signature');
         assert.equal(sig.tag, f.image.sigTag);
+        assert.equal(sig.artifactType, 'application/vnd.dev.cosign.simplesigning.v1+json');
         assert.equal(sig.layers[0].annotations['dev.cosignproject.cosign/signature'], 'MEUCIQ==');
         const sbom = r.body.items.find((i: { kind: string }) => i.kind === 'sbom');
         assert.equal(sbom.digest, f.image.sbomDigest);

@@ -268,13 +268,16 @@ export function imageRoutes({ images }: RouteEnv): RouteSpec[] {
             if (!t) continue;
             const p = parseManifest(t.bytes, t.mediaType);
             const layers = (p.manifest as { layers?: Descriptor[] }).layers ?? [];
+            // cosign's tag-scheme manifests are plain images: what they carry is told by the layer type
+            const declared = (p.manifest as { artifactType?: string }).artifactType;
+            const artifactType = declared ?? layers[0]?.mediaType;
             items.push({
               kind,
               via: 'tag',
               tag,
               digest: t.digest,
               mediaType: t.mediaType,
-              ...(p.artifactType ? { artifactType: p.artifactType } : {}),
+              ...(artifactType ? { artifactType } : {}),
               size: t.bytes.length,
               layers,
             });
