@@ -342,6 +342,17 @@ test('sync from the dialog: the status changes live, without a reload', async ()
   await deployment.locator('li[data-kind="Pod"]').first().waitFor({ timeout: 30_000 });
   await check('application: resources (synced)');
   await screenshot(page, '07-app-tree-synced');
+  // the live Secret: data masked by the server, neither the value nor its base64 on the page
+  await page.getByRole('button', { name: 'Live state of Secret guestbook/web-secret' }).click();
+  const live = page.getByRole('dialog', { name: 'Secret guestbook/web-secret' });
+  await live.getByTestId('live-manifest').waitFor();
+  assert.match((await live.getByTestId('live-manifest').textContent()) ?? '', /password: "?\+{8}/);
+  const html = await page.content();
+  assert.ok(!html.includes(SECRET) && !html.includes(Buffer.from(SECRET).toString('base64')));
+  await check('application: live resource dialog');
+  await screenshot(page, '07b-live-secret');
+  await live.getByRole('button', { name: 'Close' }).click();
+  await live.waitFor({ state: 'hidden' });
 });
 
 test('a new commit makes the app OutOfSync with a field-level reason; sync again, then roll back', async () => {

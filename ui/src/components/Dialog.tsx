@@ -8,7 +8,9 @@ export function Dialog({
   onClose,
   children,
   actions,
+  wide = false,
 }: {
+  wide?: boolean;
   open: boolean;
   title: string;
   onClose: () => void;
@@ -37,7 +39,7 @@ export function Dialog({
         e.preventDefault();
         onClose();
       }}
-      className="dialog"
+      className={wide ? 'dialog wide' : 'dialog'}
     >
       {open && (
         <form

@@ -88,7 +88,17 @@ function nodeSync(n: TreeNode): string | undefined {
   return n.status;
 }
 
-function TreeItem({ t, base, level }: { t: TNode; base: string; level: number }) {
+function TreeItem({
+  t,
+  base,
+  level,
+  onInspect,
+}: {
+  t: TNode;
+  base: string;
+  level: number;
+  onInspect: (n: TreeNode) => void;
+}) {
   const [open, setOpen] = useState(true);
   const n = t.node;
   const sync = nodeSync(n);
@@ -114,6 +124,16 @@ function TreeItem({ t, base, level }: { t: TNode; base: string; level: number })
         {n.namespace && <span className="muted small">{n.namespace}</span>}
         {n.health?.status && <HealthBadge status={n.health.status} />}
         {sync && <SyncBadge status={sync} />}
+        {n.health?.status !== 'Missing' && (
+          <button
+            type="button"
+            className="link small"
+            onClick={() => onInspect(n)}
+            aria-label={`Live state of ${label}`}
+          >
+            Live
+          </button>
+        )}
         {level === 0 && (
           <Link className="small" href={`${base}/diff?resource=${enc(resKey(n))}`} aria-label={`Diff of ${label}`}>
             Diff
@@ -124,7 +144,13 @@ function TreeItem({ t, base, level }: { t: TNode; base: string; level: number })
       {open && t.children.length > 0 && (
         <ul>
           {t.children.map((c) => (
-            <TreeItem key={`${resKey(c.node)}/${c.node.uid ?? ''}`} t={c} base={base} level={level + 1} />
+            <TreeItem
+              key={`${resKey(c.node)}/${c.node.uid ?? ''}`}
+              t={c}
+              base={base}
+              level={level + 1}
+              onInspect={onInspect}
+            />
           ))}
         </ul>
       )}
@@ -132,7 +158,72 @@ function TreeItem({ t, base, level }: { t: TNode; base: string; level: number })
   );
 }
 
+/** managedFields are noise for a person reading the object (kubectl hides them too) */
+function withoutManagedFields(o: unknown): unknown {
+  const m = (o as { metadata?: Record<string, unknown> } | null)?.metadata;
+  if (!m || !('managedFields' in m)) return o;
+  const { managedFields: _drop, ...rest } = m;
+  return { ...(o as object), metadata: rest };
+}
+
+function resourceQuery(n: TreeNode): string {
+  const q = new URLSearchParams({ group: n.group ?? '', kind: n.kind, name: n.name });
+  if (n.version) q.set('version', n.version);
+  if (n.namespace) q.set('namespace', n.namespace);
+  return q.toString();
+}
+
+/** The live object of one node of the tree (Secret data masked by the server) and its events. */
+function ResourceDialog({ app, node, onClose }: { app: AppDetail; node: TreeNode | null; onClose: () => void }) {
+  const base = `/applications/${enc(app.namespace)}/${enc(app.name)}/resource`;
+  const q = node ? resourceQuery(node) : '';
+  const live = useApi<{ object: unknown }>(node ? `${base}?${q}` : null);
+  const events = useApi<unknown>(node ? `${base}/events?${q}` : null);
+  const evs = itemsOf<KubeEvent>(events.data);
+  return (
+    <Dialog
+      open={node !== null}
+      title={node ? resLabel(node) : ''}
+      onClose={onClose}
+      wide
+      actions={
+        <button type="button" onClick={onClose}>
+          Close
+        </button>
+      }
+    >
+      <h3>Live manifest</h3>
+      {live.error ? (
+        <ErrorState error={live.error} retry={live.reload} what="the live object" />
+      ) : !live.data ? (
+        <Loading what="live object" />
+      ) : (
+        <pre className="raw" tabIndex={0} aria-label="Live manifest" data-testid="live-manifest">
+          {toYaml(withoutManagedFields(maskSecret(live.data.object)))}
+        </pre>
+      )}
+      <h3>Events</h3>
+      {events.error ? (
+        <ErrorState error={events.error} retry={events.reload} what="events" />
+      ) : !events.data ? (
+        <Loading what="events" />
+      ) : evs.length === 0 ? (
+        <p className="muted">No events.</p>
+      ) : (
+        <ul className="small">
+          {evs.map((e, i) => (
+            <li key={i} className={e.type === 'Warning' ? 'warn-text' : ''}>
+              <strong>{e.reason}</strong> {e.message} <Time iso={e.lastTimestamp ?? e.eventTime} />
+            </li>
+          ))}
+        </ul>
+      )}
+    </Dialog>
+  );
+}
+
 function TreePanel({ app, base, version }: { app: AppDetail; base: string; version: number }) {
+  const [inspect, setInspect] = useState<TreeNode | null>(null);
   const path = `/applications/${enc(app.namespace)}/${enc(app.name)}/tree`;
   const tree = useApi<unknown>(path);
   const { reload } = tree;
@@ -192,11 +283,18 @@ function TreePanel({ app, base, version }: { app: AppDetail; base: string; versi
           </p>
           <ul className="tree" aria-label={`Resources of ${app.name}`} data-testid="resource-tree">
             {roots.map((t) => (
-              <TreeItem key={`${resKey(t.node)}/${t.node.uid ?? ''}`} t={t} base={base} level={0} />
+              <TreeItem
+                key={`${resKey(t.node)}/${t.node.uid ?? ''}`}
+                t={t}
+                base={base}
+                level={0}
+                onInspect={setInspect}
+              />
             ))}
           </ul>
         </div>
       )}
+      <ResourceDialog app={app} node={inspect} onClose={() => setInspect(null)} />
     </section>
   );
 }
