@@ -205,3 +205,22 @@ test('merge conflict: reported with the files, the CR stays open, the base is un
   assert.equal(merged.status!.phase, 'Merged');
   assert.equal(merged.status!.conflicts, undefined);
 });
+
+test('two paths of one promotion at once: one branch and one change request with both changes', async (t) => {
+  const root = tempDir(t, 'promote-parallel');
+  const { bare } = configRepo(root);
+  const dataDir = join(root, 'data');
+  const store = new FileChangeRequestStore(join(dataDir, 'changerequests'));
+  const image = parseImageUpdate(`reg.local/web=reg.local/web@${D2}`);
+  const [a, b] = await Promise.all([
+    promote({ repo: bare, path: 'apps/web', images: [image], dataDir, store }),
+    promote({ repo: bare, path: 'charts/web', valuesFile: 'values.yaml', images: [image], dataDir, store }),
+  ]);
+  assert.equal(a.branch, b.branch);
+  const crs = await store.list();
+  assert.equal(crs.length, 1);
+  assert.deepEqual([...crs[0]!.spec.paths].sort(), ['apps/web', 'charts/web']);
+  assert.deepEqual([...crs[0]!.status!.changedFiles].sort(), ['apps/web/kustomization.yaml', 'charts/web/values.yaml']);
+  assert.match(git(bare, 'show', `${a.branch}:apps/web/kustomization.yaml`), new RegExp(D2));
+  assert.match(git(bare, 'show', `${a.branch}:charts/web/values.yaml`), new RegExp(D2));
+});

@@ -28,6 +28,7 @@ import {
 } from './change-request.ts';
 import { editHelmValues, editKustomization, editManifests, type ImageUpdate } from './edit.ts';
 import { Git } from './git.ts';
+import { withLock } from './lock.ts';
 
 export interface PromoteOptions {
   /** config repo: a local path or a git URL */
@@ -180,7 +181,17 @@ export function editTree(root: string, o: Pick<PromoteOptions, 'path' | 'images'
   return [...changed];
 }
 
+function lockFor(repo: string, dataDir: string): string {
+  return join(dataDir, 'promote', 'locks', createHash('sha256').update(repo).digest('hex').slice(0, 16));
+}
+
+/** Promotes (see the file comment); promotions and merges of one config repo run one at a time. */
 export async function promote(o: PromoteOptions): Promise<PromoteResult> {
+  const repo = isRemote(o.repo) ? o.repo : resolve(o.repo);
+  return withLock(lockFor(repo, o.dataDir), () => promoteLocked(o));
+}
+
+async function promoteLocked(o: PromoteOptions): Promise<PromoteResult> {
   if (o.images.length === 0) throw new PipelineError('promote_invalid', 'nothing to promote: give at least one image');
   const log = o.log ?? (() => undefined);
   const now = o.now ?? (() => new Date());
@@ -194,7 +205,7 @@ export async function promote(o: PromoteOptions): Promise<PromoteResult> {
   const name = changeRequestName(branch.replace(/^sekisho\//, ''));
   await g.run(['checkout', '--quiet', '-f', '-B', branch, baseRef]);
   await g.run(['clean', '-fdxq']);
-  const files = editTree(g.cwd, o);
+  let files = editTree(g.cwd, o);
   const existing = await o.store.get(name);
   if (files.length === 0) {
     log(`${o.path}: already at ${o.images.map((u) => `${u.name}@${shortDigest(u.digest)}`).join(', ')} on ${base}`);
@@ -207,31 +218,41 @@ export async function promote(o: PromoteOptions): Promise<PromoteResult> {
     ...(o.run ? [`Pipeline-Run: ${o.run}`] : []),
     'Promoted-By: sekisho',
   ].join('\n');
-  await g.run(['add', '-A', '--', ...files]);
-  await g.run(['commit', '--quiet', '-m', `${title}\n\n${body}`]);
-  let commit = await g.out(['rev-parse', 'HEAD']);
   const remoteRef = `refs/remotes/origin/${branch}`;
   const remoteExists = (await g.run(['rev-parse', '--verify', '-q', remoteRef], { allowFail: true })).code === 0;
+  // a branch that is still on top of the base is built on (a second path of the same promotion adds a
+  // commit to it); a stale one is rebuilt from the base
+  const current =
+    remoteExists && (await g.run(['merge-base', '--is-ancestor', baseRef, remoteRef], { allowFail: true })).code === 0;
+  if (current) {
+    await g.run(['checkout', '--quiet', '-f', '-B', branch, remoteRef]);
+    await g.run(['clean', '-fdxq']);
+    files = editTree(g.cwd, o);
+  }
+  let commit: string;
   let pushed = false;
-  const sameChange =
-    remoteExists &&
-    (await g.run(['diff', '--quiet', remoteRef, 'HEAD'], { allowFail: true })).code === 0 &&
-    (await g.run(['merge-base', '--is-ancestor', baseRef, remoteRef], { allowFail: true })).code === 0;
-  if (sameChange) {
-    // the branch already holds exactly this change on top of the current base: keep it as it is
+  if (current && files.length === 0) {
+    // the branch already holds this change on top of the current base: keep it as it is
     commit = await g.out(['rev-parse', remoteRef]);
+    files = existing?.status?.changedFiles ?? [];
     log(`branch ${branch} already holds this change (${commit.slice(0, 12)})`);
   } else {
-    await g.run(['push', '--quiet', '--force', 'origin', `HEAD:refs/heads/${branch}`]);
+    await g.run(['add', '-A', '--', ...files]);
+    await g.run(['commit', '--quiet', '-m', `${title}\n\n${body}`]);
+    commit = await g.out(['rev-parse', 'HEAD']);
+    await g.run(['push', '--quiet', ...(current ? [] : ['--force']), 'origin', `HEAD:refs/heads/${branch}`]);
     await g.run(['fetch', '--quiet', 'origin', `+refs/heads/${branch}:${remoteRef}`]);
     pushed = true;
     log(`pushed ${branch} (${commit.slice(0, 12)})`);
+    files = (await g.out(['diff', '--name-only', `${baseRef}...HEAD`])).split('\n').filter(Boolean);
   }
   const baseCommit = await g.out(['rev-parse', baseRef]);
   let cr: ChangeRequest;
   const images = o.images.map((u) => ({ name: u.name, image: `${u.repository}@${u.digest}` }));
   if (existing && existing.status?.phase === 'Open') {
     cr = existing;
+    if (!cr.spec.paths.includes(o.path)) cr.spec.paths.push(o.path);
+    for (const im of images) if (!cr.spec.images.some((x) => x.name === im.name)) cr.spec.images.push(im);
     if (cr.status!.headCommit !== commit) {
       cr.status!.headCommit = commit;
       cr.status!.baseCommit = baseCommit;
@@ -411,6 +432,11 @@ export interface MergeOptions {
 
 /** Re-checks the head, then `git merge --no-ff` into the base and pushes. Conflicts abort the merge. */
 export async function mergeChangeRequest(name: string, o: MergeOptions): Promise<ChangeRequest> {
+  const cr = await load(o.store, name);
+  return withLock(lockFor(cr.spec.repo, o.dataDir), () => mergeLocked(name, o));
+}
+
+async function mergeLocked(name: string, o: MergeOptions): Promise<ChangeRequest> {
   const now = o.now ?? (() => new Date());
   const cr = await load(o.store, name);
   const st = cr.status!;
