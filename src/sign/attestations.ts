@@ -7,6 +7,7 @@ import { MediaType, OciError, digestOf, type Descriptor, type ImageManifest } fr
 import { SignError } from './errors.ts';
 import { verifySignature, type Signer } from './keys.ts';
 import { signatureTag, type ImageTarget } from './image-signatures.ts';
+import { verifyBundleAttestations } from './bundle.ts';
 
 export const DSSE_MEDIA_TYPE = 'application/vnd.dsse.envelope.v1+json';
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
@@ -116,7 +117,10 @@ export async function attestImage(
   return { digest, tag, count: layers.length };
 }
 
-/** Verified statements of an image (optionally of one predicate type); throws with reasons when none. */
+/**
+ * Verified statements of an image (optionally of one predicate type), from the `.att` tag and from Sigstore
+ * bundle referrers; throws with reasons when none.
+ */
 export async function verifyAttestations(
   t: ImageTarget,
   keys: KeyObject[],
@@ -127,6 +131,9 @@ export async function verifyAttestations(
   const m = await getManifestOrNull(t, tag);
   const ok: InTotoStatement[] = [];
   const why: string[] = [];
+  const fromBundles = await verifyBundleAttestations(t, digest, keys);
+  why.push(...fromBundles.why);
+  for (const st of fromBundles.statements) if (!predicateType || st.predicateType === predicateType) ok.push(st);
   for (const [i, l] of (m?.layers ?? []).entries()) {
     if (l.mediaType !== DSSE_MEDIA_TYPE) continue;
     let env: DsseEnvelope;
@@ -154,7 +161,7 @@ export async function verifyAttestations(
       why.length ? 'SIGNATURE_INVALID' : 'NO_SIGNATURES',
       why.length
         ? `no matching attestations for ${digest}: ${why.join('; ')}`
-        : `no attestations${predicateType ? ` of type ${predicateType}` : ''} found for ${digest} (tag ${tag})`,
+        : `no attestations${predicateType ? ` of type ${predicateType}` : ''} found for ${digest} (tag ${tag}, bundle referrers)`,
     );
   return ok;
 }

@@ -251,6 +251,11 @@ export async function verifyImageBundles(
       }
       throw err;
     }
+    const pt = m.annotations?.[BUNDLE_PREDICATE_ANNOTATION];
+    if (pt !== undefined && pt !== SIGN_PREDICATE_TYPE) {
+      out.found--; // an attestation, not an image signature
+      continue;
+    }
     if (m.subject?.digest !== digest) {
       rej('DIGEST_MISMATCH', `subject is ${m.subject?.digest ?? '(none)'}, the image is ${digest}`);
       continue;
@@ -274,6 +279,54 @@ export async function verifyImageBundles(
     if ('reason' in r)
       out.rejected.push({ ...r, reason: `bundle referrer ${d.digest}: ${r.reason.replace(/^bundle: /, '')}` });
     else out.verified.push(r);
+  }
+  return out;
+}
+
+/**
+ * Verified in-toto statements from bundle referrers other than image signatures (attestations made with
+ * `attest --new-bundle-format`), with the reasons the others were refused.
+ */
+export async function verifyBundleAttestations(
+  t: ImageTarget,
+  digest: string,
+  keys: KeyObject[],
+): Promise<{ statements: InTotoStatement[]; why: string[] }> {
+  const out = { statements: [] as InTotoStatement[], why: [] as string[] };
+  const { manifests } = await t.client.referrers(t.repository, digest);
+  for (const d of manifests) {
+    if (d.artifactType === undefined || !BUNDLE_MEDIA_TYPES.includes(d.artifactType)) continue;
+    let m: ImageManifest;
+    try {
+      m = JSON.parse((await t.client.getManifest(t.repository, d.digest)).bytes.toString('utf8')) as ImageManifest;
+    } catch (err) {
+      out.why.push(`bundle referrer ${d.digest}: ${(err as Error).message}`);
+      continue;
+    }
+    if (m.annotations?.[BUNDLE_PREDICATE_ANNOTATION] === SIGN_PREDICATE_TYPE) continue;
+    const layer = m.layers?.[0];
+    if (m.subject?.digest !== digest || !layer || !BUNDLE_MEDIA_TYPES.includes(layer.mediaType)) {
+      out.why.push(`bundle referrer ${d.digest}: not a bundle for ${digest}`);
+      continue;
+    }
+    let bytes: Buffer;
+    try {
+      bytes = await t.client.getBlobBytes(t.repository, layer.digest, layer.size);
+    } catch (err) {
+      out.why.push(`bundle referrer ${d.digest}: ${(err as Error).message}`);
+      continue;
+    }
+    let predicateType = '';
+    try {
+      const b = JSON.parse(bytes.toString('utf8')) as SigstoreBundle;
+      const st = JSON.parse(Buffer.from(b.dsseEnvelope?.payload ?? '', 'base64').toString('utf8')) as InTotoStatement;
+      predicateType = st.predicateType;
+    } catch {
+      // checkBundle below reports it
+    }
+    const r = checkBundle(keys, digest, bytes, { index: 0, digest: d.digest }, predicateType || SIGN_PREDICATE_TYPE);
+    if ('reason' in r) out.why.push(`bundle referrer ${d.digest}: ${r.reason.replace(/^bundle: /, '')}`);
+    else out.statements.push(JSON.parse(r.payloadBytes.toString('utf8')) as InTotoStatement);
   }
   return out;
 }

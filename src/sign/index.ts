@@ -94,3 +94,4 @@ export {
   type AttestationPolicy,
   type PolicyOutcome,
 } from './attestation-policy.ts';
+export { verifyBundleAttestations } from './bundle.ts';

@@ -17,6 +17,7 @@ import {
   requireSigned,
   signImage,
   signImageBundle,
+  verifyAttestations,
   verifyImage,
   type ImageTarget,
   type SigstoreBundle,
@@ -197,7 +198,52 @@ test('CLI: sign --new-bundle-format, verify reads it (cosign v3 output shape)', 
       out.map((o) => [o.critical.type, o.critical.image['docker-manifest-digest']]),
       [[SIGN_PREDICATE_TYPE, digest]],
     );
+    await writeFile(join(dir, 'pred.json'), JSON.stringify({ builder: { id: 'sekisho' } }));
+    const a = await runCli(
+      [
+        'attest',
+        '--new-bundle-format',
+        '--key',
+        'cosign.key',
+        '--type',
+        'slsaprovenance1',
+        '--predicate',
+        'pred.json',
+        image,
+      ],
+      { cwd: dir, env },
+    );
+    assert.equal(a.status, 0, a.stderr);
+    const va = await runCli(['verify-attestation', '--key', 'cosign.pub', '--type', 'slsaprovenance1', image], {
+      cwd: dir,
+      env,
+    });
+    assert.equal(va.status, 0, va.stderr);
+    assert.deepEqual(JSON.parse(va.stdout).predicate, { builder: { id: 'sekisho' } });
+    // the attestation is not counted as an image signature
+    const v2 = await runCli(['verify', '--key', 'cosign.pub', image], { cwd: dir, env });
+    assert.equal((JSON.parse(v2.stdout) as unknown[]).length, 1);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('attestations as bundles: attest --new-bundle-format shape, verify-attestation reads them, verify ignores them', async () => {
+  const digest = await pushImage(client, 'att', 'v1', 'att');
+  const t = target('att', 'v1');
+  const r = await signImageBundle(t, key.signer, {
+    predicateType: 'https://slsa.dev/provenance/v1',
+    predicate: { buildDefinition: { buildType: 'https://sekisho.dev/build/v1' } },
+  });
+  const { manifest, bundle } = await bundleOf('att', r.referrer);
+  assert.equal(manifest.annotations?.['dev.sigstore.bundle.predicateType'], 'https://slsa.dev/provenance/v1');
+  sigstoreVerify(bundle, key);
+  const st = await verifyAttestations(t, [key.pub], 'https://slsa.dev/provenance/v1');
+  assert.equal(st.length, 1);
+  assert.deepEqual(st[0]!.subject[0]!.digest, { sha256: digest.slice(7) });
+  await assert.rejects(verifyAttestations(t, [other.pub]), { code: 'SIGNATURE_INVALID' });
+  await assert.rejects(verifyAttestations(t, [key.pub], 'https://cyclonedx.org/bom'), { code: 'NO_SIGNATURES' });
+  // not an image signature: verify finds no signatures (and says so) rather than a bad one
+  const v = await verifyImage(t, [key.pub]);
+  assert.deepEqual([v.verified.length, v.rejected.length, v.bundles], [0, 0, 0]);
 });

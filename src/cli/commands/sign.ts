@@ -350,20 +350,35 @@ export function register(program: Command): void {
       'custom',
     )
     .option('--insecure', 'plain HTTP to the registry (default for loopback registries)')
-    .action((image: string, o: { key: string; predicate: string; type: string; insecure?: boolean }) =>
-      run(async () => {
-        let predicate: unknown;
-        try {
-          predicate = JSON.parse(readFileSync(o.predicate, 'utf8'));
-        } catch (err) {
-          throw new SignError('PAYLOAD_INVALID', `${o.predicate}: not a JSON predicate: ${(err as Error).message}`);
-        }
-        const pem = readKeyFile(o.key);
-        const pw = /ENCRYPTED/.test(pem) ? await password(false) : Buffer.alloc(0);
-        const { t } = target(image, o.insecure);
-        const r = await attestImage(t, loadPrivateKey(pem, pw, o.key), PREDICATE_TYPES[o.type] ?? o.type, predicate);
-        process.stderr.write(`Pushing attestation to: ${t.registry}/${t.repository}:${r.tag} (${r.count})\n`);
-      }),
+    .option('--new-bundle-format', 'store a Sigstore bundle (v0.3) as an OCI 1.1 referrer instead of the .att tag')
+    .action(
+      (
+        image: string,
+        o: { key: string; predicate: string; type: string; insecure?: boolean; newBundleFormat?: boolean },
+      ) =>
+        run(async () => {
+          let predicate: unknown;
+          try {
+            predicate = JSON.parse(readFileSync(o.predicate, 'utf8'));
+          } catch (err) {
+            throw new SignError('PAYLOAD_INVALID', `${o.predicate}: not a JSON predicate: ${(err as Error).message}`);
+          }
+          const pem = readKeyFile(o.key);
+          const pw = /ENCRYPTED/.test(pem) ? await password(false) : Buffer.alloc(0);
+          const { t } = target(image, o.insecure);
+          if (o.newBundleFormat) {
+            const b = await signImageBundle(t, loadPrivateKey(pem, pw, o.key), {
+              predicateType: PREDICATE_TYPES[o.type] ?? o.type,
+              predicate,
+            });
+            process.stderr.write(
+              `Pushing Sigstore bundle to: ${t.registry}/${t.repository}@${b.referrer} (referrer of ${b.digest})\n`,
+            );
+            return;
+          }
+          const r = await attestImage(t, loadPrivateKey(pem, pw, o.key), PREDICATE_TYPES[o.type] ?? o.type, predicate);
+          process.stderr.write(`Pushing attestation to: ${t.registry}/${t.repository}:${r.tag} (${r.count})\n`);
+        }),
     );
   program
     .command('verify-attestation')
