@@ -7,12 +7,14 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleFromJSON } from '@sigstore/bundle';
+import { bundleFromJSON, bundleToJSON, toDSSEBundle } from '@sigstore/bundle';
 import { Verifier, toSignedEntity, toTrustMaterial } from '@sigstore/verify';
 import { MediaType, RegistryClient, digestOf, type ImageManifest } from '../../src/oci/index.ts';
 import {
   BUNDLE_V03_MEDIA_TYPE,
   SIGN_PREDICATE_TYPE,
+  checkBundle,
+  pae,
   keyHint,
   requireSigned,
   signImage,
@@ -246,4 +248,31 @@ test('attestations as bundles: attest --new-bundle-format shape, verify-attestat
   // not an image signature: verify finds no signatures (and says so) rather than a bad one
   const v = await verifyImage(t, [key.pub]);
   assert.deepEqual([v.verified.length, v.rejected.length, v.bundles], [0, 0, 0]);
+});
+
+test('a bundle built by sigstore-js (@sigstore/bundle toDSSEBundle) is read by Sekisho', () => {
+  const digest = 'sha256:' + 'ab'.repeat(32);
+  const statement = Buffer.from(
+    JSON.stringify({
+      _type: 'https://in-toto.io/Statement/v1',
+      subject: [{ name: 'registry.local/app', digest: { sha256: 'ab'.repeat(32) } }],
+      predicateType: SIGN_PREDICATE_TYPE,
+      predicate: {},
+    }),
+  );
+  const type = 'application/vnd.in-toto+json';
+  const b = bundleToJSON(
+    toDSSEBundle({
+      artifact: statement,
+      artifactType: type,
+      signature: key.signer.sign(pae(type, statement)),
+      keyHint: keyHint(key.pub),
+    }),
+  );
+  const bytes = Buffer.from(JSON.stringify(b));
+  const ok = checkBundle([key.pub], digest, bytes, { index: 0, digest: 'sha256:x' });
+  assert.ok(!('reason' in ok), JSON.stringify(ok));
+  const bad = checkBundle([other.pub], digest, bytes, { index: 0, digest: 'sha256:x' });
+  assert.equal('reason' in bad && bad.code, 'SIGNATURE_INVALID');
+  sigstoreVerify(b, key);
 });
