@@ -206,51 +206,28 @@ class Prepared implements PreparedQuery {
     const ev = new Evaluator(this.prog, this.data, {
       input: opts.input,
       collectBuiltinErrors: opts.strictBuiltinErrors === true || opts.builtinErrors !== undefined,
-      print: opts.print ?? (() => {}),
+      print: opts.print ?? noPrint,
       nowNs: opts.nowNs ?? BigInt(Date.now()) * 1000000n,
       // capabilities that list hosts turn the network on for those hosts only; an empty list keeps it off
       allowNet: opts.allowNet ?? (this.netHosts !== undefined && this.netHosts.length > 0),
-      ...(this.netHosts ? { netHosts: new Set(this.netHosts) } : {}),
+      netHosts: this.netHosts ? new Set(this.netHosts) : undefined,
       random: mulberry32(opts.seed ?? 0),
       onEval: opts.onEval,
     });
-    const results: QueryResult[] = [];
-    const values = new Map<Expr, Value>();
-    const b = new Map<string, Value>();
-    const body = this.body;
-    const run = (i: number): boolean => {
-      if (i === body.length) {
-        const bindings = new Map<string, Value>();
-        for (const v of this.vars) {
-          const x = b.get(v);
-          if (x !== undefined) bindings.set(this.renames.get(v) ?? v, x);
-        }
-        results.push({
-          expressions: this.original.map((e) => ({
-            value: values.get(e) ?? true,
-            text: e.loc.text ?? '',
-            location: { row: e.loc.row, col: e.loc.col },
-          })),
-          bindings,
-        });
-        return false;
-      }
-      const e = body[i] as Expr;
-      if (this.captured !== undefined) {
-        return ev.evalTerm(this.captured, b, (v) => {
-          values.set(this.original[0] as Expr, v);
-          return run(i + 1);
-        });
-      }
-      return ev.evalExpr(
-        e,
-        b,
-        () => run(i + 1),
-        (v) => values.set(e, v),
-      );
+    const st: RunState = {
+      ev,
+      body: this.body,
+      original: this.original,
+      renames: this.renames,
+      vars: this.vars,
+      captured: this.captured,
+      results: [],
+      values: new Map<Expr, Value>(),
+      b: new Map<string, Value>(),
     };
+    const results = st.results;
     try {
-      run(0);
+      runQuery(st, 0);
     } catch (e) {
       // As in OPA, a recorded builtin error is what strict mode reports, even when evaluation then halted.
       if (ev.builtinErrors.length > 0) this.builtinErrors(ev, opts, results);
@@ -268,6 +245,52 @@ class Prepared implements PreparedQuery {
     if (opts.strictBuiltinErrors) throw new StrictBuiltinError(ev.builtinErrors, results);
   }
 }
+
+/** The state of one query evaluation (module-level functions: no closures created per evaluation). */
+interface RunState {
+  ev: Evaluator;
+  body: Body;
+  original: Expr[];
+  renames: Map<string, string>;
+  vars: string[];
+  captured: Term | undefined;
+  results: QueryResult[];
+  values: Map<Expr, Value>;
+  b: Map<string, Value>;
+}
+
+function runQuery(st: RunState, i: number): boolean {
+  const body = st.body;
+  if (i === body.length) {
+    const bindings = new Map<string, Value>();
+    for (const v of st.vars) {
+      const x = st.b.get(v);
+      if (x !== undefined) bindings.set(st.renames.get(v) ?? v, x);
+    }
+    const expressions = st.original.map((e) => ({
+      value: st.values.get(e) ?? true,
+      text: e.loc.text ?? '',
+      location: { row: e.loc.row, col: e.loc.col },
+    }));
+    st.results.push({ expressions, bindings });
+    return false;
+  }
+  const e = body[i] as Expr;
+  if (st.captured !== undefined) {
+    return st.ev.evalTerm(st.captured, st.b, (v) => {
+      st.values.set(st.original[0] as Expr, v);
+      return runQuery(st, i + 1);
+    });
+  }
+  return st.ev.evalExpr(
+    e,
+    st.b,
+    () => runQuery(st, i + 1),
+    (v) => st.values.set(e, v),
+  );
+}
+
+function noPrint(): void {}
 
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;

@@ -43,7 +43,7 @@ export interface EvalConfig {
   nowNs: bigint;
   allowNet: boolean;
   /** When set, the only hosts network builtins may reach. */
-  netHosts?: ReadonlySet<string>;
+  netHosts?: ReadonlySet<string> | undefined;
   random: () => number;
   /** Optional tracer: called with every expression before it is evaluated (coverage); absent costs one check. */
   onEval?: ((e: Expr) => void) | undefined;
@@ -63,9 +63,29 @@ interface CallInfo {
   node: RuleNode | undefined;
   impl: BuiltinImpl | undefined;
   relation: boolean;
+  /** A plain builtin (an implementation, one result, not special-cased): ground calls take a fast path. */
+  plain: boolean;
 }
 
+const SPECIAL_BUILTINS = new Set([
+  'walk',
+  'trace',
+  'opa.runtime',
+  'rego.metadata.rule',
+  'rego.metadata.chain',
+  'rego.parse_module',
+  'print',
+  'internal.print',
+]);
+
+/** groundCall's answer when an operand is not ground (the general path must iterate). */
+const NOT_GROUND = Symbol('not ground');
+
 const UNDEF = Symbol('undefined');
+
+function returnTrue(): boolean {
+  return true;
+}
 
 const varsCache = new WeakMap<Term, string[]>();
 const callCache = new WeakMap<CallTerm, CallInfo>();
@@ -182,7 +202,7 @@ export class Evaluator {
       cache: new Map(),
       nowNs: cfg.nowNs,
       allowNet: cfg.allowNet,
-      ...(cfg.netHosts ? { netHosts: cfg.netHosts } : {}),
+      netHosts: cfg.netHosts,
       print: cfg.print,
       random: cfg.random,
     };
@@ -223,14 +243,17 @@ export class Evaluator {
         if (rec) rec(true);
         const calls = e.symbols.filter((s): s is CallTerm => s.type === 'call');
         if (calls.length === 0) return k();
-        const go = (i: number): boolean =>
-          i === calls.length ? k() : this.evalMember((calls[i] as CallTerm).args, b, () => go(i + 1));
-        return go(0);
+        return this.someFrom(calls, 0, b, k);
       }
       case 'every':
         if (rec) rec(true);
         return this.evalEvery(e, b, k);
     }
+  }
+
+  private someFrom(calls: CallTerm[], i: number, b: B, k: K): boolean {
+    if (i === calls.length) return k();
+    return this.evalMember((calls[i] as CallTerm).args, b, () => this.someFrom(calls, i + 1, b, k));
   }
 
   private evalTermExpr(e: TermExpr, b: B, k: K, rec?: (v: Value) => void): boolean {
@@ -254,6 +277,16 @@ export class Evaluator {
           break;
       }
       const hasOut = info.arity !== undefined && t.args.length > info.arity;
+      if (info.plain && this.mocks === undefined) {
+        const res = this.groundCall(t, info, b);
+        if (res !== NOT_GROUND) {
+          if (res === undefined) return false;
+          if (hasOut) return this.unifyValue(t.args[info.arity as number] as Term, res, b, rec ? () => (rec(true), k()) : k);
+          if (res === false) return false;
+          rec?.(res);
+          return k();
+        }
+      }
       return this.evalCall(t, info, b, (res) => {
         if (hasOut)
           return this.unifyValue(t.args[info.arity as number] as Term, res, b, rec ? () => (rec(true), k()) : k);
@@ -361,22 +394,26 @@ export class Evaluator {
     let ok = false;
     this.evalTerm(e.domain, b, (coll) => {
       ok = Array.isArray(coll) || coll instanceof RObject || coll instanceof RSet;
-      const check = (key: Value, val: Value): boolean => {
-        const run = (): boolean => this.evalBody(e.body, 0, b, () => true);
-        const withVal = (): boolean => this.unifyValue(e.value, val, b, run);
-        const found = e.key ? this.unifyValue(e.key, key, b, withVal) : withVal();
-        return found;
-      };
       if (Array.isArray(coll)) {
-        for (let i = 0; i < coll.length; i++) if (!check(i, coll[i] as Value)) return ((ok = false), true);
+        for (let i = 0; i < coll.length; i++) if (!this.everyCheck(e, b, i, coll[i] as Value)) return ((ok = false), true);
       } else if (coll instanceof RObject) {
-        for (const [kk, vv] of coll.entries()) if (!check(kk, vv)) return ((ok = false), true);
+        for (const [kk, vv] of coll.entries()) if (!this.everyCheck(e, b, kk, vv)) return ((ok = false), true);
       } else if (coll instanceof RSet) {
-        for (const x of coll.values()) if (!check(x, x)) return ((ok = false), true);
+        for (const x of coll.values()) if (!this.everyCheck(e, b, x, x)) return ((ok = false), true);
       }
       return false;
     });
     return ok ? k() : false;
+  }
+
+  /** Whether `every`'s body holds for one key/value of its domain. */
+  private everyCheck(e: EveryExpr, b: B, key: Value, val: Value): boolean {
+    if (e.key) return this.unifyValue(e.key, key, b, () => this.everyValue(e, b, val));
+    return this.everyValue(e, b, val);
+  }
+
+  private everyValue(e: EveryExpr, b: B, val: Value): boolean {
+    return this.unifyValue(e.value, val, b, () => this.evalBody(e.body, 0, b, returnTrue));
   }
 
   private evalMember(args: Term[], b: B, k: K): boolean {
@@ -507,23 +544,12 @@ export class Evaluator {
       case 'array': {
         if (!Array.isArray(v) || v.length !== t.items.length) return false;
         if (this.isGround(t, b)) break;
-        const go = (i: number): boolean =>
-          i === v.length ? k() : this.unifyValue(t.items[i] as Term, v[i] as Value, b, () => go(i + 1));
-        return go(0);
+        return this.unifyItems(t.items, v, 0, b, k);
       }
       case 'object': {
         if (!(v instanceof RObject) || v.size !== t.items.length) return false;
         if (this.isGround(t, b)) break;
-        const go = (i: number): boolean => {
-          if (i === t.items.length) return k();
-          const [kt, vt] = t.items[i] as [Term, Term];
-          return this.evalTerm(kt, b, (key) => {
-            const x = v.get(key);
-            if (x === undefined) return false;
-            return this.unifyValue(vt, x, b, () => go(i + 1));
-          });
-        };
-        return go(0);
+        return this.unifyEntries(t.items, v, 0, b, k);
       }
       default:
         break;
@@ -533,6 +559,21 @@ export class Evaluator {
       return x !== undefined && equal(x, v) ? k() : false;
     }
     return this.evalTerm(t, b, (x) => (equal(x, v) ? k() : false));
+  }
+
+  private unifyItems(items: Term[], v: Value[], i: number, b: B, k: K): boolean {
+    if (i === v.length) return k();
+    return this.unifyValue(items[i] as Term, v[i] as Value, b, () => this.unifyItems(items, v, i + 1, b, k));
+  }
+
+  private unifyEntries(items: [Term, Term][], v: RObject, i: number, b: B, k: K): boolean {
+    if (i === items.length) return k();
+    const [kt, vt] = items[i] as [Term, Term];
+    return this.evalTerm(kt, b, (key) => {
+      const x = v.get(key);
+      if (x === undefined) return false;
+      return this.unifyValue(vt, x, b, () => this.unifyEntries(items, v, i + 1, b, k));
+    });
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -638,50 +679,18 @@ export class Evaluator {
       case 'array': {
         const c = constOf(t);
         if (c !== UNDEF) return k(c);
-        const out: Value[] = new Array<Value>(t.items.length);
-        const go = (i: number): boolean => {
-          if (i === t.items.length) return k(out.slice());
-          return this.evalTerm(t.items[i] as Term, b, (v) => {
-            out[i] = v;
-            return go(i + 1);
-          });
-        };
-        return go(0);
+        return this.evalItems(t.items, new Array<Value>(t.items.length), 0, b, false, k);
       }
       case 'set': {
         const c = constOf(t);
         if (c !== UNDEF) return k(c);
-        const out: Value[] = new Array<Value>(t.items.length);
-        const go = (i: number): boolean => {
-          if (i === t.items.length) return k(RSet.from(out));
-          return this.evalTerm(t.items[i] as Term, b, (v) => {
-            out[i] = v;
-            return go(i + 1);
-          });
-        };
-        return go(0);
+        return this.evalItems(t.items, new Array<Value>(t.items.length), 0, b, true, k);
       }
       case 'object': {
         const c = constOf(t);
         if (c !== UNDEF) return k(c);
-        const keys: Value[] = new Array<Value>(t.items.length);
-        const vals: Value[] = new Array<Value>(t.items.length);
-        const go = (i: number): boolean => {
-          if (i === t.items.length) {
-            const o = new RObject();
-            for (let j = 0; j < keys.length; j++) o.set(keys[j] as Value, vals[j] as Value);
-            return k(o);
-          }
-          const [kt, vt] = t.items[i] as [Term, Term];
-          return this.evalTerm(kt, b, (kv) =>
-            this.evalTerm(vt, b, (vv) => {
-              keys[i] = kv;
-              vals[i] = vv;
-              return go(i + 1);
-            }),
-          );
-        };
-        return go(0);
+        const n = t.items.length;
+        return this.evalEntries(t.items, new Array<Value>(n), new Array<Value>(n), 0, b, k);
       }
       case 'arraycompr': {
         const out: Value[] = [];
@@ -737,9 +746,38 @@ export class Evaluator {
           this.unify(t.args[0] as Term, t.args[1] as Term, b, () => ((found = true), true));
           return k(found);
         }
+        if (info.plain && this.mocks === undefined) {
+          const res = this.groundCall(t, info, b);
+          if (res !== NOT_GROUND) return res === undefined ? false : k(res);
+        }
         return this.evalCall(t, info, b, k);
       }
     }
+  }
+
+  /** Every combination of the items' values, as an array (or a set when `asSet`). */
+  private evalItems(items: Term[], out: Value[], i: number, b: B, asSet: boolean, k: VK): boolean {
+    if (i === items.length) return k(asSet ? RSet.from(out) : out.slice());
+    return this.evalTerm(items[i] as Term, b, (v) => {
+      out[i] = v;
+      return this.evalItems(items, out, i + 1, b, asSet, k);
+    });
+  }
+
+  private evalEntries(items: [Term, Term][], keys: Value[], vals: Value[], i: number, b: B, k: VK): boolean {
+    if (i === items.length) {
+      const o = new RObject();
+      for (let j = 0; j < keys.length; j++) o.set(keys[j] as Value, vals[j] as Value);
+      return k(o);
+    }
+    const [kt, vt] = items[i] as [Term, Term];
+    return this.evalTerm(kt, b, (kv) =>
+      this.evalTerm(vt, b, (vv) => {
+        keys[i] = kv;
+        vals[i] = vv;
+        return this.evalEntries(items, keys, vals, i + 1, b, k);
+      }),
+    );
   }
 
   private evalRef(t: RefTerm, b: B, k: VK): boolean {
@@ -981,27 +1019,40 @@ export class Evaluator {
       const b: B = new Map();
       const valueTerm = cur.head.value ?? TRUE_TERM;
       const constant = constOf(valueTerm) !== UNDEF;
-      let found = false;
-      const body = (): boolean =>
-        this.evalBody(cur.body, 0, b, () =>
-          this.evalTerm(valueTerm, b, (v) => {
-            found = true;
-            emit(v, cur);
-            return constant;
-          }),
-        );
+      const st = { found: false };
       this.ruleStack.push(cur);
       try {
         if (params && args) {
-          const go = (i: number): boolean =>
-            i === params.length ? body() : this.unifyValue(params[i] as Term, args[i] as Value, b, () => go(i + 1));
-          go(0);
-        } else body();
+          this.unifyParams(params, args, 0, b, () => this.ruleBody(cur, b, valueTerm, constant, st, emit));
+        } else this.ruleBody(cur, b, valueTerm, constant, st, emit);
       } finally {
         this.ruleStack.pop();
       }
-      if (found) return;
+      if (st.found) return;
     }
+  }
+
+  private unifyParams(params: Term[], args: Value[], i: number, b: B, k: K): boolean {
+    if (i === params.length) return k();
+    return this.unifyValue(params[i] as Term, args[i] as Value, b, () => this.unifyParams(params, args, i + 1, b, k));
+  }
+
+  /** One rule body; each solution's value goes to `emit` (a constant value settles the rule). */
+  private ruleBody(
+    cur: Rule,
+    b: B,
+    valueTerm: Term,
+    constant: boolean,
+    st: { found: boolean },
+    emit: (v: Value, r: Rule) => void,
+  ): boolean {
+    return this.evalBody(cur.body, 0, b, () =>
+      this.evalTerm(valueTerm, b, (v) => {
+        st.found = true;
+        emit(v, cur);
+        return constant;
+      }),
+    );
   }
 
   private evalMulti(info: RuleInfo, out: RSet): void {
@@ -1022,15 +1073,15 @@ export class Evaluator {
   }
 
   private evalRestKeys(rest: Term[], b: B, k: (keys: Value[]) => boolean): boolean {
-    const keys: Value[] = new Array<Value>(rest.length);
-    const go = (i: number): boolean =>
-      i === rest.length
-        ? k(keys.slice())
-        : this.evalTerm(rest[i] as Term, b, (v) => {
-            keys[i] = v;
-            return go(i + 1);
-          });
-    return go(0);
+    return this.restKeysFrom(rest, new Array<Value>(rest.length), 0, b, k);
+  }
+
+  private restKeysFrom(rest: Term[], keys: Value[], i: number, b: B, k: (keys: Value[]) => boolean): boolean {
+    if (i === rest.length) return k(keys.slice());
+    return this.evalTerm(rest[i] as Term, b, (v) => {
+      keys[i] = v;
+      return this.restKeysFrom(rest, keys, i + 1, b, k);
+    });
   }
 
   private evalDynamic(info: RuleInfo, obj: RObject, owned: Set<RObject>): void {
@@ -1098,7 +1149,8 @@ export class Evaluator {
       if (name === 'internal.member_2') arity = 2;
       if (name === 'internal.member_3') arity = 3;
     }
-    info = { name, arity, node, impl, relation };
+    const plain = impl !== undefined && !relation && node === undefined && !SPECIAL_BUILTINS.has(name);
+    info = { name, arity, node, impl, relation, plain };
     callCache.set(t, info);
     return info;
   }
@@ -1133,15 +1185,25 @@ export class Evaluator {
         break;
       }
     }
-    const go = (j: number): boolean => {
-      if (j === n) return this.invoke(info, args.slice(), t, k);
-      const i = order ? (order[j] as number) : j;
-      return this.evalTerm(t.args[i] as Term, b, (v) => {
-        args[i] = v;
-        return go(j + 1);
-      });
-    };
-    return go(0);
+    return this.callArgsFrom(t, info, args, order, n, 0, b, k);
+  }
+
+  private callArgsFrom(
+    t: CallTerm,
+    info: CallInfo,
+    args: Value[],
+    order: number[] | undefined,
+    n: number,
+    j: number,
+    b: B,
+    k: VK,
+  ): boolean {
+    if (j === n) return this.invoke(info, args.slice(), t, k);
+    const i = order ? (order[j] as number) : j;
+    return this.evalTerm(t.args[i] as Term, b, (v) => {
+      args[i] = v;
+      return this.callArgsFrom(t, info, args, order, n, j + 1, b, k);
+    });
   }
 
   private invoke(info: CallInfo, args: Value[], t: CallTerm, k: VK): boolean {
@@ -1192,10 +1254,20 @@ export class Evaluator {
       if (info.name.startsWith('data.')) return false;
       throw new RegoError(ErrorCodes.evalInternal, `unsupported built-in function ${info.name}`, t.loc);
     }
-    let res: Value | undefined;
+    const res = this.callImpl(impl, info, args, t);
+    if (res === undefined) return false;
+    if (info.relation && Array.isArray(res)) {
+      for (const r of res) if (k(r)) return true;
+      return false;
+    }
+    return k(res);
+  }
+
+  /** Runs a builtin's implementation; a failure makes the call undefined (recorded when asked for). */
+  private callImpl(impl: BuiltinImpl, info: CallInfo, args: Value[], t: CallTerm): Value | undefined {
     this.bctx.location = t.loc;
     try {
-      res = impl(args, this.bctx);
+      return impl(args, this.bctx);
     } catch (err) {
       if (err instanceof RegoError) throw err;
       // A failing builtin makes its call undefined; the error is recorded (OPA's builtinErrors) when asked for.
@@ -1204,14 +1276,24 @@ export class Evaluator {
         const code = err instanceof OperandError ? ErrorCodes.evalType : ErrorCodes.evalBuiltin;
         this.builtinErrors.push(new RegoError(code, msg, t.loc, { cause: err }));
       }
-      return false;
+      return undefined;
     }
-    if (res === undefined) return false;
-    if (info.relation && Array.isArray(res)) {
-      for (const r of res) if (k(r)) return true;
-      return false;
+  }
+
+  /**
+   * A plain builtin call whose operands are all ground, without continuations: its result, undefined when an
+   * operand or the call is undefined, or NOT_GROUND when an operand has unbound vars (use evalCall).
+   */
+  private groundCall(t: CallTerm, info: CallInfo, b: B): Value | undefined | typeof NOT_GROUND {
+    const n = info.arity !== undefined && t.args.length > info.arity ? info.arity : t.args.length;
+    for (let i = 0; i < n; i++) if (!this.isGround(t.args[i] as Term, b)) return NOT_GROUND;
+    const args: Value[] = new Array<Value>(n);
+    for (let i = 0; i < n; i++) {
+      const v = this.valueOf(t.args[i] as Term, b);
+      if (v === undefined) return undefined;
+      args[i] = v;
     }
-    return k(res);
+    return this.callImpl(info.impl as BuiltinImpl, info, args, t);
   }
 
   private infoByName(name: string): CallInfo {
@@ -1227,17 +1309,19 @@ export class Evaluator {
       args: [],
       loc: NOLOC,
     };
+    if (this.byName === undefined) this.byName = new Map();
     const cached = this.byName.get(name);
     if (cached) return cached;
     const info = this.callInfo(fake);
     this.byName.set(name, info);
     return info;
   }
-  private readonly byName = new Map<string, CallInfo>();
+  private byName: Map<string, CallInfo> | undefined;
 
   callFunction(node: RuleNode, args: Value[], t: CallTerm): Value | undefined {
     // Memoised per evaluation and `with` scope (a new rule cache is a new scope), as OPA caches function
     // results for ground arguments: same function, same arguments → the cached result.
+    if (this.funcCache === undefined) this.funcCache = new WeakMap();
     let scope = this.funcCache.get(this.cache);
     if (scope === undefined) this.funcCache.set(this.cache, (scope = new Map()));
     let memo = scope.get(node);
@@ -1251,7 +1335,7 @@ export class Evaluator {
   }
 
   /** Function results by rule cache (one per `with` scope), function and argsKey. */
-  private readonly funcCache = new WeakMap<object, Map<RuleNode, Map<string, Value | typeof UNDEF>>>();
+  private funcCache: WeakMap<object, Map<RuleNode, Map<string, Value | typeof UNDEF>>> | undefined;
 
   private callFunctionUncached(node: RuleNode, args: Value[], t: CallTerm): Value | undefined {
     let out: Value | undefined;
