@@ -68,3 +68,4 @@ export {
   type PullRequest,
 } from './promote/github.ts';
 export { GitLabClient, publishToGitLab, type GitLabOptions, type MergeRequest } from './promote/gitlab.ts';
+export { pollOnce, watchRepo, type PollResult, type WatchOptions } from './watch.ts';

@@ -35,6 +35,8 @@ export interface RunOptions {
   /** step implementations by `uses` */
   handlers: Record<string, StepHandler>;
   onEvent?: (ev: RunEvent) => void;
+  /** extra labels on the PipelineRun (e.g. the commit that started it) */
+  labels?: Record<string, string>;
 }
 
 const iso = (d: Date) => d.toISOString();
@@ -165,7 +167,7 @@ export async function runPipeline(o: RunOptions): Promise<PipelineRun> {
     metadata: {
       name: runId,
       creationTimestamp: iso(now()),
-      labels: { 'ci.sekisho.dev/pipeline': pipeline.metadata.name },
+      labels: { 'ci.sekisho.dev/pipeline': pipeline.metadata.name, ...o.labels },
     },
     spec: { pipelineRef: { name: pipeline.metadata.name }, pipelineFile: o.loaded.file, params, workspace },
     status: {

@@ -9,6 +9,10 @@ import { RegistryClient, dockerConfigCredentials } from '../../oci/index.ts';
 import {
   PipelineError,
   builtinSteps,
+  parseDuration,
+  pollOnce,
+  watchRepo,
+  type PollResult,
   changeRequestCrd,
   containerExecutor,
   parsePipeline,
@@ -259,6 +263,76 @@ export function register(program: Command): void {
         process.exitCode = reportError(err);
       }
     });
+  ci.command('watch')
+    .description('start a PipelineRun for each new commit of an app repo branch (polling)')
+    .requiredOption('--repo <path|url>', 'app repo')
+    .option('--branch <name>', 'branch to follow', 'main')
+    .option(
+      '--pipeline <file>',
+      'pipeline file in the repo (default .sekisho/pipeline.yaml, else sekisho-pipeline.yaml)',
+    )
+    .option('--interval <duration>', 'polling period', '30s')
+    .option('--once', 'poll once: run the pipeline if the branch has a commit not run yet, then exit')
+    .option('-p, --param <name=value>', 'set a pipeline param (repeatable)', collect)
+    .option('--data-dir <dir>', 'checkouts, runs (<data-dir>/ci/runs), change requests', '.sekisho')
+    .option('--scan-db <dir>', 'advisory database for scan steps')
+    .option('--insecure', 'plain HTTP to every registry')
+    .action(
+      async (o: {
+        repo: string;
+        branch: string;
+        pipeline?: string;
+        interval: string;
+        once?: boolean;
+        param?: string[];
+        dataDir: string;
+        scanDb?: string;
+        insecure?: boolean;
+      }) => {
+        try {
+          const dataDir = resolve(o.dataDir);
+          const base = {
+            repo: o.repo,
+            branch: o.branch,
+            ...(o.pipeline ? { pipeline: o.pipeline } : {}),
+            dataDir,
+            params: parseParams(o.param),
+            services: cliServices({ ...o, dataDir }),
+            handlers: builtinSteps(),
+          };
+          const report = (r: PollResult) => {
+            if (!r.run) process.stderr.write(`${o.branch} at ${r.commit.slice(0, 12)}: already run\n`);
+            else
+              process.stdout.write(
+                `${r.commit.slice(0, 12)} ${r.run.metadata.name} ${r.run.status.phase} ${r.run.status.runDir}\n`,
+              );
+          };
+          if (o.once) {
+            const r = await pollOnce(base);
+            report(r);
+            process.exitCode = r.run && r.run.status.phase !== 'Succeeded' ? 1 : 0;
+            return;
+          }
+          const ms = parseDuration(o.interval);
+          if (ms === undefined)
+            throw new PipelineError('pipeline_invalid', `--interval ${o.interval}: want e.g. 30s, 5m`);
+          const ac = new AbortController();
+          const stop = () => ac.abort();
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+          process.stderr.write(`watching ${o.repo} ${o.branch} every ${o.interval}\n`);
+          await watchRepo({
+            ...base,
+            intervalMs: ms,
+            signal: ac.signal,
+            onPoll: report,
+            onError: (e) => reportError(e),
+          });
+        } catch (err) {
+          process.exitCode = reportError(err);
+        }
+      },
+    );
   ci.command('crds')
     .description('print the CustomResourceDefinitions of Pipeline, PipelineRun and ChangeRequest')
     .action(() => {
