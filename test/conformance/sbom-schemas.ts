@@ -12,8 +12,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Ajv from 'ajv';
-import AjvDraft04 from 'ajv-draft-04';
+import AjvModule from 'ajv';
+import AjvDraft04Module from 'ajv-draft-04';
 import {
   AdvisoryDb,
   collectDir,
@@ -35,6 +35,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 const fx = join(here, '../scan/fixtures');
 const read = (p: string): object => JSON.parse(readFileSync(join(schemas, p), 'utf8')) as object;
 
+// ajv is CommonJS: its class is the module's default export
+const Ajv = AjvModule.default;
+const AjvDraft04 = AjvDraft04Module.default;
 // string formats (date-time, iri-reference) are not checked: ajv-formats is not a dependency
 const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
 ajv.addSchema(read('cyclonedx/spdx.schema.json'), 'spdx.schema.json');
