@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { RegistryClient } from '../oci/index.ts';
 import { ImageVerifier, signImage } from '../sign/index.ts';
-import { ImagePolicies, parseImagePolicy } from './image-signature.ts';
+import { ImagePolicies, parseImagePolicy, resolveImageTags } from './image-signature.ts';
 import { AdmissionEngine } from './engine.ts';
 import { Metrics } from './metrics.ts';
 import { decide } from './webhook.ts';
@@ -186,4 +186,27 @@ test('malformed policies are refused with the reason', () => {
     bad({ images: [{ glob: '**' }], authorities: [{ key: { data: key.publicKeyPem } }], mode: 'maybe' }),
     /spec.mode must be enforce or warn/,
   );
+});
+
+test('tags of Pod images a policy covers are resolved to digests; others and templates are left alone', async () => {
+  const p = new ImagePolicies();
+  p.upsert(policy('signed-only', `${reg.host}/**`, key.publicKeyPem));
+  const digest = (await client.headManifest('app', 'signed'))!.digest;
+  const req = podReq(`${reg.host}/app:signed`);
+  const out = (await resolveImageTags(p, req.object as Record<string, unknown>)) as {
+    spec: { initContainers: { image: string }[]; containers: { image: string }[] };
+  };
+  assert.equal(out.spec.containers[0]!.image, `${reg.host}/app@${digest}`);
+  assert.equal(out.spec.initContainers[0]!.image, 'busybox', 'outside every glob');
+  // already by digest, a missing tag, or a Deployment: unchanged
+  assert.equal(
+    await resolveImageTags(p, podReq(`${reg.host}/app@${digest}`).object as Record<string, unknown>),
+    undefined,
+  );
+  assert.equal(await resolveImageTags(p, podReq(`${reg.host}/app:nope`).object as Record<string, unknown>), undefined);
+  const dep = {
+    kind: 'Deployment',
+    spec: { template: { spec: { containers: [{ image: `${reg.host}/app:signed` }] } } },
+  };
+  assert.equal(await resolveImageTags(p, dep), undefined);
 });

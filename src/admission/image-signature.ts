@@ -18,6 +18,7 @@ import {
   workloadImages,
   type KeySources,
 } from '../sign/index.ts';
+import { parseReference } from '../oci/index.ts';
 import { AdmissionError } from './errors.ts';
 import type { AdmissionRequest } from './review.ts';
 import type { LogEntry } from './webhook.ts';
@@ -180,6 +181,33 @@ export class ImagePolicies {
     out.errors.sort();
     return out;
   }
+}
+
+/**
+ * policy-controller's tag resolution, for Pods: images a policy matches that are named by tag are rewritten
+ * to `registry/repository@digest`, so the kubelet runs what admission verified. Returns the new object, or
+ * undefined when nothing changed (or the registry could not be asked: validation then decides).
+ */
+export async function resolveImageTags(policies: ImagePolicies, obj: Obj): Promise<Obj | undefined> {
+  if (obj.kind !== 'Pod' || policies.policies.size === 0) return undefined;
+  const out = structuredClone(obj);
+  let changed = false;
+  const spec = isObj(out.spec) ? out.spec : undefined;
+  for (const field of ['initContainers', 'containers', 'ephemeralContainers']) {
+    const list = spec?.[field];
+    if (!Array.isArray(list)) continue;
+    for (const c of list) {
+      if (!isObj(c) || typeof c.image !== 'string' || c.image.includes('@')) continue;
+      const image = c.image;
+      if (![...policies.policies.values()].some((p) => p.globs.some((g) => imageGlobMatch(g, image)))) continue;
+      const digest = await policies.verifier.resolve(image);
+      if (!digest) continue;
+      const ref = parseReference(image, { defaultTag: 'latest' });
+      c.image = `${ref.registry}/${ref.repository}@${digest}`;
+      changed = true;
+    }
+  }
+  return changed ? out : undefined;
 }
 
 /** The CRD the cluster needs to store ClusterImagePolicies (a free-form subset of policy-controller's). */

@@ -72,6 +72,7 @@ export {
   parseImagePolicy,
   imagePolicyCrd,
   watchImagePolicies,
+  resolveImageTags,
   IMAGE_POLICY_API_VERSION,
   IMAGE_POLICY_GROUP,
   IMAGE_POLICY_KIND,

@@ -13,7 +13,13 @@ import { startWebhook, type LogEntry, type WebhookServer } from './webhook.ts';
 import { loadDocuments, isObj, str, type Obj } from './yaml-load.ts';
 import { MutationSystem, topLevelPatch, MUTATION_GROUP } from './mutation.ts';
 import { wildcardMatch } from './match.ts';
-import { IMAGE_POLICY_GROUP, ImagePolicies, watchImagePolicies, type ImagePoliciesOptions } from './image-signature.ts';
+import {
+  IMAGE_POLICY_GROUP,
+  ImagePolicies,
+  resolveImageTags,
+  watchImagePolicies,
+  type ImagePoliciesOptions,
+} from './image-signature.ts';
 
 export interface ServeOptions {
   dataDir: string;
@@ -154,7 +160,7 @@ export async function startAdmissionServer(o: ServeOptions): Promise<AdmissionSe
     extraValidation: (req) => images.review(req),
     ...(mutation
       ? {
-          mutate: (req) => {
+          mutate: async (req) => {
             const obj = req.object;
             const ns = req.namespace ?? '';
             if (!isObj(obj) || (ns && (o.exemptNamespaces ?? []).some((p) => wildcardMatch(p, ns))))
@@ -163,7 +169,11 @@ export async function startAdmissionServer(o: ServeOptions): Promise<AdmissionSe
             const nsObj = ns ? (engine.namespaces.get(ns) ?? engine.inventory.namespace(ns)) : undefined;
             const out = mutation.mutate(obj, { namespace: ns, namespaceObject: nsObj });
             if (out) log({ level: 'info', msg: 'mutated', kind: kindName, namespace: ns, name: req.name });
-            return { patch: out ? topLevelPatch(obj, out) : [] };
+            // then image tags → digests for images a ClusterImagePolicy covers (policy-controller's step)
+            const pinned = req.operation === 'DELETE' ? undefined : await resolveImageTags(images, out ?? obj);
+            if (pinned) log({ level: 'info', msg: 'image tags resolved', namespace: ns, name: req.name });
+            const final = pinned ?? out;
+            return { patch: final ? topLevelPatch(obj, final) : [] };
           },
         }
       : {}),

@@ -33,7 +33,7 @@ export interface WebhookOptions {
   /** For tests: evaluate through this instead of the engine (e.g. to inject a failure). */
   evaluate?: (req: AdmissionRequest) => ReturnType<AdmissionEngine['review']>;
   /** The mutating endpoint's handler (POST /v1/mutate), if mutation is enabled. */
-  mutate?: (req: AdmissionRequest) => { patch: unknown[] };
+  mutate?: (req: AdmissionRequest) => { patch: unknown[] } | Promise<{ patch: unknown[] }>;
   /** Asynchronous checks run before the constraints (image signatures); merged into the decision. */
   extraValidation?: (req: AdmissionRequest) => Promise<ExtraReview>;
 }
@@ -199,7 +199,7 @@ export async function startWebhook(opts: WebhookOptions): Promise<WebhookServer>
     if (mutate) {
       const uid = str(request.uid) ?? '';
       try {
-        const patch = opts.mutate ? opts.mutate(request).patch : [];
+        const patch = opts.mutate ? (await opts.mutate(request)).patch : [];
         response =
           patch.length > 0
             ? {

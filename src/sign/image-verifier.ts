@@ -119,6 +119,17 @@ export class ImageVerifier {
     this.cache.clear();
   }
 
+  /** The digest a reference names (its own digest, or the tag's in the registry); undefined when unknown. */
+  async resolve(image: string): Promise<string | undefined> {
+    try {
+      const ref = parseReference(image, { defaultTag: 'latest' });
+      if (ref.digest) return ref.digest;
+      return (await this.client(ref.registry).headManifest(ref.repository, ref.tag ?? 'latest'))?.digest;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Resolves `image` to a digest and checks its signatures with `keys`. Never throws. */
   async verify(image: string, keys: KeyObject[]): Promise<ImageVerdict> {
     let ref: Reference;

@@ -102,15 +102,18 @@ test('admission: an unsigned image is denied with the policy and reason; a signe
     (err: unknown) =>
       err instanceof KubeError &&
       err.status === 403 &&
-      /\[shop-signed\] image .*shop\/web:v2 \(spec\.containers\[0\]\.image\) is not signed by any authority of the policy: authority release: NO_SIGNATURES/.test(
+      /\[shop-signed\] image .*shop\/web@sha256:[0-9a-f]{64} \(spec\.containers\[0\]\.image\) is not signed by any authority of the policy: authority release: NO_SIGNATURES/.test(
         err.message,
       ),
   );
   assert.equal(await getOrUndefined(client, 'v1', 'Pod', 'unsigned', 'default'), undefined);
   await client.create(pod('signed', signedImage));
-  assert.ok(await getOrUndefined(client, 'v1', 'Pod', 'signed', 'default'));
-  // by digest too
+  const admitted = (await getOrUndefined(client, 'v1', 'Pod', 'signed', 'default')) as
+    { spec: { containers: { image: string }[] } } | undefined;
+  // the mutating webhook pinned the tag to the digest that was verified (policy-controller's step)
   const digest = (await new RegistryClient({ host: reg.host }).headManifest('shop/web', 'v1'))!.digest;
+  assert.equal(admitted?.spec.containers[0]!.image, `${reg.host}/shop/web@${digest}`);
+  // by digest too
   await client.create(pod('by-digest', `${reg.host}/shop/web@${digest}`));
 });
 
