@@ -274,6 +274,13 @@ test('filters are applied by the server and kept in the URL; search narrows the 
   );
   assert.equal(await page.getByLabel('Sync').inputValue(), 'OutOfSync');
   await screenshot(page, 'perf-filtered');
+  // sorting is the server's too: newest name first
+  await page.goto('/applications?sort=-name');
+  await page
+    .locator('[role="row"][aria-rowindex="2"] .c-name a')
+    .filter({ hasText: `app-${N - 1}` })
+    .waitFor();
+  assert.equal(await page.getByLabel('Sort by').inputValue(), '-name');
   // search as you type narrows the list without a page load
   await page.goto('/applications');
   await page

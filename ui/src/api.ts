@@ -207,6 +207,7 @@ export interface AppQuery {
   sync?: string;
   health?: string;
   labels?: string;
+  sort?: string;
   limit?: number;
   continue?: string;
 }
@@ -218,6 +219,7 @@ export function appQueryString(q: AppQuery): string {
   if (q.sync) p.set('sync', q.sync);
   if (q.health) p.set('health', q.health);
   if (q.labels) p.set('selector', q.labels);
+  if (q.sort) p.set('sort', q.sort);
   if (q.limit) p.set('limit', String(q.limit));
   if (q.continue) p.set('continue', q.continue);
   const s = p.toString();

@@ -21,8 +21,18 @@ interface Filters {
   sync: string;
   health: string;
   labels: string;
+  sort: string;
   view: 'tiles' | 'list';
 }
+
+const SORTS: [string, string][] = [
+  ['', 'name'],
+  ['-name', 'name, Z to A'],
+  ['project', 'project'],
+  ['sync', 'sync status'],
+  ['health', 'health'],
+  ['-reconciledAt', 'last reconciled'],
+];
 
 function readFilters(search: string): Filters {
   const p = new URLSearchParams(search);
@@ -32,13 +42,14 @@ function readFilters(search: string): Filters {
     sync: p.get('sync') ?? '',
     health: p.get('health') ?? '',
     labels: p.get('labels') ?? '',
+    sort: p.get('sort') ?? '',
     view: p.get('view') === 'tiles' ? 'tiles' : 'list',
   };
 }
 
 function writeFilters(f: Filters): string {
   const p = new URLSearchParams();
-  for (const k of ['search', 'project', 'sync', 'health', 'labels'] as const) if (f[k]) p.set(k, f[k]);
+  for (const k of ['search', 'project', 'sync', 'health', 'labels', 'sort'] as const) if (f[k]) p.set(k, f[k]);
   if (f.view === 'tiles') p.set('view', 'tiles');
   const s = p.toString();
   return s ? `?${s}` : '';
@@ -87,8 +98,16 @@ function useAppPages(f: Filters) {
   const [tick, setTick] = useState(0);
   const inflight = useRef<AbortController | null>(null);
   const q: AppQuery = useMemo(
-    () => ({ search: f.search, project: f.project, sync: f.sync, health: f.health, labels: f.labels, limit: PAGE }),
-    [f.search, f.project, f.sync, f.health, f.labels],
+    () => ({
+      search: f.search,
+      project: f.project,
+      sync: f.sync,
+      health: f.health,
+      labels: f.labels,
+      sort: f.sort,
+      limit: PAGE,
+    }),
+    [f.search, f.project, f.sync, f.health, f.labels, f.sort],
   );
   useEffect(() => {
     inflight.current?.abort();
@@ -400,6 +419,16 @@ export function ApplicationsView() {
             onChange={(e) => set({ labels: e.target.value })}
             size={14}
           />
+        </div>
+        <div className="field">
+          <label htmlFor="f-sort">Sort by</label>
+          <select id="f-sort" value={f.sort} onChange={(e) => set({ sort: e.target.value })}>
+            {SORTS.map(([v, label]) => (
+              <option key={v} value={v}>
+                {label}
+              </option>
+            ))}
+          </select>
         </div>
         <div className="field view-toggle" role="group" aria-label="Layout">
           <button type="button" aria-pressed={f.view === 'list'} onClick={() => set({ view: 'list' })}>
