@@ -68,7 +68,14 @@ function imageWithLockfile(): { manifest: Buffer; config: Buffer; layer: Buffer 
     lockfileVersion: 3,
     packages: { '': { name: 'demo', version: '1.0.0' }, 'node_modules/lodash': { version: '4.17.20' } },
   });
-  const tar = makeTar([{ name: 'app/package-lock.json', data: Buffer.from(lock) }]);
+  // images are inventoried from installed packages (node_modules), as Trivy does; the lockfile rides along
+  const tar = makeTar([
+    { name: 'app/package-lock.json', data: Buffer.from(lock) },
+    {
+      name: 'app/node_modules/lodash/package.json',
+      data: Buffer.from('{"name":"lodash","version":"4.17.20","license":"MIT"}'),
+    },
+  ]);
   const layer = gzipSync(tar);
   const config = Buffer.from(
     JSON.stringify({
