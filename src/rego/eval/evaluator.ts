@@ -87,8 +87,11 @@ function returnTrue(): boolean {
   return true;
 }
 
-const varsCache = new WeakMap<Term, string[]>();
 const callCache = new WeakMap<CallTerm, CallInfo>();
+/** A rule-tree node's multi-value rules without a ref tail (`deny contains msg`), computed once. */
+const plainMultiCache = new WeakMap<RuleNode, RuleInfo[]>();
+
+const varsCache = new WeakMap<Term, string[]>();
 const constCache = new WeakMap<Term, Value | typeof UNDEF>();
 
 function varsOf(t: Term): string[] {
@@ -227,7 +230,7 @@ export class Evaluator {
 
   private evalExprInner(e: Expr, b: B, k: K, rec?: (v: Value) => void): boolean {
     if (e.negated) {
-      const found = this.evalPositive(e, b, () => true);
+      const found = this.evalPositive(e, b, returnTrue);
       if (found) return false;
       rec?.(true);
       return k();
@@ -824,6 +827,19 @@ export class Evaluator {
   }
 
   private iterate(v: Value, seg: Term, terms: Term[], i: number, b: B, k: VK): boolean {
+    if (seg.type === 'var' && Array.isArray(v) && !b.has(seg.name)) {
+      // The common `xs[_]`: bind the fresh var to each index in turn, without a continuation per element.
+      const name = seg.name;
+      try {
+        for (let j = 0; j < v.length; j++) {
+          b.set(name, j);
+          if (this.evalRefRest(v[j] as Value, terms, i + 1, b, k)) return true;
+        }
+      } finally {
+        b.delete(name);
+      }
+      return false;
+    }
     if (Array.isArray(v)) {
       for (let j = 0; j < v.length; j++) {
         const x = v[j] as Value;
@@ -966,15 +982,19 @@ export class Evaluator {
       if (v !== undefined || (node.children.size === 0 && node.dynamic.length === 0)) return v;
     }
     let result: Value | undefined;
-    const ownedSets = new Set<RSet>();
-    const plainMulti = node.multi.filter((m) => m.rest.length === 0);
+    let plainMulti = plainMultiCache.get(node);
+    if (plainMulti === undefined) {
+      plainMulti = node.multi.filter((m) => m.rest.length === 0);
+      plainMultiCache.set(node, plainMulti);
+    }
     if (plainMulti.length > 0) {
       const s = new RSet();
-      for (const info of plainMulti) this.evalMulti(info, s);
+      for (let j = 0; j < plainMulti.length; j++) this.evalMulti(plainMulti[j] as RuleInfo, s);
       if (node.children.size === 0 && node.dynamic.length === 0 && plainMulti.length === node.multi.length) return s;
       result = s;
-      ownedSets.add(s);
     }
+    const ownedSets = new Set<RSet>();
+    if (result instanceof RSet) ownedSets.add(result);
     if (!node.hasOwnRules && !(base instanceof RObject) && base !== undefined) return base;
     const owned = new Set<RObject>();
     const obj = base instanceof RObject ? base.clone() : new RObject();
