@@ -50,6 +50,46 @@ test('npm: lockfile v3 (nested, dev, links skipped) plus installed package.json 
   assert.equal(inv.packages.find((p) => p.name === 'mocha')!.dev, true);
 });
 
+test('npm: packages for other platforms, and what only they need, are not installed on Linux/x86-64', async () => {
+  const { parsePackageLock } = await import('../../src/scan/inventory/npm.ts');
+  const lock = JSON.stringify({
+    lockfileVersion: 3,
+    packages: {
+      '': { dependencies: { esbuild: '1.0.0' } },
+      'node_modules/esbuild': {
+        version: '1.0.0',
+        optionalDependencies: {
+          '@esbuild/linux-x64': '1.0.0',
+          '@esbuild/darwin-arm64': '1.0.0',
+          '@esbuild/wasm': '1.0.0',
+        },
+      },
+      'node_modules/@esbuild/linux-x64': { version: '1.0.0', os: ['linux'], cpu: ['x64'], optional: true },
+      'node_modules/@esbuild/linux-x64-musl': {
+        version: '1.0.0',
+        os: ['linux'],
+        cpu: ['x64'],
+        libc: ['musl'],
+        optional: true,
+      },
+      'node_modules/@esbuild/darwin-arm64': { version: '1.0.0', os: ['darwin'], cpu: ['arm64'], optional: true },
+      'node_modules/@esbuild/wasm': {
+        version: '1.0.0',
+        cpu: ['wasm32'],
+        optional: true,
+        dependencies: { 'wasm-runtime': '1.0.0' },
+      },
+      'node_modules/wasm-runtime': { version: '1.0.0', optional: true },
+      'node_modules/not-windows': { version: '1.0.0', os: ['!win32'] },
+    },
+  });
+  assert.deepEqual(ids(parsePackageLock(lock, 'package-lock.json')), [
+    '@esbuild/linux-x64@1.0.0',
+    'esbuild@1.0.0',
+    'not-windows@1.0.0',
+  ]);
+});
+
 test('npm: lockfile v1 nested dependencies', async () => {
   const { parsePackageLock } = await import('../../src/scan/inventory/npm.ts');
   const v1 = JSON.stringify({
