@@ -65,6 +65,8 @@ export interface Pipeline {
     env: Record<string, EnvValue>;
     /** most steps running at once (default 4) */
     concurrency?: number;
+    /** after the run, push its record and step logs as an OCI artifact referring to this image */
+    logs?: { attachTo: string; insecure?: boolean };
     steps: StepSpec[];
   };
 }
@@ -260,6 +262,15 @@ export function parsePipeline(text: string, file: string): LoadedPipeline {
     else concurrency = spec.concurrency;
   }
 
+  let logs: Pipeline['spec']['logs'];
+  if (spec.logs !== undefined) {
+    if (!isMap(spec.logs) || typeof spec.logs.attachTo !== 'string' || spec.logs.attachTo === '')
+      fail(['spec', 'logs'], 'logs needs attachTo: an image reference (e.g. ${{ steps.build.outputs.image }})');
+    else if (spec.logs.insecure !== undefined && typeof spec.logs.insecure !== 'boolean')
+      fail(['spec', 'logs', 'insecure'], 'insecure must be true or false');
+    else logs = { attachTo: spec.logs.attachTo, ...(spec.logs.insecure === true ? { insecure: true } : {}) };
+  }
+
   const steps: StepSpec[] = [];
   if (!Array.isArray(spec.steps) || spec.steps.length === 0) fail(['spec', 'steps'], 'steps must be a non-empty list');
   else
@@ -391,6 +402,7 @@ export function parsePipeline(text: string, file: string): LoadedPipeline {
         else if (root === 'steps') {
           if (a === undefined) continue;
           if (!index.has(a)) fail(path, `unknown step ${JSON.stringify(a)}`, off);
+          else if (stepId === '*') continue;
           else if (stepId === undefined) fail(path, `steps.${a} is not available here`, off);
           else if (!ancestors.get(stepId)?.has(a))
             fail(path, `step ${stepId} reads steps.${a} but does not need it (add it to needs)`, off);
@@ -406,6 +418,8 @@ export function parsePipeline(text: string, file: string): LoadedPipeline {
     else if (isMap(v)) for (const [k, x] of Object.entries(v)) walk(x, [...path, k], stepId);
   };
   walk(spec.env, ['spec', 'env'], undefined);
+  // spec.logs is evaluated when every step is done: it may read any step
+  if (logs) walk(logs.attachTo, ['spec', 'logs', 'attachTo'], '*');
   for (const s of steps) {
     const p = stepPath(s.id);
     walk(s.with, [...p, 'with'], s.id);
@@ -430,7 +444,14 @@ export function parsePipeline(text: string, file: string): LoadedPipeline {
     apiVersion: API_VERSION,
     kind: 'Pipeline',
     metadata: md as Pipeline['metadata'],
-    spec: { params, secrets, env, ...(concurrency !== undefined ? { concurrency } : {}), steps },
+    spec: {
+      params,
+      secrets,
+      env,
+      ...(concurrency !== undefined ? { concurrency } : {}),
+      ...(logs ? { logs } : {}),
+      steps,
+    },
   };
   return { pipeline, file, locate };
 }

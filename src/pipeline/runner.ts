@@ -2,10 +2,12 @@
 // through expressions, skips dependants of failed steps, kills timed-out or cancelled steps, retries, and
 // writes the PipelineRun record atomically after every transition (a crash leaves a readable record).
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { manifestDescriptor, pushArtifact } from '../oci/index.ts';
 import { PipelineError, describeError } from './errors.ts';
+import { openImage } from './steps/image.ts';
 import {
   ExprError,
   parseTemplate,
@@ -479,6 +481,7 @@ export async function runPipeline(o: RunOptions): Promise<PipelineRun> {
   if (runSignal?.aborted) run.status.message = 'the run was stopped';
   else if (failed.length > 0) run.status.message = `failed steps: ${failed.map((s) => s.id).join(', ')}`;
   await chain;
+  if (spec.logs) await attachLogs(spec.logs, run, ctxFor(undefined, {}), o.services, masker);
   await persist();
   o.onEvent?.({ type: 'run-end', run });
   return run;
@@ -490,4 +493,56 @@ export function formatMs(ms: number): string {
   const m = Math.floor(ms / 60_000);
   const s = Math.round((ms % 60_000) / 1000);
   return `${m}m${s ? `${s}s` : ''}`;
+}
+
+/** The artifactType of a PipelineRun record pushed next to an image. */
+export const RUN_ARTIFACT_TYPE = 'application/vnd.sekisho.pipelinerun.v1+json';
+
+/** Pushes status.json and the step logs as an OCI 1.1 artifact whose subject is the built image. */
+async function attachLogs(
+  logs: NonNullable<LoadedPipeline['pipeline']['spec']['logs']>,
+  run: PipelineRun,
+  ctx: EvalContext,
+  services: Services,
+  masker: Masker,
+): Promise<void> {
+  let image = '';
+  try {
+    image = toStr(renderTemplate(parseTemplate(logs.attachTo), ctx));
+    if (!image) return; // e.g. the build step did not run
+    const img = await openImage(image, services, run.spec.workspace, logs.insecure ? { insecure: true } : {});
+    const subject = await manifestDescriptor(img.store, img.ref);
+    const now = services
+      .now()
+      .toISOString()
+      .replace(/\.\d{3}Z$/, 'Z');
+    const record = { ...run, status: { ...run.status, completionTime: run.status.completionTime ?? now } };
+    const blobs = [
+      {
+        bytes: Buffer.from(JSON.stringify(record, null, 2)),
+        mediaType: 'application/json',
+        annotations: { 'org.opencontainers.image.title': 'status.json' },
+      },
+      ...run.status.steps
+        .filter((s) => existsSync(s.logPath))
+        .map((s) => ({
+          bytes: Buffer.from(masker.mask(readFileSync(s.logPath, 'utf8'))),
+          mediaType: 'text/plain',
+          annotations: { 'org.opencontainers.image.title': `${s.id}.log` },
+        })),
+    ];
+    const desc = await pushArtifact(img.store, {
+      artifactType: RUN_ARTIFACT_TYPE,
+      blobs,
+      subject,
+      annotations: {
+        'org.opencontainers.image.created': now,
+        'ci.sekisho.dev/pipeline-run': run.metadata.name,
+        'ci.sekisho.dev/phase': run.status.phase,
+      },
+    });
+    run.status.logsArtifact = { image, digest: desc.digest };
+  } catch (e) {
+    run.status.logsArtifact = { image, error: masker.mask(describeError(e)) };
+  }
 }

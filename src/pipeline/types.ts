@@ -61,6 +61,8 @@ export interface PipelineRun {
     runner?: { pid: number; hostname: string };
     runDir: string;
     steps: StepStatus[];
+    /** the run record and logs pushed as an OCI artifact referring to the image (spec.logs) */
+    logsArtifact?: { image: string; digest?: string; error?: string };
   };
 }
 

@@ -121,6 +121,7 @@ test('push, sign, attest, sbom and scan an image in the embedded registry; outpu
     HEAD +
       `  params:\n    - name: repo\n      default: ${reg.host}/team/app\n` +
       '  secrets:\n    - name: key\n      secretRef: {file: cosign.key}\n    - name: pw\n      secretRef: {env: COSIGN_PASSWORD}\n' +
+      '  logs:\n    attachTo: "${{ steps.push.outputs.image }}"\n' +
       '  steps:\n' +
       '    - id: push\n      uses: push\n      with: {from: "oci:out:latest", to: "${{ params.repo }}:1.0"}\n' +
       '    - id: sign\n      uses: sign\n      needs: push\n      with: {image: "${{ steps.push.outputs.image }}", key: "${{ secrets.key }}", password: "${{ secrets.pw }}"}\n' +
@@ -156,4 +157,27 @@ test('push, sign, attest, sbom and scan an image in the embedded registry; outpu
   assert.equal(report.Results.flatMap((x) => x.Vulnerabilities ?? []).length, 1);
   // the password and key never reached a log
   for (const s of r.status.steps) assert.doesNotMatch(readFileSync(s.logPath, 'utf8'), /pw-1234|PRIVATE KEY/);
+  // the run record and logs are attached to the image as an OCI 1.1 referrer
+  const logs = r.status.logsArtifact;
+  assert.ok(logs?.digest, JSON.stringify(logs));
+  const refs = await client.referrers(
+    'team/app',
+    digestOf(img.manifest),
+    'application/vnd.sekisho.pipelinerun.v1+json',
+  );
+  assert.deepEqual(
+    refs.manifests.map((m) => m.digest),
+    [logs.digest],
+  );
+  const art = JSON.parse((await client.getManifest('team/app', logs.digest)).bytes.toString('utf8')) as {
+    layers: Array<{ digest: string; annotations: Record<string, string> }>;
+  };
+  assert.deepEqual(
+    art.layers.map((l) => l.annotations['org.opencontainers.image.title']),
+    ['status.json', 'push.log', 'sign.log', 'sbom.log', 'attest.log', 'scan-lenient.log', 'scan.log'],
+  );
+  const record = JSON.parse((await client.getBlobBytes('team/app', art.layers[0]!.digest)).toString('utf8')) as {
+    status: { phase: string };
+  };
+  assert.equal(record.status.phase, 'Failed');
 });
