@@ -117,6 +117,34 @@ function replaceAll(s: string, pairs: [string, string][]): string {
   return out;
 }
 
+/**
+ * sprintf's common case without Go's fmt machinery: every verb a bare `%v` or `%s` (or `%%`) whose operand is
+ * not a number, each operand used once in order. Such an operand reaches fmt as a string, printed as is.
+ * Anything else (flags, widths, other verbs, numbers, missing or extra operands) gives undefined: the caller
+ * runs the full goSprintf.
+ */
+function simpleSprintf(format: string, list: Value[]): string | undefined {
+  let out = '';
+  let i = 0;
+  let argNum = 0;
+  for (;;) {
+    const pct = format.indexOf('%', i);
+    if (pct < 0) break;
+    out += format.slice(i, pct);
+    const verb = format.charCodeAt(pct + 1);
+    if (verb === 37) {
+      out += '%';
+    } else if (verb === 118 || verb === 115) {
+      const v = list[argNum++];
+      if (v === undefined || typeof v === 'number' || v instanceof BigNum) return undefined;
+      out += typeof v === 'string' ? v : regoString(v);
+    } else return undefined;
+    i = pct + 2;
+  }
+  if (argNum !== list.length) return undefined;
+  return out + format.slice(i);
+}
+
 /** How OPA's sprintf hands a value to Go's fmt. */
 function toGoArg(v: Value): GoArg {
   if (typeof v === 'string') return { kind: 'string', v };
@@ -245,7 +273,7 @@ export const builtins: BuiltinGroup = {
     const format = str(args, 0);
     const list = args[1] as Value;
     if (!Array.isArray(list)) throw new OperandError(2, `operand 2 must be array but got ${typeName(list)}`);
-    return goSprintf(format, list.map(toGoArg));
+    return simpleSprintf(format, list) ?? goSprintf(format, list.map(toGoArg));
   },
   'strings.reverse': (args) => Array.from(str(args, 0)).reverse().join(''),
   'strings.count': (args) => {
