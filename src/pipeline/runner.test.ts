@@ -161,6 +161,7 @@ test('secrets: values never reach logs or the record; a missing secret fails onl
     pipelineOf(
       `    - id: leak\n      env:\n        TOKEN: {secretRef: {env: SEKISHO_TEST_TOKEN}}\n        F: \${{ secrets.file }}\n` +
         `      run: echo "token=$TOKEN"; echo "file=$F"; printf 's3cr3t-'; printf 't0ken-value\\n'; echo "out=$TOKEN" >> $SEKISHO_OUTPUT\n` +
+        `    - id: reads\n      needs: leak\n      run: test "\${{ steps.leak.outputs.out }}" = "s3cr3t-t0ken-value"\n` +
         `    - id: missing\n      run: echo \${{ secrets.absent }}\n`,
       `  secrets:\n    - name: file\n      secretRef: {file: ${secretFile}}\n    - name: absent\n      secretRef: {env: SEKISHO_NOT_SET}\n`,
     ),
@@ -171,6 +172,9 @@ test('secrets: values never reach logs or the record; a missing secret fails onl
   assert.match(log, /file=\*\*\*/);
   assert.doesNotMatch(log, /s3cr3t|file-secret/);
   assert.equal(step(r, 'leak').phase, 'Succeeded');
+  // the record shows the output masked; the next step still reads the real value
+  assert.equal(step(r, 'leak').outputs.out, '***');
+  assert.equal(step(r, 'reads').phase, 'Succeeded');
   assert.equal(step(r, 'missing').phase, 'Failed');
   assert.match(step(r, 'missing').message!, /SEKISHO_NOT_SET is not set/);
   const record = readFileSync(join(r.status.runDir, 'status.json'), 'utf8');

@@ -205,6 +205,7 @@ export async function runPipeline(o: RunOptions): Promise<PipelineRun> {
   o.onEvent?.({ type: 'run-start', run });
 
   const byId = new Map(run.status.steps.map((s) => [s.id, s]));
+  const realOutputs = new Map<string, Record<string, string>>();
   const stepIndex = new Map(spec.steps.map((s, i) => [s.id, i]));
   const outcome = (st: StepStatus) =>
     st.phase === 'Succeeded' || (st.phase === 'Failed' && st.continueOnError)
@@ -238,7 +239,7 @@ export async function runPipeline(o: RunOptions): Promise<PipelineRun> {
         case 'steps': {
           const out: Record<string, Value> = {};
           for (const st of run.status.steps)
-            out[st.id] = { outputs: st.outputs, outcome: outcome(st), phase: st.phase };
+            out[st.id] = { outputs: realOutputs.get(st.id) ?? st.outputs, outcome: outcome(st), phase: st.phase };
           return out;
         }
         case 'env':
@@ -396,7 +397,8 @@ export async function runPipeline(o: RunOptions): Promise<PipelineRun> {
       if (runSignal?.aborted) break;
     }
     if (result) {
-      // an output that carries a secret is masked like a log line (GitHub Actions drops such outputs)
+      // the record shows outputs masked like log lines; later steps read the real values
+      realOutputs.set(s.id, result.outputs ?? {});
       st.outputs = Object.fromEntries(Object.entries(result.outputs ?? {}).map(([k, v]) => [k, masker.mask(v)]));
       if (result.report) st.reportPath = result.report;
       if (result.sarif?.length) st.sarif = result.sarif;
