@@ -65,7 +65,7 @@ export function register(program: Command): void {
     .argument('<dockerfile...>', 'Dockerfiles to lint ("-" reads stdin)')
     .addOption(
       new Option('-f, --format <format>', 'output format')
-        .choices(['tty', 'json', 'sarif', 'checkstyle'])
+        .choices(['tty', 'json', 'sarif', 'checkstyle', 'junit'])
         .default('tty'),
     )
     .option('--ignore <rule>', 'ignore a rule (repeatable, comma-separated)', list)

@@ -1,8 +1,8 @@
-// hadolint's output formats: tty, json, sarif, checkstyle.
+// hadolint's output formats (tty, json, sarif, checkstyle) and JUnit XML for CI systems that read test reports.
 import { xmlEscape } from '../xml.ts';
 import type { Finding } from './lint.ts';
 
-export type DockerfileFormat = 'tty' | 'json' | 'sarif' | 'checkstyle';
+export type DockerfileFormat = 'tty' | 'json' | 'sarif' | 'checkstyle' | 'junit';
 
 export function formatFindings(findings: Finding[], format: DockerfileFormat, files: string[]): string {
   switch (format) {
@@ -14,7 +14,25 @@ export function formatFindings(findings: Finding[], format: DockerfileFormat, fi
       return JSON.stringify(sarif(findings), null, 2) + '\n';
     case 'checkstyle':
       return checkstyle(findings, files);
+    case 'junit':
+      return junit(findings, files);
   }
+}
+
+/** One test suite per Dockerfile, one failing test case per finding (a clean file is one passing case). */
+function junit(findings: Finding[], files: string[]): string {
+  let out = '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n';
+  for (const file of files) {
+    const fs = findings.filter((f) => f.file === file);
+    out += `<testsuite name="${esc(file)}" tests="${Math.max(fs.length, 1)}" failures="${fs.length}">\n`;
+    if (fs.length === 0) out += `<testcase classname="${esc(file)}" name="no findings"/>\n`;
+    for (const f of fs)
+      out +=
+        `<testcase classname="${esc(file)}" name="${esc(`${f.code} line ${f.line}`)}">` +
+        `<failure type="${esc(f.level)}" message="${esc(f.message)}">${esc(`${f.file}:${f.line}:${f.column} ${f.code} ${f.message}`)}</failure></testcase>\n`;
+    out += '</testsuite>\n';
+  }
+  return out + '</testsuites>\n';
 }
 
 const sarifLevel = (l: string): string => (l === 'error' ? 'error' : l === 'warning' ? 'warning' : 'note');
