@@ -9,7 +9,7 @@ import { Evaluator, type Program } from './eval/evaluator.ts';
 import type { RulePlace } from './eval/metadata.ts';
 import { parseModule, parseQuery } from './parser.ts';
 import { exprVars, termVars } from './compiler/terms.ts';
-import { RObject, type Value } from './value.ts';
+import { RObject, RSet, type Value } from './value.ts';
 
 export interface ModuleSource {
   file: string;
@@ -101,6 +101,42 @@ export function compilePolicy(opts: PolicyOptions): Policy {
   return new CompiledPolicy(ctx, data, regoVersion, caps?.allowNet);
 }
 
+/**
+ * Replaces the text of every string term under `root` (compiled rules, a query body) by its internalized
+ * copy. Ref segments (`input.request.object`) are string terms looked up in objects whose keys come from
+ * JSON.parse (internalized): V8 then compares keys by pointer instead of by content, on every lookup of
+ * every evaluation. The text is unchanged. Values (RObject, RSet) and locations are not walked.
+ */
+function internStrings(root: unknown): void {
+  const seen = new Set<object>();
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const o = stack.pop();
+    if (o === null || typeof o !== 'object' || seen.has(o)) continue;
+    seen.add(o);
+    if (o instanceof RObject || o instanceof RSet) continue;
+    if (o instanceof Map) {
+      for (const v of o.values()) stack.push(v);
+      continue;
+    }
+    if (Array.isArray(o)) {
+      for (const x of o) stack.push(x);
+      continue;
+    }
+    const r = o as Record<string, unknown>;
+    if (r.type === 'string' && typeof r.value === 'string') r.value = intern(r.value);
+    for (const k of Object.keys(r)) if (k !== 'loc') stack.push(r[k]);
+  }
+}
+
+/** The internalized copy of a string (property keys are internalized). */
+function intern(s: string): string {
+  const o: Record<string, number> = {};
+  o[s] = 1;
+  for (const k in o) return k;
+  return s;
+}
+
 function guard<T>(f: () => T): T {
   try {
     return f();
@@ -135,6 +171,7 @@ class CompiledPolicy implements Policy {
       for (const c of n.children.values()) visit(c);
     };
     visit(ctx.tree);
+    internStrings(ctx.tree);
     this.prog = { tree: ctx.tree, modules: ctx.modules, places };
   }
 
@@ -142,6 +179,7 @@ class CompiledPolicy implements Policy {
     const parsed = parseQuery(query, { regoVersion: this.regoVersion });
     const original = parsed.slice();
     const { body, renames, vars } = guard(() => compileQueryWithVars(this.ctx, parsed));
+    internStrings(body);
     return new Prepared(this.prog, this.data, body, original, renames, vars, capturedTerm(body), this.netHosts);
   }
 }

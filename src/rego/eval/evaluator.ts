@@ -29,7 +29,9 @@ export interface Program {
 
 export type K = () => boolean;
 export type VK = (v: Value) => boolean;
-type B = Map<string, Value>;
+// Bindings: a var is bound when its entry holds a value; unbinding stores undefined instead of deleting the
+// entry, so that a rule's map keeps one slot per var rather than filling with deleted entries and rehashing.
+type B = Map<string, Value | undefined>;
 
 export interface EvalConfig {
   input: Value | undefined;
@@ -455,20 +457,20 @@ export class Evaluator {
 
   isGround(t: Term, b: B): boolean {
     const vs = varsOf(t);
-    for (let i = 0; i < vs.length; i++) if (!b.has(vs[i] as string)) return false;
+    for (let i = 0; i < vs.length; i++) if (b.get(vs[i] as string) === undefined) return false;
     return true;
   }
 
   unify(a: Term, c: Term, b: B, k: K): boolean {
-    if (a.type === 'var' && !b.has(a.name)) {
-      if (c.type === 'var' && !b.has(c.name)) return false;
+    if (a.type === 'var' && b.get(a.name) === undefined) {
+      if (c.type === 'var' && b.get(c.name) === undefined) return false;
       if (this.isGround(c, b)) {
         const v = this.valueOf(c, b);
         return v === undefined ? false : this.bindVar(a.name, v, b, k);
       }
       return this.evalTerm(c, b, (v) => this.bindVar(a.name, v, b, k));
     }
-    if (c.type === 'var' && !b.has(c.name)) return this.evalTerm(a, b, (v) => this.bindVar(c.name, v, b, k));
+    if (c.type === 'var' && b.get(c.name) === undefined) return this.evalTerm(a, b, (v) => this.bindVar(c.name, v, b, k));
     if (a.type === 'array' && c.type === 'array') {
       if (a.items.length !== c.items.length) return false;
       return this.unifyPairs(
@@ -522,7 +524,7 @@ export class Evaluator {
   private bindVar(name: string, v: Value, b: B, k: K): boolean {
     b.set(name, v);
     const r = k();
-    b.delete(name);
+    b.set(name, undefined);
     return r;
   }
 
@@ -534,7 +536,7 @@ export class Evaluator {
         if (cur !== undefined) return equal(cur, v) ? k() : false;
         b.set(t.name, v);
         const r = k();
-        b.delete(t.name);
+        b.set(t.name, undefined);
         return r;
       }
       case 'string':
@@ -827,7 +829,7 @@ export class Evaluator {
   }
 
   private iterate(v: Value, seg: Term, terms: Term[], i: number, b: B, k: VK): boolean {
-    if (seg.type === 'var' && Array.isArray(v) && !b.has(seg.name)) {
+    if (seg.type === 'var' && Array.isArray(v) && b.get(seg.name) === undefined) {
       // The common `xs[_]`: bind the fresh var to each index in turn, without a continuation per element.
       const name = seg.name;
       try {
@@ -836,7 +838,7 @@ export class Evaluator {
           if (this.evalRefRest(v[j] as Value, terms, i + 1, b, k)) return true;
         }
       } finally {
-        b.delete(name);
+        b.set(name, undefined);
       }
       return false;
     }
@@ -1197,7 +1199,7 @@ export class Evaluator {
     let order: number[] | undefined;
     for (let i = 0; i < n; i++) {
       const a = t.args[i] as Term;
-      if (a.type === 'var' && !b.has(a.name)) {
+      if (a.type === 'var' && b.get(a.name) === undefined) {
         // A plain var bound by another operand's iteration (`x == xs[x]`): evaluate it last.
         order = [...Array(n).keys()].sort(
           (x, y) => Number(isUnboundVar(t.args[x] as Term, b)) - Number(isUnboundVar(t.args[y] as Term, b)),
@@ -1476,8 +1478,8 @@ function argsKey(args: Value[]): string {
   return k;
 }
 
-function isUnboundVar(t: Term, b: Map<string, Value>): boolean {
-  return t.type === 'var' && !b.has(t.name);
+function isUnboundVar(t: Term, b: B): boolean {
+  return t.type === 'var' && b.get(t.name) === undefined;
 }
 
 function isPattern(t: Term): boolean {
