@@ -69,3 +69,4 @@ export {
 } from './promote/github.ts';
 export { GitLabClient, publishToGitLab, type GitLabOptions, type MergeRequest } from './promote/gitlab.ts';
 export { pollOnce, watchRepo, type PollResult, type WatchOptions } from './watch.ts';
+export { kubeRunRecorder } from './kube-record.ts';

@@ -39,6 +39,8 @@ export interface RunOptions {
   onEvent?: (ev: RunEvent) => void;
   /** extra labels on the PipelineRun (e.g. the commit that started it) */
   labels?: Record<string, string>;
+  /** called with the record after every write (e.g. to mirror it into a cluster) */
+  onRecord?: (run: PipelineRun) => Promise<void>;
 }
 
 const iso = (d: Date) => d.toISOString();
@@ -194,6 +196,7 @@ export async function runPipeline(o: RunOptions): Promise<PipelineRun> {
     const tmp = join(runDir, `.status.json.${process.pid}.tmp`);
     writeFileSync(tmp, JSON.stringify(run, null, 2) + '\n');
     renameSync(tmp, join(runDir, 'status.json'));
+    await o.onRecord?.(run);
   };
   await persist();
   // persisting is serialised: transitions of parallel steps queue behind each other

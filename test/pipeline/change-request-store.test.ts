@@ -10,6 +10,10 @@ import { KubeClient } from '../../src/kube/index.ts';
 import {
   API_VERSION,
   FileChangeRequestStore,
+  builtinSteps,
+  kubeRunRecorder,
+  parsePipeline,
+  runPipeline,
   KubeChangeRequestStore,
   changeRequestCrd,
   pipelineCrd,
@@ -116,4 +120,39 @@ test('the cluster accepts Pipeline and PipelineRun objects under the CRDs', asyn
   );
   const back = await client.get(API_VERSION, 'PipelineRun', 'web-1', 'default');
   assert.equal((back.status as { phase: string }).phase, 'Succeeded');
+});
+
+test('a run mirrored into the cluster: the PipelineRun object carries the final status', async () => {
+  const ws = mkdtempSync(join(dir, 'ws-'));
+  const text =
+    'apiVersion: ci.sekisho.dev/v1alpha1\nkind: Pipeline\nmetadata:\n  name: mirrored\nspec:\n  steps:\n' +
+    '    - id: a\n      run: echo a\n    - id: b\n      needs: a\n      run: exit 2\n';
+  const run = await runPipeline({
+    loaded: parsePipeline(text, join(ws, 'p.yaml')),
+    workspace: ws,
+    runId: 'mirrored-1',
+    services: {
+      registry: () => {
+        throw new Error('no registry');
+      },
+      env: { PATH: process.env.PATH },
+      now: () => new Date(),
+    },
+    handlers: builtinSteps(),
+    onRecord: kubeRunRecorder(client, 'default', (e) => assert.fail(String(e))),
+  });
+  assert.equal(run.status.phase, 'Failed');
+  const obj = (await client.get(API_VERSION, 'PipelineRun', 'mirrored-1', 'default')) as unknown as {
+    spec: { pipelineRef: { name: string } };
+    status: { phase: string; steps: Array<{ id: string; phase: string; exitCode?: number }> };
+  };
+  assert.equal(obj.spec.pipelineRef.name, 'mirrored');
+  assert.equal(obj.status.phase, 'Failed');
+  assert.deepEqual(
+    obj.status.steps.map((s) => [s.id, s.phase, s.exitCode]),
+    [
+      ['a', 'Succeeded', 0],
+      ['b', 'Failed', 2],
+    ],
+  );
 });

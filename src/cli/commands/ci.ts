@@ -5,10 +5,12 @@ import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { stringify } from 'yaml';
+import { KubeClient } from '../../kube/index.ts';
 import { RegistryClient, dockerConfigCredentials } from '../../oci/index.ts';
 import {
   PipelineError,
   builtinSteps,
+  kubeRunRecorder,
   parseDuration,
   pollOnce,
   watchRepo,
@@ -93,6 +95,9 @@ interface RunOpts {
   dataDir?: string;
   sarifDir?: string;
   runId?: string;
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
 }
 
 async function ciRun(file: string | undefined, o: RunOpts): Promise<number> {
@@ -115,8 +120,19 @@ async function ciRun(file: string | undefined, o: RunOpts): Promise<number> {
   process.on('SIGINT', int);
   process.on('SIGTERM', term);
   let run: PipelineRun;
+  const kube = o.kubeconfig
+    ? await KubeClient.fromKubeconfig({ path: o.kubeconfig, ...(o.context ? { context: o.context } : {}) })
+    : undefined;
   try {
     run = await runPipeline({
+      ...(kube
+        ? {
+            onRecord: kubeRunRecorder(kube, o.namespace ?? 'default', (e) => {
+              if (!json)
+                process.stderr.write(`warning: PipelineRun not recorded in the cluster: ${(e as Error).message}\n`);
+            }),
+          }
+        : {}),
       loaded,
       params: parseParams(o.param),
       workspace,
@@ -148,6 +164,7 @@ async function ciRun(file: string | undefined, o: RunOpts): Promise<number> {
   } finally {
     process.off('SIGINT', int);
     process.off('SIGTERM', term);
+    kube?.close();
   }
   if (json) process.stdout.write(JSON.stringify(run, null, 2) + '\n');
   else
