@@ -1,27 +1,21 @@
 // The advisory database as an OCI artifact (as Trivy ships trivy-db): `db push` publishes a consistent
 // snapshot of the SQLite file under a tag; `db pull` fetches it (digest-verified), checks it is an advisory
 // database, and swaps it in atomically, so a failed pull leaves the old database untouched.
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pullArtifact, pushArtifact, type ImageStore } from '../../oci/index.ts';
 import { ScanError } from '../errors.ts';
+import { openSqliteImage, withoutWal } from '../sqlite-image.ts';
 import { AdvisoryDb, DB_FILE } from './advisory-db.ts';
 
 export const DB_ARTIFACT_TYPE = 'application/vnd.sekisho.advisory-db.v1';
 export const DB_LAYER_TYPE = 'application/vnd.sekisho.advisory-db.layer.v1+sqlite';
 
-/** The file format's read/write versions at bytes 18-19: 2 marks WAL mode, which an in-memory image cannot use. */
-function withoutWal(bytes: Buffer): Buffer {
-  const copy = Buffer.from(bytes);
-  if (copy.length >= 100 && copy[18] === 2 && copy[19] === 2) copy[18] = copy[19] = 1;
-  return copy;
-}
-
 function advisoryCount(bytes: Buffer, what: string): number {
   let db: Database.Database | undefined;
   try {
-    db = new Database(withoutWal(bytes));
+    db = openSqliteImage(bytes);
     return (db.prepare('SELECT count(*) AS n FROM advisory').get() as { n: number }).n;
   } catch (e) {
     throw new ScanError('DB_INVALID', `${what} is not an advisory database: ${(e as Error).message}`, { cause: e });

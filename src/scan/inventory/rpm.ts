@@ -3,7 +3,8 @@
 // RHEL/CentOS 7 and 8, Amazon Linux 2), whose values are the same blobs. A header blob is [index count][data
 // length][index entries: tag, type, offset, count — 16 bytes each][data], big-endian. The ndb format
 // (`Packages.db`, SUSE) is not read.
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqliteImage } from '../sqlite-image.ts';
 import { ScanError } from '../errors.ts';
 import { purl } from './purl.ts';
 import type { Distro, Package } from './types.ts';
@@ -115,7 +116,7 @@ function rpmPackage(
 export function parseRpmSqlite(db: Buffer, file: string, distro: Distro | undefined, layer?: string): Package[] {
   let conn: Database.Database;
   try {
-    conn = new Database(db, { readonly: true });
+    conn = openSqliteImage(db);
   } catch (e) {
     throw new ScanError('PARSE_ERROR', `${file}: not an sqlite database: ${(e as Error).message}`, { cause: e });
   }
