@@ -67,7 +67,13 @@ interface CallInfo {
   relation: boolean;
   /** A plain builtin (an implementation, one result, not special-cased): ground calls take a fast path. */
   plain: boolean;
+  /** What the evaluator does itself: OP_UNIFY (eq, assign), OP_MEMBER (`in`), OP_PRINT, or 0 (a call). */
+  op: number;
 }
+
+const OP_UNIFY = 1;
+const OP_MEMBER = 2;
+const OP_PRINT = 3;
 
 const SPECIAL_BUILTINS = new Set([
   'walk',
@@ -265,14 +271,12 @@ export class Evaluator {
     const t = e.term;
     if (t.type === 'call') {
       const info = this.callInfo(t);
-      switch (info.name) {
-        case 'eq':
-        case 'assign':
+      switch (info.op) {
+        case OP_UNIFY:
           if (t.args.length === 2)
             return this.unify(t.args[0] as Term, t.args[1] as Term, b, rec ? () => (rec(true), k()) : k);
           break;
-        case 'internal.member_2':
-        case 'internal.member_3': {
+        case OP_MEMBER: {
           // With every operand but the collection bound, `x in xs` is a test; otherwise it iterates.
           const pats = t.args.slice(0, -1);
           if (pats.every((p) => this.isGround(p, b))) break;
@@ -738,7 +742,7 @@ export class Evaluator {
       }
       case 'call': {
         const info = this.callInfo(t);
-        if (info.name === 'internal.member_2' || info.name === 'internal.member_3') {
+        if (info.op === OP_MEMBER) {
           let found = false;
           this.evalMember(t.args, b, () => {
             found = true;
@@ -746,7 +750,7 @@ export class Evaluator {
           });
           return k(found);
         }
-        if (info.name === 'eq' || info.name === 'assign') {
+        if (info.op === OP_UNIFY) {
           let found = false;
           this.unify(t.args[0] as Term, t.args[1] as Term, b, () => ((found = true), true));
           return k(found);
@@ -1172,14 +1176,22 @@ export class Evaluator {
       if (name === 'internal.member_3') arity = 3;
     }
     const plain = impl !== undefined && !relation && node === undefined && !SPECIAL_BUILTINS.has(name);
-    info = { name, arity, node, impl, relation, plain };
+    const op =
+      name === 'eq' || name === 'assign'
+        ? OP_UNIFY
+        : name === 'internal.member_2' || name === 'internal.member_3'
+          ? OP_MEMBER
+          : name === 'print' || name === 'internal.print'
+            ? OP_PRINT
+            : 0;
+    info = { name, arity, node, impl, relation, plain, op };
     callCache.set(t, info);
     return info;
   }
 
   private evalCall(t: CallTerm, info: CallInfo, b: B, k: VK): boolean {
     const n = info.arity !== undefined && t.args.length > info.arity ? info.arity : t.args.length;
-    if (info.name === 'print' || info.name === 'internal.print') return this.evalPrint(t, b, k);
+    if (info.op === OP_PRINT) return this.evalPrint(t, b, k);
     const args: Value[] = new Array<Value>(n);
     let ground = true;
     for (let i = 0; i < n; i++) {
