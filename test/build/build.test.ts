@@ -387,3 +387,17 @@ test('a failing stage stops the stages running beside it', async () => {
   );
   assert.ok(Date.now() - t0 < 15_000, 'the slow stage was killed, not waited for');
 });
+
+test('FROM scratch: a stage without a base layer takes COPY (and --from it) like any other', async () => {
+  const ctx = await context({
+    Dockerfile: `FROM scratch AS files\nCOPY hello.txt /hello.txt\n\nFROM scratch\nCOPY --from=files /hello.txt /copied.txt\n`,
+    'hello.txt': 'hello from scratch\n',
+  });
+  const r = await build(baseOptions(ctx, join(env.dir, 'cache-scratch'), { executor: exec }));
+  assert.equal(r.manifest.layers.length, 1);
+  const files = (await imageLayers(join(env.dir, 'cache-scratch'), [r.manifest.layers[0]!.digest])).flat();
+  assert.deepEqual(
+    files.filter((f) => f.type === 'file').map((f) => f.name),
+    ['copied.txt'],
+  );
+});

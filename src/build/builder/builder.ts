@@ -147,7 +147,11 @@ class StageRun {
   /** Makes `rootfs` hold every layer of the current state (incrementally). */
   async materialise(): Promise<string> {
     while (this.materialising) await this.materialising;
-    if (this.applied === this.state.layers.length) return this.rootfs;
+    if (this.applied === this.state.layers.length) {
+      // a stage FROM scratch has no layer to apply, but its root still has to exist
+      if (this.applied === 0) await mkdir(this.rootfs, { recursive: true });
+      return this.rootfs;
+    }
     const p = (async () => {
       if (this.applied === 0) {
         await rm(this.rootfs, { recursive: true, force: true });
