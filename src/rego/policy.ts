@@ -124,17 +124,31 @@ function internStrings(root: unknown): void {
       continue;
     }
     const r = o as Record<string, unknown>;
-    if (r.type === 'string' && typeof r.value === 'string') r.value = intern(r.value);
-    for (const k of Object.keys(r)) if (k !== 'loc') stack.push(r[k]);
+    if (r.type === 'string' && typeof r.value === 'string') {
+      r.value = intern(r.value);
+      continue;
+    }
+    for (const k in r) {
+      const x = r[k];
+      if (typeof x === 'object' && x !== null && k !== 'loc') stack.push(x);
+    }
   }
 }
 
+/** Internalized copies of the strings seen, bounded (cleared when it grows large). */
+const interned = new Map<string, string>();
+
 /** The internalized copy of a string (property keys are internalized). */
 function intern(s: string): string {
+  const hit = interned.get(s);
+  if (hit !== undefined) return hit;
   const o: Record<string, number> = {};
   o[s] = 1;
-  for (const k in o) return k;
-  return s;
+  let out = s;
+  for (const k in o) out = k;
+  if (interned.size >= 50000) interned.clear();
+  interned.set(out, out);
+  return out;
 }
 
 function guard<T>(f: () => T): T {
