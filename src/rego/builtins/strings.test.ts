@@ -11,6 +11,19 @@ function set(...items: Value[]): RSet {
   return RSet.from(items);
 }
 
+test('sprintf: the bare %v/%s direct path and its hand-over to the full fmt emulation agree with Go', () => {
+  // direct: bare verbs over strings, composites, booleans, null; %% in between
+  assert.equal(call('sprintf', '"a %v b %s c %%"', '["x", null]'), '"a x b null c %"');
+  assert.equal(call('sprintf', '"%v-%v"', '[{"k": 1}, false]'), '"{\\"k\\": 1}-false"');
+  // handed over: numbers, flags and widths, other verbs, missing and extra operands, a trailing %
+  assert.equal(call('sprintf', '"%v"', '[1.5]'), '"1.5"');
+  assert.equal(call('sprintf', '"%5v|"', '["x"]'), '"    x|"');
+  assert.equal(call('sprintf', '"%q"', '["x"]'), '"\\"x\\""');
+  assert.equal(call('sprintf', '"%v %v"', '["x"]'), '"x %!v(MISSING)"');
+  assert.equal(call('sprintf', '"%v"', '["x", "y"]'), '"x%!(EXTRA string=y)"');
+  assert.equal(call('sprintf', '"x%"', '[]'), '"x%!(NOVERB)"');
+});
+
 test('sprintf follows Go fmt with OPA argument conversion', () => {
   assert.equal(call('sprintf', '"hi"', '[]'), '"hi"');
   assert.equal(call('sprintf', '"hi %s"', '["there"]'), '"hi there"');

@@ -658,6 +658,15 @@ export class Evaluator {
         }
         return o;
       }
+      case 'call': {
+        // A nested call (`count(x) > 0`): a plain builtin over ground operands runs directly.
+        const info = this.callInfo(t);
+        if (info.plain && this.mocks === undefined) {
+          const r = this.groundCall(t, info, b);
+          if (r !== NOT_GROUND) return r;
+        }
+        break;
+      }
       default: {
         const c = constOf(t);
         if (c !== UNDEF) return c;
