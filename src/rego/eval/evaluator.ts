@@ -290,7 +290,8 @@ export class Evaluator {
         const res = this.groundCall(t, info, b);
         if (res !== NOT_GROUND) {
           if (res === undefined) return false;
-          if (hasOut) return this.unifyValue(t.args[info.arity as number] as Term, res, b, rec ? () => (rec(true), k()) : k);
+          if (hasOut)
+            return this.unifyValue(t.args[info.arity as number] as Term, res, b, rec ? () => (rec(true), k()) : k);
           if (res === false) return false;
           rec?.(res);
           return k();
@@ -404,7 +405,8 @@ export class Evaluator {
     this.evalTerm(e.domain, b, (coll) => {
       ok = Array.isArray(coll) || coll instanceof RObject || coll instanceof RSet;
       if (Array.isArray(coll)) {
-        for (let i = 0; i < coll.length; i++) if (!this.everyCheck(e, b, i, coll[i] as Value)) return ((ok = false), true);
+        for (let i = 0; i < coll.length; i++)
+          if (!this.everyCheck(e, b, i, coll[i] as Value)) return ((ok = false), true);
       } else if (coll instanceof RObject) {
         for (const [kk, vv] of coll.entries()) if (!this.everyCheck(e, b, kk, vv)) return ((ok = false), true);
       } else if (coll instanceof RSet) {
@@ -474,7 +476,8 @@ export class Evaluator {
       }
       return this.evalTerm(c, b, (v) => this.bindVar(a.name, v, b, k));
     }
-    if (c.type === 'var' && b.get(c.name) === undefined) return this.evalTerm(a, b, (v) => this.bindVar(c.name, v, b, k));
+    if (c.type === 'var' && b.get(c.name) === undefined)
+      return this.evalTerm(a, b, (v) => this.bindVar(c.name, v, b, k));
     if (a.type === 'array' && c.type === 'array') {
       if (a.items.length !== c.items.length) return false;
       return this.unifyPairs(
