@@ -138,6 +138,15 @@ function devNumbers(rdev: bigint): { devmajor: number; devminor: number } {
   return { devmajor: Number(major), devminor: Number(minor) };
 }
 
+const TYPE_BITS: Record<string, number> = {
+  file: 0o100000,
+  directory: 0o040000,
+  symlink: 0o120000,
+  char: 0o020000,
+  block: 0o060000,
+  fifo: 0o010000,
+};
+
 /** Writes the changes as an uncompressed tar into `p`, then finalizes it. */
 async function writeTar(root: string, changes: Change[], p: Pack, epoch: number | undefined): Promise<void> {
   const clamp = (ns: bigint): Date => {
@@ -160,7 +169,11 @@ async function writeTar(root: string, changes: Change[], p: Pack, epoch: number 
       continue;
     }
     const e = c.entry!;
-    const base: Headers = { name: c.path, mode: e.mode, uid: e.uid, gid: e.gid, mtime: clamp(e.mtimeNs) };
+    // The file-type bits ride along with the permission bits: tar-stream's pack.entry replaces a falsy mode
+    // with its default (0644, 0755 for directories), which would turn `chmod 0` into 0644. The header
+    // encoder masks the mode with 0o7777, so the type bits never reach the tar.
+    const mode = e.mode | (TYPE_BITS[e.type] ?? 0);
+    const base: Headers = { name: c.path, mode, uid: e.uid, gid: e.gid, mtime: clamp(e.mtimeNs) };
     switch (e.type) {
       case 'directory':
         await addEntry(p, { ...base, name: c.path + '/', type: 'directory' });

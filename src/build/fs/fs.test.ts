@@ -421,3 +421,28 @@ test('devices and fifos survive apply and diff', async () => {
   assert.deepEqual(describeTree(copy), describeTree(root));
   assert.equal(lstatSync(join(copy, 'dev/null')).rdev, nul.rdev);
 });
+
+test('mode 0 survives diff and apply (tar-stream would write a falsy mode as 0644/0755)', async () => {
+  const root = await busyboxRoot();
+  const before = snapshotSync(root);
+  writeFileSync(join(root, 'f'), 'secret');
+  chmodSync(join(root, 'f'), 0);
+  mkdirSync(join(root, 'd'));
+  chmodSync(join(root, 'd'), 0);
+  symlinkSync('f', join(root, 'l'));
+  const blob = await diffToLayer(root, before, { outDir: tmp('out') });
+  const ex = tarStream.extract();
+  Readable.from([gunzipSync(readFileSync(blob.path))]).pipe(ex as unknown as NodeJS.WritableStream);
+  const modes = new Map<string, number>();
+  for await (const e of ex) {
+    modes.set(e.header.name, e.header.mode ?? -1);
+    e.resume();
+  }
+  assert.equal(modes.get('f'), 0);
+  assert.equal(modes.get('d/'), 0);
+  const copy = tmp('mode0-copy');
+  await applyLayer(copy, createReadStream(blob.path));
+  assert.equal(lstatSync(join(copy, 'f')).mode & 0o7777, 0);
+  assert.equal(lstatSync(join(copy, 'd')).mode & 0o7777, 0);
+  assert.equal(readFileSync(join(copy, 'f'), 'utf8'), 'secret');
+});
