@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { clone, deepEqual, gvkOf, Informer, KubeError, type KubeClient, type KubeObject } from '../kube/index.ts';
 import { applicationCrd, appProjectCrd, defaultProject } from './crds.ts';
 import { diffObjects, type DiffResult } from './diff/index.ts';
+import { respectIgnores } from './diff/normalize.ts';
 import { GitOpsError, redact } from './errors.ts';
 import { aggregateHealth, assessHealth, type HealthOverride } from './health/index.ts';
 import { LiveCache } from './live-cache.ts';
@@ -509,7 +510,16 @@ export async function startReconciler(o: ControllerOptions): Promise<Controller>
           app: instanceName(app, ns),
           revision: cmp.revision,
           operationId,
-          targets: [...cmp.targets.filter(sel), ...(selected ? [] : cmp.hooks)],
+          targets: [
+            ...cmp.targets
+              .filter(sel)
+              .map((t) =>
+                opts.get('RespectIgnoreDifferences') === 'true'
+                  ? respectIgnores(t, cmp.live.get(resourceKey(t)), app.spec.ignoreDifferences ?? []).object
+                  : t,
+              ),
+            ...(selected ? [] : cmp.hooks),
+          ],
           live: cmp.live,
           prune: cmp.prune.filter(sel),
           pruneEnabled: prune,
@@ -535,6 +545,7 @@ export async function startReconciler(o: ControllerOptions): Promise<Controller>
               }
             : {}),
           replace: opts.get('Replace') === 'true',
+          failOnSharedResource: opts.get('FailOnSharedResource') === 'true',
           validate: opts.get('Validate') !== 'false',
           dryRun: !!op.sync?.dryRun,
           ...(gate ? { gate } : {}),

@@ -10,7 +10,15 @@ import { applyIgnores, maskSecrets, matchingIgnores, stripServerFields } from '.
 import { unifiedDiff } from './unified.ts';
 
 export { unifiedDiff } from './unified.ts';
-export { removePointer, removeJqPath, removeManagedFields, maskSecrets, stripServerFields } from './normalize.ts';
+export {
+  removePointer,
+  removeJqPath,
+  removeManagedFields,
+  maskSecrets,
+  stripServerFields,
+  respectIgnores,
+  jqPathParts,
+} from './normalize.ts';
 
 export interface DiffOptions {
   /** the server-side dry-run apply of config over live */

@@ -160,3 +160,85 @@ export function maskSecrets(a: KubeObject | undefined, b: KubeObject | undefined
       anns['kubectl.kubernetes.io/last-applied-configuration'] = '++++++++';
   }
 }
+
+function pointerParts(pointer: string): string[] {
+  return pointer
+    .replace(/^\//, '')
+    .split('/')
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/** A jq path made only of fields and indices (`.spec.replicas`, `.a[0].b`) as pointer parts; else undefined. */
+export function jqPathParts(expr: string): string[] | undefined {
+  const e = expr.trim();
+  const re = /\.(?:"([^"]+)"|([\w-]+))|\[(\d+)\]/gy;
+  const parts: string[] = [];
+  let m: RegExpExecArray | null;
+  let end = 0;
+  while ((m = re.exec(e))) {
+    parts.push(m[1] ?? m[2] ?? m[3]!);
+    end = re.lastIndex;
+  }
+  return parts.length && end === e.length ? parts : undefined;
+}
+
+function getAt(obj: unknown, parts: string[]): { found: boolean; value?: unknown } {
+  let cur: unknown = obj;
+  for (const p of parts) {
+    if (Array.isArray(cur) && /^\d+$/.test(p) && Number(p) < cur.length) cur = cur[Number(p)];
+    else if (isObject(cur) && p in cur) cur = cur[p];
+    else return { found: false };
+  }
+  return { found: true, value: cur };
+}
+
+function setAt(obj: unknown, parts: string[], value: unknown): void {
+  let cur: unknown = obj;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const p = parts[i]!;
+    if (Array.isArray(cur)) {
+      cur = cur[Number(p)];
+    } else if (isObject(cur)) {
+      if (!isObject(cur[p]) && !Array.isArray(cur[p])) cur[p] = /^\d+$/.test(parts[i + 1]!) ? [] : {};
+      cur = cur[p];
+    } else return;
+  }
+  const last = parts[parts.length - 1]!;
+  if (Array.isArray(cur)) {
+    const n = Number(last);
+    if (Number.isInteger(n) && n <= cur.length) cur[n] = value;
+  } else if (isObject(cur)) cur[last] = value;
+}
+
+/**
+ * RespectIgnoreDifferences: the fields the app's ignoreDifferences cover keep their live value on
+ * sync — the live value at each jsonPointer (and each jq path of plain fields and indices) is copied
+ * into a copy of the desired object, or the field is dropped from it when the live object has none.
+ * Returns the copy, and the expressions that could not be respected (jq iteration/select).
+ */
+export function respectIgnores(
+  desired: KubeObject,
+  live: KubeObject | undefined,
+  rules: ResourceIgnoreDifferences[],
+): { object: KubeObject; unsupported: string[] } {
+  const matching = matchingIgnores(desired, rules);
+  if (!live || !matching.length) return { object: desired, unsupported: [] };
+  const out = structuredClone(desired);
+  const unsupported: string[] = [];
+  const paths: string[][] = [];
+  for (const r of matching) {
+    for (const p of r.jsonPointers ?? []) if (p !== '' && p !== '/') paths.push(pointerParts(p));
+    for (const e of r.jqPathExpressions ?? []) {
+      const parts = jqPathParts(e);
+      if (parts) paths.push(parts);
+      else unsupported.push(e);
+    }
+  }
+  for (const parts of paths) {
+    if (parts[0] === 'metadata' && (parts[1] === 'name' || parts[1] === 'namespace')) continue;
+    const l = getAt(live, parts);
+    if (l.found) setAt(out, parts, structuredClone(l.value));
+    else removePointer(out, '/' + parts.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/'));
+  }
+  return { object: out, unsupported };
+}

@@ -10,6 +10,7 @@ import {
   HOOK_DELETE_POLICY_ANNOTATION,
   HOOK_OPERATION_ANNOTATION,
   SYNC_OPTIONS_ANNOTATION,
+  TRACKING_ANNOTATION,
   type HealthStatus,
   type HookType,
   type OperationPhase,
@@ -60,6 +61,8 @@ export interface SyncRequest {
   skip?: Set<string>;
   createNamespace?: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   replace?: boolean;
+  /** FailOnSharedResource: fail before writing when a target is tracked by another app */
+  failOnSharedResource?: boolean;
   validate?: boolean;
   dryRun?: boolean;
   gate?: PreApplyGate;
@@ -140,6 +143,27 @@ export async function runSync(req: SyncRequest, ops: ClusterOps): Promise<SyncOu
         message: `sync denied by the pre-apply gate: ${d.messages.join('; ') || 'no reason given'}`,
         resources: [],
         ...(d.condition ? { condition: d.condition } : {}),
+      };
+  }
+
+  // FailOnSharedResource: a live object carrying another app's tracking id is not taken over
+  if (req.failOnSharedResource) {
+    const shared: string[] = [];
+    for (const t of req.targets) {
+      if (!t.metadata.name) continue;
+      const id = req.live.get(resourceKey(t))?.metadata.annotations?.[TRACKING_ANNOTATION];
+      if (!id) continue;
+      const owner = id.slice(0, id.indexOf(':'));
+      if (owner && owner !== req.app)
+        shared.push(
+          `${gvkOf(t).group}/${t.kind} ${t.metadata.namespace ? t.metadata.namespace + '/' : ''}${t.metadata.name} is already managed by application ${owner}`,
+        );
+    }
+    if (shared.length)
+      return {
+        phase: 'Failed',
+        message: `shared resource found (FailOnSharedResource=true): ${shared.join('; ')}`,
+        resources: [],
       };
   }
 

@@ -1,0 +1,122 @@
+// End-to-end: the sync options RespectIgnoreDifferences and FailOnSharedResource, against the sandbox.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { startController, type Controller } from '../../src/gitops/index.ts';
+import { application, configMap, Repo, startEnv, waitApp, type Env } from './helpers.ts';
+
+const IN_CLUSTER = 'https://kubernetes.default.svc';
+
+describe('gitops sync options against the sandbox', () => {
+  let env: Env;
+  let ctl: Controller;
+
+  before(async () => {
+    env = await startEnv();
+    ctl = await startController({
+      client: env.client,
+      dataDir: join(env.dir, 'controller'),
+      resync: 1000,
+      waitTimeoutMs: 20_000,
+    });
+  });
+  after(async () => {
+    await ctl?.close();
+    await env?.close();
+  });
+
+  it('RespectIgnoreDifferences=true keeps the live value of ignored fields on sync', async () => {
+    const repo = new Repo(env.dir, 'respect');
+    repo.write('cm.yaml', configMap('settings', { color: 'blue', size: 's' }));
+    const rev1 = repo.commit('first');
+    const ns = ctl.namespace;
+    await env.client.create(
+      application('respect', ns, {
+        project: 'default',
+        source: { repoURL: repo.url, path: '.', targetRevision: 'main' },
+        destination: { server: IN_CLUSTER, namespace: 'respect' },
+        ignoreDifferences: [{ kind: 'ConfigMap', jsonPointers: ['/data/size'], jqPathExpressions: ['.data.extra'] }],
+        syncPolicy: {
+          automated: {},
+          syncOptions: ['CreateNamespace=true', 'RespectIgnoreDifferences=true'],
+        },
+      }),
+    );
+    await waitApp(
+      env.client,
+      ns,
+      'respect',
+      (a) => a.status?.operationState?.phase === 'Succeeded' && a.status.sync?.revision === rev1,
+      'first sync',
+    );
+    // someone else changes the ignored fields (as an HPA would change replicas)
+    await env.client.patch('v1', 'ConfigMap', 'settings', 'respect', { data: { size: 'xl', extra: 'e' } }, 'merge', {
+      fieldManager: 'kubectl-edit',
+    });
+    repo.write('cm.yaml', configMap('settings', { color: 'green', size: 's', extra: 'from-git' }));
+    const rev2 = repo.commit('second');
+    ctl.refresh(ns, 'respect');
+    await waitApp(
+      env.client,
+      ns,
+      'respect',
+      (a) => a.status?.operationState?.phase === 'Succeeded' && a.status.operationState.syncResult?.revision === rev2,
+      'second sync',
+    );
+    const cm = await env.client.get('v1', 'ConfigMap', 'settings', 'respect');
+    assert.deepEqual(cm.data, { color: 'green', size: 'xl', extra: 'e' });
+    // the ignored fields differ from git, and the app is still in sync
+    await waitApp(
+      env.client,
+      ns,
+      'respect',
+      (a) => a.status?.sync?.status === 'Synced' && a.status.sync.revision === rev2,
+      'synced after the second sync',
+    );
+  });
+
+  it('FailOnSharedResource=true fails the sync when another app tracks a resource', async () => {
+    const ns = ctl.namespace;
+    const a = new Repo(env.dir, 'owner');
+    a.write('cm.yaml', configMap('common', { from: 'owner' }));
+    a.commit('owner');
+    await env.client.create(
+      application('owner', ns, {
+        project: 'default',
+        source: { repoURL: a.url, path: '.', targetRevision: 'main' },
+        destination: { server: IN_CLUSTER, namespace: 'shared' },
+        syncPolicy: { automated: {}, syncOptions: ['CreateNamespace=true'] },
+      }),
+    );
+    await waitApp(env.client, ns, 'owner', (x) => x.status?.operationState?.phase === 'Succeeded', 'owner synced');
+
+    const b = new Repo(env.dir, 'intruder');
+    b.write('cm.yaml', configMap('common', { from: 'intruder' }));
+    b.write('own.yaml', configMap('own', { x: '1' }));
+    b.commit('intruder');
+    await env.client.create(
+      application('intruder', ns, {
+        project: 'default',
+        source: { repoURL: b.url, path: '.', targetRevision: 'main' },
+        destination: { server: IN_CLUSTER, namespace: 'shared' },
+        syncPolicy: { automated: {}, syncOptions: ['FailOnSharedResource=true'] },
+      }),
+    );
+    const app = await waitApp(
+      env.client,
+      ns,
+      'intruder',
+      (x) => x.status?.operationState?.phase === 'Failed',
+      'intruder sync fails',
+    );
+    assert.match(
+      app.status!.operationState!.message!,
+      /shared resource found \(FailOnSharedResource=true\): \/ConfigMap shared\/common is already managed by application owner/,
+    );
+    const cm = await env.client.get('v1', 'ConfigMap', 'common', 'shared');
+    assert.deepEqual(cm.data, { from: 'owner' });
+    assert.equal(cm.metadata.annotations?.['argocd.argoproj.io/tracking-id'], 'owner:/ConfigMap:shared/common');
+    // nothing of the failed operation was written
+    await assert.rejects(env.client.get('v1', 'ConfigMap', 'own', 'shared'));
+  });
+});
