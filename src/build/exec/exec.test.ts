@@ -129,6 +129,14 @@ for (const [name, make] of executors) {
       assert.equal(existsSync(join(root, 'etc/forbidden')), false);
       assert.equal((await run(['id', '-u'], { user: '1000:0' })).stdout, '1000\n');
       assert.equal((await run(['sh', '-c', 'id -u; id -g; echo $HOME'])).stdout, '0\n0\n/root\n');
+      if (name === 'runc') {
+        // Supplementary groups as buildah/runc/BuildKit set them: the primary group first, then the groups
+        // listing the user (bwrap cannot set them: see docs/build-internals.md).
+        // (busybox `id` prints `groups=` only when getgroups() returns some; `id -G` always starts with the gid)
+        assert.equal((await run(['id'], { user: 'app' })).stdout, 'uid=1000(app) gid=1000(app) groups=1000(app)\n');
+        assert.equal((await run(['id'], { user: '1000:0' })).stdout, 'uid=1000(app) gid=0(root) groups=0(root)\n');
+        assert.equal((await run(['id'])).stdout, 'uid=0(root) gid=0(root) groups=0(root)\n');
+      }
     });
 
     test('env and working directory; a missing working directory is created', async () => {
@@ -333,9 +341,9 @@ test('users resolve through the rootfs, never through a symlink out of it', asyn
   writeFileSync(join(root, 'etc/group'), 'root:x:0:\nstaff:x:50:app,other\napp:x:1000:\n');
   writeFileSync(join(root, 'etc/real-passwd'), 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n');
   symlinkSync('../../../../../../etc/real-passwd', join(root, 'etc/passwd'));
-  assert.deepEqual(resolveUser(root, 'app'), { uid: 1000, gid: 1000, additionalGids: [50], home: '/home/app' });
-  assert.deepEqual(resolveUser(root, 'app:staff'), { uid: 1000, gid: 50, additionalGids: [], home: '/home/app' });
-  assert.deepEqual(resolveUser(root, '4242'), { uid: 4242, gid: 0, additionalGids: [], home: '/' });
-  assert.deepEqual(resolveUser(root, ''), { uid: 0, gid: 0, additionalGids: [], home: '/root' });
+  assert.deepEqual(resolveUser(root, 'app'), { uid: 1000, gid: 1000, additionalGids: [1000, 50], home: '/home/app' });
+  assert.deepEqual(resolveUser(root, 'app:staff'), { uid: 1000, gid: 50, additionalGids: [50], home: '/home/app' });
+  assert.deepEqual(resolveUser(root, '4242'), { uid: 4242, gid: 0, additionalGids: [0], home: '/' });
+  assert.deepEqual(resolveUser(root, ''), { uid: 0, gid: 0, additionalGids: [0], home: '/root' });
   assert.throws(() => resolveUser(root, 'app:nogroup'), /unable to find group nogroup/);
 });

@@ -1,6 +1,6 @@
 // Resolves a Dockerfile USER (`name`, `uid`, `name:group`, `uid:gid`) against the rootfs's own /etc/passwd
 // and /etc/group, as runc's libcontainer/user and BuildKit do: a name must exist, a number need not (it then
-// gets gid 0 and home `/`), supplementary groups are the groups that list the user by name.
+// gets gid 0 and home `/`), supplementary groups are the primary group plus the groups that list the user by name.
 import { readFileSync } from 'node:fs';
 import { BuildError } from '../errors.ts';
 import { resolveInRoot } from '../fs/root-path.ts';
@@ -58,7 +58,10 @@ export function resolveUser(rootfs: string, user: string): ResolvedUser {
       gid = Number(g[2]);
     }
   }
-  const additionalGids: number[] = [];
+  // The primary group comes first, as buildah (AddProcessAdditionalGid(gid)), Docker and BuildKit put it in
+  // process.user.additionalGids: runc calls setgroups() with exactly that list, so without it `id` shows no
+  // `groups=` at all. The groups listing the user follow only for the implicit form (`USER name`).
+  const additionalGids: number[] = [gid];
   if (name !== undefined && groupPart === undefined) {
     for (const g of groups) {
       const members = (g[3] ?? '').split(',').map((m) => m.trim());
