@@ -18,7 +18,8 @@ export type GitOpsErrorCode =
   | 'gitops_gate_denied'
   | 'gitops_not_found'
   | 'gitops_timeout'
-  | 'gitops_import_error';
+  | 'gitops_import_error'
+  | 'gitops_custom_health_invalid';
 
 export class GitOpsError extends Error {
   readonly code: GitOpsErrorCode;

@@ -13,6 +13,13 @@ export { applicationCrd, appProjectCrd, defaultProject } from './crds.ts';
 export { diffObjects, mergeApply, unifiedDiff, type DiffOptions, type DiffResult } from './diff/index.ts';
 export { assessHealth, aggregateHealth, HEALTH_ORDER, type HealthOverride } from './health/index.ts';
 export {
+  compileCustomHealth,
+  customHealthKey,
+  CUSTOM_HEALTH_CONFIGMAP,
+  CUSTOM_HEALTH_PREFIX,
+  type CustomHealth,
+} from './health/custom.ts';
+export {
   runSync,
   planTasks,
   resourceKey,

@@ -11,6 +11,7 @@ import { applicationCrd, appProjectCrd, defaultProject } from './crds.ts';
 import { diffObjects, type DiffResult } from './diff/index.ts';
 import { respectIgnores } from './diff/normalize.ts';
 import { GitOpsError, redact } from './errors.ts';
+import { compileCustomHealth, CUSTOM_HEALTH_CONFIGMAP, type CustomHealth } from './health/custom.ts';
 import { aggregateHealth, assessHealth, type HealthOverride } from './health/index.ts';
 import { LiveCache } from './live-cache.ts';
 import type { ProcessRunner } from './process.ts';
@@ -212,6 +213,16 @@ export async function startReconciler(o: ControllerOptions): Promise<Controller>
     const k = instanceToKey.get(inst);
     if (k) enqueue(k);
   });
+  // custom health checks (Rego) from the ConfigMap sekisho-cm, compiled once per resourceVersion
+  let custom: { rv: string | undefined; health: CustomHealth } = { rv: undefined, health: compileCustomHealth({}) };
+  const refreshCustomHealth = async (): Promise<void> => {
+    const cm = await live.get('v1', 'ConfigMap', CUSTOM_HEALTH_CONFIGMAP, ns).catch(() => undefined);
+    const rv = cm?.metadata.resourceVersion;
+    if (rv === custom.rv) return;
+    custom = { rv, health: compileCustomHealth(cm?.data as Record<string, string> | undefined) };
+    for (const e of custom.health.errors) log('warn', e.message, { code: e.code, location: e.location });
+  };
+  const healthOverride: HealthOverride = (obj) => o.health?.(obj) ?? custom.health.assess(obj);
   apps.on('add', (a) => enqueue(appKey(a), true));
   apps.on('update', (a, old) => {
     const app = a as Application;
@@ -267,6 +278,7 @@ export async function startReconciler(o: ControllerOptions): Promise<Controller>
     revisionOverride: string | undefined,
     hard: boolean,
   ): Promise<Compared> => {
+    await refreshCustomHealth();
     const sources = appSources(app).filter((s) => s.path !== undefined || s.chart || !s.ref);
     if (!sources.length) throw new GitOpsError('gitops_invalid_spec', 'application has no source');
     const dest = app.spec.destination;
@@ -387,7 +399,7 @@ export async function startReconciler(o: ControllerOptions): Promise<Controller>
       const k = resourceKey(t);
       const l = liveMap.get(k);
       const gvk = gvkOf(t);
-      const hs = assessHealth(l, o.health);
+      const hs = assessHealth(l, healthOverride);
       healths.push(hs);
       for (const c of collectImages(l ?? t)) images.add(c);
       resources.push({
@@ -411,7 +423,7 @@ export async function startReconciler(o: ControllerOptions): Promise<Controller>
         name: p.metadata.name!,
         status: 'OutOfSync',
         requiresPruning: true,
-        health: assessHealth(p, o.health) ?? { status: 'Healthy' },
+        health: assessHealth(p, healthOverride) ?? { status: 'Healthy' },
       });
     }
     resources.sort((a, b) => (a.kind + a.namespace + a.name).localeCompare(b.kind + b.namespace + b.name));
@@ -549,7 +561,7 @@ export async function startReconciler(o: ControllerOptions): Promise<Controller>
           validate: opts.get('Validate') !== 'false',
           dryRun: !!op.sync?.dryRun,
           ...(gate ? { gate } : {}),
-          ...(o.health ? { health: o.health } : {}),
+          health: healthOverride,
           ...(o.waitTimeoutMs ? { waitTimeoutMs: o.waitTimeoutMs } : {}),
           log: (m, f) => log('info', m, f),
           onProgress: (results) => {

@@ -1,4 +1,5 @@
-// End-to-end: the sync options RespectIgnoreDifferences and FailOnSharedResource, against the sandbox.
+// End-to-end: the sync options RespectIgnoreDifferences and FailOnSharedResource, and custom health
+// checks in Rego from the ConfigMap sekisho-cm, against the sandbox.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -118,5 +119,57 @@ describe('gitops sync options against the sandbox', () => {
     assert.equal(cm.metadata.annotations?.['argocd.argoproj.io/tracking-id'], 'owner:/ConfigMap:shared/common');
     // nothing of the failed operation was written
     await assert.rejects(env.client.get('v1', 'ConfigMap', 'own', 'shared'));
+  });
+
+  it('takes custom health checks in Rego from the ConfigMap sekisho-cm', async () => {
+    const ns = ctl.namespace;
+    await env.client.create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'sekisho-cm', namespace: ns },
+      data: {
+        'resource.customizations.health._ConfigMap': [
+          'package health',
+          'status := "Degraded" if input.data.state == "broken"',
+          'status := "Healthy" if input.data.state == "ok"',
+          'message := sprintf("probe %s says %s", [input.metadata.name, input.data.state]) if status == "Degraded"',
+        ].join('\n'),
+      },
+    });
+    const repo = new Repo(env.dir, 'custom-health');
+    repo.write('cm.yaml', configMap('probe', { state: 'broken' }));
+    repo.commit('broken');
+    await env.client.create(
+      application('custom-health', ns, {
+        project: 'default',
+        source: { repoURL: repo.url, path: '.', targetRevision: 'main' },
+        destination: { server: IN_CLUSTER, namespace: 'custom-health' },
+        syncPolicy: { automated: {}, syncOptions: ['CreateNamespace=true'] },
+      }),
+    );
+    let app = await waitApp(
+      env.client,
+      ns,
+      'custom-health',
+      (a) => a.status?.health?.status === 'Degraded',
+      'Degraded by the custom check',
+    );
+    assert.equal(app.status?.health?.message, 'probe probe says broken');
+    assert.deepEqual(app.status?.resources?.find((r) => r.name === 'probe')?.health, {
+      status: 'Degraded',
+      message: 'probe probe says broken',
+    });
+    repo.write('cm.yaml', configMap('probe', { state: 'ok' }));
+    const rev2 = repo.commit('ok');
+    ctl.refresh(ns, 'custom-health');
+    app = await waitApp(
+      env.client,
+      ns,
+      'custom-health',
+      (a) =>
+        a.status?.sync?.revision === rev2 && a.status.sync.status === 'Synced' && a.status.health?.status === 'Healthy',
+      'Healthy by the custom check',
+    );
+    assert.equal(app.status?.resources?.find((r) => r.name === 'probe')?.health?.status, 'Healthy');
   });
 });
