@@ -1,5 +1,5 @@
 // Errors of the platform composition (`sekisho up`): which service failed to start, and why.
-export type PlatformErrorCode = 'platform_start_failed' | 'platform_bad_option';
+export type PlatformErrorCode = 'platform_start_failed' | 'platform_bad_option' | 'platform_bad_state';
 
 export class PlatformError extends Error {
   readonly code: PlatformErrorCode;

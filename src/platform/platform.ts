@@ -126,6 +126,70 @@ export function checkRegistryUrl(s: string): string {
   return u.origin;
 }
 
+/** The ports the registry and the git server took on the first start, kept in <data-dir>/ports.json so
+ * that URLs recorded in git, images and Applications stay valid across restarts. */
+export interface StablePorts {
+  registry?: number;
+  git?: number;
+}
+
+export function portsFile(dataDir: string): string {
+  return join(dataDir, 'ports.json');
+}
+
+export function readPorts(dataDir: string): StablePorts {
+  const file = portsFile(dataDir);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw e;
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new PlatformError('platform_bad_state', `${file} is not JSON: ${(e as Error).message}`, {
+      cause: e,
+      location: { file, row: 1, col: 1 },
+    });
+  }
+  const out: StablePorts = {};
+  for (const k of ['registry', 'git'] as const) {
+    const n = (v as Record<string, unknown> | null)?.[k];
+    if (n === undefined) continue;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535)
+      throw new PlatformError(
+        'platform_bad_state',
+        `${file}: "${k}" must be a port number (1-65535), got ${JSON.stringify(n)}`,
+        {
+          location: { file, row: 1, col: 1 },
+        },
+      );
+    out[k] = n;
+  }
+  return out;
+}
+
+/** Written atomically (temporary file, then rename) so a kill never leaves half a file. */
+export function writePorts(dataDir: string, ports: StablePorts): void {
+  const file = portsFile(dataDir);
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(ports, null, 2) + '\n', { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+/** A recorded port another process holds: say which service, which port, and what to do. */
+function portTaken(e: unknown, service: string, port: number, dataDir: string): unknown {
+  if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') return e;
+  return new Error(
+    `port ${port} of the ${service}, recorded in ${portsFile(dataDir)} on the first start, is in use by another process; ` +
+      `stop that process, or delete the "${service}" entry of ${portsFile(dataDir)} to take a new port ` +
+      `(URLs recorded with the old port, such as image references and Application repoURLs, then stop working)`,
+  );
+}
+
 export async function startPlatform(o: PlatformOptions): Promise<Platform> {
   // the Kubernetes client library takes seconds to load; load it while the cluster starts
   const warm = import('@kubernetes/client-node').catch(() => undefined);
@@ -134,6 +198,13 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const log: PlatformLog = o.log ?? (() => {});
   const api = parseListen(o.listen);
+  const ports = readPorts(dataDir);
+  const recordPort = (service: 'registry' | 'git', url: string): void => {
+    const port = Number(new URL(url).port);
+    if (ports[service] === port) return;
+    ports[service] = port;
+    writePorts(dataDir, ports);
+  };
   const timings: Record<string, number> = {};
   const stepTimeoutMs = o.stepTimeoutMs ?? 60_000;
   const closers: { name: string; close: () => Promise<void> }[] = [];
@@ -216,7 +287,14 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
     const embedded = await step('registry', async () => {
       const storage = await openFsStorage(join(dataDir, 'registry'));
       const server = new RegistryServer({ storage });
-      const url = await server.listen({ host: '127.0.0.1', port: 0 });
+      const port = ports.registry ?? 0;
+      let url: string;
+      try {
+        url = await server.listen({ host: '127.0.0.1', port });
+      } catch (e) {
+        throw portTaken(e, 'registry', port, dataDir);
+      }
+      recordPort('registry', url);
       return { storage, server, url };
     });
     closers.push({ name: 'registry', close: () => embedded.server.close() });
@@ -225,11 +303,12 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
 
   // 3. the git server; pushes need an API token of a developer or admin as the Basic password
   const auth = new AuthStore({ dir: join(dataDir, 'auth') });
-  const git: GitServer = await step('git', () =>
-    startGitServer({
+  const gitPort = ports.git ?? 0;
+  const git: GitServer = await step('git', async () => {
+    const g = await startGitServer({
       root: join(dataDir, 'git'),
       host: '127.0.0.1',
-      port: 0,
+      port: gitPort,
       authorize: async (req, write) => {
         if (!write) return undefined;
         const token = basicPassword(req);
@@ -240,8 +319,12 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
           throw new ServerError('server_forbidden', `push needs role developer; ${p.user} has ${p.role}`);
         return p.user;
       },
-    }),
-  );
+    }).catch((e: unknown) => {
+      throw portTaken(e, 'git', gitPort, dataDir);
+    });
+    recordPort('git', g.url);
+    return g;
+  });
   closers.push({ name: 'git', close: () => git.close() });
 
   // 4. the admission webhook, registered with the cluster

@@ -768,11 +768,22 @@ test('audit log records state-changing calls without secrets', async () => {
 });
 
 test('SIGTERM stops everything cleanly; a second up resumes all state; a start after SIGKILL works', async () => {
+  // the registry and git ports chosen on the first start are kept in <data-dir>/ports.json
+  const registryUrl = up.field('registry:');
+  const gitLine = up.field('git:');
+  const ports = JSON.parse(readFileSync(path.join(dataDir, 'ports.json'), 'utf8'));
+  assert.deepEqual(ports, {
+    registry: Number(new URL(registryUrl).port),
+    git: Number(new URL(gitLine.split('/<repo>')[0]!).port),
+  });
   const code = await stopUp(up);
   assert.equal(code, 0, up.stderr.text);
   assert.equal(up.lines.at(-1), 'stopped');
   // The second start resumes with the Applications in place, the controller included.
   up = await startUp([]);
+  // same registry and git URLs as before the restart, so recorded image references and repo URLs still work
+  assert.equal(up.field('registry:'), registryUrl);
+  assert.equal(up.field('git:'), gitLine);
   console.log(`# second up ready in ${up.readyMs} ms`);
   assert.match(up.field('controller:'), /^running/);
   assert.match(up.field('admin password:'), /^unchanged/);
@@ -802,6 +813,11 @@ test('SIGTERM stops everything cleanly; a second up resumes all state; a start a
   assert.equal(await stopUp(up, 'SIGKILL'), null);
   up = await startUp(['--reset-admin-password']);
   assert.match(up.field('controller:'), /^running/);
+  assert.equal(up.field('registry:'), registryUrl);
+  assert.equal(up.field('git:'), gitLine);
+  const gitRes = await fetch(`${gitLine.split('/<repo>')[0]}/config.git/info/refs?service=git-upload-pack`);
+  assert.equal(gitRes.status, 200);
+  await gitRes.arrayBuffer();
   await kubectl(['create', 'namespace', 'after-kill']);
   const fresh = up.field('admin password:').split(' ')[0]!;
   assert.notEqual(fresh, adminPassword);
@@ -810,4 +826,30 @@ test('SIGTERM stops everything cleanly; a second up resumes all state; a start a
     401,
   );
   assert.equal((await call('POST', '/api/v1/session', { body: { username: 'admin', password: fresh } })).status, 200);
+});
+
+test('a recorded port held by another process stops up with a message naming it', async () => {
+  const { createServer } = await import('node:net');
+  const gitUrl = up.field('git:').split('/<repo>')[0]!;
+  const port = Number(new URL(gitUrl).port);
+  assert.equal(await stopUp(up), 0, up.stderr.text);
+  const blocker = createServer();
+  await new Promise<void>((r, j) => {
+    blocker.once('error', j);
+    blocker.listen(port, '127.0.0.1', () => r());
+  });
+  try {
+    await assert.rejects(startUp([]), (e: Error) => {
+      assert.match(
+        e.message,
+        new RegExp(`port ${port} of the git, recorded in .*ports\\.json.*in use by another process`),
+      );
+      return true;
+    });
+  } finally {
+    await new Promise<void>((r) => blocker.close(() => r()));
+  }
+  // once the port is free again, up starts on it
+  up = await startUp([]);
+  assert.equal(up.field('git:').split('/<repo>')[0], gitUrl);
 });
