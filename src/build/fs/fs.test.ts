@@ -2,6 +2,8 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import {
   chmodSync,
   chownSync,
@@ -445,4 +447,37 @@ test('mode 0 survives diff and apply (tar-stream would write a falsy mode as 064
   assert.equal(lstatSync(join(copy, 'f')).mode & 0o7777, 0);
   assert.equal(lstatSync(join(copy, 'd')).mode & 0o7777, 0);
   assert.equal(readFileSync(join(copy, 'f'), 'utf8'), 'secret');
+});
+
+test('applying a run of symlinks does not re-resolve their parent for each one; a replaced parent is re-resolved', async () => {
+  const outside = tmp('outside');
+  const entries: E[] = [{ name: 'bin/', type: 'directory', mode: 0o755 }];
+  for (let i = 0; i < 300; i++) entries.push({ name: `bin/applet${i}`, type: 'symlink', linkname: 'busybox' });
+  // a directory remembered as a parent, then replaced by a symlink: what follows goes through the symlink,
+  // resolved inside the root
+  entries.push({ name: 'd/', type: 'directory', mode: 0o755 }, { name: 'd/x', content: 'x' });
+  entries.push({ name: 'd', type: 'symlink', linkname: outside }, { name: 'd/y', content: 'y' });
+  entries.push({ name: 'big', content: 'b'.repeat(3 << 20) });
+  const layer = await tarOf(entries);
+  const root = tmp('links');
+  const real = fs.lstatSync;
+  const mutableFs = fs as unknown as { lstatSync: typeof real };
+  let lstats = 0;
+  mutableFs.lstatSync = ((...args: Parameters<typeof real>) => {
+    lstats++;
+    return real(...args);
+  }) as typeof real;
+  syncBuiltinESMExports();
+  try {
+    await applyLayer(root, Readable.from([layer]));
+  } finally {
+    mutableFs.lstatSync = real;
+    syncBuiltinESMExports();
+  }
+  // one lstat per entry (is something already there?) plus a few for the parents and the directory mtimes
+  assert.ok(lstats <= entries.length + 20, `${lstats} lstat calls for ${entries.length} entries`);
+  assert.equal(readlinkSync(join(root, 'bin/applet299')), 'busybox');
+  assert.deepEqual(readdirSync(outside), [], 'nothing written outside the root');
+  assert.equal(readFileSync(join(root, outside, 'y'), 'utf8'), 'y');
+  assert.equal(readFileSync(join(root, 'big')).length, 3 << 20);
 });
