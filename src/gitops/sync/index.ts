@@ -248,6 +248,24 @@ export async function runSync(req: SyncRequest, ops: ClusterOps): Promise<SyncOu
           const applied = await ops.apply(withOp, { validate: req.validate !== false });
           return { ok: true, applied, message: `${obj.kind}/${obj.metadata.name} created` };
         }
+        // a generateName hook this operation created before a restart is found again, not created twice
+        const prior = ops.list
+          ? (await ops.list(obj.apiVersion, obj.kind, obj.metadata.namespace)).find(
+              (o) =>
+                o.metadata.annotations?.[HOOK_OPERATION_ANNOTATION] === req.operationId &&
+                o.metadata.generateName === obj.metadata.generateName &&
+                o.metadata.annotations?.[TRACKING_ANNOTATION] === obj.metadata.annotations?.[TRACKING_ANNOTATION] &&
+                !o.metadata.deletionTimestamp,
+            )
+          : undefined;
+        if (prior) {
+          t.obj = { ...obj, metadata: { ...obj.metadata, name: prior.metadata.name } };
+          return {
+            ok: true,
+            applied: prior,
+            message: `${obj.kind}/${prior.metadata.name} already created by this operation`,
+          };
+        }
         const applied = await ops.create(withOp);
         t.obj = { ...obj, metadata: { ...obj.metadata, name: applied.metadata.name } };
         return { ok: true, applied, message: `${obj.kind}/${applied.metadata.name} created` };

@@ -16,6 +16,8 @@ export interface ClusterOps {
     propagation?: 'Background' | 'Foreground' | 'Orphan',
   ): Promise<void>;
   isNamespaced(apiVersion: string, kind: string): Promise<boolean>;
+  /** the objects of a kind (in a namespace); used to find generateName hooks of a resumed operation */
+  list?(apiVersion: string, kind: string, namespace?: string): Promise<KubeObject[]>;
 }
 
 export function kubeClusterOps(client: KubeClient, fieldManager = FIELD_MANAGER): ClusterOps {
@@ -55,5 +57,7 @@ export function kubeClusterOps(client: KubeClient, fieldManager = FIELD_MANAGER)
       }
     },
     isNamespaced: async (apiVersion, kind) => (await client.resourceFor(apiVersion, kind)).namespaced,
+    list: async (apiVersion, kind, namespace) =>
+      (await client.list(apiVersion, kind, namespace ? { namespace } : {})).items,
   };
 }
