@@ -28,6 +28,9 @@ const EXPECTED: Array<[string, 'pass' | 'fail']> = [
   ['root-merge', 'pass'],
   ['root-denied', 'fail'],
   ['revert', 'pass'],
+  ['unsigned-change', 'pass'],
+  ['unsigned-denied', 'fail'],
+  ['unsigned-revert', 'pass'],
 ];
 
 interface Report {
@@ -118,6 +121,18 @@ test(
     assert.equal(by(first, 'merge').data.note, undefined);
     assert.equal(by(first, 'root-merge').data.note, 'merged over a failed policy check');
     assert.equal(by(first, 'application').data.created, true);
+    // the Application reads the config repo from the platform's git server (smart HTTP), and its
+    // AppProject's signature gate covers the demo's images: the signed one passed, the unsigned one did not
+    const repoURL = by(first, 'application').data.repoURL as string;
+    assert.match(repoURL, /^http:\/\/127\.0\.0\.1:\d+\/demo-config\.git$/);
+    assert.equal(by(first, 'application').data.project, 'sekisho-demo');
+    assert.match(by(first, 'application').data.imageVerification, /^127\.0\.0\.1:\d+\/demo\/\*\*$/);
+    const unsigned = by(first, 'unsigned-denied').data;
+    assert.notEqual(`${image.split('@')[0]}@${unsigned.digest}`, image);
+    assert.match(unsigned.condition, /NO_SIGNATURES/);
+    assert.ok(unsigned.condition.includes(unsigned.digest), unsigned.condition);
+    assert.equal(unsigned.liveImage, image, 'the live Deployment keeps the signed image');
+    assert.equal(by(first, 'unsigned-revert').data.image, image);
     // the repos were created through the API and pushed over smart HTTP with the demo's token
     assert.match(by(first, 'repos').detail, /pushed over smart HTTP with an API token/);
     const audit = readFileSync(path.join(dataDir, 'audit', 'api.jsonl'), 'utf8');
@@ -139,6 +154,8 @@ test(
     assert.match(numbered[EXPECTED.findIndex(([id]) => id === 'root-policy')]!, /ok \(stopped, as expected\)/);
     assert.match(text, /\n {4}reused demo-app, demo-config/);
     assert.match(text, /refreshed Application sekisho-gitops\/demo-app/);
+    // the platform restarted on the same data dir with the same git port, so the recorded repoURL still works
+    assert.ok(text.includes(`automated sync of ${repoURL} main`), text);
     assert.match(text, /\n {4}→ kubectl --kubeconfig \S+\/kubeconfig -n sekisho-demo get deploy,rs,pods,svc/);
     assert.match(text, new RegExp(`\\ndemo passed: ${EXPECTED.length}/${EXPECTED.length} checkpoints as expected`));
     console.log(

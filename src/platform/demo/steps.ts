@@ -4,7 +4,14 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { build } from '../../build/index.ts';
-import { API_VERSION, REFRESH_ANNOTATION, Renderer, spawnRunner, type Application } from '../../gitops/index.ts';
+import {
+  API_VERSION,
+  REFRESH_ANNOTATION,
+  Renderer,
+  spawnRunner,
+  type Application,
+  type AppProject,
+} from '../../gitops/index.ts';
 import { KubeError, type KubeObject } from '../../kube/index.ts';
 import { lintDockerfile } from '../../lint/index.ts';
 import { editKustomization } from '../../pipeline/index.ts';
@@ -21,6 +28,7 @@ export const APP_REPO = 'demo-app';
 export const CONFIG_REPO = 'demo-config';
 export const APP_NAME = 'demo-app';
 export const APP_NAMESPACE = 'sekisho-demo';
+export const DEMO_PROJECT = 'sekisho-demo';
 const IN_CLUSTER = 'https://kubernetes.default.svc';
 const FIELD_MANAGER = 'sekisho-demo';
 
@@ -383,6 +391,7 @@ export const DEMO_STEPS: DemoStep[] = [
         writeFileSync(keyFile, kp.privateKeyPem, { mode: 0o600 });
       }
       const signer = loadPrivateKey(readFileSync(keyFile, 'utf8'), password, keyFile);
+      ctx.state.set('sign:publicKey', readFileSync(pubFile, 'utf8'));
       const digest = need(ctx, 'image:digest');
       const target = { client: ctx.registry, registry: ctx.registryHost, repository: 'demo/app', ref: digest };
       const signed = await signImage(target, signer);
@@ -491,13 +500,29 @@ export const DEMO_STEPS: DemoStep[] = [
     id: 'application',
     title: 'Application created / refreshed for the config repo',
     async run(ctx) {
+      // the demo's AppProject: the default project's reach, plus the signature gate for the demo's images
+      const glob = `${ctx.registryHost}/demo/**`;
+      const project: AppProject = {
+        apiVersion: API_VERSION,
+        kind: 'AppProject',
+        metadata: { name: DEMO_PROJECT, namespace: ctx.env.appNamespace },
+        spec: {
+          sourceRepos: ['*'],
+          destinations: [{ server: '*', namespace: '*' }],
+          clusterResourceWhitelist: [{ group: '*', kind: '*' }],
+          sourceNamespaces: ['*'],
+          imageVerification: [{ glob, keys: [need(ctx, 'sign:publicKey')] }],
+        },
+      };
+      await ctx.kube.apply(project, { fieldManager: FIELD_MANAGER, force: true });
+      const repoURL = `${ctx.env.gitUrl}/${CONFIG_REPO}.git`;
       const app: Application = {
         apiVersion: API_VERSION,
         kind: 'Application',
         metadata: { name: APP_NAME, namespace: ctx.env.appNamespace, annotations: { [REFRESH_ANNOTATION]: 'normal' } },
         spec: {
-          project: 'default',
-          source: { repoURL: `file://${repoPath(ctx, CONFIG_REPO)}`, path: 'app', targetRevision: 'main' },
+          project: DEMO_PROJECT,
+          source: { repoURL, path: 'app', targetRevision: 'main' },
           destination: { server: IN_CLUSTER, namespace: APP_NAMESPACE },
           syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ['CreateNamespace=true'] },
         },
@@ -506,15 +531,15 @@ export const DEMO_STEPS: DemoStep[] = [
       await ctx.kube.apply(app, { fieldManager: FIELD_MANAGER, force: true });
       return {
         outcome: 'pass',
-        detail: `${existed ? 'refreshed' : 'created'} Application ${ctx.env.appNamespace}/${APP_NAME} (automated sync of ${CONFIG_REPO} main, path app)`,
-        look: appLook(ctx),
-        data: { repoURL: app.spec.source?.repoURL, created: !existed },
+        detail: `${existed ? 'refreshed' : 'created'} Application ${ctx.env.appNamespace}/${APP_NAME} (automated sync of ${repoURL} main, path app) in AppProject ${DEMO_PROJECT}, whose imageVerification gate wants images matching ${glob} signed by the demo's key`,
+        look: [...appLook(ctx), `kubectl -n ${ctx.env.appNamespace} get appproject ${DEMO_PROJECT} -o yaml`],
+        data: { repoURL, project: DEMO_PROJECT, imageVerification: glob, created: !existed },
       };
     },
   },
   {
     id: 'synced',
-    title: 'controller synced, admission admitted: Synced and Healthy',
+    title: 'signature gate passed the signed image, controller synced, admission admitted: Synced and Healthy',
     run: (ctx) => waitHealthy(ctx, need(ctx, 'main:promote')),
   },
   {
@@ -580,6 +605,80 @@ export const DEMO_STEPS: DemoStep[] = [
     async run(ctx) {
       const repo = await workClone(ctx, CONFIG_REPO);
       await repo.run('revert', '--no-edit', '-m', '1', need(ctx, 'main:root'));
+      const sha = await repo.head();
+      await repo.run('push', '--quiet', 'origin', 'main');
+      await refreshApp(ctx);
+      return waitHealthy(ctx, sha);
+    },
+  },
+  {
+    id: 'unsigned-change',
+    title: 'failing variant: an unsigned image merged into the config repo',
+    async run(ctx) {
+      // the app's image with one more label: another digest, which nobody signed
+      const img = await appImage(join(ctx.workDir, 'work', APP_REPO), { 'dev.sekisho.demo/variant': 'unsigned' });
+      const digest = await pushImage(ctx.registry, 'demo/app', img, ['unsigned']);
+      if (digest === need(ctx, 'image:digest'))
+        throw new DemoError('demo_step_failed', `the unsigned image has the signed image's digest ${digest}`);
+      ctx.state.set('unsigned:digest', digest);
+      const change = await branchChange(
+        ctx,
+        'demo/unsigned-image',
+        `Deploy the unsigned image ${digest.slice(0, 19)}`,
+        (dir) => editKustomizationImage(dir, `${ctx.registryHost}/demo/app`, digest),
+        `${ctx.registryHost}/demo/app@${digest}`,
+      );
+      const merged = await merge(ctx, 'demo/unsigned-image', 'main:unsigned');
+      return {
+        outcome: 'pass',
+        detail: `${ctx.registryHost}/demo/app@${digest} (tag unsigned, no signature); ${change.detail}; ${merged.detail}`,
+        look: [...(change.look ?? []), ...(merged.look ?? [])],
+        data: { digest, ...change.data, merge: need(ctx, 'main:unsigned') },
+      };
+    },
+  },
+  {
+    id: 'unsigned-denied',
+    title: 'the sync is denied: the signature gate stops the unsigned image',
+    expect: 'fail',
+    async run(ctx) {
+      const digest = need(ctx, 'unsigned:digest');
+      const app = await until(ctx, `the signature gate to judge ${digest.slice(0, 19)}`, async () => {
+        const a = await getApp(ctx);
+        const c = a?.status?.conditions?.find((x) => x.type === 'SignatureVerificationFailed');
+        if (c && c.message.includes(digest)) return a;
+        // a sync that went through is an answer too (the gate failed to stop it)
+        const op = a?.status?.operationState;
+        if (op?.phase === 'Succeeded' && op.syncResult?.revision === need(ctx, 'main:unsigned')) return a;
+        return undefined;
+      });
+      const c = app.status?.conditions?.find((x) => x.type === 'SignatureVerificationFailed');
+      const live = await ctx.kube
+        .get<KubeObject & { spec?: { template?: { spec?: { containers?: { image?: string }[] } } } }>(
+          'apps/v1',
+          'Deployment',
+          APP_NAME,
+          APP_NAMESPACE,
+        )
+        .catch(() => undefined);
+      const liveImage = live?.spec?.template?.spec?.containers?.[0]?.image ?? '';
+      const stopped = c !== undefined && !liveImage.includes(digest);
+      return {
+        outcome: stopped ? 'fail' : 'pass',
+        detail: stopped
+          ? `${c.message.replace(/\s*\n\s*/g, '; ')}; the live Deployment still runs ${liveImage}`
+          : `the unsigned image was not stopped (live image ${liveImage})`,
+        look: appLook(ctx),
+        data: { digest, condition: c?.message, liveImage },
+      };
+    },
+  },
+  {
+    id: 'unsigned-revert',
+    title: 'unsigned image reverted: Synced and Healthy again',
+    async run(ctx) {
+      const repo = await workClone(ctx, CONFIG_REPO);
+      await repo.run('revert', '--no-edit', '-m', '1', need(ctx, 'main:unsigned'));
       const sha = await repo.head();
       await repo.run('push', '--quiet', 'origin', 'main');
       await refreshApp(ctx);
