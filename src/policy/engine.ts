@@ -323,8 +323,13 @@ export class PolicyEngine {
   evaluateWithPrint(
     query: string,
     print: (msg: string, loc?: { file: string; row: number }) => void,
+    note?: (msg: string, loc?: { file: string; row: number }) => void,
   ): ReturnType<PreparedQuery['eval']> {
-    return this.prepared(query, '-').eval({ strictBuiltinErrors: this.opts.showBuiltinErrors ?? false, print });
+    return this.prepared(query, '-').eval({
+      strictBuiltinErrors: this.opts.showBuiltinErrors ?? false,
+      print,
+      ...(note ? { note } : {}),
+    });
   }
 }
 

@@ -55,7 +55,9 @@ export function expandFileList(fileList: string[], ignore?: string): string[] {
     try {
       st = statSync(f);
     } catch (e) {
-      throw new PolicyError('policy_io_error', `get file info: stat ${f}: no such file or directory`, undefined, { cause: e });
+      throw new PolicyError('policy_io_error', `get file info: stat ${f}: no such file or directory`, undefined, {
+        cause: e,
+      });
     }
     if (st.isDirectory()) walkInputs(f, ignoreRe, files, new Set());
     else files.push(f);
@@ -67,7 +69,9 @@ export function expandFileList(fileList: string[], ignore?: string): string[] {
 function walkInputs(dir: string, ignore: RegExp | undefined, out: string[], visited: Set<string>): void {
   if (visited.has(dir)) return;
   visited.add(dir);
-  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  )) {
     const p = join(dir, e.name);
     let isDir = e.isDirectory();
     if (e.isSymbolicLink()) {
@@ -87,7 +91,10 @@ function walkInputs(dir: string, ignore: RegExp | undefined, out: string[], visi
 }
 
 /** Parses the files; errors are collected per file and the file skipped. */
-export async function parseInputs(files: string[], opts: InputOptions): Promise<{ inputs: ParsedInput[]; errors: PolicyError[] }> {
+export async function parseInputs(
+  files: string[],
+  opts: InputOptions,
+): Promise<{ inputs: ParsedInput[]; errors: PolicyError[] }> {
   const inputs: ParsedInput[] = [];
   const errors: PolicyError[] = [];
   const max = opts.maxInputSize ?? DEFAULT_MAX_INPUT_BYTES;
@@ -101,7 +108,11 @@ export async function parseInputs(files: string[], opts: InputOptions): Promise<
       } else {
         const size = statSync(file).size;
         if (size > max) {
-          throw new PolicyError('policy_input_too_large', `input is ${size} bytes, over the limit of ${max} bytes (raise it with --max-input-size)`, { file: name, row: 0, col: 0 });
+          throw new PolicyError(
+            'policy_input_too_large',
+            `input is ${size} bytes, over the limit of ${max} bytes (raise it with --max-input-size)`,
+            { file: name, row: 0, col: 0 },
+          );
         }
         text = readFileSync(file, 'utf8');
       }
@@ -112,7 +123,14 @@ export async function parseInputs(files: string[], opts: InputOptions): Promise<
       if (e instanceof PolicyError) {
         errors.push(e.location ? e : new PolicyError(e.code, e.message, { file: name, row: 0, col: 0 }, { cause: e }));
       } else {
-        errors.push(new PolicyError('policy_parse_error', e instanceof Error ? e.message : String(e), { file: name, row: 0, col: 0 }, { cause: e }));
+        errors.push(
+          new PolicyError(
+            'policy_parse_error',
+            e instanceof Error ? e.message : String(e),
+            { file: name, row: 0, col: 0 },
+            { cause: e },
+          ),
+        );
       }
     }
   }
@@ -138,7 +156,11 @@ export function globToRegExp(pattern: string): RegExp {
     else if (c === '?') re += '.';
     else if (c === '[') {
       const end = pattern.indexOf(']', i + 2);
-      if (end < 0) throw new PolicyError('policy_usage_error', `match pattern ${JSON.stringify(pattern)}: syntax error in pattern`);
+      if (end < 0)
+        throw new PolicyError(
+          'policy_usage_error',
+          `match pattern ${JSON.stringify(pattern)}: syntax error in pattern`,
+        );
       let body = pattern.slice(i + 1, end);
       if (body.startsWith('^')) body = '^' + body.slice(1);
       re += `[${body.replace(/\\/g, '\\\\')}]`;
@@ -197,10 +219,14 @@ export interface VerifyTest {
   durationMs: number;
   error?: string;
   outputs: string[];
+  /** trace() notes of the test, with file:row. */
+  notes: string[];
 }
 
 /** `policy verify`: every `test_*` rule (and `todo_test_*` as skipped) of the loaded policies. */
-export async function runVerify(opts: VerifyOptions): Promise<{ results: CheckResult[]; tests: VerifyTest[]; coverage?: CoverageReport }> {
+export async function runVerify(
+  opts: VerifyOptions,
+): Promise<{ results: CheckResult[]; tests: VerifyTest[]; coverage?: CoverageReport }> {
   let instrumented: Instrumented | undefined;
   const engine = PolicyEngine.load(
     opts.coverage
@@ -209,7 +235,8 @@ export async function runVerify(opts: VerifyOptions): Promise<{ results: CheckRe
   );
   await prepareBuiltins(engine.policies.map((p) => p.text));
   let allowed: Set<string> | undefined;
-  if (opts.namespaces && opts.namespaces.length > 0) allowed = new Set(filterNamespaces(engine.namespaces(), opts.namespaces));
+  if (opts.namespaces && opts.namespaces.length > 0)
+    allowed = new Set(filterNamespaces(engine.namespaces(), opts.namespaces));
   const tests: VerifyTest[] = [];
   const seen = new Set<string>();
   for (const m of engine.modules) {
@@ -224,11 +251,24 @@ export async function runVerify(opts: VerifyOptions): Promise<{ results: CheckRe
       const key = `${ns}.${name}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      const t: VerifyTest = { pkg: `data.${ns}`, name, file: m.file, row: r.loc.row, outcome: 'skip', durationMs: 0, outputs: [] };
+      const t: VerifyTest = {
+        pkg: `data.${ns}`,
+        name,
+        file: m.file,
+        row: r.loc.row,
+        outcome: 'skip',
+        durationMs: 0,
+        outputs: [],
+        notes: [],
+      };
       if (!skip) {
         const start = performance.now();
         try {
-          const rows = engine.evaluateWithPrint(`data.${ns}.${name}`, (msg, loc) => t.outputs.push(loc ? `${loc.file}:${loc.row}: ${msg}` : msg));
+          const rows = engine.evaluateWithPrint(
+            `data.${ns}.${name}`,
+            (msg, loc) => t.outputs.push(loc ? `${loc.file}:${loc.row}: ${msg}` : msg),
+            (msg, loc) => t.notes.push(`${loc ? `${loc.file}:${loc.row}` : 'query'} | Note ${JSON.stringify(msg)}`),
+          );
           const v = rows[0]?.expressions[0]?.value;
           t.outcome = rows.length > 0 && v !== false && v !== undefined ? 'pass' : 'fail';
         } catch (e) {
@@ -242,7 +282,12 @@ export async function runVerify(opts: VerifyOptions): Promise<{ results: CheckRe
   }
   const results: CheckResult[] = tests.map((t) => {
     const failed: Result = { msg: `${t.pkg}.${t.name}` };
-    const r: CheckResult = { filename: t.file, namespace: '', successes: 0, queries: [{ query: t.name, results: [], traces: [], ...(t.outputs.length ? { outputs: t.outputs } : {}) }] };
+    const r: CheckResult = {
+      filename: t.file,
+      namespace: '',
+      successes: 0,
+      queries: [{ query: t.name, results: [], traces: [], ...(t.outputs.length ? { outputs: t.outputs } : {}) }],
+    };
     if (t.outcome === 'fail' || t.outcome === 'error') r.failures = [failed];
     else if (t.outcome === 'skip') r.skipped = [failed];
     else r.successes = 1;
@@ -254,8 +299,10 @@ export async function runVerify(opts: VerifyOptions): Promise<{ results: CheckRe
 /** OPA's pretty test report (`--report full|notes|fails`): FAILURES with details, then SUMMARY per file. */
 export function formatVerifyReport(tests: VerifyTest[], report: string): string {
   let out = '';
-  const label = (t: VerifyTest) => (t.outcome === 'pass' ? 'PASS' : t.outcome === 'skip' ? 'SKIPPED' : t.outcome === 'error' ? 'ERROR' : 'FAIL');
-  const line = (t: VerifyTest) => `${t.pkg}.${t.name}: ${label(t)}${t.outcome === 'skip' ? '' : ` (${formatDuration(t.durationMs)})`}`;
+  const label = (t: VerifyTest) =>
+    t.outcome === 'pass' ? 'PASS' : t.outcome === 'skip' ? 'SKIPPED' : t.outcome === 'error' ? 'ERROR' : 'FAIL';
+  const line = (t: VerifyTest) =>
+    `${t.pkg}.${t.name}: ${label(t)}${t.outcome === 'skip' ? '' : ` (${formatDuration(t.durationMs)})`}`;
   const bad = tests.filter((t) => t.outcome === 'fail' || t.outcome === 'error');
   if (bad.length > 0) {
     out += 'FAILURES\n' + '-'.repeat(80) + '\n';
@@ -263,6 +310,8 @@ export function formatVerifyReport(tests: VerifyTest[], report: string): string 
       out += line(t) + '\n';
       if (t.error) out += `\n  ${t.error}\n`;
       if (report !== 'fails' || t.outputs.length > 0) for (const o of t.outputs) out += `  ${o}\n`;
+      // trace() notes, as `opa test --explain notes` shows them under a failing test
+      if (report === 'notes' || report === 'full') for (const n of t.notes) out += `  ${n}\n`;
       out += '\n';
     }
     out += 'SUMMARY\n' + '-'.repeat(80) + '\n';
@@ -295,8 +344,14 @@ function formatDuration(ms: number): string {
 }
 
 /** `policy parse`: the parsed configurations as Conftest prints them. */
-export async function runParse(fileList: string[], opts: InputOptions & { combine?: boolean }): Promise<{ text: string; errors: PolicyError[] }> {
-  const { inputs, errors } = await parseInputs(fileList.filter((f) => f !== ''), opts);
+export async function runParse(
+  fileList: string[],
+  opts: InputOptions & { combine?: boolean },
+): Promise<{ text: string; errors: PolicyError[] }> {
+  const { inputs, errors } = await parseInputs(
+    fileList.filter((f) => f !== ''),
+    opts,
+  );
   let text: string;
   if (opts.combine) text = JSON.stringify(combineInputs(inputs), null, '\t') + '\n';
   else if (inputs.length === 1) text = JSON.stringify(inputs[0]?.parsed.value ?? null, null, 2);

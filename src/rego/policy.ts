@@ -38,6 +38,8 @@ export interface EvalOptions {
   builtinErrors?: RegoError[];
   /** print() output, with the location of the print call. */
   print?: (msg: string, location?: Location) => void;
+  /** trace() notes, with the location of the call (OPA's Note events). */
+  note?: (msg: string, location?: Location) => void;
   nowNs?: bigint;
   allowNet?: boolean;
   seed?: number;
@@ -265,6 +267,7 @@ class Prepared implements PreparedQuery {
       netHosts: this.netHosts ? new Set(this.netHosts) : undefined,
       random: mulberry32(opts.seed ?? 0),
       onEval: opts.onEval,
+      note: opts.note,
     });
     const st: RunState = {
       ev,

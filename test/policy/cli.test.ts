@@ -111,3 +111,23 @@ test('test --trace: each query with the expressions it evaluated, file:row first
   assert.match(r.stdout, /^TRAC {3}policy\/k8s\.rego:6 \| Eval input\.kind == "Deployment"$/m);
   assert.doesNotMatch(policy(['test', '-p', 'policy', 'inputs/service.yaml']).stdout, /TRAC/);
 });
+
+test('verify --report notes|full: trace() notes under a failing test, as opa test --explain notes', async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'policy-notes-'));
+  try {
+    writeFileSync(
+      join(dir, 'labels_test.rego'),
+      'package main\n\ntest_labels if {\n\ttrace("checking labels")\n\tfalse\n}\n',
+    );
+    for (const report of ['notes', 'full']) {
+      const r = policy(['verify', '--policy', dir, '--report', report], { cwd: dir });
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stdout, /^ {2}.*labels_test\.rego:4 \| Note "checking labels"$/m);
+    }
+    assert.doesNotMatch(policy(['verify', '--policy', dir, '--report', 'fails'], { cwd: dir }).stdout, /Note/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

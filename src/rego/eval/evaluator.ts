@@ -49,6 +49,8 @@ export interface EvalConfig {
   random: () => number;
   /** Optional tracer: called with every expression before it is evaluated (coverage); absent costs one check. */
   onEval?: ((e: Expr) => void) | undefined;
+  /** Receives the notes of trace() calls (OPA's Note events, which `opa test`/Conftest reports show). */
+  note?: ((msg: string, location?: Location) => void) | undefined;
 }
 
 interface Override {
@@ -1413,6 +1415,7 @@ export class Evaluator {
       case 'walk':
         return walkRelation(args[0] as Value);
       case 'trace':
+        if (this.cfg.note !== undefined && typeof args[0] === 'string') this.cfg.note(args[0], t.loc);
         return true;
       case 'opa.runtime':
         // No runtime information is configured for an embedded engine (what OPA returns then).
