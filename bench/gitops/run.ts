@@ -56,12 +56,17 @@ try {
       }),
     ),
   );
+  let lastReport = Date.now();
   for (;;) {
     const list = await client.listAll<Application>(API_VERSION, 'Application', { namespace: ctl.namespace });
     const done = list.items.filter(
       (a) => a.status?.sync?.status === 'Synced' && a.status.health?.status === 'Healthy',
     ).length;
     if (done === APPS) break;
+    if (Date.now() - lastReport > 10_000) {
+      lastReport = Date.now();
+      process.stderr.write(`${((Date.now() - t0) / 1000).toFixed(0)} s: ${done}/${APPS} apps synced and healthy\n`);
+    }
     if (Date.now() - t0 > 15 * 60_000) throw new Error(`only ${done}/${APPS} apps synced after 15 min`);
     await new Promise((r) => setTimeout(r, 500));
   }

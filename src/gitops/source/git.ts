@@ -30,6 +30,9 @@ export class GitCache {
   private readonly locks = new Map<string, Promise<unknown>>();
   /** repoURL → ref name → commit, from the last ls-remote */
   private readonly refs = new Map<string, { at: number; refs: Map<string, string> }>();
+  /** `<url> <sha>` of commits known to be in the cache: a bare repo keeps its commits, so once is enough
+   * (every compare of every app resolves its revision; a `git cat-file` per compare was the hot spot) */
+  private readonly present = new Set<string>();
 
   constructor(private readonly o: GitCacheOptions) {
     this.git = o.git ?? 'git';
@@ -148,28 +151,28 @@ export class GitCache {
 
   /** Fetches until the commit is in the cache. */
   async ensureCommit(repoURL: string, sha: string): Promise<void> {
+    const key = repoURL + ' ' + sha;
+    if (this.present.has(key)) return;
     await this.serial('fetch:' + repoURL, async () => {
-      const dir = await this.ensureRepo(repoURL);
-      if (await this.has(dir, sha)) return;
-      await this.run(
-        repoURL,
-        [
-          'fetch',
-          '--quiet',
-          '--prune',
-          '--no-tags',
-          'origin',
-          '+refs/heads/*:refs/heads/*',
-          '+refs/tags/*:refs/tags/*',
-        ],
-        dir,
-      );
-      if (await this.has(dir, sha)) return;
-      // a commit no branch points at any more (e.g. a rollback target): ask for it by id
-      const r = await this.o.run(this.git, ['fetch', '--quiet', 'origin', sha], { cwd: dir, env: this.env(repoURL) });
-      if (r.code !== 0 || !(await this.has(dir, sha)))
-        throw new GitOpsError('gitops_revision_not_found', redact(`commit ${sha} not found in ${repoURL}`));
+      if (this.present.has(key)) return;
+      await this.fetchCommit(repoURL, sha);
+      this.present.add(key);
     });
+  }
+
+  private async fetchCommit(repoURL: string, sha: string): Promise<void> {
+    const dir = await this.ensureRepo(repoURL);
+    if (await this.has(dir, sha)) return;
+    await this.run(
+      repoURL,
+      ['fetch', '--quiet', '--prune', '--no-tags', 'origin', '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'],
+      dir,
+    );
+    if (await this.has(dir, sha)) return;
+    // a commit no branch points at any more (e.g. a rollback target): ask for it by id
+    const r = await this.o.run(this.git, ['fetch', '--quiet', 'origin', sha], { cwd: dir, env: this.env(repoURL) });
+    if (r.code !== 0 || !(await this.has(dir, sha)))
+      throw new GitOpsError('gitops_revision_not_found', redact(`commit ${sha} not found in ${repoURL}`));
   }
 
   /** Writes the tree of `sha` into `dest` (once; the directory is reused for the same commit). */
