@@ -1,6 +1,7 @@
 // AdmissionReview latency over HTTPS with gatekeeper-library constraints installed (Rego, then CEL), and
 // reviews/s at saturation; baseline: the same reviews decided in-process (no HTTP, no TLS).
 // Usage: node --import tsx bench/admission/run.ts [path/to/gatekeeper-library/library] [--requests N]
+import { join } from 'node:path';
 import https from 'node:https';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +17,7 @@ import {
 } from '../../src/admission/index.ts';
 
 const args = process.argv.slice(2);
-const lib = args.find((a) => !a.startsWith('--')) ?? '/work/corpora/gatekeeper-library/library';
+const lib = args.find((a) => !a.startsWith('--')) ?? join('..', 'corpora', 'gatekeeper-library/library');
 const ri = args.indexOf('--requests');
 const N = ri >= 0 ? Number(args[ri + 1]) : 3000;
 const CONCURRENCY = 32;

@@ -3,7 +3,7 @@
 // measured cold (empty cache / storage), warm with no change, and after one source file changed.
 // Both tools read the same busybox base image from an OCI layout made here (no network).
 //
-//   npm run bench:build [-- --runs 5] [-- --only small] [-- --no-buildah] [-- --dir /work/corpora/bench-build]
+//   npm run bench:build [-- --runs 5] [-- --only small] [-- --no-buildah] [-- --dir ../corpora/bench-build]
 //
 // Prints per-case medians (wall time of the whole CLI, process start included) and the ratio
 // buildah/sekisho (>1: sekisho faster); also the in-process time of sekisho's no-change rebuild

@@ -11,7 +11,7 @@ import { AdmissionEngine, requestForObject } from '../../src/admission/index.ts'
 import { compilePolicy, fromJS } from '../../src/rego/index.ts';
 
 const args = process.argv.slice(2);
-const lib = args.find((a) => !a.startsWith('--')) ?? '/work/corpora/gatekeeper-library/library';
+const lib = args.find((a) => !a.startsWith('--')) ?? join('..', 'corpora', 'gatekeeper-library/library');
 const quick = args.includes('--quick');
 
 type Obj = Record<string, unknown>;

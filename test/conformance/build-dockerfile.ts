@@ -6,7 +6,7 @@
 //   frontend/dockerfile/instructions/parse_test.go              TestErrorCases messages; every instruction with odd
 //                                                                arguments parses or fails with a BuildError
 //   frontend/dockerfile/shell/envVarTest, wordsTest              shell-lex expansion and word splitting
-// The data is fetched outside the repo (e.g. `git archive` of a buildkit checkout into /work/corpora/buildkit).
+// The data is fetched outside the repo (e.g. `git archive` of a buildkit checkout into ../corpora/buildkit).
 // Usage: node --import tsx test/conformance/build-dockerfile.ts [BUILDKIT_DIR]
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,9 +16,9 @@ import { BuildError } from '../../src/build/errors.ts';
 import { ShellLex } from '../../src/build/dockerfile/shell-lex.ts';
 
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const root = positional[0] ?? process.env.BUILDKIT_DIR ?? '/work/corpora/buildkit';
+const root = positional[0] ?? process.env.BUILDKIT_DIR ?? join('..', 'corpora', 'buildkit');
 // --dockerfiles=DIR: real-world Dockerfiles (every file named `Dockerfile` below DIR) must parse and
-// their stage graph must resolve (e.g. docker-library images checked out under /work/corpora/dockerfiles).
+// their stage graph must resolve (e.g. docker-library images checked out under ../corpora/dockerfiles).
 const realWorld = process.argv.find((a) => a.startsWith('--dockerfiles='))?.slice('--dockerfiles='.length);
 const parserDir = join(root, 'frontend/dockerfile/parser');
 const shellDir = join(root, 'frontend/dockerfile/shell');

@@ -4,14 +4,14 @@
 // from a vendored stand-in of golang.org/x/text (the module proxy is out of reach), which is what their build
 // info records: `dep golang.org/x/text v0.3.5` and `v0.39.0`.
 //
-//   node --import tsx test/conformance/go-vulndb.ts /work/corpora/vulndb/data/osv
+//   node --import tsx test/conformance/go-vulndb.ts ../corpora/vulndb/data/osv
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AdvisoryDb, collectDir, inventoryOf, matchPackages } from '../../src/scan/index.ts';
 
-const osv = resolve(process.argv[2] ?? '/work/corpora/vulndb/data/osv');
+const osv = resolve(process.argv[2] ?? join('..', 'corpora', 'vulndb/data/osv'));
 const go = spawnSync('go', ['version'], { encoding: 'utf8' });
 if (go.error) {
   console.error('go is required (apt-get install golang-go)');

@@ -85,7 +85,15 @@ interface Case {
   config: SpecConfig;
 }
 
-const LABEL_TYPES: Record<string, LabelType> = { RawText: 'text', Url: 'url', Rfc3339: 'rfc3339', Spdx: 'spdx', GitHash: 'hash', SemVer: 'semver', Email: 'email' };
+const LABEL_TYPES: Record<string, LabelType> = {
+  RawText: 'text',
+  Url: 'url',
+  Rfc3339: 'rfc3339',
+  Spdx: 'spdx',
+  GitHash: 'hash',
+  SemVer: 'semver',
+  Email: 'email',
+};
 
 /** Reads `def { allowedRegistries = [...], labelSchema = Map.fromList [(..)], strictLabels = True }` from token i (at `{`). */
 function readConfig(toks: Tok[], i: number): SpecConfig {
@@ -152,7 +160,13 @@ function extract(src: string): Case[] {
       seenIt = true;
       local = undefined;
     }
-    if (t.t === 'sym' && t.v === '?config' && toks[i + 1]?.v === '=' && toks[i + 2]?.v === 'def' && toks[i + 3]?.v === '{') {
+    if (
+      t.t === 'sym' &&
+      t.v === '?config' &&
+      toks[i + 1]?.v === '=' &&
+      toks[i + 2]?.v === 'def' &&
+      toks[i + 3]?.v === '{'
+    ) {
       const c = readConfig(toks, i + 3);
       if (seenIt) local = c;
       else base = c;
@@ -216,7 +230,9 @@ const cfg = defaultConfig();
 // hadolint's specs see every rule, including the ones at severity "ignore" by default
 cfg.override = { warning: [], info: [], style: [], error: [] };
 const stats = new Map<string, { pass: number; fail: number; skipped: number }>();
-for (const f of readdirSync(specDir).filter((n) => /^DL[34]\d{3}Spec\.hs$/.test(n)).sort()) {
+for (const f of readdirSync(specDir)
+  .filter((n) => /^DL[34]\d{3}Spec\.hs$/.test(n))
+  .sort()) {
   const rule = f.slice(0, 6);
   if (only && rule !== only) continue;
   if (!implemented.has(rule)) continue;

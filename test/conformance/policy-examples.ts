@@ -3,7 +3,7 @@
 // `run ./conftest ...` (or `run bash -c "..."`), `cd`, variable assignments, and assertions on
 // `$status`, `$output` and `${lines[N]}`. Not part of CI: the Conftest checkout lives outside the repo.
 //
-//   node --import tsx test/conformance/policy-examples.ts /work/corpora/conftest [--verbose] [--filter RE]
+//   node --import tsx test/conformance/policy-examples.ts ../corpora/conftest [--verbose] [--filter RE]
 //
 // Prints one line per case, a per-folder table, and a closing `N passed, N failed` line.
 import { spawnSync } from 'node:child_process';
@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const bin = resolve(here, '../../bin/sekisho.js');
 const args = process.argv.slice(2);
-const root = resolve(args.find((a) => !a.startsWith('--')) ?? '/work/corpora/conftest');
+const root = resolve(args.find((a) => !a.startsWith('--')) ?? join('..', 'corpora', 'conftest'));
 const verbose = args.includes('--verbose');
 const filterIdx = args.indexOf('--filter');
 const filter = filterIdx >= 0 ? new RegExp(args[filterIdx + 1] ?? '') : undefined;
@@ -47,7 +47,11 @@ function parseBats(text: string): Case[] {
     if (cur) {
       const prev = cur.body[cur.body.length - 1];
       // a `run bash -c "...` whose quote is still open continues on this line (heredocs)
-      if (prev !== undefined && /^\s*run bash -c "/.test(prev) && !/"\s*$/.test(prev.trim().slice('run bash -c "'.length))) {
+      if (
+        prev !== undefined &&
+        /^\s*run bash -c "/.test(prev) &&
+        !/"\s*$/.test(prev.trim().slice('run bash -c "'.length))
+      ) {
         cur.body[cur.body.length - 1] = prev + '\n' + line;
       } else cur.body.push(line);
     }
@@ -166,7 +170,12 @@ function runCase(c: Case): Outcome {
       const cfg: string[] = [];
       while (argv[0] === '-c' || argv[0] === '--config-file') cfg.push(...argv.splice(0, 2));
       if (argv[0] === '--version' || argv[0] === '--help') argv.unshift(argv[0] === '--help' ? '' : 'test');
-      const full = argv[0] === '' ? ['--help'] : argv[0] === 'test' && argv[1] === '--version' ? ['--version'] : [...argv.slice(0, 1), ...cfg, ...argv.slice(1)];
+      const full =
+        argv[0] === ''
+          ? ['--help']
+          : argv[0] === 'test' && argv[1] === '--version'
+            ? ['--version']
+            : [...argv.slice(0, 1), ...cfg, ...argv.slice(1)];
       const policyArgs = full[0] === '--version' ? ['--version'] : ['policy', ...full];
       const r = spawnSync(process.execPath, [bin, ...policyArgs], {
         cwd,
@@ -182,7 +191,8 @@ function runCase(c: Case): Outcome {
     } else if ((m = /^\[\[ (!)? ?"\$output" =~ (.+) \]\]$/.exec(line))) {
       const want = literal(m[2] ?? '');
       const has = output.includes(want);
-      if (m[1] ? has : !has) return { ok: false, why: `output ${m[1] ? 'contains' : 'lacks'} ${JSON.stringify(want)}`, output };
+      if (m[1] ? has : !has)
+        return { ok: false, why: `output ${m[1] ? 'contains' : 'lacks'} ${JSON.stringify(want)}`, output };
     } else if ((m = /^\[\[ "\$output" != (.+) \]\]$/.exec(line))) {
       const want = literal(m[2] ?? m[1] ?? '');
       if (output.includes(want)) return { ok: false, why: `output contains ${JSON.stringify(want)}`, output };
@@ -193,7 +203,8 @@ function runCase(c: Case): Outcome {
       const got = lines[Number(m[1])] ?? '';
       const want = literal(m[3] ?? '');
       const ok = m[2] === '=~' ? got.includes(want) : got === want;
-      if (!ok) return { ok: false, why: `lines[${m[1]}] is ${JSON.stringify(got)}, want ${JSON.stringify(want)}`, output };
+      if (!ok)
+        return { ok: false, why: `lines[${m[1]}] is ${JSON.stringify(got)}, want ${JSON.stringify(want)}`, output };
     } else if (/^count="\$\{#lines\[@\]\}"$/.test(line)) {
       vars.set('count', String(lines.length));
     } else if ((m = /^\[ "\$count" -eq (\d+) \]$/.exec(line))) {
@@ -207,10 +218,12 @@ function runCase(c: Case): Outcome {
 
 function folderOf(c: Case): string {
   const m = /examples\/([a-z0-9-]+)/.exec(c.body.join('\n'));
-  return m ? m[1] ?? '(none)' : '(cli)';
+  return m ? (m[1] ?? '(none)') : '(cli)';
 }
 
-const cases = parseBats(readFileSync(join(root, 'acceptance.bats'), 'utf8')).filter((c) => !filter || filter.test(c.name));
+const cases = parseBats(readFileSync(join(root, 'acceptance.bats'), 'utf8')).filter(
+  (c) => !filter || filter.test(c.name),
+);
 let passed = 0;
 let failed = 0;
 let skipped = 0;
@@ -230,11 +243,18 @@ for (const c of cases) {
     failed++;
     f.fail++;
     console.log(`FAIL ${c.name}: ${r.why ?? ''}`);
-    if (verbose && r.output) console.log(r.output.split('\n').map((l) => '     | ' + l).join('\n'));
+    if (verbose && r.output)
+      console.log(
+        r.output
+          .split('\n')
+          .map((l) => '     | ' + l)
+          .join('\n'),
+      );
   }
 }
 console.log('\nper examples/ folder (cases passing / total):');
-for (const [folder, f] of [...folders].sort()) console.log(`  ${folder.padEnd(16)} ${f.pass}/${f.pass + f.fail}${f.fail === 0 ? '' : '  <-'}`);
+for (const [folder, f] of [...folders].sort())
+  console.log(`  ${folder.padEnd(16)} ${f.pass}/${f.pass + f.fail}${f.fail === 0 ? '' : '  <-'}`);
 const fullFolders = [...folders].filter(([n, f]) => n !== '(cli)' && f.fail === 0).length;
 const allFolders = [...folders].filter(([n]) => n !== '(cli)').length;
 console.log(`\nexample folders fully matching: ${fullFolders}/${allFolders}`);

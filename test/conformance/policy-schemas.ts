@@ -2,7 +2,7 @@
 // schema (oasis-tcs/sarif-spec, sarif-2.1/schema/sarif-schema-2.1.0.json) with ajv, and the Ant JUnit
 // XSD (windyroad/JUnit-Schema, JUnit.xsd) with xmllint. The schemas are fetched outside the repository:
 //
-//   node --import tsx test/conformance/policy-schemas.ts /work/corpora/schemas
+//   node --import tsx test/conformance/policy-schemas.ts ../corpora/schemas
 //
 // Needs xmllint (Debian: libxml2-utils). Prints a line per document and a closing `N passed, N failed`.
 import { spawnSync } from 'node:child_process';
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import Ajv from 'ajv-draft-04';
 import { render, runTest, type CheckResult } from '../../src/policy/index.ts';
 
-const schemas = resolve(process.argv[2] ?? '/work/corpora/schemas');
+const schemas = resolve(process.argv[2] ?? join('..', 'corpora', 'schemas'));
 const here = dirname(fileURLToPath(import.meta.url));
 const fx = join(here, '../policy/fixtures');
 
@@ -32,13 +32,20 @@ const cases: Record<string, CheckResult[]> = {
       namespace: 'main',
       successes: 2,
       warnings: [{ msg: 'Found deployment <hello> & "friends"' }],
-      failures: [{ msg: 'Containers must not run as root', metadata: { details: { id: 'K8S-001' } } }, { msg: 'multi\nline', loc: { file: 'deployment.yaml', line: '12' } }],
+      failures: [
+        { msg: 'Containers must not run as root', metadata: { details: { id: 'K8S-001' } } },
+        { msg: 'multi\nline', loc: { file: 'deployment.yaml', line: '12' } },
+      ],
       exceptions: [{ msg: 'data.main.exception[_][_] == "run_as_root"' }],
       skipped: [{ msg: 'skipped' }],
     },
   ],
 };
-const real = await runTest([join(fx, 'inputs')], { policyPaths: [join(fx, 'policy')], dataPaths: [join(fx, 'data')], namespaces: ['*'] });
+const real = await runTest([join(fx, 'inputs')], {
+  policyPaths: [join(fx, 'policy')],
+  dataPaths: [join(fx, 'data')],
+  namespaces: ['*'],
+});
 cases.fixtures = real.results;
 
 // ajv-draft-04 is CommonJS: under NodeNext its class may sit on `.default`

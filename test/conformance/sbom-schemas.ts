@@ -3,7 +3,7 @@
 // (spdx/spdx-spec support/2.3 schemas/spdx-schema.json) and SARIF 2.1.0. The schemas are fetched outside the
 // repository into one folder:
 //
-//   node --import tsx test/conformance/sbom-schemas.ts /work/corpora/schemas
+//   node --import tsx test/conformance/sbom-schemas.ts ../corpora/schemas
 //     (expects cyclonedx/{bom-1.5,spdx,jsf-0.82}.schema.json, spdx/spdx-schema-2.3.json, sarif-schema-2.1.0.json)
 //
 // The documents come from the scan fixtures (a Debian rootfs, an npm repo, a Python repo) and from an image
@@ -30,7 +30,7 @@ import { LayoutStore } from '../../src/oci/index.ts';
 import { formatImageReport, lintImage, readImage } from '../../src/lint/index.ts';
 import { writeImage } from '../support/oci-image.ts';
 
-const schemas = resolve(process.argv[2] ?? '/work/corpora/schemas');
+const schemas = resolve(process.argv[2] ?? join('..', 'corpora', 'schemas'));
 const here = dirname(fileURLToPath(import.meta.url));
 const fx = join(here, '../scan/fixtures');
 const read = (p: string): object => JSON.parse(readFileSync(join(schemas, p), 'utf8')) as object;

@@ -1,7 +1,7 @@
 // Acceptance run (outside CI): gatekeeper-library's unit tests the way its test.sh runs OPA —
 // `opa check --strict src`, then `opa test <folder>/*.rego` for every src/*/* folder (the library is Rego v0,
 // tested with OPA 0.x, hence --v0-compatible). Usage:
-//   node --import tsx test/rego-test/gatekeeper-library.ts /work/corpora/gatekeeper-library
+//   node --import tsx test/rego-test/gatekeeper-library.ts ../corpora/gatekeeper-library
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCheckCommand } from '../../src/cli/rego/check.ts';
@@ -24,10 +24,16 @@ for (const group of readdirSync(src).sort()) {
   for (const folder of readdirSync(join(src, group)).sort()) {
     const dir = join(src, group, folder);
     if (!statSync(dir).isDirectory()) continue;
-    const files = readdirSync(dir).filter((f) => f.endsWith('.rego')).map((f) => join(dir, f));
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.rego'))
+      .map((f) => join(dir, f));
     if (files.length === 0) continue;
     let out = '';
-    const code = runTestCommand(files, { format: 'json', ignore: [], data: [], v0Compatible: true }, { stdout: (s) => void (out += s), stderr: (s) => void (out += s) });
+    const code = runTestCommand(
+      files,
+      { format: 'json', ignore: [], data: [], v0Compatible: true },
+      { stdout: (s) => void (out += s), stderr: (s) => void (out += s) },
+    );
     let results: { fail?: boolean; error?: unknown; skip?: boolean; name: string; package: string }[] = [];
     try {
       results = JSON.parse(out);
@@ -41,9 +47,13 @@ for (const group of readdirSync(src).sort()) {
     total += results.length;
     if (code !== 0) {
       failedFolders++;
-      for (const r of results) if (r.fail || r.error) console.log(`  ${r.package}.${r.name}: ${r.fail ? 'FAIL' : 'ERROR ' + JSON.stringify(r.error)}`);
+      for (const r of results)
+        if (r.fail || r.error)
+          console.log(`  ${r.package}.${r.name}: ${r.fail ? 'FAIL' : 'ERROR ' + JSON.stringify(r.error)}`);
     }
   }
 }
-console.log(`test rules passing: ${pass}/${total}; folders failing: ${failedFolders}; ${Math.round(performance.now() - t0)} ms`);
+console.log(
+  `test rules passing: ${pass}/${total}; folders failing: ${failedFolders}; ${Math.round(performance.now() - t0)} ms`,
+);
 process.exitCode = check !== 0 || pass !== total || failedFolders > 0 ? 1 : 0;

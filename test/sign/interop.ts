@@ -1,14 +1,14 @@
 // Interop runner (outside CI): reads cosign's and k8s-manifest-sigstore's own test data from a corpus
 // folder and checks that Sekisho reads it. Prepare the corpus from the two repositories, e.g.
-//   git -C cosign archive HEAD pkg/cosign/keys_test.go | tar -x -C /work/corpora/cosign
-//   git -C k8s-manifest-sigstore archive HEAD pkg/k8smanifest/testdata | tar -x -C /work/corpora/k8s-manifest-sigstore
-// and run: node --import tsx test/sign/interop.ts /work/corpora
+//   git -C cosign archive HEAD pkg/cosign/keys_test.go | tar -x -C ../corpora/cosign
+//   git -C k8s-manifest-sigstore archive HEAD pkg/k8smanifest/testdata | tar -x -C ../corpora/k8s-manifest-sigstore
+// and run: node --import tsx test/sign/interop.ts ../corpora
 // Prints one line per case and a closing `N passed, N failed` line; exits 1 on any failure.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPrivateKey, loadPublicKey, verifyManifest, verifySignature } from '../../src/sign/index.ts';
 
-const root = process.argv[2] ?? '/work/corpora';
+const root = process.argv[2] ?? join('..', 'corpora');
 let passed = 0;
 let failed = 0;
 function check(name: string, fn: () => string | true): void {

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { digestOf, LayoutStore, OciLayout } from '../../../src/oci/index.ts';
 import { collectImage, inventoryOf } from '../../../src/scan/index.ts';
 
-const rootfs = resolve(process.argv[2] ?? '/work/corpora/rootfs/bookworm');
+const rootfs = resolve(process.argv[2] ?? join('..', 'corpora', 'rootfs/bookworm'));
 const dir = mkdtempSync(join(tmpdir(), 'debian-image-'));
 try {
   const t = spawnSync('tar', ['--numeric-owner', '-C', rootfs, '-czf', join(dir, 'layer.tar.gz'), '.'], {
