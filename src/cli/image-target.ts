@@ -1,7 +1,6 @@
 // Opens the image a command names: `docker-archive:FILE`, `oci:DIR[:tag|@digest]`, or a registry reference
 // (`[docker://]host/repo[:tag|@digest]`, plain HTTP with --insecure), with credentials from Docker's config.
 // With `create`, an OCI layout that does not exist yet is created (for pushes).
-import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -11,7 +10,7 @@ import {
   RegistryClient,
   RegistryStore,
   dockerConfigCredentials,
-  isDigest,
+  parseLayoutSpec,
   parseReference,
   referenceTarget,
   registryApiHost,
@@ -25,21 +24,9 @@ export async function openImage(
 ): Promise<{ store: ImageStore; ref: string }> {
   if (spec.startsWith('docker-archive:')) return { store: await DockerArchiveStore.open(spec.slice(15)), ref: '' };
   if (spec.startsWith('oci:')) {
-    let rest = spec.slice(4);
-    let ref: string | undefined;
-    const at = rest.lastIndexOf('@');
-    if (at > 0 && isDigest(rest.slice(at + 1))) {
-      ref = rest.slice(at + 1);
-      rest = rest.slice(0, at);
-    } else {
-      const colon = rest.lastIndexOf(':');
-      if (colon > 0 && colon > rest.lastIndexOf('/') && !existsSync(rest)) {
-        ref = rest.slice(colon + 1);
-        rest = rest.slice(0, colon);
-      }
-    }
+    const { dir, ref } = parseLayoutSpec(spec);
     // a layout being written to (push) may not exist yet, and then has nothing to resolve
-    const layout = await OciLayout.open(rest, opts.create ? { create: true } : {});
+    const layout = await OciLayout.open(dir, opts.create ? { create: true } : {});
     return { store: new LayoutStore(layout), ref: ref ?? (opts.create ? 'latest' : (await layout.resolve()).digest) };
   }
   const r = parseReference(spec.replace(/^docker:\/\//, ''));

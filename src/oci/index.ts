@@ -74,3 +74,4 @@ export {
   type KeepDecision,
 } from './layer-merge.ts';
 export { pushArtifact, pullArtifact, manifestDescriptor, type ArtifactSpec, type ArtifactBlob } from './artifact.ts';
+export { parseLayoutSpec } from './layout-spec.ts';

@@ -16,7 +16,6 @@ import {
   copyImage,
   dockerConfigCredentials,
   formatPlatform,
-  isDigest,
   parseManifest,
   parsePlatform,
   parseReference,
@@ -29,6 +28,7 @@ import {
   type HelperRunner,
   type ImageStore,
   type Platform,
+  parseLayoutSpec,
 } from '../../oci/index.ts';
 
 interface CommonOpts {
@@ -100,19 +100,7 @@ async function locate(spec: string, o: CommonOpts, forWrite: boolean): Promise<L
     return { store: await DockerArchiveStore.open(path), ref: ref ?? '', display: spec };
   }
   if (spec.startsWith('oci:')) {
-    let rest = spec.slice(4);
-    let ref: string | undefined;
-    const at = rest.lastIndexOf('@');
-    if (at > 0 && isDigest(rest.slice(at + 1))) {
-      ref = rest.slice(at + 1);
-      rest = rest.slice(0, at);
-    } else {
-      const colon = rest.lastIndexOf(':');
-      if (colon > rest.lastIndexOf('/') && colon > 0) {
-        ref = rest.slice(colon + 1);
-        rest = rest.slice(0, colon);
-      }
-    }
+    const { dir: rest, ref } = parseLayoutSpec(spec);
     const layout = await OciLayout.open(rest, { create: forWrite });
     return { store: new LayoutStore(layout), ref, display: spec };
   }

@@ -1,16 +1,15 @@
 // Image references for steps: `oci:DIR[:TAG|@DIGEST]` (an OCI layout) or a registry reference.
-import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import {
   LayoutStore,
   OciLayout,
   RegistryStore,
   formatReference,
-  isDigest,
   parseReference,
   referenceTarget,
   registryApiHost,
   type ImageStore,
+  parseLayoutSpec,
 } from '../../oci/index.ts';
 import type { ImageTarget } from '../../sign/index.ts';
 import type { Services } from '../types.ts';
@@ -31,19 +30,7 @@ export async function openImage(
   opts: { insecure?: boolean; create?: boolean } = {},
 ): Promise<OpenedImage> {
   if (spec.startsWith('oci:')) {
-    let rest = spec.slice(4);
-    let ref: string | undefined;
-    const at = rest.lastIndexOf('@');
-    if (at > 0 && isDigest(rest.slice(at + 1))) {
-      ref = rest.slice(at + 1);
-      rest = rest.slice(0, at);
-    } else {
-      const colon = rest.lastIndexOf(':');
-      if (colon > 0 && colon > rest.lastIndexOf('/') && !existsSync(rest)) {
-        ref = rest.slice(colon + 1);
-        rest = rest.slice(0, colon);
-      }
-    }
+    const { dir: rest, ref } = parseLayoutSpec(spec);
     const dir = isAbsolute(rest) ? rest : resolve(workspace, rest);
     const layout = await OciLayout.open(dir, opts.create ? { create: true } : {});
     return {
