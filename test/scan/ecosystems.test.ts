@@ -5,9 +5,9 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { deflateRawSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { ScanError, collectDir, inventoryOf } from '../../src/scan/index.ts';
+import { zipOf } from '../support/zip.ts';
 
 async function scanFiles(files: Record<string, string | Buffer>): Promise<ReturnType<typeof inventoryOf>> {
   const dir = await mkdtemp(join(tmpdir(), 'scan-eco-'));
@@ -94,48 +94,15 @@ test('poetry, uv and Pipfile locks; Cargo.lock; go.mod with replace; Gemfile.loc
   assert.equal(inv.packages.find((p) => p.name === 'rails')?.ecosystem, 'RubyGems');
 });
 
-/** A zip holding the given entries, deflated, as Java tools write jars. */
-function zip(entries: Record<string, string>): Buffer {
-  const locals: Buffer[] = [];
-  const central: Buffer[] = [];
-  let offset = 0;
-  for (const [name, content] of Object.entries(entries)) {
-    const data = deflateRawSync(Buffer.from(content));
-    const n = Buffer.from(name);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(8, 8);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(content.length, 22);
-    local.writeUInt16LE(n.length, 26);
-    const c = Buffer.alloc(46);
-    c.writeUInt32LE(0x02014b50, 0);
-    c.writeUInt16LE(8, 10);
-    c.writeUInt32LE(data.length, 20);
-    c.writeUInt32LE(content.length, 24);
-    c.writeUInt16LE(n.length, 28);
-    c.writeUInt32LE(offset, 42);
-    locals.push(local, n, data);
-    central.push(c, n);
-    offset += 30 + n.length + data.length;
-  }
-  const cd = Buffer.concat(central);
-  const eocd = Buffer.alloc(22);
-  eocd.writeUInt32LE(0x06054b50, 0);
-  eocd.writeUInt16LE(Object.keys(entries).length, 8);
-  eocd.writeUInt16LE(Object.keys(entries).length, 10);
-  eocd.writeUInt32LE(cd.length, 12);
-  eocd.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, cd, eocd]);
-}
-
 test('jar files: Maven coordinates from META-INF/maven/**/pom.properties', async () => {
-  const jar = zip({
-    'META-INF/MANIFEST.MF': 'Manifest-Version: 1.0\n',
-    'META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties':
-      '#Generated\ngroupId=org.apache.logging.log4j\nartifactId=log4j-core\nversion=2.14.1\n',
-    'org/apache/Foo.class': 'x'.repeat(100),
-  });
+  const jar = zipOf(
+    Object.entries({
+      'META-INF/MANIFEST.MF': 'Manifest-Version: 1.0\n',
+      'META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties':
+        '#Generated\ngroupId=org.apache.logging.log4j\nartifactId=log4j-core\nversion=2.14.1\n',
+      'org/apache/Foo.class': 'x'.repeat(100),
+    }).map(([name, content]): [string, Buffer] => [name, Buffer.from(content)]),
+  );
   const inv = await scanFiles({ 'app/lib/log4j-core-2.14.1.jar': jar });
   assert.deepEqual(ids(inv, 'maven'), ['org.apache.logging.log4j:log4j-core@2.14.1']);
   assert.equal(inv.packages[0]?.location, 'app/lib/log4j-core-2.14.1.jar');
