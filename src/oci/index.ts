@@ -75,3 +75,4 @@ export {
 } from './layer-merge.ts';
 export { pushArtifact, pullArtifact, manifestDescriptor, type ArtifactSpec, type ArtifactBlob } from './artifact.ts';
 export { parseLayoutSpec } from './layout-spec.ts';
+export { pathGlobToRegExp } from './path-glob.ts';

@@ -10,6 +10,7 @@ import {
   parseReference,
   registryApiHost,
   type Reference,
+  pathGlobToRegExp,
 } from '../oci/index.ts';
 import { SignError, type SignErrorCode } from './errors.ts';
 import { requireSigned, verifyImage, type ImageTarget } from './image-signatures.ts';
@@ -55,10 +56,6 @@ export function keySetId(keys: KeyObject[]): string {
   return createHash('sha256').update(ids.sort().join(',')).digest('hex').slice(0, 32);
 }
 
-function escapeRe(s: string): string {
-  return s.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-}
-
 /**
  * sigstore policy-controller's image globs: `*` matches within one path segment, `**` across segments,
  * `?` one character. The glob is matched against the full reference (`registry/repo:tag@digest`) and
@@ -71,17 +68,7 @@ export function imageGlobMatch(glob: string, image: string): boolean {
   } catch {
     return false;
   }
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*' && glob[i + 1] === '*') {
-      re += '.*';
-      i++;
-    } else if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else re += escapeRe(c);
-  }
-  const rx = new RegExp(`^${re}$`);
+  const rx = pathGlobToRegExp(glob);
   const names = [formatReference(ref), `${ref.registry}/${ref.repository}`];
   if (ref.registry === 'docker.io') for (const n of [...names]) names.push('index.' + n);
   return names.some((n) => rx.test(n));

@@ -4,6 +4,7 @@
 // (globs over the file a package was read from) and `purls` narrow what an entry ignores.
 import { parse as parseYaml, YAMLError } from 'yaml';
 import { ScanError } from '../errors.ts';
+import { pathGlobToRegExp } from '../../oci/index.ts';
 import { isObj } from '../inventory/parse-json.ts';
 import { purlCovers } from './purl-match.ts';
 import type { Finding } from '../db/scanner.ts';
@@ -67,24 +68,15 @@ export function parseTrivyIgnoreYaml(text: string, file: string): IgnoreEntry[] 
   return out;
 }
 
-function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*' && glob[i + 1] === '*') {
-      re += '.*';
-      i++;
-    } else if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
+/** An ignore entry with its path globs compiled once, not per finding. */
+interface ActiveEntry {
+  entry: IgnoreEntry;
+  paths?: RegExp[];
 }
 
-function entryCovers(e: IgnoreEntry, f: Finding): boolean {
+function entryCovers({ entry: e, paths }: ActiveEntry, f: Finding): boolean {
   if (e.id !== f.id && !f.aliases.includes(e.id)) return false;
-  if (e.paths && !e.paths.some((p) => globToRegExp(p.replace(/^\//, '')).test(f.pkg.location.replace(/^\//, ''))))
-    return false;
+  if (paths && !paths.some((re) => re.test(f.pkg.location.replace(/^\//, '')))) return false;
   return !e.purls || e.purls.some((p) => purlCovers(p, f.pkg.purl));
 }
 
@@ -126,7 +118,12 @@ export interface FilterOptions {
 }
 
 export function filterFindings(findings: Finding[], o: FilterOptions): Finding[] {
-  const active = (o.ignores ?? []).filter((e) => !e.expires || e.expires >= o.today);
+  const active: ActiveEntry[] = (o.ignores ?? [])
+    .filter((e) => !e.expires || e.expires >= o.today)
+    .map((entry) => ({
+      entry,
+      ...(entry.paths ? { paths: entry.paths.map((p) => pathGlobToRegExp(p.replace(/^\//, ''))) } : {}),
+    }));
   return findings.filter((f) => {
     if (o.severities && !o.severities.includes(f.severity)) return false;
     if (o.ignoreUnfixed && f.fixed === undefined) return false;
