@@ -9,6 +9,7 @@ export {
 } from './errors.ts';
 export {
   API_VERSION,
+  CI_NAMESPACE,
   GROUP,
   STEP_KINDS,
   parsePipeline,
@@ -36,6 +37,7 @@ export {
   type ChangeRequestStore,
   type PolicyCheck,
   type PolicyFinding,
+  type WhatIfResult,
 } from './promote/change-request.ts';
 export {
   parseImageUpdate,

@@ -6,6 +6,8 @@ import { ExprError, parseTemplate, references, type Template } from './expr.ts';
 
 export const GROUP = 'ci.sekisho.dev';
 export const API_VERSION = `${GROUP}/v1alpha1`;
+/** the namespace where the platform (`sekisho up`) keeps PipelineRuns and ChangeRequests */
+export const CI_NAMESPACE = 'sekisho-ci';
 
 export const STEP_KINDS = [
   'build',

@@ -24,6 +24,35 @@ export interface PolicyCheck {
   message?: string;
 }
 
+/** The what-if preview: the head revision rendered and applied with a server-side dry-run to the target cluster. */
+export interface WhatIfResult {
+  /** Passed: every object accepted; Denied: admission refused at least one; Error: could not run */
+  result: 'Passed' | 'Denied' | 'Error';
+  /** the head commit that was rendered */
+  commit: string;
+  checkedAt: string;
+  /** the cluster the dry-run went to (API server URL) */
+  cluster: string;
+  resources: Array<{
+    apiVersion: string;
+    kind: string;
+    namespace?: string;
+    name: string;
+    action: 'create' | 'update' | 'unchanged' | 'delete';
+    /** unified YAML diff, live → dry-run result, Secret values masked */
+    diff?: string;
+  }>;
+  denials: Array<{
+    apiVersion: string;
+    kind: string;
+    namespace?: string;
+    name: string;
+    message: string;
+    webhook?: string;
+  }>;
+  message?: string;
+}
+
 export interface ChangeRequest {
   apiVersion: string;
   kind: 'ChangeRequest';
@@ -55,6 +84,7 @@ export interface ChangeRequest {
     changedFiles: string[];
     approvals: Array<{ by: string; at: string }>;
     policy?: PolicyCheck;
+    whatIf?: WhatIfResult;
     mergeCommit?: string;
     mergedAt?: string;
     conflicts?: string[];
