@@ -20,6 +20,8 @@ export interface InputOptions {
   readStdin?: () => string;
   /** Largest input accepted, in bytes (YAML has its own, lower default). */
   maxInputSize?: number;
+  /** Folders of .proto files for textproto inputs (Conftest's --proto-file-dirs). */
+  protoFileDirs?: string[];
 }
 
 export interface TestOptions extends InputOptions, EngineOptions {
@@ -117,7 +119,7 @@ export async function parseInputs(
         text = readFileSync(file, 'utf8');
       }
       const maxBytes = parser.name === 'yaml' ? Math.min(max, opts.maxInputSize ?? DEFAULT_MAX_YAML_BYTES) : max;
-      const parsed = await parser.parse(text, { file: name, maxBytes });
+      const parsed = await parser.parse(text, { file: name, maxBytes, protoFileDirs: opts.protoFileDirs });
       inputs.push({ file: name, parsed });
     } catch (e) {
       if (e instanceof PolicyError) {

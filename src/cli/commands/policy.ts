@@ -186,7 +186,7 @@ function addCommon(cmd: Command): Command {
     .option('--github-hide-passed', 'In the GitHub output, skip input files whose checks all passed', false)
     .option(
       '--proto-file-dirs <dirs>',
-      'A list of directories containing Protocol Buffer definitions (textproto is not available)',
+      'A list of directories containing Protocol Buffer definitions (for textproto inputs)',
       list,
       [],
     )
@@ -249,6 +249,7 @@ export function register(program: Command): void {
         ...(allowedBuiltins(o.capabilities) ? { allowedBuiltins: allowedBuiltins(o.capabilities) } : {}),
         parser: (o.parser as string) || undefined,
         ignore: (o.ignore as string) || undefined,
+        protoFileDirs: (o.protoFileDirs as string[] | undefined) ?? [],
         stdinFilename: (o.stdinFilename as string) || undefined,
         readStdin: () => readFileSync(0, 'utf8'),
         ...(typeof o.maxInputSize === 'number' && Number.isFinite(o.maxInputSize)

@@ -1,6 +1,7 @@
 // Chooses a parser by --parser name or by the file's name and extension, with Conftest's rules.
 import { basename, extname } from 'node:path';
 import { PolicyError } from '../errors.ts';
+import { cueParser } from './cue.ts';
 import { cyclonedxParser } from './cyclonedx.ts';
 import { dockerfileParser } from './dockerfile.ts';
 import { dotenvParser } from './dotenv.ts';
@@ -16,6 +17,7 @@ import { nginxParser } from './nginx.ts';
 import type { Parser } from './parser.ts';
 import { propertiesParser } from './properties.ts';
 import { spdxParser } from './spdx.ts';
+import { textprotoParser } from './textproto.ts';
 import { tomlParser } from './toml.ts';
 import { UNAVAILABLE_PARSERS, unavailableParser } from './unavailable.ts';
 import { vclParser } from './vcl.ts';
@@ -26,6 +28,7 @@ export type { ParseContext, ParsedFile, Parser } from './parser.ts';
 export { UNAVAILABLE_PARSERS } from './unavailable.ts';
 
 const AVAILABLE: Record<string, Parser> = {
+  cue: cueParser,
   cyclonedx: cyclonedxParser,
   dockerfile: dockerfileParser,
   dotenv: dotenvParser,
@@ -40,6 +43,7 @@ const AVAILABLE: Record<string, Parser> = {
   nginx: nginxParser,
   properties: propertiesParser,
   spdx: spdxParser,
+  textproto: textprotoParser,
   toml: tomlParser,
   vcl: vclParser,
   xml: xmlParser,

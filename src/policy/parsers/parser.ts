@@ -16,6 +16,8 @@ export interface ParseContext {
   file: string;
   /** Upper bound on input size in bytes for this parser (already checked by the caller for raw text). */
   maxBytes?: number;
+  /** Folders of .proto files that define the message types of textproto inputs (--proto-file-dirs). */
+  protoFileDirs?: string[];
 }
 
 export interface Parser {

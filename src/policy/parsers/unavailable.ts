@@ -4,9 +4,7 @@ import { PolicyError } from '../errors.ts';
 import type { ParseContext, ParsedFile, Parser } from './parser.ts';
 
 export const UNAVAILABLE_PARSERS: Record<string, string> = {
-  cue: 'CUE evaluation needs the CUE language runtime (Go); no JavaScript implementation exists',
   jsonnet: 'no pure-JavaScript Jsonnet evaluator is maintained (the npm ones are native addons or abandoned)',
-  textproto: 'protobuf text format needs the message descriptors and a text-format parser; @bufbuild/protobuf has none',
   groovy: 'Conftest\'s Groovy/Jenkinsfile AST comes from a Go Groovy parser with no JavaScript counterpart',
 };
 
