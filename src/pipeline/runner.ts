@@ -182,6 +182,7 @@ export async function runPipeline(o: RunOptions): Promise<PipelineRun> {
       steps: spec.steps.map((s) => ({
         id: s.id,
         uses: s.uses,
+        ...(s.needs.length ? { needs: s.needs } : {}),
         phase: 'Pending',
         attempts: 0,
         outputs: {},

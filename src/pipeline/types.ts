@@ -22,6 +22,8 @@ export interface Annotation {
 export interface StepStatus {
   id: string;
   uses: string;
+  /** the steps this one waits for (the pipeline's `needs`), so readers can draw the graph */
+  needs?: string[];
   phase: StepPhase;
   startTime?: string;
   finishTime?: string;
