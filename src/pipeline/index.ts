@@ -25,7 +25,7 @@ export {
 } from './model.ts';
 export { parseExpr, parseTemplate, renderTemplate, evaluate, ExprError, type Value } from './expr.ts';
 export { Masker, MaskedLineWriter } from './mask.ts';
-export { runPipeline, readRun, newRunId, formatMs, type RunOptions } from './runner.ts';
+export { runPipeline, readRun, markInterrupted, newRunId, formatMs, type RunOptions } from './runner.ts';
 export { builtinSteps, runStep, parseOutputFile, openImage, imageTarget, containerExecutor } from './steps/index.ts';
 export { pipelineCrd, pipelineRunCrd, changeRequestCrd } from './crds.ts';
 export type * from './types.ts';
@@ -70,5 +70,7 @@ export {
   type PullRequest,
 } from './promote/github.ts';
 export { GitLabClient, publishToGitLab, type GitLabOptions, type MergeRequest } from './promote/gitlab.ts';
-export { pollOnce, watchRepo, type PollResult, type WatchOptions } from './watch.ts';
-export { kubeRunRecorder } from './kube-record.ts';
+export { pollOnce, watchRepo, branchHead, type PollResult, type WatchOptions } from './watch.ts';
+export { kubeRunRecorder, pipelineRunObjectName } from './kube-record.ts';
+export { pipelineServices, cacheDefaults, type ServicesOptions } from './services.ts';
+export * from './trigger/index.ts';

@@ -81,20 +81,24 @@ export function readRun(runDir: string): PipelineRun {
     r &&
     r.hostname === hostname() &&
     !alive(r.pid)
-  ) {
-    run.status.phase = 'Failed';
-    run.status.message = `the runner (pid ${r.pid}) exited while the run was in progress`;
-    for (const s of run.status.steps) {
-      if (s.phase === 'Running') {
-        s.phase = 'Failed';
-        s.message = 'interrupted: the runner exited while the step was running';
-      } else if (s.phase === 'Pending') {
-        s.phase = 'Skipped';
-        s.message = 'the run was interrupted';
-      }
+  )
+    markInterrupted(run, `the runner (pid ${r.pid}) exited while the run was in progress`);
+  return run;
+}
+
+/** Marks a record whose runner is gone: the run and its running steps Failed, pending steps Skipped. */
+export function markInterrupted(run: PipelineRun, message: string): void {
+  run.status.phase = 'Failed';
+  run.status.message = message;
+  for (const s of run.status.steps) {
+    if (s.phase === 'Running') {
+      s.phase = 'Failed';
+      s.message = 'interrupted: the runner exited while the step was running';
+    } else if (s.phase === 'Pending') {
+      s.phase = 'Skipped';
+      s.message = 'the run was interrupted';
     }
   }
-  return run;
 }
 
 function alive(pid: number): boolean {

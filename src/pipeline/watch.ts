@@ -1,14 +1,12 @@
-// Starting PipelineRuns on push: poll an app repo's branch and run its pipeline (from the commit itself)
-// in a checkout of each new commit. The last commit run is remembered under the data dir, so a restart
-// does not run the same commit twice.
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+// Starting PipelineRuns by polling: each poll asks the app repo for its branch head and, when that commit
+// was never taken (by a poll, a push or a webhook: the claims under <dataDir>/ci/commits are shared with
+// the platform's runner), runs its pipeline through the same path as every trigger (trigger/run-commit.ts).
 import { join, resolve } from 'node:path';
 import { PipelineError } from './errors.ts';
-import { parsePipeline } from './model.ts';
 import { Git } from './promote/git.ts';
 import { isRemote } from './promote/promote.ts';
-import { runPipeline } from './runner.ts';
+import { CommitClaims } from './trigger/claims.ts';
+import { PIPELINE_FILES, labelValue, runCommit } from './trigger/run-commit.ts';
 import type { PipelineRun, RunEvent, Services, StepHandler } from './types.ts';
 
 export interface WatchOptions {
@@ -22,6 +20,7 @@ export interface WatchOptions {
   services: Services;
   handlers: Record<string, StepHandler>;
   onEvent?: (ev: RunEvent) => void;
+  onRecord?: (run: PipelineRun) => Promise<void>;
   signal?: AbortSignal;
 }
 
@@ -30,50 +29,74 @@ export interface PollResult {
   run?: PipelineRun;
 }
 
-/** One poll: fetch, and when the branch has a commit not run yet, run the pipeline on it. */
+/** The commit a branch of a repository points to (ls-remote: nothing is fetched). */
+export async function branchHead(repo: string, branch: string): Promise<string> {
+  const r = await new Git(process.cwd()).run(['ls-remote', '--heads', repo, `refs/heads/${branch}`], {
+    allowFail: true,
+  });
+  if (r.code !== 0) throw new PipelineError('pipeline_io_error', `git ls-remote ${repo}: ${r.stderr.trim()}`);
+  const head = r.stdout.split(/\s/)[0] ?? '';
+  if (!head) throw new PipelineError('pipeline_io_error', `the app repo has no branch ${branch}`);
+  return head;
+}
+
+/** One poll: when the branch head is a commit not taken yet, run the pipeline on it. */
 export async function pollOnce(o: WatchOptions): Promise<PollResult> {
   const repo = isRemote(o.repo) ? o.repo : resolve(o.repo);
-  const key = createHash('sha256').update(repo).digest('hex').slice(0, 16);
-  const root = join(o.dataDir, 'ci', key);
-  const checkout = join(root, 'checkout');
-  const stateFile = join(root, 'state.json');
-  mkdirSync(root, { recursive: true });
-  if (!existsSync(join(checkout, '.git')))
-    await new Git(root).run(['clone', '--quiet', '--no-checkout', repo, 'checkout']);
-  const g = new Git(checkout);
-  await g.run(['fetch', '--quiet', '--prune', 'origin', '+refs/heads/*:refs/remotes/origin/*']);
   const branch = o.branch ?? 'main';
-  const head = (
-    await g.run(['rev-parse', '--verify', '-q', `refs/remotes/origin/${branch}`], { allowFail: true })
-  ).stdout.trim();
-  if (!head) throw new PipelineError('pipeline_io_error', `the app repo has no branch ${branch}`);
-  const state = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as { lastCommit?: string }) : {};
-  if (state.lastCommit === head) return { commit: head };
-  await g.run(['checkout', '--quiet', '-f', '--detach', head]);
-  await g.run(['clean', '-fdxq', '-e', '.sekisho']);
-  const file =
-    o.pipeline ?? ['.sekisho/pipeline.yaml', 'sekisho-pipeline.yaml'].find((f) => existsSync(join(checkout, f)));
-  if (!file || !existsSync(join(checkout, file)))
+  const head = await branchHead(repo, branch);
+  const claims = new CommitClaims(join(o.dataDir, 'ci', 'commits'));
+  const claim = {
+    repo,
+    source: repo,
+    name: labelValue(
+      repo
+        .replace(/\.git$/, '')
+        .split(/[/:]/)
+        .pop() ?? 'repo',
+    ),
+    commit: head,
+    branch,
+    trigger: 'poll',
+    state: 'running' as const,
+    claimedAt: o.services.now().toISOString(),
+  };
+  if (!claims.claim(claim)) return { commit: head };
+  let run: PipelineRun | undefined;
+  try {
+    run = await runCommit({
+      repo,
+      commit: head,
+      branch,
+      dataDir: o.dataDir,
+      ...(o.pipeline ? { pipeline: o.pipeline } : {}),
+      ...(o.params ? { params: o.params } : {}),
+      services: o.services,
+      handlers: o.handlers,
+      labels: { 'ci.sekisho.dev/trigger': 'poll' },
+      onStart: (id, runDir) => claims.update({ ...claim, run: id, runDir }),
+      ...(o.onEvent ? { onEvent: o.onEvent } : {}),
+      ...(o.onRecord ? { onRecord: o.onRecord } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+  } catch (e) {
+    claims.update({ ...claim, state: 'error', message: (e as Error).message });
+    throw e;
+  }
+  if (!run) {
+    claims.update({ ...claim, state: 'skipped', message: 'no pipeline file' });
     throw new PipelineError(
       'pipeline_io_error',
-      `commit ${head.slice(0, 12)} has no pipeline file (${o.pipeline ?? '.sekisho/pipeline.yaml or sekisho-pipeline.yaml'})`,
+      `commit ${head.slice(0, 12)} has no pipeline file (${o.pipeline ?? PIPELINE_FILES.join(' or ')})`,
     );
-  const loaded = parsePipeline(readFileSync(join(checkout, file), 'utf8'), join(checkout, file));
-  const run = await runPipeline({
-    loaded,
-    workspace: checkout,
-    runsDir: join(o.dataDir, 'ci', 'runs'),
-    runId: `${loaded.pipeline.metadata.name}-${head.slice(0, 12)}-${Date.now().toString(36)}`,
-    ...(o.params ? { params: o.params } : {}),
-    services: o.services,
-    handlers: o.handlers,
-    ...(o.onEvent ? { onEvent: o.onEvent } : {}),
-    ...(o.signal ? { signal: o.signal } : {}),
-    labels: { 'ci.sekisho.dev/commit': head, 'ci.sekisho.dev/branch': branch },
+  }
+  claims.update({
+    ...claim,
+    state: 'done',
+    run: run.metadata.name,
+    runDir: run.status.runDir,
+    phase: run.status.phase,
   });
-  const tmp = `${stateFile}.tmp`;
-  writeFileSync(tmp, JSON.stringify({ lastCommit: head, lastRun: run.metadata.name }) + '\n');
-  renameSync(tmp, stateFile);
   return { commit: head, run };
 }
 

@@ -6,7 +6,7 @@ import { basename, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { stringify } from 'yaml';
 import { KubeClient } from '../../kube/index.ts';
-import { RegistryClient, dockerConfigCredentials } from '../../oci/index.ts';
+import { dockerConfigCredentials } from '../../oci/index.ts';
 import {
   PipelineError,
   builtinSteps,
@@ -16,7 +16,8 @@ import {
   watchRepo,
   type PollResult,
   changeRequestCrd,
-  containerExecutor,
+  cacheDefaults,
+  pipelineServices,
   parsePipeline,
   pipelineCrd,
   pipelineRunCrd,
@@ -64,23 +65,15 @@ function parseParams(list: string[] | undefined): Record<string, string> {
 
 export function cliServices(o: { insecure?: boolean; scanDb?: string; dataDir?: string }): Services {
   const configDir = process.env.DOCKER_CONFIG ?? join(homedir(), '.docker');
-  const credentials = dockerConfigCredentials(join(configDir, 'config.json'));
-  const cache = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
-  const registry: Services['registry'] = (host, opts) =>
-    new RegistryClient({ host, credentials, ...((opts?.insecure ?? o.insecure) ? { scheme: 'http' as const } : {}) });
-  return {
-    registry,
-    // run steps with `image:` run under src/build's sandbox (runc, else bubblewrap)
-    executor: containerExecutor({ services: { registry } }),
+  const defaults = cacheDefaults(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'));
+  return pipelineServices({
     env: process.env,
-    now: () => new Date(),
-    scanDb: o.scanDb ?? process.env.SEKISHO_DB ?? join(cache, 'sekisho', 'db'),
+    credentials: dockerConfigCredentials(join(configDir, 'config.json')),
+    ...(o.insecure ? { insecure: true } : {}),
+    scanDb: o.scanDb ?? process.env.SEKISHO_DB ?? defaults.scanDb,
+    buildCacheDir: defaults.buildCacheDir,
     ...(o.dataDir ? { dataDir: o.dataDir } : {}),
-    // loaded when a build step runs: most pipelines runs need not pay for the builder's modules
-    build: async (opts) => (await import('../../build/index.ts')).build(opts),
-    buildRegistry: { credentials },
-    buildCacheDir: join(cache, 'sekisho', 'build'),
-  };
+  });
 }
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
