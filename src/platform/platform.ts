@@ -376,6 +376,7 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
       gitUrl: git.url,
       uiDir: o.uiDir ?? UI_DIST,
       cacheDir: join(dataDir, 'api'),
+      ciDir: join(dataDir, 'ci'),
       ...(controller ? { controllerNamespace: controller.namespace } : {}),
       info: {
         services: {

@@ -41,6 +41,8 @@ export interface ApiDeps {
   heartbeatMs?: number;
   /** namespace of the GitOps controller (instance names in tracking ids); default sekisho-gitops */
   controllerNamespace?: string;
+  /** folder holding PipelineRun logs, reports and workspaces (<data-dir>/ci); files outside it are never served */
+  ciDir?: string;
 }
 
 export interface Ctx {

@@ -1,10 +1,12 @@
 // Image routes: repositories, tags, manifests (by tag or digest), the parsed config blob and the
-// referrers (signatures, attestations, SBOMs) — from the embedded registry or the registry given with
+// referrers (signatures, attestations, SBOMs), and what they say (signers and key ids, predicate types, the
+// vulnerability summary of an attached scan report) — from the embedded registry or the registry given with
 // `sekisho up --registry`.
 import { isDigest, isValidRepositoryName, isValidTag, parseManifest, type Descriptor } from '../../oci/index.ts';
 import { ServerError } from '../errors.ts';
 import type { ImageSource } from '../image-source.ts';
 import type { RouteEnv, RouteSpec } from '../route.ts';
+import { supplyChain, supplyChainSchema } from '../image-supply-chain.ts';
 
 const MAX_CONFIG = 4 * 1024 * 1024;
 
@@ -286,6 +288,24 @@ export function imageRoutes({ images }: RouteEnv): RouteSpec[] {
           throw upstreamErr(e, `referrers of ${m.digest}`);
         }
         return { repository: repo, digest: m.digest, items };
+      },
+    },
+    {
+      method: 'GET',
+      path: `${repoPath}/manifests/{reference}/supply-chain`,
+      role: 'viewer',
+      tag: 'images',
+      summary: `What is attached to an image, read: signatures (cosign .sig tag or Sigstore bundle referrer; signer, key id), attestations (predicate types) and the vulnerability summary of the newest attached scan report${repoNote}`,
+      response: supplyChainSchema,
+      handler: async (ctx) => {
+        const repo = repoParam(ctx.params.repository!);
+        const ref = refParam(ctx.params.reference!);
+        const m = await manifestOf(repo, ref);
+        try {
+          return { repository: repo, ...(await supplyChain(src(), repo, m.digest)) };
+        } catch (e) {
+          throw upstreamErr(e, `attachments of ${m.digest}`);
+        }
       },
     },
   ];

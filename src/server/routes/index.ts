@@ -2,8 +2,10 @@
 import type { RouteEnv, RouteSpec } from '../route.ts';
 import { applicationRoutes } from './applications.ts';
 import { authRoutes } from './auth.ts';
+import { changeRequestRoutes } from './change-requests.ts';
 import { gitRoutes } from './git.ts';
 import { imageRoutes } from './images.ts';
+import { pipelineRoutes } from './pipelines.ts';
 import { policyRoutes } from './policies.ts';
 import { projectRoutes } from './projects.ts';
 import { systemRoutes } from './system.ts';
@@ -21,5 +23,7 @@ export function buildRoutes(env: RouteEnv): RouteSpec[] {
     ...imageRoutes(env),
     ...gitRoutes(env),
     ...policyRoutes(env),
+    ...pipelineRoutes(env),
+    ...changeRequestRoutes(env),
   ];
 }
