@@ -16,3 +16,13 @@ export type {
 } from './builder/types.ts';
 export { build } from './builder/build.ts';
 export { parseOutputSpec, parseCacheSpec, parseSecretSpec } from './builder/specs.ts';
+export {
+  slsaProvenance,
+  provenanceStatement,
+  gitSource,
+  SLSA_PROVENANCE_V1,
+  SEKISHO_BUILD_TYPE,
+  DEFAULT_BUILDER_ID,
+  type SlsaProvenanceV1,
+  type GitSource,
+} from './provenance.ts';

@@ -71,6 +71,11 @@ async function push(t: ImageTarget, bytes: Buffer): Promise<{ digest: string; si
   return d;
 }
 
+/** Signs an in-toto statement into a DSSE envelope (what `.att` layers and `.intoto.jsonl` files hold). */
+export function signStatement(statement: InTotoStatement, signer: Signer): DsseEnvelope {
+  return signDsse(Buffer.from(JSON.stringify(statement)), IN_TOTO_PAYLOAD_TYPE, signer);
+}
+
 /** Attests an image: an in-toto statement with `predicate`, signed in DSSE, appended under `.att`. */
 export async function attestImage(
   t: ImageTarget,
@@ -80,15 +85,34 @@ export async function attestImage(
 ): Promise<{ digest: string; tag: string; count: number }> {
   const digest = await resolve(t);
   const [alg, hex] = digest.split(':') as [string, string];
-  const statement: InTotoStatement = {
-    _type: IN_TOTO_STATEMENT_V1,
-    subject: [{ name: `${t.registry}/${t.repository}`, digest: { [alg]: hex } }],
-    predicateType,
-    predicate,
-  };
-  const env = Buffer.from(
-    JSON.stringify(signDsse(Buffer.from(JSON.stringify(statement)), IN_TOTO_PAYLOAD_TYPE, signer)),
+  return attestStatement(
+    t,
+    signer,
+    {
+      _type: IN_TOTO_STATEMENT_V1,
+      subject: [{ name: `${t.registry}/${t.repository}`, digest: { [alg]: hex } }],
+      predicateType,
+      predicate,
+    },
+    digest,
   );
+}
+
+/**
+ * Appends a ready statement (one of whose subjects must be the image's digest) under `.att`, signed in
+ * DSSE, as cosign does.
+ */
+export async function attestStatement(
+  t: ImageTarget,
+  signer: Signer,
+  statement: InTotoStatement,
+  resolved?: string,
+): Promise<{ digest: string; tag: string; count: number }> {
+  const digest = resolved ?? (await resolve(t));
+  if (!statement.subject?.some((s) => Object.entries(s.digest ?? {}).some(([a, h]) => `${a}:${h}` === digest)))
+    throw new SignError('DIGEST_MISMATCH', `the statement's subjects do not name the image ${digest}`);
+  const predicateType = statement.predicateType;
+  const env = Buffer.from(JSON.stringify(signStatement(statement, signer)));
   const layer: Descriptor = {
     mediaType: DSSE_MEDIA_TYPE,
     ...(await push(t, env)),

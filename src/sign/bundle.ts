@@ -111,17 +111,19 @@ export interface SignBundleResult {
 export async function signImageBundle(
   t: ImageTarget,
   signer: Signer,
-  opts: { now?: Date; predicateType?: string; predicate?: unknown } = {},
+  opts: { now?: Date; predicateType?: string; predicate?: unknown; statement?: InTotoStatement } = {},
 ): Promise<SignBundleResult> {
   const subject = await subjectOf(t);
   const { algorithm, hex } = parseDigest(subject.digest);
-  const predicateType = opts.predicateType ?? SIGN_PREDICATE_TYPE;
-  const statement: InTotoStatement = {
+  const statement: InTotoStatement = opts.statement ?? {
     _type: IN_TOTO_STATEMENT_V1,
     subject: [{ name: dockerReference(t.registry, t.repository), digest: { [algorithm]: hex } }],
-    predicateType,
+    predicateType: opts.predicateType ?? SIGN_PREDICATE_TYPE,
     predicate: opts.predicate ?? {},
   };
+  const predicateType = statement.predicateType;
+  if (!statement.subject?.some((s) => s.digest?.[algorithm] === hex))
+    throw new SignError('DIGEST_MISMATCH', `the statement's subjects do not name the image ${subject.digest}`);
   const env = signDsse(Buffer.from(JSON.stringify(statement)), IN_TOTO_PAYLOAD_TYPE, signer);
   const bundle = dsseBundle(env, signer.publicKey);
   const bundleBytes = Buffer.from(JSON.stringify(bundle));

@@ -60,6 +60,8 @@ export {
   signDsse,
   verifyDsse,
   attestImage,
+  attestStatement,
+  signStatement,
   verifyAttestations,
   type InTotoStatement,
   type DsseEnvelope,

@@ -29,6 +29,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult & { outputs
       config: img.config,
       steps: img.steps,
       stagesBuilt: img.stagesBuilt,
+      baseImages: img.baseImages,
       outputs,
     };
   } finally {

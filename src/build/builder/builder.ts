@@ -1004,6 +1004,7 @@ export interface BuiltImage {
   configDigest: string;
   steps: BuildStep[];
   stagesBuilt: string[];
+  baseImages: Array<{ name: string; digest: string }>;
   store: BuildStore;
   /** Materialises the final root filesystem into `dir` (type=local output). */
   exportRootfs: (dir: string) => Promise<void>;
@@ -1113,6 +1114,9 @@ export async function runBuild(opts: BuildOptions): Promise<BuiltImage> {
       configDigest: cfg.digest,
       steps: shared.steps,
       stagesBuilt: needed.map((i) => stageLabel(df.stages[i]!)),
+      baseImages: (await Promise.all(shared.images.values())).flatMap((b) =>
+        b.digest !== undefined ? [{ name: b.name, digest: b.digest }] : [],
+      ),
       store,
       exportRootfs: async (dir: string) => {
         await mkdir(dir, { recursive: true });

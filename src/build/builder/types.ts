@@ -84,6 +84,8 @@ export interface BuildResult {
   steps: BuildStep[];
   /** Stage names/indexes that were built (unused stages are skipped). */
   stagesBuilt: string[];
+  /** Images pulled for FROM and COPY --from (not scratch), by the name written and the digest used. */
+  baseImages: Array<{ name: string; digest: string }>;
 }
 
 export interface HistoryEntry {

@@ -8,6 +8,9 @@ import { Command, Option } from 'commander';
 import {
   build,
   BuildError,
+  DEFAULT_BUILDER_ID,
+  gitSource,
+  provenanceStatement,
   parseCacheSpec,
   parseOutputSpec,
   parseSecretSpec,
@@ -15,7 +18,7 @@ import {
   type ProgressEvent,
   type SecretSpec,
 } from '../../build/index.ts';
-import { dockerConfigCredentials } from '../../oci/index.ts';
+import { dockerConfigCredentials, parseReference } from '../../oci/index.ts';
 import { reportError } from '../report-error.ts';
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -40,6 +43,11 @@ interface BuildFlags {
   network: string;
   allowNetworkAdd?: boolean;
   insecureRegistry?: string[];
+  provenance?: boolean;
+  provenanceFile?: string;
+  signKey?: string;
+  newBundleFormat?: boolean;
+  builderId: string;
 }
 
 function hostPlatformString(): string {
@@ -143,8 +151,32 @@ export function register(program: Command): void {
       'reach this registry over plain HTTP (repeatable; loopback always is)',
       collect,
     )
+    .option(
+      '--provenance',
+      'attach SLSA provenance v1 to the pushed image as a signed attestation (needs --push, --sign-key)',
+    )
+    .option(
+      '--provenance-file <path>',
+      'write the provenance: a DSSE envelope with --sign-key, else the in-toto statement',
+    )
+    .option(
+      '--sign-key <file>',
+      'private key signing the provenance (cosign.key, PKCS#8; password from COSIGN_PASSWORD)',
+    )
+    .option(
+      '--new-bundle-format',
+      'attach the provenance as a Sigstore bundle (OCI 1.1 referrer), not under the .att tag',
+    )
+    .option('--builder-id <uri>', 'runDetails.builder.id of the provenance', DEFAULT_BUILDER_ID)
     .action(async (context: string, o: BuildFlags) => {
       try {
+        const startedOn = new Date();
+        if (o.provenance && !o.signKey)
+          throw new BuildError('OUTPUT', '--provenance attaches a signed attestation: give --sign-key');
+        if (o.provenance && !o.push && !(o.output ?? []).some((x) => /(^|,)type=registry(,|$)/.test(x)))
+          throw new BuildError('OUTPUT', '--provenance attaches to the pushed image: add --push');
+        const sign = o.signKey || o.provenance ? await import('./sign.ts') : undefined;
+        const signer = o.signKey && sign ? await sign.loadSigner(o.signKey) : undefined;
         if (o.platform !== undefined && o.platform !== hostPlatformString())
           throw new BuildError(
             'DOCKERFILE_INVALID',
@@ -235,6 +267,36 @@ export function register(program: Command): void {
             };
             if (opts.tags.length > 0) meta['image.name'] = opts.tags.join(',');
             writeFileSync(o.metadataFile, `${JSON.stringify(meta, null, 2)}\n`);
+          }
+          if (o.provenance || o.provenanceFile) {
+            const names = opts.tags.map((tag) => {
+              const ref = parseReference(tag);
+              return `${ref.registry}/${ref.repository}`;
+            });
+            const statement = provenanceStatement({
+              result: r,
+              opts,
+              names,
+              platform: hostPlatformString(),
+              startedOn,
+              finishedOn: new Date(),
+              ...(await gitSource(contextDir).then((g) => (g ? { git: g } : {}))),
+              builderId: o.builderId,
+            });
+            if (o.provenanceFile) {
+              const text =
+                signer && sign
+                  ? JSON.stringify(sign.dsseStatement(statement, signer))
+                  : JSON.stringify(statement, null, 2);
+              writeFileSync(o.provenanceFile, `${text}\n`);
+            }
+            if (o.provenance && signer && sign)
+              for (const name of [...new Set(names)]) {
+                const host = name.slice(0, name.indexOf('/'));
+                const { t } = sign.target(`${name}@${r.manifestDigest}`, o.insecureRegistry?.includes(host));
+                const where = await sign.attachStatement(t, signer, statement, o.newBundleFormat === true);
+                if (mode !== 'quiet') process.stderr.write(`provenance attached to ${name}: ${where}\n`);
+              }
           }
           process.stdout.write(`${r.manifestDigest}\n`);
         } finally {

@@ -29,7 +29,12 @@ import {
   compileAttestationPolicy,
   resolvePublicKey,
   K8S_KEY_PREFIX,
+  attestStatement,
+  signStatement,
+  type DsseEnvelope,
   type ImageTarget,
+  type InTotoStatement,
+  type Signer,
 } from '../../sign/index.ts';
 import type { KeyObject } from 'node:crypto';
 import { KubeClient, KubeError } from '../../kube/index.ts';
@@ -123,7 +128,15 @@ async function publicKeys(refs: string[]): Promise<KeyObject[]> {
   }
 }
 
-function target(image: string, insecure: boolean | undefined): { t: ImageTarget; display: string } {
+/** The signer a `--key` names, its password from COSIGN_PASSWORD or a prompt (shared with build and scan). */
+export async function loadSigner(keyRef: string): Promise<Signer> {
+  const pem = readKeyFile(keyRef);
+  const pw = /ENCRYPTED/.test(pem) ? await password(false) : Buffer.alloc(0);
+  return loadPrivateKey(pem, pw, keyRef);
+}
+
+/** A registry target for an image reference, with Docker's config.json credentials (shared with build and scan). */
+export function target(image: string, insecure: boolean | undefined): { t: ImageTarget; display: string } {
   const r = parseReference(image);
   const host = registryApiHost(r.registry);
   const configDir = process.env.DOCKER_CONFIG ?? join(homedir(), '.docker');
@@ -138,8 +151,28 @@ function target(image: string, insecure: boolean | undefined): { t: ImageTarget;
   };
 }
 
+/** Attaches a statement to an image: under `.att`, or as a Sigstore bundle referrer; says where. */
+export async function attachStatement(
+  t: ImageTarget,
+  signer: Signer,
+  statement: InTotoStatement,
+  bundle: boolean,
+): Promise<string> {
+  if (bundle) {
+    const b = await signImageBundle(t, signer, { statement });
+    return `${t.registry}/${t.repository}@${b.referrer} (Sigstore bundle referrer of ${b.digest})`;
+  }
+  const r = await attestStatement(t, signer, statement);
+  return `${t.registry}/${t.repository}:${r.tag} (${r.count} attestation${r.count === 1 ? '' : 's'})`;
+}
+
+/** Signs a statement into a DSSE envelope (for provenance files). */
+export function dsseStatement(statement: InTotoStatement, signer: Signer): DsseEnvelope {
+  return signStatement(statement, signer);
+}
+
 /** cosign's --type shorthands for predicate types. */
-const PREDICATE_TYPES: Record<string, string> = {
+export const PREDICATE_TYPES: Record<string, string> = {
   slsaprovenance: 'https://slsa.dev/provenance/v0.2',
   slsaprovenance02: 'https://slsa.dev/provenance/v0.2',
   slsaprovenance1: 'https://slsa.dev/provenance/v1',
