@@ -97,3 +97,12 @@ export {
   type PolicyOutcome,
 } from './attestation-policy.ts';
 export { verifyBundleAttestations } from './bundle.ts';
+export {
+  SLSA_PROVENANCE_V1_TYPE,
+  CYCLONEDX_PREDICATE_TYPE,
+  SPDX_PREDICATE_TYPE,
+  VULN_PREDICATE_TYPE,
+  PREDICATE_TYPE_SHORTHANDS,
+  vulnPredicate,
+  type VulnPredicate,
+} from './predicates.ts';

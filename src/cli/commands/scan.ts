@@ -32,6 +32,7 @@ import {
   type ScanResult,
 } from '../../scan/index.ts';
 import { openImage } from '../image-target.ts';
+import type { Signer } from '../../sign/index.ts';
 import { reportError } from '../report-error.ts';
 
 type Kind = 'fs' | 'rootfs' | 'repo' | 'image' | 'sbom';
@@ -47,6 +48,9 @@ interface ScanOpts {
   db?: string;
   insecure?: boolean;
   attach?: boolean;
+  attest?: boolean;
+  key?: string;
+  newBundleFormat?: boolean;
 }
 
 const FORMATS = ['table', 'json', 'cyclonedx', 'spdx', 'sarif'];
@@ -114,6 +118,18 @@ async function run(kind: Kind, target: string, o: ScanOpts): Promise<void> {
   if (!Number.isInteger(exitCode) || exitCode < 0 || exitCode > 255)
     throw new ScanError('FORMAT_UNKNOWN', `--exit-code must be 0..255, got ${o.exitCode}`);
   if (o.attach && kind !== 'image') throw new ScanError('FORMAT_UNKNOWN', '--attach needs an image target');
+  const startedOn = new Date();
+  // --attest: signed attestations need the key (and its password) before the scan starts
+  let attest:
+    { sign: typeof import('./sign.ts'); lib: typeof import('../../sign/index.ts'); signer: Signer } | undefined;
+  if (o.attest) {
+    if (kind !== 'image') throw new ScanError('FORMAT_UNKNOWN', '--attest needs an image target');
+    if (/^(oci|docker-archive):/.test(target))
+      throw new ScanError('FORMAT_UNKNOWN', '--attest attaches to an image in a registry, not to a local layout');
+    if (!o.key) throw new ScanError('FORMAT_UNKNOWN', '--attest signs the attestations: give --key');
+    const sign = await import('./sign.ts');
+    attest = { sign, lib: await import('../../sign/index.ts'), signer: await sign.loadSigner(o.key) };
+  }
   const severities = o.severity ? parseSeverities(o.severity) : undefined;
   const vex = (o.vex ?? []).flatMap((f) => {
     if (!existsSync(f)) throw new ScanError('TARGET_NOT_FOUND', `${f}: no such VEX file`);
@@ -125,12 +141,15 @@ async function run(kind: Kind, target: string, o: ScanOpts): Promise<void> {
   const sbomOnly = o.format === 'spdx' || (o.format === 'cyclonedx' && o.db === undefined);
   let text: string;
   let findingsCount = 0;
+  let report: unknown;
+  let dbVersion = '';
   if (sbomOnly) {
     text = JSON.stringify(o.format === 'spdx' ? toSpdx(inventory, meta) : toCycloneDx(inventory, meta), null, 2) + '\n';
   } else {
     const db = AdvisoryDb.open(o.db ?? defaultDbDir(), { readonly: true });
     let findings;
     try {
+      dbVersion = `${db.count()} advisories`;
       findings = matchPackages(db, inventory.packages);
     } finally {
       db.close();
@@ -148,6 +167,7 @@ async function run(kind: Kind, target: string, o: ScanOpts): Promise<void> {
       inventory,
       findings,
     };
+    if (attest) report = toTrivyJson(result, timestamp);
     text =
       o.format === 'table'
         ? toTable(result)
@@ -165,6 +185,30 @@ async function run(kind: Kind, target: string, o: ScanOpts): Promise<void> {
   else process.stdout.write(text);
   if (o.attach && image)
     process.stderr.write(`attached ${o.format} report to ${target} as ${await attach(image, o.format, text)}\n`);
+  if (attest) {
+    const finishedOn = new Date();
+    const { t } = attest.sign.target(target.replace(/^docker:\/\//, ''), o.insecure);
+    const { CYCLONEDX_PREDICATE_TYPE, SPDX_PREDICATE_TYPE, VULN_PREDICATE_TYPE, vulnPredicate } = attest.lib;
+    const predicates: [string, unknown][] = [
+      [CYCLONEDX_PREDICATE_TYPE, toCycloneDx(inventory, meta)],
+      [SPDX_PREDICATE_TYPE, toSpdx(inventory, meta)],
+    ];
+    if (report !== undefined)
+      predicates.push([
+        VULN_PREDICATE_TYPE,
+        vulnPredicate({
+          scanner: { uri: 'https://sekisho.dev/scan', version: process.env.npm_package_version ?? '0.1.0' },
+          db: { uri: 'osv', version: dbVersion },
+          result: report,
+          startedOn,
+          finishedOn,
+        }),
+      ]);
+    for (const [type, predicate] of predicates) {
+      const where = await attest.sign.attachPredicate(t, attest.signer, type, predicate, o.newBundleFormat === true);
+      process.stderr.write(`attested ${type} to ${where}\n`);
+    }
+  }
   if (findingsCount > 0 && exitCode !== 0) process.exitCode = exitCode;
 }
 
@@ -196,7 +240,13 @@ function scanCommand(scan: Command, kind: Kind, desc: string): void {
   if (kind === 'image')
     cmd
       .option('--insecure', 'talk plain HTTP to the registry')
-      .option('--attach', 'attach the report to the image as an OCI referrer (json, sarif, cyclonedx, spdx)');
+      .option('--attach', 'attach the report to the image as an OCI referrer (json, sarif, cyclonedx, spdx)')
+      .option(
+        '--attest',
+        'attach signed attestations: CycloneDX and SPDX SBOMs, and the vulnerability report (cosign vuln predicate) unless -f cyclonedx/spdx',
+      )
+      .option('--key <file>', 'private key for --attest (cosign.key, PKCS#8; password from COSIGN_PASSWORD)')
+      .option('--new-bundle-format', 'with --attest: Sigstore bundle referrers instead of the .att tag');
   cmd.action(action(kind));
 }
 

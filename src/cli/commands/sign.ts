@@ -31,6 +31,7 @@ import {
   K8S_KEY_PREFIX,
   attestStatement,
   signStatement,
+  PREDICATE_TYPE_SHORTHANDS,
   type DsseEnvelope,
   type ImageTarget,
   type InTotoStatement,
@@ -166,23 +167,29 @@ export async function attachStatement(
   return `${t.registry}/${t.repository}:${r.tag} (${r.count} attestation${r.count === 1 ? '' : 's'})`;
 }
 
+/** Attests a predicate about an image: under `.att`, or as a Sigstore bundle referrer; says where. */
+export async function attachPredicate(
+  t: ImageTarget,
+  signer: Signer,
+  predicateType: string,
+  predicate: unknown,
+  bundle: boolean,
+): Promise<string> {
+  if (bundle) {
+    const b = await signImageBundle(t, signer, { predicateType, predicate });
+    return `${t.registry}/${t.repository}@${b.referrer} (Sigstore bundle referrer of ${b.digest})`;
+  }
+  const r = await attestImage(t, signer, predicateType, predicate);
+  return `${t.registry}/${t.repository}:${r.tag} (${r.count} attestation${r.count === 1 ? '' : 's'})`;
+}
+
 /** Signs a statement into a DSSE envelope (for provenance files). */
 export function dsseStatement(statement: InTotoStatement, signer: Signer): DsseEnvelope {
   return signStatement(statement, signer);
 }
 
 /** cosign's --type shorthands for predicate types. */
-export const PREDICATE_TYPES: Record<string, string> = {
-  slsaprovenance: 'https://slsa.dev/provenance/v0.2',
-  slsaprovenance02: 'https://slsa.dev/provenance/v0.2',
-  slsaprovenance1: 'https://slsa.dev/provenance/v1',
-  spdx: 'https://spdx.dev/Document',
-  spdxjson: 'https://spdx.dev/Document',
-  cyclonedx: 'https://cyclonedx.org/bom',
-  vuln: 'https://cosign.sigstore.dev/attestation/vuln/v1',
-  openvex: 'https://openvex.dev/ns',
-  custom: 'https://cosign.sigstore.dev/attestation/v1',
-};
+export const PREDICATE_TYPES: Readonly<Record<string, string>> = PREDICATE_TYPE_SHORTHANDS;
 
 /** Runs a command body; SignErrors become cosign's `Error: ...` and exit 1. */
 async function run(body: () => Promise<void>): Promise<void> {
