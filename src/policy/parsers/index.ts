@@ -13,6 +13,7 @@ import { ignoreParser } from './ignore.ts';
 import { iniParser } from './ini.ts';
 import { jsonParser } from './json.ts';
 import { jsoncParser } from './jsonc.ts';
+import { jsonnetParser } from './jsonnet/index.ts';
 import { nginxParser } from './nginx.ts';
 import type { Parser } from './parser.ts';
 import { propertiesParser } from './properties.ts';
@@ -40,6 +41,7 @@ const AVAILABLE: Record<string, Parser> = {
   ini: iniParser,
   json: jsonParser,
   jsonc: jsoncParser,
+  jsonnet: jsonnetParser,
   nginx: nginxParser,
   properties: propertiesParser,
   spdx: spdxParser,

@@ -4,8 +4,8 @@ import { PolicyError } from '../errors.ts';
 import type { ParseContext, ParsedFile, Parser } from './parser.ts';
 
 export const UNAVAILABLE_PARSERS: Record<string, string> = {
-  jsonnet: 'no pure-JavaScript Jsonnet evaluator is maintained (the npm ones are native addons or abandoned)',
-  groovy: 'Conftest\'s Groovy/Jenkinsfile AST comes from a Go Groovy parser with no JavaScript counterpart',
+  groovy:
+    "Conftest's Groovy/Jenkinsfile tree comes from a Go Groovy 2.4 parser (groovy-parser-go) whose node kinds policies match on; we cannot promise the same tree",
 };
 
 export function unavailableParser(name: string): Parser {
