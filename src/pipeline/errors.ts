@@ -19,7 +19,8 @@ export type PipelineErrorCode =
   | 'cr_not_found'
   | 'cr_state' // e.g. merging a closed change request
   | 'cr_merge_conflict'
-  | 'github_api_error';
+  | 'github_api_error'
+  | 'gitlab_api_error';
 
 export class PipelineError extends Error {
   readonly code: PipelineErrorCode;

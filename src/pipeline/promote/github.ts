@@ -3,14 +3,9 @@
 // header; it is never part of an error message or log line.
 import { PipelineError } from '../errors.ts';
 import type { ChangeRequest } from './change-request.ts';
+import { RestClient, type FetchLike } from './rest-client.ts';
 
-export type FetchLike = (
-  url: string,
-  init: { method: string; headers: Record<string, string>; body?: string },
-) => Promise<{
-  status: number;
-  text(): Promise<string>;
-}>;
+export type { FetchLike } from './rest-client.ts';
 
 export interface GitHubOptions {
   token: string;
@@ -41,42 +36,28 @@ export interface CheckAnnotation {
 const ANNOTATIONS_PER_REQUEST = 50;
 
 export class GitHubClient {
-  private readonly api: string;
-  private readonly fetch: FetchLike;
-  constructor(private readonly o: GitHubOptions) {
-    this.api = (o.apiUrl ?? 'https://api.github.com').replace(/\/+$/, '');
-    this.fetch = o.fetch ?? (globalThis.fetch as unknown as FetchLike);
-  }
-
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await this.fetch(this.api + path, {
-      method,
+  private readonly rest: RestClient;
+  constructor(o: GitHubOptions) {
+    this.rest = new RestClient({
+      api: (o.apiUrl ?? 'https://api.github.com').replace(/\/+$/, ''),
+      token: o.token,
       headers: {
         Accept: 'application/vnd.github+json',
-        Authorization: `Bearer ${this.o.token}`,
+        Authorization: `Bearer ${o.token}`,
         'X-GitHub-Api-Version': '2022-11-28',
-        'User-Agent': this.o.userAgent ?? 'sekisho',
-        ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+        'User-Agent': o.userAgent ?? 'sekisho',
       },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    }).catch((e: unknown) => {
-      throw new PipelineError('github_api_error', `${method} ${path}: ${(e as Error).message}`, { cause: e });
+      ...(o.fetch ? { fetch: o.fetch } : {}),
+      code: 'github_api_error',
+      errorMessage: (j) =>
+        [j.message, ...((j.errors as Array<{ message?: string }> | undefined) ?? []).map((e) => e.message)]
+          .filter(Boolean)
+          .join(': '),
     });
-    const text = await res.text();
-    if (res.status < 200 || res.status >= 300) {
-      let msg = text.slice(0, 300);
-      try {
-        const j = JSON.parse(text) as { message?: string; errors?: Array<{ message?: string }> };
-        msg = [j.message, ...(j.errors ?? []).map((e) => e.message)].filter(Boolean).join(': ');
-      } catch {
-        // not JSON
-      }
-      throw new PipelineError(
-        'github_api_error',
-        `${method} ${path}: HTTP ${res.status}: ${msg.split(this.o.token).join('***')}`,
-      );
-    }
-    return (text ? JSON.parse(text) : {}) as T;
+  }
+
+  private call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return this.rest.call<T>(method, path, body);
   }
 
   /** GET /repos/{owner}/{repo}/pulls?head=owner:branch&base=base&state=open */

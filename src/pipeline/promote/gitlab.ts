@@ -3,7 +3,7 @@
 // PRIVATE-TOKEN header and is redacted from errors.
 import { PipelineError } from '../errors.ts';
 import type { ChangeRequest } from './change-request.ts';
-import type { FetchLike } from './github.ts';
+import { RestClient, type FetchLike } from './rest-client.ts';
 
 export interface GitLabOptions {
   token: string;
@@ -21,40 +21,25 @@ export interface MergeRequest {
 }
 
 export class GitLabClient {
-  private readonly api: string;
-  private readonly fetch: FetchLike;
-  constructor(private readonly o: GitLabOptions) {
-    this.api = (o.apiUrl ?? 'https://gitlab.com/api/v4').replace(/\/+$/, '');
-    this.fetch = o.fetch ?? (globalThis.fetch as unknown as FetchLike);
+  private readonly rest: RestClient;
+  constructor(o: GitLabOptions) {
+    this.rest = new RestClient({
+      api: (o.apiUrl ?? 'https://gitlab.com/api/v4').replace(/\/+$/, ''),
+      token: o.token,
+      headers: { 'PRIVATE-TOKEN': o.token, Accept: 'application/json' },
+      ...(o.fetch ? { fetch: o.fetch } : {}),
+      code: 'gitlab_api_error',
+      errorMessage: (j) =>
+        typeof j.message === 'string'
+          ? j.message
+          : j.message
+            ? JSON.stringify(j.message)
+            : (j.error as string | undefined),
+    });
   }
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await this.fetch(this.api + path, {
-      method,
-      headers: {
-        'PRIVATE-TOKEN': this.o.token,
-        Accept: 'application/json',
-        ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    }).catch((e: unknown) => {
-      throw new PipelineError('github_api_error', `${method} ${path}: ${(e as Error).message}`, { cause: e });
-    });
-    const text = await res.text();
-    if (res.status < 200 || res.status >= 300) {
-      let msg = text.slice(0, 300);
-      try {
-        const j = JSON.parse(text) as { message?: unknown; error?: string };
-        msg = typeof j.message === 'string' ? j.message : j.message ? JSON.stringify(j.message) : (j.error ?? msg);
-      } catch {
-        // not JSON
-      }
-      throw new PipelineError(
-        'github_api_error',
-        `${method} ${path}: HTTP ${res.status}: ${msg.split(this.o.token).join('***')}`,
-      );
-    }
-    return (text ? JSON.parse(text) : {}) as T;
+  private call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return this.rest.call<T>(method, path, body);
   }
 
   /** GET /projects/:id/merge_requests?state=opened&source_branch=&target_branch= */
