@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { KubeObject } from '../../src/kube/index.ts';
 import type { RegistryStorage } from '../../src/oci/index.ts';
-import { API_VERSION, CI_NAMESPACE, changeRequestCrd, pipelineRunCrd } from '../../src/pipeline/index.ts';
+import { API_VERSION, CI_NAMESPACE } from '../../src/pipeline/index.ts';
+import { installCiCrds } from '../support/ci-crds.ts';
 import { checkEndpoint, startFixture, type Fixture } from './api-fixture.ts';
 
 let f: Fixture;
@@ -35,24 +36,6 @@ function git(args: string[], cwd: string): string {
     },
     encoding: 'utf8',
   }).trim();
-}
-
-export async function installCiCrds(f: { kube: Fixture['kube'] }): Promise<void> {
-  for (const crd of [pipelineRunCrd(), changeRequestCrd()])
-    await f.kube.apply(crd, { fieldManager: 'test', force: true });
-  await f.kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: CI_NAMESPACE } }).catch(() => undefined);
-  // the new kinds are served once discovery lists them
-  for (let i = 0; ; i++) {
-    try {
-      await f.kube.discover(true);
-      await f.kube.resourceFor(API_VERSION, 'PipelineRun');
-      await f.kube.resourceFor(API_VERSION, 'ChangeRequest');
-      return;
-    } catch (e) {
-      if (i > 100) throw e;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 }
 
 async function putRun(name: string, status: Record<string, unknown>, labels: Record<string, string> = {}) {
@@ -108,7 +91,7 @@ before(async () => {
   // the CI folder the API server may serve files from
   ci = mkdtempSync(join(tmpdir(), 'sekisho-api-ci-'));
   f = await startFixture({ ciDir: ci });
-  await installCiCrds(f);
+  await installCiCrds(f.kube);
 
   // runs: an older finished one with a failed lint step, a newer running one
   runDir = join(ci, 'runs', 'app-1');

@@ -481,8 +481,8 @@ test('user menu: API tokens, dark theme, logout', async () => {
   await page.getByTestId('violations').waitFor();
   await check('policies (dark)');
   await page.goto('/pipelines');
-  await page.getByText('Coming in a later release').waitFor();
-  await check('pipelines slot');
+  await page.getByText('No pipeline runs').waitFor();
+  await check('pipelines (dark)');
   await page.goto('/nowhere');
   await page.getByRole('heading', { name: 'Page not found' }).waitFor();
   // keyboard: the skip link comes first and lands on the content; the user menu works with keys alone

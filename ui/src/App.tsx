@@ -6,9 +6,13 @@ import { Loading } from './components/States.tsx';
 import { SessionProvider, useSession } from './session.tsx';
 import { ApplicationsView } from './views/Applications.tsx';
 import { ApplicationView } from './views/Application.tsx';
+import { ChangeRequestView } from './views/ChangeRequest.tsx';
+import { ChangeRequestsView } from './views/ChangeRequests.tsx';
 import { ImagesView } from './views/Images.tsx';
 import { LoginView } from './views/Login.tsx';
-import { NotFoundView, LaterView } from './views/Misc.tsx';
+import { NotFoundView } from './views/Misc.tsx';
+import { PipelineRunView } from './views/PipelineRun.tsx';
+import { PipelinesView } from './views/Pipelines.tsx';
 import { PoliciesView } from './views/Policies.tsx';
 import { TokensView } from './views/Tokens.tsx';
 import { closeAppEvents } from './hooks.ts';
@@ -43,12 +47,10 @@ function Routes() {
         <Route path="/policies/:tab?" component={PoliciesView} />
         <Route path="/images" component={ImagesView} />
         <Route path="/images/:repo/:ref?" component={ImagesView} />
-        <Route path="/pipelines">
-          <LaterView title="Pipelines" what="pipeline runs with their steps and logs" />
-        </Route>
-        <Route path="/changes">
-          <LaterView title="Change requests" what="change requests opened by promotions, with their policy checks" />
-        </Route>
+        <Route path="/pipelines" component={PipelinesView} />
+        <Route path="/pipelines/:name/:step?" component={PipelineRunView} />
+        <Route path="/changes" component={ChangeRequestsView} />
+        <Route path="/changes/:name" component={ChangeRequestView} />
         <Route path="/tokens" component={TokensView} />
         <Route component={NotFoundView} />
       </Switch>

@@ -234,3 +234,158 @@ export function itemsOf<T>(x: unknown, key = 'items'): T[] {
   const v = (x as Record<string, unknown> | undefined)?.[key];
   return Array.isArray(v) ? (v as T[]) : [];
 }
+
+// ---- pipelines, change requests, image supply chain ----
+
+/** true when the role may change things (approve, merge, close…): developer or admin */
+export function canChange(role: string | undefined): boolean {
+  return role === 'developer' || role === 'admin';
+}
+
+export interface RunSummary {
+  name: string;
+  pipeline: string;
+  phase: string;
+  createdAt?: string;
+  startTime?: string;
+  completionTime?: string;
+  durationMs?: number;
+  message?: string;
+  commit?: string;
+  branch?: string;
+  repo?: string;
+  steps: Record<string, number>;
+}
+
+export interface StepAnnotation {
+  level: string;
+  file?: string;
+  line?: number;
+  col?: number;
+  message: string;
+  rule?: string;
+}
+
+export interface RunStep {
+  id: string;
+  uses: string;
+  phase: string;
+  needs: string[];
+  level: number;
+  startTime?: string;
+  finishTime?: string;
+  durationMs?: number;
+  attempts?: number;
+  message?: string;
+  exitCode?: number;
+  outputs?: Record<string, string>;
+  annotations?: StepAnnotation[];
+  files: { log: boolean; report: string | null; sarif: number };
+}
+
+export interface RunDetail extends Omit<RunSummary, 'steps'> {
+  params?: Record<string, string>;
+  steps: RunStep[];
+}
+
+export const runPath = (name: string): string => `/pipelineruns/${enc(name)}`;
+export const stepPath = (run: string, step: string): string => `${runPath(run)}/steps/${enc(step)}`;
+
+export interface CrSummary {
+  name: string;
+  title: string;
+  phase: string;
+  repo: string;
+  base: string;
+  head: string;
+  createdAt?: string;
+  updatedAt?: string;
+  pipelineRun?: string;
+  images: string[];
+  approvals: number;
+  policy?: string;
+  whatIf?: string;
+  conflicts: number;
+  mergeCommit?: string;
+}
+
+export interface PolicyFinding {
+  level: string;
+  file: string;
+  line?: number;
+  message: string;
+  namespace?: string;
+}
+
+export interface WhatIf {
+  result: string;
+  commit?: string;
+  checkedAt?: string;
+  cluster?: string;
+  message?: string;
+  resources: { apiVersion: string; kind: string; namespace?: string; name: string; action: string; diff?: string }[];
+  denials: { apiVersion: string; kind: string; namespace?: string; name: string; message: string; webhook?: string }[];
+}
+
+export interface CrDetail extends CrSummary {
+  changeRequest: {
+    spec: { description?: string; paths?: string[]; images?: { name: string; image: string }[] };
+    status?: {
+      phase: string;
+      headCommit?: string;
+      baseCommit?: string;
+      approvals?: { by: string; at: string }[];
+      policy?: { result: string; commit?: string; checkedAt?: string; message?: string; results: PolicyFinding[] };
+      whatIf?: WhatIf;
+      conflicts?: string[];
+      message?: string;
+      mergedAt?: string;
+    };
+  };
+  diff?: {
+    base?: string;
+    head?: string;
+    error?: string;
+    files: { path: string; oldPath?: string; status: string; diff: string; note?: string }[];
+  };
+}
+
+export interface SupplyChain {
+  digest: string;
+  signatures: {
+    kind: string;
+    via: string;
+    source: string;
+    digest: string;
+    signer?: string;
+    issuer?: string;
+    keyId?: string;
+    matchesImage?: boolean;
+    created?: string;
+  }[];
+  attestations: {
+    predicateType: string;
+    via: string;
+    source: string;
+    digest: string;
+    keyId?: string;
+    signer?: string;
+  }[];
+  vulnerabilities: {
+    source: { digest: string; artifactType: string; via: string; created?: string };
+    total: number;
+    bySeverity: Record<string, number>;
+    fixable?: number;
+    scanner?: string;
+  } | null;
+  errors?: string[];
+}
+
+/** "1.5 s", "2 min 3 s" */
+export function duration(ms: number | undefined): string {
+  if (ms === undefined) return '—';
+  if (ms < 1000) return `${ms} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)} s`;
+  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}

@@ -1,5 +1,5 @@
 // The frame of every logged-in view: skip link, banner with the product name and the user menu, the main
-// navigation (with slots for Pipelines and Change requests), and the main landmark.
+// navigation, and the main landmark.
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { Link, useLocation } from 'wouter';
 import { useLiveStatus } from '../hooks.ts';
@@ -15,12 +15,12 @@ export function Logo() {
   );
 }
 
-const NAV: { href: string; label: string; later?: boolean }[] = [
+const NAV: { href: string; label: string }[] = [
   { href: '/applications', label: 'Applications' },
   { href: '/policies', label: 'Policies' },
   { href: '/images', label: 'Images' },
-  { href: '/pipelines', label: 'Pipelines', later: true },
-  { href: '/changes', label: 'Change requests', later: true },
+  { href: '/pipelines', label: 'Pipelines' },
+  { href: '/changes', label: 'Change requests' },
 ];
 
 function UserMenu() {
@@ -143,7 +143,6 @@ export function Layout({ children }: { children: ReactNode }) {
               <li key={n.href}>
                 <Link href={n.href} aria-current={active ? 'page' : undefined} className={active ? 'active' : ''}>
                   {n.label}
-                  {n.later && <span className="soon"> (soon)</span>}
                 </Link>
               </li>
             );

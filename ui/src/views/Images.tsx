@@ -1,7 +1,9 @@
 // Images in the registry: repositories → tags with digests → one manifest with its config (OS, arch, user,
-// env, history), its layers and what is attached to it (signatures, attestations, SBOMs).
+// env, history), its layers, what is attached to it (signatures, attestations, SBOMs), and what those say:
+// who signed with which key, the attested predicate types, the vulnerabilities of the attached scan report.
 import { Link, useParams } from 'wouter';
-import { enc, itemsOf } from '../api.ts';
+import { enc, itemsOf, type SupplyChain } from '../api.ts';
+import { DataTable } from '../components/DataTable.tsx';
 import { Empty, ErrorState, Loading, Time } from '../components/States.tsx';
 import { useApi, useDocumentTitle } from '../hooks.ts';
 
@@ -116,29 +118,17 @@ function Tags({ repo, current }: { repo: string; current: string }) {
       </Empty>
     );
   return (
-    <div className="table-wrap">
-      <table data-testid="tags">
-        <caption className="sr-only">Tags of {repo}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Tag</th>
-            <th scope="col">Digest</th>
-          </tr>
-        </thead>
-        <tbody>
-          {items.map((x) => (
-            <tr key={x.tag} className={x.tag === current || x.digest === current ? 'selected' : ''}>
-              <td>
-                <Link href={imgPath(repo, x.tag)}>{x.tag}</Link>
-              </td>
-              <td>
-                <code title={x.digest ?? ''}>{short(x.digest)}</code>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      caption={`Tags of ${repo}`}
+      testId="tags"
+      rows={items}
+      rowKey={(x) => x.tag}
+      rowClass={(x) => (x.tag === current || x.digest === current ? 'selected' : undefined)}
+      columns={[
+        { header: 'Tag', cell: (x) => <Link href={imgPath(repo, x.tag)}>{x.tag}</Link> },
+        { header: 'Digest', cell: (x) => <code title={x.digest ?? ''}>{short(x.digest)}</code> },
+      ]}
+    />
   );
 }
 
@@ -238,6 +228,89 @@ function Referrers({ repo, ref }: { repo: string; ref: string }) {
   );
 }
 
+const SEVERITY_ORDER = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'UNKNOWN'];
+
+function Security({ repo, digest }: { repo: string; digest: string }) {
+  const r = useApi<SupplyChain>(`${apiRepo(repo)}/manifests/${enc(digest)}/supply-chain`);
+  if (r.error) return <ErrorState error={r.error} retry={r.reload} what="signatures and vulnerabilities" />;
+  if (!r.data) return <Loading what="signatures and vulnerabilities" />;
+  const { signatures, attestations, vulnerabilities: v } = r.data;
+  return (
+    <section aria-labelledby="sec-title" data-testid="supply-chain">
+      <h3 id="sec-title">Signatures, attestations and vulnerabilities</h3>
+      <h4>Signatures</h4>
+      {signatures.length === 0 ? (
+        <p className="warn-text" data-testid="unsigned">
+          Not signed: no cosign signature tag and no Sigstore bundle refers to this image.
+        </p>
+      ) : (
+        <DataTable
+          caption="Signatures"
+          testId="signatures"
+          rows={signatures}
+          rowKey={(x) => `${x.source}-${x.digest}`}
+          columns={[
+            {
+              header: 'Kind',
+              cell: (x) => (
+                <span className="badge ref-signature">{x.kind === 'bundle' ? 'Sigstore bundle' : 'cosign .sig'}</span>
+              ),
+            },
+            { header: 'Signer', cell: (x) => x.signer ?? <span className="muted">key only</span> },
+            { header: 'Key id', cell: (x) => (x.keyId ? <code className="break small">{x.keyId}</code> : '—') },
+            {
+              header: 'Names this image',
+              cell: (x) => (x.matchesImage === undefined ? '—' : x.matchesImage ? 'yes' : 'NO'),
+            },
+            {
+              header: 'Stored as',
+              cell: (x) => <code className="small">{x.via === 'tag' ? x.source : short(x.source)}</code>,
+            },
+          ]}
+        />
+      )}
+      <h4>Attestations</h4>
+      {attestations.length === 0 ? (
+        <p className="muted">No attestations.</p>
+      ) : (
+        <DataTable
+          caption="Attestations"
+          testId="attestations"
+          rows={attestations}
+          rowKey={(x) => `${x.source}-${x.digest}`}
+          columns={[
+            { header: 'Predicate type', cell: (x) => <code className="small">{x.predicateType}</code> },
+            { header: 'Key id', cell: (x) => (x.keyId ? <code className="break small">{x.keyId}</code> : '—') },
+            { header: 'Stored as', cell: (x) => (x.via === 'tag' ? 'cosign .att tag' : 'OCI referrer') },
+          ]}
+        />
+      )}
+      <h4>Vulnerabilities</h4>
+      {!v ? (
+        <p className="muted">No scan report is attached to this image.</p>
+      ) : (
+        <div data-testid="vulnerabilities">
+          <p>
+            <strong>{v.total}</strong> vulnerabilit{v.total === 1 ? 'y' : 'ies'}
+            {v.fixable !== undefined ? `, ${v.fixable} with a fix` : ''}:{' '}
+            {SEVERITY_ORDER.filter((k) => (v.bySeverity[k] ?? 0) > 0).map((k) => (
+              <span key={k} className={`badge sev-${k}`}>
+                {k} {v.bySeverity[k]}
+              </span>
+            ))}
+          </p>
+          <p className="muted small">
+            From {v.source.via === 'attestation' ? 'a vulnerability attestation' : 'the scan report referrer'}{' '}
+            <code>{short(v.source.digest)}</code> ({v.source.artifactType}){v.scanner ? `, ${v.scanner}` : ''}
+            {v.source.created ? ', ' : ''}
+            {v.source.created && <Time iso={v.source.created} />}
+          </p>
+        </div>
+      )}
+    </section>
+  );
+}
+
 function Manifest({ repo, ref }: { repo: string; ref: string }) {
   const m = useApi<ManifestAnswer>(`${apiRepo(repo)}/manifests/${enc(ref)}`);
   if (m.error) return <ErrorState error={m.error} retry={m.reload} what={`manifest ${repo}:${ref}`} />;
@@ -294,33 +367,20 @@ function Manifest({ repo, ref }: { repo: string; ref: string }) {
         <>
           <Config repo={repo} ref={ref} />
           <h3>Layers</h3>
-          <div className="table-wrap">
-            <table>
-              <caption className="sr-only">Layers</caption>
-              <thead>
-                <tr>
-                  <th scope="col">#</th>
-                  <th scope="col">Digest</th>
-                  <th scope="col">Size</th>
-                  <th scope="col">Media type</th>
-                </tr>
-              </thead>
-              <tbody>
-                {layers.map((l, i) => (
-                  <tr key={`${l.digest}-${i}`}>
-                    <td>{i + 1}</td>
-                    <td>
-                      <code title={l.digest}>{short(l.digest)}</code>
-                    </td>
-                    <td>{size(l.size)}</td>
-                    <td className="small">{l.mediaType}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            caption="Layers"
+            rows={layers}
+            rowKey={(l, i) => `${l.digest}-${i}`}
+            columns={[
+              { header: '#', cell: (_l, i) => i + 1 },
+              { header: 'Digest', cell: (l) => <code title={l.digest}>{short(l.digest)}</code> },
+              { header: 'Size', cell: (l) => size(l.size) },
+              { header: 'Media type', cell: (l) => l.mediaType, className: 'small' },
+            ]}
+          />
         </>
       )}
+      {!d.isIndex && <Security repo={repo} digest={d.digest} />}
       <Referrers repo={repo} ref={ref} />
       <details>
         <summary>Raw manifest</summary>

@@ -1,21 +1,6 @@
 import { Link } from 'wouter';
 import { useDocumentTitle } from '../hooks.ts';
 
-export function LaterView({ title, what }: { title: string; what: string }) {
-  useDocumentTitle(title);
-  return (
-    <section aria-labelledby="later-title">
-      <h1 id="later-title">{title}</h1>
-      <div className="state empty">
-        <p>
-          <strong>Coming in a later release.</strong>
-        </p>
-        <p className="muted">This view will show {what}.</p>
-      </div>
-    </section>
-  );
-}
-
 export function NotFoundView() {
   useDocumentTitle('Not found');
   return (

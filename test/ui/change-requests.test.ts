@@ -1,0 +1,291 @@
+// The Change requests view in headless Chromium against the platform started in-process: a config repo on
+// the platform's git server with a promotion branch, ChangeRequest objects in sekisho-ci — one with policy
+// findings and a what-if preview that admission denies, one with merge conflicts. Approve then merge from the
+// UI: the change request becomes Merged and the repository's main is the merge commit. A viewer sees the
+// change requests (conflicts included) and no buttons. axe-core on each view.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { KubeClient } from '../../src/kube/index.ts';
+import { API_VERSION, CI_NAMESPACE, KubeChangeRequestStore, type ChangeRequest } from '../../src/pipeline/index.ts';
+import type { Platform } from '../../src/platform/index.ts';
+import { installCiCrds } from '../support/ci-crds.ts';
+import {
+  apiAs,
+  assertNoSeriousAxe,
+  axe,
+  ensureUiBuilt,
+  launchBrowser,
+  loginUi,
+  newContext,
+  screenshot,
+  startTestPlatform,
+  type Api,
+} from './harness.ts';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'sekisho-ui-cr-'));
+const work = path.join(dir, 'work');
+const SECRET = 'db-pass-never-on-the-page';
+const SECRET2 = 'rotated-db-pass-never-shown';
+let platform: Platform;
+let api: Api;
+let kube: KubeClient;
+let browser: Browser;
+let page: Page;
+let bare = '';
+let base = '';
+let head = '';
+
+/** git, asynchronously: the git server answering the pushes runs in this process */
+function git(args: string[], cwd = work): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'git',
+      args,
+      {
+        cwd,
+        encoding: 'utf8',
+        env: {
+          PATH: process.env.PATH,
+          HOME: dir,
+          GIT_TERMINAL_PROMPT: '0',
+          GIT_CONFIG_NOSYSTEM: '1',
+          GIT_AUTHOR_NAME: 'UI Test',
+          GIT_AUTHOR_EMAIL: 'ui@example.com',
+          GIT_COMMITTER_NAME: 'UI Test',
+          GIT_COMMITTER_EMAIL: 'ui@example.com',
+        },
+      },
+      (err, stdout, stderr) =>
+        err ? reject(new Error(`git ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout.trim()),
+    );
+  });
+}
+
+const deployment = (image: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+        - name: web
+          image: ${image}
+`;
+const secret = (v: string) => `apiVersion: v1
+kind: Secret
+metadata:
+  name: db
+stringData:
+  password: ${v}
+`;
+
+function cr(name: string, extra: Partial<NonNullable<ChangeRequest['status']>>): ChangeRequest {
+  const now = new Date().toISOString();
+  return {
+    apiVersion: API_VERSION,
+    kind: 'ChangeRequest',
+    metadata: { name },
+    spec: {
+      repo: `${platform.gitUrl}/cr-config.git`,
+      base: 'main',
+      head: 'sekisho/promote-web',
+      title: `Promote web (${name})`,
+      description: 'from pipeline run web-7',
+      images: [{ name: 'demo/web', image: `demo/web@sha256:${'c'.repeat(64)}` }],
+      paths: ['app'],
+      pipelineRun: 'web-7',
+    },
+    status: {
+      phase: 'Open',
+      headCommit: head,
+      baseCommit: base,
+      changedFiles: ['app/deployment.yaml', 'app/secret.yaml'],
+      approvals: [],
+      updatedAt: now,
+      policy: {
+        result: 'Passed',
+        commit: head,
+        checkedAt: now,
+        files: ['app/deployment.yaml'],
+        results: [
+          {
+            level: 'warning',
+            file: 'app/deployment.yaml',
+            line: 12,
+            message: 'container web has no resource limits',
+            namespace: 'main',
+          },
+        ],
+      },
+      whatIf: {
+        result: 'Denied',
+        commit: head,
+        checkedAt: now,
+        cluster: 'sandbox',
+        resources: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            namespace: 'web',
+            name: 'web',
+            action: 'update',
+            diff: `--- live\n+++ dry-run\n@@ -1,2 +1,2 @@\n-image: demo/web:v1\n+image: demo/web@sha256:${'c'.repeat(64)}\n`,
+          },
+          { apiVersion: 'v1', kind: 'Pod', namespace: 'web', name: 'debug', action: 'create' },
+        ],
+        denials: [
+          {
+            apiVersion: 'v1',
+            kind: 'Pod',
+            namespace: 'web',
+            name: 'debug',
+            message: 'Privileged container is not allowed: debug',
+            webhook: 'validation.gatekeeper.sh',
+          },
+        ],
+      },
+      ...extra,
+    },
+  };
+}
+
+before(async () => {
+  const built = ensureUiBuilt();
+  built.catch(() => undefined);
+  const started = await startTestPlatform(path.join(dir, 'data'));
+  platform = started.platform;
+  api = await apiAs(platform, started.password);
+  kube = await KubeClient.fromKubeconfig({ path: platform.kubeconfigPath });
+  await installCiCrds(kube);
+  await api.call('POST', '/users', { name: 'viewer', password: 'viewer-long-password', role: 'viewer' });
+
+  // the config repo: main with the app, a promotion branch with a new digest and a rotated password
+  await api.call('POST', '/git/repositories', { name: 'cr-config' });
+  bare = path.join(platform.dataDir, 'git', 'cr-config.git');
+  const u = new URL(`${platform.gitUrl}/cr-config.git`);
+  u.username = 'admin';
+  u.password = api.token;
+  mkdirSync(work, { recursive: true });
+  await git(['init', '-q', '-b', 'main']);
+  mkdirSync(path.join(work, 'app'));
+  writeFileSync(path.join(work, 'app', 'deployment.yaml'), deployment('demo/web:v1'));
+  writeFileSync(path.join(work, 'app', 'secret.yaml'), secret(SECRET));
+  await git(['add', '-A']);
+  await git(['commit', '-q', '-m', 'web v1']);
+  await git(['push', '-q', u.toString(), 'HEAD:main']);
+  base = await git(['rev-parse', 'HEAD']);
+  await git(['checkout', '-q', '-b', 'sekisho/promote-web']);
+  writeFileSync(path.join(work, 'app', 'deployment.yaml'), deployment(`demo/web@sha256:${'c'.repeat(64)}`));
+  writeFileSync(path.join(work, 'app', 'secret.yaml'), secret(SECRET2));
+  await git(['commit', '-qam', 'promote web']);
+  await git(['push', '-q', u.toString(), 'sekisho/promote-web']);
+  head = await git(['rev-parse', 'HEAD']);
+
+  const store = new KubeChangeRequestStore(kube, CI_NAMESPACE);
+  await store.create(cr('promote-web', {}));
+  await store.create(
+    cr('promote-conflict', {
+      conflicts: ['app/deployment.yaml'],
+      message: 'merge conflict in app/deployment.yaml; update the branch and retry',
+    }),
+  );
+  await built;
+  browser = await launchBrowser();
+  page = await (await newContext(browser, platform.apiUrl)).newPage();
+  await loginUi(page, started.password, '/changes');
+});
+
+after(async () => {
+  await browser?.close();
+  kube?.close();
+  await platform?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function check(p: Page, view: string): Promise<void> {
+  assertNoSeriousAxe(await axe(p, view));
+}
+
+test('change request: repo diff (Secrets masked), policy findings, what-if denial; approve then merge', async () => {
+  await page.waitForURL(/\/changes$/);
+  const table = page.getByTestId('change-requests');
+  await table.getByRole('link', { name: 'Promote web (promote-web)' }).waitFor();
+  assert.equal(await table.locator('tbody tr').count(), 2);
+  await check(page, 'change requests');
+  await table.getByRole('link', { name: 'Promote web (promote-web)' }).click();
+  await page.waitForURL(/\/changes\/promote-web$/);
+  const diff = page.getByTestId('repo-diff');
+  await diff
+    .getByText(`image: demo/web@sha256:${'c'.repeat(64)}`)
+    .first()
+    .waitFor();
+  await diff.getByText('app/secret.yaml').waitFor();
+  const body = (await page.locator('main').textContent()) ?? '';
+  assert.ok(!body.includes(SECRET) && !body.includes(SECRET2), 'no Secret value on the page');
+  assert.match(body, /password: \+{8,}/);
+  const finding = page.getByTestId('policy-findings').locator('tbody tr').first();
+  assert.match((await finding.textContent()) ?? '', /warning.*app\/deployment\.yaml:12.*no resource limits/);
+  assert.equal(await page.getByTestId('whatif-result').textContent(), 'Denied');
+  const denial = page.getByTestId('denials').locator('tbody tr').first();
+  assert.match((await denial.textContent()) ?? '', /Pod web\/debug.*validation\.gatekeeper\.sh.*Privileged container/);
+  const whatIfDiff = page.getByLabel('What-if diff of Deployment web/web');
+  assert.match((await whatIfDiff.textContent()) ?? '', /-removed: image: demo\/web:v1\n\+added: image: demo\/web@sha256:c{64}/);
+  await check(page, 'change request (open)');
+  await screenshot(page, 'change-request-open');
+
+  await page.getByRole('button', { name: 'Approve' }).click();
+  await page.getByTestId('approvals').getByText('admin').waitFor();
+  await page.getByRole('button', { name: 'Approved' }).waitFor();
+  const t0 = Date.now();
+  await page.getByRole('button', { name: 'Merge' }).click();
+  await page.getByTestId('cr-phase').getByText('Merged').waitFor({ timeout: 20_000 });
+  const mergeMs = Date.now() - t0;
+  const shown = await page.getByTestId('merge-commit').getAttribute('title');
+  assert.equal(await page.getByRole('button', { name: 'Merge' }).count(), 0, 'no actions on a merged request');
+  // the git repository: main is the merge commit of base and head
+  const main = await git(['rev-parse', 'refs/heads/main'], bare);
+  assert.equal(main, shown);
+  assert.deepEqual((await git(['rev-list', '--parents', '-n', '1', main], bare)).split(' ').slice(1), [base, head]);
+  assert.match(await git(['log', '-1', '--format=%an %s', main], bare), /^admin Merge change request promote-web/);
+  const stored = await new KubeChangeRequestStore(kube, CI_NAMESPACE).get('promote-web');
+  assert.equal(stored?.status?.phase, 'Merged');
+  assert.deepEqual(
+    stored?.status?.approvals.map((a) => a.by),
+    ['admin'],
+  );
+  await check(page, 'change request (merged)');
+  await screenshot(page, 'change-request-merged');
+  console.log(`# merge from the UI: Merged shown ${mergeMs} ms after the click`);
+});
+
+test('change request: a viewer sees conflicts and no buttons', async () => {
+  const ctx = await newContext(browser, platform.apiUrl);
+  const v = await ctx.newPage();
+  await v.goto('/changes/promote-conflict');
+  await v.waitForURL(/\/login/);
+  await v.getByLabel('User name').fill('viewer');
+  await v.getByLabel('Password').fill('viewer-long-password');
+  await v.getByRole('button', { name: 'Log in' }).click();
+  await v.waitForURL(/\/changes\/promote-conflict$/);
+  await v.getByTestId('conflicts').getByText('app/deployment.yaml').waitFor();
+  await v.getByTestId('policy-findings').waitFor();
+  for (const name of ['Approve', 'Merge', 'Close'])
+    assert.equal(await v.getByRole('button', { name }).count(), 0, `a viewer has no ${name} button`);
+  // the API refuses the viewer too
+  const r = await v.evaluate(async () => {
+    const x = await fetch('/api/v1/changerequests/promote-conflict/approve', { method: 'POST' });
+    return x.status;
+  });
+  assert.equal(r, 403);
+  await check(v, 'change request (viewer, conflicts)');
+  await screenshot(v, 'change-request-viewer');
+  await ctx.close();
+});

@@ -1,0 +1,193 @@
+// The Pipelines view in headless Chromium against the platform started in-process: fixture PipelineRun
+// objects in sekisho-ci with their logs and reports under <data-dir>/ci — a finished run whose lint step
+// failed (its findings and report shown, the steps drawn as a graph by needs level) and a running step whose
+// log grows while the page is open (the new line appears without a reload). axe-core on each view.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { KubeClient, type KubeObject } from '../../src/kube/index.ts';
+import { API_VERSION, CI_NAMESPACE } from '../../src/pipeline/index.ts';
+import type { Platform } from '../../src/platform/index.ts';
+import { installCiCrds } from '../support/ci-crds.ts';
+import {
+  assertNoSeriousAxe,
+  axe,
+  ensureUiBuilt,
+  launchBrowser,
+  loginUi,
+  newContext,
+  screenshot,
+  startTestPlatform,
+} from './harness.ts';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'sekisho-ui-pipelines-'));
+let platform: Platform;
+let kube: KubeClient;
+let browser: Browser;
+let page: Page;
+let runDir = '';
+
+async function putRun(name: string, status: Record<string, unknown>, labels: Record<string, string>) {
+  const created = await kube.create({
+    apiVersion: API_VERSION,
+    kind: 'PipelineRun',
+    metadata: { name, namespace: CI_NAMESPACE, labels: { 'ci.sekisho.dev/pipeline': 'web', ...labels } },
+    spec: { pipelineRef: { name: 'web' }, pipelineFile: '.sekisho/pipeline.yaml', params: {}, workspace: runDir },
+  } as KubeObject);
+  await kube.replace({ ...created, status } as KubeObject, { subresource: 'status' });
+}
+
+const step = (id: string, extra: Record<string, unknown>) => ({
+  id,
+  uses: id,
+  attempts: 1,
+  outputs: {},
+  logPath: path.join(runDir, `${id}.log`),
+  ...extra,
+});
+
+before(async () => {
+  const built = ensureUiBuilt();
+  built.catch(() => undefined);
+  const started = await startTestPlatform(path.join(dir, 'data'));
+  platform = started.platform;
+  kube = await KubeClient.fromKubeconfig({ path: platform.kubeconfigPath });
+  await installCiCrds(kube);
+  runDir = path.join(platform.dataDir, 'ci', 'runs', 'web-1');
+  mkdirSync(runDir, { recursive: true });
+  writeFileSync(path.join(runDir, 'lint.log'), 'Dockerfile:3 DL3007 error: Using latest is prone to errors\n');
+  writeFileSync(
+    path.join(runDir, 'lint.report.json'),
+    JSON.stringify([{ file: 'Dockerfile', line: 3, code: 'DL3007', level: 'error', message: 'Using latest' }]),
+  );
+  writeFileSync(path.join(runDir, 'lint.sarif'), JSON.stringify({ version: '2.1.0', runs: [] }));
+  writeFileSync(path.join(runDir, 'build.log'), 'building layer 1\n');
+  await putRun(
+    'web-1',
+    {
+      phase: 'Failed',
+      startTime: '2026-11-26T10:00:00Z',
+      completionTime: '2026-11-26T10:00:04Z',
+      message: 'step lint failed',
+      runDir,
+      steps: [
+        step('lint', {
+          phase: 'Failed',
+          startTime: '2026-11-26T10:00:00Z',
+          finishTime: '2026-11-26T10:00:02.500Z',
+          reportPath: path.join(runDir, 'lint.report.json'),
+          sarif: [path.join(runDir, 'lint.sarif')],
+          message: 'lint: 1 finding(s) at or above error: Dockerfile:3 DL3007',
+          annotations: [
+            { level: 'error', file: 'Dockerfile', line: 3, col: 1, rule: 'DL3007', message: 'DL3007: Using latest' },
+          ],
+        }),
+        step('build', { phase: 'Skipped', needs: ['lint'], message: 'needs lint, which failed' }),
+        step('scan', { phase: 'Skipped', needs: ['build'] }),
+        step('sbom', { phase: 'Skipped', needs: ['build'] }),
+        step('push', { phase: 'Skipped', needs: ['scan', 'sbom'] }),
+      ],
+    },
+    { 'ci.sekisho.dev/commit': 'a'.repeat(40), 'ci.sekisho.dev/branch': 'main' },
+  );
+  await putRun(
+    'web-2',
+    {
+      phase: 'Running',
+      startTime: '2026-11-26T11:00:00Z',
+      runDir,
+      steps: [
+        step('lint', { phase: 'Succeeded', startTime: '2026-11-26T11:00:00Z', finishTime: '2026-11-26T11:00:01Z' }),
+        step('build', { phase: 'Running', needs: ['lint'], startTime: '2026-11-26T11:00:01Z' }),
+      ],
+    },
+    { 'ci.sekisho.dev/commit': 'b'.repeat(40) },
+  );
+  await built;
+  browser = await launchBrowser();
+  page = await (await newContext(browser, platform.apiUrl)).newPage();
+  await loginUi(page, started.password, '/pipelines');
+});
+
+after(async () => {
+  await browser?.close();
+  kube?.close();
+  await platform?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function check(view: string): Promise<void> {
+  assertNoSeriousAxe(await axe(page, view));
+}
+
+test('pipelines: runs newest first, a failed lint step with its findings and report, the graph by needs', async () => {
+  await page.waitForURL(/\/pipelines$/);
+  const rows = page.getByTestId('runs').locator('tbody tr');
+  await rows.first().getByRole('link', { name: 'web-2' }).waitFor();
+  assert.equal(await rows.count(), 2);
+  assert.match((await rows.nth(1).textContent()) ?? '', /web-1.*Failed/);
+  await check('pipelines');
+  await rows.nth(1).getByRole('link', { name: 'web-1' }).click();
+  await page.waitForURL(/\/pipelines\/web-1\/lint$/);
+  // the failed step is selected, with its message, findings at file:line and its report
+  const panel = page.getByTestId('step-panel');
+  await panel.getByRole('heading', { name: /Step lint/ }).waitFor();
+  await page.getByTestId('step-message').getByText('Dockerfile:3 DL3007').waitFor();
+  const finding = page.getByTestId('findings').locator('tbody tr').first();
+  assert.match((await finding.textContent()) ?? '', /Dockerfile:3:1.*DL3007.*Using latest/);
+  await panel.getByText(/^Report lint\.report\.json/).click();
+  await page.getByTestId('step-report').getByText('"DL3007"').waitFor();
+  await page.getByTestId('step-log').getByText('Using latest is prone to errors').waitFor();
+  const artifacts = page.getByTestId('artifacts');
+  assert.equal(await artifacts.getByRole('link').count(), 2, 'the report and the SARIF file');
+  // the graph: one column per needs level; scan and sbom side by side on level 2
+  const box = async (id: string) => (await page.getByTestId(`step-${id}`).boundingBox())!;
+  const [lint, build, scan, sbom, push] = await Promise.all(['lint', 'build', 'scan', 'sbom', 'push'].map(box));
+  assert.ok(lint!.x < build!.x && build!.x < scan!.x && scan!.x < push!.x, 'levels left to right');
+  assert.equal(scan!.x, sbom!.x);
+  assert.notEqual(scan!.y, sbom!.y);
+  assert.match((await page.getByTestId('step-lint').textContent()) ?? '', /Failed · 2\.5 s/);
+  assert.match((await page.getByTestId('step-build').getAttribute('class')) ?? '', /phase-Skipped/);
+  assert.equal(await page.locator('.dag-edge').count(), 5);
+  await check('pipeline run (failed lint)');
+  await screenshot(page, 'pipelines-run-failed');
+  // another step by clicking its box
+  await page.getByTestId('step-build').click();
+  await page.waitForURL(/\/pipelines\/web-1\/build$/);
+  await page.getByTestId('step-message').getByText('needs lint, which failed').waitFor();
+});
+
+test('pipelines: the log of a running step grows on the page without a reload', async () => {
+  await page.goto('/pipelines/web-2');
+  const panel = page.getByTestId('step-panel');
+  await panel.getByRole('heading', { name: /Step build/ }).waitFor();
+  const log = page.getByTestId('step-log');
+  await log.getByText('building layer 1').waitFor();
+  await panel.getByText('(live)').waitFor();
+  const t0 = Date.now();
+  appendFileSync(path.join(runDir, 'build.log'), 'pushing layer 2\n');
+  await log.getByText('pushing layer 2').waitFor({ timeout: 10_000 });
+  const shownMs = Date.now() - t0;
+  // the step ends: the stream ends and the page stops following
+  const o = await kube.get(API_VERSION, 'PipelineRun', 'web-2', CI_NAMESPACE);
+  const st = o.status as { phase: string; steps: { id: string; phase: string; finishTime?: string }[] };
+  st.steps[1]!.phase = 'Succeeded';
+  st.steps[1]!.finishTime = '2026-11-26T11:00:09Z';
+  st.phase = 'Succeeded';
+  await kube.replace(o, { subresource: 'status' });
+  appendFileSync(path.join(runDir, 'build.log'), 'done\n');
+  await log.getByText('done').waitFor();
+  await panel.getByText('(live)').waitFor({ state: 'detached' });
+  // the page polls a running run: the box turns Succeeded without a reload
+  await page
+    .getByTestId('step-build')
+    .getByText(/Succeeded/)
+    .waitFor({ timeout: 10_000 });
+  assert.equal(((await log.textContent()) ?? '').match(/building layer 1/g)?.length, 1, 'no line twice');
+  await check('pipeline run (live log)');
+  await screenshot(page, 'pipelines-run-live');
+  console.log(`# a new log line appeared on the page ${shownMs} ms after it was written`);
+});

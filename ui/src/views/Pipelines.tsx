@@ -1,0 +1,111 @@
+// Pipeline runs, newest first: phase, pipeline, commit/branch, start and duration, steps per phase; a phase
+// filter kept in the URL; refreshed every few seconds while a run is in progress.
+import { useEffect } from 'react';
+import { Link, useLocation, useSearch } from 'wouter';
+import { duration, enc, itemsOf, type RunSummary } from '../api.ts';
+import { DataTable } from '../components/DataTable.tsx';
+import { Empty, ErrorState, Loading, Time } from '../components/States.tsx';
+import { useApi, useDocumentTitle } from '../hooks.ts';
+
+const PHASES = ['', 'Running', 'Succeeded', 'Failed', 'Pending'];
+
+export function PhaseBadge({ phase }: { phase: string }) {
+  return (
+    <span className={`badge phase-${phase}`} data-testid="phase">
+      {phase}
+    </span>
+  );
+}
+
+/** Reloads every `ms` while `active`. */
+export function usePolling(active: boolean, reload: () => void, ms = 2000): void {
+  useEffect(() => {
+    if (!active) return;
+    const t = setInterval(reload, ms);
+    return () => clearInterval(t);
+  }, [active, reload, ms]);
+}
+
+export function PipelinesView() {
+  useDocumentTitle('Pipelines');
+  const search = useSearch();
+  const [, navigate] = useLocation();
+  const phase = new URLSearchParams(search).get('phase') ?? '';
+  const r = useApi<unknown>(`/pipelineruns${phase ? `?phase=${enc(phase)}` : ''}`);
+  const items = itemsOf<RunSummary>(r.data);
+  usePolling(
+    items.some((x) => x.phase === 'Running' || x.phase === 'Pending'),
+    r.reload,
+  );
+  return (
+    <section aria-labelledby="pl-title">
+      <div className="view-head">
+        <h1 id="pl-title">Pipelines</h1>
+        <div className="filters">
+          <div className="field">
+            <label htmlFor="pl-phase">Phase</label>
+            <select
+              id="pl-phase"
+              value={phase}
+              onChange={(e) => navigate(e.target.value ? `/pipelines?phase=${enc(e.target.value)}` : '/pipelines')}
+            >
+              {PHASES.map((p) => (
+                <option key={p} value={p}>
+                  {p || 'any'}
+                </option>
+              ))}
+            </select>
+          </div>
+        </div>
+      </div>
+      {r.error ? (
+        <ErrorState error={r.error} retry={r.reload} what="pipeline runs" />
+      ) : !r.data ? (
+        <Loading what="pipeline runs" />
+      ) : items.length === 0 ? (
+        <Empty>
+          <p>
+            <strong>No pipeline runs{phase ? ` in phase ${phase}` : ''}.</strong> A push to an app repo with a{' '}
+            <code>.sekisho/pipeline.yaml</code> starts one.
+          </p>
+        </Empty>
+      ) : (
+        <DataTable
+          caption="Pipeline runs, newest first"
+          testId="runs"
+          rows={items}
+          rowKey={(x) => x.name}
+          columns={[
+            { header: 'Run', cell: (x) => <Link href={`/pipelines/${enc(x.name)}`}>{x.name}</Link> },
+            { header: 'Phase', cell: (x) => <PhaseBadge phase={x.phase} /> },
+            { header: 'Pipeline', cell: (x) => x.pipeline },
+            {
+              header: 'Commit',
+              cell: (x) =>
+                x.commit ? (
+                  <>
+                    <code title={x.commit}>{x.commit.slice(0, 12)}</code>
+                    {x.branch && <span className="muted small"> on {x.branch}</span>}
+                  </>
+                ) : (
+                  <span className="muted">—</span>
+                ),
+            },
+            { header: 'Started', cell: (x) => <Time iso={x.startTime ?? x.createdAt} /> },
+            { header: 'Duration', cell: (x) => duration(x.durationMs) },
+            {
+              header: 'Steps',
+              cell: (x) => (
+                <span className="small">
+                  {Object.entries(x.steps)
+                    .map(([p, n]) => `${n} ${p.toLowerCase()}`)
+                    .join(', ')}
+                </span>
+              ),
+            },
+          ]}
+        />
+      )}
+    </section>
+  );
+}
