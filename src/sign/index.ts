@@ -106,3 +106,16 @@ export {
   vulnPredicate,
   type VulnPredicate,
 } from './predicates.ts';
+export {
+  MANIFEST_BUNDLE_ARTIFACT_TYPE,
+  MANIFEST_BUNDLE_LAYER_TYPE,
+  MANIFEST_BUNDLE_LIMITS,
+  hostilePath,
+  packManifests,
+  unpackManifests,
+  pushManifestBundle,
+  verifyManifestBundle,
+  type ManifestFile,
+  type PushManifestBundleResult,
+  type VerifiedManifestBundle,
+} from './manifest-bundle.ts';

@@ -1,7 +1,7 @@
 // `sekisho key generate`, `sekisho sign`, `sekisho verify`, `sekisho manifest sign|verify`: cosign's
 // key-based flow and k8s-manifest-sigstore's manifest annotations. Verification failures print
 // `Error: ...` and exit 1, as cosign does.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { stdin, stderr } from 'node:process';
 import type { Command } from 'commander';
 import {
@@ -32,6 +32,9 @@ import {
   attestStatement,
   signStatement,
   PREDICATE_TYPE_SHORTHANDS,
+  pushManifestBundle,
+  verifyManifestBundle,
+  type ManifestFile,
   type DsseEnvelope,
   type ImageTarget,
   type InTotoStatement,
@@ -40,7 +43,7 @@ import {
 import type { KeyObject } from 'node:crypto';
 import { KubeClient, KubeError } from '../../kube/index.ts';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 
 /** Reads a password with echo off from the TTY. */
 async function promptPassword(prompt: string): Promise<string> {
@@ -186,6 +189,51 @@ export async function attachPredicate(
 /** Signs a statement into a DSSE envelope (for provenance files). */
 export function dsseStatement(statement: InTotoStatement, signer: Signer): DsseEnvelope {
   return signStatement(statement, signer);
+}
+
+/** The regular files under a directory (dotfiles and dot-directories skipped); symlinks are refused. */
+function readManifestDir(dir: string): ManifestFile[] {
+  const out: ManifestFile[] = [];
+  const walk = (rel: string): void => {
+    let entries;
+    try {
+      entries = readdirSync(join(dir, rel), { withFileTypes: true });
+    } catch (err) {
+      throw new SignError('MANIFEST_INVALID', `${join(dir, rel)}: ${(err as Error).message}`, { cause: err });
+    }
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      const p = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) out.push({ path: p, content: readFileSync(join(dir, p)) });
+      else throw new SignError('MANIFEST_INVALID', `${join(dir, p)}: not a regular file (symlinks are not bundled)`);
+    }
+  };
+  walk('');
+  if (out.length === 0) throw new SignError('MANIFEST_INVALID', `${dir}: no files to push`);
+  return out;
+}
+
+/** Writes verified bundle files under `dir`, never through a symlink and never outside it. */
+function writeManifestDir(dir: string, files: ManifestFile[]): void {
+  const root = resolve(dir);
+  mkdirSync(root, { recursive: true });
+  for (const f of files) {
+    const dest = resolve(root, f.path);
+    if (!dest.startsWith(root + sep)) throw new SignError('MANIFEST_INVALID', `${f.path}: outside ${dir}`);
+    // every existing component below root must be a real directory (a planted symlink would redirect)
+    let cur = root;
+    for (const seg of f.path.split('/').slice(0, -1)) {
+      cur = join(cur, seg);
+      const st = lstatSync(cur, { throwIfNoEntry: false });
+      if (!st) mkdirSync(cur);
+      else if (!st.isDirectory())
+        throw new SignError('MANIFEST_INVALID', `${f.path}: ${cur} exists and is not a directory`);
+    }
+    const st = lstatSync(dest, { throwIfNoEntry: false });
+    if (st && !st.isFile()) throw new SignError('MANIFEST_INVALID', `${f.path}: ${dest} exists and is not a file`);
+    writeFileSync(dest, f.content, { mode: 0o644 });
+  }
 }
 
 /** cosign's --type shorthands for predicate types. */
@@ -338,7 +386,10 @@ export function register(program: Command): void {
 
   const manifest = program
     .command('manifest')
-    .description('sign and verify Kubernetes manifests (k8s-manifest-sigstore annotations)');
+    .description(
+      'sign and verify Kubernetes manifests: per object (k8s-manifest-sigstore annotations: sign, verify -f), or a ' +
+        'whole directory as a signed OCI artifact (push, verify --bundle, pull)',
+    );
   manifest
     .command('sign')
     .description('add cosign.sigstore.dev/message and /signature annotations to every object of a YAML file')
@@ -355,19 +406,112 @@ export function register(program: Command): void {
       }),
     );
   manifest
-    .command('verify')
-    .description('verify the signature annotations of every object in a YAML file; edited fields fail')
-    .requiredOption('-f, --filename <file>', 'signed manifest YAML')
+    .command('push')
+    .description(
+      'push a directory of manifests as one signed OCI artifact (artifactType application/vnd.sekisho.manifests.v1, ' +
+        'one tar+gzip layer of its regular files; dotfiles skipped) and sign its digest as cosign signs images',
+    )
+    .argument('<dir>', 'directory of manifests')
+    .argument('<ref>', 'registry reference to push to, e.g. 127.0.0.1:5000/shop/config:v1')
+    .requiredOption('-k, --key <file>', 'private key (cosign.key, PKCS#8 PEM; env://VAR)')
+    .option('--new-bundle-format', 'sign with a Sigstore bundle referrer instead of the .sig tag')
+    .option('-a, --annotation <k=v>', 'annotation on the artifact manifest (repeatable)', collect)
+    .option('--insecure', 'plain HTTP to the registry (default for loopback registries)')
+    .option('-o, --output <fmt>', 'text or json', 'text')
+    .addHelpText(
+      'after',
+      '\nExample:\n  sekisho manifest push ./deploy 127.0.0.1:5000/shop/config:v1 --key cosign.key\n' +
+        '  sekisho manifest verify --bundle 127.0.0.1:5000/shop/config:v1 --key cosign.pub\n' +
+        '  sekisho manifest pull 127.0.0.1:5000/shop/config:v1 ./out --key cosign.pub\n',
+    )
+    .action(
+      (
+        dir: string,
+        ref: string,
+        o: { key: string; newBundleFormat?: boolean; annotation?: string[]; insecure?: boolean; output: string },
+      ) =>
+        run(async () => {
+          const files = readManifestDir(dir);
+          const signer = await loadSigner(o.key);
+          const { t, display } = target(ref, o.insecure);
+          if (t.ref.includes(':')) throw new SignError('MANIFEST_INVALID', `${ref}: push to a tag, not a digest`);
+          const ann = parseAnnotations(o.annotation) as Record<string, string> | undefined;
+          const r = await pushManifestBundle(t, files, signer, {
+            bundleFormat: o.newBundleFormat === true,
+            ...(ann ? { annotations: ann } : {}),
+          });
+          if (o.output === 'json') process.stdout.write(JSON.stringify({ ref: display, ...r }) + '\n');
+          else {
+            process.stderr.write(`Pushed ${r.files} file(s) to ${display} (${r.layer.size} bytes compressed)\n`);
+            process.stderr.write(`Signature: ${r.signature}\n`);
+            process.stdout.write(`${r.digest}\n`);
+          }
+        }),
+    );
+  manifest
+    .command('pull')
+    .description('verify a signed manifest bundle, then write its files into a directory (hostile paths refused)')
+    .argument('<ref>', 'registry reference (tag or digest)')
+    .argument('<dir>', 'directory to write into (created if missing)')
     .requiredOption(
       '-k, --key <file>',
       'public key PEM (repeat for several; env://VAR, k8s://namespace/secret)',
       collect,
     )
-    .option('-o, --output <fmt>', 'text or json', 'text')
-    .action((o: { filename: string; key: string[]; output: string }) =>
+    .option('--insecure', 'plain HTTP to the registry (default for loopback registries)')
+    .action((ref: string, dir: string, o: { key: string[]; insecure?: boolean }) =>
       run(async () => {
         const keys = await publicKeys(o.key);
-        const results = verifyManifest(readFileSync(o.filename, 'utf8'), keys, { file: o.filename });
+        const { t, display } = target(ref, o.insecure);
+        const b = await verifyManifestBundle(t, keys);
+        writeManifestDir(dir, b.files);
+        process.stderr.write(`Verified ${display} (${b.digest}); wrote ${b.files.length} file(s) to ${dir}\n`);
+        process.stdout.write(`${b.digest}\n`);
+      }),
+    );
+  manifest
+    .command('verify')
+    .description(
+      'verify the signature annotations of every object in a YAML file (-f; edited fields fail), or a signed ' +
+        'manifest bundle in a registry (--bundle)',
+    )
+    .option('-f, --filename <file>', 'signed manifest YAML')
+    .option('--bundle <ref>', 'a manifest bundle pushed with `manifest push` (registry reference)')
+    .requiredOption(
+      '-k, --key <file>',
+      'public key PEM (repeat for several; env://VAR, k8s://namespace/secret)',
+      collect,
+    )
+    .option('--insecure', 'plain HTTP to the registry (with --bundle; default for loopback registries)')
+    .option('-o, --output <fmt>', 'text or json', 'text')
+    .action((o: { filename?: string; bundle?: string; key: string[]; output: string; insecure?: boolean }) =>
+      run(async () => {
+        if ((o.filename === undefined) === (o.bundle === undefined))
+          throw new SignError(
+            'MANIFEST_INVALID',
+            'give either -f FILE (annotated manifests) or --bundle REF (a pushed bundle)',
+          );
+        const keys = await publicKeys(o.key);
+        if (o.bundle !== undefined) {
+          const { t, display } = target(o.bundle, o.insecure);
+          const b = await verifyManifestBundle(t, keys);
+          if (o.output === 'json')
+            process.stdout.write(
+              JSON.stringify({
+                ref: display,
+                digest: b.digest,
+                signatures: b.signatures,
+                files: b.files.map((f) => ({ path: f.path, size: f.content.length })),
+              }) + '\n',
+            );
+          else {
+            process.stdout.write(`verified ${display} (${b.digest}), ${b.signatures} signature(s)\n`);
+            for (const f of b.files) process.stdout.write(`  ${f.path} (${f.content.length} bytes)\n`);
+          }
+          return;
+        }
+        const filename = o.filename!;
+        const results = verifyManifest(readFileSync(filename, 'utf8'), keys, { file: filename });
         if (o.output === 'json') process.stdout.write(JSON.stringify(results) + '\n');
         else
           for (const r of results)
