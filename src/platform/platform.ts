@@ -9,6 +9,13 @@ import { startAdmissionServer, type AdmissionServer } from '../admission/index.t
 import { startController, type Controller } from '../gitops/index.ts';
 import { KubeClient } from '../kube/index.ts';
 import { openFsStorage, RegistryServer, type CredentialProvider, type RegistryStorage } from '../oci/index.ts';
+import {
+  CI_NAMESPACE,
+  KubeChangeRequestStore,
+  PipelineTrigger,
+  pipelineServices,
+  type WebhookSecrets,
+} from '../pipeline/index.ts';
 import { parseListen, startSandbox, type Sandbox } from '../sandbox/index.ts';
 import {
   AuditLog,
@@ -56,7 +63,30 @@ export interface PlatformOptions {
   uiDir?: string;
   /** how long one service may take to start before `up` gives up (default 60 000 ms) */
   stepTimeoutMs?: number;
+  /** the pipeline runner (PipelineRuns for pushes to the git server and webhooks); on by default, false turns it off */
+  ci?: false | PlatformCiOptions;
 }
+
+/** Options of the platform's pipeline runner. */
+export interface PlatformCiOptions {
+  /** the config repo promote steps write to (the `configRepo` param): a repository name on the platform's
+   * git server, or an absolute path or git URL */
+  configRepo?: string;
+  /** default advisory database of scan steps */
+  scanDb?: string;
+  /** build cache (default <data-dir>/ci/build-cache) */
+  buildCacheDir?: string;
+  /** the signing key run steps read as $SEKISHO_SIGNING_KEY (and $SEKISHO_SIGNING_PASSWORD): a PEM file and its
+   * password, or a Secret "namespace/name" with the keys cosign.key and cosign.password (as cosign's
+   * `generate-key-pair k8s://` writes them), read at each run */
+  signingKey?: { file: string; password?: string } | { secret: string };
+  /** secrets of POST /api/v1/webhooks/git (none: webhooks are refused with 503) */
+  webhook?: WebhookSecrets;
+  /** the environment of run steps (default: PATH only) */
+  env?: Record<string, string>;
+}
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface Platform {
   dataDir: string;
@@ -70,6 +100,8 @@ export interface Platform {
   admissionUrl: string;
   controller?: { namespace: string };
   admin: { user: string; password?: string };
+  /** the pipeline runner, unless turned off (its idle() and lookup() tell when a pushed commit has run) */
+  pipelines?: PipelineTrigger;
   /** milliseconds each service took to start */
   timings: Record<string, number>;
   close(): Promise<void>;
@@ -301,12 +333,17 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
     registry = { url: embedded.url, storage: embedded.storage, images: new StorageImageSource(embedded.storage) };
   }
 
+  // the pipeline runner takes pushes from the git server's start on; its runs wait for start() below
+  const gitRoot = join(dataDir, 'git');
+  const ci = o.ci === false ? undefined : (o.ci ?? {});
+  const trigger = ci ? pipelineTrigger(ci, { dataDir, kube, gitRoot, registry, o, log }) : undefined;
+
   // 3. the git server; pushes need an API token of a developer or admin as the Basic password
   const auth = new AuthStore({ dir: join(dataDir, 'auth') });
   const gitPort = ports.git ?? 0;
   const git: GitServer = await step('git', async () => {
     const g = await startGitServer({
-      root: join(dataDir, 'git'),
+      root: gitRoot,
       host: '127.0.0.1',
       port: gitPort,
       authorize: async (req, write) => {
@@ -319,6 +356,22 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
           throw new ServerError('server_forbidden', `push needs role developer; ${p.user} has ${p.role}`);
         return p.user;
       },
+      ...(trigger
+        ? {
+            onPush: (e) => {
+              const out = trigger.push({
+                repo: `${g.url}/${e.repo}.git`,
+                source: join(gitRoot, `${e.repo}.git`),
+                name: e.repo.replace(/\//g, '.'),
+                updates: e.updates,
+                trigger: 'push',
+                ...(e.user ? { user: e.user } : {}),
+              });
+              for (const r of out)
+                log('debug', `push to ${e.repo} ${r.ref}: ${r.outcome}`, { commit: r.commit, reason: r.reason });
+            },
+          }
+        : {}),
     }).catch((e: unknown) => {
       throw portTaken(e, 'git', gitPort, dataDir);
     });
@@ -360,7 +413,13 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
     closers.push({ name: 'controller', close: () => controller!.close() });
   }
 
-  // 6. the API server
+  // 6. the pipeline runner: the CI namespace and CRDs, runs a previous process left running marked Failed
+  if (trigger) {
+    await step('pipelines', () => trigger.start());
+    closers.push({ name: 'pipelines', close: () => trigger.close() });
+  }
+
+  // 7. the API server
   const admin = await auth.ensureAdmin(o.resetAdminPassword ?? false);
   const server: ApiServer = await step('api', () =>
     startApiServer({
@@ -377,6 +436,7 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
       uiDir: o.uiDir ?? UI_DIST,
       cacheDir: join(dataDir, 'api'),
       ciDir: join(dataDir, 'ci'),
+      ...(trigger ? { pipelineTrigger: trigger } : {}),
       ...(controller ? { controllerNamespace: controller.namespace } : {}),
       info: {
         services: {
@@ -426,7 +486,65 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
     admissionUrl: admission.url,
     ...(controller ? { controller: { namespace: controller.namespace } } : {}),
     admin,
+    ...(trigger ? { pipelines: trigger } : {}),
     timings,
     close: stopAll,
   };
+}
+
+/** The platform's pipeline runner: services per run (the registry, build cache, scan db, the signing key read
+ * fresh, change requests in the cluster) and the well-known params registry and configRepo. */
+function pipelineTrigger(
+  ci: PlatformCiOptions,
+  p: {
+    dataDir: string;
+    kube: KubeClient;
+    gitRoot: string;
+    registry: { url: string };
+    o: PlatformOptions;
+    log: PlatformLog;
+  },
+): PipelineTrigger {
+  const registryHost = new URL(p.registry.url).host;
+  const configRepo =
+    ci.configRepo === undefined
+      ? undefined
+      : /^([a-z][a-z0-9+.-]*:\/\/|\/)/i.test(ci.configRepo) || /^[^/]+@[^:]+:/.test(ci.configRepo)
+        ? ci.configRepo
+        : join(p.gitRoot, `${ci.configRepo.replace(/\.git$/, '')}.git`);
+  const signing = async (): Promise<Record<string, string>> => {
+    const k = ci.signingKey;
+    if (!k) return {};
+    if ('file' in k)
+      return {
+        SEKISHO_SIGNING_KEY: readFileSync(k.file, 'utf8'),
+        ...(k.password !== undefined ? { SEKISHO_SIGNING_PASSWORD: k.password } : {}),
+      };
+    const [ns, name] = k.secret.includes('/') ? k.secret.split('/', 2) : [CI_NAMESPACE, k.secret];
+    const secret = await p.kube.get('v1', 'Secret', name!, ns);
+    const data = (secret as { data?: Record<string, string> }).data ?? {};
+    const field = (f: string) => (data[f] !== undefined ? Buffer.from(data[f], 'base64').toString('utf8') : undefined);
+    const key = field('cosign.key');
+    if (key === undefined)
+      throw new PlatformError('platform_bad_option', `Secret ${ns}/${name} has no cosign.key (the signing key)`);
+    const password = field('cosign.password');
+    return { SEKISHO_SIGNING_KEY: key, ...(password !== undefined ? { SEKISHO_SIGNING_PASSWORD: password } : {}) };
+  };
+  return new PipelineTrigger({
+    dataDir: p.dataDir,
+    kube: p.kube,
+    wellKnown: { registry: registryHost, ...(configRepo ? { configRepo } : {}) },
+    ...(ci.webhook ? { webhook: ci.webhook } : {}),
+    log: (level, msg, fields) => p.log(level, `pipelines: ${msg}`, fields),
+    services: async () =>
+      pipelineServices({
+        env: { PATH: DEFAULT_PATH, ...ci.env, ...(await signing()) },
+        ...(p.o.registryCredentials ? { credentials: p.o.registryCredentials } : {}),
+        insecureHosts: p.o.registry ? [] : [registryHost],
+        buildCacheDir: ci.buildCacheDir ?? join(p.dataDir, 'ci', 'build-cache'),
+        ...(ci.scanDb ? { scanDb: ci.scanDb } : {}),
+        dataDir: join(p.dataDir, 'ci'),
+        changeRequests: new KubeChangeRequestStore(p.kube, CI_NAMESPACE),
+      }),
+  });
 }

@@ -1,8 +1,12 @@
 // A git server for local repositories over smart HTTP: each request runs `git http-backend` as a CGI
 // program with GIT_PROJECT_ROOT set to the repositories folder. Reads are open (loopback only);
-// pushes go through `authorize`, which the platform wires to API tokens.
+// pushes go through `authorize`, which the platform wires to API tokens. With `onPush`, every successful
+// receive-pack is reported (repository, and each ref's old → new commit): the server points git at its own
+// hooks folder (core.hooksPath, for these requests only) whose post-receive appends git's ref lines to a
+// file named per request, read and removed once the request ends.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -15,7 +19,37 @@ export interface GitServerOptions {
   port: number;
   /** decides whether a push may happen; returns the user name or throws a ServerError (401/403) */
   authorize?: (req: IncomingMessage, write: boolean) => Promise<string | undefined>;
+  /** told of every push that updated refs, after git has updated them */
+  onPush?: (e: PushNotification) => void;
   git?: string;
+}
+
+/** One receive-pack that updated refs. */
+export interface PushNotification {
+  /** repository name (as in checkRepoName: `app`, `team/config`) */
+  repo: string;
+  /** one entry per ref, in git's order; all zeros for a created ref's `old` or a deleted ref's `new` */
+  updates: Array<{ ref: string; old: string; new: string }>;
+  /** the user `authorize` returned */
+  user?: string;
+}
+
+const POST_RECEIVE =
+  '#!/bin/sh\n# sekisho git server: report the updated refs to the server\n[ -n "$SEKISHO_PUSH_LOG" ] && cat >> "$SEKISHO_PUSH_LOG"\nexit 0\n';
+
+/** The repository of a receive-pack request path (`/team/app.git/git-receive-pack`). */
+function pushedRepo(pathInfo: string): string | undefined {
+  const m = /^\/(.+?)(?:\.git)?\/git-receive-pack$/.exec(pathInfo);
+  return m?.[1];
+}
+
+function parseRefLines(text: string): PushNotification['updates'] {
+  const out: PushNotification['updates'] = [];
+  for (const line of text.split('\n')) {
+    const [old, nu, ref] = line.trim().split(/\s+/);
+    if (old && nu && ref) out.push({ ref, old, new: nu });
+  }
+  return out;
 }
 
 export interface GitServer {
@@ -93,6 +127,14 @@ export async function startGitServer(o: GitServerOptions): Promise<GitServer> {
   const root = resolve(o.root);
   mkdirSync(root, { recursive: true });
   const git = o.git ?? 'git';
+  const hooks = join(root, '.sekisho', 'hooks');
+  const pushLogs = join(root, '.sekisho', 'pushes');
+  if (o.onPush) {
+    mkdirSync(hooks, { recursive: true });
+    mkdirSync(pushLogs, { recursive: true });
+    writeFileSync(join(hooks, 'post-receive'), POST_RECEIVE);
+    chmodSync(join(hooks, 'post-receive'), 0o755);
+  }
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const write = isWrite(url);
@@ -128,6 +170,34 @@ export async function startGitServer(o: GitServerOptions): Promise<GitServer> {
     if (req.headers['content-encoding']) env.HTTP_CONTENT_ENCODING = String(req.headers['content-encoding']);
     if (req.headers['git-protocol']) env.GIT_PROTOCOL = String(req.headers['git-protocol']);
     if (user) env.REMOTE_USER = user;
+    const pathInfo = env.PATH_INFO ?? '';
+    const pushed = o.onPush && req.method === 'POST' ? pushedRepo(pathInfo) : undefined;
+    let pushLog: string | undefined;
+    if (pushed) {
+      pushLog = join(pushLogs, randomBytes(8).toString('hex'));
+      env.SEKISHO_PUSH_LOG = pushLog;
+      env.GIT_CONFIG_COUNT = '1';
+      env.GIT_CONFIG_KEY_0 = 'core.hooksPath';
+      env.GIT_CONFIG_VALUE_0 = hooks;
+    }
+    const report = (): void => {
+      if (!pushLog || !pushed) return;
+      let text = '';
+      try {
+        text = readFileSync(pushLog, 'utf8');
+      } catch {
+        return; // no ref was updated
+      } finally {
+        rmSync(pushLog, { force: true });
+      }
+      const updates = parseRefLines(text);
+      if (updates.length === 0) return;
+      try {
+        o.onPush!({ repo: pushed.replace(/\.git$/, ''), updates, ...(user ? { user } : {}) });
+      } catch {
+        // a listener's failure does not concern the pushing client
+      }
+    };
     const cgi = spawn(git, ['http-backend'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     req.pipe(cgi.stdin);
     cgi.stdin.on('error', () => {});
@@ -165,6 +235,7 @@ export async function startGitServer(o: GitServerOptions): Promise<GitServer> {
       if (!res.headersSent) res.writeHead(500).end(`git http-backend: ${e.message}\n`);
     });
     cgi.on('close', (code) => {
+      report();
       if (!headersDone) {
         if (!res.headersSent) res.writeHead(500).end(`git http-backend exited ${code}: ${stderr.trim()}\n`);
         return;

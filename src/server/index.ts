@@ -38,4 +38,5 @@ export {
   runGit,
   type GitServer,
   type GitServerOptions,
+  type PushNotification,
 } from './git-server.ts';

@@ -81,6 +81,12 @@ export function openApiDocument(routes: RouteSpec[]): Record<string, unknown> {
       responses['401'] = err('wrong user name or password');
       responses['429'] = err('too many failed logins (Retry-After gives the seconds to wait)');
     }
+    if (r.path === '/api/v1/webhooks/git') {
+      responses['202'] = { description: 'new commits queued for their pipeline runs' };
+      responses['400'] = err('not a push webhook of GitHub, GitLab or Gitea, or a payload without the push fields');
+      responses['401'] = err('the signature (X-Hub-Signature-256, X-Gitea-Signature) or X-Gitlab-Token does not match');
+      responses['503'] = err('no webhook secret is configured, or the pipeline runner is off');
+    }
     if (r.path === '/readyz') responses['503'] = { description: 'a service is not ready' };
     if (r.role !== null) responses['502'] = err('a platform service (cluster, registry, git) failed');
     const op: Record<string, unknown> = {

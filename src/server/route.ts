@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeClient, KubeObject } from '../kube/index.ts';
 import type { RegistryStorage } from '../oci/index.ts';
+import type { PipelineTrigger } from '../pipeline/index.ts';
 import type { AppCache } from './app-cache.ts';
 import type { AuditLog } from './audit-log.ts';
 import { canAccessProject, type AuthStore, type Principal, type Role } from './auth.ts';
@@ -43,6 +44,8 @@ export interface ApiDeps {
   controllerNamespace?: string;
   /** folder holding PipelineRun logs, reports and workspaces (<data-dir>/ci); files outside it are never served */
   ciDir?: string;
+  /** the platform's pipeline runner: takes git webhooks (POST /api/v1/webhooks/git) */
+  pipelineTrigger?: Pick<PipelineTrigger, 'receiveWebhook'>;
 }
 
 export interface Ctx {

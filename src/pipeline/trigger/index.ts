@@ -19,4 +19,12 @@ export {
   type PushOutcome,
   type RefUpdate,
   type TriggerLog,
+  type WebhookAnswer,
 } from './pipeline-trigger.ts';
+export {
+  parseWebhook,
+  webhookProvider,
+  type WebhookEvent,
+  type WebhookProvider,
+  type WebhookSecrets,
+} from './webhook.ts';

@@ -18,6 +18,7 @@ import { CommitClaims, repoKey, type Claim } from './claims.ts';
 import { TriggerError } from './errors.ts';
 import { KeyedQueue } from './queue.ts';
 import { labelValue, runCommit } from './run-commit.ts';
+import { parseWebhook, type WebhookSecrets } from './webhook.ts';
 
 export const ZERO_COMMIT = /^0+$/;
 
@@ -70,6 +71,14 @@ export interface PipelineTriggerOptions {
   params?: (job: Claim) => Record<string, string>;
   log?: TriggerLog;
   onEvent?: (job: Claim, ev: RunEvent) => void;
+  /** secrets of POST /api/v1/webhooks/git (none: webhooks are refused) */
+  webhook?: WebhookSecrets;
+}
+
+/** The answer to a webhook delivery. */
+export interface WebhookAnswer {
+  status: number;
+  body: Record<string, unknown>;
 }
 
 /** Runs this process is running now (by run folder): a record of ours that is Running and not here is dead. */
@@ -93,6 +102,12 @@ export class PipelineTrigger {
   private readonly log: TriggerLog;
   private readonly handlers: Record<string, StepHandler>;
   private started = false;
+  private markReady: () => void = () => undefined;
+  /** runs wait for start(): the namespace and CRDs must be there before a record is written */
+  private readonly ready = new Promise<void>((r) => (this.markReady = r));
+  private readonly stopped = new Promise<void>((r) =>
+    this.ac.signal.addEventListener('abort', () => r(), { once: true }),
+  );
 
   constructor(private readonly o: PipelineTriggerOptions) {
     this.claims = new CommitClaims(join(o.dataDir, 'ci', 'commits'));
@@ -109,6 +124,7 @@ export class PipelineTrigger {
       else if (c.state === 'queued') this.enqueue(c);
     }
     this.started = true;
+    this.markReady();
   }
 
   /** A claim left running by a process that is gone: its record and the cluster copy say Failed. */
@@ -192,6 +208,7 @@ export class PipelineTrigger {
   }
 
   private async execute(c: Claim): Promise<void> {
+    await Promise.race([this.ready, this.stopped]);
     if (this.ac.signal.aborted) return; // left queued: taken up again at the next start
     let claim: Claim = { ...c, state: 'running' };
     let runDir: string | undefined;
@@ -243,6 +260,23 @@ export class PipelineTrigger {
     } finally {
       if (runDir) active.delete(runDir);
     }
+  }
+
+  /** A webhook delivery (headers and raw body): checked, then its push taken like any other; throws TriggerError. */
+  receiveWebhook(headers: Record<string, string | string[] | undefined>, body: Buffer): WebhookAnswer {
+    const ev = parseWebhook(headers, body, this.o.webhook ?? {});
+    if (ev.kind === 'ping') return { status: 200, body: { provider: ev.provider, event: 'ping', ok: true } };
+    if (ev.kind === 'ignored')
+      return { status: 200, body: { provider: ev.provider, event: ev.event, ignored: 'not a push event' } };
+    const results = this.push({
+      repo: ev.repo,
+      name: labelValue(ev.fullName.split('/').pop() ?? ev.fullName),
+      updates: [ev.update],
+      trigger: `webhook-${ev.provider}`,
+      ...(ev.user ? { user: ev.user } : {}),
+    });
+    const queued = results.some((r) => r.outcome === 'queued');
+    return { status: queued ? 202 : 200, body: { provider: ev.provider, repo: ev.repo, results } };
   }
 
   /** The claim of a commit (its state, run name and phase). */

@@ -3,6 +3,7 @@ import type { RouteEnv, RouteSpec } from '../route.ts';
 import { applicationRoutes } from './applications.ts';
 import { authRoutes } from './auth.ts';
 import { changeRequestRoutes } from './change-requests.ts';
+import { ciWebhookRoutes } from './ci-webhook.ts';
 import { gitRoutes } from './git.ts';
 import { imageRoutes } from './images.ts';
 import { pipelineRoutes } from './pipelines.ts';
@@ -25,5 +26,6 @@ export function buildRoutes(env: RouteEnv): RouteSpec[] {
     ...policyRoutes(env),
     ...pipelineRoutes(env),
     ...changeRequestRoutes(env),
+    ...ciWebhookRoutes(env),
   ];
 }
