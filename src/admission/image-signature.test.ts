@@ -210,3 +210,81 @@ test('tags of Pod images a policy covers are resolved to digests; others and tem
   };
   assert.equal(await resolveImageTags(p, dep), undefined);
 });
+
+test('attestations: a provenance attestation signed by the authority and passing its Rego policy admits', async () => {
+  const { provenanceStatement } = await import('../build/index.ts');
+  const { attestStatement } = await import('../sign/index.ts');
+  const digest = await pushImage(client, 'built', 'v1', 'built');
+  const elsewhere = await pushImage(client, 'built', 'elsewhere', 'elsewhere');
+  const statement = (d: string, builderId: string) =>
+    provenanceStatement({
+      result: { manifestDigest: d, baseImages: [] },
+      opts: { contextDir: '/ctx', buildArgs: {}, secrets: {} },
+      names: [`${reg.host}/built`],
+      platform: 'linux/amd64',
+      startedOn: new Date(0),
+      finishedOn: new Date(1000),
+      builderId,
+    });
+  await attestStatement(
+    { client, registry: reg.host, repository: 'built', ref: digest },
+    key.signer,
+    statement(digest, 'https://sekisho.dev/builder/cli@v1'),
+  );
+  await attestStatement(
+    { client, registry: reg.host, repository: 'built', ref: elsewhere },
+    key.signer,
+    statement(elsewhere, 'https://ci.example.com/untrusted'),
+  );
+  const rego = [
+    'package sigstore',
+    'isCompliant = {"result": true} {',
+    '  input.predicate.runDetails.builder.id == "https://sekisho.dev/builder/cli@v1"',
+    '} else = {"result": false, "error": sprintf("builder %v is not trusted", [input.predicate.runDetails.builder.id])}',
+  ].join('\n');
+  const cip = (keyData: string, atts: unknown) => ({
+    apiVersion: 'policy.sigstore.dev/v1beta1',
+    kind: 'ClusterImagePolicy',
+    metadata: { name: 'provenance' },
+    spec: {
+      images: [{ glob: `${reg.host}/built*` }],
+      authorities: [{ name: 'ci', key: { data: keyData }, attestations: atts }],
+    },
+  });
+  const slsa = [{ name: 'slsa', predicateType: 'slsaprovenance1', policy: { type: 'rego', data: rego } }];
+  const p = new ImagePolicies();
+  p.upsert(cip(key.publicKeyPem, slsa));
+  // the image has no signature at all, only the attestation: the authority checks attestations
+  assert.deepEqual(await p.review(podReq(`${reg.host}/built:v1`)), { deny: [], warnings: [], errors: [] });
+  const untrusted = await p.review(podReq(`${reg.host}/built:elsewhere`));
+  assert.equal(untrusted.deny.length, 1);
+  assert.match(
+    untrusted.deny[0]!,
+    /\[provenance\] image .*built:elsewhere .* does not satisfy any authority of the policy: authority ci: POLICY_DENIED: attestation slsa \(https:\/\/slsa.dev\/provenance\/v1\): policy failed: statement 0: builder https:\/\/ci.example.com\/untrusted is not trusted/,
+  );
+  // another key: the attestation does not verify
+  const q = new ImagePolicies();
+  q.upsert(cip(other.publicKeyPem, slsa));
+  assert.match(
+    (await q.review(podReq(`${reg.host}/built:v1`))).deny[0]!,
+    /authority ci: SIGNATURE_INVALID: attestation slsa/,
+  );
+  // a required type the image lacks
+  const r = new ImagePolicies();
+  r.upsert(cip(key.publicKeyPem, [...slsa, { name: 'sbom', predicateType: 'cyclonedx' }]));
+  assert.match(
+    (await r.review(podReq(`${reg.host}/built:v1`))).deny[0]!,
+    /attestation sbom \(https:\/\/cyclonedx.org\/bom\): no attestations of type https:\/\/cyclonedx.org\/bom/,
+  );
+  // malformed attestation entries are refused when the policy is read
+  for (const [atts, why] of [
+    [[{ name: 'x', predicateType: 'vuln', policy: { type: 'cue', data: 'x: 1' } }], /cue is not available/],
+    [
+      [{ name: 'x', predicateType: 'vuln', policy: { type: 'rego', data: 'package sigstore\nisCompliant {' } }],
+      /policy/,
+    ],
+    [[{ predicateType: 'vuln' }], /name is required/],
+    [[{ name: 'x', predicateType: 'vuln', policy: { type: 'rego', url: 'https://x' } }], /inline data/],
+  ] as const)
+    assert.throws(() => parseImagePolicy(cip(key.publicKeyPem, atts)), why);
+});

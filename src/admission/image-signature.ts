@@ -4,19 +4,32 @@
 // one) lists who may sign, `spec.mode` is `enforce` (deny) or `warn`. Every matching policy must be
 // satisfied (AND) by at least one of its authorities (OR), as policy-controller decides.
 //
+// An authority may instead list `attestations` (policy-controller's shape: `[{name, predicateType, policy:
+// {type: rego, data}}]`): it is then satisfied when, for every entry, the image carries attestations of that
+// predicate type (cosign shorthands or URIs) signed by the authority's key, and every one of them passes the
+// Rego policy (`package sigstore` with `isCompliant`, or cosign's `package signature` with `allow`; the input
+// is the in-toto statement). As in policy-controller, such an authority checks attestations, not signatures.
+//
 // Each image of a Pod or Pod template is resolved to its digest in the registry on every review (a tag
 // may move); the verdict per digest and key set is cached (ImageVerifier). When the registry cannot be
 // asked the review fails closed (an evaluation error: the webhook denies) unless `registryFailurePolicy`
 // is `Ignore`, which admits with a warning.
-import type { KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { Informer, KubeError, type KubeClient, type KubeObject } from '../kube/index.ts';
 import {
   ImageVerifier,
+  PREDICATE_TYPE_SHORTHANDS,
   SECRET_PUBLIC_KEY,
+  SignError,
+  compileAttestationPolicy,
   imageGlobMatch,
   loadPublicKey,
+  verifyAttestations,
   workloadImages,
+  type AttestationPolicy,
+  type ImageTarget,
   type KeySources,
+  type VerifyRequirement,
 } from '../sign/index.ts';
 import { parseReference } from '../oci/index.ts';
 import { AdmissionError } from './errors.ts';
@@ -30,9 +43,20 @@ export const IMAGE_POLICY_KIND = 'ClusterImagePolicy';
 /** policy-controller's namespace, where `secretRef` Secrets live unless a namespace is given. */
 export const DEFAULT_SECRET_NAMESPACE = 'cosign-system';
 
+export interface ImageAttestation {
+  name: string;
+  /** The predicate type URI (cosign shorthands are expanded when the policy is read). */
+  predicateType: string;
+  policy?: AttestationPolicy;
+}
+
 export interface ImageAuthority {
   name: string;
   key: { data?: string; secretRef?: { name: string; namespace?: string } };
+  /** When present, the authority checks these attestations instead of signatures. */
+  attestations?: ImageAttestation[];
+  /** Cache id of the attestation requirement (hash of types and policies). */
+  requirement?: VerifyRequirement;
 }
 
 export interface ImagePolicy {
@@ -77,17 +101,84 @@ export function parseImagePolicy(obj: Obj, file?: string): ImagePolicy {
     if (key && isObj(key.kms)) throw bad(`spec.authorities[${n}].key.kms is not supported`);
     if (!data && !refName) throw bad(`spec.authorities[${n}].key needs data or secretRef.name`);
     if (data) loadPublicKey(data, `ClusterImagePolicy ${name} authorities[${n}]`);
+    const attestations = parseAttestations(a.attestations, `spec.authorities[${n}]`, bad);
     return {
       name: str(a.name) ?? `authority-${n}`,
       key: data
         ? { data }
         : { secretRef: { name: refName!, ...(ref && str(ref.namespace) ? { namespace: str(ref.namespace)! } : {}) } },
+      ...(attestations ? { attestations: attestations.list, requirement: attestations.requirement } : {}),
     };
   });
   if (authorities.length === 0) throw bad('spec.authorities must list at least one authority');
   const mode = str(spec.mode) ?? 'enforce';
   if (mode !== 'enforce' && mode !== 'warn') throw bad(`spec.mode must be enforce or warn, not ${mode}`);
   return { name, globs, authorities, mode };
+}
+
+/** Reads `authorities[].attestations`; policies are compiled here so a bad one is refused with the policy. */
+function parseAttestations(
+  raw: unknown,
+  where: string,
+  bad: (m: string) => AdmissionError,
+): { list: ImageAttestation[]; requirement: VerifyRequirement } | undefined {
+  if (raw === undefined) return undefined;
+  if (!Array.isArray(raw) || raw.length === 0) throw bad(`${where}.attestations must be a non-empty list`);
+  const ids: unknown[] = [];
+  const list = raw.map((x, i): ImageAttestation => {
+    const at = `${where}.attestations[${i}]`;
+    if (!isObj(x)) throw bad(`${at} is not an object`);
+    const name = str(x.name);
+    if (!name) throw bad(`${at}.name is required`);
+    const pt = str(x.predicateType);
+    if (!pt) throw bad(`${at}.predicateType is required`);
+    const predicateType = PREDICATE_TYPE_SHORTHANDS[pt] ?? pt;
+    let policy: AttestationPolicy | undefined;
+    let data: string | undefined;
+    if (x.policy !== undefined) {
+      const p = isObj(x.policy) ? x.policy : undefined;
+      const type = p ? str(p.type) : undefined;
+      if (type !== 'rego')
+        throw bad(
+          `${at}.policy.type ${JSON.stringify(type ?? null)} is not supported (use rego; cue is not available)`,
+        );
+      data = p ? str(p.data) : undefined;
+      if (!data)
+        throw bad(`${at}.policy needs inline data (configMapRef, url and fetchConfigFile are not supported offline)`);
+      try {
+        policy = compileAttestationPolicy([{ file: `${at}.policy`, text: data }]);
+      } catch (err) {
+        throw bad(`${at}.policy: ${err instanceof SignError ? err.message : String(err)}`);
+      }
+    }
+    ids.push([predicateType, data ?? null]);
+    return { name, predicateType, ...(policy ? { policy } : {}) };
+  });
+  const id = createHash('sha256').update(JSON.stringify(ids)).digest('hex').slice(0, 32);
+  return { list, requirement: { id: `attestations:${id}`, check: (t, keys) => checkAttestations(t, keys, list) } };
+}
+
+/** Every listed attestation is present, signed by the keys, and passes its policy; else a SignError. */
+export async function checkAttestations(t: ImageTarget, keys: KeyObject[], list: ImageAttestation[]): Promise<void> {
+  for (const a of list) {
+    let statements;
+    try {
+      statements = await verifyAttestations(t, keys, a.predicateType);
+    } catch (err) {
+      if (err instanceof SignError)
+        throw new SignError(err.code, `attestation ${a.name} (${a.predicateType}): ${err.message}`, { cause: err });
+      throw err;
+    }
+    if (!a.policy) continue;
+    const errors: string[] = [];
+    for (const [i, st] of statements.entries())
+      for (const e of a.policy.evaluate(st).errors) errors.push(`statement ${i}: ${e}`);
+    if (errors.length)
+      throw new SignError(
+        'POLICY_DENIED',
+        `attestation ${a.name} (${a.predicateType}): policy failed: ${errors.join('; ')}`,
+      );
+  }
 }
 
 export interface ImagePoliciesOptions {
@@ -156,12 +247,15 @@ export class ImagePolicies {
                 why.push(`authority ${a.name}: key: ${(err as Error).message}`);
                 continue;
               }
-              const v = await this.verifier.verify(wi.image, [key]);
+              const v = await this.verifier.verify(wi.image, [key], a.requirement);
               if (v.verified) return;
               if (v.code === 'REGISTRY_UNREACHABLE') unreachable = v.reason;
               why.push(`authority ${a.name}: ${v.code}: ${v.reason}`);
             }
-            const line = `[${p.name}] image ${wi.image} (${wi.path}) is not signed by any authority of the policy: ${why.join('; ')}`;
+            const what = p.authorities.some((a) => a.attestations)
+              ? 'does not satisfy any authority of the policy'
+              : 'is not signed by any authority of the policy';
+            const line = `[${p.name}] image ${wi.image} (${wi.path}) ${what}: ${why.join('; ')}`;
             if (
               unreachable &&
               why.length === p.authorities.length &&

@@ -41,6 +41,13 @@ export interface ImageVerifierOptions {
   check?: (t: ImageTarget, keys: KeyObject[], display: string) => Promise<void>;
 }
 
+/** A check other than "signed by one of the keys", with a stable id for the verdict cache. */
+export interface VerifyRequirement {
+  id: string;
+  /** Throws (SignError with a code) when the digest does not meet the requirement. */
+  check: (t: ImageTarget, keys: KeyObject[], display: string) => Promise<void>;
+}
+
 interface Entry {
   verdict: Omit<ImageVerdict, 'image' | 'cached'>;
   expires: number;
@@ -117,8 +124,11 @@ export class ImageVerifier {
     }
   }
 
-  /** Resolves `image` to a digest and checks its signatures with `keys`. Never throws. */
-  async verify(image: string, keys: KeyObject[]): Promise<ImageVerdict> {
+  /**
+   * Resolves `image` to a digest and checks its signatures with `keys` — or, with `requirement`, runs that
+   * check instead (e.g. attestations and their policies), cached under the requirement's id. Never throws.
+   */
+  async verify(image: string, keys: KeyObject[], requirement?: VerifyRequirement): Promise<ImageVerdict> {
     let ref: Reference;
     try {
       ref = parseReference(image, { defaultTag: 'latest' });
@@ -144,7 +154,7 @@ export class ImageVerifier {
         return { image, ...this.failure(err, ref), cached: false };
       }
     }
-    const key = `${ref.registry}/${ref.repository}@${digest}|${keySetId(keys)}`;
+    const key = `${ref.registry}/${ref.repository}@${digest}|${keySetId(keys)}${requirement ? `|${requirement.id}` : ''}`;
     const hit = this.cache.get(key);
     if (hit && hit.expires > this.now()) {
       this.stats.hits++;
@@ -153,7 +163,7 @@ export class ImageVerifier {
     this.stats.misses++;
     let p = this.inflight.get(key);
     if (!p) {
-      p = this.check(client, ref, digest, keys).finally(() => this.inflight.delete(key));
+      p = this.check(client, ref, digest, keys, requirement?.check).finally(() => this.inflight.delete(key));
       this.inflight.set(key, p);
     }
     const verdict = await p;
@@ -185,11 +195,13 @@ export class ImageVerifier {
     ref: Reference,
     digest: string,
     keys: KeyObject[],
+    check?: VerifyRequirement['check'],
   ): Promise<Omit<ImageVerdict, 'image' | 'cached'>> {
     const t: ImageTarget = { client, registry: ref.registry, repository: ref.repository, ref: digest };
     const display = `${ref.registry}/${ref.repository}@${digest}`;
     try {
-      if (this.o.check) await this.o.check(t, keys, display);
+      if (check) await check(t, keys, display);
+      else if (this.o.check) await this.o.check(t, keys, display);
       else requireSigned(await verifyImage(t, keys), display);
       return { digest, verified: true };
     } catch (err) {

@@ -74,6 +74,7 @@ export {
   keySetId,
   type ImageVerdict,
   type ImageVerifierOptions,
+  type VerifyRequirement,
 } from './image-verifier.ts';
 export {
   BUNDLE_V03_MEDIA_TYPE,
