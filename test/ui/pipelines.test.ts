@@ -1,16 +1,30 @@
 // The Pipelines view in headless Chromium against the platform started in-process: fixture PipelineRun
 // objects in sekisho-ci with their logs and reports under <data-dir>/ci — a finished run whose lint step
 // failed (its findings and report shown, the steps drawn as a graph by needs level) and a running step whose
-// log grows while the page is open (the new line appears without a reload). axe-core on each view.
+// log grows while the page is open (the new line appears without a reload) — and the Images view of what such
+// a pipeline leaves in the registry: an image signed by our cosign-compatible signer (.sig tag and Sigstore
+// bundle), attested, with a scan report attached as a referrer. axe-core on each view.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import type { Browser, Page } from 'playwright-core';
 import { KubeClient, type KubeObject } from '../../src/kube/index.ts';
+import { MediaType, RegistryClient, RegistryStore, pushArtifact } from '../../src/oci/index.ts';
 import { API_VERSION, CI_NAMESPACE } from '../../src/pipeline/index.ts';
 import type { Platform } from '../../src/platform/index.ts';
+import {
+  attestImage,
+  generateKeyPair,
+  keyHint,
+  loadPrivateKey,
+  signImage,
+  signImageBundle,
+  type ImageTarget,
+} from '../../src/sign/index.ts';
 import { installCiCrds } from '../support/ci-crds.ts';
 import {
   assertNoSeriousAxe,
@@ -190,4 +204,91 @@ test('pipelines: the log of a running step grows on the page without a reload', 
   await check('pipeline run (live log)');
   await screenshot(page, 'pipelines-run-live');
   console.log(`# a new log line appeared on the page ${shownMs} ms after it was written`);
+});
+
+/** Pushes a small image (config + one layer) to the embedded registry with the registry client. */
+async function pushImage(client: RegistryClient, repo: string, tag: string): Promise<string> {
+  const put = async (bytes: Buffer) => {
+    const d = { digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`, size: bytes.length };
+    await client.pushBlob(repo, d, () => Readable.from([bytes]));
+    return d;
+  };
+  const layer = await put(Buffer.from('a layer for the images view'));
+  const config = await put(
+    Buffer.from(
+      JSON.stringify({
+        architecture: 'amd64',
+        os: 'linux',
+        config: { User: 'app' },
+        rootfs: { type: 'layers', diff_ids: [layer.digest] },
+      }),
+    ),
+  );
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.OciManifest,
+      config: { mediaType: MediaType.OciConfig, ...config },
+      layers: [{ mediaType: MediaType.OciLayerGzip, ...layer }],
+    }),
+  );
+  return client.putManifest(repo, tag, manifest, MediaType.OciManifest);
+}
+
+test('images: signatures (signer key ids), attestations and vulnerabilities of a pipeline-made image', async () => {
+  const host = new URL(platform.registryUrl).host;
+  const client = new RegistryClient({ host, scheme: 'http' });
+  const repo = 'demo/api';
+  const digest = await pushImage(client, repo, 'v2');
+  const password = Buffer.from('test-password');
+  const signer = loadPrivateKey(generateKeyPair(password, { scrypt: { N: 1024, r: 8, p: 1 } }).privateKeyPem, password);
+  const t: ImageTarget = { client, registry: host, repository: repo, ref: digest };
+  await signImage(t, signer);
+  await signImageBundle(t, signer);
+  await attestImage(t, signer, 'https://slsa.dev/provenance/v1', { builder: { id: 'sekisho' } });
+  const report = {
+    SchemaVersion: 2,
+    ArtifactName: `${host}/${repo}@${digest}`,
+    Results: [
+      {
+        Target: 'app (npm)',
+        Vulnerabilities: [
+          { VulnerabilityID: 'CVE-2026-0001', Severity: 'CRITICAL', FixedVersion: '2.0.1' },
+          { VulnerabilityID: 'CVE-2026-0002', Severity: 'MEDIUM' },
+        ],
+      },
+    ],
+  };
+  await pushArtifact(new RegistryStore(client, repo), {
+    artifactType: 'application/vnd.sekisho.scan-report.v1+json',
+    blobs: [{ bytes: Buffer.from(JSON.stringify(report)), mediaType: 'application/vnd.sekisho.scan-report.v1+json' }],
+    subject: { mediaType: MediaType.OciManifest, digest, size: 0 },
+    annotations: { 'org.opencontainers.image.created': '2026-11-26T12:00:00Z' },
+  });
+
+  await page.goto(`/images/${encodeURIComponent(repo)}/v2`);
+  const sec = page.getByTestId('supply-chain');
+  const sigs = sec.getByTestId('signatures').locator('tbody tr');
+  await sigs.first().waitFor();
+  assert.equal(await sigs.count(), 2);
+  const rows = (await sigs.allTextContents()).join('\n');
+  assert.match(rows, /^cosign.*yes.*cosign \.sig tag$/m);
+  assert.match(rows, /Sigstore bundle/);
+  assert.equal(
+    await sec
+      .getByTestId('signatures')
+      .locator(`[data-key-id="${keyHint(signer.publicKey)}"]`)
+      .count(),
+    1,
+    'the bundle shows the key id (public key hint)',
+  );
+  const att = (await sec.getByTestId('attestations').locator('tbody tr').allTextContents()).join('\n');
+  assert.match(att, /https:\/\/slsa\.dev\/provenance\/v1.*cosign \.att tag/);
+  const vulns = (await sec.getByTestId('vulnerabilities').textContent()) ?? '';
+  assert.match(vulns, /2 vulnerabilities, 1 with a fix/);
+  assert.match(vulns, /CRITICAL 1/);
+  assert.match(vulns, /MEDIUM 1/);
+  await check('images (signed, attested, scanned)');
+  await sec.scrollIntoViewIfNeeded();
+  await screenshot(page, 'images-supply-chain');
 });

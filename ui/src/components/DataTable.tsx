@@ -1,5 +1,6 @@
 // One table markup for the list views: a caption for screen readers, column headers, one row per item,
-// an optional class per row (selected, warn…). Views give columns as header + cell renderer.
+// an optional class per row (selected, warn…), inside a focusable scroll region. Views give columns as
+// header + cell renderer.
 import type { ReactNode } from 'react';
 
 export interface Column<T> {
@@ -24,7 +25,8 @@ export function DataTable<T>({
   testId?: string;
 }) {
   return (
-    <div className="table-wrap">
+    // focusable, so keyboard users can scroll a table wider than the view
+    <div className="table-wrap" tabIndex={0} role="region" aria-label={caption}>
       <table data-testid={testId}>
         <caption className="sr-only">{caption}</caption>
         <thead>

@@ -228,6 +228,16 @@ function Referrers({ repo, ref }: { repo: string; ref: string }) {
   );
 }
 
+/** A key id, shortened; the whole id in the tooltip. */
+function KeyId({ id }: { id: string | undefined }) {
+  if (!id) return <span className="muted">—</span>;
+  return (
+    <code className="small" title={id} data-key-id={id}>
+      {id.length > 20 ? `${id.slice(0, 20)}…` : id}
+    </code>
+  );
+}
+
 const SEVERITY_ORDER = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'UNKNOWN'];
 
 function Security({ repo, digest }: { repo: string; digest: string }) {
@@ -253,18 +263,22 @@ function Security({ repo, digest }: { repo: string; digest: string }) {
             {
               header: 'Kind',
               cell: (x) => (
-                <span className="badge ref-signature">{x.kind === 'bundle' ? 'Sigstore bundle' : 'cosign .sig'}</span>
+                <span className="badge ref-signature">{x.kind === 'bundle' ? 'Sigstore bundle' : 'cosign'}</span>
               ),
             },
             { header: 'Signer', cell: (x) => x.signer ?? <span className="muted">key only</span> },
-            { header: 'Key id', cell: (x) => (x.keyId ? <code className="break small">{x.keyId}</code> : '—') },
+            { header: 'Key id', cell: (x) => <KeyId id={x.keyId} /> },
             {
               header: 'Names this image',
               cell: (x) => (x.matchesImage === undefined ? '—' : x.matchesImage ? 'yes' : 'NO'),
             },
             {
               header: 'Stored as',
-              cell: (x) => <code className="small">{x.via === 'tag' ? x.source : short(x.source)}</code>,
+              cell: (x) => (
+                <span className="small" title={x.source}>
+                  {x.via === 'tag' ? 'cosign .sig tag' : `OCI referrer ${short(x.source)}`}
+                </span>
+              ),
             },
           ]}
         />
@@ -280,7 +294,7 @@ function Security({ repo, digest }: { repo: string; digest: string }) {
           rowKey={(x) => `${x.source}-${x.digest}`}
           columns={[
             { header: 'Predicate type', cell: (x) => <code className="small">{x.predicateType}</code> },
-            { header: 'Key id', cell: (x) => (x.keyId ? <code className="break small">{x.keyId}</code> : '—') },
+            { header: 'Key id', cell: (x) => <KeyId id={x.keyId} /> },
             { header: 'Stored as', cell: (x) => (x.via === 'tag' ? 'cosign .att tag' : 'OCI referrer') },
           ]}
         />
@@ -334,12 +348,12 @@ function Manifest({ repo, ref }: { repo: string; ref: string }) {
         </div>
         <div>
           <dt>Media type</dt>
-          <dd className="small">{d.mediaType}</dd>
+          <dd className="small break">{d.mediaType}</dd>
         </div>
         {d.artifactType && (
           <div>
             <dt>Artifact type</dt>
-            <dd className="small">{d.artifactType}</dd>
+            <dd className="small break">{d.artifactType}</dd>
           </div>
         )}
         <div>
