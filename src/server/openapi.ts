@@ -77,6 +77,8 @@ export function openApiDocument(routes: RouteSpec[]): Record<string, unknown> {
     }
     if (r.path.includes('{')) responses['404'] = err('not found');
     if (r.status === 202) responses['409'] = err('another operation is already in progress');
+    if (r.tag === 'changerequests' && r.method === 'POST')
+      responses['409'] = err('the change request is not Open, its policy check failed, or the merge conflicts');
     if (r.path === '/api/v1/session' && r.method === 'POST') {
       responses['401'] = err('wrong user name or password');
       responses['429'] = err('too many failed logins (Retry-After gives the seconds to wait)');

@@ -508,6 +508,7 @@ test('change requests: approve, merge (a real merge commit), close; roles, confl
   git(['push', '-q', 'origin', 'main'], work);
   const conflict = await f.call('POST', '/api/v1/changerequests/promote-2/merge', { as: 'admin', body: {} });
   assert.equal(conflict.status, 409, JSON.stringify(conflict.body));
+  await f.validate('POST', '/api/v1/changerequests/promote-2/merge', conflict);
   assert.match(conflict.body.error.message, /conflict in notes\.txt/);
   const c2 = await f.call('GET', '/api/v1/changerequests/promote-2', { as: 'viewer' });
   assert.deepEqual(c2.body.changeRequest.status.conflicts, ['notes.txt']);
