@@ -358,6 +358,7 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
       },
       ...(trigger
         ? {
+            hooksDir: join(dataDir, 'git-hooks'),
             onPush: (e) => {
               const out = trigger.push({
                 repo: `${g.url}/${e.repo}.git`,

@@ -6,7 +6,8 @@
 // file named per request, read and removed once the request ends.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -21,6 +22,9 @@ export interface GitServerOptions {
   authorize?: (req: IncomingMessage, write: boolean) => Promise<string | undefined>;
   /** told of every push that updated refs, after git has updated them */
   onPush?: (e: PushNotification) => void;
+  /** folder for the push hook and its per-request files (default: a temporary folder removed on close);
+   * outside `root`, which holds repositories only */
+  hooksDir?: string;
   git?: string;
 }
 
@@ -127,8 +131,9 @@ export async function startGitServer(o: GitServerOptions): Promise<GitServer> {
   const root = resolve(o.root);
   mkdirSync(root, { recursive: true });
   const git = o.git ?? 'git';
-  const hooks = join(root, '.sekisho', 'hooks');
-  const pushLogs = join(root, '.sekisho', 'pushes');
+  const state = o.onPush ? (o.hooksDir ? resolve(o.hooksDir) : mkdtempSync(join(tmpdir(), 'sekisho-git-hooks-'))) : '';
+  const hooks = join(state, 'hooks');
+  const pushLogs = join(state, 'pushes');
   if (o.onPush) {
     mkdirSync(hooks, { recursive: true });
     mkdirSync(pushLogs, { recursive: true });
@@ -256,7 +261,10 @@ export async function startGitServer(o: GitServerOptions): Promise<GitServer> {
     server,
     close: () =>
       new Promise<void>((r) => {
-        server.close(() => r());
+        server.close(() => {
+          if (state && !o.hooksDir) rmSync(state, { recursive: true, force: true });
+          r();
+        });
         server.closeAllConnections();
       }),
   };

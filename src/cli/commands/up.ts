@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { dockerConfigCredentials } from '../../oci/index.ts';
+import { cacheDefaults } from '../../pipeline/index.ts';
 import { startPlatform } from '../../platform/index.ts';
 
 export function register(program: Command): void {
@@ -30,6 +31,16 @@ export function register(program: Command): void {
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .option('-v, --verbose', 'log debug messages on stderr')
     .option('--audit-interval <seconds>', 'period of the admission audit (0 disables)', '60')
+    .option('--no-ci', 'do not run the pipeline runner (PipelineRuns for pushes and webhooks)')
+    .option(
+      '--config-repo <name|path|url>',
+      'config repo of promote steps (the configRepo param): a git server repo name',
+    )
+    .option('--scan-db <dir>', 'advisory database of scan steps (default $SEKISHO_DB or ~/.cache/sekisho/db)')
+    .option(
+      '--signing-key <file|secret:ns/name>',
+      'key of sign steps ($SEKISHO_SIGNING_KEY in runs): a PEM file (password from $SEKISHO_SIGNING_PASSWORD) or a Secret',
+    )
     .action(
       async (o: {
         dataDir: string;
@@ -42,6 +53,10 @@ export function register(program: Command): void {
         verbose?: boolean;
         tlsCert?: string;
         tlsKey?: string;
+        ci: boolean;
+        configRepo?: string;
+        scanDb?: string;
+        signingKey?: string;
       }) => {
         if ((o.tlsCert === undefined) !== (o.tlsKey === undefined))
           throw Object.assign(new Error('--tls-cert and --tls-key go together'), { code: 'usage' });
@@ -67,6 +82,32 @@ export function register(program: Command): void {
           resetAdminPassword: o.resetAdminPassword ?? false,
           controller: o.controller,
           auditIntervalMs: audit * 1000,
+          ci: o.ci
+            ? {
+                ...(o.configRepo ? { configRepo: o.configRepo } : {}),
+                scanDb:
+                  o.scanDb ??
+                  process.env.SEKISHO_DB ??
+                  cacheDefaults(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache')).scanDb,
+                ...(o.signingKey
+                  ? {
+                      signingKey: o.signingKey.startsWith('secret:')
+                        ? { secret: o.signingKey.slice('secret:'.length) }
+                        : {
+                            file: o.signingKey,
+                            ...(process.env.SEKISHO_SIGNING_PASSWORD !== undefined
+                              ? { password: process.env.SEKISHO_SIGNING_PASSWORD }
+                              : {}),
+                          },
+                    }
+                  : {}),
+                // the secret of POST /api/v1/webhooks/git, from the environment (never on a command line)
+                ...(process.env.SEKISHO_WEBHOOK_SECRET
+                  ? { webhook: { secret: process.env.SEKISHO_WEBHOOK_SECRET } }
+                  : {}),
+                ...(process.env.PATH ? { env: { PATH: process.env.PATH } } : {}),
+              }
+            : false,
           ...(o.tlsCert && o.tlsKey
             ? { tls: { cert: readFileSync(o.tlsCert, 'utf8'), key: readFileSync(o.tlsKey, 'utf8') } }
             : {}),
@@ -82,6 +123,7 @@ export function register(program: Command): void {
         w(`git:        ${p.gitUrl}/<repo>.git (repositories in ${p.dataDir}/git)`);
         w(`admission:  ${p.admissionUrl}`);
         w(`controller: ${p.controller ? `running (Applications in namespace ${p.controller.namespace})` : 'off'}`);
+        w(`pipelines:  ${p.pipelines ? 'a run per pushed commit (PipelineRuns in namespace sekisho-ci)' : 'off'}`);
         w(`admin user: ${p.admin.user}`);
         if (p.admin.password)
           w(`admin password: ${p.admin.password} (shown once; --reset-admin-password makes a new one)`);
