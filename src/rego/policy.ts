@@ -45,6 +45,14 @@ export interface EvalOptions {
   seed?: number;
   /** Optional tracer called with every expression before it is evaluated (e.g. for test coverage). */
   onEval?: (e: Expr) => void;
+  /**
+   * Optional tracer called as each rule body is entered (OPA's Enter events, in OPA's order: after the Eval
+   * of the expression that refers to the rule, once per rule the index leaves as a candidate, each rule of
+   * an else chain as it is tried), with the document name (`data.kubernetes.is_service`) and the rule.
+   */
+  onEnter?: (name: string, rule: Rule) => void;
+  /** false: evaluate every rule of a set instead of the rule index's candidates (for comparisons). */
+  ruleIndexing?: boolean;
 }
 
 export interface QueryResult {
@@ -268,6 +276,8 @@ class Prepared implements PreparedQuery {
       random: mulberry32(opts.seed ?? 0),
       onEval: opts.onEval,
       note: opts.note,
+      onEnter: opts.onEnter,
+      noRuleIndex: opts.ruleIndexing === false,
     });
     const st: RunState = {
       ev,

@@ -17,6 +17,8 @@ export interface RuleInfo {
   rest: Term[];
   kind: 'complete' | 'multi' | 'func';
   module: Module;
+  /** The body the evaluator runs once the rule index checked the rule's guards (set on first use). */
+  reduced: Body | undefined;
 }
 
 /** A node of the rule tree: one per ground path prefix of a rule's head ref (packages included). */

@@ -48,6 +48,7 @@ export function setRuleTree(ctx: CompileContext): void {
         rest,
         kind: isFunc ? 'func' : isMulti ? 'multi' : 'complete',
         module: m,
+        reduced: undefined,
       };
       if (r.default) {
         if (node.defaultRule) {

@@ -18,6 +18,7 @@ import { moduleToValue } from './ast-json.ts';
 import { BigNum, equal, keyOf, RObject, RSet, typeName, type Value } from '../value.ts';
 import { formatValue } from './format.ts';
 import { metadataChain, metadataRule, type RulePlace } from './metadata.ts';
+import { isScalar, reducedBody, ROOT_DATA, ROOT_INPUT, ruleGuards, ruleIndex, type Guard } from './rule-index.ts';
 import type { Module } from '../ast.ts';
 
 /** What the evaluator needs from a compiled policy. */
@@ -51,6 +52,13 @@ export interface EvalConfig {
   onEval?: ((e: Expr) => void) | undefined;
   /** Receives the notes of trace() calls (OPA's Note events, which `opa test`/Conftest reports show). */
   note?: ((msg: string, location?: Location) => void) | undefined;
+  /**
+   * Optional tracer: called as each rule body is entered (OPA's Enter events), with the rule's document name
+   * (`data.kubernetes.is_service`) and the rule (its location); absent costs one check per rule.
+   */
+  onEnter?: ((name: string, rule: Rule) => void) | undefined;
+  /** Evaluate every rule of a set instead of the candidates the rule index gives (for comparisons). */
+  noRuleIndex?: boolean | undefined;
 }
 
 interface Override {
@@ -1009,7 +1017,9 @@ export class Evaluator {
     }
     if (plainMulti.length > 0) {
       const s = new RSet();
-      for (let j = 0; j < plainMulti.length; j++) this.evalMulti(plainMulti[j] as RuleInfo, s);
+      const cand = this.candidates(plainMulti, undefined);
+      if (cand === undefined) for (let j = 0; j < plainMulti.length; j++) this.evalMulti(plainMulti[j] as RuleInfo, s);
+      else for (let j = 0; j < cand.length; j++) this.evalMulti(plainMulti[cand[j] as number] as RuleInfo, s);
       if (node.children.size === 0 && node.dynamic.length === 0 && plainMulti.length === node.multi.length) return s;
       result = s;
     }
@@ -1026,16 +1036,32 @@ export class Evaluator {
       const cv = child.hasRules ? this.nodeValue(child, cb) : cb;
       if (cv !== undefined) obj.set(child.key, cv);
     }
-    for (const info of node.dynamic) this.evalDynamic(info, obj, owned);
-    for (const info of node.multi) if (info.rest.length > 0) this.evalMultiRef(info, obj, owned, ownedSets);
+    if (node.dynamic.length > 0) {
+      const cand = this.candidates(node.dynamic, undefined);
+      const n = cand === undefined ? node.dynamic.length : cand.length;
+      for (let j = 0; j < n; j++)
+        this.evalDynamic(node.dynamic[cand === undefined ? j : (cand[j] as number)] as RuleInfo, obj, owned);
+    }
+    if (node.multi.length > 0 && plainMulti.length < node.multi.length) {
+      const cand = this.candidates(node.multi, undefined);
+      const n = cand === undefined ? node.multi.length : cand.length;
+      for (let j = 0; j < n; j++) {
+        const info = node.multi[cand === undefined ? j : (cand[j] as number)] as RuleInfo;
+        if (info.rest.length > 0) this.evalMultiRef(info, obj, owned, ownedSets);
+      }
+    }
     if (result !== undefined && obj.size === 0) return result;
     return obj;
   }
 
   private evalComplete(node: RuleNode): Value | undefined {
     let out: Value | undefined;
-    for (const info of node.complete) {
-      this.evalRuleChain(info.rule, (v, r) => {
+    const list = node.complete;
+    const cand = this.candidates(list, undefined);
+    const n = cand === undefined ? list.length : cand.length;
+    for (let j = 0; j < n; j++) {
+      const info = list[cand === undefined ? j : (cand[j] as number)] as RuleInfo;
+      this.evalRuleChain(info, node, (v, r) => {
         if (out === undefined) {
           out = v;
         } else if (!equal(out, v)) {
@@ -1052,10 +1078,15 @@ export class Evaluator {
   }
 
   /** Evaluates a single-value rule and its else chain; `emit` receives each value. */
-  private evalRuleChain(rule: Rule, emit: (v: Value, r: Rule) => void, args?: Value[]): void {
+  private evalRuleChain(info: RuleInfo, node: RuleNode, emit: (v: Value, r: Rule) => void, args?: Value[]): void {
+    const rule = info.rule;
     const params = rule.head.args;
+    const chain = rule.else !== undefined && this.cfg.noRuleIndex !== true;
     for (let r: Rule | undefined = rule; r; r = r.else) {
       const cur = r;
+      // In an else chain, a rule whose guards fail has no solution: go on with the next one.
+      if (chain && !this.guardsHold(ruleGuards(cur, params, this.tree), args)) continue;
+      if (this.cfg.onEnter !== undefined) this.cfg.onEnter(node.name, cur);
       const b: B = new Map();
       const valueTerm = cur.head.value ?? TRUE_TERM;
       const constant = constOf(valueTerm) !== UNDEF;
@@ -1063,8 +1094,10 @@ export class Evaluator {
       this.ruleStack.push(cur);
       try {
         if (params && args) {
-          this.unifyParams(params, args, 0, b, () => this.ruleBody(cur, b, valueTerm, constant, st, emit));
-        } else this.ruleBody(cur, b, valueTerm, constant, st, emit);
+          this.unifyParams(params, args, 0, b, () =>
+            this.ruleBody(cur, this.bodyOf(info, cur), b, valueTerm, constant, st, emit),
+          );
+        } else this.ruleBody(cur, this.bodyOf(info, cur), b, valueTerm, constant, st, emit);
       } finally {
         this.ruleStack.pop();
       }
@@ -1080,13 +1113,14 @@ export class Evaluator {
   /** One rule body; each solution's value goes to `emit` (a constant value settles the rule). */
   private ruleBody(
     cur: Rule,
+    body: Body,
     b: B,
     valueTerm: Term,
     constant: boolean,
     st: { found: boolean },
     emit: (v: Value, r: Rule) => void,
   ): boolean {
-    return this.evalBody(cur.body, 0, b, () =>
+    return this.evalBody(body, 0, b, () =>
       this.evalTerm(valueTerm, b, (v) => {
         st.found = true;
         emit(v, cur);
@@ -1097,11 +1131,12 @@ export class Evaluator {
 
   private evalMulti(info: RuleInfo, out: RSet): void {
     const r = info.rule;
+    if (this.cfg.onEnter !== undefined) this.cfg.onEnter(info.node.name, r);
     const b: B = new Map();
     const key = r.head.key as Term;
     this.ruleStack.push(r);
     try {
-      this.evalBody(r.body, 0, b, () =>
+      this.evalBody(this.bodyOf(info, r), 0, b, () =>
         this.evalTerm(key, b, (v) => {
           out.add(v);
           return false;
@@ -1125,13 +1160,16 @@ export class Evaluator {
   }
 
   private evalDynamic(info: RuleInfo, obj: RObject, owned: Set<RObject>): void {
+    const chain = info.rule.else !== undefined && this.cfg.noRuleIndex !== true;
     for (let r: Rule | undefined = info.rule; r; r = r.else) {
       const cur = r;
+      if (chain && !this.guardsHold(ruleGuards(cur, undefined, this.tree), undefined)) continue;
+      if (this.cfg.onEnter !== undefined) this.cfg.onEnter(info.node.name, cur);
       const b: B = new Map();
       let found = false;
       this.ruleStack.push(cur);
       try {
-        this.evalBody(cur.body, 0, b, () =>
+        this.evalBody(this.bodyOf(info, cur), 0, b, () =>
           this.evalRestKeys(info.rest, b, (keys) =>
             this.evalTerm(cur.head.value ?? TRUE_TERM, b, (v) => {
               found = true;
@@ -1149,10 +1187,11 @@ export class Evaluator {
 
   private evalMultiRef(info: RuleInfo, obj: RObject, owned: Set<RObject>, ownedSets: Set<RSet>): void {
     const r = info.rule;
+    if (this.cfg.onEnter !== undefined) this.cfg.onEnter(info.node.name, r);
     const b: B = new Map();
     this.ruleStack.push(r);
     try {
-      this.evalBody(r.body, 0, b, () =>
+      this.evalBody(this.bodyOf(info, r), 0, b, () =>
         this.evalRestKeys(info.rest, b, (keys) =>
           this.evalTerm(r.head.key as Term, b, (v) => {
             insertSetElem(obj, keys, v, owned, ownedSets, r.loc);
@@ -1163,6 +1202,76 @@ export class Evaluator {
     } finally {
       this.ruleStack.pop();
     }
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Rule indexing (see rule-index.ts)
+
+  /**
+   * The indices of the rules of a set that may have solutions for the current input (and function
+   * arguments), ascending; undefined when every rule must be evaluated (no index for the set).
+   */
+  private candidates(list: RuleInfo[], args: Value[] | undefined): readonly number[] | undefined {
+    if (this.cfg.noRuleIndex === true) return undefined;
+    const ix = ruleIndex(list, this.tree);
+    if (ix === null) return undefined;
+    // Each source (the rules always evaluated, each group's bucket) is ascending; merged at the end.
+    let first: readonly number[] | undefined = ix.always.length > 0 ? ix.always : undefined;
+    let more: (readonly number[])[] | undefined;
+    for (let g = 0; g < ix.groups.length; g++) {
+      const grp = ix.groups[g] as (typeof ix.groups)[number];
+      const v = this.guardValue(grp.guard, args);
+      if (v === undefined || !isScalar(v)) continue;
+      let bucket: readonly number[] | undefined = grp.buckets.get(keyOf(v));
+      if (bucket === undefined) continue;
+      if (grp.residual.size > 0) {
+        const kept: number[] = [];
+        for (let j = 0; j < bucket.length; j++) {
+          const i = bucket[j] as number;
+          const res = grp.residual.get(i);
+          if (res === undefined || this.guardsHold(res, args)) kept.push(i);
+        }
+        bucket = kept;
+      }
+      if (first === undefined) first = bucket;
+      else (more ??= []).push(bucket);
+    }
+    if (first === undefined) return EMPTY_INDICES;
+    if (more === undefined) return first;
+    if (more.length === 1) return mergeAscending(first, more[0] as readonly number[]);
+    return first.concat(...more).sort(ascending);
+  }
+
+  /**
+   * The body to evaluate for a rule: with the index on, every rule evaluated went through candidates() or
+   * an else-chain check, so its guards hold and their expressions are left out (unless expressions are
+   * traced, which must see them).
+   */
+  private bodyOf(info: RuleInfo, r: Rule): Body {
+    if (this.cfg.noRuleIndex === true || this.cfg.onEval !== undefined) return r.body;
+    if (r === info.rule) return (info.reduced ??= reducedBody(r, r.head.args, this.tree));
+    return reducedBody(r, info.rule.head.args, this.tree);
+  }
+
+  /** Whether every guard admits the current value of its ref. */
+  private guardsHold(gs: Guard[], args: Value[] | undefined): boolean {
+    for (let i = 0; i < gs.length; i++) {
+      const g = gs[i] as Guard;
+      const v = this.guardValue(g, args);
+      if (v === undefined || !isScalar(v) || !g.keys.has(keyOf(v))) return false;
+    }
+    return true;
+  }
+
+  /** The value at a guard's ref: input and arguments directly, data refs as evaluation reads them. */
+  private guardValue(g: Guard, args: Value[] | undefined): Value | undefined {
+    let v: Value | undefined;
+    if (g.root === ROOT_INPUT) v = this.input;
+    else if (g.root === ROOT_DATA) return this.valueOf(g.ref as RefTerm, new Map());
+    else v = args === undefined ? undefined : args[g.root];
+    const p = g.path;
+    for (let i = 0; i < p.length && v !== undefined; i++) v = lookup(v, p[i] as string | number);
+    return v;
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -1387,9 +1496,14 @@ export class Evaluator {
 
   private callFunctionUncached(node: RuleNode, args: Value[], t: CallTerm): Value | undefined {
     let out: Value | undefined;
-    for (const info of node.funcs) {
+    const list = node.funcs;
+    const cand = this.candidates(list, args);
+    const n = cand === undefined ? list.length : cand.length;
+    for (let j = 0; j < n; j++) {
+      const info = list[cand === undefined ? j : (cand[j] as number)] as RuleInfo;
       this.evalRuleChain(
-        info.rule,
+        info,
+        node,
         (v) => {
           if (out === undefined) out = v;
           else if (!equal(out, v)) {
@@ -1478,6 +1592,22 @@ export class Evaluator {
 }
 
 const NOT_SPECIAL = Symbol('not special');
+const EMPTY_INDICES: readonly number[] = [];
+function ascending(x: number, y: number): number {
+  return x - y;
+}
+
+/** Two ascending index lists as one (a rule is in at most one of them). */
+function mergeAscending(a: readonly number[], b: readonly number[]): number[] {
+  const out = new Array<number>(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let o = 0;
+  while (i < a.length && j < b.length) out[o++] = (a[i] as number) < (b[j] as number) ? (a[i++] as number) : (b[j++] as number);
+  while (i < a.length) out[o++] = a[i++] as number;
+  while (j < b.length) out[o++] = b[j++] as number;
+  return out;
+}
 const NOLOC: Location = { file: '', row: 0, col: 0 };
 const TRUE_TERM: Term = { type: 'boolean', value: true, loc: NOLOC };
 const UNDEF_VALUE = Symbol('undefined value') as unknown as Value;
