@@ -29,9 +29,11 @@ import {
   type AttestationPolicy,
   type ImageTarget,
   type KeySources,
+  type RegistryAuthContext,
   type VerifyRequirement,
+  podSpecPath,
 } from '../sign/index.ts';
-import { parseReference } from '../oci/index.ts';
+import { credentialFromConfig, parseReference } from '../oci/index.ts';
 import { AdmissionError } from './errors.ts';
 import type { AdmissionRequest } from './review.ts';
 import type { LogEntry } from './webhook.ts';
@@ -181,6 +183,34 @@ export async function checkAttestations(t: ImageTarget, keys: KeyObject[], list:
   }
 }
 
+type DockerConfigAuths = Parameters<typeof credentialFromConfig>[0];
+
+/** The names in the Pod spec's `imagePullSecrets` (Pods and workload templates). */
+export function imagePullSecretNames(obj: Obj): string[] {
+  const path = podSpecPath(typeof obj.kind === 'string' ? obj.kind : '');
+  if (!path) return [];
+  let spec: unknown = obj;
+  for (const p of path) spec = isObj(spec) ? spec[p] : undefined;
+  const list = isObj(spec) && Array.isArray(spec.imagePullSecrets) ? spec.imagePullSecrets : [];
+  return list.flatMap((x) => (isObj(x) && str(x.name) ? [str(x.name)!] : []));
+}
+
+/** A pull secret's docker config (`.dockerconfigjson`, or the legacy `.dockercfg` map); undefined if neither. */
+export function dockerConfigOfSecret(data: Record<string, string>, name: string): DockerConfigAuths | undefined {
+  const json = data['.dockerconfigjson'];
+  const legacy = data['.dockercfg'];
+  if (json === undefined && legacy === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(json ?? legacy!) as unknown;
+    if (!isObj(parsed)) throw new Error('not a JSON object');
+    return (json !== undefined ? parsed : { auths: parsed }) as DockerConfigAuths;
+  } catch (err) {
+    throw new Error(
+      `secret ${name}: ${json !== undefined ? '.dockerconfigjson' : '.dockercfg'} is not JSON: ${(err as Error).message}`,
+    );
+  }
+}
+
 export interface ImagePoliciesOptions {
   verifier?: ImageVerifier;
   keys?: KeySources;
@@ -224,6 +254,40 @@ export class ImagePolicies {
     return loadPublicKey(pem, `secret ${ns}/${name}`);
   }
 
+  /**
+   * Registry credentials from the Pod spec's `imagePullSecrets` (Secrets of type
+   * kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg in the object's namespace), as the kubelet
+   * would use them; undefined when the object names none. Secrets that do not exist are skipped (the
+   * kubelet does the same); ones that do not parse are an error.
+   */
+  async pullAuth(obj: Obj, namespace: string | undefined): Promise<RegistryAuthContext | undefined> {
+    const names = imagePullSecretNames(obj);
+    const read = this.o.keys?.readSecret;
+    const ns = namespace ?? (isObj(obj.metadata) ? str(obj.metadata.namespace) : undefined) ?? 'default';
+    if (names.length === 0 || !read) return undefined;
+    const configs: DockerConfigAuths[] = [];
+    const h = createHash('sha256').update(ns);
+    for (const name of names) {
+      const data = await read(ns, name);
+      if (!data) continue;
+      const cfg = dockerConfigOfSecret(data, `${ns}/${name}`);
+      if (!cfg) continue;
+      configs.push(cfg);
+      h.update(`\0${name}\0${JSON.stringify(cfg)}`);
+    }
+    if (configs.length === 0) return undefined;
+    return {
+      id: `pull:${h.digest('hex').slice(0, 32)}`,
+      credentials: async (host) => {
+        for (const c of configs) {
+          const found = credentialFromConfig(c, host);
+          if (found && !('helper' in found)) return found;
+        }
+        return undefined;
+      },
+    };
+  }
+
   /** Checks the images of the request's object against every matching policy. */
   async review(req: AdmissionRequest): Promise<ImageReview> {
     const out: ImageReview = { deny: [], warnings: [], errors: [] };
@@ -231,6 +295,13 @@ export class ImagePolicies {
     const images = workloadImages(req.object);
     if (images.length === 0) return out;
     const ignore = this.o.registryFailurePolicy === 'Ignore';
+    let auth: RegistryAuthContext | undefined;
+    try {
+      auth = await this.pullAuth(req.object, req.namespace);
+    } catch (err) {
+      out.errors.push(`imagePullSecrets: ${(err as Error).message}`);
+      return out;
+    }
     const tasks: Promise<void>[] = [];
     for (const p of this.policies.values()) {
       for (const wi of images) {
@@ -247,7 +318,10 @@ export class ImagePolicies {
                 why.push(`authority ${a.name}: key: ${(err as Error).message}`);
                 continue;
               }
-              const v = await this.verifier.verify(wi.image, [key], a.requirement);
+              const v = await this.verifier.verify(wi.image, [key], {
+                ...(a.requirement ? { requirement: a.requirement } : {}),
+                ...(auth ? { auth } : {}),
+              });
               if (v.verified) return;
               if (v.code === 'REGISTRY_UNREACHABLE') unreachable = v.reason;
               why.push(`authority ${a.name}: ${v.code}: ${v.reason}`);
@@ -282,8 +356,13 @@ export class ImagePolicies {
  * to `registry/repository@digest`, so the kubelet runs what admission verified. Returns the new object, or
  * undefined when nothing changed (or the registry could not be asked: validation then decides).
  */
-export async function resolveImageTags(policies: ImagePolicies, obj: Obj): Promise<Obj | undefined> {
+export async function resolveImageTags(
+  policies: ImagePolicies,
+  obj: Obj,
+  namespace?: string,
+): Promise<Obj | undefined> {
   if (obj.kind !== 'Pod' || policies.policies.size === 0) return undefined;
+  const auth = await policies.pullAuth(obj, namespace).catch(() => undefined);
   const out = structuredClone(obj);
   let changed = false;
   const spec = isObj(out.spec) ? out.spec : undefined;
@@ -294,7 +373,7 @@ export async function resolveImageTags(policies: ImagePolicies, obj: Obj): Promi
       if (!isObj(c) || typeof c.image !== 'string' || c.image.includes('@')) continue;
       const image = c.image;
       if (![...policies.policies.values()].some((p) => p.globs.some((g) => imageGlobMatch(g, image)))) continue;
-      const digest = await policies.verifier.resolve(image);
+      const digest = await policies.verifier.resolve(image, auth);
       if (!digest) continue;
       const ref = parseReference(image, { defaultTag: 'latest' });
       c.image = `${ref.registry}/${ref.repository}@${digest}`;

@@ -170,7 +170,8 @@ export async function startAdmissionServer(o: ServeOptions): Promise<AdmissionSe
             const out = mutation.mutate(obj, { namespace: ns, namespaceObject: nsObj });
             if (out) log({ level: 'info', msg: 'mutated', kind: kindName, namespace: ns, name: req.name });
             // then image tags → digests for images a ClusterImagePolicy covers (policy-controller's step)
-            const pinned = req.operation === 'DELETE' ? undefined : await resolveImageTags(images, out ?? obj);
+            const pinned =
+              req.operation === 'DELETE' ? undefined : await resolveImageTags(images, out ?? obj, ns || undefined);
             if (pinned) log({ level: 'info', msg: 'image tags resolved', namespace: ns, name: req.name });
             const final = pinned ?? out;
             return { patch: final ? topLevelPatch(obj, final) : [] };

@@ -10,6 +10,7 @@ import {
   parseReference,
   registryApiHost,
   type Reference,
+  type CredentialProvider,
   pathGlobToRegExp,
 } from '../oci/index.ts';
 import { SignError, type SignErrorCode } from './errors.ts';
@@ -29,8 +30,10 @@ export interface ImageVerdict {
 }
 
 export interface ImageVerifierOptions {
-  /** A registry client for a registry host as written in references (default: plain client, no auth). */
+  /** A registry client for a registry host as written in references (default: a client with `credentials`). */
   registry?: (registry: string) => RegistryClient;
+  /** Credentials for the default clients (e.g. `dockerConfigCredentials(~/.docker/config.json)`); none by default. */
+  credentials?: CredentialProvider;
   /** How long a positive verdict is kept (ms; default 5 minutes). */
   ttlMs?: number;
   /** How long a negative verdict is kept (ms; default 10 seconds: an image signed later passes soon). */
@@ -39,6 +42,21 @@ export interface ImageVerifierOptions {
   now?: () => number;
   /** Checks one digest (default: cosign `.sig` tag and Sigstore bundle referrers). */
   check?: (t: ImageTarget, keys: KeyObject[], display: string) => Promise<void>;
+}
+
+/**
+ * Credentials for one check (a Pod's imagePullSecrets), tried before the verifier's own; `id` names them
+ * (it keys the registry client, so give a new id when the secrets change).
+ */
+export interface RegistryAuthContext {
+  id: string;
+  credentials: CredentialProvider;
+}
+
+export interface VerifyOptions {
+  /** A check other than "signed by one of the keys" (e.g. attestations). */
+  requirement?: VerifyRequirement;
+  auth?: RegistryAuthContext;
 }
 
 /** A check other than "signed by one of the keys", with a stable id for the verdict cache. */
@@ -93,13 +111,36 @@ export class ImageVerifier {
     this.o = o;
   }
 
-  private client(registry: string): RegistryClient {
-    let c = this.clients.get(registry);
+  private static defaultCredentials: CredentialProvider | undefined;
+
+  /**
+   * Credentials for verifiers made without `credentials` (gates built deep inside other areas): the CLI
+   * sets Docker's config.json here once, so the GitOps gate can read a registry that needs a login.
+   */
+  static useDefaultCredentials(c: CredentialProvider | undefined): void {
+    ImageVerifier.defaultCredentials = c;
+  }
+
+  private client(registry: string, auth?: RegistryAuthContext): RegistryClient {
+    const id = auth ? `${registry}|${auth.id}` : registry;
+    let c = this.clients.get(id);
     if (!c) {
-      c = this.o.registry
-        ? this.o.registry(registry)
-        : new RegistryClient({ host: registryApiHost(registry), maxAttempts: 2, backoffMs: 100 });
-      this.clients.set(registry, c);
+      const own = this.o.credentials ?? ImageVerifier.defaultCredentials;
+      const credentials: CredentialProvider | undefined = auth
+        ? async (host) => (await auth.credentials(host)) ?? (own ? await own(host) : undefined)
+        : own;
+      c =
+        this.o.registry && !auth
+          ? this.o.registry(registry)
+          : new RegistryClient({
+              host: registryApiHost(registry),
+              maxAttempts: 2,
+              backoffMs: 100,
+              ...(credentials ? { credentials } : {}),
+            });
+      // clients per pull-secret set are kept for reuse (tokens), within a bound
+      if (this.clients.size >= 1000) this.clients.clear();
+      this.clients.set(id, c);
     }
     return c;
   }
@@ -114,11 +155,11 @@ export class ImageVerifier {
   }
 
   /** The digest a reference names (its own digest, or the tag's in the registry); undefined when unknown. */
-  async resolve(image: string): Promise<string | undefined> {
+  async resolve(image: string, auth?: RegistryAuthContext): Promise<string | undefined> {
     try {
       const ref = parseReference(image, { defaultTag: 'latest' });
       if (ref.digest) return ref.digest;
-      return (await this.client(ref.registry).headManifest(ref.repository, ref.tag ?? 'latest'))?.digest;
+      return (await this.client(ref.registry, auth).headManifest(ref.repository, ref.tag ?? 'latest'))?.digest;
     } catch {
       return undefined;
     }
@@ -128,14 +169,15 @@ export class ImageVerifier {
    * Resolves `image` to a digest and checks its signatures with `keys` — or, with `requirement`, runs that
    * check instead (e.g. attestations and their policies), cached under the requirement's id. Never throws.
    */
-  async verify(image: string, keys: KeyObject[], requirement?: VerifyRequirement): Promise<ImageVerdict> {
+  async verify(image: string, keys: KeyObject[], opts: VerifyOptions = {}): Promise<ImageVerdict> {
+    const { requirement, auth } = opts;
     let ref: Reference;
     try {
       ref = parseReference(image, { defaultTag: 'latest' });
     } catch (err) {
       return { image, verified: false, code: 'PAYLOAD_INVALID', reason: (err as Error).message, cached: false };
     }
-    const client = this.client(ref.registry);
+    const client = this.client(ref.registry, auth);
     let digest = ref.digest;
     if (!digest) {
       // tags are resolved on every check: a cached tag would let a re-tagged image through

@@ -75,6 +75,8 @@ export {
   type ImageVerdict,
   type ImageVerifierOptions,
   type VerifyRequirement,
+  type VerifyOptions,
+  type RegistryAuthContext,
 } from './image-verifier.ts';
 export {
   BUNDLE_V03_MEDIA_TYPE,

@@ -11,6 +11,9 @@ import {
 } from '../../admission/index.ts';
 import { parseListen } from '../../sandbox/index.ts';
 import { ImageVerifier } from '../../sign/index.ts';
+import { dockerConfigCredentials } from '../../oci/index.ts';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { formatError } from '../report-error.ts';
 
 function secs(ms: number): string {
@@ -187,7 +190,13 @@ export function register(program: Command): void {
             registerWebhook: opts.registerWebhook,
             imageVerification: {
               registryFailurePolicy: opts.registryFailurePolicy,
-              verifier: new ImageVerifier({ ttlMs: ttl * 1000 }),
+              // Docker's config.json logins, after the Pod's imagePullSecrets
+              verifier: new ImageVerifier({
+                ttlMs: ttl * 1000,
+                credentials: dockerConfigCredentials(
+                  join(process.env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'config.json'),
+                ),
+              }),
             },
             log: (e) =>
               process.stderr.write(

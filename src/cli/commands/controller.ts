@@ -4,6 +4,10 @@ import http from 'node:http';
 import type { Command } from 'commander';
 import { startController, webhookRepoURLs } from '../../gitops/index.ts';
 import { parseListen } from '../../sandbox/index.ts';
+import { dockerConfigCredentials } from '../../oci/index.ts';
+import { ImageVerifier } from '../../sign/index.ts';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 
 export function parseDuration(s: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(s.trim());
@@ -35,6 +39,10 @@ export function register(program: Command): void {
         dataDir: string;
       }) => {
         const resync = parseDuration(opts.resync);
+        // the image-signature gate reads registries with Docker's config.json logins
+        ImageVerifier.useDefaultCredentials(
+          dockerConfigCredentials(join(process.env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'config.json')),
+        );
         const json = !process.stdout.isTTY;
         const ctl = await startController({
           kubeconfig: {
