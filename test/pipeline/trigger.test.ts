@@ -124,13 +124,33 @@ test('each pushed commit runs once, in order per branch, recorded in sekisho-ci'
   assert.equal(r3?.status.phase, 'Succeeded');
   assert.equal(r4?.status.phase, 'Succeeded');
   assert.ok(Date.parse(r4!.status.startTime!) >= Date.parse(r3!.status.completionTime!), 'c4 waited for c3');
+
+  // a pipeline that cannot run (a YAML error; a param nobody fills) is a Failed run saying why, where runs are seen
+  const c5 = commit(repo, { 'sekisho-pipeline.yaml': HEAD + '  steps:\n    - id: [broken\n' }, 'broken');
+  const c6 = commit(
+    repo,
+    {
+      'sekisho-pipeline.yaml':
+        HEAD + '  params:\n    - name: greeting\n    - name: target\n  steps:\n    - id: show\n      run: echo hi\n',
+    },
+    'needs a param',
+  );
+  t.push({ repo: url, source: repo, trigger: 'push', updates: [main(c4, c5)] });
+  t.push({ repo: url, source: repo, trigger: 'push', updates: [main(c5, c6)] });
+  await t.idle();
+  const [r5] = await runsOf(c5);
+  assert.equal(r5?.status.phase, 'Failed');
+  assert.match(r5!.status.message ?? '', /^sekisho-pipeline\.yaml cannot run: sekisho-pipeline\.yaml:\d+:\d+: /);
+  const [r6] = await runsOf(c6);
+  assert.equal(r6?.status.phase, 'Failed');
+  assert.match(r6!.status.message ?? '', /param target has no default/);
   await t.close();
 
   // a new runner on the same data dir remembers what ran
   const t2 = new PipelineTrigger({ dataDir, kube, services: () => services() });
   await t2.start();
   assert.deepEqual(
-    t2.push({ repo: url, source: repo, trigger: 'push', updates: [main(c3, c4)] }).map((o) => o.outcome),
+    t2.push({ repo: url, source: repo, trigger: 'push', updates: [main(c5, c6)] }).map((o) => o.outcome),
     ['duplicate'],
   );
   await t2.close();

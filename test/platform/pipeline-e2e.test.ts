@@ -24,7 +24,8 @@ import {
 import { startPlatform, type Platform } from '../../src/platform/index.ts';
 import { AdvisoryDb } from '../../src/scan/index.ts';
 import { AuthStore, createRepo } from '../../src/server/index.ts';
-import { generateKeyPair } from '../../src/sign/index.ts';
+import { RegistryClient } from '../../src/oci/index.ts';
+import { generateKeyPair, loadPublicKey, verifyImage } from '../../src/sign/index.ts';
 import { pushFixture } from '../build/fixtures/base-image.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'sekisho-pipeline-e2e-'));
@@ -34,6 +35,7 @@ let platform: Platform;
 let kube: KubeClient;
 let token = '';
 let t0 = 0;
+let publicKeyPem = '';
 
 // asynchronous: the git server answers from this very process
 function git(cwd: string, ...args: string[]): Promise<string> {
@@ -130,8 +132,6 @@ before(async () => {
   const db = AdvisoryDb.open(scanDb, { create: true });
   db.importPath(join(import.meta.dirname, '..', 'scan', 'fixtures', 'osv'));
   db.close();
-  const pair = generateKeyPair(Buffer.from('e2e-pw'), { scrypt: { N: 1024, r: 8, p: 1 } });
-  writeFileSync(join(root, 'cosign.key'), pair.privateKeyPem, { mode: 0o600 });
   // a developer token for the pushes, made before the platform reads the token file
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const auth = new AuthStore({ dir: join(dataDir, 'auth') });
@@ -145,11 +145,26 @@ before(async () => {
     ci: {
       configRepo: 'config',
       scanDb,
-      signingKey: { file: join(root, 'cosign.key'), password: 'e2e-pw' },
+      // the key as `cosign generate-key-pair k8s://sekisho-ci/signing` stores it, read at each run
+      signingKey: { secret: `${CI_NAMESPACE}/signing` },
       webhook: { github: HOOK_SECRET },
     },
   });
   kube = await KubeClient.fromKubeconfig({ path: platform.kubeconfigPath });
+  const pair = generateKeyPair(Buffer.from('e2e-pw'), { scrypt: { N: 1024, r: 8, p: 1 } });
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  await kube.create({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'signing', namespace: CI_NAMESPACE },
+    type: 'Opaque',
+    data: {
+      'cosign.key': b64(pair.privateKeyPem),
+      'cosign.password': b64('e2e-pw'),
+      'cosign.pub': b64(pair.publicKeyPem),
+    },
+  });
+  publicKeyPem = pair.publicKeyPem;
   await pushFixture(new URL(platform.registryUrl).host, 'base/busybox', 'latest');
 });
 
@@ -224,6 +239,14 @@ test('a push runs the pipeline in the platform; its change request, once merged,
   assert.equal(run.spec.params.commit, good);
   assert.ok(run.status.runDir.startsWith(join(dataDir, 'ci', 'runs')), run.status.runDir);
   assert.ok(existsSync(steps.build!.logPath), 'logs kept under <dataDir>/ci/runs');
+  // signed with the key from the Secret
+  const registryHost = new URL(platform.registryUrl).host;
+  const verified = await verifyImage(
+    { client: new RegistryClient({ host: registryHost }), registry: registryHost, repository: 'team/web', ref: digest },
+    [loadPublicKey(publicKeyPem, 'cosign.pub')],
+  );
+  assert.equal(verified.verified.length, 1, 'the image verifies with the public key of the Secret');
+  assert.doesNotMatch(readFileSync(steps.sign!.logPath, 'utf8'), /PRIVATE KEY|e2e-pw/, 'no key material in the log');
 
   const store = new KubeChangeRequestStore(kube, CI_NAMESPACE);
   const crs = await store.list();

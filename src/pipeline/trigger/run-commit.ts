@@ -3,9 +3,10 @@
 // workspace of its own (<dataDir>/ci/work/<run id>), and run it with runPipeline, the record and logs under
 // <dataDir>/ci/runs/<run id>. Params the pipeline declares among the well-known ones (commit, branch,
 // repo, registry, configRepo) are filled in; others are left out, as runPipeline refuses undeclared params.
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parsePipeline } from '../model.ts';
+import { PipelineError, PipelineErrors, describeError } from '../errors.ts';
+import { API_VERSION, parsePipeline, type LoadedPipeline } from '../model.ts';
 import { Git } from '../promote/git.ts';
 import { withLock } from '../promote/lock.ts';
 import { isRemote } from '../promote/promote.ts';
@@ -101,7 +102,13 @@ export async function runCommit(o: CommitRunOptions): Promise<PipelineRun | unde
   if (!file) return undefined;
   const text = (await mirror.run(['show', `${o.commit}:${file}`])).stdout;
   // parsed before the checkout: a broken file is reported against its path in the repo
-  const loaded0 = parsePipeline(text, file);
+  let loaded0: LoadedPipeline;
+  try {
+    loaded0 = parsePipeline(text, file);
+  } catch (e) {
+    if (e instanceof PipelineError || e instanceof PipelineErrors) return invalidRun(o, file, e);
+    throw e;
+  }
   const runId = o.runId ?? commitRunId(loaded0.pipeline.metadata.name, o.commit, o.services.now());
   const work = join(o.dataDir, 'ci', 'work', runId);
   const runsDir = runsDirOf(o.dataDir);
@@ -122,22 +129,73 @@ export async function runCommit(o: CommitRunOptions): Promise<PipelineRun | unde
     for (const [k, v] of Object.entries(known)) if (declared.has(k)) params[k] = v;
     Object.assign(params, o.params);
     o.onStart?.(runId, join(runsDir, runId));
-    return await runPipeline({
-      loaded,
-      workspace: work,
-      runsDir,
-      runId,
-      params,
-      services: o.services,
-      handlers: o.handlers,
-      labels: { 'ci.sekisho.dev/commit': o.commit, 'ci.sekisho.dev/branch': labelValue(o.branch), ...o.labels },
-      ...(o.onEvent ? { onEvent: o.onEvent } : {}),
-      ...(o.onRecord ? { onRecord: o.onRecord } : {}),
-      ...(o.signal ? { signal: o.signal } : {}),
-    });
+    const start = (): Promise<PipelineRun> =>
+      runPipeline({
+        loaded,
+        workspace: work,
+        runsDir,
+        runId,
+        params,
+        services: o.services,
+        handlers: o.handlers,
+        labels: { 'ci.sekisho.dev/commit': o.commit, 'ci.sekisho.dev/branch': labelValue(o.branch), ...o.labels },
+        ...(o.onEvent ? { onEvent: o.onEvent } : {}),
+        ...(o.onRecord ? { onRecord: o.onRecord } : {}),
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
+    try {
+      return await start();
+    } catch (e) {
+      // refused before it started (a param without a value): recorded as a failed run all the same
+      if (
+        (e instanceof PipelineError || e instanceof PipelineErrors) &&
+        !existsSync(join(runsDir, runId, 'status.json'))
+      )
+        return await invalidRun(o, file, e, runId);
+      throw e;
+    }
   } finally {
     if (!o.keepWorkspace) rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** The record of a commit whose pipeline cannot run (a broken file, a param without a value): Failed, no steps,
+ * the errors in its message, so the push is answered where runs are looked at. */
+async function invalidRun(
+  o: CommitRunOptions,
+  file: string,
+  e: PipelineError | PipelineErrors,
+  id?: string,
+): Promise<PipelineRun> {
+  const now = o.services.now();
+  const runId = id ?? commitRunId('invalid', o.commit, now);
+  const runDir = join(runsDirOf(o.dataDir), runId);
+  mkdirSync(runDir, { recursive: true });
+  o.onStart?.(runId, runDir);
+  const at = now.toISOString();
+  const run: PipelineRun = {
+    apiVersion: API_VERSION,
+    kind: 'PipelineRun',
+    metadata: {
+      name: runId,
+      creationTimestamp: at,
+      labels: { 'ci.sekisho.dev/commit': o.commit, 'ci.sekisho.dev/branch': labelValue(o.branch), ...o.labels },
+    },
+    spec: { pipelineRef: { name: '' }, pipelineFile: file, params: {}, workspace: '' },
+    status: {
+      phase: 'Failed',
+      startTime: at,
+      completionTime: at,
+      message: `${file} cannot run: ${e instanceof PipelineErrors ? e.errors.map(describeError).join('; ') : describeError(e)}`,
+      runDir,
+      steps: [],
+    },
+  };
+  const tmp = join(runDir, `.status.json.${process.pid}.tmp`);
+  writeFileSync(tmp, JSON.stringify(run, null, 2) + '\n');
+  renameSync(tmp, join(runDir, 'status.json'));
+  await o.onRecord?.(run);
+  return run;
 }
 
 /** A Kubernetes label value made of `s` (at most 63 of [A-Za-z0-9-_.], alphanumeric at both ends). */
