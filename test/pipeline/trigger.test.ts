@@ -144,6 +144,19 @@ test('each pushed commit runs once, in order per branch, recorded in sekisho-ci'
   const [r6] = await runsOf(c6);
   assert.equal(r6?.status.phase, 'Failed');
   assert.match(r6!.status.message ?? '', /param target has no default/);
+  // a commit whose fetch failed (the repository was not there) is tried again when pushed again
+  const c7 = commit(repo, { 'sekisho-pipeline.yaml': pipeline, VERSION: '7\n' }, 'v7');
+  t.push({ repo: url, source: join(dir, 'missing'), trigger: 'push', updates: [main(c6, c7)] });
+  await t.idle();
+  assert.equal(t.lookup(url, c7)?.state, 'error');
+  assert.match(t.lookup(url, c7)?.message ?? '', /clone .*missing/);
+  const retried = t.push({ repo: url, source: repo, trigger: 'push', updates: [main(c6, c7)] });
+  assert.deepEqual(
+    retried.map((o) => o.outcome),
+    ['queued'],
+  );
+  await t.idle();
+  assert.equal((await runsOf(c7))[0]?.status.phase, 'Succeeded');
   await t.close();
 
   // a new runner on the same data dir remembers what ran

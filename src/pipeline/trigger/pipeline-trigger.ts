@@ -184,6 +184,13 @@ export class PipelineTrigger {
       };
       if (!this.claims.claim(claim)) {
         const prior = this.claims.get(e.repo, u.new);
+        // a commit that never got as far as a run (its fetch failed) is tried again when pushed again
+        if (prior?.state === 'error' && !prior.runDir) {
+          this.claims.update(claim);
+          this.log('info', `${name} ${claim.branch} ${u.new.slice(0, 12)}: queued again (${prior.message ?? 'error'})`);
+          this.enqueue(claim);
+          return { ref: u.ref, commit: u.new, outcome: 'queued', reason: 'retry after an error' } as const;
+        }
         return {
           ref: u.ref,
           commit: u.new,
