@@ -20,7 +20,6 @@ export interface WatchOptions {
   services: Services;
   handlers: Record<string, StepHandler>;
   onEvent?: (ev: RunEvent) => void;
-  onRecord?: (run: PipelineRun) => Promise<void>;
   signal?: AbortSignal;
 }
 
@@ -76,7 +75,6 @@ export async function pollOnce(o: WatchOptions): Promise<PollResult> {
       labels: { 'ci.sekisho.dev/trigger': 'poll' },
       onStart: (id, runDir) => claims.update({ ...claim, run: id, runDir }),
       ...(o.onEvent ? { onEvent: o.onEvent } : {}),
-      ...(o.onRecord ? { onRecord: o.onRecord } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
     });
   } catch (e) {
