@@ -2,9 +2,10 @@
 // payloads, keyless certificates) and from Sigstore bundle referrers (key hint, certificate identity),
 // attestations from the `.att` tag, bundle referrers and DSSE referrers (predicate types, key ids), and the
 // vulnerability summary of the newest scan report attached as a referrer (Sekisho/Trivy JSON, SARIF,
-// CycloneDX with vulnerabilities) or carried by a cosign vuln attestation. Nothing here verifies a signature:
-// that is the gates' work (src/sign); this says who claims to have signed what.
-import { X509Certificate } from 'node:crypto';
+// CycloneDX with vulnerabilities) or carried by a cosign vuln attestation. Signatures are checked against the
+// public keys the platform knows (the AppProjects' image verification keys) with the gates' own checks
+// (src/sign), to say which of those keys made them; anything else is what the attachment claims.
+import { X509Certificate, createHash, type KeyObject } from 'node:crypto';
 import { parseManifest, type Descriptor } from '../oci/index.ts';
 import { SEVERITIES } from '../scan/index.ts';
 import {
@@ -14,8 +15,12 @@ import {
   SIGNATURE_ANNOTATION,
   SIGN_PREDICATE_TYPE,
   SIMPLE_SIGNING_MEDIA_TYPE,
+  checkBundle,
+  checkSignatureLayer,
   signatureTag,
 } from '../sign/index.ts';
+import type { KubeClient } from '../kube/index.ts';
+import { resolvePublicKey } from '../sign/index.ts';
 import type { ImageSource } from './image-source.ts';
 import type { Schema } from './route.ts';
 
@@ -46,8 +51,23 @@ export interface SignatureInfo {
   keyId?: string;
   /** the payload names this image's digest */
   matchesImage?: boolean;
+  /** the known key that verifies it (name given by the caller, e.g. "AppProject demo"), when one does */
+  verifiedBy?: string;
   created?: string;
   annotations?: Record<string, string>;
+}
+
+/** A public key the platform knows, by the name shown for it. */
+export interface KnownKey {
+  name: string;
+  key: KeyObject;
+}
+
+/** sha256:<hex> of the key's SubjectPublicKeyInfo. */
+export function keyFingerprint(key: KeyObject): string {
+  return `sha256:${createHash('sha256')
+    .update(key.export({ type: 'spki', format: 'der' }))
+    .digest('hex')}`;
 }
 
 export interface AttestationInfo {
@@ -89,6 +109,7 @@ export const supplyChainSchema: Schema = {
           issuer: { type: 'string' },
           keyId: { type: 'string' },
           matchesImage: { type: 'boolean' },
+          verifiedBy: { type: 'string', description: 'the known key (AppProject image verification) that verifies it' },
           created: { type: 'string' },
           annotations: { type: 'object', additionalProperties: { type: 'string' } },
         },
@@ -214,6 +235,7 @@ export async function supplyChain(
   src: ImageSource,
   repo: string,
   digest: string,
+  known: KnownKey[] = [],
 ): Promise<{
   digest: string;
   signatures: SignatureInfo[];
@@ -236,7 +258,15 @@ export async function supplyChain(
       if (l.mediaType !== SIMPLE_SIGNING_MEDIA_TYPE) continue;
       const anns = l.annotations ?? {};
       const info: SignatureInfo = { kind: 'cosign', via: 'tag', source: sigTag, digest: l.digest };
-      const payload = jsonOf(await src.getBlob(repo, l.digest, MAX_SMALL).catch(() => null));
+      const bytes = await src.getBlob(repo, l.digest, MAX_SMALL).catch(() => null);
+      const payload = jsonOf(bytes);
+      if (bytes)
+        for (const k of known)
+          if (!('code' in checkSignatureLayer([k.key], digest, l, bytes))) {
+            info.verifiedBy = k.name;
+            info.keyId = keyFingerprint(k.key);
+            break;
+          }
       if (payload) {
         info.matchesImage = str(rec(rec(payload.critical).image)['docker-manifest-digest']) === digest;
         const optional = rec(payload.optional);
@@ -248,7 +278,7 @@ export async function supplyChain(
       const cert = anns[CERT_ANNOTATION];
       if (cert) {
         const id = certIdentity(cert);
-        if (id) Object.assign(info, id);
+        if (id) Object.assign(info, { ...id, ...(info.keyId ? { keyId: info.keyId } : {}) });
       }
       if (!anns[SIGNATURE_ANNOTATION]) errors.push(`signature layer ${l.digest} has no ${SIGNATURE_ANNOTATION}`);
       signatures.push(info);
@@ -296,7 +326,8 @@ export async function supplyChain(
       const layer = m
         ? ((parseManifest(m.bytes, m.mediaType).manifest as { layers?: Descriptor[] }).layers ?? [])[0]
         : undefined;
-      const bundle = layer ? jsonOf(await src.getBlob(repo, layer.digest, MAX_SMALL).catch(() => null)) : undefined;
+      const bundleBytes = layer ? await src.getBlob(repo, layer.digest, MAX_SMALL).catch(() => null) : null;
+      const bundle = jsonOf(bundleBytes);
       if (!bundle) {
         errors.push(`bundle ${d.digest} is not readable`);
         continue;
@@ -314,6 +345,10 @@ export async function supplyChain(
         str(statement?.predicateType) ??
         (bundle.messageSignature ? SIGN_PREDICATE_TYPE : '');
       const keyId = hint ?? str(rec((env.signatures as unknown[] | undefined)?.[0]).keyid) ?? id?.keyId;
+      const verifier = known.find(
+        (k) =>
+          !('code' in checkBundle([k.key], digest, bundleBytes!, { index: 0, digest: layer!.digest }, predicateType)),
+      );
       if (predicateType === SIGN_PREDICATE_TYPE || !predicateType) {
         const subj = (statement?.subject as unknown[] | undefined) ?? [];
         const matches = subj.some((s) => {
@@ -329,6 +364,7 @@ export async function supplyChain(
           ...(id?.issuer ? { issuer: id.issuer } : {}),
           ...(keyId ? { keyId } : {}),
           ...(statement ? { matchesImage: matches } : {}),
+          ...(verifier ? { verifiedBy: verifier.name } : {}),
           ...(anns['org.opencontainers.image.created'] ? { created: anns['org.opencontainers.image.created'] } : {}),
         });
       } else
@@ -376,4 +412,51 @@ export async function supplyChain(
   }
   vulnerabilities ??= vulnFromAttestation ?? null;
   return { digest, signatures, attestations, vulnerabilities, ...(errors.length ? { errors } : {}) };
+}
+
+/**
+ * The keys of the AppProjects' image verification rules (inline PEM or k8s://ns/secret[/entry]; file
+ * references are not read by the API server), named "AppProject <name>". Keys that cannot be read are
+ * reported, not thrown.
+ */
+export async function projectKeys(kube: KubeClient | undefined): Promise<{ keys: KnownKey[]; errors: string[] }> {
+  const keys: KnownKey[] = [];
+  const errors: string[] = [];
+  if (!kube) return { keys, errors };
+  let projects;
+  try {
+    projects = (await kube.listAll('gitops.sekisho.dev/v1alpha1', 'AppProject', { namespace: '' })).items;
+  } catch {
+    return { keys, errors }; // no AppProject kind here: no known keys
+  }
+  const seen = new Set<string>();
+  const readSecret = async (ns: string, name: string) => {
+    const s = await kube.get('v1', 'Secret', name, ns).catch(() => undefined);
+    if (!s) return undefined;
+    const o = s as Obj;
+    // data is base64; a cluster that has not folded stringData into data yet (the sandbox) keeps it plain
+    return {
+      ...Object.fromEntries(
+        Object.entries(rec(o.data)).map(([k, v]) => [k, Buffer.from(String(v), 'base64').toString('utf8')]),
+      ),
+      ...Object.fromEntries(Object.entries(rec(o.stringData)).map(([k, v]) => [k, String(v)])),
+    };
+  };
+  for (const p of projects) {
+    const rules = (rec(p.spec).imageVerification as unknown[] | undefined) ?? [];
+    for (const r of rules)
+      for (const ref of (rec(r).keys as unknown[] | undefined) ?? []) {
+        if (typeof ref !== 'string') continue;
+        const id = `${p.metadata?.name}|${ref}`;
+        if (seen.has(id)) continue;
+        seen.add(id);
+        if (!ref.trim().startsWith('-----BEGIN') && !ref.trim().startsWith('k8s://')) continue;
+        try {
+          keys.push({ name: `AppProject ${p.metadata?.name}`, key: await resolvePublicKey(ref, { readSecret }) });
+        } catch (e) {
+          errors.push(`AppProject ${p.metadata?.name}: ${(e as Error).message}`);
+        }
+      }
+  }
+  return { keys, errors };
 }

@@ -532,6 +532,13 @@ test('change requests: approve, merge (a real merge commit), close; roles, confl
 });
 
 test('images: signatures, attestations and the vulnerability summary of an attached scan report', async () => {
+  // a key the platform cannot read is reported, not thrown; the fixture's signature is by no known key
+  await f.kube.create({
+    apiVersion: 'gitops.sekisho.dev/v1alpha1',
+    kind: 'AppProject',
+    metadata: { name: 'gated', namespace: 'sekisho-gitops' },
+    spec: { imageVerification: [{ glob: '**', keys: ['k8s://sekisho-gitops/no-such-key'] }] },
+  } as KubeObject);
   const path = `/api/v1/registry/repositories/demo%2Fapp/manifests/v1/supply-chain`;
   await checkEndpoint(f, {
     name: 'supply chain',
@@ -548,6 +555,8 @@ test('images: signatures, attestations and the vulnerability summary of an attac
           { kind: 'cosign', via: 'tag', match: true },
         );
         assert.equal(r.body.signatures[0].source, f.image.sigTag);
+        assert.equal(r.body.signatures[0].verifiedBy, undefined);
+        assert.match(r.body.errors.join('\n'), /AppProject gated: .*no-such-key.*not found/);
         assert.deepEqual(
           r.body.attestations.map((a: { predicateType: string; keyId?: string }) => [a.predicateType, a.keyId]),
           [['https://slsa.dev/provenance/v1', 'key-1']],

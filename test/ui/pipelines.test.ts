@@ -241,7 +241,26 @@ test('images: signatures (signer key ids), attestations and vulnerabilities of a
   const repo = 'demo/api';
   const digest = await pushImage(client, repo, 'v2');
   const password = Buffer.from('test-password');
-  const signer = loadPrivateKey(generateKeyPair(password, { scrypt: { N: 1024, r: 8, p: 1 } }).privateKeyPem, password);
+  const pair = generateKeyPair(password, { scrypt: { N: 1024, r: 8, p: 1 } });
+  const signer = loadPrivateKey(pair.privateKeyPem, password);
+  // the platform knows the key from an AppProject's image verification rule (a k8s:// Secret reference)
+  const ns = platform.controller?.namespace ?? 'sekisho-gitops';
+  await kube.create({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'release-key', namespace: ns },
+    stringData: { 'cosign.pub': pair.publicKeyPem },
+  } as KubeObject);
+  await kube.create({
+    apiVersion: 'gitops.sekisho.dev/v1alpha1',
+    kind: 'AppProject',
+    metadata: { name: 'release', namespace: ns },
+    spec: {
+      sourceRepos: ['*'],
+      destinations: [{ server: '*', namespace: '*' }],
+      imageVerification: [{ glob: '**', keys: [`k8s://${ns}/release-key`] }],
+    },
+  } as KubeObject);
   const t: ImageTarget = { client, registry: host, repository: repo, ref: digest };
   await signImage(t, signer);
   await signImageBundle(t, signer);
@@ -272,8 +291,8 @@ test('images: signatures (signer key ids), attestations and vulnerabilities of a
   await sigs.first().waitFor();
   assert.equal(await sigs.count(), 2);
   const rows = (await sigs.allTextContents()).join('\n');
-  assert.match(rows, /^cosign.*yes.*cosign \.sig tag$/m);
-  assert.match(rows, /Sigstore bundle/);
+  assert.match(rows, /^cosign.*AppProject release.*yes.*cosign \.sig tag$/m);
+  assert.match(rows, /^Sigstore bundle.*AppProject release.*yes/m);
   assert.equal(
     await sec
       .getByTestId('signatures')

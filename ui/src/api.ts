@@ -361,6 +361,7 @@ export interface SupplyChain {
     issuer?: string;
     keyId?: string;
     matchesImage?: boolean;
+    verifiedBy?: string;
     created?: string;
   }[];
   attestations: {

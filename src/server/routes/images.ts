@@ -6,7 +6,7 @@ import { isDigest, isValidRepositoryName, isValidTag, parseManifest, type Descri
 import { ServerError } from '../errors.ts';
 import type { ImageSource } from '../image-source.ts';
 import type { RouteEnv, RouteSpec } from '../route.ts';
-import { supplyChain, supplyChainSchema } from '../image-supply-chain.ts';
+import { projectKeys, supplyChain, supplyChainSchema } from '../image-supply-chain.ts';
 
 const MAX_CONFIG = 4 * 1024 * 1024;
 
@@ -34,7 +34,7 @@ const descriptorSchema = {
   },
 };
 
-export function imageRoutes({ images }: RouteEnv): RouteSpec[] {
+export function imageRoutes({ images, d }: RouteEnv): RouteSpec[] {
   const src = (): ImageSource => {
     if (!images) throw new ServerError('server_upstream_error', 'no registry is configured');
     return images;
@@ -295,14 +295,17 @@ export function imageRoutes({ images }: RouteEnv): RouteSpec[] {
       path: `${repoPath}/manifests/{reference}/supply-chain`,
       role: 'viewer',
       tag: 'images',
-      summary: `What is attached to an image, read: signatures (cosign .sig tag or Sigstore bundle referrer; signer, key id), attestations (predicate types) and the vulnerability summary of the newest attached scan report${repoNote}`,
+      summary: `What is attached to an image, read: signatures (cosign .sig tag or Sigstore bundle referrer; signer, key id, the AppProject image-verification key that verifies it), attestations (predicate types) and the vulnerability summary of the newest attached scan report${repoNote}`,
       response: supplyChainSchema,
       handler: async (ctx) => {
         const repo = repoParam(ctx.params.repository!);
         const ref = refParam(ctx.params.reference!);
         const m = await manifestOf(repo, ref);
+        const known = await projectKeys(d.kube);
         try {
-          return { repository: repo, ...(await supplyChain(src(), repo, m.digest)) };
+          const r = await supplyChain(src(), repo, m.digest, known.keys);
+          const errors = [...known.errors, ...(r.errors ?? [])];
+          return { repository: repo, ...r, ...(errors.length ? { errors } : {}) };
         } catch (e) {
           throw upstreamErr(e, `attachments of ${m.digest}`);
         }

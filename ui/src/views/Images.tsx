@@ -244,7 +244,7 @@ function Security({ repo, digest }: { repo: string; digest: string }) {
   const r = useApi<SupplyChain>(`${apiRepo(repo)}/manifests/${enc(digest)}/supply-chain`);
   if (r.error) return <ErrorState error={r.error} retry={r.reload} what="signatures and vulnerabilities" />;
   if (!r.data) return <Loading what="signatures and vulnerabilities" />;
-  const { signatures, attestations, vulnerabilities: v } = r.data;
+  const { signatures, attestations, vulnerabilities: v, errors } = r.data;
   return (
     <section aria-labelledby="sec-title" data-testid="supply-chain">
       <h3 id="sec-title">Signatures, attestations and vulnerabilities</h3>
@@ -269,6 +269,15 @@ function Security({ repo, digest }: { repo: string; digest: string }) {
             { header: 'Signer', cell: (x) => x.signer ?? <span className="muted">key only</span> },
             { header: 'Key id', cell: (x) => <KeyId id={x.keyId} /> },
             {
+              header: 'Verified by',
+              cell: (x) =>
+                x.verifiedBy ? (
+                  <span className="badge ref-signature">{x.verifiedBy}</span>
+                ) : (
+                  <span className="muted">no key this platform knows</span>
+                ),
+            },
+            {
               header: 'Names this image',
               cell: (x) => (x.matchesImage === undefined ? '—' : x.matchesImage ? 'yes' : 'NO'),
             },
@@ -282,6 +291,13 @@ function Security({ repo, digest }: { repo: string; digest: string }) {
             },
           ]}
         />
+      )}
+      {(errors ?? []).length > 0 && (
+        <ul className="muted small" aria-label="Could not be read">
+          {(errors ?? []).map((e) => (
+            <li key={e}>{e}</li>
+          ))}
+        </ul>
       )}
       <h4>Attestations</h4>
       {attestations.length === 0 ? (

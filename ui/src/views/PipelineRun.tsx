@@ -291,9 +291,7 @@ function Artifacts({ run }: { run: RunDetail }) {
 
 /** The step shown when none is asked for: the first failed one, else the first running one, else the first. */
 function pickStep(run: RunDetail): RunStep | undefined {
-  return (
-    run.steps.find((s) => s.phase === 'Failed') ?? run.steps.find((s) => s.phase === 'Running') ?? run.steps[0]
-  );
+  return run.steps.find((s) => s.phase === 'Failed') ?? run.steps.find((s) => s.phase === 'Running') ?? run.steps[0];
 }
 
 export function PipelineRunView() {
