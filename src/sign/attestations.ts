@@ -49,6 +49,35 @@ export function verifyDsse(env: DsseEnvelope, keys: KeyObject[]): Buffer | null 
   return null;
 }
 
+/** The in-toto statement types cosign writes: v1, and v0.1 from cosign before v2.x. */
+export const IN_TOTO_STATEMENT_TYPES = [IN_TOTO_STATEMENT_V1, 'https://in-toto.io/Statement/v0.1'];
+
+/**
+ * Checks one attestation envelope as cosign's verify-attestation does: the DSSE signature verifies with one
+ * of the keys, the payload is an in-toto statement, and one of its subjects has exactly `digest`.
+ */
+export function checkAttestationEnvelope(
+  env: DsseEnvelope,
+  keys: KeyObject[],
+  digest: string,
+): { statement: InTotoStatement } | { why: string } {
+  const payload = verifyDsse(env, keys);
+  if (!payload) return { why: 'DSSE signature does not verify with the given key(s)' };
+  let st: InTotoStatement;
+  try {
+    st = JSON.parse(payload.toString('utf8')) as InTotoStatement;
+  } catch {
+    return { why: 'the signed payload is not JSON' };
+  }
+  if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE || !IN_TOTO_STATEMENT_TYPES.includes(st?._type))
+    return { why: `not an in-toto statement (${env.payloadType}, ${String(st?._type)})` };
+  const subjects = (Array.isArray(st.subject) ? st.subject : []).flatMap((s) =>
+    Object.entries(s?.digest ?? {}).map(([a, h]) => `${a}:${h}`),
+  );
+  if (!subjects.includes(digest)) return { why: `statement subject is not ${digest}` };
+  return { statement: st };
+}
+
 async function resolve(t: ImageTarget): Promise<string> {
   if (/^[a-z0-9]+:[a-f0-9]+$/.test(t.ref)) return t.ref;
   const d = await t.client.headManifest(t.repository, t.ref);
@@ -167,18 +196,13 @@ export async function verifyAttestations(
       why.push(`attestation ${i}: unreadable envelope: ${(err as Error).message}`);
       continue;
     }
-    const payload = verifyDsse(env, keys);
-    if (!payload) {
-      why.push(`attestation ${i}: DSSE signature does not verify with the given key(s)`);
+    const r = checkAttestationEnvelope(env, keys, digest);
+    if ('why' in r) {
+      why.push(`attestation ${i}: ${r.why}`);
       continue;
     }
-    const st = JSON.parse(payload.toString('utf8')) as InTotoStatement;
-    if (!st.subject?.some((s) => `${Object.keys(s.digest)[0]}:${Object.values(s.digest)[0]}` === digest)) {
-      why.push(`attestation ${i}: statement subject is not ${digest}`);
-      continue;
-    }
-    if (predicateType && st.predicateType !== predicateType) continue;
-    ok.push(st);
+    if (predicateType && r.statement.predicateType !== predicateType) continue;
+    ok.push(r.statement);
   }
   if (ok.length === 0)
     throw new SignError(

@@ -18,6 +18,7 @@ import {
 } from '../oci/index.ts';
 import {
   IN_TOTO_PAYLOAD_TYPE,
+  IN_TOTO_STATEMENT_TYPES,
   IN_TOTO_STATEMENT_V1,
   signDsse,
   verifyDsse,
@@ -202,8 +203,13 @@ export function checkBundle(
   } catch {
     return reject('PAYLOAD_INVALID', 'statement is not JSON');
   }
-  if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE || st._type !== IN_TOTO_STATEMENT_V1)
-    return reject('PAYLOAD_INVALID', `not an in-toto Statement v1 (${st?._type})`);
+  // image signatures are Statement v1; attestations may be v0.1 (cosign before v2.x wrote those)
+  const types = predicateType === SIGN_PREDICATE_TYPE ? [IN_TOTO_STATEMENT_V1] : IN_TOTO_STATEMENT_TYPES;
+  if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE || !types.includes(st?._type))
+    return reject(
+      'PAYLOAD_INVALID',
+      `not an in-toto Statement ${types.length === 1 ? 'v1' : 'v1 or v0.1'} (${st?._type})`,
+    );
   if (st.predicateType !== predicateType)
     return reject('PAYLOAD_INVALID', `predicate type is ${st.predicateType}, not ${predicateType}`);
   const subjects = (st.subject ?? []).flatMap((s) => Object.entries(s.digest ?? {}).map(([a, h]) => `${a}:${h}`));

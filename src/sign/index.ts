@@ -62,6 +62,8 @@ export {
   attestImage,
   attestStatement,
   signStatement,
+  checkAttestationEnvelope,
+  IN_TOTO_STATEMENT_TYPES,
   verifyAttestations,
   type InTotoStatement,
   type DsseEnvelope,
