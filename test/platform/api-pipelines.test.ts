@@ -513,7 +513,17 @@ test('change requests: approve, merge (a real merge commit), close; roles, confl
   const c2 = await f.call('GET', '/api/v1/changerequests/promote-2', { as: 'viewer' });
   assert.deepEqual(c2.body.changeRequest.status.conflicts, ['notes.txt']);
   assert.equal(c2.body.conflicts, 1);
-  const closed = await f.call('POST', '/api/v1/changerequests/promote-2/close', { as: 'devB' });
+  // a cookie session needs its CSRF token, as on every state-changing route
+  const login = await f.call('POST', '/api/v1/session', {
+    body: { username: 'dev-b', password: 'dev-b-long-password' },
+  });
+  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+  const noCsrf = await f.call('POST', '/api/v1/changerequests/promote-2/close', { headers: { cookie } });
+  assert.equal(noCsrf.status, 403);
+  assert.match(noCsrf.body.error.message, /X-CSRF-Token/);
+  const closed = await f.call('POST', '/api/v1/changerequests/promote-2/close', {
+    headers: { cookie, 'x-csrf-token': login.body.csrfToken },
+  });
   assert.equal(closed.status, 200);
   assert.equal(closed.body.phase, 'Closed');
 

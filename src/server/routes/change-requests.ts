@@ -56,7 +56,7 @@ function git(args: string[], cwd: string): Promise<{ code: number; stdout: strin
 }
 
 /** Shared masks of one answer: the same value gets the same mask on both sides, another value another mask. */
-class Masks {
+export class Masks {
   private readonly m = new Map<string, string>();
   of(v: string): string {
     let s = this.m.get(v);
