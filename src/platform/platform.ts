@@ -14,6 +14,7 @@ import {
   KubeChangeRequestStore,
   PipelineTrigger,
   pipelineServices,
+  type PollSpec,
   type WebhookSecrets,
 } from '../pipeline/index.ts';
 import { parseListen, startSandbox, type Sandbox } from '../sandbox/index.ts';
@@ -84,6 +85,8 @@ export interface PlatformCiOptions {
   webhook?: WebhookSecrets;
   /** the environment of run steps (default: PATH only) */
   env?: Record<string, string>;
+  /** app repos hosted elsewhere polled for new commits (for hosts that send no webhook) */
+  poll?: PollSpec[];
 }
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -536,6 +539,7 @@ function pipelineTrigger(
     kube: p.kube,
     wellKnown: { registry: registryHost, ...(configRepo ? { configRepo } : {}) },
     ...(ci.webhook ? { webhook: ci.webhook } : {}),
+    ...(ci.poll ? { poll: ci.poll } : {}),
     log: (level, msg, fields) => p.log(level, `pipelines: ${msg}`, fields),
     services: async () =>
       pipelineServices({

@@ -223,3 +223,40 @@ test('a run killed with its process is marked Failed at the next start; the queu
   assert.equal((await runsOf(slow)).length, 1, 'the interrupted commit is not run again');
   await t.close();
 });
+
+test('polled repositories: each new branch head runs once, through the same queue', async () => {
+  const repo = join(dir, 'polled');
+  git(dir, 'init', '-q', '-b', 'main', repo);
+  const c1 = commit(
+    repo,
+    { 'sekisho-pipeline.yaml': HEAD + '  steps:\n    - id: hi\n      run: echo polled\n' },
+    'one',
+  );
+  const t = new PipelineTrigger({
+    dataDir: join(dir, 'data3'),
+    kube,
+    services: () => services(),
+    poll: [{ repo, branches: ['main'], intervalMs: 50 }],
+  });
+  await t.start();
+  const ran = async (c: string): Promise<PipelineRun> => {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      if (t.lookup(repo, c)) {
+        await t.idle();
+        const [r] = await runsOf(c);
+        if (r && r.status.phase !== 'Running') return r;
+      }
+      assert.ok(Date.now() < deadline, `commit ${c} was never run by polling`);
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  };
+  const r1 = await ran(c1);
+  assert.equal(r1.status.phase, 'Succeeded');
+  assert.equal(r1.metadata.labels?.['ci.sekisho.dev/trigger'], 'poll');
+  const c2 = commit(repo, { VERSION: '2\n' }, 'two');
+  assert.equal((await ran(c2)).status.phase, 'Succeeded');
+  // polled again and again: still one run each
+  assert.equal((await runsOf(c1)).length, 1);
+  await t.close();
+});

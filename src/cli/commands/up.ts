@@ -41,6 +41,11 @@ export function register(program: Command): void {
       '--signing-key <file|secret:ns/name>',
       'key of sign steps ($SEKISHO_SIGNING_KEY in runs): a PEM file (password from $SEKISHO_SIGNING_PASSWORD) or a Secret',
     )
+    .option(
+      '--poll <repo>',
+      'also poll this app repo (git URL) for new commits every 30s (repeatable)',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .action(
       async (o: {
         dataDir: string;
@@ -57,6 +62,7 @@ export function register(program: Command): void {
         configRepo?: string;
         scanDb?: string;
         signingKey?: string;
+        poll?: string[];
       }) => {
         if ((o.tlsCert === undefined) !== (o.tlsKey === undefined))
           throw Object.assign(new Error('--tls-cert and --tls-key go together'), { code: 'usage' });
@@ -106,6 +112,7 @@ export function register(program: Command): void {
                   ? { webhook: { secret: process.env.SEKISHO_WEBHOOK_SECRET } }
                   : {}),
                 ...(process.env.PATH ? { env: { PATH: process.env.PATH } } : {}),
+                ...(o.poll?.length ? { poll: o.poll.map((repo) => ({ repo, intervalMs: 30_000 })) } : {}),
               }
             : false,
           ...(o.tlsCert && o.tlsKey

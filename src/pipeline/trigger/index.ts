@@ -15,6 +15,7 @@ export {
   PipelineTrigger,
   ensureCiResources,
   type PipelineTriggerOptions,
+  type PollSpec,
   type PushEvent,
   type PushOutcome,
   type RefUpdate,

@@ -5,6 +5,7 @@
 // namespace and CRDs are made sure of, runs a previous process left running are marked Failed (in the run
 // folder and in the cluster), and commits it left queued are queued again.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import type { KubeClient, KubeObject } from '../../kube/index.ts';
 import { describeError } from '../errors.ts';
@@ -14,6 +15,7 @@ import { markInterrupted, readRun } from '../runner.ts';
 import { builtinSteps } from '../steps/index.ts';
 import { changeRequestCrd, pipelineCrd, pipelineRunCrd } from '../crds.ts';
 import type { PipelineRun, RunEvent, Services, StepHandler } from '../types.ts';
+import { Git } from '../promote/git.ts';
 import { CommitClaims, repoKey, type Claim } from './claims.ts';
 import { TriggerError } from './errors.ts';
 import { KeyedQueue } from './queue.ts';
@@ -73,6 +75,16 @@ export interface PipelineTriggerOptions {
   onEvent?: (job: Claim, ev: RunEvent) => void;
   /** secrets of POST /api/v1/webhooks/git (none: webhooks are refused) */
   webhook?: WebhookSecrets;
+  /** app repos polled for new commits (git ls-remote every intervalMs), for hosts that send no webhook */
+  poll?: PollSpec[];
+}
+
+export interface PollSpec {
+  /** a git URL or path */
+  repo: string;
+  /** branches to follow (default: every branch) */
+  branches?: string[];
+  intervalMs: number;
 }
 
 /** The answer to a webhook delivery. */
@@ -125,6 +137,30 @@ export class PipelineTrigger {
     }
     this.started = true;
     this.markReady();
+    for (const p of this.o.poll ?? []) void this.pollLoop(p);
+  }
+
+  /** Asks the repository for its branch heads every interval; new commits go the way of a push. */
+  private async pollLoop(p: PollSpec): Promise<void> {
+    let lastError = '';
+    while (!this.ac.signal.aborted) {
+      try {
+        const r = await new Git(this.o.dataDir).run(['ls-remote', '--heads', p.repo], { allowFail: true });
+        if (r.code !== 0) throw new TriggerError('trigger_git_error', `git ls-remote ${p.repo}: ${r.stderr.trim()}`);
+        const updates = r.stdout
+          .split('\n')
+          .map((l) => l.trim().split(/\s+/))
+          .filter(([sha, ref]) => sha && ref && (!p.branches || p.branches.includes(ref.slice('refs/heads/'.length))))
+          .map(([sha, ref]) => ({ ref: ref!, old: '0'.repeat(40), new: sha! }));
+        if (!this.ac.signal.aborted && updates.length) this.push({ repo: p.repo, updates, trigger: 'poll' });
+        lastError = '';
+      } catch (e) {
+        const m = describeError(e);
+        if (m !== lastError) this.log('warn', `polling ${p.repo}: ${m}`);
+        lastError = m;
+      }
+      await sleep(p.intervalMs, undefined, { signal: this.ac.signal }).catch(() => undefined);
+    }
   }
 
   /** A claim left running by a process that is gone: its record and the cluster copy say Failed. */
