@@ -105,7 +105,7 @@ before(async () => {
         step('push', { phase: 'Skipped', needs: ['scan', 'sbom'] }),
       ],
     },
-    { 'ci.sekisho.dev/commit': 'a'.repeat(40), 'ci.sekisho.dev/branch': 'main' },
+    { 'ci.sekisho.dev/commit': 'a'.repeat(40), 'ci.sekisho.dev/branch': 'main', 'ci.sekisho.dev/repo': 'web-app' },
   );
   await putRun(
     'web-2',
@@ -144,6 +144,13 @@ test('pipelines: runs newest first, a failed lint step with its findings and rep
   assert.equal(await rows.count(), 2);
   assert.match((await rows.nth(1).textContent()) ?? '', /web-1.*Failed/);
   await check('pipelines');
+  // the app-repo filter (kept in the URL)
+  await page.getByLabel('App repo').selectOption('web-app');
+  await page.waitForURL(/\/pipelines\?repo=web-app$/);
+  await rows.nth(1).waitFor({ state: 'detached' });
+  assert.match((await rows.first().textContent()) ?? '', /web-1/);
+  await page.getByLabel('App repo').selectOption('');
+  await rows.nth(1).waitFor();
   await rows.nth(1).getByRole('link', { name: 'web-1' }).click();
   await page.waitForURL(/\/pipelines\/web-1\/lint$/);
   // the failed step is selected, with its message, findings at file:line and its report

@@ -1,5 +1,5 @@
 // Pipeline runs, newest first: phase, pipeline, commit/branch, start and duration, steps per phase; a phase
-// filter kept in the URL; refreshed every few seconds while a run is in progress.
+// and app-repo filters kept in the URL; refreshed every few seconds while a run is in progress.
 import { useEffect } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
 import { duration, enc, itemsOf, type RunSummary } from '../api.ts';
@@ -30,8 +30,19 @@ export function PipelinesView() {
   useDocumentTitle('Pipelines');
   const search = useSearch();
   const [, navigate] = useLocation();
-  const phase = new URLSearchParams(search).get('phase') ?? '';
-  const r = useApi<unknown>(`/pipelineruns${phase ? `?phase=${enc(phase)}` : ''}`);
+  const sp = new URLSearchParams(search);
+  const phase = sp.get('phase') ?? '';
+  const repo = sp.get('repo') ?? '';
+  const query = (p: string, r: string) => {
+    const q = new URLSearchParams();
+    if (p) q.set('phase', p);
+    if (r) q.set('repo', r);
+    const t = q.toString();
+    return t ? `?${t}` : '';
+  };
+  const r = useApi<unknown>(`/pipelineruns${query(phase, repo)}`);
+  const all = useApi<unknown>('/pipelineruns');
+  const repos = [...new Set(itemsOf<RunSummary>(all.data).map((x) => x.repo ?? ''))].filter(Boolean).sort();
   const items = itemsOf<RunSummary>(r.data);
   usePolling(
     items.some((x) => x.phase === 'Running' || x.phase === 'Pending'),
@@ -44,14 +55,20 @@ export function PipelinesView() {
         <div className="filters">
           <div className="field">
             <label htmlFor="pl-phase">Phase</label>
-            <select
-              id="pl-phase"
-              value={phase}
-              onChange={(e) => navigate(e.target.value ? `/pipelines?phase=${enc(e.target.value)}` : '/pipelines')}
-            >
+            <select id="pl-phase" value={phase} onChange={(e) => navigate(`/pipelines${query(e.target.value, repo)}`)}>
               {PHASES.map((p) => (
                 <option key={p} value={p}>
                   {p || 'any'}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor="pl-repo">App repo</label>
+            <select id="pl-repo" value={repo} onChange={(e) => navigate(`/pipelines${query(phase, e.target.value)}`)}>
+              {['', ...(repo && !repos.includes(repo) ? [repo] : []), ...repos].map((x) => (
+                <option key={x} value={x}>
+                  {x || 'any'}
                 </option>
               ))}
             </select>
@@ -65,8 +82,11 @@ export function PipelinesView() {
       ) : items.length === 0 ? (
         <Empty>
           <p>
-            <strong>No pipeline runs{phase ? ` in phase ${phase}` : ''}.</strong> A push to an app repo with a{' '}
-            <code>.sekisho/pipeline.yaml</code> starts one.
+            <strong>
+              No pipeline runs{phase ? ` in phase ${phase}` : ''}
+              {repo ? ` of ${repo}` : ''}.
+            </strong>{' '}
+            A push to an app repo with a <code>.sekisho/pipeline.yaml</code> starts one.
           </p>
         </Empty>
       ) : (
