@@ -255,7 +255,7 @@ export function ChangeRequestView() {
           </div>
         )}
       </dl>
-      {st?.message && <p className="note">{st.message}</p>}
+      {st?.message && !(st.conflicts ?? []).length && <p className="note">{st.message}</p>}
       {(st?.conflicts ?? []).length > 0 && (
         <div className="state error" role="alert" data-testid="conflicts">
           <p>
