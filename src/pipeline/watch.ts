@@ -20,6 +20,8 @@ export interface WatchOptions {
   services: Services;
   handlers: Record<string, StepHandler>;
   onEvent?: (ev: RunEvent) => void;
+  /** a recorder for each run (e.g. kubeRunRecorder into a cluster); called once per run */
+  recorder?: () => (run: PipelineRun) => Promise<void>;
   signal?: AbortSignal;
 }
 
@@ -75,6 +77,7 @@ export async function pollOnce(o: WatchOptions): Promise<PollResult> {
       labels: { 'ci.sekisho.dev/trigger': 'poll' },
       onStart: (id, runDir) => claims.update({ ...claim, run: id, runDir }),
       ...(o.onEvent ? { onEvent: o.onEvent } : {}),
+      ...(o.recorder ? { onRecord: o.recorder() } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
     });
   } catch (e) {

@@ -11,7 +11,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { KubeClient } from '../../src/kube/index.ts';
-import { API_VERSION, CI_NAMESPACE, PipelineTrigger, type PipelineRun } from '../../src/pipeline/index.ts';
+import {
+  API_VERSION,
+  CI_NAMESPACE,
+  PipelineTrigger,
+  builtinSteps,
+  kubeRunRecorder,
+  pollOnce,
+  type PipelineRun,
+} from '../../src/pipeline/index.ts';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.ts';
 import { HEAD, services } from './helpers.ts';
 
@@ -259,4 +267,28 @@ test('polled repositories: each new branch head runs once, through the same queu
   // polled again and again: still one run each
   assert.equal((await runsOf(c1)).length, 1);
   await t.close();
+});
+
+test('ci watch (pollOnce) records each run in a cluster through a recorder made per run', async () => {
+  const repo = join(dir, 'watched');
+  git(dir, 'init', '-q', '-b', 'main', repo);
+  const c1 = commit(repo, { 'sekisho-pipeline.yaml': HEAD + '  steps:\n    - id: hi\n      run: echo one\n' }, 'one');
+  const o = {
+    repo,
+    dataDir: join(dir, 'data4'),
+    services: services(),
+    handlers: builtinSteps(),
+    recorder: () => kubeRunRecorder(kube, CI_NAMESPACE),
+  };
+  const first = await pollOnce(o);
+  const c2 = commit(repo, { VERSION: '2\n' }, 'two');
+  const second = await pollOnce(o);
+  assert.equal(first.commit, c1);
+  assert.equal(second.commit, c2);
+  for (const c of [c1, c2]) {
+    const [r, ...more] = await runsOf(c);
+    assert.equal(more.length, 0);
+    assert.equal(r?.status.phase, 'Succeeded', `the run of ${c} in the cluster`);
+    assert.equal(r?.metadata.labels?.['ci.sekisho.dev/trigger'], 'poll');
+  }
 });

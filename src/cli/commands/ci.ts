@@ -8,6 +8,7 @@ import { stringify } from 'yaml';
 import { KubeClient } from '../../kube/index.ts';
 import { dockerConfigCredentials } from '../../oci/index.ts';
 import {
+  CI_NAMESPACE,
   PipelineError,
   builtinSteps,
   kubeRunRecorder,
@@ -287,8 +288,14 @@ export function register(program: Command): void {
     .option('--data-dir <dir>', 'checkouts, runs (<data-dir>/ci/runs), change requests', '.sekisho')
     .option('--scan-db <dir>', 'advisory database for scan steps')
     .option('--insecure', 'plain HTTP to every registry')
+    .option('--kubeconfig <file>', 'also record each run as a PipelineRun in this cluster (CRDs: sekisho ci crds)')
+    .option('--context <name>', 'kubeconfig context')
+    .option('--namespace <ns>', 'namespace of the PipelineRuns', CI_NAMESPACE)
     .action(
       async (o: {
+        kubeconfig?: string;
+        context?: string;
+        namespace: string;
         repo: string;
         branch: string;
         pipeline?: string;
@@ -299,9 +306,24 @@ export function register(program: Command): void {
         scanDb?: string;
         insecure?: boolean;
       }) => {
+        let kube: KubeClient | undefined;
         try {
           const dataDir = resolve(o.dataDir);
+          kube = o.kubeconfig
+            ? await KubeClient.fromKubeconfig({ path: o.kubeconfig, ...(o.context ? { context: o.context } : {}) })
+            : undefined;
+          const client = kube;
           const base = {
+            ...(client
+              ? {
+                  recorder: () =>
+                    kubeRunRecorder(client, o.namespace, (e) =>
+                      process.stderr.write(
+                        `warning: PipelineRun not recorded in the cluster: ${(e as Error).message}\n`,
+                      ),
+                    ),
+                }
+              : {}),
             repo: o.repo,
             branch: o.branch,
             ...(o.pipeline ? { pipeline: o.pipeline } : {}),
@@ -340,6 +362,8 @@ export function register(program: Command): void {
           });
         } catch (err) {
           process.exitCode = reportError(err);
+        } finally {
+          kube?.close();
         }
       },
     );
