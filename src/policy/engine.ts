@@ -9,6 +9,7 @@ import {
   RObject,
   RSet,
   toJS,
+  type EvalOptions,
   type Module,
   type Policy,
   type PreparedQuery,
@@ -202,12 +203,7 @@ export class PolicyEngine {
         strictBuiltinErrors: this.opts.showBuiltinErrors ?? false,
         // Conftest's print hook: "<file>:<row>: <msg>\n"
         print: (msg, loc) => outputs.push(loc ? `${loc.file}:${loc.row}: ${msg}\n` : `${msg}\n`),
-        ...(this.opts.trace
-          ? {
-              onEval: (e) =>
-                void traces.push(`${e.loc.file}:${e.loc.row} | Eval ${(e.loc.text ?? '').replace(/\s*\n\s*/g, ' ')}`),
-            }
-          : {}),
+        ...(this.opts.trace ? traceHooks(traces) : {}),
       });
     } catch (e) {
       const err = e as { code?: string; message?: string; location?: { file: string; row: number; col: number } };
@@ -324,13 +320,24 @@ export class PolicyEngine {
     query: string,
     print: (msg: string, loc?: { file: string; row: number }) => void,
     note?: (msg: string, loc?: { file: string; row: number }) => void,
+    traces?: string[],
   ): ReturnType<PreparedQuery['eval']> {
     return this.prepared(query, '-').eval({
       strictBuiltinErrors: this.opts.showBuiltinErrors ?? false,
       print,
       ...(note ? { note } : {}),
+      ...(traces ? traceHooks(traces) : {}),
     });
   }
+}
+
+/** --trace lines: OPA's Enter events (rule bodies, by document name) and Eval events (expressions), with file:row. */
+function traceHooks(traces: string[]): Pick<EvalOptions, 'onEval' | 'onEnter'> {
+  return {
+    onEval: (e) =>
+      void traces.push(`${e.loc.file}:${e.loc.row} | Eval ${(e.loc.text ?? '').replace(/\s*\n\s*/g, ' ')}`),
+    onEnter: (name, rule) => void traces.push(`${rule.loc.file}:${rule.loc.row} | Enter ${name}`),
+  };
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

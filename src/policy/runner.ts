@@ -223,6 +223,8 @@ export interface VerifyTest {
   outputs: string[];
   /** trace() notes of the test, with file:row. */
   notes: string[];
+  /** With `trace`: the test's Enter/Eval events (Conftest's verify --trace). */
+  traces: string[];
 }
 
 /** `policy verify`: every `test_*` rule (and `todo_test_*` as skipped) of the loaded policies. */
@@ -262,6 +264,7 @@ export async function runVerify(
         durationMs: 0,
         outputs: [],
         notes: [],
+        traces: [],
       };
       if (!skip) {
         const start = performance.now();
@@ -270,6 +273,7 @@ export async function runVerify(
             `data.${ns}.${name}`,
             (msg, loc) => t.outputs.push(loc ? `${loc.file}:${loc.row}: ${msg}` : msg),
             (msg, loc) => t.notes.push(`${loc ? `${loc.file}:${loc.row}` : 'query'} | Note ${JSON.stringify(msg)}`),
+            opts.trace ? t.traces : undefined,
           );
           const v = rows[0]?.expressions[0]?.value;
           t.outcome = rows.length > 0 && v !== false && v !== undefined ? 'pass' : 'fail';
@@ -288,7 +292,7 @@ export async function runVerify(
       filename: t.file,
       namespace: '',
       successes: 0,
-      queries: [{ query: t.name, results: [], traces: [], ...(t.outputs.length ? { outputs: t.outputs } : {}) }],
+      queries: [{ query: t.name, results: [], traces: t.traces, ...(t.outputs.length ? { outputs: t.outputs } : {}) }],
     };
     if (t.outcome === 'fail' || t.outcome === 'error') r.failures = [failed];
     else if (t.outcome === 'skip') r.skipped = [failed];

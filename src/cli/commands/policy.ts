@@ -295,6 +295,7 @@ export function register(program: Command): void {
         regoVersion: regoVersion(o.regoVersion),
         strict: Boolean(o.strict),
         showBuiltinErrors: Boolean(o.showBuiltinErrors),
+        trace: Boolean(o.trace),
       });
       const code = exitCode(results);
       if (coverage) {

@@ -144,3 +144,44 @@ s[x] { "B" = input.kind; x := "sb" }`;
     assert.equal(toJSON(q.eval({ input: fromJS({ kind: 'B' }) })[0]?.bindings.get('x') as Value), '[{"b":2},["sb"]]');
   });
 });
+
+describe('Enter events', () => {
+  it('come after the Eval of the expression that refers to the rule, once per candidate rule', () => {
+    const text = `package t
+is_service if input.kind == "Service"
+is_deployment if input.kind == "Deployment"
+warn contains msg if {
+  is_deployment
+  msg := "deployment"
+}
+warn contains msg if {
+  is_service
+  msg := "service"
+}
+f(x) := 1 if x == 1
+else := 2
+g := f(input.n)`;
+    const q = policyOf(text).prepare('data.t.warn');
+    const events: string[] = [];
+    q.eval({
+      input: fromJS({ kind: 'Service', n: 3 }),
+      onEval: (e) => events.push(`${e.loc.row} Eval ${e.loc.text}`),
+      onEnter: (name, rule) => events.push(`${rule.loc.row} Enter ${name}`),
+    });
+    assert.deepEqual(events, [
+      '4 Enter data.t.warn',
+      '5 Eval is_deployment',
+      '8 Enter data.t.warn',
+      '9 Eval is_service',
+      '2 Enter data.t.is_service',
+      '2 Eval input.kind == "Service"',
+      '10 Eval msg := "service"',
+    ]);
+    const chain: string[] = [];
+    policyOf(text)
+      .prepare('data.t.g')
+      .eval({ input: fromJS({ n: 3 }), onEnter: (name, rule) => chain.push(`${rule.loc.row} Enter ${name}`) });
+    // f(3): the first rule's guard x == 1 fails, so only the else rule is entered
+    assert.deepEqual(chain, ['14 Enter data.t.g', '13 Enter data.t.f']);
+  });
+});
