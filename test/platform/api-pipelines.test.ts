@@ -14,7 +14,7 @@ import type { KubeObject } from '../../src/kube/index.ts';
 import type { RegistryStorage } from '../../src/oci/index.ts';
 import { API_VERSION, CI_NAMESPACE } from '../../src/pipeline/index.ts';
 import { installCiCrds } from '../support/ci-crds.ts';
-import { checkEndpoint, startFixture, type Fixture } from './api-fixture.ts';
+import { app, checkEndpoint, startFixture, type Fixture } from './api-fixture.ts';
 
 let f: Fixture;
 let ci = '';
@@ -463,13 +463,27 @@ test('change requests: list, the config-repo diff with Secret values masked', as
   assert.equal((await f.call('GET', '/api/v1/changerequests/none', { as: 'viewer' })).status, 404);
 });
 
-test('change requests: approve, merge (a real merge commit), close; roles, conflicts, audit', async () => {
+test('change requests: approve, merge (a real merge commit), close; roles, projects, conflicts, audit', async () => {
   const p = '/api/v1/changerequests/promote-1';
+  // an Application of team-a deploys the config repo's app/ folder: only team-a (and admins) may act on it
+  await f.kube.create(
+    app('web', 'team-a', {
+      spec: {
+        project: 'team-a',
+        source: { repoURL: 'http://127.0.0.1:9/git/config.git/', path: 'app', targetRevision: 'main' },
+        destination: { server: 'https://kubernetes.default.svc', namespace: 'web' },
+      },
+    }),
+  );
+  const other = await f.call('POST', `${p}/approve`, { as: 'devB' });
+  assert.equal(other.status, 403);
+  assert.match(other.body.error.message, /dev-b .*team-b.* may not approve change request promote-1: it changes what project team-a deploys/);
   await checkEndpoint(f, {
     name: 'approve',
     method: 'POST',
     path: `${p}/approve`,
     lower: 'viewer',
+    otherProject: 'devB',
     ok: {
       as: 'devA',
       check: (r) =>
@@ -515,7 +529,7 @@ test('change requests: approve, merge (a real merge commit), close; roles, confl
   assert.equal(c2.body.conflicts, 1);
   // a cookie session needs its CSRF token, as on every state-changing route
   const login = await f.call('POST', '/api/v1/session', {
-    body: { username: 'dev-b', password: 'dev-b-long-password' },
+    body: { username: 'dev-a', password: 'dev-a-long-password' },
   });
   const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
   const noCsrf = await f.call('POST', '/api/v1/changerequests/promote-2/close', { headers: { cookie } });

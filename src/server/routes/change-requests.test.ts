@@ -3,7 +3,7 @@
 // other kinds and keys stay as written; the same value gets the same mask; unparseable text is hidden.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Masks, maskSecretsInYaml } from './change-requests.ts';
+import { Masks, maskSecretsInYaml, projectsOf } from './change-requests.ts';
 
 test('masks Secret values in place, keeps the rest of the file as written', () => {
   const text = `# comment kept
@@ -53,4 +53,38 @@ test('text without a Secret is returned unchanged; a broken file that mentions o
   const out = maskSecretsInYaml(broken, new Masks());
   assert.doesNotMatch(out, /unterminated/);
   assert.match(out, /contents hidden/);
+});
+
+test('the projects a change request touches: Applications on the same repo whose path overlaps a promoted path', () => {
+  const app = (name: string, project: string, repoURL: string, path: string, multi = false) => ({
+    apiVersion: 'gitops.sekisho.dev/v1alpha1',
+    kind: 'Application',
+    metadata: { name, namespace: 'sekisho-gitops' },
+    spec: multi
+      ? {
+          project,
+          sources: [
+            { repoURL: 'http://x/other.git', path },
+            { repoURL, path },
+          ],
+        }
+      : { project, source: { repoURL, path } },
+  });
+  const cr = { spec: { repo: 'http://127.0.0.1:9/git/config.git', paths: ['envs/prod/web'] } } as never;
+  const apps = [
+    app('a', 'team-a', 'http://127.0.0.1:9/git/config', 'envs/prod'),
+    app('b', 'team-b', 'http://127.0.0.1:9/git/config.git/', 'envs/prod/web/'),
+    app('c', 'team-c', 'http://127.0.0.1:9/git/config.git', 'envs/prod/api'),
+    app('d', 'team-d', 'http://127.0.0.1:9/git/other.git', 'envs/prod/web'),
+    app('e', 'team-e', 'http://127.0.0.1:9/git/config.git', '.', true),
+    {
+      ...app('f', '', 'http://127.0.0.1:9/git/config.git', 'envs'),
+      spec: { source: { repoURL: 'http://127.0.0.1:9/git/config.git', path: 'envs' } },
+    },
+  ];
+  assert.deepEqual(projectsOf(cr, apps as never), ['default', 'team-a', 'team-b', 'team-e']);
+  assert.deepEqual(
+    projectsOf({ spec: { repo: 'http://127.0.0.1:9/git/none.git', paths: [] } } as never, apps as never),
+    [],
+  );
 });

@@ -1,7 +1,8 @@
 // ChangeRequest routes: change requests recorded in the cluster (ci.sekisho.dev/v1alpha1, namespace
 // CI_NAMESPACE) listed newest first, one with the config-repo diff base...head read from the platform's git
-// repositories (Secret values masked), and approve / merge / close (developer role; merge is a real git
-// merge done by the pipeline area's mergeChangeRequest, conflicts reported on the change request).
+// repositories (Secret values masked), and approve / merge / close (developer role, and a binding that covers
+// the AppProjects of the Applications deploying the changed repo paths; merge is a real git merge done by
+// the pipeline area's mergeChangeRequest, conflicts reported on the change request).
 import { existsSync, realpathSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { isAbsolute, join, relative, sep } from 'node:path';
@@ -17,10 +18,12 @@ import {
   type ChangeRequest,
   type ChangeRequestStore,
 } from '../../pipeline/index.ts';
-import { roleAtLeast } from '../auth.ts';
+import type { KubeObject } from '../../kube/index.ts';
+import { canAccessProject, roleAtLeast } from '../auth.ts';
 import { ServerError } from '../errors.ts';
 import { checkRepoName } from '../git-server.ts';
 import {
+  appProject,
   checkName,
   enumParam,
   kubeStatus,
@@ -283,6 +286,44 @@ class LocalRepoStore implements ChangeRequestStore {
   }
 }
 
+/** A repo URL or path without the trailing "/" or ".git", for comparing. */
+function sameRepo(a: string, b: string): boolean {
+  const n = (x: string) =>
+    x
+      .trim()
+      .replace(/\/+$/, '')
+      .replace(/\.git$/, '');
+  return n(a) === n(b);
+}
+
+/** true when an Application path and a promoted path overlap (one contains the other). */
+function pathsOverlap(a: string, b: string): boolean {
+  const n = (x: string) => x.replace(/^\.?\/+/, '').replace(/\/+$/, '');
+  const x = n(a);
+  const y = n(b);
+  return x === '' || x === '.' || y === '' || x === y || x.startsWith(`${y}/`) || y.startsWith(`${x}/`);
+}
+
+/** The AppProjects of the Applications that deploy what a change request changes (repo + paths). */
+export function projectsOf(cr: ChangeRequest, apps: KubeObject[]): string[] {
+  const out = new Set<string>();
+  for (const a of apps) {
+    const spec = (a.spec ?? {}) as {
+      source?: { repoURL?: string; path?: string };
+      sources?: { repoURL?: string; path?: string }[];
+    };
+    const sources = spec.sources?.length ? spec.sources : spec.source ? [spec.source] : [];
+    const hit = sources.some(
+      (s) =>
+        typeof s.repoURL === 'string' &&
+        sameRepo(s.repoURL, cr.spec.repo) &&
+        (!cr.spec.paths?.length || cr.spec.paths.some((p) => pathsOverlap(s.path ?? '', p))),
+    );
+    if (hit) out.add(appProject(a));
+  }
+  return [...out].sort();
+}
+
 function pipelineFailure(e: unknown, name: string): ServerError {
   if (e instanceof ServerError) return e;
   if (e instanceof PipelineError) {
@@ -293,7 +334,7 @@ function pipelineFailure(e: unknown, name: string): ServerError {
   return upstream(e, `change request ${name}`);
 }
 
-export function changeRequestRoutes({ d }: RouteEnv): RouteSpec[] {
+export function changeRequestRoutes({ d, apps }: RouteEnv): RouteSpec[] {
   const store = (): ChangeRequestStore => new KubeChangeRequestStore(needKube(d), CI_NAMESPACE);
   const load = async (name: string): Promise<ChangeRequest> => {
     checkName('change request name', name);
@@ -317,6 +358,7 @@ export function changeRequestRoutes({ d }: RouteEnv): RouteSpec[] {
     path: `${crPath}/${verb}`,
     role: 'developer',
     tag: 'changerequests',
+    projectScoped: true,
     status: 200,
     summary,
     response: crAnswerSchema,
@@ -324,15 +366,26 @@ export function changeRequestRoutes({ d }: RouteEnv): RouteSpec[] {
     handler: async (ctx) => {
       const name = ctx.params.name!;
       ctx.target = `changerequest/${name}`;
-      await load(name);
-      let cr: ChangeRequest;
+      const cr = await load(name);
+      // a change request changes what Applications deploy: the caller's binding must cover their projects
+      const p = ctx.principal!;
+      if (p.role !== 'admin' && !p.projects.includes('*')) {
+        if (d.kube) await apps.ready();
+        const denied = projectsOf(cr, d.kube ? apps.all() : []).filter((x) => !canAccessProject(p, x));
+        if (denied.length)
+          throw new ServerError(
+            'server_forbidden',
+            `${p.user} (${p.role} of project${p.projects.length === 1 ? '' : 's'} ${p.projects.join(', ')}) may not ${verb} change request ${name}: it changes what project${denied.length === 1 ? '' : 's'} ${denied.join(', ')} deploy${denied.length === 1 ? 's' : ''}`,
+          );
+      }
+      let out: ChangeRequest;
       try {
-        cr = await run(ctx, name);
+        out = await run(ctx, name);
       } catch (e) {
         throw pipelineFailure(e, name);
       }
       ctx.res.statusCode = 200;
-      return { ...summarizeCr(cr), changeRequest: cr };
+      return { ...summarizeCr(out), changeRequest: out };
     },
   });
 
