@@ -1081,7 +1081,7 @@ export class Evaluator {
   private evalRuleChain(info: RuleInfo, node: RuleNode, emit: (v: Value, r: Rule) => void, args?: Value[]): void {
     const rule = info.rule;
     const params = rule.head.args;
-    const chain = rule.else !== undefined && this.cfg.noRuleIndex !== true;
+    const chain = rule.else !== undefined && this.indexing();
     for (let r: Rule | undefined = rule; r; r = r.else) {
       const cur = r;
       // In an else chain, a rule whose guards fail has no solution: go on with the next one.
@@ -1160,7 +1160,7 @@ export class Evaluator {
   }
 
   private evalDynamic(info: RuleInfo, obj: RObject, owned: Set<RObject>): void {
-    const chain = info.rule.else !== undefined && this.cfg.noRuleIndex !== true;
+    const chain = info.rule.else !== undefined && this.indexing();
     for (let r: Rule | undefined = info.rule; r; r = r.else) {
       const cur = r;
       if (chain && !this.guardsHold(ruleGuards(cur, undefined, this.tree), undefined)) continue;
@@ -1212,12 +1212,20 @@ export class Evaluator {
    * arguments), ascending; undefined when every rule must be evaluated (no index for the set).
    */
   private candidates(list: RuleInfo[], args: Value[] | undefined): readonly number[] | undefined {
-    if (this.cfg.noRuleIndex === true) return undefined;
+    if (!this.indexing()) return undefined;
     const ix = ruleIndex(list, this.tree);
     if (ix === null) return undefined;
     // Each source (the rules always evaluated, each group's bucket) is ascending; merged at the end.
     let first: readonly number[] | undefined = ix.always.length > 0 ? ix.always : undefined;
     let more: (readonly number[])[] | undefined;
+    if (ix.checked.size > 0) {
+      const kept: number[] = [];
+      for (const [i, gs] of ix.checked) if (this.guardsHold(gs, args)) kept.push(i);
+      if (kept.length > 0) {
+        if (first === undefined) first = kept;
+        else (more ??= []).push(kept);
+      }
+    }
     for (let g = 0; g < ix.groups.length; g++) {
       const grp = ix.groups[g] as (typeof ix.groups)[number];
       const v = this.guardValue(grp.guard, args);
@@ -1248,9 +1256,17 @@ export class Evaluator {
    * traced, which must see them).
    */
   private bodyOf(info: RuleInfo, r: Rule): Body {
-    if (this.cfg.noRuleIndex === true || this.cfg.onEval !== undefined) return r.body;
+    if (!this.indexing() || this.cfg.onEval !== undefined) return r.body;
     if (r === info.rule) return (info.reduced ??= reducedBody(r, r.head.args, this.tree));
     return reducedBody(r, info.rule.head.args, this.tree);
+  }
+
+  /**
+   * Whether rule sets are evaluated through the index: not when asked not to, nor under a `with` that
+   * replaces functions (a replaced builtin could make a guard expression true where the real one is not).
+   */
+  private indexing(): boolean {
+    return this.cfg.noRuleIndex !== true && this.mocks === undefined;
   }
 
   /** Whether every guard admits the current value of its ref. */
@@ -1258,9 +1274,23 @@ export class Evaluator {
     for (let i = 0; i < gs.length; i++) {
       const g = gs[i] as Guard;
       const v = this.guardValue(g, args);
-      if (v === undefined || !isScalar(v) || !g.keys.has(keyOf(v))) return false;
+      if (v === undefined || !isScalar(v)) return false;
+      if (g.glob !== undefined) {
+        if (typeof v !== 'string' || !this.globMatches(g.glob, v)) return false;
+      } else if (!g.keys.has(keyOf(v))) return false;
     }
     return true;
+  }
+
+  /** glob.match for a glob guard (an error, like a false result, leaves the rule out, as OPA's index does). */
+  private globMatches(glob: [string, Value], v: string): boolean {
+    const impl = implementations.get('glob.match');
+    if (impl === undefined) return true;
+    try {
+      return impl([glob[0], glob[1], v], this.bctx) === true;
+    } catch {
+      return false;
+    }
   }
 
   /** The value at a guard's ref: input and arguments directly, data refs as evaluation reads them. */

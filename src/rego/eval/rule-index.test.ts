@@ -145,6 +145,31 @@ s[x] { "B" = input.kind; x := "sb" }`;
   });
 });
 
+describe('rule index: glob.match and replaced functions', () => {
+  const text = `package gl
+p contains "img" if glob.match("registry.example.com/*", ["/"], input.image)
+p contains "any" if glob.match("*", null, input.image)
+p contains "k" if {
+  input.kind == "Pod"
+  glob.match("*:latest", [], input.image)
+}
+mocked := x if { x := p with glob.match as true }`;
+
+  it('indexes glob.match with a constant pattern and delimiters', () => {
+    const a = run(text, 'data.gl.p', { image: 'registry.example.com/app', kind: 'Pod' });
+    assert.deepEqual(a.values, ['["any","img"]']);
+    assert.deepEqual(a.entered, ['data.gl.p@2', 'data.gl.p@3']);
+    const b = run(text, 'data.gl.p', { image: 'other/app:latest', kind: 'Pod' });
+    assert.deepEqual(b.values, ['["any","k"]']);
+    assert.deepEqual(run(text, 'data.gl.p', { image: 7, kind: 'Pod' }).values, ['[]']);
+  });
+
+  it('evaluates every rule under `with` replacing a function', () => {
+    const r = run(text, 'data.gl.mocked', { image: 'x', kind: 'Pod' });
+    assert.deepEqual(r.values, ['["any","img","k"]']);
+  });
+});
+
 describe('Enter events', () => {
   it('come after the Eval of the expression that refers to the rule, once per candidate rule', () => {
     const text = `package t

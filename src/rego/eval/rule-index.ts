@@ -28,8 +28,10 @@ export interface Guard {
   ref: RefTerm | undefined;
   /** The ref's identity (root and segments). */
   id: string;
-  /** keyOf() of each scalar the value may equal. */
+  /** keyOf() of each scalar the value may equal (empty for a glob guard). */
   keys: Set<string>;
+  /** `glob.match(pattern, delimiters, ref)` with a constant pattern and delimiters: the value must match. */
+  glob: [pattern: string, delimiters: Value] | undefined;
 }
 
 /** The candidates of a rule set: rules without guards always, the others through the most shared guard. */
@@ -37,6 +39,8 @@ export interface RuleIndex {
   /** Rules evaluated whatever the input (no guards, or an else chain). */
   always: number[];
   groups: IndexGroup[];
+  /** Rules with glob guards only: each checked on its own. */
+  checked: Map<number, Guard[]>;
 }
 
 export interface IndexGroup {
@@ -108,7 +112,8 @@ function computeGuards(body: Body, params: Term[] | undefined, tree: RuleNode, u
         if (!paramIndex.has(p.name)) paramIndex.set(p.name, i);
       } else {
         const k = scalarKey(p);
-        if (k !== undefined) out.push({ root: i, path: [], ref: undefined, id: `a${i}`, keys: new Set([k]) });
+        if (k !== undefined)
+          out.push({ root: i, path: [], ref: undefined, id: `a${i}`, keys: new Set([k]), glob: undefined });
       }
     }
   }
@@ -145,8 +150,8 @@ function computeGuards(body: Body, params: Term[] | undefined, tree: RuleNode, u
     if (i !== undefined) return { root: i, path, ref: undefined, id: `a${i}` + id };
     return undefined;
   };
-  const add = (r: RefInfo, keys: Set<string>): void => {
-    out.push({ root: r.root, path: r.path, ref: r.ref, id: r.id, keys });
+  const add = (r: RefInfo, keys: Set<string>, glob?: [string, Value]): void => {
+    out.push({ root: r.root, path: r.path, ref: r.ref, id: r.id, keys, glob });
   };
   for (const e of body) {
     if (e.type !== 'expr' || e.negated || e.with.length > 0) continue;
@@ -156,6 +161,20 @@ function computeGuards(body: Body, params: Term[] | undefined, tree: RuleNode, u
     const h = op[0] as Term;
     if (h.type !== 'var') continue;
     const name = op.length === 1 ? h.name : op.length === 2 && op[1]?.type === 'string' ? `${h.name}.${op[1].value}` : '';
+    if (name === 'glob.match' && t.args.length === 3) {
+      // glob.match("pattern", null | ["delimiter"...], ref): constant pattern and delimiters only
+      const [p, d, x] = t.args as [Term, Term, Term];
+      const r = refInfo(x);
+      if (r === undefined || p.type !== 'string') continue;
+      let delims: Value;
+      if (d.type === 'null') delims = null;
+      else if (d.type === 'array' && d.items.every((y) => y.type === 'string'))
+        delims = d.items.map((y) => (y as { value: string }).value);
+      else continue;
+      add(r, new Set(), [p.value, delims]);
+      used.add(e);
+      continue;
+    }
     if (t.args.length !== 2) continue;
     const [a, b] = t.args as [Term, Term];
     if (name === 'assign') {
@@ -257,13 +276,14 @@ function buildIndex(list: RuleInfo[], tree: RuleNode): RuleIndex | null {
     guards.push(g);
     const seen = new Set<string>();
     for (const x of g) {
-      if (seen.has(x.id)) continue;
+      if (x.glob !== undefined || seen.has(x.id)) continue;
       seen.add(x.id);
       counts.set(x.id, (counts.get(x.id) ?? 0) + 1);
     }
   }
   if (!any) return null;
   const always: number[] = [];
+  const checked = new Map<number, Guard[]>();
   const groups = new Map<string, IndexGroup>();
   for (let i = 0; i < list.length; i++) {
     const g = guards[i];
@@ -271,8 +291,13 @@ function buildIndex(list: RuleInfo[], tree: RuleNode): RuleIndex | null {
       always.push(i);
       continue;
     }
-    let best = g[0] as Guard;
-    for (const x of g) if ((counts.get(x.id) ?? 0) > (counts.get(best.id) ?? 0)) best = x;
+    let best: Guard | undefined;
+    for (const x of g)
+      if (x.glob === undefined && (best === undefined || (counts.get(x.id) ?? 0) > (counts.get(best.id) ?? 0))) best = x;
+    if (best === undefined) {
+      checked.set(i, g);
+      continue;
+    }
     let grp = groups.get(best.id);
     if (grp === undefined) {
       grp = { guard: best, buckets: new Map(), residual: new Map() };
@@ -286,12 +311,5 @@ function buildIndex(list: RuleInfo[], tree: RuleNode): RuleIndex | null {
     const rest = g.filter((x) => x !== best);
     if (rest.length > 0) grp.residual.set(i, rest);
   }
-  return { always, groups: [...groups.values()] };
+  return { always, groups: [...groups.values()], checked };
 }
-
-/** Whether a resolved guard value admits the rule (undefined and composite values never equal a scalar). */
-export function guardAdmits(g: Guard, v: Value | undefined): boolean {
-  if (v === undefined || !isScalar(v)) return false;
-  return g.keys.has(keyOf(v));
-}
-
