@@ -166,6 +166,12 @@ before(async () => {
   kube = await KubeClient.fromKubeconfig({ path: platform.kubeconfigPath });
   await installCiCrds(kube);
   await api.call('POST', '/users', { name: 'viewer', password: 'viewer-long-password', role: 'viewer' });
+  await api.call('POST', '/users', {
+    name: 'dev-b',
+    password: 'dev-b-long-password',
+    role: 'developer',
+    projects: ['team-b'],
+  });
 
   // the config repo: main with the app, a promotion branch with a new digest and a rotated password
   await api.call('POST', '/git/repositories', { name: 'cr-config' });
@@ -189,6 +195,17 @@ before(async () => {
   await git(['push', '-q', u.toString(), 'sekisho/promote-web']);
   head = await git(['rev-parse', 'HEAD']);
 
+  // team-a's Application deploys the config repo's app/ folder
+  await kube.create({
+    apiVersion: 'gitops.sekisho.dev/v1alpha1',
+    kind: 'Application',
+    metadata: { name: 'web', namespace: platform.controller?.namespace ?? 'sekisho-gitops' },
+    spec: {
+      project: 'team-a',
+      source: { repoURL: `${platform.gitUrl}/cr-config.git`, path: 'app', targetRevision: 'main' },
+      destination: { server: 'https://kubernetes.default.svc', namespace: 'web' },
+    },
+  });
   const store = new KubeChangeRequestStore(kube, CI_NAMESPACE);
   await store.create(cr('promote-web', {}));
   await store.create(
@@ -237,7 +254,10 @@ test('change request: repo diff (Secrets masked), policy findings, what-if denia
   const denial = page.getByTestId('denials').locator('tbody tr').first();
   assert.match((await denial.textContent()) ?? '', /Pod web\/debug.*validation\.gatekeeper\.sh.*Privileged container/);
   const whatIfDiff = page.getByLabel('What-if diff of Deployment web/web');
-  assert.match((await whatIfDiff.textContent()) ?? '', /-removed: image: demo\/web:v1\n\+added: image: demo\/web@sha256:c{64}/);
+  assert.match(
+    (await whatIfDiff.textContent()) ?? '',
+    /-removed: image: demo\/web:v1\n\+added: image: demo\/web@sha256:c{64}/,
+  );
   await check(page, 'change request (open)');
   await screenshot(page, 'change-request-open');
 
@@ -266,26 +286,36 @@ test('change request: repo diff (Secrets masked), policy findings, what-if denia
   console.log(`# merge from the UI: Merged shown ${mergeMs} ms after the click`);
 });
 
-test('change request: a viewer sees conflicts and no buttons', async () => {
-  const ctx = await newContext(browser, platform.apiUrl);
-  const v = await ctx.newPage();
-  await v.goto('/changes/promote-conflict');
-  await v.waitForURL(/\/login/);
-  await v.getByLabel('User name').fill('viewer');
-  await v.getByLabel('Password').fill('viewer-long-password');
-  await v.getByRole('button', { name: 'Log in' }).click();
-  await v.waitForURL(/\/changes\/promote-conflict$/);
-  await v.getByTestId('conflicts').getByText('app/deployment.yaml').waitFor();
-  await v.getByTestId('policy-findings').waitFor();
-  for (const name of ['Approve', 'Merge', 'Close'])
-    assert.equal(await v.getByRole('button', { name }).count(), 0, `a viewer has no ${name} button`);
-  // the API refuses the viewer too
-  const r = await v.evaluate(async () => {
-    const x = await fetch('/api/v1/changerequests/promote-conflict/approve', { method: 'POST' });
-    return x.status;
-  });
-  assert.equal(r, 403);
-  await check(v, 'change request (viewer, conflicts)');
-  await screenshot(v, 'change-request-viewer');
-  await ctx.close();
+test('change request: a viewer, and a developer of another project, see conflicts and no buttons', async () => {
+  for (const [user, pw] of [
+    ['viewer', 'viewer-long-password'],
+    ['dev-b', 'dev-b-long-password'],
+  ] as const) {
+    const ctx = await newContext(browser, platform.apiUrl);
+    const v = await ctx.newPage();
+    await v.goto('/changes/promote-conflict');
+    await v.waitForURL(/\/login/);
+    await v.getByLabel('User name').fill(user);
+    await v.getByLabel('Password').fill(pw);
+    await v.getByRole('button', { name: 'Log in' }).click();
+    await v.waitForURL(/\/changes\/promote-conflict$/);
+    await v.getByTestId('conflicts').getByText('app/deployment.yaml').waitFor();
+    await v.getByTestId('policy-findings').waitFor();
+    for (const name of ['Approve', 'Merge', 'Close'])
+      assert.equal(await v.getByRole('button', { name }).count(), 0, `${user} has no ${name} button`);
+    // the API refuses them too (with the session's CSRF token: the role or the project decides)
+    const r = await v.evaluate(async () => {
+      const s = (await (await fetch('/api/v1/session')).json()) as { csrfToken?: string };
+      const x = await fetch('/api/v1/changerequests/promote-conflict/approve', {
+        method: 'POST',
+        headers: { 'x-csrf-token': s.csrfToken ?? '' },
+      });
+      return { status: x.status, text: await x.text() };
+    });
+    assert.equal(r.status, 403, r.text);
+    assert.match(r.text, user === 'viewer' ? /needs role developer/ : /project team-a/);
+    await check(v, `change request (${user}, conflicts)`);
+    await screenshot(v, `change-request-${user}`);
+    await ctx.close();
+  }
 });

@@ -66,6 +66,8 @@ export const enc = encodeURIComponent;
 export interface Session {
   user: string;
   role: string;
+  /** AppProjects the role applies to ("*": all) */
+  projects?: string[];
   via?: string;
   csrfToken?: string;
 }
@@ -237,9 +239,12 @@ export function itemsOf<T>(x: unknown, key = 'items'): T[] {
 
 // ---- pipelines, change requests, image supply chain ----
 
-/** true when the role may change things (approve, merge, close…): developer or admin */
-export function canChange(role: string | undefined): boolean {
-  return role === 'developer' || role === 'admin';
+/** true when the role may change things (approve, merge, close…): developer or admin, whose binding covers
+ * every one of `projects` */
+export function canChange(session: Session | null | undefined, projects: string[] = []): boolean {
+  if (!session || (session.role !== 'developer' && session.role !== 'admin')) return false;
+  const mine = session.projects ?? ['*'];
+  return session.role === 'admin' || mine.includes('*') || projects.every((p) => mine.includes(p));
 }
 
 export interface RunSummary {
@@ -328,6 +333,8 @@ export interface WhatIf {
 }
 
 export interface CrDetail extends CrSummary {
+  /** AppProjects of the Applications deploying the changed paths */
+  projects?: string[];
   changeRequest: {
     spec: { description?: string; paths?: string[]; images?: { name: string; image: string }[] };
     status?: {

@@ -434,9 +434,14 @@ export function changeRequestRoutes({ d, apps }: RouteEnv): RouteSpec[] {
         'One ChangeRequest: the object (policy results, what-if preview, approvals, conflicts) and the config-repo diff base...head per file, Secret values masked',
       response: {
         type: 'object',
-        required: ['name', 'phase', 'changeRequest', 'diff'],
+        required: ['name', 'phase', 'changeRequest', 'projects', 'diff'],
         properties: {
           ...(crAnswerSchema.properties as Obj),
+          projects: {
+            type: 'array',
+            items: { type: 'string' },
+            description: 'AppProjects of the Applications deploying the changed paths (acting needs them all)',
+          },
           diff: {
             type: 'object',
             required: ['files'],
@@ -476,7 +481,8 @@ export function changeRequestRoutes({ d, apps }: RouteEnv): RouteSpec[] {
             diff = { files: [], error: (e as Error).message };
           }
         }
-        return { ...summarizeCr(cr), changeRequest: cr, diff };
+        if (d.kube) await apps.ready();
+        return { ...summarizeCr(cr), changeRequest: cr, projects: projectsOf(cr, d.kube ? apps.all() : []), diff };
       },
     },
     action('approve', 'Approve an open change request (once per user)', (ctx, name) =>

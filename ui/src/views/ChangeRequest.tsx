@@ -25,7 +25,7 @@ function Actions({ cr, onDone }: { cr: CrDetail; onDone: () => void }) {
   const { session } = useSession();
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<Error | null>(null);
-  if (!canChange(session?.role) || cr.phase !== 'Open') return null;
+  if (!canChange(session, cr.projects) || cr.phase !== 'Open') return null;
   const act = async (verb: 'approve' | 'merge' | 'close') => {
     setBusy(verb);
     setError(null);
