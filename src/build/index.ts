@@ -15,6 +15,7 @@ export type {
   HistoryEntry,
 } from './builder/types.ts';
 export { build } from './builder/build.ts';
+export { hostPlatformString } from './builder/images.ts';
 export { parseOutputSpec, parseCacheSpec, parseSecretSpec } from './builder/specs.ts';
 export {
   slsaProvenance,

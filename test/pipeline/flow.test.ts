@@ -67,6 +67,7 @@ test('build → lint → scan → sbom → sign → attest → promote, cold and
       '    - id: sbom\n      uses: sbom\n      needs: build\n      with: {image: "${{ steps.build.outputs.image }}"}\n' +
       '    - id: sign\n      uses: sign\n      needs: [build, scan, lint]\n      with: {image: "${{ steps.build.outputs.image }}", key: "${{ secrets.key }}", password: "${{ secrets.key-password }}"}\n' +
       '    - id: attest\n      uses: attest\n      needs: [build, sbom, sign]\n      with: {image: "${{ steps.build.outputs.image }}", key: "${{ secrets.key }}", password: "${{ secrets.key-password }}", type: cyclonedx, predicate: "${{ steps.sbom.outputs.path }}"}\n' +
+      '    - id: provenance\n      uses: attest\n      needs: [build, sign]\n      with: {image: "${{ steps.build.outputs.image }}", key: "${{ secrets.key }}", password: "${{ secrets.key-password }}", type: slsaprovenance1, predicate: "${{ steps.build.outputs.provenance }}"}\n' +
       '    - id: promote\n      uses: promote\n      needs: [build, sign]\n      with:\n        repo: "${{ params.config-repo }}"\n        path: apps/web\n        image: "reg.local/web=${{ steps.build.outputs.image }}"\n',
   });
   git(root, 'init', '-q', '-b', 'main', app);
@@ -110,6 +111,13 @@ test('build → lint → scan → sbom → sign → attest → promote, cold and
   const digest = stepOf(cold, 'build').outputs.digest!;
   assert.match(digest, /^sha256:[0-9a-f]{64}$/);
   assert.equal(stepOf(cold, 'scan').outputs.vulnerabilities, '0');
+  // the build's SLSA provenance names the base image by digest and is attested as slsaprovenance1
+  const prov = JSON.parse(readFileSync(stepOf(cold, 'build').outputs.provenance!, 'utf8')) as {
+    buildDefinition: { buildType: string; resolvedDependencies: Array<{ digest: Record<string, string> }> };
+  };
+  assert.equal(prov.buildDefinition.buildType, 'https://sekisho.dev/build/dockerfile/v1');
+  assert.ok(prov.buildDefinition.resolvedDependencies.some((d) => /^[0-9a-f]{64}$/.test(d.digest.sha256 ?? '')));
+  assert.equal(stepOf(cold, 'provenance').outputs['predicate-type'], 'https://slsa.dev/provenance/v1');
   assert.equal(stepOf(cold, 'promote').outputs.outcome, 'created');
   assert.equal(stepOf(cold, 'promote').outputs.policy, 'Passed');
   const branch = stepOf(cold, 'promote').outputs.branch!;

@@ -40,6 +40,12 @@ export function hostPlatform(): Platform {
   return { os: 'linux', architecture: arch[process.arch] ?? process.arch };
 }
 
+/** The host platform as `os/arch` (what --platform and provenance name). */
+export function hostPlatformString(): string {
+  const p = hostPlatform();
+  return `${p.os}/${p.architecture}`;
+}
+
 export function scratchConfig(platform: Platform): ImageConfig {
   return {
     architecture: platform.architecture,

@@ -10,6 +10,7 @@ import {
   BuildError,
   DEFAULT_BUILDER_ID,
   gitSource,
+  hostPlatformString,
   provenanceStatement,
   parseCacheSpec,
   parseOutputSpec,
@@ -48,18 +49,6 @@ interface BuildFlags {
   signKey?: string;
   newBundleFormat?: boolean;
   builderId: string;
-}
-
-function hostPlatformString(): string {
-  const arch: Record<string, string> = {
-    x64: 'amd64',
-    arm64: 'arm64',
-    arm: 'arm',
-    ia32: '386',
-    s390x: 's390x',
-    ppc64: 'ppc64le',
-  };
-  return `linux/${arch[process.arch] ?? process.arch}`;
 }
 
 function defaultCacheDir(): string {

@@ -1,10 +1,17 @@
 // `build`: Dockerfile → OCI image with src/build's build(). Inputs: context (default .), dockerfile, tags,
 // build-args, target, secrets (build secret id → pipeline secret name), push, output (oci:DIR for a layout
 // directory, or a tar path), cache-dir, source-date-epoch, network, no-cache. Outputs: digest (manifest),
-// config-digest, image (first tag's repository @ digest), cached-steps, steps.
+// config-digest, image (first tag's repository @ digest), cached-steps, steps, provenance (the build's SLSA v1
+// predicate as a JSON file, for an `attest` step with type slsaprovenance1).
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import type { BuildOptions, OutputSpec } from '../../build/index.ts';
+import {
+  gitSource,
+  hostPlatformString,
+  slsaProvenance,
+  type BuildOptions,
+  type OutputSpec,
+} from '../../build/index.ts';
 import { formatReference, parseReference } from '../../oci/index.ts';
 import { PipelineError } from '../errors.ts';
 import type { StepContext, StepResult } from '../types.ts';
@@ -47,8 +54,9 @@ export async function buildStep(ctx: StepContext): Promise<StepResult> {
   if (network !== undefined && network !== 'none' && network !== 'host')
     throw new PipelineError('pipeline_invalid', `build: network must be none or host`);
   const started = Date.now();
+  const startedOn = ctx.services.now();
   try {
-    const r = await build({
+    const opts: BuildOptions = {
       contextDir,
       ...(i.has('dockerfile') ? { dockerfile: i.path('dockerfile') } : {}),
       tags,
@@ -71,7 +79,23 @@ export async function buildStep(ctx: StepContext): Promise<StepResult> {
         else ctx.log(ev.message);
       },
       signal: ctx.signal,
+    };
+    const r = await build(opts);
+    // the build's provenance, for `attest` (type slsaprovenance1) to sign and attach
+    const provenance = ctx.artifact('provenance.json');
+    const git = await gitSource(contextDir);
+    const predicate = slsaProvenance({
+      result: r,
+      opts,
+      names: tags.map((t) => formatReference({ ...parseReference(t), tag: undefined, digest: undefined })),
+      platform: hostPlatformString(),
+      startedOn,
+      finishedOn: ctx.services.now(),
+      ...(git ? { git } : {}),
+      builderId: 'https://sekisho.dev/builder/pipeline@v1',
+      invocationId: `urn:sekisho:pipelinerun:${ctx.runId}:${ctx.step.id}`,
     });
+    writeFileSync(provenance, `${JSON.stringify(predicate, null, 2)}\n`);
     const cached = r.steps.filter((s) => s.cached).length;
     const first = tags[0];
     const image = first
@@ -92,6 +116,7 @@ export async function buildStep(ctx: StepContext): Promise<StepResult> {
         ...(layout ? { layout } : {}),
         steps: String(r.steps.length),
         'cached-steps': String(cached),
+        provenance,
       },
     };
   } finally {

@@ -2,23 +2,11 @@
 // signature) and `attest` (in-toto statement in a DSSE envelope under the .att tag).
 import { readFileSync } from 'node:fs';
 import { copyImage, parseReference, formatReference } from '../../oci/index.ts';
-import { attestImage, loadPrivateKey, signImage, type Signer } from '../../sign/index.ts';
+import { attestImage, loadPrivateKey, PREDICATE_TYPE_SHORTHANDS, signImage, type Signer } from '../../sign/index.ts';
 import { PipelineError } from '../errors.ts';
 import type { StepContext, StepResult } from '../types.ts';
 import { imageTarget, openImage } from './image.ts';
 import { Inputs } from './inputs.ts';
-
-/** cosign's --type shorthands. */
-const PREDICATE_TYPES: Record<string, string> = {
-  slsaprovenance: 'https://slsa.dev/provenance/v0.2',
-  slsaprovenance1: 'https://slsa.dev/provenance/v1',
-  spdx: 'https://spdx.dev/Document',
-  spdxjson: 'https://spdx.dev/Document',
-  cyclonedx: 'https://cyclonedx.org/bom',
-  vuln: 'https://cosign.sigstore.dev/attestation/vuln/v1',
-  openvex: 'https://openvex.dev/ns',
-  custom: 'https://cosign.sigstore.dev/attestation/v1',
-};
 
 function signer(ctx: StepContext, i: Inputs): Signer {
   const key = i.str('key');
@@ -83,11 +71,11 @@ export async function attestStep(ctx: StepContext): Promise<StepResult> {
   const s = signer(ctx, i);
   const image = i.str('image');
   const type = i.str('type', 'custom');
-  const predicateType = PREDICATE_TYPES[type] ?? type;
+  const predicateType = PREDICATE_TYPE_SHORTHANDS[type] ?? type;
   if (!/^[a-z][a-z0-9+.-]*:/i.test(predicateType))
     throw new PipelineError(
       'pipeline_invalid',
-      `attest: type ${type} is neither a known shorthand (${Object.keys(PREDICATE_TYPES).join(', ')}) nor a URI`,
+      `attest: type ${type} is neither a known shorthand (${Object.keys(PREDICATE_TYPE_SHORTHANDS).join(', ')}) nor a URI`,
     );
   let predicate: unknown;
   try {
