@@ -196,6 +196,7 @@ before(async () => {
       description: '',
       images: [{ name: 'demo/app', image: 'demo/app@sha256:' + 'b'.repeat(64) }],
       paths: ['app'],
+      pipelineRun: 'app-1',
     },
     status: {
       phase: 'Open',
@@ -338,6 +339,7 @@ test('pipeline runs: list newest first with filters, one run as a graph, 401/400
   assert.deepEqual(lint.files, { log: true, report: 'lint.report.json', sarif: 1 });
   const evil = one.body.steps.find((s: { id: string }) => s.id === 'evil');
   assert.deepEqual(evil.files, { log: false, report: null, sarif: 0 }, 'files outside the CI folder are not offered');
+  assert.deepEqual(one.body.changeRequests, ['promote-1', 'promote-2', 'promote-3'], 'the change requests it opened');
   assert.equal((await f.call('GET', '/api/v1/pipelineruns/nope', { as: 'viewer' })).status, 404);
   assert.equal((await f.call('GET', '/api/v1/pipelineruns/Bad_Name', { as: 'viewer' })).status, 400);
 });
@@ -477,7 +479,10 @@ test('change requests: approve, merge (a real merge commit), close; roles, proje
   );
   const other = await f.call('POST', `${p}/approve`, { as: 'devB' });
   assert.equal(other.status, 403);
-  assert.match(other.body.error.message, /dev-b .*team-b.* may not approve change request promote-1: it changes what project team-a deploys/);
+  assert.match(
+    other.body.error.message,
+    /dev-b .*team-b.* may not approve change request promote-1: it changes what project team-a deploys/,
+  );
   await checkEndpoint(f, {
     name: 'approve',
     method: 'POST',

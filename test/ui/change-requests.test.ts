@@ -253,6 +253,11 @@ test('change request: repo diff (Secrets masked), policy findings, what-if denia
   assert.equal(await page.getByTestId('whatif-result').textContent(), 'Denied');
   const denial = page.getByTestId('denials').locator('tbody tr').first();
   assert.match((await denial.textContent()) ?? '', /Pod web\/debug.*validation\.gatekeeper\.sh.*Privileged container/);
+  // the promoted image links to the Images view
+  assert.equal(
+    await page.getByRole('link', { name: `demo/web@sha256:${'c'.repeat(64)}` }).getAttribute('href'),
+    `/images/demo%2Fweb/sha256%3A${'c'.repeat(64)}`,
+  );
   const whatIfDiff = page.getByLabel('What-if diff of Deployment web/web');
   assert.match(
     (await whatIfDiff.textContent()) ?? '',

@@ -290,6 +290,8 @@ export interface RunStep {
 
 export interface RunDetail extends Omit<RunSummary, 'steps'> {
   params?: Record<string, string>;
+  changeRequests?: string[];
+  logsArtifact?: { image: string; digest?: string; error?: string };
   steps: RunStep[];
 }
 
@@ -396,4 +398,15 @@ export function duration(ms: number | undefined): string {
   const s = ms / 1000;
   if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)} s`;
   return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
+/** The Images view address of an image reference (host/repo:tag or host/repo@digest), or null. */
+export function imageHref(ref: string): string | null {
+  const m =
+    /^(?:([^/]+\.[^/]+|[^/]+:\d+|localhost)\/)?([a-z0-9][a-z0-9._/-]*?)(?::([\w][\w.-]{0,127}))?(?:@(sha256:[0-9a-f]{64}))?$/.exec(
+      ref,
+    );
+  if (!m) return null;
+  const at = m[4] ?? m[3];
+  return at ? `/images/${enc(m[2]!)}/${enc(at)}` : `/images/${enc(m[2]!)}`;
 }

@@ -217,6 +217,18 @@ export function pipelineRoutes({ d }: RouteEnv): RouteSpec[] {
     return s;
   };
   const runPath = '/api/v1/pipelineruns/{name}';
+  /** names of the ChangeRequests a run opened; none when the kind is not installed */
+  const changeRequestsOf = async (run: string): Promise<string[]> => {
+    try {
+      const l = await needKube(d).listAll(API_VERSION, 'ChangeRequest', { namespace: CI_NAMESPACE });
+      return l.items
+        .filter((c) => rec(c.spec).pipelineRun === run)
+        .map((c) => c.metadata!.name!)
+        .sort();
+    } catch {
+      return [];
+    }
+  };
 
   return [
     {
@@ -281,6 +293,16 @@ export function pipelineRoutes({ d }: RouteEnv): RouteSpec[] {
           steps: { type: 'array', items: stepSchema },
           params: { type: 'object', additionalProperties: { type: 'string' } },
           run: { type: 'object', description: 'the PipelineRun object as stored' },
+          changeRequests: {
+            type: 'array',
+            items: { type: 'string' },
+            description: 'ChangeRequests this run opened (spec.pipelineRun)',
+          },
+          logsArtifact: {
+            type: 'object',
+            description: 'the run record and logs pushed as an OCI artifact next to the image',
+            properties: { image: { type: 'string' }, digest: { type: 'string' }, error: { type: 'string' } },
+          },
         },
       },
       handler: async (ctx) => {
@@ -303,6 +325,8 @@ export function pipelineRoutes({ d }: RouteEnv): RouteSpec[] {
         return {
           ...sum,
           params: rec(rec(run.spec).params),
+          changeRequests: await changeRequestsOf(run.metadata!.name!),
+          ...(rec(rec(run.status).logsArtifact).image ? { logsArtifact: rec(rec(run.status).logsArtifact) } : {}),
           steps: st.map((s) => {
             const dur = s.durationMs ?? durationMs(s.startTime, s.finishTime);
             return {

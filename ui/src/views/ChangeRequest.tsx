@@ -3,7 +3,7 @@
 // admission denials), approvals, conflicts, and Approve / Merge / Close for developers and admins.
 import { useState } from 'react';
 import { Link, useParams } from 'wouter';
-import { api, ApiError, canChange, enc, type CrDetail } from '../api.ts';
+import { api, ApiError, canChange, enc, imageHref, type CrDetail } from '../api.ts';
 import { DataTable } from '../components/DataTable.tsx';
 import { ErrorState, Loading, Time } from '../components/States.tsx';
 import { UnifiedDiff } from '../components/UnifiedDiff.tsx';
@@ -228,11 +228,18 @@ export function ChangeRequestView() {
           <dt>Images</dt>
           <dd>
             {cr.images.length ? (
-              cr.images.map((i) => (
-                <code key={i} className="break">
-                  {i}
-                </code>
-              ))
+              cr.images.map((i) => {
+                const href = imageHref(i);
+                return href ? (
+                  <Link key={i} href={href} className="break mono small">
+                    {i}
+                  </Link>
+                ) : (
+                  <code key={i} className="break">
+                    {i}
+                  </code>
+                );
+              })
             ) : (
               <span className="muted">—</span>
             )}

@@ -347,6 +347,30 @@ export function PipelineRunView() {
           <dt>Duration</dt>
           <dd>{duration(run.durationMs)}</dd>
         </div>
+        {(run.changeRequests ?? []).length > 0 && (
+          <div>
+            <dt>Change requests</dt>
+            <dd>
+              {(run.changeRequests ?? []).map((c) => (
+                <Link key={c} href={`/changes/${enc(c)}`} className="break">
+                  {c}
+                </Link>
+              ))}
+            </dd>
+          </div>
+        )}
+        {run.logsArtifact && (
+          <div>
+            <dt>Logs artifact</dt>
+            <dd className="small break">
+              {run.logsArtifact.error ? (
+                <span className="error-text">{run.logsArtifact.error}</span>
+              ) : (
+                `${run.logsArtifact.image}${run.logsArtifact.digest ? `@${run.logsArtifact.digest}` : ''}`
+              )}
+            </dd>
+          </div>
+        )}
       </dl>
       {run.message && <p className="note">{run.message}</p>}
       <h2>Steps</h2>
