@@ -120,6 +120,19 @@ before(async () => {
     },
     { 'ci.sekisho.dev/commit': 'b'.repeat(40) },
   );
+  // a commit whose pipeline could not run at all: a Failed run without steps, saying why
+  await putRun(
+    'web-0',
+    {
+      phase: 'Failed',
+      startTime: '2026-11-26T09:00:00Z',
+      completionTime: '2026-11-26T09:00:00Z',
+      message: '.sekisho/pipeline.yaml:3:5: steps[0] needs an id',
+      runDir,
+      steps: [],
+    },
+    { 'ci.sekisho.dev/commit': 'c'.repeat(40) },
+  );
   await built;
   browser = await launchBrowser();
   page = await (await newContext(browser, platform.apiUrl)).newPage();
@@ -141,8 +154,9 @@ test('pipelines: runs newest first, a failed lint step with its findings and rep
   await page.waitForURL(/\/pipelines$/);
   const rows = page.getByTestId('runs').locator('tbody tr');
   await rows.first().getByRole('link', { name: 'web-2' }).waitFor();
-  assert.equal(await rows.count(), 2);
+  assert.equal(await rows.count(), 3);
   assert.match((await rows.nth(1).textContent()) ?? '', /web-1.*Failed/);
+  assert.match((await rows.nth(2).textContent()) ?? '', /web-0.*Failed/);
   await check('pipelines');
   // the app-repo filter (kept in the URL)
   await page.getByLabel('App repo').selectOption('web-app');
@@ -150,7 +164,14 @@ test('pipelines: runs newest first, a failed lint step with its findings and rep
   await rows.nth(1).waitFor({ state: 'detached' });
   assert.match((await rows.first().textContent()) ?? '', /web-1/);
   await page.getByLabel('App repo').selectOption('');
-  await rows.nth(1).waitFor();
+  await rows.nth(2).waitFor();
+  // the run that never started its steps says why
+  await rows.nth(2).getByRole('link', { name: 'web-0' }).click();
+  await page.getByText('.sekisho/pipeline.yaml:3:5: steps[0] needs an id').waitFor();
+  await page.getByText('No step ran.').waitFor();
+  await page.getByRole('link', { name: 'Pipelines' }).first().click();
+  await page.waitForURL(/\/pipelines$/);
+  await rows.nth(2).waitFor();
   await rows.nth(1).getByRole('link', { name: 'web-1' }).click();
   await page.waitForURL(/\/pipelines\/web-1\/lint$/);
   // the failed step is selected, with its message, findings at file:line and its report

@@ -374,11 +374,14 @@ export function PipelineRunView() {
       </dl>
       {run.message && <p className="note">{run.message}</p>}
       <h2>Steps</h2>
-      <Graph
-        run={run}
-        selected={chosen?.id ?? ''}
-        onSelect={(id) => navigate(`/pipelines/${enc(name)}/${enc(id)}`, { replace: true })}
-      />
+      {run.steps.length === 0 && <p className="muted">No step ran.</p>}
+      {run.steps.length > 0 && (
+        <Graph
+          run={run}
+          selected={chosen?.id ?? ''}
+          onSelect={(id) => navigate(`/pipelines/${enc(name)}/${enc(id)}`, { replace: true })}
+        />
+      )}
       {chosen && <StepPanel run={name} step={chosen} />}
       <Artifacts run={run} />
     </section>
