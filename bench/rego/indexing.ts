@@ -128,8 +128,14 @@ function main(): number {
       let on: Stats | undefined;
       const ms = quick ? 300 : 2000;
       for (let round = 0; round < 3; round++) {
-        off = best(off, measure(() => pq.eval({ input, ruleIndexing: false }), quick ? 50 : 300, 20, ms));
-        on = best(on, measure(() => pq.eval({ input }), quick ? 50 : 300, 20, ms));
+        off = best(
+          off,
+          measure(() => pq.eval({ input, ruleIndexing: false }), quick ? 50 : 300, 20, ms),
+        );
+        on = best(
+          on,
+          measure(() => pq.eval({ input }), quick ? 50 : 300, 20, ms),
+        );
       }
       const opa = opaMedian(c, dir);
       const offS = off as Stats;

@@ -37,6 +37,9 @@ test('coverage marks reached and unreached expression lines', async (t) => {
   // The rule giving "c" needs input.x == 5: the rule index leaves it out for x = 1 (as OPA's does), so none
   // of its expressions is reached.
   assert.deepEqual(f.covered, [{ start: { row: 4 }, end: { row: 5 } }]);
-  assert.deepEqual(f.not_covered, [{ start: { row: 7 }, end: { row: 7 } }, { start: { row: 9 }, end: { row: 10 } }]);
+  assert.deepEqual(f.not_covered, [
+    { start: { row: 7 }, end: { row: 7 } },
+    { start: { row: 9 }, end: { row: 10 } },
+  ]);
   assert.equal(f.coverage, 40);
 });

@@ -144,7 +144,12 @@ function computeGuards(body: Body, params: Term[] | undefined, tree: RuleNode, u
     const a = aliases.get(head.name);
     if (a && a.root !== ROOT_DATA) {
       const full = [...a.path, ...path];
-      return { root: a.root, path: full, ref: undefined, id: (a.root === ROOT_INPUT ? 'i' : `a${a.root}`) + JSON.stringify(full) };
+      return {
+        root: a.root,
+        path: full,
+        ref: undefined,
+        id: (a.root === ROOT_INPUT ? 'i' : `a${a.root}`) + JSON.stringify(full),
+      };
     }
     const i = paramIndex.get(head.name);
     if (i !== undefined) return { root: i, path, ref: undefined, id: `a${i}` + id };
@@ -160,7 +165,8 @@ function computeGuards(body: Body, params: Term[] | undefined, tree: RuleNode, u
     const op = t.operator.terms;
     const h = op[0] as Term;
     if (h.type !== 'var') continue;
-    const name = op.length === 1 ? h.name : op.length === 2 && op[1]?.type === 'string' ? `${h.name}.${op[1].value}` : '';
+    const name =
+      op.length === 1 ? h.name : op.length === 2 && op[1]?.type === 'string' ? `${h.name}.${op[1].value}` : '';
     if (name === 'glob.match' && t.args.length === 3) {
       // glob.match("pattern", null | ["delimiter"...], ref): constant pattern and delimiters only
       const [p, d, x] = t.args as [Term, Term, Term];
@@ -293,7 +299,8 @@ function buildIndex(list: RuleInfo[], tree: RuleNode): RuleIndex | null {
     }
     let best: Guard | undefined;
     for (const x of g)
-      if (x.glob === undefined && (best === undefined || (counts.get(x.id) ?? 0) > (counts.get(best.id) ?? 0))) best = x;
+      if (x.glob === undefined && (best === undefined || (counts.get(x.id) ?? 0) > (counts.get(best.id) ?? 0)))
+        best = x;
     if (best === undefined) {
       checked.set(i, g);
       continue;
