@@ -79,6 +79,27 @@ before(async () => {
   );
   writeFileSync(path.join(runDir, 'lint.sarif'), JSON.stringify({ version: '2.1.0', runs: [] }));
   writeFileSync(path.join(runDir, 'build.log'), 'building layer 1\n');
+  writeFileSync(path.join(runDir, 'scan.log'), 'scanned\n');
+  writeFileSync(
+    path.join(runDir, 'scan.report.json'),
+    JSON.stringify({
+      SchemaVersion: 2,
+      Results: [
+        {
+          Target: 'app/package-lock.json',
+          Vulnerabilities: [
+            {
+              VulnerabilityID: 'GHSA-xxxx-yyyy',
+              PkgName: 'lodash',
+              InstalledVersion: '4.17.20',
+              FixedVersion: '4.17.21',
+              Severity: 'HIGH',
+            },
+          ],
+        },
+      ],
+    }),
+  );
   await putRun(
     'web-1',
     {
@@ -115,6 +136,13 @@ before(async () => {
       runDir,
       steps: [
         step('lint', { phase: 'Succeeded', startTime: '2026-11-26T11:00:00Z', finishTime: '2026-11-26T11:00:01Z' }),
+        step('scan', {
+          phase: 'Succeeded',
+          needs: ['lint'],
+          startTime: '2026-11-26T11:00:01Z',
+          finishTime: '2026-11-26T11:00:02Z',
+          reportPath: path.join(runDir, 'scan.report.json'),
+        }),
         step('build', { phase: 'Running', needs: ['lint'], startTime: '2026-11-26T11:00:01Z' }),
       ],
     },
@@ -181,6 +209,10 @@ test('pipelines: runs newest first, a failed lint step with its findings and rep
   const finding = page.getByTestId('findings').locator('tbody tr').first();
   assert.match((await finding.textContent()) ?? '', /Dockerfile:3:1.*DL3007.*Using latest/);
   await panel.getByText(/^Report lint\.report\.json/).click();
+  const reportRow = page.getByTestId('report-table').locator('tbody tr').first();
+  await reportRow.waitFor();
+  assert.match((await reportRow.textContent()) ?? '', /error.*Dockerfile:3.*DL3007.*Using latest/);
+  await panel.getByText('As recorded (JSON)').click();
   await page.getByTestId('step-report').getByText('"DL3007"').waitFor();
   await page.getByTestId('step-log').getByText('Using latest is prone to errors').waitFor();
   const artifacts = page.getByTestId('artifacts');
@@ -216,8 +248,9 @@ test('pipelines: the log of a running step grows on the page without a reload', 
   // the step ends: the stream ends and the page stops following
   const o = await kube.get(API_VERSION, 'PipelineRun', 'web-2', CI_NAMESPACE);
   const st = o.status as { phase: string; steps: { id: string; phase: string; finishTime?: string }[] };
-  st.steps[1]!.phase = 'Succeeded';
-  st.steps[1]!.finishTime = '2026-11-26T11:00:09Z';
+  const build = st.steps.find((x) => x.id === 'build')!;
+  build.phase = 'Succeeded';
+  build.finishTime = '2026-11-26T11:00:09Z';
   st.phase = 'Succeeded';
   await kube.replace(o, { subresource: 'status' });
   appendFileSync(path.join(runDir, 'build.log'), 'done\n');
@@ -229,6 +262,15 @@ test('pipelines: the log of a running step grows on the page without a reload', 
     .getByText(/Succeeded/)
     .waitFor({ timeout: 10_000 });
   assert.equal(((await log.textContent()) ?? '').match(/building layer 1/g)?.length, 1, 'no line twice');
+  // the scan step's report as a table of vulnerabilities
+  await page.getByTestId('step-scan').click();
+  await page
+    .getByTestId('step-panel')
+    .getByText(/^Report scan\.report\.json/)
+    .click();
+  const vuln = page.getByTestId('report-table').locator('tbody tr').first();
+  await vuln.waitFor();
+  assert.match((await vuln.textContent()) ?? '', /HIGH.*GHSA-xxxx-yyyy.*lodash.*4\.17\.20.*4\.17\.21.*package-lock/);
   await check('pipeline run (live log)');
   await screenshot(page, 'pipelines-run-live');
   console.log(`# a new log line appeared on the page ${shownMs} ms after it was written`);

@@ -129,29 +129,87 @@ function StepLog({ run, step }: { run: string; step: RunStep }) {
   );
 }
 
+type Obj = Record<string, unknown>;
+const rec = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
+const txt = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
+
+/** A report as a table when its shape is known (Trivy-style scan results, Dockerfile lint findings). */
+function ReportTable({ doc, step }: { doc: unknown; step: string }) {
+  const results = rec(doc).Results;
+  if (Array.isArray(results)) {
+    const rows = results.flatMap((r) =>
+      ((rec(r).Vulnerabilities as unknown[] | undefined) ?? []).map((v) => ({ target: txt(rec(r).Target), v: rec(v) })),
+    );
+    if (rows.length === 0) return <p className="muted">No vulnerabilities found.</p>;
+    return (
+      <DataTable
+        caption={`Vulnerabilities found by step ${step}`}
+        testId="report-table"
+        rows={rows}
+        rowKey={(x, i) => `${txt(x.v.VulnerabilityID)}-${i}`}
+        columns={[
+          {
+            header: 'Severity',
+            cell: (x) => <span className={`badge sev-${txt(x.v.Severity)}`}>{txt(x.v.Severity)}</span>,
+          },
+          { header: 'Vulnerability', cell: (x) => txt(x.v.VulnerabilityID) },
+          { header: 'Package', cell: (x) => txt(x.v.PkgName) },
+          { header: 'Installed', cell: (x) => <code>{txt(x.v.InstalledVersion)}</code> },
+          { header: 'Fixed in', cell: (x) => (x.v.FixedVersion ? <code>{txt(x.v.FixedVersion)}</code> : '—') },
+          { header: 'Target', cell: (x) => x.target },
+        ]}
+      />
+    );
+  }
+  if (Array.isArray(doc) && doc.every((f) => typeof rec(f).code === 'string' && rec(f).line !== undefined)) {
+    if (doc.length === 0) return <p className="muted">No findings.</p>;
+    return (
+      <DataTable
+        caption={`Findings in the report of step ${step}`}
+        testId="report-table"
+        rows={doc.map(rec)}
+        rowKey={(_f, i) => String(i)}
+        columns={[
+          { header: 'Level', cell: (f) => txt(f.level) },
+          { header: 'Where', cell: (f) => <code>{`${txt(f.file)}:${txt(f.line)}`}</code> },
+          { header: 'Rule', cell: (f) => txt(f.code) },
+          { header: 'Message', cell: (f) => txt(f.message) },
+        ]}
+      />
+    );
+  }
+  return null;
+}
+
 function Report({ run, step }: { run: string; step: RunStep }) {
   const [open, setOpen] = useState(false);
-  const [body, setBody] = useState<string | null>(null);
+  const [doc, setDoc] = useState<{ value: unknown } | null>(null);
   const [err, setErr] = useState<Error | null>(null);
   useEffect(() => {
-    if (!open || body !== null) return;
+    if (!open || doc !== null) return;
     const ac = new AbortController();
     api<unknown>('GET', `${stepPath(run, step.id)}/report`, undefined, ac.signal)
-      .then((x) => setBody(JSON.stringify(x, null, 2)))
+      .then((x) => setDoc({ value: x }))
       .catch((e: unknown) => (e as Error).name !== 'AbortError' && setErr(e as Error));
     return () => ac.abort();
-  }, [open, body, run, step.id]);
+  }, [open, doc, run, step.id]);
   return (
     <details onToggle={(e) => setOpen((e.target as HTMLDetailsElement).open)}>
       <summary>Report {step.files.report}</summary>
       {err ? (
         <ErrorState error={err} what="the report" />
-      ) : body === null ? (
+      ) : doc === null ? (
         <Loading what="report" />
       ) : (
-        <pre className="raw" tabIndex={0} data-testid="step-report">
-          {body}
-        </pre>
+        <>
+          <ReportTable doc={doc.value} step={step.id} />
+          <details>
+            <summary>As recorded (JSON)</summary>
+            <pre className="raw" tabIndex={0} data-testid="step-report">
+              {JSON.stringify(doc.value, null, 2)}
+            </pre>
+          </details>
+        </>
       )}
     </details>
   );
