@@ -374,6 +374,7 @@ test('step logs and reports: served from the record only, never outside the CI f
   assert.equal(evil.status, 403, JSON.stringify(evil.body));
   assert.doesNotMatch(JSON.stringify(evil.body), /root:/);
   assert.equal((await f.call('GET', `${base}/evil/report`, { as: 'viewer' })).status, 403);
+  assert.equal((await f.call('GET', `${base}/evil/log?follow=1`, { as: 'viewer' })).status, 403);
   const sneaky = await f.call('GET', `${base}/sneaky/log`, { as: 'viewer' });
   assert.equal(sneaky.status, 403);
   assert.doesNotMatch(JSON.stringify(sneaky.body), /private/);

@@ -433,6 +433,9 @@ export function pipelineRoutes({ d }: RouteEnv): RouteSpec[] {
     let offset = typeof last === 'string' && /^\d{1,15}$/.test(last) ? Number(last) : 0;
     let phase: string = first.phase;
     let logPath = first.logPath;
+    if (!d.ciDir) throw new ServerError('server_upstream_error', 'this server has no CI folder configured (ciDir)');
+    // a log that exists must be servable now; one not written yet is waited for
+    if (logPath && existsSync(logPath)) servable(d, logPath, `log of step ${id}`);
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
