@@ -432,6 +432,41 @@ test('log follow: server-sent events carry new lines while the step runs, then e
   );
 });
 
+test('ci stream: changes of runs and change requests as server-sent events', async () => {
+  const ac = new AbortController();
+  const r = await fetch(`${f.url}/api/v1/ci/stream`, {
+    headers: { authorization: `Bearer ${f.tokens.viewerA}` },
+    signal: ac.signal,
+  });
+  assert.equal(r.status, 200);
+  const reader = r.body!.getReader();
+  const dec = new TextDecoder();
+  let buf = '';
+  const until = async (re: RegExp) => {
+    const end = Date.now() + 15_000;
+    while (!re.test(buf)) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${re} in:\n${buf}`);
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`stream ended before ${re}:\n${buf}`);
+      buf += dec.decode(value, { stream: true });
+    }
+  };
+  await until(/event: ready/);
+  await putRun('app-live-0', { phase: 'Running', runDir, steps: [] }, {});
+  await until(/event: pipelinerun\ndata: \{"type":"ADDED","run":\{"name":"app-live-0"/);
+  assert.doesNotMatch(buf, /event: pipelinerun\ndata: \{"type":"ADDED","run":\{"name":"app-1"/, 'changes only');
+  await setStatus('app-live-0', (s) => {
+    s.phase = 'Succeeded';
+  });
+  await until(/"type":"MODIFIED","run":\{"name":"app-live-0","pipeline":"app","phase":"Succeeded"/);
+  const o = await f.kube.get(API_VERSION, 'ChangeRequest', 'promote-3', CI_NAMESPACE);
+  (o.status as { message?: string }).message = 'touched';
+  await f.kube.replace(o, { subresource: 'status' });
+  await until(/event: changerequest\ndata: \{"type":"MODIFIED","changeRequest":\{"name":"promote-3"/);
+  ac.abort();
+  await f.kube.delete(API_VERSION, 'PipelineRun', 'app-live-0', CI_NAMESPACE);
+});
+
 test('change requests: list, the config-repo diff with Secret values masked', async () => {
   await checkEndpoint(f, {
     name: 'list change requests',

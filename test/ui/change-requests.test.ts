@@ -266,8 +266,14 @@ test('change request: repo diff (Secrets masked), policy findings, what-if denia
   await check(page, 'change request (open)');
   await screenshot(page, 'change-request-open');
 
+  // an approval recorded elsewhere (the CLI, another user) appears live
+  const store = new KubeChangeRequestStore(kube, CI_NAMESPACE);
+  const current = (await store.get('promote-web'))!;
+  current.status!.approvals.push({ by: 'carol', at: new Date().toISOString() });
+  await store.update(current);
+  await page.getByTestId('approvals').getByText('carol').waitFor({ timeout: 10_000 });
   await page.getByRole('button', { name: 'Approve' }).click();
-  await page.getByTestId('approvals').getByText('admin').waitFor();
+  await page.getByTestId('approvals').getByText('carol, admin').waitFor();
   await page.getByRole('button', { name: 'Approved' }).waitFor();
   const t0 = Date.now();
   await page.getByRole('button', { name: 'Merge' }).click();
@@ -280,11 +286,11 @@ test('change request: repo diff (Secrets masked), policy findings, what-if denia
   assert.equal(main, shown);
   assert.deepEqual((await git(['rev-list', '--parents', '-n', '1', main], bare)).split(' ').slice(1), [base, head]);
   assert.match(await git(['log', '-1', '--format=%an %s', main], bare), /^admin Merge change request promote-web/);
-  const stored = await new KubeChangeRequestStore(kube, CI_NAMESPACE).get('promote-web');
+  const stored = await store.get('promote-web');
   assert.equal(stored?.status?.phase, 'Merged');
   assert.deepEqual(
     stored?.status?.approvals.map((a) => a.by),
-    ['admin'],
+    ['carol', 'admin'],
   );
   await check(page, 'change request (merged)');
   await screenshot(page, 'change-request-merged');

@@ -234,7 +234,19 @@ test('pipelines: runs newest first, a failed lint step with its findings and rep
   await page.getByTestId('step-message').getByText('needs lint, which failed').waitFor();
 });
 
-test('pipelines: the log of a running step grows on the page without a reload', async () => {
+test('pipelines: a new run appears in the list, and the log of a running step grows, without a reload', async () => {
+  await page.goto('/pipelines');
+  const rows = page.getByTestId('runs').locator('tbody tr');
+  await rows.nth(2).waitFor();
+  await page.evaluate('window.__sameDocument = true');
+  const created = Date.now();
+  await putRun('web-3', { phase: 'Running', startTime: '2026-11-26T12:00:00Z', runDir, steps: [] }, {});
+  await rows.first().getByRole('link', { name: 'web-3' }).waitFor({ timeout: 10_000 });
+  const listMs = Date.now() - created;
+  assert.equal(await page.evaluate('window.__sameDocument'), true, 'the document was not reloaded');
+  await kube.delete(API_VERSION, 'PipelineRun', 'web-3', CI_NAMESPACE);
+  await rows.first().getByRole('link', { name: 'web-2' }).waitFor({ timeout: 10_000 });
+  console.log(`# a new run appeared in the list ${listMs} ms after it was created`);
   await page.goto('/pipelines/web-2');
   const panel = page.getByTestId('step-panel');
   await panel.getByRole('heading', { name: /Step build/ }).waitFor();
@@ -256,7 +268,7 @@ test('pipelines: the log of a running step grows on the page without a reload', 
   appendFileSync(path.join(runDir, 'build.log'), 'done\n');
   await log.getByText('done').waitFor();
   await panel.getByText('(live)').waitFor({ state: 'detached' });
-  // the page polls a running run: the box turns Succeeded without a reload
+  // the run's change arrives over the CI event stream: the box turns Succeeded without a reload
   await page
     .getByTestId('step-build')
     .getByText(/Succeeded/)

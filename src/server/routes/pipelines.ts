@@ -15,8 +15,9 @@ import {
 } from 'node:fs';
 import { isAbsolute, relative, sep } from 'node:path';
 import type { KubeObject } from '../../kube/index.ts';
-import { API_VERSION, CI_NAMESPACE, parsePipeline, type StepStatus } from '../../pipeline/index.ts';
+import { API_VERSION, CI_NAMESPACE, parsePipeline, type ChangeRequest, type StepStatus } from '../../pipeline/index.ts';
 import { ServerError } from '../errors.ts';
+import { summarizeCr } from './change-requests.ts';
 import {
   checkName,
   enumParam,
@@ -231,6 +232,96 @@ export function pipelineRoutes({ d }: RouteEnv): RouteSpec[] {
   };
 
   return [
+    {
+      method: 'GET',
+      path: '/api/v1/ci/stream',
+      role: 'viewer',
+      tag: 'pipelines',
+      summary:
+        'Server-sent events for every change of a PipelineRun ("pipelinerun": {type, run}) or ChangeRequest ("changerequest": {type, changeRequest}) in the CI namespace, summaries as the lists give them; changes only: "ready" says every later change will be sent',
+      produces: 'text/event-stream',
+      handler: async (ctx) => {
+        const kube = needKube(d);
+        const { req, res } = ctx;
+        const ac = new AbortController();
+        res.writeHead(200, {
+          'Content-Type': 'text/event-stream; charset=utf-8',
+          'Cache-Control': 'no-store',
+          Connection: 'keep-alive',
+          'X-Accel-Buffering': 'no',
+        });
+        res.write(': connected\n\n');
+        const closed = new Promise<void>((resolve) => {
+          const stop = () => {
+            ac.abort();
+            resolve();
+          };
+          req.on('close', stop);
+          res.on('close', stop);
+        });
+        const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), d.heartbeatMs ?? 15_000);
+        keepAlive.unref();
+        const pause = (ms: number) =>
+          new Promise<void>((resolve) => {
+            const t = setTimeout(resolve, ms);
+            ac.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+          });
+        /** list for a resourceVersion, then watch from it; again after an expiry, a timeout or an error */
+        const follow = async (kind: string, event: string, send: (o: KubeObject) => Obj, listed: () => void) => {
+          let rv: string | undefined;
+          while (!ac.signal.aborted) {
+            try {
+              try {
+                rv ??= (await kube.list(API_VERSION, kind, { namespace: CI_NAMESPACE, limit: 1 })).metadata
+                  .resourceVersion;
+              } finally {
+                listed();
+              }
+              for await (const ev of kube.watch(API_VERSION, kind, {
+                namespace: CI_NAMESPACE,
+                ...(rv ? { resourceVersion: rv } : {}),
+                allowWatchBookmarks: true,
+                timeoutSeconds: 300,
+                signal: ac.signal,
+              })) {
+                if (ev.type === 'ERROR') {
+                  rv = undefined; // expired: list again; clients reload what they show on the next event
+                  break;
+                }
+                rv = ev.object.metadata?.resourceVersion ?? rv;
+                if (ev.type === 'BOOKMARK') continue;
+                res.write(`event: ${event}\ndata: ${JSON.stringify({ type: ev.type, ...send(ev.object) })}\n\n`);
+              }
+              if (!rv) await pause(200);
+            } catch {
+              if (ac.signal.aborted) return;
+              await pause(2000); // the kind is not installed yet, or the cluster is away
+            }
+          }
+        };
+        // "ready" once both kinds have been listed: every change after it is sent
+        let pending = 2;
+        const once = () => {
+          let done = false;
+          return () => {
+            if (done) return;
+            done = true;
+            if (--pending === 0) res.write('event: ready\ndata: {}\n\n');
+          };
+        };
+        void follow('PipelineRun', 'pipelinerun', (o) => ({ run: summarizeRun(o) }), once());
+        void follow(
+          'ChangeRequest',
+          'changerequest',
+          (o) => ({ changeRequest: summarizeCr(o as unknown as ChangeRequest) }),
+          once(),
+        );
+        await closed;
+        clearInterval(keepAlive);
+        res.end();
+        return undefined;
+      },
+    },
     {
       method: 'GET',
       path: '/api/v1/pipelineruns',

@@ -7,6 +7,7 @@ import { api, ApiError, canChange, enc, imageHref, type CrDetail } from '../api.
 import { DataTable } from '../components/DataTable.tsx';
 import { ErrorState, Loading, Time } from '../components/States.tsx';
 import { UnifiedDiff } from '../components/UnifiedDiff.tsx';
+import { useCiEvents } from '../ci-events.ts';
 import { useApi, useDocumentTitle } from '../hooks.ts';
 import { useSession } from '../session.tsx';
 import { ResultBadge } from './ChangeRequests.tsx';
@@ -185,6 +186,8 @@ export function ChangeRequestView() {
   const name = decode(params.name);
   useDocumentTitle(`Change request ${name}`);
   const r = useApi<CrDetail>(`/changerequests/${enc(name)}`);
+  // live: policy results, what-if, approvals and merges recorded by others appear without a reload
+  useCiEvents((e) => e.kind === 'changerequest' && e.changeRequest.name === name, r.reload);
   if (r.error) return <ErrorState error={r.error} retry={r.reload} what={`change request ${name}`} />;
   if (!r.data) return <Loading what="change request" />;
   const cr = r.data;

@@ -4,6 +4,7 @@ import { Link, useLocation, useSearch } from 'wouter';
 import { enc, itemsOf, type CrSummary } from '../api.ts';
 import { DataTable } from '../components/DataTable.tsx';
 import { Empty, ErrorState, Loading, Time } from '../components/States.tsx';
+import { useCiEvents } from '../ci-events.ts';
 import { useApi, useDocumentTitle } from '../hooks.ts';
 
 const PHASES = ['', 'Open', 'Merged', 'Closed'];
@@ -24,6 +25,7 @@ export function ChangeRequestsView() {
   const phase = new URLSearchParams(search).get('phase') ?? '';
   const r = useApi<unknown>(`/changerequests${phase ? `?phase=${enc(phase)}` : ''}`);
   const items = itemsOf<CrSummary>(r.data);
+  useCiEvents((e) => e.kind === 'changerequest', r.reload);
   return (
     <section aria-labelledby="crs-title">
       <div className="view-head">

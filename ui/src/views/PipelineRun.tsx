@@ -6,8 +6,9 @@ import { Link, useLocation, useParams } from 'wouter';
 import { api, duration, enc, runPath, stepPath, type RunDetail, type RunStep } from '../api.ts';
 import { DataTable } from '../components/DataTable.tsx';
 import { ErrorState, Loading, Time } from '../components/States.tsx';
+import { useCiEvents } from '../ci-events.ts';
 import { useApi, useDocumentTitle } from '../hooks.ts';
-import { PhaseBadge, usePolling } from './Pipelines.tsx';
+import { PhaseBadge } from './Pipelines.tsx';
 
 const W = 176;
 const H = 58;
@@ -359,7 +360,8 @@ export function PipelineRunView() {
   useDocumentTitle(`Run ${name}`);
   const r = useApi<RunDetail>(runPath(name));
   const run = r.data;
-  usePolling(run?.phase === 'Running' || run?.phase === 'Pending', r.reload);
+  // live: changes of this run (steps starting and ending) and of the change requests it opens
+  useCiEvents((e) => (e.kind === 'pipelinerun' ? e.run.name === name : e.changeRequest.pipelineRun === name), r.reload);
   const defaultStep = run && !params.step ? pickStep(run)?.id : undefined;
   // the default choice goes into the URL, so it stays selected when the run changes under it
   useEffect(() => {

@@ -1,10 +1,10 @@
-// Pipeline runs, newest first: phase, pipeline, commit/branch, start and duration, steps per phase; a phase
-// and app-repo filters kept in the URL; refreshed every few seconds while a run is in progress.
-import { useEffect } from 'react';
+// Pipeline runs, newest first: phase, pipeline, commit/branch, start and duration, steps per phase; phase
+// and app-repo filters kept in the URL; live over the CI event stream.
 import { Link, useLocation, useSearch } from 'wouter';
 import { duration, enc, itemsOf, type RunSummary } from '../api.ts';
 import { DataTable } from '../components/DataTable.tsx';
 import { Empty, ErrorState, Loading, Time } from '../components/States.tsx';
+import { useCiEvents } from '../ci-events.ts';
 import { useApi, useDocumentTitle } from '../hooks.ts';
 
 const PHASES = ['', 'Running', 'Succeeded', 'Failed', 'Pending'];
@@ -15,15 +15,6 @@ export function PhaseBadge({ phase }: { phase: string }) {
       {phase}
     </span>
   );
-}
-
-/** Reloads every `ms` while `active`. */
-export function usePolling(active: boolean, reload: () => void, ms = 2000): void {
-  useEffect(() => {
-    if (!active) return;
-    const t = setInterval(reload, ms);
-    return () => clearInterval(t);
-  }, [active, reload, ms]);
 }
 
 export function PipelinesView() {
@@ -44,9 +35,13 @@ export function PipelinesView() {
   const all = useApi<unknown>('/pipelineruns');
   const repos = [...new Set(itemsOf<RunSummary>(all.data).map((x) => x.repo ?? ''))].filter(Boolean).sort();
   const items = itemsOf<RunSummary>(r.data);
-  usePolling(
-    items.some((x) => x.phase === 'Running' || x.phase === 'Pending'),
-    r.reload,
+  // live: any run change reloads the list (and the repos of the filter)
+  useCiEvents(
+    (e) => e.kind === 'pipelinerun',
+    () => {
+      r.reload();
+      all.reload();
+    },
   );
   return (
     <section aria-labelledby="pl-title">
