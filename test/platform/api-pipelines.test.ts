@@ -351,6 +351,11 @@ test('step logs and reports: served from the record only, never outside the CI f
   assert.match(log.headers.get('content-type')!, /text\/plain/);
   assert.equal(log.body, 'Dockerfile:3 DL3007 error: Using latest\n');
   assert.equal((await f.call('GET', `${base}/lint/log`)).status, 401);
+  // an empty log (a step that has not written yet) is an empty answer
+  writeFileSync(join(runDir, 'build.log'), '');
+  const empty = await f.call('GET', `${base}/build/log`, { as: 'viewer' });
+  assert.equal(empty.status, 200);
+  assert.equal(empty.body, '');
 
   const rep = await f.call('GET', `${base}/lint/report`, { as: 'viewer' });
   assert.equal(rep.status, 200);

@@ -464,14 +464,20 @@ export function pipelineRoutes({ d }: RouteEnv): RouteSpec[] {
         const s = stepOf(run, ctx.params.step!);
         if (follow === '1' || follow === 'true') return followLog(ctx, run, s);
         const file = servable(d, s.logPath, `log of step ${s.id}`);
+        // a running step's log grows: send the bytes there were when asked, as the length says
+        const size = statSync(file).size;
         ctx.res.writeHead(200, {
           'Content-Type': 'text/plain; charset=utf-8',
-          'Content-Length': statSync(file).size,
+          'Content-Length': size,
           'Cache-Control': 'no-store',
           'X-Content-Type-Options': 'nosniff',
         });
+        if (size === 0) {
+          ctx.res.end();
+          return undefined;
+        }
         await new Promise<void>((res, rej) => {
-          const r = createReadStream(file);
+          const r = createReadStream(file, { start: 0, end: size - 1 });
           r.on('error', rej);
           ctx.res.on('close', () => res());
           r.pipe(ctx.res).on('finish', () => res());
@@ -504,8 +510,12 @@ export function pipelineRoutes({ d }: RouteEnv): RouteSpec[] {
           'Cache-Control': 'no-store',
           'X-Content-Type-Options': 'nosniff',
         });
+        if (size === 0) {
+          ctx.res.end();
+          return undefined;
+        }
         await new Promise<void>((res, rej) => {
-          const r = createReadStream(file);
+          const r = createReadStream(file, { start: 0, end: size - 1 });
           r.on('error', rej);
           ctx.res.on('close', () => res());
           r.pipe(ctx.res).on('finish', () => res());
