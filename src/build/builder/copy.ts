@@ -26,6 +26,7 @@ import { chmod, lchown, lstat, lutimes, readdir, readFile, readlink, realpath, r
 import { basename, join, posix, relative, sep } from 'node:path';
 import { BuildError, type BuildErrorLocation } from '../errors.ts';
 import { resolveInRoot } from '../fs/root-path.ts';
+import { readXattrs, writeXattrs } from '../fs/xattrs.ts';
 
 /** Where COPY reads from: the build context (with .dockerignore) or another stage's / image's root. */
 export interface CopySource {
@@ -305,6 +306,8 @@ export function parseChmod(spec: string, loc: BuildErrorLocation): number {
 export interface PlaceOptions {
   owner?: Owner;
   mode?: number;
+  /** Told about a user.* / trusted.* xattr the destination filesystem refused (security.* ones fail the copy). */
+  onWarning?: (message: string) => void;
 }
 
 // Placing files uses the synchronous fs calls: thousands of small files go through direct syscalls
@@ -362,6 +365,18 @@ function placeOne(srcHost: string, dstHost: string, opts: PlaceOptions): void {
     } else return; // devices, fifos, sockets are not copied from a context
   }
   lchownSync(dstHost, opts.owner?.uid ?? 0, opts.owner?.gid ?? 0);
+  // extended attributes follow the file (as BuildKit's copy does), set after chown, which clears
+  // security.capability; symlinks carry none here (Linux refuses user.* on them)
+  if (!st.isSymbolicLink()) {
+    const x = readXattrs(srcHost);
+    if (x)
+      writeXattrs(
+        dstHost,
+        x,
+        (m) => opts.onWarning?.(`${dstHost}: ${m}`),
+        (m, cause) => new BuildError('INTERNAL', `copying ${srcHost}: ${m}`, { cause }),
+      );
+  }
   lutimesSync(dstHost, st.atime, st.mtime);
 }
 

@@ -2,7 +2,8 @@
 // "Applying Changesets": `.wh.<name>` removes a path, `.wh..wh..opq` empties a directory of what earlier
 // layers put there, and every other entry replaces what is at its path. Modes (setuid/setgid/sticky too),
 // uid/gid (lchown; we run as root), mtimes (lutimes, directories last), symlinks, hard links, devices and
-// fifos are kept. Names that are absolute or climb above the root, relative symlinks that point above the
+// fifos are kept, and so are extended attributes (PAX `SCHILY.xattr.*`, see xattrs.ts for which). Names
+// that are absolute or climb above the root, relative symlinks that point above the
 // root (as moby refuses them) and hard links to paths outside the root are refused with TAR_UNSAFE; parent
 // directories are resolved inside the root (root-path.ts), so a symlink placed by an earlier entry can
 // never redirect a write to the host, and the final component is never followed (it is replaced).
@@ -31,6 +32,7 @@ import { extract, type Header } from 'tar-stream';
 import { BuildError } from '../errors.ts';
 import { entryPath, linkEscapes, resolveInRoot } from './root-path.ts';
 import type { ApplyLayerOptions } from './types.ts';
+import { decodePaxXattrs, writeXattrs, type Xattrs } from './xattrs.ts';
 
 const WHITEOUT_PREFIX = '.wh.';
 const OPAQUE = '.wh..wh..opq';
@@ -158,11 +160,8 @@ async function applyEntry(a: Applier, h: Header, body: AsyncIterable<Buffer> & {
     if (host !== null) removeIn(a, join(host, name));
     return;
   }
-  const pax = h.pax as Record<string, string> | null | undefined;
-  if (pax) {
-    const xattrs = Object.keys(pax).filter((k) => k.startsWith('SCHILY.xattr.'));
-    if (xattrs.length > 0) a.opts.onWarning?.(`${rel}: extended attributes not applied (${xattrs.join(', ')})`);
-  }
+  const pax = h.pax as (Record<string, string> & { [RAW_XATTRS]?: Xattrs }) | null | undefined;
+  const xattrs = pax?.[RAW_XATTRS];
   const host = join(parentDir(a, rel), base);
   const existing = lstatOrNull(host);
   const type = h.type ?? 'file';
@@ -175,6 +174,7 @@ async function applyEntry(a: Applier, h: Header, body: AsyncIterable<Buffer> & {
     a.dirs.set(rel, host);
     body.resume();
     setOwnerMode(host, h, false);
+    if (xattrs) applyXattrs(a, rel, host, xattrs);
     a.dirTimes.push({ path: host, mtime });
     return;
   }
@@ -252,7 +252,41 @@ async function applyEntry(a: Applier, h: Header, body: AsyncIterable<Buffer> & {
       return;
   }
   setOwnerMode(host, h, type === 'symlink');
+  if (xattrs) applyXattrs(a, rel, host, xattrs);
   lutimesSync(host, mtime, mtime);
+}
+
+/** Sets an entry's xattrs (after chown, which clears security.capability); see xattrs.ts for what is skipped. */
+function applyXattrs(a: Applier, rel: string, host: string, xattrs: Xattrs): void {
+  writeXattrs(
+    host,
+    xattrs,
+    (m) => a.opts.onWarning?.(`${rel}: ${m}`),
+    (m, cause) => new BuildError('INTERNAL', `layer ${a.layerName}: ${rel}: ${m}`, { cause }),
+  );
+}
+
+const RAW_XATTRS = Symbol('rawXattrs');
+
+/**
+ * Makes `ex` keep the `SCHILY.xattr.*` records of each PAX header as raw bytes (tar-stream decodes PAX values
+ * as UTF-8, which corrupts binary ones such as security.capability): they ride on the decoded PAX object,
+ * which tar-stream hands to the next entry as `header.pax`. Relies on tar-stream 3's Extract internals
+ * (`_decodeLongHeader`, `_header`, `_pax`); the version is pinned and the fs tests cover it.
+ */
+function keepRawXattrs(ex: ReturnType<typeof extract>): void {
+  const internals = ex as unknown as {
+    _decodeLongHeader(buf: Buffer): void;
+    _header: { type?: string } | null;
+    _pax: (Record<string, string> & { [RAW_XATTRS]?: Xattrs }) | null;
+  };
+  const decode = internals._decodeLongHeader.bind(ex);
+  internals._decodeLongHeader = (buf: Buffer): void => {
+    decode(buf);
+    if (internals._header?.type !== 'pax-header' || internals._pax === null) return;
+    const x = decodePaxXattrs(buf);
+    if (x.length > 0) internals._pax[RAW_XATTRS] = x;
+  };
 }
 
 /** Applies a layer (tar or tar+gzip stream) on top of the root filesystem at `rootfs`. */
@@ -269,6 +303,7 @@ export async function applyLayer(rootfs: string, layer: Readable, opts: ApplyLay
   let total = 0;
   const tar = await decompressed(layer);
   const ex = extract();
+  keepRawXattrs(ex);
   tar.on('error', (e) => ex.destroy(e));
   tar.pipe(ex as unknown as NodeJS.WritableStream);
   try {

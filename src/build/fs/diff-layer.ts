@@ -5,7 +5,8 @@
 //  - a path that is new, or whose type changed;
 //  - a non-directory whose mode, uid, gid, size, mtime, ctime, inode, symlink target or device number
 //    changed (ctime catches a rewrite that kept size and mtime; a chmod back and forth costs one copy);
-//  - a directory only when its mode, uid or gid changed. A directory whose only change is its mtime (a file
+//  - any entry whose carried extended attributes (xattrs.ts) changed, directories included;
+//  - a directory only when its mode, uid, gid or xattrs changed. A directory whose only change is its mtime (a file
 //    made and removed in it, a mount stub, a package manager's temp file) is NOT emitted on its own;
 //  - every parent directory of an emitted entry or whiteout is emitted too (with its current metadata), as
 //    containerd's tar writer includes parents, so the layer carries the modes of the dirs it writes into.
@@ -28,6 +29,7 @@ type Headers = Partial<Header> & Pick<Header, 'name'>;
 import { BuildError } from '../errors.ts';
 import { overlayDiffToLayer } from './overlay.ts';
 import { snapshotSync } from './snapshot.ts';
+import { encodePaxRecords, sameXattrs, type Xattrs } from './xattrs.ts';
 import type { DiffOptions, LayerBlob, SnapEntry, Snapshot } from './types.ts';
 
 export interface Change {
@@ -44,6 +46,7 @@ function parentOf(p: string): string {
 
 function sameEntry(b: SnapEntry, a: SnapEntry): boolean {
   if (a.type !== b.type || a.mode !== b.mode || a.uid !== b.uid || a.gid !== b.gid) return false;
+  if (!sameXattrs(a.xattrs, b.xattrs)) return false;
   if (a.type === 'directory') return true;
   return (
     a.size === b.size &&
@@ -147,6 +150,62 @@ const TYPE_BITS: Record<string, number> = {
   fifo: 0o010000,
 };
 
+const XATTRS = Symbol('xattrs');
+type XattrHeader = Headers & { [XATTRS]?: Xattrs };
+
+/** A name tar-stream's ustar encoder takes as it is (ASCII, fits name/prefix), so no PAX path is needed. */
+function ustarName(name: string): boolean {
+  if (Buffer.byteLength(name) !== name.length) return false;
+  if (name.length <= 100) return true;
+  for (let i = name.indexOf('/'); i >= 0; i = name.indexOf('/', i + 1))
+    if (i <= 155 && name.length - i - 1 <= 100) return true;
+  return false;
+}
+
+/** A stand-in ustar name for an entry whose real name rides in the PAX `path` record. */
+function shortName(name: string, dir: boolean): string {
+  const ascii = name.replace(/[^\x20-\x7e]/g, '_');
+  return ascii.slice(-(dir ? 99 : 100));
+}
+
+/**
+ * Makes `p` write the PAX extended header of an entry with xattrs itself, byte exact: tar-stream writes PAX
+ * values as UTF-8 strings, which would corrupt binary values such as security.capability. The one PAX
+ * header carries the xattrs (sorted) and, when the name or link target does not fit the ustar header, the
+ * `path`/`linkpath` records too (two PAX headers in a row are not merged by every reader). Relies on
+ * tar-stream 3's Pack#_encode/push (the version is pinned; the fs tests read such tars back with GNU tar).
+ */
+function writeXattrsAsPax(p: Pack): void {
+  const internals = p as unknown as { _encode(h: XattrHeader): void; push(b: Buffer): boolean };
+  const encode = internals._encode.bind(p);
+  internals._encode = (h: XattrHeader): void => {
+    const xattrs = h[XATTRS];
+    if (!xattrs) return encode(h);
+    const isDir = h.type === 'directory';
+    const extra: { path?: string; linkpath?: string } = {};
+    const name = isDir && !h.name.endsWith('/') ? h.name + '/' : h.name;
+    if (!ustarName(name)) extra.path = name;
+    if (h.linkname && (Buffer.byteLength(h.linkname) > 100 || Buffer.byteLength(h.linkname) !== h.linkname.length))
+      extra.linkpath = h.linkname;
+    const body = encodePaxRecords(xattrs, extra);
+    encode({
+      name: 'PaxHeader',
+      mode: h.mode,
+      uid: h.uid,
+      gid: h.gid,
+      size: body.length,
+      mtime: h.mtime,
+      type: 'pax-header',
+    } as unknown as XattrHeader);
+    internals.push(body);
+    if (body.length % 512 !== 0) internals.push(Buffer.alloc(512 - (body.length % 512)));
+    const real: Headers = { ...h };
+    if (extra.path !== undefined) real.name = shortName(name, false);
+    if (extra.linkpath !== undefined) real.linkname = shortName(h.linkname ?? '', false);
+    encode(real);
+  };
+}
+
 /** Writes the changes as an uncompressed tar into `p`, then finalizes it. */
 async function writeTar(root: string, changes: Change[], p: Pack, epoch: number | undefined): Promise<void> {
   const clamp = (ns: bigint): Date => {
@@ -174,6 +233,7 @@ async function writeTar(root: string, changes: Change[], p: Pack, epoch: number 
     // encoder masks the mode with 0o7777, so the type bits never reach the tar.
     const mode = e.mode | (TYPE_BITS[e.type] ?? 0);
     const base: Headers = { name: c.path, mode, uid: e.uid, gid: e.gid, mtime: clamp(e.mtimeNs) };
+    if (e.xattrs) (base as XattrHeader)[XATTRS] = e.xattrs;
     switch (e.type) {
       case 'directory':
         await addEntry(p, { ...base, name: c.path + '/', type: 'directory' });
@@ -223,6 +283,7 @@ export async function writeLayer(rootfs: string, changes: Change[], opts: DiffOp
   const gzHash = createHash('sha256');
   const gzSize = { n: 0 };
   const p = pack();
+  writeXattrsAsPax(p);
   const producing = writeTar(rootfs, changes, p, opts.sourceDateEpoch).catch((e: unknown) => {
     p.destroy(e as Error);
     throw e;

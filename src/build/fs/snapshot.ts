@@ -1,8 +1,9 @@
-// A stat-based snapshot of a root filesystem directory: one lstat per path, no content read. Two snapshots
+// A stat-based snapshot of a root filesystem directory: one lstat and one llistxattr per path, no content read. Two snapshots
 // (or a snapshot and the directory now) tell what a RUN or COPY step changed; see diff-layer.ts for the rule.
 import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { overlaySnapshot } from './overlay.ts';
+import { readXattrs } from './xattrs.ts';
 import type { SnapEntry, SnapEntryType, Snapshot, SnapshotOptions } from './types.ts';
 
 function typeOf(st: BigIntStats): SnapEntryType {
@@ -30,6 +31,8 @@ export function entryOf(host: string, st: BigIntStats): SnapEntry {
     rdev: st.rdev,
   };
   if (type === 'symlink') e.link = readlinkSync(host);
+  const x = readXattrs(host);
+  if (x) e.xattrs = x;
   return e;
 }
 

@@ -20,6 +20,8 @@ export interface SnapEntry {
   rdev: bigint;
   /** Target of a symlink. */
   link?: string;
+  /** Carried extended attributes (xattrs.ts), sorted by name; absent when there are none. */
+  xattrs?: Array<[name: string, value: Buffer]>;
 }
 
 export interface Snapshot {
