@@ -1,16 +1,20 @@
 // BwrapExecutor: the same RunSpec through bubblewrap, the fallback where runc cannot run.
-//  - root (uid 0): bwrap runs as root without a user namespace, with Docker's default capabilities only
-//    (bwrap keeps every capability for a privileged caller unless told otherwise).
-//  - any other user: bwrap is started AS that uid/gid (Node's spawn uid/gid) inside an unprivileged user
-//    namespace that maps the uid to itself, so files it creates belong to that uid on disk and permission
-//    checks are the real ones. (bwrap's own --uid maps the sandbox uid onto the caller's uid, i.e. root,
-//    which would give wrong ownership in layers and let the user write root's files.) Limits: the rootfs
-//    and bind sources must be reachable by that uid (checked; EXECUTOR_UNAVAILABLE otherwise), and
-//    supplementary groups are not set (one gid maps). runc has neither limit.
+//  - bwrap runs as root without a user namespace, with Docker's default capabilities only (bwrap keeps every
+//    capability for a privileged caller unless told otherwise).
+//  - a user other than plain root (another uid, or extra groups): the command is started through the host's
+//    setpriv (util-linux), bound read-only with the libraries it loads under /dev/.sekisho (bwrap's own
+//    /dev tmpfs, so nothing lands in the rootfs) and run through the dynamic loader, which sets the groups
+//    (the primary group and the groups of /etc/group in the image listing the user, as runc/BuildKit do),
+//    the gid and the uid, then execs the command: capabilities go with the switch away from uid 0, files
+//    belong to the real uid on disk, and `id` shows the same groups as under runc or Docker.
+//  - without setpriv on the host, a non-root user falls back to bwrap started AS that uid/gid (Node's
+//    spawn) inside an unprivileged user namespace mapping the uid to itself; then supplementary groups are
+//    not set (one gid maps) and the rootfs and bind sources must be reachable by that uid (checked;
+//    EXECUTOR_UNAVAILABLE otherwise). runc has neither limit.
 // Namespaces: pid, ipc, uts, cgroup (when possible), network unless network=host. /proc, a /dev with the
 // standard nodes, /sys read-only (the host's, bound), hosts and resolv.conf generated and bound read-only.
-import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { BuildError } from '../errors.ts';
@@ -28,12 +32,63 @@ import {
 import { resolveUser } from './user.ts';
 import type { Executor, RunResult, RunSpec } from './types.ts';
 
+/** The host's setpriv and what it loads, bound into the sandbox under DROPPER_DIR (see the top). */
+export interface Dropper {
+  /** Host path → sandbox path, every file read-only. */
+  binds: Array<[host: string, sandbox: string]>;
+  /** The command line that switches to the user, before `--` and the command. */
+  argv: (uid: number, gid: number, groups: number[]) => string[];
+}
+
+const DROPPER_DIR = '/dev/.sekisho';
+let dropperMemo: Dropper | null | undefined;
+
+/** Finds setpriv and its loader/libraries (ldd), once; null when the host has no usable setpriv. */
+export function hostDropper(): Dropper | null {
+  if (dropperMemo !== undefined) return dropperMemo;
+  dropperMemo = null;
+  const bin = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+  if (!bin) return null;
+  const r = spawnSync('ldd', [bin], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) return null;
+  const binds: Array<[string, string]> = [[bin, `${DROPPER_DIR}/setpriv`]];
+  let loader: string | undefined;
+  for (const m of r.stdout.matchAll(/(\/\S+)\s+\(0x/g)) {
+    const lib = m[1]!;
+    const name = lib.slice(lib.lastIndexOf('/') + 1);
+    if (/^ld-(linux|musl)/.test(name)) {
+      loader = `${DROPPER_DIR}/ld.so`;
+      binds.push([lib, loader]);
+    } else binds.push([lib, `${DROPPER_DIR}/${name}`]);
+  }
+  if (!loader) return null;
+  const ld = loader;
+  dropperMemo = {
+    binds,
+    argv: (uid, gid, groups) => [
+      ld,
+      '--library-path',
+      DROPPER_DIR,
+      `${DROPPER_DIR}/setpriv`,
+      `--regid=${gid}`,
+      groups.length > 0 ? `--groups=${groups.join(',')}` : '--clear-groups',
+      `--reuid=${uid}`,
+      '--inh-caps=-all',
+      '--',
+    ],
+  };
+  return dropperMemo;
+}
+
 /** The bwrap arguments for a spec, and the uid/gid to start bwrap as (undefined: as we are). */
 export function bwrapArgs(
   spec: RunSpec,
   files: { hosts: string; resolv: string },
+  dropper: Dropper | null = hostDropper(),
 ): { args: string[]; uid?: number; gid?: number } {
   const user = resolveUser(spec.rootfs, spec.user);
+  const plainRoot = user.uid === 0 && user.gid === 0 && user.additionalGids.every((g) => g === 0);
+  const drop = !plainRoot && dropper !== null;
   const env = [...spec.env];
   if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home}`);
   const args = [
@@ -45,9 +100,11 @@ export function bwrapArgs(
     '--unshare-cgroup-try',
   ];
   if (spec.network !== 'host') args.push('--unshare-net');
-  const root = user.uid === 0;
+  // bwrap stays root (no user namespace) for root and whenever setpriv does the switch inside
+  const root = user.uid === 0 || drop;
   if (!root) args.push('--unshare-user');
   args.push('--bind', spec.rootfs, '/', '--proc', '/proc', '--dev', '/dev', '--ro-bind', '/sys', '/sys');
+  if (drop) for (const [host, inSandbox] of dropper!.binds) args.push('--ro-bind', host, inSandbox);
   args.push('--ro-bind', files.hosts, '/etc/hosts', '--ro-bind', files.resolv, '/etc/resolv.conf');
   for (const m of spec.mounts) {
     if (m.type === 'bind') {
@@ -69,6 +126,10 @@ export function bwrapArgs(
   if (root) {
     args.push('--cap-drop', 'ALL');
     for (const c of DEFAULT_CAPABILITIES) args.push('--cap-add', c);
+  }
+  if (drop) {
+    args.push('--', ...dropper!.argv(user.uid, user.gid, user.additionalGids), ...spec.argv);
+    return { args };
   }
   args.push('--', ...spec.argv);
   if (root) return user.gid === 0 ? { args } : { args, gid: user.gid };
@@ -93,9 +154,12 @@ function checkReachable(path: string, uid: number, gid: number): void {
 export class BwrapExecutor implements Executor {
   readonly name = 'bwrap' as const;
   private readonly binary: string;
+  private readonly dropper: Dropper | null | undefined;
 
-  constructor(opts: { binary?: string } = {}) {
+  /** `dropper: null` forces the user-namespace fallback for non-root users (tests). */
+  constructor(opts: { binary?: string; dropper?: Dropper | null } = {}) {
     this.binary = opts.binary ?? 'bwrap';
+    this.dropper = opts.dropper;
   }
 
   async run(spec: RunSpec): Promise<RunResult> {
@@ -106,7 +170,7 @@ export class BwrapExecutor implements Executor {
     writeFileSync(files.resolv, resolvConf(spec), { mode: 0o644 });
     let stubs: ReturnType<typeof createStubs> | undefined;
     try {
-      const { args, uid, gid } = bwrapArgs(spec, files);
+      const { args, uid, gid } = bwrapArgs(spec, files, this.dropper === undefined ? hostDropper() : this.dropper);
       ensureRootMode(spec.rootfs);
       if (uid !== undefined) {
         const g = gid ?? uid;

@@ -267,7 +267,7 @@ for (const [name, make] of executors) {
   });
 }
 
-test('bwrap refuses a non-root user it could not give the rootfs to, naming the directory', async () => {
+test('bwrap without setpriv refuses a non-root user it could not give the rootfs to; with it, it runs as runc does', async () => {
   requireBinary('bwrap');
   const parent = scratch(join(tmpdir(), 'sekisho-private-')); // 0700
   const root = join(parent, 'rootfs');
@@ -285,7 +285,7 @@ test('bwrap refuses a non-root user it could not give the rootfs to, naming the 
     stdout: sink,
     stderr: sink,
   };
-  await assert.rejects(new BwrapExecutor().run(spec), (e: unknown) => {
+  await assert.rejects(new BwrapExecutor({ dropper: null }).run(spec), (e: unknown) => {
     assert.ok(e instanceof BuildError);
     assert.equal(e.code, 'EXECUTOR_UNAVAILABLE');
     assert.ok(e.message.includes(parent), e.message);
@@ -294,6 +294,9 @@ test('bwrap refuses a non-root user it could not give the rootfs to, naming the 
   const out = collector();
   assert.equal((await new RuncExecutor().run({ ...spec, stdout: out.stream })).exitCode, 0, 'runc has no such limit');
   assert.equal(out.text(), '1000\n');
+  const viaSetpriv = collector();
+  assert.equal((await new BwrapExecutor().run({ ...spec, stdout: viaSetpriv.stream })).exitCode, 0, 'bwrap + setpriv');
+  assert.equal(viaSetpriv.text(), '1000\n');
 });
 
 function processesWith(marker: string): string[] {

@@ -25,7 +25,8 @@ export function carriedXattr(name: string): boolean {
   return false;
 }
 
-const byName = (x: [string, Buffer], y: [string, Buffer]): number => Buffer.compare(Buffer.from(x[0]), Buffer.from(y[0]));
+const byName = (x: [string, Buffer], y: [string, Buffer]): number =>
+  Buffer.compare(Buffer.from(x[0]), Buffer.from(y[0]));
 
 /**
  * The carried attributes of `host` (never following a symlink), or undefined when it has none or the
