@@ -5,7 +5,8 @@
 //  - a path that is new, or whose type changed;
 //  - a non-directory whose mode, uid, gid, size, mtime, ctime, inode, symlink target or device number
 //    changed (ctime catches a rewrite that kept size and mtime; a chmod back and forth costs one copy);
-//  - any entry whose carried extended attributes (xattrs.ts) changed, directories included;
+//  - an xattr-only change of a non-directory moves its ctime (so it is caught above); a directory is compared
+//    by its carried extended attributes (xattrs.ts), which the snapshot records for directories;
 //  - a directory only when its mode, uid, gid or xattrs changed. A directory whose only change is its mtime (a file
 //    made and removed in it, a mount stub, a package manager's temp file) is NOT emitted on its own;
 //  - every parent directory of an emitted entry or whiteout is emitted too (with its current metadata), as
@@ -29,7 +30,7 @@ type Headers = Partial<Header> & Pick<Header, 'name'>;
 import { BuildError } from '../errors.ts';
 import { overlayDiffToLayer } from './overlay.ts';
 import { snapshotSync } from './snapshot.ts';
-import { encodePaxRecords, sameXattrs, type Xattrs } from './xattrs.ts';
+import { encodePaxRecords, readXattrs, sameXattrs, type Xattrs } from './xattrs.ts';
 import type { DiffOptions, LayerBlob, SnapEntry, Snapshot } from './types.ts';
 
 export interface Change {
@@ -233,7 +234,8 @@ async function writeTar(root: string, changes: Change[], p: Pack, epoch: number 
     // encoder masks the mode with 0o7777, so the type bits never reach the tar.
     const mode = e.mode | (TYPE_BITS[e.type] ?? 0);
     const base: Headers = { name: c.path, mode, uid: e.uid, gid: e.gid, mtime: clamp(e.mtimeNs) };
-    if (e.xattrs) (base as XattrHeader)[XATTRS] = e.xattrs;
+    const xattrs = e.type === 'directory' ? e.xattrs : readXattrs(join(root, c.path));
+    if (xattrs) (base as XattrHeader)[XATTRS] = xattrs;
     switch (e.type) {
       case 'directory':
         await addEntry(p, { ...base, name: c.path + '/', type: 'directory' });
@@ -245,7 +247,8 @@ async function writeTar(root: string, changes: Change[], p: Pack, epoch: number 
         if (e.nlink > 1) {
           const first = firstOfInode.get(e.ino);
           if (first !== undefined) {
-            await addEntry(p, { ...base, type: 'link', linkname: first, size: 0 });
+            const { [XATTRS]: _shared, ...link } = base as XattrHeader; // the inode's xattrs go with its first name
+            await addEntry(p, { ...link, type: 'link', linkname: first, size: 0 });
             break;
           }
           firstOfInode.set(e.ino, c.path);

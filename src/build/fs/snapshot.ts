@@ -1,4 +1,4 @@
-// A stat-based snapshot of a root filesystem directory: one lstat and one llistxattr per path, no content read. Two snapshots
+// A stat-based snapshot of a root filesystem directory: one lstat per path (and one llistxattr per directory), no content read. Two snapshots
 // (or a snapshot and the directory now) tell what a RUN or COPY step changed; see diff-layer.ts for the rule.
 import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
@@ -31,8 +31,13 @@ export function entryOf(host: string, st: BigIntStats): SnapEntry {
     rdev: st.rdev,
   };
   if (type === 'symlink') e.link = readlinkSync(host);
-  const x = readXattrs(host);
-  if (x) e.xattrs = x;
+  // Directories only: setxattr changes an inode's ctime, which the diff already compares for every other
+  // type, and the writer reads a file's xattrs when it archives it. A directory's ctime also moves with
+  // every entry made or removed in it, so its xattrs are kept to tell a real change from that.
+  if (type === 'directory') {
+    const x = readXattrs(host);
+    if (x) e.xattrs = x;
+  }
   return e;
 }
 

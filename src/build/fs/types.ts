@@ -20,7 +20,7 @@ export interface SnapEntry {
   rdev: bigint;
   /** Target of a symlink. */
   link?: string;
-  /** Carried extended attributes (xattrs.ts), sorted by name; absent when there are none. */
+  /** Carried extended attributes (xattrs.ts) of a directory, sorted by name; absent when none (never read for other types). */
   xattrs?: Array<[name: string, value: Buffer]>;
 }
 
