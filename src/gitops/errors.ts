@@ -19,7 +19,8 @@ export type GitOpsErrorCode =
   | 'gitops_not_found'
   | 'gitops_timeout'
   | 'gitops_import_error'
-  | 'gitops_custom_health_invalid';
+  | 'gitops_custom_health_invalid'
+  | 'gitops_signature_invalid';
 
 export class GitOpsError extends Error {
   readonly code: GitOpsErrorCode;

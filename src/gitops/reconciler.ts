@@ -24,6 +24,7 @@ import {
 } from './project.ts';
 import { Renderer } from './render/index.ts';
 import { GitCache, type GitCredentials } from './source/git.ts';
+import { GPG_KEYS_CONFIGMAP, parseKeyring, signatureProblem, SignatureVerifier } from './source/signature.ts';
 import { isHook, kubeClusterOps, resourceKey, runSync, type ClusterOps, type PreApplyGate } from './sync/index.ts';
 import { composeGates, signatureGate, SIGNATURE_CONDITION } from './sync/verify-gate.ts';
 import { ImageVerifier, type KeySources } from '../sign/index.ts';
@@ -142,6 +143,7 @@ export async function startReconciler(o: ControllerOptions): Promise<Controller>
     ...(o.helm ? { helm: o.helm } : {}),
   });
   const ops: ClusterOps = kubeClusterOps(client);
+  const signatures = new SignatureVerifier({ dir: join(o.dataDir, 'gnupg'), run: o.run });
   const treesDir = join(o.dataDir, 'trees');
   const imageVerifier = o.imageVerifier ?? new ImageVerifier();
   const keySources: KeySources = o.keySources ?? {
@@ -306,6 +308,23 @@ export async function startReconciler(o: ControllerOptions): Promise<Controller>
       const want = i === 0 && revisionOverride ? revisionOverride : src.targetRevision;
       const sha = await git.resolve(src.repoURL, want, hard ? 0 : resyncMs / 2);
       if (i === 0) revision = sha;
+      const signatureKeys = project.spec.signatureKeys ?? [];
+      if (signatureKeys.length) {
+        // Argo CD's signed-commit verification: the keyring is the ConfigMap argocd-gpg-keys-cm
+        const cm = await live.get('v1', 'ConfigMap', GPG_KEYS_CONFIGMAP, ns).catch(() => undefined);
+        const keyring = parseKeyring(cm?.data as Record<string, string> | undefined);
+        // an annotated tag is verified instead of its commit, also when a sync names the commit it resolved to
+        const tag = [await git.annotatedTag(src.repoURL, want, Number.MAX_SAFE_INTEGER)]
+          .concat(
+            want !== src.targetRevision
+              ? [await git.annotatedTag(src.repoURL, src.targetRevision, Number.MAX_SAFE_INTEGER)]
+              : [],
+          )
+          .find((t) => t?.commit === sha);
+        const result = await signatures.verify(git, src.repoURL, sha, tag, keyring);
+        const problem = signatureProblem(result, sha, signatureKeys);
+        if (problem) throw new GitOpsError('gitops_signature_invalid', problem);
+      }
       const root = await git.export(
         src.repoURL,
         sha,

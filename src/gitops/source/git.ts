@@ -175,6 +175,52 @@ export class GitCache {
       throw new GitOpsError('gitops_revision_not_found', redact(`commit ${sha} not found in ${repoURL}`));
   }
 
+  /** The annotated tag `rev` names on the remote (per the last ls-remote): its refs/tags/ name and object id. */
+  async annotatedTag(
+    repoURL: string,
+    rev: string | undefined,
+    maxAgeMs = 0,
+  ): Promise<{ name: string; object: string; commit: string } | undefined> {
+    if (!rev || SHA.test(rev) || rev === 'HEAD') return undefined;
+    const refs = await this.lsRemote(repoURL, maxAgeMs);
+    if (!rev.startsWith('refs/tags/') && (refs.has(rev) || refs.has(`refs/heads/${rev}`))) return undefined;
+    const name = rev.startsWith('refs/tags/') ? rev : `refs/tags/${rev}`;
+    const object = refs.get(name);
+    const commit = refs.get(`${name}^{}`);
+    return commit && object ? { name, object, commit } : undefined;
+  }
+
+  /** The raw commit or tag object (a tag is fetched when the cache does not have it yet). */
+  async catFile(repoURL: string, type: 'commit' | 'tag', rev: string): Promise<string> {
+    const dir = await this.ensureRepo(repoURL);
+    if (type === 'tag') {
+      const want = this.refs.get(repoURL)?.refs.get(rev);
+      const have = await this.o.run(this.git, ['rev-parse', '--verify', '--quiet', rev], { cwd: dir });
+      if (have.code !== 0 || (want && have.stdout.toString().trim() !== want))
+        await this.serial('fetch:' + repoURL, () =>
+          this.run(repoURL, ['fetch', '--quiet', '--no-tags', 'origin', `+${rev}:${rev}`], dir),
+        );
+    }
+    return this.run(repoURL, ['cat-file', type, rev], dir);
+  }
+
+  /** Runs `git verify-commit|verify-tag --raw` in the cache repo; the status output is on stderr. */
+  async verify(
+    repoURL: string,
+    what: 'commit' | 'tag',
+    rev: string,
+    env: Record<string, string>,
+    config: string[],
+  ): Promise<{ code: number; output: string }> {
+    const dir = await this.ensureRepo(repoURL);
+    const r = await this.o.run(this.git, [...config.flatMap((c) => ['-c', c]), `verify-${what}`, '--raw', rev], {
+      cwd: dir,
+      env,
+      timeoutMs: 60_000,
+    });
+    return { code: r.code, output: r.stderr + r.stdout.toString('utf8') };
+  }
+
   /** Writes the tree of `sha` into `dest` (once; the directory is reused for the same commit). */
   async export(repoURL: string, sha: string, dest: string): Promise<string> {
     if (existsSync(join(dest, '.sekisho-complete'))) return dest;
