@@ -103,7 +103,9 @@ test(
     }
     const healthyMs = Date.now() - t1;
     // the change request merged before the kill is recorded in the cluster with its policy result
-    const cr = kubectlJson(['-n', 'default', 'get', 'changerequests.ci.sekisho.dev', 'demo-promote']);
+    const crName = /change request (promote-demo-app-[0-9a-f]{12}) merged/.exec(merged)?.[1];
+    assert.ok(crName, merged);
+    const cr = kubectlJson(['-n', 'sekisho-ci', 'get', 'changerequests.ci.sekisho.dev', crName]);
     assert.equal(cr.status.phase, 'Merged');
     assert.equal(cr.status.mergeCommit, head);
     assert.equal(cr.status.policy.result, 'Passed');

@@ -1,6 +1,8 @@
 // End to end: `sekisho demo --data-dir tmp -o json` on a fresh data dir plays every checkpoint of the
-// reference flow (the root container stopped by the policy check and by admission, as expected), exits
-// 0, and a second run on the same data dir does the same (reusing the repos, the key and the Application).
+// reference flow (a commit pushed to the app repo starts a PipelineRun in sekisho-ci whose promote step
+// opens the ChangeRequest; the root container stopped by the policy check and by admission, the unsigned
+// image by the signature gate, as expected), exits 0, and a second run on the same data dir does the same
+// (reusing the repos, the key and the Application; a new commit, so a new run).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -14,6 +16,8 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 const EXPECTED: Array<[string, 'pass' | 'fail']> = [
   ['repos', 'pass'],
+  ['commit', 'pass'],
+  ['pipeline', 'pass'],
   ['lint', 'pass'],
   ['image', 'pass'],
   ['sign', 'pass'],
@@ -104,8 +108,19 @@ test(
     // the image is in the registry by digest, signed, and the synced Deployment runs exactly it
     const image = by(first, 'image').data.image as string;
     assert.match(image, /^127\.0\.0\.1:\d+\/demo\/app@sha256:[0-9a-f]{64}$/);
-    assert.equal(by(first, 'image').data.builder, 'build()', 'the Dockerfile goes through src/build');
+    // the push started the run (trigger push), every step of the pipeline Succeeded, in the graph's order
+    const run = by(first, 'pipeline').data;
+    assert.equal(run.trigger, 'push');
+    assert.equal(run.phase, 'Succeeded');
+    assert.deepEqual(
+      run.steps.map((s: { id: string; phase: string }) => `${s.id} ${s.phase}`),
+      ['lint', 'build', 'scan', 'sbom', 'push', 'sign', 'attest', 'promote'].map((id) => `${id} Succeeded`),
+    );
+    assert.ok(by(first, 'commit').data.files.includes('.sekisho/pipeline.yaml'));
+    // the run is the PipelineRun object the checkpoint read back from sekisho-ci, for the pushed commit
+    assert.match(run.run, new RegExp(`^demo-app-${by(first, 'commit').data.commit.slice(0, 12)}-`));
     assert.equal(by(first, 'sign').data.verified, 1);
+    assert.equal(by(first, 'sign').data.predicateType, 'https://cyclonedx.org/bom');
     assert.equal(by(first, 'synced').data.image, image);
     assert.equal(by(first, 'synced').data.health, 'Healthy');
     assert.equal(by(first, 'revert').data.image, image);
@@ -117,7 +132,14 @@ test(
     );
     assert.match(by(first, 'policies').data.probeDenial, /demo-run-as-non-root/);
     // the change requests are ChangeRequest objects; the forced one says it went past a failed check
-    assert.equal(by(first, 'change').data.changeRequest, 'demo-promote');
+    const crName = by(first, 'change').data.changeRequest as string;
+    assert.equal(crName, `promote-demo-app-${image.split('@sha256:')[1]!.slice(0, 12)}`);
+    assert.equal(by(first, 'change').data.pipelineRun, run.run);
+    // read back from sekisho-ci after the merge: Merged, with the policy result and the run that opened it
+    assert.equal(by(first, 'merge').data.changeRequest, crName);
+    assert.equal(by(first, 'merge').data.phase, 'Merged');
+    assert.equal(by(first, 'merge').data.policy, 'Passed');
+    assert.equal(by(first, 'merge').data.pipelineRun, run.run);
     assert.equal(by(first, 'merge').data.note, undefined);
     assert.equal(by(first, 'root-merge').data.note, 'merged over a failed policy check');
     assert.equal(by(first, 'application').data.created, true);

@@ -8,13 +8,14 @@ import {
   KubeChangeRequestStore,
   changeRequestCrd,
   changeRequestName,
+  CI_NAMESPACE,
   type ChangeRequest,
   type PolicyFinding,
 } from '../../pipeline/index.ts';
 import type { DemoContext } from './types.ts';
 
-/** Namespace of the demo's ChangeRequests (the `sekisho cr` default). */
-export const CR_NAMESPACE = 'default';
+/** Namespace of the demo's ChangeRequests: the platform's CI namespace, where its pipeline runs open them. */
+export const CR_NAMESPACE = CI_NAMESPACE;
 
 async function store(ctx: DemoContext): Promise<KubeChangeRequestStore> {
   if (!ctx.state.has('cr:crd')) {
@@ -36,8 +37,10 @@ async function store(ctx: DemoContext): Promise<KubeChangeRequestStore> {
   return new KubeChangeRequestStore(ctx.kube, CR_NAMESPACE);
 }
 
-export function crName(branch: string): string {
-  return changeRequestName(branch);
+/** The change request of `branch`: the one a pipeline run opened for it (recorded by the demo), else the
+ * name the demo gives the change requests it opens itself. */
+export function crName(branch: string, ctx?: DemoContext): string {
+  return ctx?.state.get(`cr:${branch}`) ?? changeRequestName(branch);
 }
 
 /** Opens (or reopens) the change request of `branch` at `head`. */
@@ -81,7 +84,7 @@ async function change(
   f: (cr: ChangeRequest) => void,
 ): Promise<ChangeRequest | undefined> {
   const s = await store(ctx);
-  const cr = await s.get(crName(branch));
+  const cr = await s.get(crName(branch, ctx));
   if (!cr?.status) return undefined;
   f(cr);
   cr.status.updatedAt = new Date().toISOString();
@@ -109,9 +112,13 @@ export async function recordPolicy(
   });
 }
 
-export async function recordMerge(ctx: DemoContext, branch: string, mergeCommit: string): Promise<string | undefined> {
+export async function recordMerge(
+  ctx: DemoContext,
+  branch: string,
+  mergeCommit: string,
+): Promise<{ note?: string; cr?: ChangeRequest }> {
   let note: string | undefined;
-  await change(ctx, branch, (cr) => {
+  const cr = await change(ctx, branch, (cr) => {
     cr.status!.phase = 'Merged';
     cr.status!.mergeCommit = mergeCommit;
     cr.status!.mergedAt = new Date().toISOString();
@@ -120,7 +127,7 @@ export async function recordMerge(ctx: DemoContext, branch: string, mergeCommit:
       cr.status!.message = note;
     }
   });
-  return note;
+  return { ...(note ? { note } : {}), ...(cr ? { cr } : {}) };
 }
 
 export function isNotFound(e: unknown): boolean {

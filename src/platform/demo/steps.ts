@@ -3,7 +3,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { build } from '../../build/index.ts';
 import {
   API_VERSION,
   REFRESH_ANNOTATION,
@@ -13,13 +12,20 @@ import {
   type AppProject,
 } from '../../gitops/index.ts';
 import { KubeError, type KubeObject } from '../../kube/index.ts';
-import { lintDockerfile } from '../../lint/index.ts';
-import { editKustomization } from '../../pipeline/index.ts';
+import { CI_NAMESPACE, editKustomization, type PipelineRun } from '../../pipeline/index.ts';
 import { createRepo } from '../../server/index.ts';
-import { generateKeyPair, loadPrivateKey, signImage, verifyImage } from '../../sign/index.ts';
 import { DemoError } from './errors.ts';
 import { bareRepoExists, git, tokenEnv, WorkRepo } from './git.ts';
-import { appImage, baseImage, pushImage } from './image.ts';
+import { appImage, pushImage } from './image.ts';
+import {
+  changeRequestOf,
+  pipelineYaml,
+  PIPELINE_STEPS,
+  preparePipeline,
+  runsOf,
+  stepOf,
+  verifyWithDemoKey,
+} from './pipeline.ts';
 import { checkManifests } from './policies.ts';
 import { CR_NAMESPACE, crName, openChangeRequest, recordMerge, recordPolicy } from './change-request.ts';
 import type { DemoContext, DemoStep, StepResult } from './types.ts';
@@ -200,18 +206,36 @@ async function merge(ctx: DemoContext, branch: string, key: string): Promise<Ste
   await repo.run('push', '--quiet', 'origin', 'main');
   await repo.run('push', '--quiet', 'origin', '--delete', branch);
   ctx.state.set(key, sha);
-  const note = await recordMerge(ctx, branch, sha);
+  const { note, cr } = await recordMerge(ctx, branch, sha);
+  if (!cr)
+    throw new DemoError('demo_step_failed', `no ChangeRequest ${CR_NAMESPACE}/${crName(branch, ctx)} to mark merged`);
   if (await getApp(ctx)) await refreshApp(ctx);
   return {
     outcome: 'pass',
-    detail: `change request ${crName(branch)} merged into main at ${sha.slice(0, 12)}${note ? ` (${note})` : ''}`,
+    detail: `change request ${crName(branch, ctx)} merged into main at ${sha.slice(0, 12)}${note ? ` (${note})` : ''}`,
     look: [`git -C ${repo.dir} log --oneline -3`, crLook(ctx, branch)],
-    data: { branch, commit: sha, changeRequest: crName(branch), ...(note ? { note } : {}) },
+    data: {
+      branch,
+      commit: sha,
+      changeRequest: cr.metadata.name,
+      phase: cr.status?.phase,
+      policy: cr.status?.policy?.result,
+      ...(cr.spec.pipelineRun ? { pipelineRun: cr.spec.pipelineRun } : {}),
+      ...(note ? { note } : {}),
+    },
   };
 }
 
+/** The PipelineRun the push started (the 'pipeline' checkpoint found it). */
+async function runOf(ctx: DemoContext): Promise<PipelineRun> {
+  const name = need(ctx, 'run:name');
+  const [run] = (await runsOf(ctx, need(ctx, `head:${APP_REPO}`))).filter((r) => r.metadata.name === name);
+  if (!run) throw new DemoError('demo_step_failed', `PipelineRun ${CI_NAMESPACE}/${name} is gone`);
+  return run;
+}
+
 function crLook(ctx: DemoContext, branch: string): string {
-  return ctx.kubectl(`-n ${CR_NAMESPACE} get changerequests.ci.sekisho.dev ${crName(branch)} -o yaml`);
+  return ctx.kubectl(`-n ${CR_NAMESPACE} get changerequests.ci.sekisho.dev ${crName(branch, ctx)} -o yaml`);
 }
 
 function appLook(ctx: DemoContext): string[] {
@@ -270,142 +294,200 @@ export const DEMO_STEPS: DemoStep[] = [
     title: 'app repo and config repo on the platform git server',
     async run(ctx) {
       const made: string[] = [];
-      const heads: Record<string, string> = {};
-      for (const [name, template] of [
-        [APP_REPO, join(ctx.examplesDir, 'app')],
-        [CONFIG_REPO, join(ctx.examplesDir, 'config')],
-      ] as const) {
-        if (await ensureRepo(ctx, name)) made.push(name);
-        const repo = await workClone(ctx, name);
-        // branches left by an earlier run are removed, so the change requests start clean
-        for (const b of await repo.remoteBranches('demo/')) await repo.run('push', '--quiet', 'origin', '--delete', b);
-        repo.replaceTree(template);
-        const { sha, changed } = await repo.commitAll(
-          made.includes(name) ? 'Initial commit (sekisho demo)' : 'Reset to the demo template',
-        );
-        if (changed) await repo.run('push', '--quiet', 'origin', 'main');
-        heads[name] = sha;
-        ctx.state.set(`head:${name}`, sha);
-      }
+      for (const name of [APP_REPO, CONFIG_REPO]) if (await ensureRepo(ctx, name)) made.push(name);
+      const repo = await workClone(ctx, CONFIG_REPO);
+      // branches left by an earlier run (the demo's and the pipeline's promotions) are removed, so the change
+      // requests start clean
+      for (const prefix of ['demo/', 'sekisho/'])
+        for (const b of await repo.remoteBranches(prefix)) await repo.run('push', '--quiet', 'origin', '--delete', b);
+      repo.replaceTree(join(ctx.examplesDir, 'config'));
+      const { sha, changed } = await repo.commitAll(
+        made.includes(CONFIG_REPO) ? 'Initial commit (sekisho demo)' : 'Reset to the demo template',
+      );
+      if (changed) await repo.run('push', '--quiet', 'origin', 'main');
+      ctx.state.set(`head:${CONFIG_REPO}`, sha);
       // the repositories answer over smart HTTP, as a developer would clone them
       const url = `${ctx.env.gitUrl}/${CONFIG_REPO}.git`;
       const remote = await git(['ls-remote', url, 'refs/heads/main']);
-      if (!remote.startsWith(heads[CONFIG_REPO] ?? '-'))
-        throw new DemoError('demo_step_failed', `${url} does not serve main at ${heads[CONFIG_REPO]}: ${remote}`);
-      const mains = Object.entries(heads)
-        .map(([k, v]) => `${k} ${v.slice(0, 12)}`)
-        .join(', ');
+      if (!remote.startsWith(sha))
+        throw new DemoError('demo_step_failed', `${url} does not serve main at ${sha}: ${remote}`);
       const how = ctx.env.token ? 'pushed over smart HTTP with an API token' : `written in ${ctx.env.gitRoot}`;
       return {
         outcome: 'pass',
-        detail: `${made.length ? `created ${made.join(', ')}` : 'reused demo-app, demo-config'}; main at ${mains} (${how})`,
+        detail: `${made.length ? `created ${made.join(', ')}` : 'reused demo-app, demo-config'}; ${CONFIG_REPO} main at ${sha.slice(0, 12)} (${how})`,
         look: [`git clone ${ctx.env.gitUrl}/${APP_REPO}.git`, `git clone ${url}`],
-        data: { repositories: heads },
+        data: { created: made, configMain: sha },
+      };
+    },
+  },
+  {
+    id: 'commit',
+    title: 'a commit to the app repo (Dockerfile, app, .sekisho/pipeline.yaml) pushed to the git server',
+    async run(ctx) {
+      const prep = await preparePipeline(ctx);
+      const repo = await workClone(ctx, APP_REPO);
+      repo.replaceTree(join(ctx.examplesDir, 'app'));
+      mkdirSync(join(repo.dir, '.sekisho'), { recursive: true });
+      writeFileSync(
+        join(repo.dir, '.sekisho', 'pipeline.yaml'),
+        pipelineYaml({ keyFile: prep.keyFile, db: prep.db, configRepo: repoPath(ctx, CONFIG_REPO) }),
+      );
+      // always a new commit: the push trigger runs each commit once, and each demo run wants its own run
+      await repo.run('add', '-A');
+      await repo.run('commit', '--quiet', '--allow-empty', '-m', `demo-app (sekisho demo ${new Date().toISOString()})`);
+      const sha = await repo.head();
+      await repo.run('push', '--quiet', 'origin', 'main');
+      const url = `${ctx.env.gitUrl}/${APP_REPO}.git`;
+      const remote = await git(['ls-remote', url, 'refs/heads/main']);
+      if (!remote.startsWith(sha))
+        throw new DemoError('demo_step_failed', `${url} does not serve main at ${sha}: ${remote}`);
+      ctx.state.set(`head:${APP_REPO}`, sha);
+      ctx.state.set('pushed:at', String(Date.now()));
+      const files = (await repo.run('ls-files')).split('\n').filter((f) => f !== '');
+      return {
+        outcome: 'pass',
+        detail: `${APP_REPO} main at ${sha.slice(0, 12)} (${files.join(', ')}); the run reads base image base/busybox@${prep.baseDigest.slice(7, 19)}, the key ${prep.keyFile} and an advisory database of ${prep.advisories} advisories (${prep.db})`,
+        look: [`git -C ${repo.dir} show --stat ${sha.slice(0, 12)}`, join(repo.dir, '.sekisho', 'pipeline.yaml')],
+        data: { commit: sha, files, keyFile: prep.keyFile, advisoryDb: prep.db, advisories: prep.advisories },
+      };
+    },
+  },
+  {
+    id: 'pipeline',
+    title: `the push started a PipelineRun in ${CI_NAMESPACE} (${PIPELINE_STEPS.join(', ')}): Succeeded`,
+    async run(ctx) {
+      const commit = need(ctx, `head:${APP_REPO}`);
+      const pushedAt = Number(need(ctx, 'pushed:at'));
+      const run = await until(ctx, `the PipelineRun of ${APP_REPO} ${commit.slice(0, 12)} to finish`, async () => {
+        const [r] = await runsOf(ctx, commit);
+        const phase = r?.status?.phase;
+        return r && phase !== 'Running' && phase !== 'Pending' ? r : undefined;
+      });
+      const waitedMs = Date.now() - pushedAt;
+      ctx.state.set('run:name', run.metadata.name);
+      const steps = run.status.steps.map((st) => ({
+        id: st.id,
+        phase: st.phase,
+        ms: st.durationMs ?? 0,
+        ...(st.message ? { message: st.message } : {}),
+      }));
+      const ids = steps.map((st) => st.id).join(',');
+      const succeeded =
+        run.status.phase === 'Succeeded' &&
+        ids === PIPELINE_STEPS.join(',') &&
+        steps.every((st) => st.phase === 'Succeeded');
+      const trigger = run.metadata.labels?.['ci.sekisho.dev/trigger'] ?? 'unknown';
+      const look = [
+        ctx.kubectl(`-n ${CI_NAMESPACE} get pipelineruns.ci.sekisho.dev ${run.metadata.name} -o yaml`),
+        `${ctx.env.apiUrl}/api/v1/pipelineruns/${run.metadata.name}`,
+        run.status.runDir,
+      ];
+      const data = { run: run.metadata.name, trigger, phase: run.status.phase, steps, pushToFinishMs: waitedMs };
+      if (!succeeded)
+        return {
+          outcome: 'fail',
+          detail: `PipelineRun ${run.metadata.name} ${run.status.phase}${run.status.message ? `: ${run.status.message}` : ''}; ${steps.map((st) => `${st.id} ${st.phase}${st.message ? ` (${st.message})` : ''}`).join(', ')}`,
+          look,
+          data,
+        };
+      if (trigger !== 'push')
+        throw new DemoError(
+          'demo_step_failed',
+          `PipelineRun ${run.metadata.name} was started by ${trigger}, not by the push`,
+        );
+      return {
+        outcome: 'pass',
+        detail: `PipelineRun ${CI_NAMESPACE}/${run.metadata.name} (trigger push) Succeeded ${waitedMs} ms after the push: ${steps.map((st) => `${st.id} ${st.ms} ms`).join(', ')}`,
+        look,
+        data,
       };
     },
   },
   {
     id: 'lint',
-    title: "the app's Dockerfile linted (hadolint rules)",
+    title: "the run's lint step: the app's Dockerfile passes the hadolint rules (threshold error)",
     async run(ctx) {
-      const file = join(ctx.workDir, 'work', APP_REPO, 'Dockerfile');
-      const findings = lintDockerfile(readFileSync(file, 'utf8'), file);
-      const errors = findings.filter((f) => f.level === 'error');
+      const run = await runOf(ctx);
+      const st = stepOf(run, 'lint');
+      const report = st.reportPath && existsSync(st.reportPath) ? readFileSync(st.reportPath, 'utf8') : undefined;
+      if (report === undefined)
+        throw new DemoError('demo_step_failed', `the lint step of ${run.metadata.name} kept no report`);
       return {
-        outcome: errors.length === 0 ? 'pass' : 'fail',
-        detail:
-          findings.length === 0
-            ? 'no findings'
-            : `${findings.length} finding(s): ${findings.map((f) => `${f.code} line ${f.line} ${f.message}`).join('; ')}`,
-        look: [`sekisho lint dockerfile ${file}`],
-        data: { findings },
+        outcome: st.phase === 'Succeeded' ? 'pass' : 'fail',
+        detail: `lint ${st.phase}: ${st.message ?? 'no findings'}`,
+        look: [st.reportPath!, st.logPath],
+        data: { phase: st.phase, report: st.reportPath, message: st.message },
       };
     },
   },
   {
     id: 'image',
-    title: "the app's image built into the embedded registry",
+    title: "the run built the app's image, scanned it, made its SBOM and pushed it to the embedded registry",
     async run(ctx) {
-      const appCommit = need(ctx, `head:${APP_REPO}`);
-      const src = join(ctx.workDir, 'work', APP_REPO);
-      const baseRef = `${ctx.registryHost}/base/busybox:latest`;
-      const baseDigest = await pushImage(ctx.registry, 'base/busybox', await baseImage(), ['latest']);
-      const tags = [appCommit.slice(0, 12), 'latest'];
-      let digest: string;
-      let builder: string;
-      let steps: string[] = [];
-      try {
-        // the Dockerfile through the daemonless builder (src/build), pushed by tag
-        const r = await build({
-          contextDir: src,
-          tags: tags.map((t) => `${ctx.registryHost}/demo/app:${t}`),
-          buildArgs: { BASE: baseRef, REVISION: appCommit },
-          secrets: {},
-          cacheDir: join(ctx.workDir, 'build-cache'),
-          outputs: [],
-          push: true,
-          sourceDateEpoch: 0,
-          network: 'none',
-          progress: (ev) => {
-            if (ev.kind === 'step-start') ctx.progress(`build: ${ev.text}`);
-          },
-        });
-        digest = r.manifestDigest;
-        builder = 'build()';
-        steps = r.steps.map((s) => `${s.text}${s.cached ? ' (cached)' : ''}`);
-      } catch (e) {
-        // the fallback: the same image assembled with src/oci (the Dockerfile has no RUN step)
-        const img = await appImage(src, { 'org.opencontainers.image.revision': appCommit });
-        digest = await pushImage(ctx.registry, 'demo/app', img, tags);
-        builder = `assembled with src/oci, because build() failed: ${(e as Error).message.split('\n')[0]}`;
-      }
-      const m = await ctx.registry.getManifest('demo/app', tags[0]!);
+      const run = await runOf(ctx);
+      const commit = need(ctx, `head:${APP_REPO}`);
+      const push = stepOf(run, 'push');
+      const digest = push.outputs.digest ?? '';
+      if (!/^sha256:[0-9a-f]{64}$/.test(digest))
+        throw new DemoError('demo_step_failed', `the push step of ${run.metadata.name} gave no digest`);
+      const built = stepOf(run, 'build').outputs.digest;
+      if (built !== digest)
+        throw new DemoError('demo_step_failed', `the build made ${built ?? '?'}, the push step pushed ${digest}`);
+      // the registry serves the commit's tag at the pushed digest
+      const m = await ctx.registry.getManifest('demo/app', commit);
       if (m.digest !== digest)
-        throw new DemoError('demo_step_failed', `registry has ${m.digest} under ${tags[0]}, the build made ${digest}`);
-      ctx.state.set('image:digest', digest);
+        return {
+          outcome: 'fail',
+          detail: `registry has ${m.digest} under demo/app:${commit}, the run pushed ${digest}`,
+          look: [`${ctx.env.registryUrl}/v2/demo/app/tags/list`],
+        };
       const ref = `${ctx.registryHost}/demo/app@${digest}`;
+      ctx.state.set('image:digest', digest);
       ctx.state.set('image:ref', ref);
+      const scan = stepOf(run, 'scan');
+      const sbom = stepOf(run, 'sbom');
       return {
         outcome: 'pass',
-        detail: `${ref} from ${APP_REPO} ${appCommit.slice(0, 12)} on busybox-static base ${baseDigest.slice(7, 19)}; builder: ${builder}`,
+        detail: `${ref} (tag ${commit.slice(0, 12)}…) built by the run (${stepOf(run, 'build').message ?? ''}); scan: ${scan.message ?? scan.phase}; sbom: ${sbom.message ?? sbom.phase}`,
         look: [
           `${ctx.env.registryUrl}/v2/demo/app/tags/list`,
-          `sekisho image inspect ${ctx.registryHost}/demo/app:latest`,
+          `sekisho image inspect ${ref}`,
+          ...(scan.reportPath ? [scan.reportPath] : []),
+          ...(sbom.outputs.path ? [sbom.outputs.path] : []),
         ],
-        data: { image: ref, digest, tags, builder, steps },
+        data: { image: ref, digest, scan: scan.message, sbom: sbom.outputs.path, packages: sbom.outputs.packages },
       };
     },
   },
   {
     id: 'sign',
-    title: 'image signed (cosign format) and verified',
+    title: "the run signed and attested the image (cosign format): verified with the demo's public key",
     async run(ctx) {
-      const keyDir = join(ctx.workDir, 'keys');
-      mkdirSync(keyDir, { recursive: true, mode: 0o700 });
-      const keyFile = join(keyDir, 'cosign.key');
-      const pubFile = join(keyDir, 'cosign.pub');
-      const password = Buffer.alloc(0);
-      if (!existsSync(keyFile)) {
-        const kp = generateKeyPair(password, { scrypt: { N: 32768, r: 8, p: 1 } });
-        writeFileSync(pubFile, kp.publicKeyPem);
-        writeFileSync(keyFile, kp.privateKeyPem, { mode: 0o600 });
-      }
-      const signer = loadPrivateKey(readFileSync(keyFile, 'utf8'), password, keyFile);
-      ctx.state.set('sign:publicKey', readFileSync(pubFile, 'utf8'));
+      const run = await runOf(ctx);
       const digest = need(ctx, 'image:digest');
-      const target = { client: ctx.registry, registry: ctx.registryHost, repository: 'demo/app', ref: digest };
-      const signed = await signImage(target, signer);
-      const verified = await verifyImage(target, [signer.publicKey]);
-      if (verified.verified.length === 0)
-        throw new DemoError(
-          'demo_step_failed',
-          `the signature of ${digest} does not verify: ${JSON.stringify(verified.rejected)}`,
-        );
+      const sign = stepOf(run, 'sign');
+      const attest = stepOf(run, 'attest');
+      const verified = await verifyWithDemoKey(ctx, digest);
+      // the attestation is an image under the .att tag the attest step named
+      const attTag = attest.outputs.tag ?? '';
+      const att = attTag ? await ctx.registry.getManifest('demo/app', attTag).catch(() => undefined) : undefined;
+      const pubFile = need(ctx, 'sign:publicKeyFile');
+      const ok = verified > 0 && att !== undefined;
       return {
-        outcome: 'pass',
-        detail: `signature ${signed.signatureTag} (${signed.count} signature(s)), verified with ${pubFile}`,
-        look: [`sekisho verify --key ${pubFile} ${ctx.registryHost}/demo/app@${digest}`],
-        data: { signatureTag: signed.signatureTag, publicKey: pubFile, verified: verified.verified.length },
+        outcome: ok ? 'pass' : 'fail',
+        detail: ok
+          ? `signature ${sign.outputs['signature-tag']} verified with ${pubFile}; ${attest.outputs['predicate-type']} attestation at ${attTag}`
+          : `signature verified: ${verified}; attestation ${attTag || 'none'}: ${att ? 'present' : 'missing'}`,
+        look: [
+          `sekisho verify --key ${pubFile} ${ctx.registryHost}/demo/app@${digest}`,
+          `sekisho verify-attestation --key ${pubFile} --type cyclonedx ${ctx.registryHost}/demo/app@${digest}`,
+        ],
+        data: {
+          signatureTag: sign.outputs['signature-tag'],
+          attestationTag: attTag,
+          predicateType: attest.outputs['predicate-type'],
+          verified,
+        },
       };
     },
   },
@@ -480,22 +562,51 @@ export const DEMO_STEPS: DemoStep[] = [
   },
   {
     id: 'change',
-    title: 'change request: new image digest on a branch of the config repo',
-    run: (ctx) =>
-      branchChange(
-        ctx,
-        'demo/promote',
-        `Promote demo-app to ${need(ctx, 'image:digest').slice(0, 19)}`,
-        (dir) => editKustomizationImage(dir, `${ctx.registryHost}/demo/app`, need(ctx, 'image:digest')),
-        need(ctx, 'image:ref'),
-      ),
+    title: `the run's promote step opened a ChangeRequest in ${CI_NAMESPACE}: the new digest on a branch of the config repo`,
+    async run(ctx) {
+      const run = await runOf(ctx);
+      const promote = stepOf(run, 'promote');
+      const name = promote.outputs['change-request'];
+      const branch = promote.outputs.branch;
+      if (!name || !branch)
+        throw new DemoError('demo_step_failed', `the promote step of ${run.metadata.name} opened no change request`);
+      const cr = await changeRequestOf(ctx, name);
+      const digest = need(ctx, 'image:digest');
+      ctx.state.set(`cr:${branch}`, name);
+      ctx.state.set('promote:branch', branch);
+      const imageOk = cr.spec.images.some((i) => i.image.endsWith(`@${digest}`));
+      const head = (await git(['ls-remote', `${ctx.env.gitUrl}/${CONFIG_REPO}.git`, `refs/heads/${branch}`])).split(
+        '\t',
+      )[0];
+      const whatIf = (cr.status as { whatIf?: unknown } | undefined)?.whatIf;
+      const ok = imageOk && cr.spec.pipelineRun === run.metadata.name && head === cr.status?.headCommit;
+      return {
+        outcome: ok ? 'pass' : 'fail',
+        detail: ok
+          ? `change request ${CI_NAMESPACE}/${name} from run ${run.metadata.name}: branch ${branch} at ${head!.slice(0, 12)} sets ${cr.spec.images.map((i) => i.image).join(', ')} (${(cr.status?.changedFiles ?? []).join(', ')})${whatIf ? '; what-if preview recorded' : ''}`
+          : `change request ${name}: images ${JSON.stringify(cr.spec.images)}, run ${cr.spec.pipelineRun}, head ${cr.status?.headCommit} vs branch ${head}`,
+        look: [crLook(ctx, branch), `${ctx.env.apiUrl}/api/v1/changerequests/${name}`],
+        data: {
+          changeRequest: name,
+          branch,
+          commit: head,
+          pipelineRun: cr.spec.pipelineRun,
+          files: cr.status?.changedFiles ?? [],
+          ...(whatIf ? { whatIf } : {}),
+        },
+      };
+    },
   },
   {
     id: 'change-policy',
-    title: 'policy check of the change (Conftest on the Kustomize output)',
-    run: (ctx) => policyCheck(ctx, 'demo/promote'),
+    title: 'policy check of the change (Conftest on the Kustomize output), recorded on the change request',
+    run: (ctx) => policyCheck(ctx, need(ctx, 'promote:branch')),
   },
-  { id: 'merge', title: 'change request merged', run: (ctx) => merge(ctx, 'demo/promote', 'main:promote') },
+  {
+    id: 'merge',
+    title: 'change request merged',
+    run: (ctx) => merge(ctx, need(ctx, 'promote:branch'), 'main:promote'),
+  },
   {
     id: 'application',
     title: 'Application created / refreshed for the config repo',
