@@ -160,7 +160,10 @@ class StageRun {
       // imported cache entries may name blobs we do not have yet
       for (const l of this.state.layers.slice(this.applied)) await ensureBlob(this.shared, l);
       for (const l of this.state.layers.slice(this.applied)) {
-        await applyLayer(this.rootfs, this.shared.store.layout.readBlob(l.digest, l.size), { name: l.digest });
+        await applyLayer(this.rootfs, this.shared.store.layout.readBlob(l.digest, l.size), {
+          name: l.digest,
+          onWarning: (message) => this.shared.emit({ kind: 'info', message }),
+        });
         this.applied++;
       }
       return this.rootfs;
@@ -623,7 +626,10 @@ class StageRun {
             const root = join(shared.workDir, 'images', cacheKey(from).slice(0, 16));
             await mkdir(root, { recursive: true });
             for (const l of img.layers)
-              await applyLayer(root, shared.store.layout.readBlob(l.digest, l.size), { name: l.digest });
+              await applyLayer(root, shared.store.layout.readBlob(l.digest, l.size), {
+                name: l.digest,
+                onWarning: (message) => shared.emit({ kind: 'info', message }),
+              });
             return { root, key: img.digest ?? 'scratch' };
           })();
           shared.imageRoots.set(from, p);
@@ -703,7 +709,11 @@ class StageRun {
       createdBy: createdByText,
       execute: async (root: string) => {
         const owner: Owner | undefined = chown !== undefined ? await resolveChown(root, chown, loc) : undefined;
-        const opts = { ...(owner ? { owner } : {}), ...(mode !== undefined ? { mode } : {}) };
+        const opts = {
+          ...(owner ? { owner } : {}),
+          ...(mode !== undefined ? { mode } : {}),
+          onWarning: (message: string) => shared.emit({ kind: 'info', message }),
+        };
         if (!src.isContext && local.length > 0) {
           matched = await matchSources({ root: await src.root(), isContext: false }, local, exclude, loc);
           if (parents) matched = withParents(matched);
@@ -717,7 +727,10 @@ class StageRun {
           for (const a of archives) {
             const dir = await mkdirp(root, dest);
             const { createReadStream } = await import('node:fs');
-            await applyLayer(dir, createReadStream(a.host), { name: a.rel });
+            await applyLayer(dir, createReadStream(a.host), {
+              name: a.rel,
+              onWarning: (message) => shared.emit({ kind: 'info', message }),
+            });
           }
         } else if (matched.length > 0) await copyInto(root, matched, dest, destIsDir || multi, opts);
         for (const c of inline) await writeInlineFile(root, dest, c.path, c.data, destIsDir || multi, opts, mtime);
