@@ -54,10 +54,13 @@ export {
   approveChangeRequest,
   closeChangeRequest,
   mergeChangeRequest,
+  refreshWhatIf,
   type MergeOptions,
   type PromoteOptions,
   type PromoteResult,
+  type WhatIfTarget,
 } from './promote/promote.ts';
+export { whatIfPreview, whatIfAtHead, trackingApplication, type WhatIfOptions } from './promote/whatif.ts';
 export { githubCommands, githubAnnotation, progressLine, runTable, stepSummary } from './report.ts';
 export {
   GitHubClient,

@@ -1,4 +1,4 @@
-// `sekisho promote` and `sekisho cr list|show|approve|merge|close`: image promotion into a config repo by
+// `sekisho promote` and `sekisho cr list|show|whatif|approve|merge|close`: image promotion into a config repo by
 // digest and the change requests it opens. The work is done in src/pipeline; this file reads argv and prints.
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
@@ -14,6 +14,7 @@ import {
   mergeChangeRequest,
   parseImageUpdate,
   promote,
+  refreshWhatIf,
   type ChangeRequest,
   type ChangeRequestStore,
   GitHubClient,
@@ -76,6 +77,31 @@ function policyLines(cr: ChangeRequest): string {
   return [`policy: ${p.result}${p.message ? ` (${p.message})` : ''}`, ...lines].join('\n') + '\n';
 }
 
+function whatIfLines(cr: ChangeRequest, diffs: boolean): string {
+  const w = cr.status?.whatIf;
+  if (!w) return '';
+  const out = [
+    `what-if:  ${w.result} on ${w.cluster} at ${w.commit.slice(0, 12)} (${w.checkedAt})${w.message ? ` (${w.message})` : ''}`,
+  ];
+  for (const r of w.resources)
+    out.push(`  ${r.action.padEnd(9)} ${r.kind} ${r.namespace ? r.namespace + '/' : ''}${r.name}`);
+  for (const d of w.denials)
+    out.push(
+      `  DENIED    ${d.kind} ${d.namespace ? d.namespace + '/' : ''}${d.name}${d.webhook ? ` by ${d.webhook}` : ''}: ${d.message}`,
+    );
+  if (diffs) for (const r of w.resources) if (r.diff) out.push(r.diff.replace(/\n$/, ''));
+  return out.join('\n') + '\n';
+}
+
+/** The what-if target: --target-kubeconfig, else the cluster of --kubeconfig. */
+async function targetClient(o: StoreOpts & { targetKubeconfig?: string; targetContext?: string }): Promise<KubeClient> {
+  const path = o.targetKubeconfig ?? o.kubeconfig;
+  if (!path)
+    throw new PipelineError('promote_invalid', 'a what-if needs the target cluster: --target-kubeconfig or --kubeconfig');
+  const context = o.targetKubeconfig ? o.targetContext : (o.targetContext ?? o.context);
+  return KubeClient.fromKubeconfig({ path, ...(context ? { context } : {}) });
+}
+
 function describe(cr: ChangeRequest): string {
   const s = cr.status;
   return (
@@ -95,7 +121,8 @@ function describe(cr: ChangeRequest): string {
       ...(s?.message ? [`message:  ${s.message}`] : []),
     ].join('\n') +
     '\n' +
-    policyLines(cr)
+    policyLines(cr) +
+    whatIfLines(cr, true)
   );
 }
 
@@ -123,6 +150,9 @@ interface PromoteOpts extends StoreOpts {
   githubApi?: string;
   gitlab?: string;
   gitlabApi?: string;
+  whatif?: boolean;
+  targetKubeconfig?: string;
+  targetContext?: string;
   output: string;
 }
 
@@ -164,10 +194,14 @@ export function register(program: Command): void {
         'GitHub API base URL (GitHub Enterprise: https://HOST/api/v3)',
         'https://api.github.com',
       )
+      .option('--whatif', 'record a what-if preview: server-side dry-run of the head render on the target cluster')
+      .option('--target-kubeconfig <file>', 'the what-if target cluster (default: the cluster of --kubeconfig)')
+      .option('--target-context <name>', 'kubeconfig context of the what-if target')
       .addOption(outputOption()),
   ).action(async (o: PromoteOpts) => {
     try {
       const { store, close } = await openStore(o);
+      const target = o.whatif || o.targetKubeconfig ? await targetClient(o) : undefined;
       try {
         const keys = parseKeys(o.key);
         const token = o.github ? process.env.GITHUB_TOKEN : undefined;
@@ -191,6 +225,7 @@ export function register(program: Command): void {
           ...(token && /^https:/.test(o.repo) ? { gitEnv: gitTokenEnv(token) } : {}),
           ...(glToken && /^https:/.test(o.repo) ? { gitEnv: gitTokenEnv(glToken, 'oauth2') } : {}),
           log: o.output === 'text' ? (l) => process.stderr.write(l + '\n') : undefined,
+          ...(target ? { whatIf: { client: target } } : {}),
         });
         if (o.github && token && r.changeRequest) {
           const gh = new GitHubClient({ token, apiUrl: o.githubApi ?? 'https://api.github.com' });
@@ -217,8 +252,10 @@ export function register(program: Command): void {
           if (r.changeRequest) process.stdout.write(describe(r.changeRequest));
         }
         const policy = r.changeRequest?.status?.policy?.result;
-        process.exitCode = policy === 'Failed' || policy === 'Error' ? 1 : 0;
+        const whatIf = r.changeRequest?.status?.whatIf?.result;
+        process.exitCode = policy === 'Failed' || policy === 'Error' || (whatIf && whatIf !== 'Passed') ? 1 : 0;
       } finally {
+        target?.close();
         close();
       }
     } catch (err) {
@@ -259,7 +296,7 @@ export function register(program: Command): void {
   storeOptions(
     cr
       .command('show')
-      .description('show a change request with its policy results')
+      .description('show a change request with its policy results and what-if preview')
       .argument('<name>')
       .addOption(outputOption()),
   ).action(
@@ -268,6 +305,31 @@ export function register(program: Command): void {
       if (!c) throw new PipelineError('cr_not_found', `no change request ${name} in ${store.name}`);
       print(c, o.output);
     }),
+  );
+  storeOptions(
+    cr
+      .command('whatif')
+      .description(
+        'preview the change request on the target cluster again (server-side dry-run of its head) and record it',
+      )
+      .argument('<name>')
+      .option('--target-kubeconfig <file>', 'the target cluster (default: the cluster of --kubeconfig)')
+      .option('--target-context <name>', 'kubeconfig context of the target')
+      .addOption(outputOption()),
+  ).action(
+    withStore(
+      async (store, name: string, o: StoreOpts & { targetKubeconfig?: string; targetContext?: string; output: string }) => {
+        const client = await targetClient(o);
+        try {
+          const c = await refreshWhatIf(name, { store, dataDir: resolve(o.dataDir), client });
+          if (o.output === 'text') process.stdout.write(whatIfLines(c, true));
+          else print(c, o.output);
+          process.exitCode = c.status?.whatIf?.result === 'Passed' ? 0 : 1;
+        } finally {
+          client.close();
+        }
+      },
+    ),
   );
   storeOptions(
     cr

@@ -29,6 +29,16 @@ import {
 import { editHelmValues, editKustomization, editManifests, type ImageUpdate } from './edit.ts';
 import { Git } from './git.ts';
 import { withLock } from './lock.ts';
+import { whatIfAtHead } from './whatif.ts';
+import type { KubeClient } from '../../kube/index.ts';
+
+/** The cluster a what-if preview dry-runs against (see whatif.ts). */
+export interface WhatIfTarget {
+  client: KubeClient;
+  fieldManager?: string;
+  /** namespace of the GitOps controller (for Application instance names) */
+  controllerNamespace?: string;
+}
 
 export interface PromoteOptions {
   /** config repo: a local path or a git URL */
@@ -54,6 +64,8 @@ export interface PromoteOptions {
   kubectl?: string;
   now?: () => Date;
   log?: (line: string) => void;
+  /** record a what-if preview (server-side dry-run of the head render) against this cluster */
+  whatIf?: WhatIfTarget;
 }
 
 export interface PromoteResult {
@@ -298,6 +310,11 @@ async function promoteLocked(o: PromoteOptions): Promise<PromoteResult> {
   }
   // the policy check runs on the head commit (again only if the head moved)
   if (!cr.status!.policy || cr.status!.policy.commit !== commit) cr.status!.policy = await checkPolicy(g, cr, o);
+  // the what-if preview likewise (`sekisho cr whatif` refreshes it when the cluster changed)
+  if (o.whatIf && (!cr.status!.whatIf || cr.status!.whatIf.commit !== commit)) {
+    cr.status!.whatIf = await whatIfAtHead(g, cr, { ...whatIfOpts(o.whatIf, o), dataDir: o.dataDir });
+    log(`what-if on ${cr.status!.whatIf.cluster}: ${cr.status!.whatIf.result}`);
+  }
   const reused = existing?.status?.phase === 'Open';
   const saved = existing ? await o.store.update(cr) : await o.store.create(cr);
   const outcome: PromoteResult['outcome'] = !reused ? 'created' : pushed ? 'updated' : 'unchanged';
@@ -384,6 +401,36 @@ export async function checkPolicy(
     rmSync(tree, { recursive: true, force: true });
     await g.run(['worktree', 'prune'], { allowFail: true });
   }
+}
+
+function whatIfOpts(t: WhatIfTarget, o: { kubectl?: string; now?: () => Date }) {
+  return {
+    client: t.client,
+    ...(t.fieldManager ? { fieldManager: t.fieldManager } : {}),
+    ...(t.controllerNamespace ? { controllerNamespace: t.controllerNamespace } : {}),
+    ...(o.kubectl ? { kubectl: o.kubectl } : {}),
+    ...(o.now ? { now: o.now } : {}),
+  };
+}
+
+/** Runs the what-if preview of a change request's head commit again and records it (e.g. after the cluster changed). */
+export async function refreshWhatIf(
+  name: string,
+  o: WhatIfTarget & {
+    store: ChangeRequestStore;
+    dataDir: string;
+    gitEnv?: Record<string, string>;
+    kubectl?: string;
+    now?: () => Date;
+  },
+): Promise<ChangeRequest> {
+  const first = await load(o.store, name);
+  return withLock(lockFor(first.spec.repo, o.dataDir), async () => {
+    const cr = await load(o.store, name);
+    const g = await workClone(cr.spec.repo, o.dataDir, o.gitEnv);
+    cr.status!.whatIf = await whatIfAtHead(g, cr, { ...whatIfOpts(o, o), dataDir: o.dataDir });
+    return o.store.update(cr);
+  });
 }
 
 async function load(store: ChangeRequestStore, name: string): Promise<ChangeRequest> {

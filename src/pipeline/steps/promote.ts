@@ -2,9 +2,12 @@
 // Inputs: repo, path, image (NAME=REF@sha256:...) or images (list / mapping NAME: REF), values-file, keys
 // (mapping repository/digest/image), base, policy (list of host paths), namespace, title,
 // fail-on-policy (default true), github (owner/repo: also open a pull request), github-token, github-api,
-// gitlab (project: also open a merge request), gitlab-token, gitlab-api.
-// Outputs: branch, commit, change-request, outcome, policy, pull-request(-url), merge-request(-url).
+// gitlab (project: also open a merge request), gitlab-token, gitlab-api, whatif (true: record a what-if
+// preview, server-side dry-run against the cluster of `kubeconfig`, context `context`; fail-on-whatif,
+// default true, fails the step when admission denies or the preview errs).
+// Outputs: branch, commit, change-request, outcome, policy, whatif, pull-request(-url), merge-request(-url).
 import { join } from 'node:path';
+import { KubeClient } from '../../kube/index.ts';
 import { PipelineError } from '../errors.ts';
 import { FileChangeRequestStore } from '../promote/change-request.ts';
 import { parseImageUpdate, type ImageUpdate } from '../promote/edit.ts';
@@ -32,6 +35,15 @@ export async function promoteStep(ctx: StepContext): Promise<StepResult> {
   const store = ctx.services.changeRequests ?? new FileChangeRequestStore(join(dataDir, 'changerequests'));
   const ghToken = i.optStr('github-token');
   if (ghToken) ctx.mask(ghToken);
+  const wantWhatIf = i.bool('whatif', false);
+  if (wantWhatIf && !i.has('kubeconfig'))
+    throw new PipelineError('pipeline_invalid', `step ${ctx.step.id}: whatif needs the target cluster's kubeconfig`);
+  const kube = wantWhatIf
+    ? await KubeClient.fromKubeconfig({
+        path: i.path('kubeconfig'),
+        ...(i.has('context') ? { context: i.str('context') } : {}),
+      })
+    : undefined;
   const r = await promote({
     repo,
     path: i.str('path', '.'),
@@ -48,7 +60,8 @@ export async function promoteStep(ctx: StepContext): Promise<StepResult> {
     ...(ghToken && /^https:/.test(repo) ? { gitEnv: gitTokenEnv(ghToken) } : {}),
     now: ctx.services.now,
     log: (l) => ctx.log(l),
-  });
+    ...(kube ? { whatIf: { client: kube } } : {}),
+  }).finally(() => kube?.close());
   let cr = r.changeRequest;
   const outputs: Record<string, string> = {};
   if (i.has('github') && cr) {
@@ -78,7 +91,25 @@ export async function promoteStep(ctx: StepContext): Promise<StepResult> {
     ...(x.line ? { line: x.line } : {}),
     message: x.message,
   }));
+  const whatIf = cr?.status?.whatIf;
+  for (const d of whatIf?.denials ?? [])
+    annotations.push({
+      level: 'error',
+      file: cr!.spec.paths.join(', '),
+      message: `what-if: ${d.kind} ${d.namespace ? d.namespace + '/' : ''}${d.name} denied${d.webhook ? ` by ${d.webhook}` : ''}: ${d.message}`,
+    });
   const failed = policy && (policy.result === 'Failed' || policy.result === 'Error') && i.bool('fail-on-policy', true);
+  const whatIfFailed =
+    !failed && wantWhatIf && whatIf && whatIf.result !== 'Passed' && i.bool('fail-on-whatif', true)
+      ? `what-if ${whatIf.result} on change request ${cr!.metadata.name}: ${
+          whatIf.denials
+            .slice(0, 3)
+            .map((d) => `${d.kind} ${d.name}: ${d.message}`)
+            .join('; ') ||
+          whatIf.message ||
+          ''
+        }`
+      : undefined;
   return {
     summary: `${r.outcome}: ${r.branch}${cr ? `, change request ${cr.metadata.name} (policy ${policy?.result ?? 'NotRun'})` : ''}`,
     annotations,
@@ -89,7 +120,9 @@ export async function promoteStep(ctx: StepContext): Promise<StepResult> {
       ...(r.commit ? { commit: r.commit } : {}),
       ...(cr ? { 'change-request': cr.metadata.name } : {}),
       policy: policy?.result ?? 'NotRun',
+      ...(whatIf ? { whatif: whatIf.result } : {}),
     },
+    ...(whatIfFailed ? { failure: whatIfFailed } : {}),
     ...(failed
       ? {
           failure: `policy check ${policy.result} on change request ${cr!.metadata.name}: ${

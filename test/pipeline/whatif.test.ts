@@ -1,0 +1,277 @@
+// What-if preview of change requests against the sandbox cluster with our admission webhook registered
+// (in-process) and a PSP-privileged-style constraint: an image bump is an `update` whose diff is the image
+// line only, a Secret's values never appear, an Application's source decides the namespace and its tracked
+// objects no longer rendered show as `delete`, a privileged Pod is Denied with the constraint's message, a
+// new namespace + Deployment are both `create`; nothing is written to the cluster; re-running promote on the
+// same head keeps the preview, `refreshWhatIf` redoes it after the cluster changed.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeClient, type KubeObject } from '../../src/kube/index.ts';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.ts';
+import { startAdmissionServer, type AdmissionServer } from '../../src/admission/index.ts';
+import { API_VERSION, applicationCrd, FIELD_MANAGER, trackingId, TRACKING_ANNOTATION } from '../../src/gitops/index.ts';
+import {
+  FileChangeRequestStore,
+  parseImageUpdate,
+  promote,
+  refreshWhatIf,
+  type ChangeRequest,
+} from '../../src/pipeline/index.ts';
+import { application, Repo } from '../gitops/helpers.ts';
+
+const D1 = 'sha256:' + '1a'.repeat(32);
+const D2 = 'sha256:' + '2b'.repeat(32);
+const D3 = 'sha256:' + '3c'.repeat(32);
+const dir = mkdtempSync(join(tmpdir(), 'sekisho-whatif-'));
+let sandbox: Sandbox;
+let client: KubeClient;
+let admission: AdmissionServer;
+let repo: Repo;
+const store = new FileChangeRequestStore(join(dir, 'data', 'changerequests'));
+
+const TEMPLATE = {
+  apiVersion: 'templates.gatekeeper.sh/v1',
+  kind: 'ConstraintTemplate',
+  metadata: { name: 'k8spspprivilegedcontainer' },
+  spec: {
+    crd: { spec: { names: { kind: 'K8sPSPPrivilegedContainer' } } },
+    targets: [
+      {
+        target: 'admission.k8s.gatekeeper.sh',
+        rego: `package k8spspprivileged
+
+violation[{"msg": msg, "details": {}}] {
+  c := input.review.object.spec.containers[_]
+  c.securityContext.privileged
+  msg := sprintf("Privileged container is not allowed: %v, securityContext: %v", [c.name, c.securityContext])
+}
+`,
+      },
+    ],
+  },
+};
+const CONSTRAINT = {
+  apiVersion: 'constraints.gatekeeper.sh/v1beta1',
+  kind: 'K8sPSPPrivilegedContainer',
+  metadata: { name: 'psp-privileged-container' },
+  spec: { match: { kinds: [{ apiGroups: [''], kinds: ['Pod'] }], excludedNamespaces: ['kube-system'] } },
+};
+
+const deployment = (image: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: web
+          image: ${image}
+          ports:
+            - containerPort: 8080
+`;
+
+const secret = (password: string) => `apiVersion: v1
+kind: Secret
+metadata:
+  name: web-db
+type: Opaque
+stringData:
+  password: ${password}
+`;
+
+async function until<T>(what: string, f: () => T | undefined | Promise<T | undefined>): Promise<T> {
+  for (let i = 0; i < 400; i++) {
+    const v = await f();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const rv = async (o: { apiVersion: string; kind: string; name: string; namespace?: string }) =>
+  (await client.get(o.apiVersion, o.kind, o.name, o.namespace).catch(() => undefined))?.metadata.resourceVersion;
+
+before(async () => {
+  sandbox = await startSandbox({ dataDir: join(dir, 'cluster'), listen: '127.0.0.1:0', durability: 'normal' });
+  client = await KubeClient.fromKubeconfig({ path: sandbox.kubeconfigPath });
+  admission = await startAdmissionServer({
+    dataDir: join(dir, 'admission'),
+    host: '127.0.0.1',
+    port: 0,
+    kubeconfig: sandbox.kubeconfigPath,
+    auditIntervalMs: 0,
+    exemptNamespaces: ['kube-system'],
+  });
+  await client.create(TEMPLATE as unknown as KubeObject);
+  await until('the constraint CRD', () =>
+    client.resourceFor('constraints.gatekeeper.sh/v1beta1', 'K8sPSPPrivilegedContainer').catch(() => undefined),
+  );
+  await client.create(CONSTRAINT as unknown as KubeObject);
+  await until('the webhook to learn the constraint', () =>
+    admission.engine.allConstraints().some((c) => c.name === 'psp-privileged-container') ? true : undefined,
+  );
+
+  // the config repo: a kustomize app deployed by an Application, a plain folder with a Pod, and a new app
+  repo = new Repo(dir);
+  repo
+    .write('apps/web/deploy.yaml', deployment('reg.local/web'))
+    .write('apps/web/secret.yaml', secret('new-password-2'))
+    .write(
+      'apps/web/kustomization.yaml',
+      'resources:\n  - deploy.yaml\n  - secret.yaml\nimages:\n  - name: reg.local/web\n    newTag: "1.0"\n',
+    )
+    .write(
+      'apps/debug/pod.yaml',
+      'apiVersion: v1\nkind: Pod\nmetadata:\n  name: debug\n  namespace: default\nspec:\n  containers:\n    - name: shell\n      image: reg.local/tools:1.0\n      securityContext:\n        privileged: true\n',
+    )
+    .write(
+      'apps/fresh/deploy.yaml',
+      deployment('reg.local/api:1.0').replace('name: web\n  labels', 'name: api\n  namespace: fresh\n  labels'),
+    )
+    .commit('initial');
+
+  // the cluster as the controller left it after syncing apps/web at tag 1.0 (plus a ConfigMap it still tracks)
+  await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
+  await client.create(applicationCrd());
+  await until('the Application CRD', () =>
+    client.resourceFor(API_VERSION, 'Application').catch(() => undefined),
+  );
+  const tracked = (o: KubeObject): KubeObject => ({
+    ...o,
+    metadata: { ...o.metadata, namespace: 'shop', annotations: { [TRACKING_ANNOTATION]: trackingId('web', { ...o, metadata: { ...o.metadata, namespace: 'shop' } }) } },
+  });
+  const { parse } = await import('yaml');
+  for (const o of [
+    parse(deployment('reg.local/web:1.0')) as KubeObject,
+    parse(secret('old-password-1')) as KubeObject,
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web-legacy' }, data: { a: 'b' } } as KubeObject,
+  ])
+    await client.apply(tracked(o), { fieldManager: FIELD_MANAGER, force: true });
+  const app = application('web', 'sekisho-gitops', {
+    project: 'default',
+    source: { repoURL: repo.url, path: 'apps/web', targetRevision: 'main' },
+    destination: { server: 'https://kubernetes.default.svc', namespace: 'shop' },
+    syncPolicy: { syncOptions: ['CreateNamespace=true'] },
+  });
+  await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sekisho-gitops' } });
+  // the Application CRD has no status subresource (as Argo CD's): the status is written with the object
+  await client.create({
+    ...(app as unknown as KubeObject),
+    status: {
+      resources: [
+        { group: 'apps', version: 'v1', kind: 'Deployment', namespace: 'shop', name: 'web' },
+        { group: '', version: 'v1', kind: 'Secret', namespace: 'shop', name: 'web-db' },
+        { group: '', version: 'v1', kind: 'ConfigMap', namespace: 'shop', name: 'web-legacy' },
+      ],
+    },
+  });
+});
+
+after(async () => {
+  await admission?.close();
+  client?.close();
+  await sandbox?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const promoteTo = (path: string, image: string) =>
+  promote({
+    repo: repo.dir,
+    path,
+    images: [parseImageUpdate(image)],
+    dataDir: join(dir, 'data'),
+    store,
+    whatIf: { client },
+  });
+
+const resource = (cr: ChangeRequest | undefined, kind: string, name: string) => {
+  const r = cr?.status?.whatIf?.resources.find((x) => x.kind === kind && x.name === name);
+  assert.ok(r, `no ${kind} ${name} in ${JSON.stringify(cr?.status?.whatIf, null, 1)}`);
+  return r;
+};
+
+test('an image bump is an update with only the image line in the diff; Secret values never appear; pruned objects show as delete; nothing is written', async () => {
+  const keys = [
+    { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', namespace: 'shop' },
+    { apiVersion: 'v1', kind: 'Secret', name: 'web-db', namespace: 'shop' },
+    { apiVersion: 'v1', kind: 'ConfigMap', name: 'web-legacy', namespace: 'shop' },
+  ];
+  const before = await Promise.all(keys.map(rv));
+  const started = performance.now();
+  const r = await promoteTo('apps/web', `reg.local/web=reg.local/web@${D1}`);
+  const ms = performance.now() - started;
+  const w = r.changeRequest?.status?.whatIf;
+  assert.ok(w, 'the what-if was recorded');
+  assert.equal(w.result, 'Passed', JSON.stringify(w));
+  assert.equal(w.commit, r.commit);
+  assert.equal(w.cluster, client.server);
+  const dep = resource(r.changeRequest, 'Deployment', 'web');
+  assert.equal(dep.action, 'update');
+  assert.equal(dep.namespace, 'shop', "the Application's destination namespace");
+  const changed = dep.diff!.split('\n').filter((l) => /^[-+](?![-+]{2} )/.test(l));
+  assert.deepEqual(changed, ['-        - image: reg.local/web:1.0', `+        - image: reg.local/web@${D1}`], dep.diff);
+  const sec = resource(r.changeRequest, 'Secret', 'web-db');
+  assert.equal(sec.action, 'update');
+  const all = JSON.stringify(w);
+  for (const s of ['old-password-1', 'new-password-2'])
+    for (const v of [s, Buffer.from(s).toString('base64')]) assert.ok(!all.includes(v), `${v} leaked: ${all}`);
+  assert.equal(resource(r.changeRequest, 'ConfigMap', 'web-legacy').action, 'delete');
+  // nothing was written
+  assert.deepEqual(await Promise.all(keys.map(rv)), before);
+  const live = await client.get('apps/v1', 'Deployment', 'web', 'shop');
+  assert.equal((live.spec as { template: { spec: { containers: Array<{ image: string }> } } }).template.spec.containers[0]!.image, 'reg.local/web:1.0');
+  process.stderr.write(`what-if (promote with preview, 3 objects): ${ms.toFixed(0)} ms\n`);
+
+  // the same promotion again: same head, the preview is kept, not redone
+  const again = await promoteTo('apps/web', `reg.local/web=reg.local/web@${D1}`);
+  assert.equal(again.changeRequest?.status?.whatIf?.checkedAt, w.checkedAt);
+  assert.equal((await store.list()).filter((c) => c.metadata.name === r.changeRequest!.metadata.name).length, 1);
+});
+
+test('a privileged Pod is Denied with the constraint message and the webhook name', async () => {
+  const r = await promoteTo('apps/debug', `reg.local/tools=reg.local/tools@${D2}`);
+  const w = r.changeRequest?.status?.whatIf;
+  assert.equal(w?.result, 'Denied', JSON.stringify(w));
+  assert.equal(w.denials.length, 1);
+  const d = w.denials[0]!;
+  assert.equal(d.kind, 'Pod');
+  assert.equal(d.name, 'debug');
+  assert.equal(d.namespace, 'default');
+  assert.match(d.message, /\[psp-privileged-container\] Privileged container is not allowed: shell, securityContext/);
+  assert.equal(d.webhook, 'validation.gatekeeper.sh');
+  assert.equal(await rv({ apiVersion: 'v1', kind: 'Pod', name: 'debug', namespace: 'default' }), undefined);
+});
+
+test('a new namespace and Deployment are both create; after the namespace appears a refresh dry-runs the Deployment on the server', async () => {
+  const r = await promoteTo('apps/fresh', `reg.local/api=reg.local/api@${D3}`);
+  const w = r.changeRequest?.status?.whatIf;
+  assert.equal(w?.result, 'Passed', JSON.stringify(w));
+  assert.equal(resource(r.changeRequest, 'Namespace', 'fresh').action, 'create');
+  const dep = resource(r.changeRequest, 'Deployment', 'api');
+  assert.equal(dep.action, 'create');
+  assert.match(dep.diff!, new RegExp(`\\+ +- image: reg\\.local/api@${D3}`));
+  assert.equal(await rv({ apiVersion: 'v1', kind: 'Namespace', name: 'fresh' }), undefined, 'no namespace created');
+  assert.equal(await rv({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'api', namespace: 'fresh' }), undefined);
+
+  await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fresh' } });
+  const refreshed = await refreshWhatIf(r.changeRequest!.metadata.name, { store, dataDir: join(dir, 'data'), client });
+  const w2 = refreshed.status?.whatIf;
+  assert.equal(w2?.result, 'Passed', JSON.stringify(w2));
+  assert.notEqual(w2.checkedAt, undefined);
+  assert.equal(w2.resources.some((x) => x.kind === 'Namespace'), false, 'the namespace exists now');
+  const dep2 = resource(refreshed, 'Deployment', 'api');
+  assert.equal(dep2.action, 'create');
+  assert.equal(w2.message, undefined, 'dry-run on the server this time');
+  assert.equal((await store.get(refreshed.metadata.name))?.status?.whatIf?.checkedAt, w2.checkedAt);
+  assert.equal(await rv({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'api', namespace: 'fresh' }), undefined);
+});
