@@ -31,6 +31,7 @@ import { basename, dirname, join } from 'node:path';
 import { BuildError } from '../errors.ts';
 import { writeLayer, type Change } from './diff-layer.ts';
 import { entryOf } from './snapshot.ts';
+import { readXattrs, sameXattrs } from './xattrs.ts';
 import type { DiffOptions, LayerBlob, Snapshot } from './types.ts';
 
 const active = new Set<string>();
@@ -148,9 +149,16 @@ function scanUpper(s: Snapshot): UpperScan {
       if (st.isDirectory()) {
         const below = walk(r);
         const l = lstatBig(lower(r));
-        const changed = l === null || !l.isDirectory() || l.mode !== st.mode || l.uid !== st.uid || l.gid !== st.gid;
+        const entry = entryOf(host, st);
+        const changed =
+          l === null ||
+          !l.isDirectory() ||
+          l.mode !== st.mode ||
+          l.uid !== st.uid ||
+          l.gid !== st.gid ||
+          !sameXattrs(readXattrs(lower(r)), entry.xattrs);
         if (changed || below) {
-          changes.push({ path: r, kind: 'add', entry: entryOf(host, st) });
+          changes.push({ path: r, kind: 'add', entry });
           emittedBelow = true;
         }
         continue;

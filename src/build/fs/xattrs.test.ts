@@ -119,3 +119,21 @@ test('xattrs on an entry whose name needs a PAX path: one PAX header carries bot
   assert.equal(readFileSync(back, 'utf8'), 'x');
   assert.deepEqual(getAttributeSync(back, 'security.capability'), CAP);
 });
+
+test('overlay snapshots: an xattr-only change of a file or a directory is in the layer too', async () => {
+  const { overlayAvailable, snapshot } = await import('./index.ts');
+  assert.ok(overlayAvailable(tmp('probe')), 'overlayfs must be mountable here (root, kernel overlay support)');
+  const root = tree();
+  const s = await snapshot(root, { mode: 'overlay' });
+  setAttributeSync(join(root, 'bin', 'ping'), 'security.capability', CAP);
+  setAttributeSync(join(root, 'data'), 'user.origin', 'overlay');
+  const blob = await diffToLayer(root, s, { outDir: tmp('out') });
+  const fresh = tmp('fresh');
+  await applyLayer(fresh, createReadStream(blob.path));
+  assert.deepEqual(getAttributeSync(join(fresh, 'bin', 'ping'), 'security.capability'), CAP);
+  assert.equal(getAttributeSync(join(fresh, 'data'), 'user.origin')?.toString(), 'overlay');
+  for (const name of listAttributesSync(join(fresh, 'data')))
+    assert.ok(!name.includes('overlay.'), `overlay bookkeeping ${name} left the build`);
+  // folded back into the rootfs
+  assert.deepEqual(getAttributeSync(join(root, 'bin', 'ping'), 'security.capability'), CAP);
+});
