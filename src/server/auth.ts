@@ -13,9 +13,14 @@ export function isRole(s: unknown): s is Role {
   return typeof s === 'string' && (ROLES as readonly string[]).includes(s);
 }
 
+/** true when the principal's role binding covers every AppProject (admins, or "*") */
+export function coversAll(p: { role: Role; projects: readonly string[] }): boolean {
+  return p.role === 'admin' || p.projects.includes('*');
+}
+
 /** true when the principal's role binding covers the AppProject (admins cover every project) */
-export function canAccessProject(p: { role: Role; projects: string[] }, project: string): boolean {
-  return p.role === 'admin' || p.projects.includes('*') || p.projects.includes(project);
+export function canAccessProject(p: { role: Role; projects: readonly string[] }, project: string): boolean {
+  return coversAll(p) || p.projects.includes(project);
 }
 
 const PROJECT_NAME = /^(\*|[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)$/;

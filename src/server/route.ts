@@ -6,7 +6,7 @@ import type { RegistryStorage } from '../oci/index.ts';
 import type { PipelineTrigger } from '../pipeline/index.ts';
 import type { AppCache } from './app-cache.ts';
 import type { AuditLog } from './audit-log.ts';
-import { canAccessProject, type AuthStore, type Principal, type Role } from './auth.ts';
+import { canAccessProject, coversAll, type AuthStore, type Principal, type Role } from './auth.ts';
 import { ServerError } from './errors.ts';
 import type { ImageSource } from './image-source.ts';
 import type { ApiMetrics } from './metrics.ts';
@@ -229,8 +229,7 @@ export function projectDenied(ctx: Ctx, action: string, namespace: string, name:
 
 /** true when the caller's binding covers every project (admins, or "*") */
 export function unscoped(ctx: Ctx): boolean {
-  const p = ctx.principal!;
-  return p.role === 'admin' || p.projects.includes('*');
+  return coversAll(ctx.principal!);
 }
 
 /** Throws 403 unless the caller's role binding covers the Application's project. */

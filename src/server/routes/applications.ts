@@ -24,7 +24,6 @@ import {
   type KubeObject,
   type Selector,
 } from '../../kube/index.ts';
-import { canAccessProject } from '../auth.ts';
 import { ServerError } from '../errors.ts';
 import {
   APP_API,
@@ -44,6 +43,7 @@ import {
   type RouteSpec,
   type Schema,
 } from '../route.ts';
+import { scopeFilter, visibleTo } from './scope.ts';
 
 type Obj = Record<string, unknown>;
 const rec = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
@@ -505,12 +505,10 @@ export function applicationRoutes({ d, apps, hub }: RouteEnv): RouteSpec[] {
         const sort = enumParam(u, 'sort', SORTS) ?? 'name';
         await apps.ready();
         const p = ctx.principal!;
-        const all = p.role === 'admin' || p.projects.includes('*');
         const out: KubeObject[] = [];
-        for (const a of apps.all()) {
+        for (const a of scopeFilter(p, apps.all(), appProject)) {
           if (ns && a.metadata.namespace !== ns) continue;
           const proj = appProject(a);
-          if (!all && !canAccessProject(p, proj)) continue;
           if (projects && !projects.includes(proj)) continue;
           const st = rec(a.status);
           if (syncs && !syncs.includes(str(rec(st.sync).status) ?? 'Unknown')) continue;
@@ -900,7 +898,7 @@ export function applicationRoutes({ d, apps, hub }: RouteEnv): RouteSpec[] {
         const { res, req } = ctx;
         const p = ctx.principal!;
         const visible = (a: { project: string; name: string }): boolean =>
-          canAccessProject(p, a.project) && (!projects || projects.includes(a.project)) && (!name || a.name === name);
+          visibleTo(p, a.project) && (!projects || projects.includes(a.project)) && (!name || a.name === name);
         res.writeHead(200, {
           'Content-Type': 'text/event-stream; charset=utf-8',
           'Cache-Control': 'no-store',

@@ -19,14 +19,13 @@ import {
   type ChangeRequestStore,
 } from '../../pipeline/index.ts';
 import type { KubeObject } from '../../kube/index.ts';
-import { canAccessProject, roleAtLeast } from '../auth.ts';
+import { canAccessProject, coversAll, roleAtLeast } from '../auth.ts';
 import { ServerError } from '../errors.ts';
 import { checkRepoName } from '../git-server.ts';
 import {
   appProject,
   checkName,
   enumParam,
-  kubeStatus,
   needKube,
   upstream,
   type ApiDeps,
@@ -35,6 +34,9 @@ import {
   type RouteSpec,
   type Schema,
 } from '../route.ts';
+import { listChangeRequests, loadScope, projectsOf, visibleTo } from './scope.ts';
+
+export { projectsOf };
 
 type Obj = Record<string, unknown>;
 
@@ -286,44 +288,6 @@ class LocalRepoStore implements ChangeRequestStore {
   }
 }
 
-/** A repo URL or path without the trailing "/" or ".git", for comparing. */
-function sameRepo(a: string, b: string): boolean {
-  const n = (x: string) =>
-    x
-      .trim()
-      .replace(/\/+$/, '')
-      .replace(/\.git$/, '');
-  return n(a) === n(b);
-}
-
-/** true when an Application path and a promoted path overlap (one contains the other). */
-function pathsOverlap(a: string, b: string): boolean {
-  const n = (x: string) => x.replace(/^\.?\/+/, '').replace(/\/+$/, '');
-  const x = n(a);
-  const y = n(b);
-  return x === '' || x === '.' || y === '' || x === y || x.startsWith(`${y}/`) || y.startsWith(`${x}/`);
-}
-
-/** The AppProjects of the Applications that deploy what a change request changes (repo + paths). */
-export function projectsOf(cr: ChangeRequest, apps: KubeObject[]): string[] {
-  const out = new Set<string>();
-  for (const a of apps) {
-    const spec = (a.spec ?? {}) as {
-      source?: { repoURL?: string; path?: string };
-      sources?: { repoURL?: string; path?: string }[];
-    };
-    const sources = spec.sources?.length ? spec.sources : spec.source ? [spec.source] : [];
-    const hit = sources.some(
-      (s) =>
-        typeof s.repoURL === 'string' &&
-        sameRepo(s.repoURL, cr.spec.repo) &&
-        (!cr.spec.paths?.length || cr.spec.paths.some((p) => pathsOverlap(s.path ?? '', p))),
-    );
-    if (hit) out.add(appProject(a));
-  }
-  return [...out].sort();
-}
-
 function pipelineFailure(e: unknown, name: string): ServerError {
   if (e instanceof ServerError) return e;
   if (e instanceof PipelineError) {
@@ -369,7 +333,7 @@ export function changeRequestRoutes({ d, apps }: RouteEnv): RouteSpec[] {
       const cr = await load(name);
       // a change request changes what Applications deploy: the caller's binding must cover their projects
       const p = ctx.principal!;
-      if (p.role !== 'admin' && !p.projects.includes('*')) {
+      if (!coversAll(p)) {
         if (d.kube) await apps.ready();
         const denied = projectsOf(cr, d.kube ? apps.all() : []).filter((x) => !canAccessProject(p, x));
         if (denied.length)
@@ -395,6 +359,7 @@ export function changeRequestRoutes({ d, apps }: RouteEnv): RouteSpec[] {
       path: '/api/v1/changerequests',
       role: 'viewer',
       tag: 'changerequests',
+      projectScoped: true,
       summary: `ChangeRequests recorded in the cluster (namespace ${CI_NAMESPACE}), newest first`,
       query: [
         { name: 'phase', description: `only change requests in this phase (${CR_PHASES.join(', ')})` },
@@ -408,19 +373,15 @@ export function changeRequestRoutes({ d, apps }: RouteEnv): RouteSpec[] {
       handler: async (ctx) => {
         const phase = enumParam(ctx.url, 'phase', CR_PHASES);
         const repo = ctx.url.searchParams.get('repo');
-        let items: ChangeRequest[];
-        try {
-          items = await store().list();
-        } catch (e) {
-          if (kubeStatus(e) === 404 || /no resource|not found|unknown kind/i.test((e as Error).message)) items = [];
-          else throw upstream(e, 'change requests');
-        }
+        const items = await listChangeRequests(needKube(d));
+        const scope = await loadScope({ d, apps }, ctx.principal!);
         const when = (c: ChangeRequest) => c.metadata.creationTimestamp ?? '';
         return {
           items: items
             .sort((a, b) => when(b).localeCompare(when(a)) || b.metadata.name.localeCompare(a.metadata.name))
             .filter((c) => !phase || (c.status?.phase ?? 'Open') === phase)
             .filter((c) => !repo || c.spec?.repo === repo)
+            .filter((c) => scope.canSeeChangeRequest(c))
             .map(summarizeCr),
         };
       },
@@ -430,6 +391,7 @@ export function changeRequestRoutes({ d, apps }: RouteEnv): RouteSpec[] {
       path: crPath,
       role: 'viewer',
       tag: 'changerequests',
+      projectScoped: true,
       summary:
         'One ChangeRequest: the object (policy results, what-if preview, approvals, conflicts) and the config-repo diff base...head per file, Secret values masked',
       response: {
@@ -469,7 +431,13 @@ export function changeRequestRoutes({ d, apps }: RouteEnv): RouteSpec[] {
         },
       },
       handler: async (ctx) => {
-        const cr = await load(ctx.params.name!);
+        const name = ctx.params.name!;
+        const cr = await load(name);
+        if (d.kube) await apps.ready();
+        const projects = projectsOf(cr, d.kube ? apps.all() : []);
+        // a change request of projects the caller's binding does not cover is "not found", as a missing one
+        if (!visibleTo(ctx.principal!, projects))
+          throw new ServerError('server_not_found', `change request ${name} not found`);
         const dir = localRepo(d, cr.spec?.repo ?? '');
         let diff: Obj;
         if (!dir)
@@ -481,8 +449,7 @@ export function changeRequestRoutes({ d, apps }: RouteEnv): RouteSpec[] {
             diff = { files: [], error: (e as Error).message };
           }
         }
-        if (d.kube) await apps.ready();
-        return { ...summarizeCr(cr), changeRequest: cr, projects: projectsOf(cr, d.kube ? apps.all() : []), diff };
+        return { ...summarizeCr(cr), changeRequest: cr, projects, diff };
       },
     },
     action('approve', 'Approve an open change request (once per user)', (ctx, name) =>

@@ -5,7 +5,8 @@
 import { isDigest, isValidRepositoryName, isValidTag, parseManifest, type Descriptor } from '../../oci/index.ts';
 import { ServerError } from '../errors.ts';
 import type { ImageSource } from '../image-source.ts';
-import type { RouteEnv, RouteSpec } from '../route.ts';
+import type { Ctx, RouteEnv, RouteSpec } from '../route.ts';
+import { loadScope } from './scope.ts';
 import { projectKeys, supplyChain, supplyChainSchema } from '../image-supply-chain.ts';
 
 const MAX_CONFIG = 4 * 1024 * 1024;
@@ -34,13 +35,17 @@ const descriptorSchema = {
   },
 };
 
-export function imageRoutes({ images, d }: RouteEnv): RouteSpec[] {
+export function imageRoutes({ images, d, apps }: RouteEnv): RouteSpec[] {
   const src = (): ImageSource => {
     if (!images) throw new ServerError('server_upstream_error', 'no registry is configured');
     return images;
   };
-  const repoParam = (raw: string): string => {
+  /** The repository of the path, after the project check: one of projects the caller does not cover is "not found". */
+  const repoParam = async (ctx: Ctx): Promise<string> => {
+    const raw = ctx.params.repository!;
     if (!isValidRepositoryName(raw)) throw new ServerError('server_bad_request', `invalid repository name "${raw}"`);
+    if (!(await loadScope({ d, apps }, ctx.principal!)).canSeeRepository(raw))
+      throw new ServerError('server_not_found', `repository ${raw} not found`);
     return raw;
   };
   const refParam = (raw: string): string => {
@@ -80,6 +85,7 @@ export function imageRoutes({ images, d }: RouteEnv): RouteSpec[] {
       path: '/api/v1/registry/repositories',
       role: 'viewer',
       tag: 'images',
+      projectScoped: true,
       summary: 'Repositories in the registry',
       response: {
         type: 'object',
@@ -91,12 +97,15 @@ export function imageRoutes({ images, d }: RouteEnv): RouteSpec[] {
           },
         },
       },
-      handler: async () => {
+      handler: async (ctx) => {
+        let names: string[];
         try {
-          return { items: (await src().listRepositories()).map((name) => ({ name })) };
+          names = await src().listRepositories();
         } catch (e) {
           throw upstreamErr(e, 'repositories');
         }
+        const scope = await loadScope({ d, apps }, ctx.principal!);
+        return { items: names.filter((n) => scope.canSeeRepository(n)).map((name) => ({ name })) };
       },
     },
     {
@@ -104,6 +113,7 @@ export function imageRoutes({ images, d }: RouteEnv): RouteSpec[] {
       path: `${repoPath}/tags`,
       role: 'viewer',
       tag: 'images',
+      projectScoped: true,
       summary: `Tags of a repository with their digests${repoNote}`,
       response: {
         type: 'object',
@@ -121,7 +131,7 @@ export function imageRoutes({ images, d }: RouteEnv): RouteSpec[] {
         },
       },
       handler: async (ctx) => {
-        const repo = repoParam(ctx.params.repository!);
+        const repo = await repoParam(ctx);
         const s = src();
         let tags;
         try {
@@ -139,6 +149,7 @@ export function imageRoutes({ images, d }: RouteEnv): RouteSpec[] {
       path: `${repoPath}/manifests/{reference}`,
       role: 'viewer',
       tag: 'images',
+      projectScoped: true,
       summary: `A manifest or index by tag or digest, parsed, with its digest and media type${repoNote}`,
       response: {
         type: 'object',
@@ -156,7 +167,7 @@ export function imageRoutes({ images, d }: RouteEnv): RouteSpec[] {
         },
       },
       handler: async (ctx) => {
-        const repo = repoParam(ctx.params.repository!);
+        const repo = await repoParam(ctx);
         const ref = refParam(ctx.params.reference!);
         const m = await manifestOf(repo, ref);
         return {
@@ -177,6 +188,7 @@ export function imageRoutes({ images, d }: RouteEnv): RouteSpec[] {
       path: `${repoPath}/manifests/{reference}/config`,
       role: 'viewer',
       tag: 'images',
+      projectScoped: true,
       summary: `The image configuration blob of a manifest, parsed (OS, architecture, user, env, history…)${repoNote}`,
       response: {
         type: 'object',
@@ -184,7 +196,7 @@ export function imageRoutes({ images, d }: RouteEnv): RouteSpec[] {
         properties: { digest: { type: 'string' }, mediaType: { type: 'string' }, config: { type: 'object' } },
       },
       handler: async (ctx) => {
-        const repo = repoParam(ctx.params.repository!);
+        const repo = await repoParam(ctx);
         const ref = refParam(ctx.params.reference!);
         const m = await manifestOf(repo, ref);
         if (m.parsed.isIndex)
@@ -215,6 +227,7 @@ export function imageRoutes({ images, d }: RouteEnv): RouteSpec[] {
       path: `${repoPath}/manifests/{reference}/referrers`,
       role: 'viewer',
       tag: 'images',
+      projectScoped: true,
       summary: `Signatures, attestations and SBOMs attached to a manifest: OCI 1.1 referrers and cosign's tag scheme${repoNote}`,
       response: {
         type: 'object',
@@ -242,7 +255,7 @@ export function imageRoutes({ images, d }: RouteEnv): RouteSpec[] {
         },
       },
       handler: async (ctx) => {
-        const repo = repoParam(ctx.params.repository!);
+        const repo = await repoParam(ctx);
         const ref = refParam(ctx.params.reference!);
         const s = src();
         const m = await manifestOf(repo, ref);
@@ -295,10 +308,11 @@ export function imageRoutes({ images, d }: RouteEnv): RouteSpec[] {
       path: `${repoPath}/manifests/{reference}/supply-chain`,
       role: 'viewer',
       tag: 'images',
+      projectScoped: true,
       summary: `What is attached to an image, read: signatures (cosign .sig tag or Sigstore bundle referrer; signer, key id, the AppProject image-verification key that verifies it), attestations (predicate types) and the vulnerability summary of the newest attached scan report${repoNote}`,
       response: supplyChainSchema,
       handler: async (ctx) => {
-        const repo = repoParam(ctx.params.repository!);
+        const repo = await repoParam(ctx);
         const ref = refParam(ctx.params.reference!);
         const m = await manifestOf(repo, ref);
         const known = await projectKeys(d.kube);

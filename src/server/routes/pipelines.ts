@@ -16,8 +16,10 @@ import {
 import { isAbsolute, relative, sep } from 'node:path';
 import type { KubeObject } from '../../kube/index.ts';
 import { API_VERSION, CI_NAMESPACE, parsePipeline, type ChangeRequest, type StepStatus } from '../../pipeline/index.ts';
+import { coversAll } from '../auth.ts';
 import { ServerError } from '../errors.ts';
 import { summarizeCr } from './change-requests.ts';
+import { loadScope, projectsOf, visibleTo, type ProjectScope } from './scope.ts';
 import {
   checkName,
   enumParam,
@@ -200,16 +202,21 @@ function baseName(p: string): string {
   return i < 0 ? p : p.slice(i + 1);
 }
 
-export function pipelineRoutes({ d }: RouteEnv): RouteSpec[] {
-  const loadRun = async (name: string): Promise<KubeObject> => {
+export function pipelineRoutes({ d, apps }: RouteEnv): RouteSpec[] {
+  /** The run, after the project check: a run of projects the caller does not cover is "not found" too. */
+  const loadRun = async (ctx: Ctx, name: string): Promise<KubeObject> => {
     checkName('pipeline run name', name);
+    let run: KubeObject;
     try {
-      return await needKube(d).get(API_VERSION, 'PipelineRun', name, CI_NAMESPACE);
+      run = await needKube(d).get(API_VERSION, 'PipelineRun', name, CI_NAMESPACE);
     } catch (e) {
       if (kubeStatus(e) === 404 || /not ?found|no resource/i.test((e as Error).message))
         throw new ServerError('server_not_found', `pipeline run ${name} not found`, { cause: e });
       throw upstream(e, `pipeline run ${name}`);
     }
+    if (!(await loadScope({ d, apps }, ctx.principal!)).canSeeRun(name))
+      throw new ServerError('server_not_found', `pipeline run ${name} not found`);
+    return run;
   };
   const stepOf = (run: KubeObject, id: string): StepStatus => {
     if (!STEP_ID.test(id)) throw new ServerError('server_bad_request', `invalid step id "${id}"`);
@@ -219,11 +226,12 @@ export function pipelineRoutes({ d }: RouteEnv): RouteSpec[] {
   };
   const runPath = '/api/v1/pipelineruns/{name}';
   /** names of the ChangeRequests a run opened; none when the kind is not installed */
-  const changeRequestsOf = async (run: string): Promise<string[]> => {
+  const changeRequestsOf = async (run: string, scope: ProjectScope): Promise<string[]> => {
     try {
       const l = await needKube(d).listAll(API_VERSION, 'ChangeRequest', { namespace: CI_NAMESPACE });
       return l.items
         .filter((c) => rec(c.spec).pipelineRun === run)
+        .filter((c) => scope.canSeeChangeRequest(c as unknown as ChangeRequest))
         .map((c) => c.metadata!.name!)
         .sort();
     } catch {
@@ -237,6 +245,7 @@ export function pipelineRoutes({ d }: RouteEnv): RouteSpec[] {
       path: '/api/v1/ci/stream',
       role: 'viewer',
       tag: 'pipelines',
+      projectScoped: true,
       summary:
         'Server-sent events for every change of a PipelineRun ("pipelinerun": {type, run}) or ChangeRequest ("changerequest": {type, changeRequest}) in the CI namespace, summaries as the lists give them; changes only: "ready" says every later change will be sent',
       produces: 'text/event-stream',
@@ -267,7 +276,13 @@ export function pipelineRoutes({ d }: RouteEnv): RouteSpec[] {
             ac.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
           });
         /** list for a resourceVersion, then watch from it; again after an expiry, a timeout or an error */
-        const follow = async (kind: string, event: string, send: (o: KubeObject) => Obj, listed: () => void) => {
+        // a scoped caller gets only the runs and change requests of its projects (and those of none)
+        const follow = async (
+          kind: string,
+          event: string,
+          send: (o: KubeObject) => Promise<Obj | undefined>,
+          listed: () => void,
+        ) => {
           let rv: string | undefined;
           while (!ac.signal.aborted) {
             try {
@@ -290,7 +305,9 @@ export function pipelineRoutes({ d }: RouteEnv): RouteSpec[] {
                 }
                 rv = ev.object.metadata?.resourceVersion ?? rv;
                 if (ev.type === 'BOOKMARK') continue;
-                res.write(`event: ${event}\ndata: ${JSON.stringify({ type: ev.type, ...send(ev.object) })}\n\n`);
+                const data = await send(ev.object);
+                if (data && !ac.signal.aborted)
+                  res.write(`event: ${event}\ndata: ${JSON.stringify({ type: ev.type, ...data })}\n\n`);
               }
               if (!rv) await pause(200);
             } catch {
@@ -309,11 +326,24 @@ export function pipelineRoutes({ d }: RouteEnv): RouteSpec[] {
             if (--pending === 0) res.write('event: ready\ndata: {}\n\n');
           };
         };
-        void follow('PipelineRun', 'pipelinerun', (o) => ({ run: summarizeRun(o) }), once());
+        const p = ctx.principal!;
+        void follow(
+          'PipelineRun',
+          'pipelinerun',
+          async (o) => ((await loadScope({ d, apps }, p)).canSeeRun(o.metadata?.name ?? '') ? { run: summarizeRun(o) } : undefined),
+          once(),
+        );
         void follow(
           'ChangeRequest',
           'changerequest',
-          (o) => ({ changeRequest: summarizeCr(o as unknown as ChangeRequest) }),
+          async (o) => {
+            const cr = o as unknown as ChangeRequest;
+            if (!coversAll(p)) {
+              await apps.ready().catch(() => undefined);
+              if (!visibleTo(p, projectsOf(cr, apps.all()))) return undefined;
+            }
+            return { changeRequest: summarizeCr(cr) };
+          },
           once(),
         );
         await closed;
@@ -327,6 +357,7 @@ export function pipelineRoutes({ d }: RouteEnv): RouteSpec[] {
       path: '/api/v1/pipelineruns',
       role: 'viewer',
       tag: 'pipelines',
+      projectScoped: true,
       summary: `PipelineRuns recorded in the cluster (namespace ${CI_NAMESPACE}), newest first`,
       query: [
         { name: 'pipeline', description: 'only runs of this pipeline' },
@@ -355,7 +386,9 @@ export function pipelineRoutes({ d }: RouteEnv): RouteSpec[] {
           else throw upstream(e, 'pipeline runs');
         }
         const when = (o: KubeObject) => str(rec(o.status).startTime) ?? o.metadata?.creationTimestamp ?? '';
+        const scope = await loadScope({ d, apps }, ctx.principal!);
         let sums = items
+          .filter((r) => scope.canSeeRun(r.metadata?.name ?? ''))
           .sort(
             (a, b) =>
               when(b).localeCompare(when(a)) || String(b.metadata?.name).localeCompare(String(a.metadata?.name)),
@@ -374,6 +407,7 @@ export function pipelineRoutes({ d }: RouteEnv): RouteSpec[] {
       path: runPath,
       role: 'viewer',
       tag: 'pipelines',
+      projectScoped: true,
       summary:
         'One PipelineRun: its summary, params and steps with their needs and graph level, phase, times, outputs, annotations and which files (log, report, SARIF) can be fetched',
       response: {
@@ -397,7 +431,7 @@ export function pipelineRoutes({ d }: RouteEnv): RouteSpec[] {
         },
       },
       handler: async (ctx) => {
-        const run = await loadRun(ctx.params.name!);
+        const run = await loadRun(ctx, ctx.params.name!);
         const st = steps(run);
         const needs = needsOf(d, run);
         const lv = levels(
@@ -416,7 +450,7 @@ export function pipelineRoutes({ d }: RouteEnv): RouteSpec[] {
         return {
           ...sum,
           params: rec(rec(run.spec).params),
-          changeRequests: await changeRequestsOf(run.metadata!.name!),
+          changeRequests: await changeRequestsOf(run.metadata!.name!, await loadScope({ d, apps }, ctx.principal!)),
           ...(rec(rec(run.status).logsArtifact).image ? { logsArtifact: rec(rec(run.status).logsArtifact) } : {}),
           steps: st.map((s) => {
             const dur = s.durationMs ?? durationMs(s.startTime, s.finishTime);
@@ -450,6 +484,7 @@ export function pipelineRoutes({ d }: RouteEnv): RouteSpec[] {
       path: `${runPath}/steps/{step}/log`,
       role: 'viewer',
       tag: 'pipelines',
+      projectScoped: true,
       summary:
         'The log of a step as text; with follow=true, server-sent events: "log" events ({text}: complete lines, id = byte offset, Last-Event-ID resumes) while the step runs, then "end" ({phase})',
       query: [
@@ -460,7 +495,7 @@ export function pipelineRoutes({ d }: RouteEnv): RouteSpec[] {
         const follow = ctx.url.searchParams.get('follow');
         if (follow !== null && !['1', 'true', '0', 'false'].includes(follow))
           throw new ServerError('server_bad_request', `follow must be true or false, got "${follow}"`);
-        const run = await loadRun(ctx.params.name!);
+        const run = await loadRun(ctx, ctx.params.name!);
         const s = stepOf(run, ctx.params.step!);
         if (follow === '1' || follow === 'true') return followLog(ctx, run, s);
         const file = servable(d, s.logPath, `log of step ${s.id}`);
@@ -490,12 +525,13 @@ export function pipelineRoutes({ d }: RouteEnv): RouteSpec[] {
       path: `${runPath}/steps/{step}/report`,
       role: 'viewer',
       tag: 'pipelines',
+      projectScoped: true,
       summary:
         "A step's report file as it wrote it (lint findings, scan result, SBOM, policy results: JSON), or with sarif=N its N-th SARIF file",
       query: [{ name: 'sarif', type: 'integer', description: 'the N-th SARIF file (0-based) instead of the report' }],
       produces: 'application/json',
       handler: async (ctx) => {
-        const run = await loadRun(ctx.params.name!);
+        const run = await loadRun(ctx, ctx.params.name!);
         const s = stepOf(run, ctx.params.step!);
         const n = intParam(ctx.url, 'sarif', 0, 99);
         const path = n === undefined ? s.reportPath : s.sarif?.[n];

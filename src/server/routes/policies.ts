@@ -2,8 +2,8 @@
 // those the admission audit found (constraint status) and those the GitOps pre-apply gate stopped a sync
 // for — each with the object and the Application owning it.
 import type { KubeObject } from '../../kube/index.ts';
-import { canAccessProject } from '../auth.ts';
 import { appProject, enumParam, kubeStatus, needKube, upstream, type RouteEnv, type RouteSpec } from '../route.ts';
+import { scopeFilter } from './scope.ts';
 
 const TEMPLATE_API = 'templates.gatekeeper.sh/v1';
 const CONSTRAINT_GROUP = 'constraints.gatekeeper.sh';
@@ -221,14 +221,11 @@ export function policyRoutes({ d, apps }: RouteEnv): RouteSpec[] {
                 ...(typeof op.finishedAt === 'string' ? { time: op.finishedAt } : {}),
               });
           }
-        const all = p.role === 'admin' || p.projects.includes('*');
+        // a violation of an object no Application owns belongs to no project: only unscoped callers see it
         return {
-          items: all
-            ? items
-            : items.filter((i) => {
-                const app = i.application as { project: string } | null;
-                return app !== null && canAccessProject(p, app.project);
-              }),
+          items: scopeFilter(p, items, (i) => (i.application as { project: string } | null)?.project ?? null, {
+            unowned: 'hidden',
+          }),
         };
       },
     },

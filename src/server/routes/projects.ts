@@ -1,8 +1,8 @@
 // AppProject routes: the projects the caller's role binding covers, with what each allows and how many
 // Applications (and how many out of sync or unhealthy) it holds — for the UI's project filter and overview.
 import type { KubeObject } from '../../kube/index.ts';
-import { canAccessProject } from '../auth.ts';
 import { APP_API, appProject, kubeStatus, needKube, upstream, type RouteEnv, type RouteSpec } from '../route.ts';
+import { scopeFilter } from './scope.ts';
 
 type Obj = Record<string, unknown>;
 const rec = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
@@ -64,8 +64,7 @@ export function projectRoutes({ d, apps }: RouteEnv): RouteSpec[] {
           if (rec(st.health).status !== 'Healthy') c.unhealthy++;
           counts.set(appProject(a), c);
         }
-        const items = projects
-          .filter((x) => canAccessProject(p, x.metadata.name ?? ''))
+        const items = scopeFilter(p, projects, (x) => x.metadata.name ?? '')
           .map((x) => {
             const spec = rec(x.spec);
             return {
