@@ -25,6 +25,8 @@ const MODIFIED: Record<string, boolean> = {
   secret: true,
   managers: false,
   added: true,
+  jq: false,
+  jqdrift: true,
 };
 
 for (const c of cases) {

@@ -76,6 +76,118 @@ describe('gitops sync options against the sandbox', () => {
     );
   });
 
+  it('RespectIgnoreDifferences=true keeps live values selected by jq iteration/select and owned by managedFieldsManagers', async () => {
+    const ns = ctl.namespace;
+    const repo = new Repo(env.dir, 'respect-jq');
+    const manifest = (main: string, sidecar: string, team: string, replicas: number) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  annotations:
+    example.com/team: ${team}
+spec:
+  replicas: ${replicas}
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: main
+        image: ${main}
+      - name: sidecar
+        image: ${sidecar}
+`;
+    repo.write('web.yaml', manifest('nginx:1.25', 'envoy:1.0', 'blue', 1));
+    const rev1 = repo.commit('first');
+    await env.client.create(
+      application('respect-jq', ns, {
+        project: 'default',
+        source: { repoURL: repo.url, path: '.', targetRevision: 'main' },
+        destination: { server: IN_CLUSTER, namespace: 'respect-jq' },
+        ignoreDifferences: [
+          {
+            group: 'apps',
+            kind: 'Deployment',
+            jqPathExpressions: [
+              '.spec.template.spec.containers[] | select(.name == "sidecar") | .image',
+              '.metadata.annotations["example.com/team"]',
+            ],
+            managedFieldsManagers: ['autoscaler'],
+          },
+        ],
+        syncPolicy: { automated: {}, syncOptions: ['CreateNamespace=true', 'RespectIgnoreDifferences=true'] },
+      }),
+    );
+    await waitApp(
+      env.client,
+      ns,
+      'respect-jq',
+      (a) => a.status?.operationState?.phase === 'Succeeded' && a.status.sync?.revision === rev1,
+      'first sync',
+    );
+    // an injector changes the sidecar image and the team annotation; an autoscaler owns replicas
+    await env.client.patch(
+      'apps/v1',
+      'Deployment',
+      'web',
+      'respect-jq',
+      {
+        metadata: { annotations: { 'example.com/team': 'green' } },
+        spec: {
+          template: {
+            spec: {
+              containers: [
+                { name: 'main', image: 'nginx:1.25' },
+                { name: 'sidecar', image: 'envoy:2.0' },
+              ],
+            },
+          },
+        },
+      },
+      'merge',
+      { fieldManager: 'injector' },
+    );
+    await env.client.apply(
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'web', namespace: 'respect-jq' },
+        spec: { replicas: 3 },
+      },
+      { fieldManager: 'autoscaler', force: true },
+    );
+    repo.write('web.yaml', manifest('nginx:1.26', 'envoy:1.1', 'red', 2));
+    const rev2 = repo.commit('second');
+    ctl.refresh(ns, 'respect-jq');
+    await waitApp(
+      env.client,
+      ns,
+      'respect-jq',
+      (a) => a.status?.operationState?.phase === 'Succeeded' && a.status.operationState.syncResult?.revision === rev2,
+      'second sync',
+    );
+    const d = await env.client.get('apps/v1', 'Deployment', 'web', 'respect-jq');
+    const spec = d.spec as { replicas: number; template: { spec: { containers: { name: string; image: string }[] } } };
+    assert.deepEqual(
+      spec.template.spec.containers.map((c) => [c.name, c.image]),
+      [
+        ['main', 'nginx:1.26'],
+        ['sidecar', 'envoy:2.0'],
+      ],
+    );
+    assert.equal(d.metadata.annotations?.['example.com/team'], 'green');
+    assert.equal(spec.replicas, 3);
+    await waitApp(
+      env.client,
+      ns,
+      'respect-jq',
+      (a) => a.status?.sync?.status === 'Synced' && a.status.sync.revision === rev2,
+      'synced after the second sync',
+    );
+  });
+
   it('FailOnSharedResource=true fails the sync when another app tracks a resource', async () => {
     const ns = ctl.namespace;
     const a = new Repo(env.dir, 'owner');

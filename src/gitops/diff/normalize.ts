@@ -53,50 +53,108 @@ export function removePointer(obj: unknown, pointer: string): void {
   } else if (isObject(cur)) delete cur[last];
 }
 
+type JqStep =
+  | { field: string }
+  | { iter: true }
+  | { index: number }
+  | { recurse: true }
+  | { select: { path: string[]; value: unknown } };
+
 /**
- * Removes what a jq path expression selects. Supported: field paths (`.spec.replicas`), iteration
- * (`.a[]`), indices (`.a[0]`) and `select(.name == "x")` filters joined with `|`.
+ * Parses the jq path expressions ignoreDifferences uses: field paths (`.spec.replicas`, `."a.b"`,
+ * `.metadata.annotations["a"]`), iteration (`.a[]`), indices (`.a[0]`), optional steps (`.x?`),
+ * recursive descent (`..`) and `select(.name == "x")` filters, joined with `|`.
  */
-export function removeJqPath(obj: unknown, expr: string): void {
-  type Step = { field: string } | { iter: true } | { index: number } | { select: { path: string[]; value: unknown } };
-  const steps: Step[] = [];
+function parseJq(expr: string): JqStep[] {
+  const steps: JqStep[] = [];
   for (const part of expr.split('|').map((s) => s.trim())) {
     const sel = /^select\(\s*\.([\w.-]+)\s*==\s*(.+?)\s*\)$/.exec(part);
     if (sel) {
       steps.push({ select: { path: sel[1]!.split('.'), value: JSON.parse(sel[2]!) as unknown } });
       continue;
     }
-    const re = /\.(?:"([^"]+)"|([\w-]+))|\[(\d*)\]\??/g;
+    if (part === '..') {
+      steps.push({ recurse: true });
+      continue;
+    }
+    const re = /\.\.|\.(?:"((?:[^"\\]|\\.)+)"|([\w-]+))\??|\[(\d*)\]\??|\["((?:[^"\\]|\\.)+)"\]\??/g;
     let m: RegExpExecArray | null;
     while ((m = re.exec(part))) {
-      if (m[1] !== undefined || m[2] !== undefined) steps.push({ field: (m[1] ?? m[2])! });
+      if (m[0] === '..') steps.push({ recurse: true });
+      else if (m[1] !== undefined) steps.push({ field: JSON.parse(`"${m[1]}"`) as string });
+      else if (m[2] !== undefined) steps.push({ field: m[2] });
+      else if (m[4] !== undefined) steps.push({ field: JSON.parse(`"${m[4]}"`) as string });
       else if (m[3] === '') steps.push({ iter: true });
       else steps.push({ index: Number(m[3]) });
     }
   }
-  if (!steps.length) return;
-  const visit = (parent: unknown, key: string | number | undefined, cur: unknown, k: number): void => {
+  return steps;
+}
+
+/**
+ * The concrete paths (field names and array indices) a jq path expression selects in `obj`, in document
+ * order (array elements ascending).
+ */
+export function jqMatchPaths(obj: unknown, expr: string): (string | number)[][] {
+  const steps = parseJq(expr);
+  const out: (string | number)[][] = [];
+  if (!steps.length) return out;
+  const seen = new Set<string>();
+  const visit = (cur: unknown, path: (string | number)[], k: number): void => {
     if (k === steps.length) {
-      if (key === undefined) return;
-      if (Array.isArray(parent)) parent.splice(key as number, 1);
-      else if (isObject(parent)) delete parent[key as string];
+      const id = JSON.stringify(path);
+      if (path.length && !seen.has(id)) {
+        seen.add(id);
+        out.push(path);
+      }
       return;
     }
     const s = steps[k]!;
     if ('field' in s) {
-      if (isObject(cur) && s.field in cur) visit(cur, s.field, cur[s.field], k + 1);
+      if (isObject(cur) && s.field in cur) visit(cur[s.field], [...path, s.field], k + 1);
     } else if ('index' in s) {
-      if (Array.isArray(cur) && s.index < cur.length) visit(cur, s.index, cur[s.index], k + 1);
+      if (Array.isArray(cur) && s.index < cur.length) visit(cur[s.index], [...path, s.index], k + 1);
     } else if ('iter' in s) {
-      if (Array.isArray(cur)) for (let i = cur.length - 1; i >= 0; i--) visit(cur, i, cur[i], k + 1);
-      else if (isObject(cur)) for (const kk of Object.keys(cur)) visit(cur, kk, cur[kk], k + 1);
+      if (Array.isArray(cur)) cur.forEach((v, i) => visit(v, [...path, i], k + 1));
+      else if (isObject(cur)) for (const kk of Object.keys(cur)) visit(cur[kk], [...path, kk], k + 1);
+    } else if ('recurse' in s) {
+      const walk = (v: unknown, p: (string | number)[], depth: number): void => {
+        visit(v, p, k + 1);
+        if (depth > 64) return;
+        if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...p, i], depth + 1));
+        else if (isObject(v)) for (const kk of Object.keys(v)) walk(v[kk], [...p, kk], depth + 1);
+      };
+      walk(cur, path, 0);
     } else {
       let v: unknown = cur;
       for (const p of s.select.path) v = isObject(v) ? v[p] : undefined;
-      if (JSON.stringify(v) === JSON.stringify(s.select.value)) visit(parent, key, cur, k + 1);
+      if (JSON.stringify(v) === JSON.stringify(s.select.value)) visit(cur, path, k + 1);
     }
   };
-  visit(undefined, undefined, obj, 0);
+  visit(obj, [], 0);
+  return out;
+}
+
+/** Removes the value at a concrete path (no error when absent). */
+function removeAtPath(obj: unknown, path: (string | number)[]): void {
+  let cur: unknown = obj;
+  for (let i = 0; i < path.length - 1; i++) {
+    const p = path[i]!;
+    if (Array.isArray(cur) && typeof p === 'number') cur = cur[p];
+    else if (isObject(cur)) cur = cur[String(p)];
+    else return;
+  }
+  const last = path[path.length - 1]!;
+  if (Array.isArray(cur) && typeof last === 'number') {
+    if (last < cur.length) cur.splice(last, 1);
+  } else if (isObject(cur)) delete cur[String(last)];
+}
+
+/** Removes what a jq path expression selects (see parseJq for the supported forms). */
+export function removeJqPath(obj: unknown, expr: string): void {
+  // deepest and last first, so removing an array element does not shift the others still to remove
+  const paths = jqMatchPaths(obj, expr).reverse();
+  for (const p of paths) removeAtPath(obj, p);
 }
 
 /** Removes, from `target`, every field that `fieldsV1` (a managedFields entry) lists. */
@@ -211,10 +269,51 @@ function setAt(obj: unknown, parts: string[], value: unknown): void {
 }
 
 /**
+ * Copies into `desired` what the live object has at the fields a managedFields entry lists (fieldsV1):
+ * `f:` fields, `k:` list items by their key (matched by key in both objects), `v:` set values, `i:` indices.
+ */
+export function copyManagedFields(desired: unknown, live: unknown, fieldsV1: unknown): void {
+  if (!isObject(fieldsV1)) return;
+  for (const [k, sub] of Object.entries(fieldsV1)) {
+    if (k === '.') continue;
+    const leaf = !isObject(sub) || Object.keys(sub).every((x) => x === '.');
+    if (k.startsWith('f:') && isObject(desired) && isObject(live)) {
+      const f = k.slice(2);
+      if (!(f in live)) continue;
+      if (leaf || !(isObject(live[f]) || Array.isArray(live[f]))) desired[f] = structuredClone(live[f]);
+      else {
+        if (!isObject(desired[f]) && !Array.isArray(desired[f])) desired[f] = Array.isArray(live[f]) ? [] : {};
+        copyManagedFields(desired[f], live[f], sub);
+      }
+    } else if (k.startsWith('k:') && Array.isArray(desired) && Array.isArray(live)) {
+      const key = JSON.parse(k.slice(2)) as Record<string, unknown>;
+      const match = (e: unknown) =>
+        isObject(e) && Object.entries(key).every(([kk, vv]) => JSON.stringify(e[kk]) === JSON.stringify(vv));
+      const l = live.find(match);
+      if (l === undefined) continue;
+      const di = desired.findIndex(match);
+      if (di < 0) desired.push(structuredClone(l));
+      else if (leaf) desired[di] = structuredClone(l);
+      else copyManagedFields(desired[di], l, sub);
+    } else if (k.startsWith('v:') && Array.isArray(desired)) {
+      const v = JSON.parse(k.slice(2)) as unknown;
+      if (!desired.some((e) => JSON.stringify(e) === JSON.stringify(v))) desired.push(v);
+    } else if (k.startsWith('i:') && Array.isArray(desired) && Array.isArray(live)) {
+      const idx = Number(k.slice(2));
+      if (idx >= live.length) continue;
+      if (leaf || idx >= desired.length) desired[Math.min(idx, desired.length)] = structuredClone(live[idx]);
+      else copyManagedFields(desired[idx], live[idx], sub);
+    }
+  }
+}
+
+/**
  * RespectIgnoreDifferences: the fields the app's ignoreDifferences cover keep their live value on
- * sync — the live value at each jsonPointer (and each jq path of plain fields and indices) is copied
- * into a copy of the desired object, or the field is dropped from it when the live object has none.
- * Returns the copy, and the expressions that could not be respected (jq iteration/select).
+ * sync — the live value at each jsonPointer and at each path a jq expression selects in the live object
+ * (iteration and select included) is copied into a copy of the desired object; what an expression
+ * selects in the desired object but not in the live one is dropped; fields owned by a
+ * managedFieldsManagers manager in the live managedFields keep their live value. Returns the copy, and
+ * the expressions that could not be respected (none at present: kept for callers that log them).
  */
 export function respectIgnores(
   desired: KubeObject,
@@ -224,21 +323,28 @@ export function respectIgnores(
   const matching = matchingIgnores(desired, rules);
   if (!live || !matching.length) return { object: desired, unsupported: [] };
   const out = structuredClone(desired);
-  const unsupported: string[] = [];
+  const liveClean = stripServerFields(live);
   const paths: string[][] = [];
+  const drop: (string | number)[][] = [];
   for (const r of matching) {
     for (const p of r.jsonPointers ?? []) if (p !== '' && p !== '/') paths.push(pointerParts(p));
     for (const e of r.jqPathExpressions ?? []) {
-      const parts = jqPathParts(e);
-      if (parts) paths.push(parts);
-      else unsupported.push(e);
+      const inLive = jqMatchPaths(liveClean, e);
+      const seen = new Set(inLive.map((p) => JSON.stringify(p)));
+      for (const p of inLive) paths.push(p.map(String));
+      for (const p of jqMatchPaths(desired, e)) if (!seen.has(JSON.stringify(p))) drop.push(p);
     }
   }
+  for (const p of drop.reverse()) removeAtPath(out, p);
   for (const parts of paths) {
     if (parts[0] === 'metadata' && (parts[1] === 'name' || parts[1] === 'namespace')) continue;
-    const l = getAt(live, parts);
+    const l = getAt(liveClean, parts);
     if (l.found) setAt(out, parts, structuredClone(l.value));
     else removePointer(out, '/' + parts.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/'));
   }
-  return { object: out, unsupported };
+  for (const r of matching)
+    for (const mgr of r.managedFieldsManagers ?? [])
+      for (const mf of live.metadata.managedFields ?? [])
+        if (mf.manager === mgr && !mf.subresource) copyManagedFields(out, liveClean, mf.fieldsV1);
+  return { object: out, unsupported: [] };
 }
