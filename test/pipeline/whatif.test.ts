@@ -6,9 +6,11 @@
 // same head keeps the preview, `refreshWhatIf` redoes it after the cluster changed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { KubeClient, type KubeObject } from '../../src/kube/index.ts';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.ts';
 import { startAdmissionServer, type AdmissionServer } from '../../src/admission/index.ts';
@@ -21,6 +23,7 @@ import {
   type ChangeRequest,
 } from '../../src/pipeline/index.ts';
 import { application, Repo } from '../gitops/helpers.ts';
+import { HEAD, runText, services, stepOf } from './helpers.ts';
 
 const D1 = 'sha256:' + '1a'.repeat(32);
 const D2 = 'sha256:' + '2b'.repeat(32);
@@ -143,12 +146,16 @@ before(async () => {
   // the cluster as the controller left it after syncing apps/web at tag 1.0 (plus a ConfigMap it still tracks)
   await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
   await client.create(applicationCrd());
-  await until('the Application CRD', () =>
-    client.resourceFor(API_VERSION, 'Application').catch(() => undefined),
-  );
+  await until('the Application CRD', () => client.resourceFor(API_VERSION, 'Application').catch(() => undefined));
   const tracked = (o: KubeObject): KubeObject => ({
     ...o,
-    metadata: { ...o.metadata, namespace: 'shop', annotations: { [TRACKING_ANNOTATION]: trackingId('web', { ...o, metadata: { ...o.metadata, namespace: 'shop' } }) } },
+    metadata: {
+      ...o.metadata,
+      namespace: 'shop',
+      annotations: {
+        [TRACKING_ANNOTATION]: trackingId('web', { ...o, metadata: { ...o.metadata, namespace: 'shop' } }),
+      },
+    },
   });
   const { parse } = await import('yaml');
   for (const o of [
@@ -229,7 +236,10 @@ test('an image bump is an update with only the image line in the diff; Secret va
   // nothing was written
   assert.deepEqual(await Promise.all(keys.map(rv)), before);
   const live = await client.get('apps/v1', 'Deployment', 'web', 'shop');
-  assert.equal((live.spec as { template: { spec: { containers: Array<{ image: string }> } } }).template.spec.containers[0]!.image, 'reg.local/web:1.0');
+  assert.equal(
+    (live.spec as { template: { spec: { containers: Array<{ image: string }> } } }).template.spec.containers[0]!.image,
+    'reg.local/web:1.0',
+  );
   process.stderr.write(`what-if (promote with preview, 3 objects): ${ms.toFixed(0)} ms\n`);
 
   // the same promotion again: same head, the preview is kept, not redone
@@ -268,10 +278,77 @@ test('a new namespace and Deployment are both create; after the namespace appear
   const w2 = refreshed.status?.whatIf;
   assert.equal(w2?.result, 'Passed', JSON.stringify(w2));
   assert.notEqual(w2.checkedAt, undefined);
-  assert.equal(w2.resources.some((x) => x.kind === 'Namespace'), false, 'the namespace exists now');
+  assert.equal(
+    w2.resources.some((x) => x.kind === 'Namespace'),
+    false,
+    'the namespace exists now',
+  );
   const dep2 = resource(refreshed, 'Deployment', 'api');
   assert.equal(dep2.action, 'create');
   assert.equal(w2.message, undefined, 'dry-run on the server this time');
   assert.equal((await store.get(refreshed.metadata.name))?.status?.whatIf?.checkedAt, w2.checkedAt);
   assert.equal(await rv({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'api', namespace: 'fresh' }), undefined);
+});
+
+const bin = fileURLToPath(new URL('../../bin/sekisho.js', import.meta.url));
+const cli = (args: string[]) =>
+  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+    execFile(process.execPath, [bin, ...args], (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+    ),
+  );
+
+test('sekisho cr whatif refreshes the preview; cr show prints it as text and JSON', async () => {
+  const name = (await store.list()).find((c) => c.spec.paths.includes('apps/debug'))!.metadata.name;
+  const before = (await store.get(name))!.status!.whatIf!.checkedAt;
+  const w = await cli([
+    'cr',
+    'whatif',
+    name,
+    '--data-dir',
+    join(dir, 'data'),
+    '--target-kubeconfig',
+    sandbox.kubeconfigPath,
+  ]);
+  assert.equal(w.code, 1, w.stderr + w.stdout);
+  assert.match(w.stdout, /^what-if: {2}Denied on https:\/\/127\.0\.0\.1:\d+ at [0-9a-f]{12} /);
+  assert.match(
+    w.stdout,
+    /DENIED {4}Pod default\/debug by validation\.gatekeeper\.sh: \[psp-privileged-container\] Privileged container/,
+  );
+  assert.notEqual((await store.get(name))!.status!.whatIf!.checkedAt, before, 'recorded again');
+  const show = await cli(['cr', 'show', name, '--data-dir', join(dir, 'data')]);
+  assert.equal(show.code, 0, show.stderr);
+  assert.match(show.stdout, /what-if: {2}Denied/);
+  assert.match(show.stdout, /create {4}Pod default\/debug/);
+  const json = await cli(['cr', 'show', name, '--data-dir', join(dir, 'data'), '-o', 'json']);
+  const cr = JSON.parse(json.stdout) as ChangeRequest;
+  assert.equal(cr.status?.whatIf?.result, 'Denied');
+  assert.equal(cr.status?.whatIf?.denials[0]?.webhook, 'validation.gatekeeper.sh');
+  // no target cluster: a clear error
+  const none = await cli(['cr', 'whatif', name, '--data-dir', join(dir, 'data')]);
+  assert.notEqual(none.code, 0);
+  assert.match(none.stderr, /needs the target cluster/);
+});
+
+test('the promote step with whatif: true records the preview and fails on a denial', async () => {
+  const ws = join(dir, 'ws');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(ws, { recursive: true });
+  const D4 = 'sha256:' + '4d'.repeat(32);
+  const run = await runText(
+    ws,
+    HEAD +
+      '  steps:\n    - id: promote\n      uses: promote\n      with:\n' +
+      `        repo: ${JSON.stringify(repo.dir)}\n        path: apps/debug\n` +
+      `        image: "reg.local/tools=reg.local/tools@${D4}"\n` +
+      `        whatif: true\n        kubeconfig: ${JSON.stringify(sandbox.kubeconfigPath)}\n`,
+    { services: services({ dataDir: join(dir, 'data'), changeRequests: store }) },
+  );
+  const step = stepOf(run, 'promote');
+  assert.equal(step.outputs?.['whatif'], 'Denied', JSON.stringify(step));
+  assert.equal(step.phase, 'Failed');
+  assert.match(step.message ?? '', /what-if Denied on change request .*: Pod debug: \[psp-privileged-container\]/);
+  const cr = await store.get(step.outputs!['change-request']!);
+  assert.equal(cr?.status?.whatIf?.result, 'Denied');
 });

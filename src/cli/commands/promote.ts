@@ -97,7 +97,10 @@ function whatIfLines(cr: ChangeRequest, diffs: boolean): string {
 async function targetClient(o: StoreOpts & { targetKubeconfig?: string; targetContext?: string }): Promise<KubeClient> {
   const path = o.targetKubeconfig ?? o.kubeconfig;
   if (!path)
-    throw new PipelineError('promote_invalid', 'a what-if needs the target cluster: --target-kubeconfig or --kubeconfig');
+    throw new PipelineError(
+      'promote_invalid',
+      'a what-if needs the target cluster: --target-kubeconfig or --kubeconfig',
+    );
   const context = o.targetKubeconfig ? o.targetContext : (o.targetContext ?? o.context);
   return KubeClient.fromKubeconfig({ path, ...(context ? { context } : {}) });
 }
@@ -318,7 +321,11 @@ export function register(program: Command): void {
       .addOption(outputOption()),
   ).action(
     withStore(
-      async (store, name: string, o: StoreOpts & { targetKubeconfig?: string; targetContext?: string; output: string }) => {
+      async (
+        store,
+        name: string,
+        o: StoreOpts & { targetKubeconfig?: string; targetContext?: string; output: string },
+      ) => {
         const client = await targetClient(o);
         try {
           const c = await refreshWhatIf(name, { store, dataDir: resolve(o.dataDir), client });

@@ -191,7 +191,10 @@ export async function whatIfPreview(o: WhatIfOptions): Promise<WhatIfResult> {
         const den = DENIED.exec(m);
         if (den) {
           result.denials.push({ ...id, message: (den[2] ?? m).trim(), webhook: den[1]! } satisfies Denial);
-          result.resources.push({ ...id, action: (await getLive(o.client, t).catch(() => undefined)) ? 'update' : 'create' });
+          result.resources.push({
+            ...id,
+            action: (await getLive(o.client, t).catch(() => undefined)) ? 'update' : 'create',
+          });
         } else errors.push(`${label(t)}: ${m}`);
       }
     }
