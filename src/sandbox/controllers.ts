@@ -21,6 +21,7 @@ import {
   type ResourceInfo,
 } from '../kube/index.ts';
 import { randomSuffix, resKey, type Cluster } from './cluster.ts';
+import type { PodExecutor } from './pod-executor.ts';
 import type { StoreEvent } from './store.ts';
 
 const MANAGER = 'sekisho-sandbox-controller';
@@ -82,7 +83,11 @@ export class Controllers {
   private podIp = 2;
   private idleWaiters: (() => void)[] = [];
 
-  constructor(private readonly cluster: Cluster) {}
+  constructor(
+    private readonly cluster: Cluster,
+    /** runs selected pods for real instead of simulating their status (opt-in) */
+    private readonly executor?: PodExecutor,
+  ) {}
 
   start(): void {
     for (const res of this.cluster.store.resources())
@@ -121,6 +126,8 @@ export class Controllers {
   }
 
   private onEvent(e: StoreEvent): void {
+    if (this.executor && e.res === '/pods' && (e.type === 'DELETED' || e.obj.metadata.deletionTimestamp))
+      this.executor.kill(e.obj);
     if (e.type === 'DELETED') this.unindex(e.res, e.obj);
     else this.index(e.res, e.obj, e.old);
     if (e.res === 'apiextensions.k8s.io/customresourcedefinitions') {
@@ -921,6 +928,7 @@ export class Controllers {
       );
       return;
     }
+    if (this.executor?.selects(pod)) return this.executor.handle(pod);
     const st = (pod.status ?? {}) as Obj;
     const now = this.cluster.timestamp();
     const containers = (spec.containers as Obj[] | undefined) ?? [];

@@ -3,6 +3,15 @@ export { startSandbox, parseListen, kubeconfigYaml, type Sandbox, type SandboxOp
 export { Cluster, type WriteOptions, type DeleteOptions, type ListQuery } from './cluster.ts';
 export { Store, type StoreEvent, type Durability } from './store.ts';
 export { Controllers, templateHash } from './controllers.ts';
+export {
+  PodExecutor,
+  EXECUTE_ANNOTATION,
+  type PodRuntime,
+  type PodRunSpec,
+  type PodImageConfig,
+  type PodMount,
+  type ExecutePodsOptions,
+} from './pod-executor.ts';
 export { WebhookAdmission, type AdmissionAttributes, type Webhook } from './admission.ts';
 export {
   serverSideApply,

@@ -9,6 +9,7 @@ import { KubeError, type KubeObject } from '../kube/index.ts';
 import type { AdmissionSources } from './admission.ts';
 import { Cluster } from './cluster.ts';
 import { Controllers } from './controllers.ts';
+import { PodExecutor, type ExecutePodsOptions } from './pod-executor.ts';
 import { ApiServer } from './server.ts';
 import { Store, type Durability } from './store.ts';
 import { ensureTls } from './tls.ts';
@@ -22,6 +23,8 @@ export interface SandboxOptions {
   controllers?: boolean;
   /** maps webhook service references to URLs */
   resolveService?: AdmissionSources['resolveService'];
+  /** really run Job pods (and pods annotated sekisho.dev/execute: "true") with this runtime */
+  executePods?: ExecutePodsOptions;
 }
 
 export interface Sandbox {
@@ -31,6 +34,7 @@ export interface Sandbox {
   caCert: string;
   cluster: Cluster;
   controllers?: Controllers;
+  podExecutor?: PodExecutor;
   close(): Promise<void>;
 }
 
@@ -211,7 +215,9 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const store = new Store({ dataDir, ...(opts.durability ? { durability: opts.durability } : {}) });
   const cluster = new Cluster(store, opts.resolveService ? { resolveService: opts.resolveService } : {});
   await bootstrap(cluster);
-  const controllers = opts.controllers === false ? undefined : new Controllers(cluster);
+  const podExecutor =
+    opts.executePods && opts.controllers !== false ? new PodExecutor(cluster, opts.executePods, dataDir) : undefined;
+  const controllers = opts.controllers === false ? undefined : new Controllers(cluster, podExecutor);
   controllers?.start();
   const api = new ApiServer({
     cluster,
@@ -220,6 +226,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     key: tls.key,
     logs: (pod, container) =>
       `sandbox: container ${container} of pod ${pod.metadata.name} runs no process and has no logs\n`,
+    ...(podExecutor ? { podLogs: podExecutor.logs.bind(podExecutor) } : {}),
   });
   const { host, port } = parseListen(opts.listen ?? '127.0.0.1:0');
   let addr: { host: string; port: number };
@@ -227,6 +234,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     addr = await api.listen(host, port);
   } catch (err) {
     controllers?.stop();
+    await podExecutor?.stop();
     store.close();
     throw err;
   }
@@ -243,10 +251,12 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     caCert: tls.caCert,
     cluster,
     ...(controllers ? { controllers } : {}),
+    ...(podExecutor ? { podExecutor } : {}),
     async close() {
       if (closed) return;
       closed = true;
       controllers?.stop();
+      await podExecutor?.stop();
       await api.close();
       store.close();
     },

@@ -38,6 +38,12 @@ export interface ApiServerOptions {
   key: string;
   /** pod log text for `kubectl logs` */
   logs?: (pod: KubeObject, container: string) => string;
+  /** real container logs (pods run by the pod executor); undefined falls back to `logs` */
+  podLogs?: (
+    pod: KubeObject,
+    container: string,
+    o: { follow?: boolean; tailLines?: number; signal?: AbortSignal },
+  ) => AsyncIterable<Buffer> | undefined;
 }
 
 interface Route {
@@ -365,6 +371,30 @@ export class ApiServer {
       const container =
         q.get('container') ??
         String((pod.spec as { containers?: { name: string }[] } | undefined)?.containers?.[0]?.name ?? '');
+      const tail = q.get('tailLines');
+      if (tail !== null && !/^-?\d+$/.test(tail))
+        throw new KubeError('BadRequest', 400, `tailLines must be an integer, got "${tail}"`);
+      const follow = q.get('follow') === 'true' || q.get('follow') === '1';
+      const abort = new AbortController();
+      const stream = this.opts.podLogs?.(pod, container, {
+        follow,
+        ...(tail !== null && Number(tail) >= 0 ? { tailLines: Number(tail) } : {}),
+        signal: abort.signal,
+      });
+      if (stream) {
+        res.on('close', () => abort.abort());
+        res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'no-cache, private' });
+        res.flushHeaders();
+        try {
+          for await (const chunk of stream) {
+            if (abort.signal.aborted) break;
+            res.write(chunk);
+          }
+        } finally {
+          res.end();
+        }
+        return;
+      }
       return this.send(res, 200, this.opts.logs ? this.opts.logs(pod, container) : '', 'text/plain');
     }
     switch (method) {

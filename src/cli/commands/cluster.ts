@@ -1,5 +1,6 @@
 // `sekisho cluster serve`: runs the embedded Kubernetes-API-compatible sandbox cluster.
 import type { Command } from 'commander';
+import { podRuntime } from '../../pipeline/runners/index.ts';
 import { startSandbox } from '../../sandbox/index.ts';
 
 export function register(program: Command): void {
@@ -17,7 +18,24 @@ export function register(program: Command): void {
     )
     .option('--durability <mode>', 'full: fsync every write; normal: survive process crashes only', 'full')
     .option('--no-controllers', 'do not run the simulated workload controllers')
-    .action(async (opts: { listen: string; dataDir: string; durability: string; controllers: boolean }) => {
+    .option(
+      '--execute-pods',
+      'really run Job pods and pods annotated sekisho.dev/execute="true" under runc (else bubblewrap)',
+    )
+    .option(
+      '--insecure-registry <host>',
+      'pull pod images from this registry over plain HTTP (loopback hosts always are; repeatable)',
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
+    .action(async (opts: {
+      listen: string;
+      dataDir: string;
+      durability: string;
+      controllers: boolean;
+      executePods?: boolean;
+      insecureRegistry: string[];
+    }) => {
       if (opts.durability !== 'full' && opts.durability !== 'normal')
         throw Object.assign(new Error(`--durability must be full or normal, got "${opts.durability}"`), {
           code: 'usage',
@@ -27,6 +45,7 @@ export function register(program: Command): void {
         listen: opts.listen,
         durability: opts.durability,
         controllers: opts.controllers,
+        ...(opts.executePods ? { executePods: { runtime: podRuntime({ insecureHosts: opts.insecureRegistry }) } } : {}),
       });
       process.stdout.write(`listening on ${sb.url}\n`);
       process.stdout.write(`kubeconfig: ${sb.kubeconfigPath}\n`);

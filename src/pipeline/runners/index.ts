@@ -1,0 +1,3 @@
+// Pipeline runners beyond the in-process one: the container runtime for the sandbox's pod executor, and
+// the Kubernetes Job runner.
+export { podRuntime, type PodRuntimeOptions } from './pod-runtime.ts';
