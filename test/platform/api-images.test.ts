@@ -1,5 +1,5 @@
-// The image routes, table-driven (401, 400 with a reason, happy path; they need only the viewer role and
-// are not project-scoped, so no caller gets 403),
+// The image routes, table-driven (401, 400 with a reason, happy path; they need only the viewer role, and
+// the fixture's repository belongs to no project, so every caller sees it — api-scope.test.ts covers scoping),
 // against the embedded registry storage and — the same assertions — against a real registry read through
 // the registry client (`sekisho up --registry`): the embedded registry server standing in for a remote one.
 import { test, before, after } from 'node:test';

@@ -18,12 +18,10 @@ import {
   type ChangeRequest,
   type ChangeRequestStore,
 } from '../../pipeline/index.ts';
-import type { KubeObject } from '../../kube/index.ts';
 import { canAccessProject, coversAll, roleAtLeast } from '../auth.ts';
 import { ServerError } from '../errors.ts';
 import { checkRepoName } from '../git-server.ts';
 import {
-  appProject,
   checkName,
   enumParam,
   needKube,

@@ -330,7 +330,8 @@ export function pipelineRoutes({ d, apps }: RouteEnv): RouteSpec[] {
         void follow(
           'PipelineRun',
           'pipelinerun',
-          async (o) => ((await loadScope({ d, apps }, p)).canSeeRun(o.metadata?.name ?? '') ? { run: summarizeRun(o) } : undefined),
+          async (o) =>
+            (await loadScope({ d, apps }, p)).canSeeRun(o.metadata?.name ?? '') ? { run: summarizeRun(o) } : undefined,
           once(),
         );
         void follow(

@@ -134,7 +134,8 @@ export class ProjectScope {
       const ps = projectsOf(cr, apps);
       this.crProjects.set(cr.metadata.name, ps);
       if (cr.spec?.pipelineRun) add(this.runProjects, cr.spec.pipelineRun, ps);
-      for (const i of cr.spec?.images ?? []) if (typeof i.image === 'string') add(this.repoProjects, imageRepository(i.image), ps);
+      for (const i of cr.spec?.images ?? [])
+        if (typeof i.image === 'string') add(this.repoProjects, imageRepository(i.image), ps);
     }
   }
 
