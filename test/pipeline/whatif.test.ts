@@ -246,6 +246,17 @@ test('an image bump is an update with only the image line in the diff; Secret va
   const again = await promoteTo('apps/web', `reg.local/web=reg.local/web@${D1}`);
   assert.equal(again.changeRequest?.status?.whatIf?.checkedAt, w.checkedAt);
   assert.equal((await store.list()).filter((c) => c.metadata.name === r.changeRequest!.metadata.name).length, 1);
+  // the preview alone (render + dry-runs of 3 objects and the prune), as `sekisho cr whatif` runs it
+  const t0 = performance.now();
+  const again2 = await refreshWhatIf(r.changeRequest!.metadata.name, { store, dataDir: join(dir, 'data'), client });
+  process.stderr.write(
+    `what-if refresh (kustomize render, 3 objects + 1 prune): ${(performance.now() - t0).toFixed(0)} ms\n`,
+  );
+  assert.deepEqual(
+    again2.status?.whatIf?.resources.map((x) => [x.kind, x.action]),
+    w.resources.map((x) => [x.kind, x.action]),
+  );
+  assert.deepEqual(await Promise.all(keys.map(rv)), before);
 });
 
 test('a privileged Pod is Denied with the constraint message and the webhook name', async () => {
