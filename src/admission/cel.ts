@@ -4,9 +4,8 @@
 // Bindings are VAP's: `object`, `oldObject`, `request`, `params` (the constraint), `namespaceObject`.
 // Evaluated with @bufbuild/cel plus the strings extension and a few Kubernetes library functions.
 
-import { celEnv, isCelError, isCelList, isCelMap, parse, plan, type CelEnv } from '@bufbuild/cel';
-import { strings } from '@bufbuild/cel/ext';
-import { RE2JS } from 're2js';
+import { isCelError, parse, plan } from '@bufbuild/cel';
+import { fromCel, kubeCelEnv, toCel } from '../cel/index.ts';
 import { isObj, str } from './yaml-load.ts';
 import { AdmissionError } from './errors.ts';
 
@@ -32,19 +31,7 @@ export interface CelProgram {
   readonly matchConditions: { name: string; run: Evaluator }[];
 }
 
-let env: CelEnv | undefined;
-function getEnv(): CelEnv {
-  env ??= celEnv({
-    funcs: [...strings],
-    re2: {
-      compile: (pattern: string) => {
-        const re = RE2JS.compile(pattern);
-        return { test: (s: string) => re.matcher(s).find() };
-      },
-    },
-  });
-  return env;
-}
+const getEnv = kubeCelEnv;
 
 const GATEKEEPER_VARS: { name: string; expression: string }[] = [
   {
@@ -100,29 +87,7 @@ export function compileCel(source: Record<string, unknown>): CelProgram {
   return { engine: 'K8sNativeValidation', variables, validations, matchConditions };
 }
 
-/** JSON → CEL input: integral numbers become ints (bigint), as Kubernetes decodes JSON for CEL. */
-export function toCel(v: unknown): unknown {
-  if (v === undefined) return null;
-  if (typeof v === 'number') return Number.isInteger(v) ? BigInt(v) : v;
-  if (Array.isArray(v)) return v.map(toCel);
-  if (isObj(v)) {
-    const m = new Map<string, unknown>();
-    for (const [k, x] of Object.entries(v)) m.set(k, toCel(x));
-    return m;
-  }
-  return v;
-}
-
-function fromCel(v: unknown): unknown {
-  if (typeof v === 'bigint') return Number(v);
-  if (isCelList(v)) return [...(v as Iterable<unknown>)].map(fromCel);
-  if (isCelMap(v)) {
-    const o: Record<string, unknown> = {};
-    for (const [k, x] of v as unknown as Iterable<[unknown, unknown]>) o[String(k)] = fromCel(x);
-    return o;
-  }
-  return v;
-}
+export { toCel };
 
 export interface CelInputs {
   object: unknown;

@@ -13,6 +13,8 @@ export { applicationCrd, appProjectCrd, defaultProject } from './crds.ts';
 export { diffObjects, mergeApply, unifiedDiff, type DiffOptions, type DiffResult } from './diff/index.ts';
 export { assessHealth, aggregateHealth, HEALTH_ORDER, type HealthOverride } from './health/index.ts';
 export {
+  celHealthKey,
+  CEL_HEALTH_PREFIX,
   compileCustomHealth,
   customHealthKey,
   CUSTOM_HEALTH_CONFIGMAP,

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../kube/index.ts';
-import { compileCustomHealth, customHealthKey } from './custom.ts';
+import { celHealthKey, compileCustomHealth, customHealthKey } from './custom.ts';
 import { assessHealth } from './index.ts';
 
 const rollout = (phase: string, extra: Record<string, unknown> = {}): KubeObject => ({
@@ -79,5 +79,60 @@ describe('custom health checks in Rego', () => {
     const c = h.assess({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } });
     assert.equal(c?.status, 'Unknown');
     assert.match(c!.message!, /returned status "Great", not one of Healthy, /);
+  });
+});
+
+describe('custom health checks in CEL', () => {
+  const KEY = 'resource.customizations.celHealth.argoproj.io_Rollout';
+
+  it('maps celHealth keys to group/kind, apart from the Rego keys', () => {
+    assert.equal(celHealthKey(KEY), 'argoproj.io/Rollout');
+    assert.equal(celHealthKey('resource.customizations.celHealth._Pod'), '/Pod');
+    assert.equal(celHealthKey('resource.customizations.health.argoproj.io_Rollout'), undefined);
+    assert.equal(customHealthKey(KEY), undefined);
+  });
+
+  it('takes a map, a status string or null from the expression', () => {
+    const h = compileCustomHealth({
+      [KEY]: `object.status.phase == "Healthy" ? "Healthy"
+        : object.status.phase == "Degraded" ? {"status": "Degraded", "message": "replicas: " + string(object.status.replicas)}
+        : null`,
+    });
+    assert.deepEqual(h.errors, []);
+    assert.deepEqual(h.assess(rollout('Healthy')), { status: 'Healthy' });
+    assert.deepEqual(h.assess(rollout('Degraded', { replicas: 3 })), { status: 'Degraded', message: 'replicas: 3' });
+    assert.equal(h.assess(rollout('Paused')), undefined);
+  });
+
+  it('a syntax error is reported with its row and col; its kind is Unknown', () => {
+    const h = compileCustomHealth({ [KEY]: 'object.status.phase ==\n  "Healthy" ? "Healthy" :: "Degraded"' });
+    assert.equal(h.errors.length, 1);
+    const e = h.errors[0]!;
+    assert.equal(e.code, 'gitops_custom_health_invalid');
+    assert.deepEqual(e.location, { file: `sekisho-cm:${KEY}`, row: 2, col: 13 });
+    assert.equal(h.assess(rollout('Healthy'))?.status, 'Unknown');
+  });
+
+  it('an evaluation error or a status outside the six values is Unknown with the reason', () => {
+    const h = compileCustomHealth({ [KEY]: 'object.status.missing.field == 1 ? "Healthy" : "Degraded"' });
+    const r = h.assess(rollout('Healthy'));
+    assert.equal(r?.status, 'Unknown');
+    assert.match(
+      r!.message!,
+      /custom health check sekisho-cm:resource\.customizations\.celHealth\.argoproj\.io_Rollout failed: .*missing/,
+    );
+    const bad = compileCustomHealth({ [KEY]: '{"status": "Fine"}' }).assess(rollout('Healthy'));
+    assert.equal(bad?.status, 'Unknown');
+    assert.match(bad!.message!, /returned status "Fine", not one of/);
+  });
+
+  it('with both a Rego and a CEL check for a kind, CEL decides where Rego gives no status', () => {
+    const h = compileCustomHealth({
+      'resource.customizations.health.argoproj.io_Rollout':
+        'package health\nstatus := "Healthy" if input.status.phase == "Healthy"',
+      [KEY]: '{"status": "Suspended", "message": "from CEL"}',
+    });
+    assert.deepEqual(h.assess(rollout('Healthy')), { status: 'Healthy' });
+    assert.deepEqual(h.assess(rollout('Paused')), { status: 'Suspended', message: 'from CEL' });
   });
 });
