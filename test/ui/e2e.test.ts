@@ -425,6 +425,7 @@ test('policies: the audit violation names the object and links to its applicatio
     await page.getByRole('heading', { name: 'Policies', level: 1 }).waitFor();
     return undefined;
   });
+  assert.equal(await page.getByRole('region', { name: 'Policy violations' }).getByTestId('violations').count(), 1);
   await check('policies: violations');
   await screenshot(page, '12-policies-violations');
   await page.getByRole('link', { name: 'Constraints', exact: true }).click();
@@ -461,6 +462,13 @@ test('user menu: API tokens, dark theme, logout', async () => {
   await page.getByRole('button', { name: 'Create token' }).click();
   assert.match((await text('new-token').textContent()) ?? '', /^skt_/);
   await page.getByRole('cell', { name: 'ci pipeline', exact: true }).waitFor();
+  // the shared table: a scrollable region named after it, a row per token with its revoke button
+  await page
+    .getByRole('region', { name: 'API tokens' })
+    .getByRole('row')
+    .filter({ hasText: 'ci pipeline' })
+    .getByRole('button', { name: 'Revoke ci pipeline' })
+    .waitFor();
   await check('tokens');
   await screenshot(page, '14-tokens');
   // dark theme: the same views keep their contrast

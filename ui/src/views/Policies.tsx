@@ -2,6 +2,7 @@
 // violation (admission audit and the GitOps pre-apply gate) with its object and a link to the owning app.
 import { Link, useParams } from 'wouter';
 import { appPath, itemsOf } from '../api.ts';
+import { DataTable } from '../components/DataTable.tsx';
 import { Empty, ErrorState, Loading, Time } from '../components/States.tsx';
 import { useApi, useDocumentTitle } from '../hooks.ts';
 
@@ -53,63 +54,59 @@ function Violations() {
       </Empty>
     );
   return (
-    <div className="table-wrap">
-      <table data-testid="violations">
-        <caption className="sr-only">Policy violations</caption>
-        <thead>
-          <tr>
-            <th scope="col">Found by</th>
-            <th scope="col">Constraint</th>
-            <th scope="col">Action</th>
-            <th scope="col">Object</th>
-            <th scope="col">Message</th>
-            <th scope="col">Application</th>
-          </tr>
-        </thead>
-        <tbody>
-          {items.map((x, i) => {
+    <DataTable
+      caption="Policy violations"
+      testId="violations"
+      rows={items}
+      rowKey={(_x, i) => String(i)}
+      columns={[
+        {
+          header: 'Found by',
+          cell: (x) => (
+            <>
+              {x.source === 'sync-gate' ? 'sync gate' : 'audit'}
+              {x.time && (
+                <>
+                  <br />
+                  <Time iso={x.time} />
+                </>
+              )}
+            </>
+          ),
+        },
+        { header: 'Constraint', cell: (x) => (x.constraint?.kind ? `${x.constraint.kind}/${x.constraint.name}` : '—') },
+        {
+          header: 'Action',
+          cell: (x) => (
+            <span className={`badge action-${x.enforcementAction ?? 'deny'}`}>{x.enforcementAction ?? 'deny'}</span>
+          ),
+        },
+        {
+          header: 'Object',
+          cell: (x) => {
             const o = x.object ?? (x.kind ? { kind: x.kind, name: x.name, namespace: x.namespace } : null);
-            return (
-              <tr key={i}>
-                <td>
-                  {x.source === 'sync-gate' ? 'sync gate' : 'audit'}
-                  {x.time && (
-                    <>
-                      <br />
-                      <Time iso={x.time} />
-                    </>
-                  )}
-                </td>
-                <td>{x.constraint?.kind ? `${x.constraint.kind}/${x.constraint.name}` : '—'}</td>
-                <td>
-                  <span className={`badge action-${x.enforcementAction ?? 'deny'}`}>
-                    {x.enforcementAction ?? 'deny'}
-                  </span>
-                </td>
-                <td>
-                  {o ? (
-                    <>
-                      {o.kind} {o.namespace ? `${o.namespace}/` : ''}
-                      {o.name}
-                    </>
-                  ) : (
-                    <span className="muted">{x.revision ? `revision ${x.revision.slice(0, 8)}` : '—'}</span>
-                  )}
-                </td>
-                <td>{x.message}</td>
-                <td>
-                  {x.application ? (
-                    <Link href={appPath(x.application.namespace, x.application.name)}>{x.application.name}</Link>
-                  ) : (
-                    <span className="muted">not owned by an application</span>
-                  )}
-                </td>
-              </tr>
+            return o ? (
+              <>
+                {o.kind} {o.namespace ? `${o.namespace}/` : ''}
+                {o.name}
+              </>
+            ) : (
+              <span className="muted">{x.revision ? `revision ${x.revision.slice(0, 8)}` : '—'}</span>
             );
-          })}
-        </tbody>
-      </table>
-    </div>
+          },
+        },
+        { header: 'Message', cell: (x) => x.message },
+        {
+          header: 'Application',
+          cell: (x) =>
+            x.application ? (
+              <Link href={appPath(x.application.namespace, x.application.name)}>{x.application.name}</Link>
+            ) : (
+              <span className="muted">not owned by an application</span>
+            ),
+        },
+      ]}
+    />
   );
 }
 
@@ -125,40 +122,31 @@ function Constraints() {
       </Empty>
     );
   return (
-    <div className="table-wrap">
-      <table>
-        <caption className="sr-only">Constraints</caption>
-        <thead>
-          <tr>
-            <th scope="col">Kind</th>
-            <th scope="col">Name</th>
-            <th scope="col">Enforcement</th>
-            <th scope="col">Matches</th>
-            <th scope="col">Violations</th>
-            <th scope="col">Last audit</th>
-          </tr>
-        </thead>
-        <tbody>
-          {items.map((x) => (
-            <tr key={`${x.kind}/${x.name}`}>
-              <td>{x.kind}</td>
-              <td>{x.name}</td>
-              <td>
-                <span className={`badge action-${x.enforcementAction}`}>{x.enforcementAction}</span>
-              </td>
-              <td className="small">
-                {(x.match?.kinds ?? []).flatMap((k) => k.kinds ?? []).join(', ') || 'everything'}
-                {x.match?.namespaces?.length ? ` in ${x.match.namespaces.join(', ')}` : ''}
-              </td>
-              <td>{x.totalViolations}</td>
-              <td>
-                <Time iso={x.auditTimestamp} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      caption="Constraints"
+      rows={items}
+      rowKey={(x) => `${x.kind}/${x.name}`}
+      columns={[
+        { header: 'Kind', cell: (x) => x.kind },
+        { header: 'Name', cell: (x) => x.name },
+        {
+          header: 'Enforcement',
+          cell: (x) => <span className={`badge action-${x.enforcementAction}`}>{x.enforcementAction}</span>,
+        },
+        {
+          header: 'Matches',
+          className: 'small',
+          cell: (x) => (
+            <>
+              {(x.match?.kinds ?? []).flatMap((k) => k.kinds ?? []).join(', ') || 'everything'}
+              {x.match?.namespaces?.length ? ` in ${x.match.namespaces.join(', ')}` : ''}
+            </>
+          ),
+        },
+        { header: 'Violations', cell: (x) => x.totalViolations },
+        { header: 'Last audit', cell: (x) => <Time iso={x.auditTimestamp} /> },
+      ]}
+    />
   );
 }
 
@@ -174,38 +162,28 @@ function Templates() {
       </Empty>
     );
   return (
-    <div className="table-wrap">
-      <table>
-        <caption className="sr-only">Constraint templates</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Constraint kind</th>
-            <th scope="col">Status</th>
-          </tr>
-        </thead>
-        <tbody>
-          {items.map((x) => {
+    <DataTable
+      caption="Constraint templates"
+      rows={items}
+      rowKey={(x) => x.name}
+      columns={[
+        { header: 'Name', cell: (x) => x.name },
+        { header: 'Constraint kind', cell: (x) => x.kind ?? '—' },
+        {
+          header: 'Status',
+          cell: (x) => {
             const errors = (x.status?.byPod ?? []).flatMap((p) => p.errors ?? []);
-            return (
-              <tr key={x.name}>
-                <td>{x.name}</td>
-                <td>{x.kind ?? '—'}</td>
-                <td>
-                  {errors.length
-                    ? errors.map((e) => e.message).join('; ')
-                    : x.status?.created
-                      ? 'created'
-                      : x.status
-                        ? 'pending'
-                        : '—'}
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+            return errors.length
+              ? errors.map((e) => e.message).join('; ')
+              : x.status?.created
+                ? 'created'
+                : x.status
+                  ? 'pending'
+                  : '—';
+          },
+        },
+      ]}
+    />
   );
 }
 

@@ -1,6 +1,7 @@
 // API tokens of the logged-in user: list, create (the secret is shown once), revoke.
 import { useState, type FormEvent } from 'react';
 import { api, enc, itemsOf, type Token } from '../api.ts';
+import { DataTable } from '../components/DataTable.tsx';
 import { Empty, ErrorState, Loading, Time } from '../components/States.tsx';
 import { useApi, useDocumentTitle } from '../hooks.ts';
 import { useSession } from '../session.tsx';
@@ -110,46 +111,27 @@ export function TokensView() {
           <p>No tokens yet.</p>
         </Empty>
       ) : (
-        <div className="table-wrap">
-          <table>
-            <caption className="sr-only">API tokens</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">User</th>
-                <th scope="col">Role</th>
-                <th scope="col">Created</th>
-                <th scope="col">Expires</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((x) => (
-                <tr key={x.id}>
-                  <td>{x.name}</td>
-                  <td>{x.user ?? session?.user}</td>
-                  <td>{x.role}</td>
-                  <td>
-                    <Time iso={x.createdAt} />
-                  </td>
-                  <td>{x.expiresAt ? <Time iso={x.expiresAt} /> : 'never'}</td>
-                  <td>
-                    <button
-                      type="button"
-                      className="danger"
-                      onClick={() => void revoke(x)}
-                      aria-label={`Revoke ${x.name}`}
-                    >
-                      Revoke
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          caption="API tokens"
+          testId="tokens"
+          rows={items}
+          rowKey={(x) => x.id}
+          columns={[
+            { header: 'Name', cell: (x) => x.name },
+            { header: 'User', cell: (x) => x.user ?? session?.user },
+            { header: 'Role', cell: (x) => x.role },
+            { header: 'Created', cell: (x) => <Time iso={x.createdAt} /> },
+            { header: 'Expires', cell: (x) => (x.expiresAt ? <Time iso={x.expiresAt} /> : 'never') },
+            {
+              header: 'Actions',
+              cell: (x) => (
+                <button type="button" className="danger" onClick={() => void revoke(x)} aria-label={`Revoke ${x.name}`}>
+                  Revoke
+                </button>
+              ),
+            },
+          ]}
+        />
       )}
     </section>
   );
