@@ -163,6 +163,22 @@ export class KubeClient {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
+  /** One request whose answer is text (e.g. pods/log); throws KubeError on non-2xx. */
+  async requestText(path: string): Promise<string> {
+    const res = await this.raw('GET', path, undefined, 'application/json', '*/*');
+    const text = await readAll(res);
+    if ((res.statusCode ?? 0) >= 300) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = { message: text.trim() || `HTTP ${res.statusCode}` };
+      }
+      throw KubeError.fromStatus(res.statusCode ?? 0, parsed);
+    }
+    return text;
+  }
+
   private async raw(
     method: string,
     path: string,

@@ -478,6 +478,30 @@ export class PodExecutor {
     return [...env].map(([k, v]) => `${k}=${v}`);
   }
 
+  /**
+   * The container's termination message as a kubelet reads it: the file at terminationMessagePath (default
+   * /dev/termination-log), looked up through the container's volume mounts, then its root filesystem; at most
+   * 4096 bytes.
+   */
+  private terminationMessage(c: Obj, rootfs: string, mounts: PodMount[]): string {
+    const path = normalize(String(c.terminationMessagePath ?? '/dev/termination-log'));
+    let host: string | undefined;
+    let best = -1;
+    for (const m of mounts) {
+      const t = normalize(m.target).replace(/\/+$/, '');
+      if ((path === t || path.startsWith(t + '/')) && t.length > best) {
+        best = t.length;
+        host = join(m.source, path.slice(t.length));
+      }
+    }
+    host ??= join(rootfs, path);
+    try {
+      return readFileSync(host).subarray(0, 4096).toString('utf8');
+    } catch {
+      return '';
+    }
+  }
+
   private async execute(pod: KubeObject, signal: AbortSignal): Promise<void> {
     const spec = pod.spec as Obj;
     const inits = (spec.initContainers as Obj[] | undefined) ?? [];
@@ -624,6 +648,7 @@ export class PodExecutor {
           }
         } finally {
           if (sink) await new Promise<void>((resolve) => sink!.end(resolve));
+          termMessage ||= this.terminationMessage(c, rootfs, mountsOf(c, vols));
           rmSync(join(podDir, 'containers', name), { recursive: true, force: true });
         }
         statuses.set(name, {
@@ -680,6 +705,15 @@ export class PodExecutor {
       if (signal.aborted && !this.current(pod)) rmSync(podDir, { recursive: true, force: true });
     }
   }
+}
+
+function mountsOf(c: Obj, vols: Map<string, string>): PodMount[] {
+  const out: PodMount[] = [];
+  for (const m of (c.volumeMounts as Obj[] | undefined) ?? []) {
+    const src = vols.get(String(m.name));
+    if (src) out.push({ source: m.subPath ? join(src, String(m.subPath)) : src, target: String(m.mountPath) });
+  }
+  return out;
 }
 
 function conditions(ready: boolean, now: string, completed: boolean): Obj[] {

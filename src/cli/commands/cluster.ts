@@ -28,35 +28,39 @@ export function register(program: Command): void {
       (v: string, acc: string[]) => [...acc, v],
       [] as string[],
     )
-    .action(async (opts: {
-      listen: string;
-      dataDir: string;
-      durability: string;
-      controllers: boolean;
-      executePods?: boolean;
-      insecureRegistry: string[];
-    }) => {
-      if (opts.durability !== 'full' && opts.durability !== 'normal')
-        throw Object.assign(new Error(`--durability must be full or normal, got "${opts.durability}"`), {
-          code: 'usage',
+    .action(
+      async (opts: {
+        listen: string;
+        dataDir: string;
+        durability: string;
+        controllers: boolean;
+        executePods?: boolean;
+        insecureRegistry: string[];
+      }) => {
+        if (opts.durability !== 'full' && opts.durability !== 'normal')
+          throw Object.assign(new Error(`--durability must be full or normal, got "${opts.durability}"`), {
+            code: 'usage',
+          });
+        const sb = await startSandbox({
+          dataDir: opts.dataDir,
+          listen: opts.listen,
+          durability: opts.durability,
+          controllers: opts.controllers,
+          ...(opts.executePods
+            ? { executePods: { runtime: podRuntime({ insecureHosts: opts.insecureRegistry }) } }
+            : {}),
         });
-      const sb = await startSandbox({
-        dataDir: opts.dataDir,
-        listen: opts.listen,
-        durability: opts.durability,
-        controllers: opts.controllers,
-        ...(opts.executePods ? { executePods: { runtime: podRuntime({ insecureHosts: opts.insecureRegistry }) } } : {}),
-      });
-      process.stdout.write(`listening on ${sb.url}\n`);
-      process.stdout.write(`kubeconfig: ${sb.kubeconfigPath}\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          void sb.close().then(resolve);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
-    });
+        process.stdout.write(`listening on ${sb.url}\n`);
+        process.stdout.write(`kubeconfig: ${sb.kubeconfigPath}\n`);
+        await new Promise<void>((resolve) => {
+          const stop = () => {
+            process.off('SIGINT', stop);
+            process.off('SIGTERM', stop);
+            void sb.close().then(resolve);
+          };
+          process.on('SIGINT', stop);
+          process.on('SIGTERM', stop);
+        });
+      },
+    );
 }

@@ -1,0 +1,267 @@
+// The Kubernetes runner for `run` steps with `image:`: each step runs as a batch/v1 Job in a namespace of a
+// real (or sandbox) cluster, with the run's workspace on a PersistentVolumeClaim.
+//
+//   - workspace: one PVC per run (`<prefix>-ws`), mounted at /workspace in every step Job. It is seeded once,
+//     before the first step, by a Job that downloads the checkout as a tar archive from a registry and unpacks
+//     it: the checkout is packed on the machine that runs `sekisho ci run` and pushed as an OCI artifact
+//     (`<workspaceRepo>:<run>`, one gzip tar layer); the seed Job (`seedImage`, anything with `wget` and `tar`,
+//     e.g. busybox) fetches the blob over HTTP(S) from the registry's blob URL. This works on any cluster whose
+//     pods reach the registry anonymously (a registry needing credentials is not supported for the seed);
+//   - env: every variable of the step (secrets included) goes into a Secret `<job>-env` read with `envFrom`,
+//     so no value is in the Job spec; the Secret is deleted with the Job;
+//   - outputs: the script appends to $SEKISHO_OUTPUT = /sekisho/outputs, an emptyDir path that is also the
+//     container's terminationMessagePath, so the outputs come back in the pod status (4 KiB at most, as
+//     Kubernetes allows), and are written to the step's io folder for the runner to parse;
+//   - logs: the pod log (pods/log) of the finished pod is copied into the step log;
+//   - phase: the Job's Complete/Failed condition, exit code from the pod's terminated state;
+//   - backoffLimit 0: retries stay with the pipeline runner (each attempt is a new Job); a timeout or a cancel
+//     aborts the step's signal, and the Job is deleted with propagationPolicy Foreground (its pod is killed);
+//   - waiting polls the Job every `pollMs` (default 250 ms).
+// Changes steps make to the workspace stay on the PVC (later step Jobs see them); they do not come back to
+// the local checkout, so built-in steps that run in-process do not see them.
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { KubeClient, KubeObject } from '../../kube/index.ts';
+import { RegistryClient, RegistryStore, pushArtifact, parseReference, registryApiHost } from '../../oci/index.ts';
+import { PipelineError } from '../errors.ts';
+import type { StepExecutor } from '../types.ts';
+
+export interface JobExecutorOptions {
+  client: KubeClient;
+  namespace: string;
+  /** names every object of this run (lowercase, ≤ 40 characters) */
+  runName: string;
+  /** where the checkout is pushed for seeding, e.g. `registry.example:5000/sekisho/workspaces` */
+  workspaceRepo: string;
+  /** image with wget + tar for the seed Job */
+  seedImage: string;
+  /** registry hosts pushed to / fetched from over plain HTTP besides loopback ones */
+  insecureHosts?: string[];
+  /** registry credentials for the push */
+  credentials?: ConstructorParameters<typeof RegistryClient>[0]['credentials'];
+  /** PVC size (default 1Gi) and storage class (default: the cluster's default) */
+  storage?: string;
+  storageClassName?: string;
+  pollMs?: number;
+}
+
+type Obj = Record<string, unknown>;
+
+function dnsName(s: string, max = 63): string {
+  const n = s
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  return n.slice(0, max).replace(/-+$/, '') || 'x';
+}
+
+function packCheckout(dir: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('tar', ['-C', dir, '-czf', '-', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(Buffer.concat(out))
+        : reject(new PipelineError('pipeline_step_failed', `packing the checkout ${dir} failed: ${err.trim()}`)),
+    );
+  });
+}
+
+export interface JobExecutor extends StepExecutor {
+  /** Deletes the run's workspace PVC (the steps' Jobs are deleted as they end). */
+  cleanup(): Promise<void>;
+}
+
+export function jobExecutor(o: JobExecutorOptions): JobExecutor {
+  const ns = o.namespace;
+  const prefix = dnsName(`sekisho-${o.runName}`, 40);
+  const pvcName = `${prefix}-ws`;
+  const poll = o.pollMs ?? 250;
+  let seeded: Promise<void> | undefined;
+  let seq = 0;
+  const c = o.client;
+  const wait = (ms: number, signal: AbortSignal) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      const t = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      const onAbort = () => {
+        clearTimeout(t);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+
+  const removeJob = async (name: string) => {
+    for (const [av, kind, n, pol] of [
+      ['batch/v1', 'Job', name, 'Foreground'],
+      ['v1', 'Secret', `${name}-env`, undefined],
+    ] as const) {
+      try {
+        await c.delete(av, kind, n, ns, pol ? { propagationPolicy: pol } : {});
+      } catch (err) {
+        if (!((err as { status?: number }).status === 404)) throw err;
+      }
+    }
+  };
+
+  /** Creates the Job (and its env Secret), waits for its end; returns the exit code, the message and the log. */
+  const runJob = async (
+    name: string,
+    container: Obj,
+    env: Record<string, string>,
+    extraVolumes: Obj[],
+    signal: AbortSignal,
+  ): Promise<{ exitCode: number; message: string; log: string }> => {
+    await c.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: `${name}-env`, namespace: ns, labels: { 'sekisho.dev/run': prefix } },
+      type: 'Opaque',
+      // `data`, not `stringData`: the sandbox (unlike kube-apiserver) does not fold stringData into data
+      data: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+    } as KubeObject);
+    try {
+      await c.create({
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: { name, namespace: ns, labels: { 'sekisho.dev/run': prefix } },
+        spec: {
+          backoffLimit: 0,
+          template: {
+            metadata: { labels: { 'sekisho.dev/run': prefix } },
+            spec: {
+              restartPolicy: 'Never',
+              volumes: [{ name: 'workspace', persistentVolumeClaim: { claimName: pvcName } }, ...extraVolumes],
+              containers: [{ ...container, envFrom: [{ secretRef: { name: `${name}-env` } }] }],
+            },
+          },
+        },
+      } as KubeObject);
+      for (;;) {
+        const job = await c.get('batch/v1', 'Job', name, ns);
+        const conds = ((job.status as Obj | undefined)?.conditions as Obj[] | undefined) ?? [];
+        const done = conds.find((x) => (x.type === 'Complete' || x.type === 'Failed') && x.status === 'True');
+        if (done) {
+          const pods = await c.list('v1', 'Pod', { namespace: ns, labelSelector: `job-name=${name}` });
+          const pod = pods.items[pods.items.length - 1];
+          let exitCode = done.type === 'Complete' ? 0 : 1;
+          let message = '';
+          let log = '';
+          if (pod) {
+            const term = (
+              ((pod.status as Obj | undefined)?.containerStatuses as Obj[] | undefined)?.[0]?.state as Obj | undefined
+            )?.terminated as Obj | undefined;
+            if (typeof term?.exitCode === 'number') exitCode = term.exitCode;
+            message = String(term?.message ?? '');
+            log = await c.requestText(
+              `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(pod.metadata.name ?? '')}/log`,
+            );
+          }
+          if (exitCode === 0 && done.type === 'Failed') exitCode = 1;
+          return { exitCode, message, log };
+        }
+        await wait(poll, signal);
+      }
+    } finally {
+      await removeJob(name);
+    }
+  };
+
+  const seed = async (workspace: string, signal: AbortSignal) => {
+    await c.create({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: pvcName, namespace: ns, labels: { 'sekisho.dev/run': prefix } },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        resources: { requests: { storage: o.storage ?? '1Gi' } },
+        ...(o.storageClassName ? { storageClassName: o.storageClassName } : {}),
+      },
+    } as KubeObject);
+    const ref = parseReference(o.workspaceRepo);
+    const host = registryApiHost(ref.registry);
+    const insecure = o.insecureHosts?.includes(host);
+    const client = new RegistryClient({
+      host,
+      ...(o.credentials ? { credentials: o.credentials } : {}),
+      ...(insecure ? { scheme: 'http' as const } : {}),
+    });
+    const tar = await packCheckout(workspace);
+    const manifest = await pushArtifact(new RegistryStore(client, ref.repository), {
+      artifactType: 'application/vnd.sekisho.workspace.v1',
+      blobs: [{ bytes: tar, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' }],
+      tag: prefix,
+    });
+    const { createHash } = await import('node:crypto');
+    const digest = `sha256:${createHash('sha256').update(tar).digest('hex')}`;
+    const url = `${client.baseUrl}/v2/${ref.repository}/blobs/${digest}`;
+    const r = await runJob(
+      `${prefix}-seed`,
+      {
+        name: 'seed',
+        image: o.seedImage,
+        command: ['sh', '-c', 'set -e; wget -q -O /tmp/ws.tgz "$WS_URL"; tar -xzf /tmp/ws.tgz -C /workspace'],
+        volumeMounts: [{ name: 'workspace', mountPath: '/workspace' }],
+      },
+      { WS_URL: url, WS_MANIFEST: manifest.digest },
+      [],
+      signal,
+    );
+    if (r.exitCode !== 0)
+      throw new PipelineError(
+        'pipeline_step_failed',
+        `seeding the workspace volume ${ns}/${pvcName} failed (exit ${r.exitCode}): ${r.log.trim()}`,
+      );
+  };
+
+  return {
+    async run(r) {
+      seeded ??= seed(r.workspace, r.signal);
+      try {
+        await seeded;
+      } catch (err) {
+        seeded = undefined;
+        throw err;
+      }
+      const rel = relative(r.workspace, r.cwd);
+      if (rel.startsWith('..'))
+        throw new PipelineError('pipeline_invalid', `working-directory ${r.cwd} is outside the checkout`);
+      const name = dnsName(`${prefix}-${++seq}`, 63);
+      const res = await runJob(
+        name,
+        {
+          name: 'step',
+          image: r.image,
+          workingDir: rel ? `/workspace/${rel}` : '/workspace',
+          command: [r.shell, '-c', `: > /sekisho/outputs; ${r.shell} -e -c "$1"`, 'sekisho-step', r.script],
+          terminationMessagePath: '/sekisho/outputs',
+          volumeMounts: [
+            { name: 'workspace', mountPath: '/workspace' },
+            { name: 'io', mountPath: '/sekisho' },
+          ],
+        },
+        { ...r.env, SEKISHO_WORKSPACE: '/workspace' },
+        [{ name: 'io', emptyDir: {} }],
+        r.signal,
+      );
+      r.stdout.write(res.log);
+      writeFileSync(join(r.ioDir, 'outputs'), res.message);
+      return { exitCode: res.exitCode };
+    },
+    async cleanup() {
+      try {
+        await c.delete('v1', 'PersistentVolumeClaim', pvcName, ns);
+      } catch (err) {
+        if (!((err as { status?: number }).status === 404)) throw err;
+      }
+    },
+  };
+}

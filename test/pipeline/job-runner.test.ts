@@ -1,0 +1,92 @@
+// `run` steps as Kubernetes Jobs, against the sandbox cluster with its pod executor (runc): the checkout
+// seeded onto a per-run PVC from a registry artifact, a file written by one step read by the step that
+// needs it, outputs through the termination message, a failing step skipping its dependants, a timeout
+// deleting the Job and killing its pod, no secret value in any Job spec.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { KubeClient } from '../../src/kube/index.ts';
+import { jobExecutor, podRuntime } from '../../src/pipeline/runners/index.ts';
+import { startSandbox } from '../../src/sandbox/index.ts';
+import { pushFixture } from '../build/fixtures/base-image.ts';
+import { startEmbedded } from '../oci/helpers.ts';
+import { HEAD, runText, services, stepOf, tempDir } from './helpers.ts';
+
+test('run steps as Kubernetes Jobs on the sandbox', async (t) => {
+  if (!existsSync('/usr/sbin/runc') && !existsSync('/usr/bin/runc') && !existsSync('/usr/bin/bwrap'))
+    throw new Error('runc (or bubblewrap) is required to run Job pods in the sandbox; install the runc package');
+  const dir = tempDir(t, 'pipe-jobs');
+  const ws = join(dir, 'checkout');
+  const reg = await startEmbedded();
+  t.after(() => reg.close());
+  await pushFixture(reg.host, 'base/busybox', 'latest');
+  const image = `${reg.host}/base/busybox:latest`;
+  const sb = await startSandbox({ dataDir: join(dir, 'cluster'), executePods: { runtime: podRuntime() } });
+  t.after(() => sb.close());
+  const client = await KubeClient.fromKubeconfig({ path: sb.kubeconfigPath });
+  t.after(() => client.close());
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(ws);
+  writeFileSync(join(ws, 'from-checkout.txt'), 'checked-out\n');
+  const specs: string[] = [];
+  const unsub = sb.cluster.store.subscribe((e) => {
+    if (e.res === 'batch/jobs' || e.res === '/pods') specs.push(JSON.stringify(e.obj));
+  });
+  t.after(unsub);
+  const ex = jobExecutor({
+    client,
+    namespace: 'default',
+    runName: 'r1',
+    workspaceRepo: `${reg.host}/sekisho/workspaces`,
+    seedImage: image,
+    pollMs: 50,
+  });
+  const svc = services({ env: { PATH: process.env.PATH, API_TOKEN: 'tok-very-secret' } });
+  svc.executor = ex;
+  const r = await runText(
+    ws,
+    HEAD +
+      '  secrets:\n    - name: token\n      secretRef: {env: API_TOKEN}\n' +
+      '  steps:\n' +
+      `    - id: a\n      image: ${image}\n      env:\n        TOKEN: "\${{ secrets.token }}"\n      run: |\n        cat from-checkout.txt\n        echo made-by-a > shared.txt\n        echo "len=\${#TOKEN}" >> "$SEKISHO_OUTPUT"\n` +
+      `    - id: b\n      needs: [a]\n      image: ${image}\n      run: |\n        echo "b read $(cat /workspace/shared.txt)"\n        echo "seen=$(cat shared.txt)" >> "$SEKISHO_OUTPUT"\n` +
+      `    - id: fails\n      image: ${image}\n      run: echo about to fail; exit 4\n` +
+      `    - id: after-fail\n      needs: [fails]\n      image: ${image}\n      run: echo never\n` +
+      `    - id: stuck\n      image: ${image}\n      timeout: 2s\n      run: echo started; sleep 600\n`,
+    { services: svc },
+  );
+  const a = stepOf(r, 'a');
+  const log = (s: { logPath: string }) => readFileSync(s.logPath, 'utf8');
+  assert.equal(a.phase, 'Succeeded', log(a));
+  assert.match(log(a), /checked-out/);
+  assert.deepEqual(a.outputs, { len: '15' });
+  const b = stepOf(r, 'b');
+  assert.equal(b.phase, 'Succeeded', log(b));
+  assert.match(log(b), /b read made-by-a/);
+  assert.deepEqual(b.outputs, { seen: 'made-by-a' });
+  const f = stepOf(r, 'fails');
+  assert.equal(f.phase, 'Failed');
+  assert.equal(f.exitCode, 4);
+  assert.match(log(f), /about to fail/);
+  assert.equal(stepOf(r, 'after-fail').phase, 'Skipped');
+  const stuck = stepOf(r, 'stuck');
+  assert.equal(stuck.phase, 'Failed');
+  assert.match(stuck.message!, /timed out/);
+  assert.equal(r.status.phase, 'Failed');
+  // every step Job and its pod are gone (Foreground deletion), nothing of them still runs
+  await sb.controllers!.idle();
+  const jobs = await client.list('batch/v1', 'Job', { namespace: 'default' });
+  assert.deepEqual(
+    jobs.items.map((j) => j.metadata.name),
+    [],
+  );
+  const pods = await client.list('v1', 'Pod', { namespace: 'default' });
+  assert.deepEqual(
+    pods.items.map((p) => p.metadata.name),
+    [],
+  );
+  assert.ok(specs.length > 0);
+  for (const s of specs) assert.doesNotMatch(s, /tok-very-secret/);
+  await ex.cleanup();
+});
