@@ -20,6 +20,7 @@ import {
   parseImageUpdate,
   promote,
   refreshWhatIf,
+  whatIfPreview,
   type ChangeRequest,
 } from '../../src/pipeline/index.ts';
 import { application, Repo } from '../gitops/helpers.ts';
@@ -140,6 +141,14 @@ before(async () => {
     .write(
       'apps/fresh/deploy.yaml',
       deployment('reg.local/api:1.0').replace('name: web\n  labels', 'name: api\n  namespace: fresh\n  labels'),
+    )
+    .write(
+      'apps/widgets/crd.yaml',
+      'apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.test\nspec:\n  group: example.test\n  scope: Namespaced\n  names: {plural: widgets, singular: widget, kind: Widget, listKind: WidgetList}\n  versions:\n    - name: v1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}\n',
+    )
+    .write(
+      'apps/widgets/objects.yaml',
+      'apiVersion: example.test/v1\nkind: Widget\nmetadata:\n  name: w1\nspec:\n  image: reg.local/widget:1.0\n---\napiVersion: example.test/v1\nkind: Gadget\nmetadata:\n  name: g1\n',
     )
     .commit('initial');
 
@@ -362,4 +371,37 @@ test('the promote step with whatif: true records the preview and fails on a deni
   assert.match(step.message ?? '', /what-if Denied on change request .*: Pod debug: \[psp-privileged-container\]/);
   const cr = await store.get(step.outputs!['change-request']!);
   assert.equal(cr?.status?.whatIf?.result, 'Denied');
+});
+
+test('a kind whose CRD comes with the change is create without a server dry-run; an unknown kind is an Error naming it', async () => {
+  // straight through whatIfPreview on a checkout (promotion only edits container images)
+  const head = repo.git('rev-parse', 'HEAD');
+  const cr = {
+    apiVersion: 'ci.sekisho.dev/v1alpha1',
+    kind: 'ChangeRequest',
+    metadata: { name: 'widgets' },
+    spec: {
+      repo: repo.dir,
+      base: 'main',
+      head: 'main',
+      title: 't',
+      description: '',
+      images: [],
+      paths: ['apps/widgets'],
+    },
+    status: { phase: 'Open', headCommit: head, baseCommit: head, changedFiles: [], approvals: [] },
+  } satisfies ChangeRequest;
+  const w = await whatIfPreview({ changeRequest: cr, root: repo.dir, client });
+  const r = { changeRequest: { ...cr, status: { ...cr.status, whatIf: w } } as ChangeRequest };
+  assert.equal(w.result, 'Error', JSON.stringify(w));
+  assert.match(w.message!, /Gadget g1: no matches for kind "Gadget" in version "example\.test\/v1"/);
+  assert.match(w.message!, /Widget default\/w1: its CustomResourceDefinition is created by this change/);
+  assert.equal(resource(r.changeRequest, 'CustomResourceDefinition', 'widgets.example.test').action, 'create');
+  const widget = resource(r.changeRequest, 'Widget', 'w1');
+  assert.equal(widget.action, 'create');
+  assert.equal(widget.namespace, 'default');
+  assert.equal(
+    await rv({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: 'widgets.example.test' }),
+    undefined,
+  );
 });

@@ -120,6 +120,7 @@ export async function whatIfPreview(o: WhatIfOptions): Promise<WhatIfResult> {
     const apps = o.applications ?? (await listApplications(o.client));
     const renderer = new Renderer({ run: spawnRunner, ...(o.kubectl ? { kubectl: o.kubectl } : {}) });
     const targets: KubeObject[] = [];
+    const newKind = new Set<KubeObject>();
     const createNs = new Set<string>();
     const prunable: Array<{ app: Application; inst: string }> = [];
     for (const p of o.paths ?? cr.spec.paths) {
@@ -132,9 +133,28 @@ export async function whatIfPreview(o: WhatIfOptions): Promise<WhatIfResult> {
       const destNs = app?.spec.destination?.namespace || 'default';
       const inst = app ? instanceName(app, controllerNs) : undefined;
       if (app && inst) prunable.push({ app, inst });
+      // kinds whose CustomResourceDefinition is in the render (not served yet): scope from the CRD
+      const crdScope = new Map<string, boolean>();
+      for (const c of r.objects)
+        if (c.kind === 'CustomResourceDefinition' && c.apiVersion.startsWith('apiextensions.k8s.io/')) {
+          const sp = c.spec as { group?: string; names?: { kind?: string }; scope?: string } | undefined;
+          if (sp?.group && sp.names?.kind) crdScope.set(`${sp.group}/${sp.names.kind}`, sp.scope !== 'Cluster');
+        }
       for (const t of r.objects) {
-        const info = await o.client.resourceFor(t.apiVersion, t.kind);
-        if (info.namespaced) {
+        let namespaced: boolean;
+        try {
+          namespaced = (await o.client.resourceFor(t.apiVersion, t.kind)).namespaced;
+        } catch (e) {
+          const group = t.apiVersion.includes('/') ? t.apiVersion.slice(0, t.apiVersion.lastIndexOf('/')) : '';
+          const scope = crdScope.get(`${group}/${t.kind}`);
+          if (!(e instanceof KubeError && e.status === 404) || scope === undefined) {
+            errors.push(`${label(t)}: ${e instanceof Error ? e.message : String(e)}`);
+            continue;
+          }
+          namespaced = scope;
+          newKind.add(t);
+        }
+        if (namespaced) {
           t.metadata.namespace ??= destNs;
           // a missing namespace is treated as the sync does with CreateNamespace=true: dry-run the Namespace too
           createNs.add(t.metadata.namespace);
@@ -162,6 +182,16 @@ export async function whatIfPreview(o: WhatIfOptions): Promise<WhatIfResult> {
     for (const t of targets) {
       const id = ident(t);
       try {
+        if (newKind.has(t)) {
+          // like a sync, which applies the CRD first: the object cannot be dry-run before its kind is served
+          result.message = appendMsg(
+            result.message,
+            `${label(t)}: its CustomResourceDefinition is created by this change; the object was not dry-run on the server`,
+          );
+          const d = diffObjects(t, undefined);
+          result.resources.push({ ...id, action: 'create', ...(d.diff ? { diff: d.diff } : {}) });
+          continue;
+        }
         const live = await getLive(o.client, t);
         let predicted: KubeObject;
         try {
