@@ -161,12 +161,18 @@ export function checkRegistryUrl(s: string): string {
   return u.origin;
 }
 
-/** The ports the registry and the git server took on the first start, kept in <data-dir>/ports.json so
- * that URLs recorded in git, images and Applications stay valid across restarts. */
+/** The ports every service took on the first start (when asked for port 0), kept in <data-dir>/ports.json
+ * so that URLs recorded in git, images, Applications, kubeconfigs, webhook registrations and bookmarks stay
+ * valid across restarts. */
 export interface StablePorts {
   registry?: number;
   git?: number;
+  cluster?: number;
+  admission?: number;
+  api?: number;
 }
+const PORT_SERVICES = ['registry', 'git', 'cluster', 'admission', 'api'] as const;
+type PortService = (typeof PORT_SERVICES)[number];
 
 export function portsFile(dataDir: string): string {
   return join(dataDir, 'ports.json');
@@ -191,7 +197,7 @@ export function readPorts(dataDir: string): StablePorts {
     });
   }
   const out: StablePorts = {};
-  for (const k of ['registry', 'git'] as const) {
+  for (const k of PORT_SERVICES) {
     const n = (v as Record<string, unknown> | null)?.[k];
     if (n === undefined) continue;
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535)
@@ -234,7 +240,7 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
   const log: PlatformLog = o.log ?? (() => {});
   const api = parseListen(o.listen);
   const ports = readPorts(dataDir);
-  const recordPort = (service: 'registry' | 'git', url: string): void => {
+  const recordPort = (service: PortService, url: string): void => {
     const port = Number(new URL(url).port);
     if (ports[service] === port) return;
     ports[service] = port;
@@ -283,7 +289,13 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
   if (o.kubeconfig) {
     kubeconfigPath = resolve(o.kubeconfig);
   } else {
-    sandbox = await step('cluster', () => startSandbox({ dataDir: join(dataDir, 'cluster'), listen: '127.0.0.1:0' }));
+    const clusterPort = ports.cluster ?? 0;
+    sandbox = await step('cluster', () =>
+      startSandbox({ dataDir: join(dataDir, 'cluster'), listen: `127.0.0.1:${clusterPort}` }).catch((e: unknown) => {
+        throw portTaken(e, 'cluster', clusterPort, dataDir);
+      }),
+    );
+    recordPort('cluster', sandbox.url);
     closers.push({ name: 'cluster', close: () => sandbox!.close() });
     // <data-dir>/kubeconfig for kubectl, as `cluster serve` writes it into its own data dir
     kubeconfigPath = join(dataDir, 'kubeconfig');
@@ -385,19 +397,24 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
   closers.push({ name: 'git', close: () => git.close() });
 
   // 4. the admission webhook, registered with the cluster
+  const admissionPort = ports.admission ?? 0;
   const admission: AdmissionServer = await step('admission', async () => {
     await dropStaleWebhooks(kube);
-    return startAdmissionServer({
+    const a = await startAdmissionServer({
       dataDir: join(dataDir, 'admission'),
       host: '127.0.0.1',
-      port: 0,
+      port: admissionPort,
       kubeconfig: kubeconfigPath,
       exemptNamespaces: ['kube-system', 'gatekeeper-system'],
       auditIntervalMs: o.auditIntervalMs ?? 60_000,
       log: (e) => {
         if (e.level === 'warn' || e.level === 'error') log(e.level, `admission: ${e.msg}`, e);
       },
+    }).catch((e: unknown) => {
+      throw portTaken(e, 'admission', admissionPort, dataDir);
     });
+    recordPort('admission', a.url);
+    return a;
   });
   closers.push({ name: 'admission', close: () => admission.close() });
 
@@ -425,10 +442,12 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
 
   // 7. the API server
   const admin = await auth.ensureAdmin(o.resetAdminPassword ?? false);
+  // --listen HOST:0 takes the port of the first start again; an explicit port is used as given
+  const apiPort = api.port === 0 ? (ports.api ?? 0) : api.port;
   const server: ApiServer = await step('api', () =>
     startApiServer({
       host: api.host,
-      port: api.port,
+      port: apiPort,
       ...(o.tls ? { tls: o.tls } : {}),
       auth,
       audit: new AuditLog(join(dataDir, 'audit', 'api.jsonl')),
@@ -475,9 +494,13 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
           },
         },
       ],
+    }).catch((e: unknown) => {
+      // only a recorded port gets the recorded-port explanation; an explicit one fails as it is
+      throw apiPort !== api.port ? portTaken(e, 'api', apiPort, dataDir) : e;
     }),
   );
   closers.push({ name: 'api', close: () => server.close() });
+  if (api.port === 0) recordPort('api', server.url);
 
   return {
     dataDir,

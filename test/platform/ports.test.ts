@@ -1,4 +1,4 @@
-// <data-dir>/ports.json: the registry and git ports of the first start, read back on later starts.
+// <data-dir>/ports.json: the ports of every service on the first start, read back on later starts.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,8 +12,9 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('no ports.json means no recorded port; written ports read back, no temporary file left', () => {
   assert.deepEqual(readPorts(dir), {});
-  writePorts(dir, { registry: 32929, git: 41181 });
-  assert.deepEqual(readPorts(dir), { registry: 32929, git: 41181 });
+  const all = { registry: 32929, git: 41181, cluster: 40001, admission: 40002, api: 40003 };
+  writePorts(dir, all);
+  assert.deepEqual(readPorts(dir), all);
   assert.deepEqual(readdirSync(dir), ['ports.json']);
 });
 
@@ -23,6 +24,7 @@ test('a ports.json that is not JSON or holds no port number is a platform_bad_st
     ['{"git": "41181"}', /"git" must be a port number/],
     ['{"registry": 70000}', /"registry" must be a port number/],
     ['{"registry": 0}', /"registry" must be a port number/],
+    ['{"admission": -1}', /"admission" must be a port number/],
   ] as const) {
     writeFileSync(portsFile(dir), text);
     assert.throws(

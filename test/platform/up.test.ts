@@ -781,22 +781,34 @@ test('audit log records state-changing calls without secrets', async () => {
 });
 
 test('SIGTERM stops everything cleanly; a second up resumes all state; a start after SIGKILL works', async () => {
-  // the registry and git ports chosen on the first start are kept in <data-dir>/ports.json
+  // the ports every service took on the first start (all asked for port 0) are kept in <data-dir>/ports.json
   const registryUrl = up.field('registry:');
   const gitLine = up.field('git:');
+  const clusterUrl = up.field('cluster:');
+  const admissionUrl = up.field('admission:');
+  const apiUrl = up.api;
   const ports = JSON.parse(readFileSync(path.join(dataDir, 'ports.json'), 'utf8'));
   assert.deepEqual(ports, {
     registry: Number(new URL(registryUrl).port),
     git: Number(new URL(gitLine.split('/<repo>')[0]!).port),
+    cluster: Number(new URL(clusterUrl).port),
+    admission: Number(new URL(admissionUrl).port),
+    api: Number(new URL(apiUrl).port),
   });
+  const samePorts = (when: string) => {
+    assert.equal(up.field('registry:'), registryUrl, `registry ${when}`);
+    assert.equal(up.field('git:'), gitLine, `git ${when}`);
+    assert.equal(up.field('cluster:'), clusterUrl, `cluster ${when}`);
+    assert.equal(up.field('admission:'), admissionUrl, `admission ${when}`);
+    assert.equal(up.api, apiUrl, `API ${when}`);
+  };
   const code = await stopUp(up);
   assert.equal(code, 0, up.stderr.text);
   assert.equal(up.lines.at(-1), 'stopped');
   // The second start resumes with the Applications in place, the controller included.
   up = await startUp([]);
-  // same registry and git URLs as before the restart, so recorded image references and repo URLs still work
-  assert.equal(up.field('registry:'), registryUrl);
-  assert.equal(up.field('git:'), gitLine);
+  // same URLs as before the restart, so recorded image references, repo URLs, kubeconfigs and bookmarks work
+  samePorts('after SIGTERM and a restart');
   console.log(`# second up ready in ${up.readyMs} ms`);
   assert.match(up.field('controller:'), /^running/);
   assert.match(up.field('admin password:'), /^unchanged/);
@@ -826,8 +838,7 @@ test('SIGTERM stops everything cleanly; a second up resumes all state; a start a
   assert.equal(await stopUp(up, 'SIGKILL'), null);
   up = await startUp(['--reset-admin-password']);
   assert.match(up.field('controller:'), /^running/);
-  assert.equal(up.field('registry:'), registryUrl);
-  assert.equal(up.field('git:'), gitLine);
+  samePorts('after SIGKILL and a restart');
   const gitRes = await fetch(`${gitLine.split('/<repo>')[0]}/config.git/info/refs?service=git-upload-pack`);
   assert.equal(gitRes.status, 200);
   await gitRes.arrayBuffer();
