@@ -165,7 +165,9 @@ export async function startReconciler(o: ControllerOptions): Promise<Controller>
   const appKey = (a: { metadata: { namespace?: string; name?: string } }) =>
     `${a.metadata.namespace ?? ''}/${a.metadata.name ?? ''}`;
   const queue = new Set<string>();
-  const hardRefresh = new Set<string>();
+  /** app → when its hard refresh was asked for: git refs listed since then are fresh enough for it, so one
+   * `git ls-remote` per repository serves every app of a refresh cycle */
+  const hardRefresh = new Map<string, number>();
   const running = new Set<string>();
   const again = new Set<string>();
   const idleWaiters: (() => void)[] = [];
@@ -201,7 +203,7 @@ export async function startReconciler(o: ControllerOptions): Promise<Controller>
     }
   };
   const enqueue = (k: string, hard = false) => {
-    if (hard) hardRefresh.add(k);
+    if (hard) hardRefresh.set(k, Date.now());
     if (running.has(k)) again.add(k);
     else queue.add(k);
     queueMicrotask(pump);
@@ -278,7 +280,8 @@ export async function startReconciler(o: ControllerOptions): Promise<Controller>
     app: Application,
     project: AppProject,
     revisionOverride: string | undefined,
-    hard: boolean,
+    /** true: list the remote's refs now; a time: refs listed since then will do (a hard refresh cycle) */
+    hard: boolean | number,
   ): Promise<Compared> => {
     await refreshCustomHealth();
     const sources = appSources(app).filter((s) => s.path !== undefined || s.chart || !s.ref);
@@ -306,7 +309,8 @@ export async function startReconciler(o: ControllerOptions): Promise<Controller>
           `application repo ${src.repoURL} is not permitted in project '${project.metadata.name}'`,
         );
       const want = i === 0 && revisionOverride ? revisionOverride : src.targetRevision;
-      const sha = await git.resolve(src.repoURL, want, hard ? 0 : resyncMs / 2);
+      const maxAgeMs = typeof hard === 'number' ? Math.max(0, Date.now() - hard) : hard ? 0 : resyncMs / 2;
+      const sha = await git.resolve(src.repoURL, want, maxAgeMs);
       if (i === 0) revision = sha;
       const signatureKeys = project.spec.signatureKeys ?? [];
       if (signatureKeys.length) {
@@ -701,7 +705,9 @@ export async function startReconciler(o: ControllerOptions): Promise<Controller>
       );
       return;
     }
-    const hard = hardRefresh.delete(k);
+    const hardAt = hardRefresh.get(k);
+    hardRefresh.delete(k);
+    const hard = hardAt !== undefined;
     const refreshAnn = app.metadata.annotations?.[REFRESH_ANNOTATION];
     const projName = app.spec.project || 'default';
     const project = (projects.get(projName, ns) ??
@@ -749,7 +755,7 @@ export async function startReconciler(o: ControllerOptions): Promise<Controller>
 
     let cmp: Compared;
     try {
-      cmp = await compare(app, project, undefined, hard || !!refreshAnn);
+      cmp = await compare(app, project, undefined, refreshAnn ? true : (hardAt ?? false));
     } catch (err) {
       const msg = redact(errMessage(err));
       // the last synced state stays; the app shows why it cannot be compared

@@ -93,13 +93,27 @@ export class GitCache {
     return dir;
   }
 
-  /** The remote's refs (ls-remote), cached for `maxAgeMs`. */
+  /** ls-remote calls queued behind a running one, per URL: callers arriving meanwhile share the queued one */
+  private readonly lsQueued = new Map<string, { since: number; p: Promise<Map<string, string>> }>();
+
+  /** The remote's refs (ls-remote) as listed at most `maxAgeMs` ago (counted from when the listing started).
+   * Concurrent callers share one listing: a caller arriving while one is queued (not yet started) joins it. */
   async lsRemote(repoURL: string, maxAgeMs = 0): Promise<Map<string, string>> {
+    const since = Date.now() - maxAgeMs;
     const c = this.refs.get(repoURL);
-    if (c && Date.now() - c.at <= maxAgeMs) return c.refs;
-    return this.serial('ls:' + repoURL, async () => {
+    if (c && c.at >= since) return c.refs;
+    const queued = this.lsQueued.get(repoURL);
+    if (queued) {
+      // it starts after now, so it is fresh enough for this caller too
+      queued.since = Math.max(queued.since, since);
+      return queued.p;
+    }
+    const q = { since, p: undefined as unknown as Promise<Map<string, string>> };
+    q.p = this.serial('ls:' + repoURL, async () => {
+      if (this.lsQueued.get(repoURL) === q) this.lsQueued.delete(repoURL);
       const c2 = this.refs.get(repoURL);
-      if (c2 && Date.now() - c2.at <= maxAgeMs) return c2.refs;
+      if (c2 && c2.at >= q.since) return c2.refs;
+      const started = Date.now();
       const dir = await this.ensureRepo(repoURL);
       const out = await this.run(repoURL, ['ls-remote', '--symref', 'origin'], dir);
       const refs = new Map<string, string>();
@@ -112,9 +126,16 @@ export class GitCache {
         const m = /^([0-9a-f]{40})\s+(\S+)$/.exec(line);
         if (m) refs.set(m[2]!, m[1]!);
       }
-      this.refs.set(repoURL, { at: Date.now(), refs });
+      this.refs.set(repoURL, { at: started, refs });
       return refs;
     });
+    this.lsQueued.set(repoURL, q);
+    void q.p
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.lsQueued.get(repoURL) === q) this.lsQueued.delete(repoURL);
+      });
+    return q.p;
   }
 
   /** Resolves a targetRevision (branch, tag, HEAD, SHA, or a SHA prefix already fetched) to a commit. */
