@@ -405,3 +405,27 @@ test('a kind whose CRD comes with the change is create without a server dry-run;
     undefined,
   );
 });
+
+test('sekisho promote --whatif records the preview and prints it', async () => {
+  const D5 = 'sha256:' + '5e'.repeat(32);
+  const r = await cli([
+    'promote',
+    '--repo',
+    repo.dir,
+    '--path',
+    'apps/web',
+    '--image',
+    `reg.local/web=reg.local/web@${D5}`,
+    '--data-dir',
+    join(dir, 'data'),
+    '--whatif',
+    '--target-kubeconfig',
+    sandbox.kubeconfigPath,
+  ]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /what-if: {2}Passed on https:\/\/127\.0\.0\.1:\d+/);
+  assert.match(r.stdout, /update {4}Deployment shop\/web/);
+  assert.match(r.stdout, /delete {4}ConfigMap shop\/web-legacy/);
+  assert.ok(r.stdout.includes(`+        - image: reg.local/web@${D5}`), r.stdout);
+  assert.ok(!r.stdout.includes('new-password-2') && !r.stdout.includes('old-password-1'));
+});
