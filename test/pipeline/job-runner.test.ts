@@ -2,9 +2,11 @@
 // seeded onto a per-run PVC from a registry artifact, a file written by one step read by the step that
 // needs it, outputs through the termination message, a failing step skipping its dependants, a timeout
 // deleting the Job and killing its pod, no secret value in any Job spec.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeClient } from '../../src/kube/index.ts';
 import { jobExecutor, podRuntime } from '../../src/pipeline/runners/index.ts';
@@ -26,7 +28,6 @@ test('run steps as Kubernetes Jobs on the sandbox', async (t) => {
   t.after(() => sb.close());
   const client = await KubeClient.fromKubeconfig({ path: sb.kubeconfigPath });
   t.after(() => client.close());
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(ws);
   writeFileSync(join(ws, 'from-checkout.txt'), 'checked-out\n');
   const specs: string[] = [];
@@ -89,4 +90,75 @@ test('run steps as Kubernetes Jobs on the sandbox', async (t) => {
   assert.ok(specs.length > 0);
   for (const s of specs) assert.doesNotMatch(s, /tok-very-secret/);
   await ex.cleanup();
+});
+
+test('sekisho ci run --runner kubernetes against sekisho cluster serve --execute-pods', async (t) => {
+  const dir = tempDir(t, 'pipe-jobs-cli');
+  const reg = await startEmbedded();
+  t.after(() => reg.close());
+  await pushFixture(reg.host, 'base/busybox', 'latest');
+  const image = `${reg.host}/base/busybox:latest`;
+  const bin = join(import.meta.dirname, '..', '..', 'bin', 'sekisho.js');
+  const dataDir = join(dir, 'cluster');
+  const server = spawn(
+    process.execPath,
+    [bin, 'cluster', 'serve', '--execute-pods', '--listen', '127.0.0.1:0', '--data-dir', dataDir],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const exited = new Promise((r) => server.once('exit', r));
+  t.after(async () => {
+    server.kill('SIGTERM');
+    await exited;
+  });
+  let serverErr = '';
+  server.stderr.on('data', (d: Buffer) => (serverErr += d.toString()));
+  const first = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: server.stdout }).once('line', resolve);
+    server.once('exit', (c) => reject(new Error(`cluster serve exited ${c}: ${serverErr}`)));
+  });
+  assert.match(first, /^listening on https:\/\/127\.0\.0\.1:\d+$/);
+  const ws = join(dir, 'checkout');
+  mkdirSync(ws);
+  writeFileSync(join(ws, 'input.txt'), 'from the checkout\n');
+  writeFileSync(
+    join(ws, 'sekisho-pipeline.yaml'),
+    HEAD +
+      '  steps:\n' +
+      `    - id: a\n      image: ${image}\n      run: tr a-z A-Z < input.txt > upper.txt\n` +
+      `    - id: b\n      needs: [a]\n      image: ${image}\n      run: cat upper.txt\n`,
+  );
+  const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const c = spawn(
+      process.execPath,
+      [
+        bin,
+        'ci',
+        'run',
+        '--runner',
+        'kubernetes',
+        '--kubeconfig',
+        join(dataDir, 'kubeconfig'),
+        '--workspace-repo',
+        `${reg.host}/sekisho/workspaces`,
+        '--seed-image',
+        image,
+        '--runs-dir',
+        join(dir, 'runs'),
+        '-o',
+        'json',
+      ],
+      { cwd: ws, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    c.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const run = JSON.parse(r.stdout) as { status: { steps: { id: string; phase: string; logPath: string }[] } };
+  const b = run.status.steps.find((s) => s.id === 'b')!;
+  assert.equal(b.phase, 'Succeeded');
+  assert.match(readFileSync(b.logPath, 'utf8'), /FROM THE CHECKOUT/);
+  assert.ok(!existsSync(join(ws, 'upper.txt')), 'the step wrote to the PVC, not to the local checkout');
 });

@@ -6,7 +6,8 @@ import { basename, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { stringify } from 'yaml';
 import { KubeClient } from '../../kube/index.ts';
-import { dockerConfigCredentials } from '../../oci/index.ts';
+import { dockerConfigCredentials, parseReference, registryApiHost } from '../../oci/index.ts';
+import { jobExecutor, type JobExecutor } from '../../pipeline/runners/index.ts';
 import {
   CI_NAMESPACE,
   PipelineError,
@@ -92,6 +93,9 @@ interface RunOpts {
   kubeconfig?: string;
   context?: string;
   namespace?: string;
+  runner?: string;
+  workspaceRepo?: string;
+  seedImage?: string;
 }
 
 async function ciRun(file: string | undefined, o: RunOpts): Promise<number> {
@@ -117,6 +121,35 @@ async function ciRun(file: string | undefined, o: RunOpts): Promise<number> {
   const kube = o.kubeconfig
     ? await KubeClient.fromKubeconfig({ path: o.kubeconfig, ...(o.context ? { context: o.context } : {}) })
     : undefined;
+  const services = cliServices({ ...o, dataDir: resolve(o.dataDir ?? '.sekisho') });
+  let jobs: JobExecutor | undefined;
+  if (o.runner !== undefined && o.runner !== 'local' && o.runner !== 'kubernetes')
+    throw new PipelineError('pipeline_invalid', `--runner must be local or kubernetes, got "${o.runner}"`);
+  if (o.runner === 'kubernetes') {
+    if (!kube) throw new PipelineError('pipeline_invalid', '--runner kubernetes needs --kubeconfig');
+    if (!o.workspaceRepo)
+      throw new PipelineError(
+        'pipeline_invalid',
+        '--runner kubernetes needs --workspace-repo (the registry repository the checkout is pushed to for the seed Job)',
+      );
+    const wsHost = registryApiHost(parseReference(o.workspaceRepo).registry);
+    jobs = jobExecutor({
+      client: kube,
+      namespace: o.namespace ?? 'default',
+      runName: o.runId ?? `ci-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`,
+      workspaceRepo: o.workspaceRepo,
+      seedImage: o.seedImage ?? 'busybox:stable',
+      ...(o.insecure ? { insecureHosts: [wsHost] } : {}),
+      credentials: dockerConfigCredentials(
+        join(process.env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'config.json'),
+      ),
+    });
+    services.executor = jobs;
+    if (!json)
+      process.stderr.write(
+        'note: --runner kubernetes runs `run` steps with image: as Jobs; built-in steps and run steps without image run in this process\n',
+      );
+  }
   try {
     run = await runPipeline({
       ...(kube
@@ -134,7 +167,7 @@ async function ciRun(file: string | undefined, o: RunOpts): Promise<number> {
       ...(o.runId ? { runId: o.runId } : {}),
       ...(o.concurrency ? { concurrency: Number(o.concurrency) } : {}),
       signal: ac.signal,
-      services: cliServices({ ...o, dataDir: resolve(o.dataDir ?? '.sekisho') }),
+      services,
       handlers: builtinSteps(),
       onEvent: (ev) => {
         if (json) return;
@@ -158,7 +191,11 @@ async function ciRun(file: string | undefined, o: RunOpts): Promise<number> {
   } finally {
     process.off('SIGINT', int);
     process.off('SIGTERM', term);
-    kube?.close();
+    try {
+      await jobs?.cleanup();
+    } finally {
+      kube?.close();
+    }
   }
   if (json) process.stdout.write(JSON.stringify(run, null, 2) + '\n');
   else
@@ -210,6 +247,19 @@ export function register(program: Command): void {
       '--sarif-dir <dir>',
       'copy the SARIF files of lint/scan/policy steps here (default under GitHub Actions: .sekisho/sarif)',
     )
+    .addOption(
+      new Option('--runner <runner>', 'local: steps run here; kubernetes: `run` steps with image: run as Jobs')
+        .choices(['local', 'kubernetes'])
+        .default('local'),
+    )
+    .option('--kubeconfig <file>', 'cluster for --runner kubernetes; also records the run as a PipelineRun there')
+    .option('--context <name>', 'kubeconfig context')
+    .option('--namespace <ns>', 'namespace of the step Jobs, the workspace PVC and the PipelineRun', 'default')
+    .option(
+      '--workspace-repo <ref>',
+      'registry repository the checkout is pushed to for the Jobs (--runner kubernetes)',
+    )
+    .option('--seed-image <ref>', 'image with wget and tar that unpacks the checkout onto the PVC', 'busybox:stable')
     .action(async (file: string | undefined, o: RunOpts) => {
       try {
         process.exitCode = await ciRun(file, o);
