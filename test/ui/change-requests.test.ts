@@ -297,7 +297,7 @@ test('change request: repo diff (Secrets masked), policy findings, what-if denia
   console.log(`# merge from the UI: Merged shown ${mergeMs} ms after the click`);
 });
 
-test('change request: a viewer, and a developer of another project, see conflicts and no buttons', async () => {
+test('change request: a viewer sees conflicts and no buttons; a developer of another project does not see it', async () => {
   for (const [user, pw] of [
     ['viewer', 'viewer-long-password'],
     ['dev-b', 'dev-b-long-password'],
@@ -310,8 +310,13 @@ test('change request: a viewer, and a developer of another project, see conflict
     await v.getByLabel('Password').fill(pw);
     await v.getByRole('button', { name: 'Log in' }).click();
     await v.waitForURL(/\/changes\/promote-conflict$/);
-    await v.getByTestId('conflicts').getByText('app/deployment.yaml').waitFor();
-    await v.getByTestId('policy-findings').waitFor();
+    if (user === 'dev-b') {
+      // reads are project-scoped too: team-a's change request is "not found" for a developer of team-b
+      await v.getByRole('alert').getByText('change request promote-conflict not found').waitFor();
+    } else {
+      await v.getByTestId('conflicts').getByText('app/deployment.yaml').waitFor();
+      await v.getByTestId('policy-findings').waitFor();
+    }
     for (const name of ['Approve', 'Merge', 'Close'])
       assert.equal(await v.getByRole('button', { name }).count(), 0, `${user} has no ${name} button`);
     // the API refuses them too (with the session's CSRF token: the role or the project decides)
