@@ -29,6 +29,15 @@ test('jq paths: bracket keys, quoted fields, iteration with select, recursive de
     ['spec', 'containers', 1, 'env', 0, 'checksum'],
   ]);
   assert.deepEqual(jqMatchPaths(obj(), '.spec.containers[5].image'), []);
+  assert.deepEqual(jqMatchPaths(obj(), '.spec.containers.[] | select(.name != "main") | .image'), [
+    ['spec', 'containers', 1, 'image'],
+  ]);
+  assert.throws(
+    () => jqMatchPaths(obj(), '.spec.containers[] | select(.name | startswith("s"))'),
+    (e: Error & { code?: string }) =>
+      e.code === 'gitops_invalid_spec' && /outside the supported jq subset/.test(e.message),
+  );
+  assert.throws(() => jqMatchPaths(obj(), '.metadata | to_entries'), /outside the supported jq subset/);
   const o = obj();
   removeJqPath(o, '.spec.containers[]');
   assert.deepEqual(o.spec.containers, []);

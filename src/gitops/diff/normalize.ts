@@ -1,6 +1,7 @@
 // Normalisation before comparing: server-populated metadata and status removed, ignoreDifferences
 // applied (JSON pointers, simple jq paths, fields owned by listed managers), Secret values masked.
 import { clone, isObject, type KubeObject } from '../../kube/index.ts';
+import { GitOpsError } from '../errors.ts';
 import type { ResourceIgnoreDifferences } from '../types.ts';
 
 const SERVER_METADATA = ['managedFields', 'resourceVersion', 'uid', 'generation', 'creationTimestamp', 'selfLink'];
@@ -58,7 +59,7 @@ type JqStep =
   | { iter: true }
   | { index: number }
   | { recurse: true }
-  | { select: { path: string[]; value: unknown } };
+  | { select: { path: string[]; value: unknown; negate: boolean } };
 
 /**
  * Parses the jq path expressions ignoreDifferences uses: field paths (`.spec.replicas`, `."a.b"`,
@@ -68,25 +69,42 @@ type JqStep =
 function parseJq(expr: string): JqStep[] {
   const steps: JqStep[] = [];
   for (const part of expr.split('|').map((s) => s.trim())) {
-    const sel = /^select\(\s*\.([\w.-]+)\s*==\s*(.+?)\s*\)$/.exec(part);
+    const sel = /^select\(\s*\.([\w.-]+)\s*(==|!=)\s*(.+?)\s*\)$/.exec(part);
     if (sel) {
-      steps.push({ select: { path: sel[1]!.split('.'), value: JSON.parse(sel[2]!) as unknown } });
+      let value: unknown;
+      try {
+        value = JSON.parse(sel[3]!);
+      } catch {
+        throw new GitOpsError(
+          'gitops_invalid_spec',
+          `ignoreDifferences jqPathExpression ${JSON.stringify(expr)}: select compares with ${sel[3]}, which is not a JSON value`,
+        );
+      }
+      steps.push({ select: { path: sel[1]!.split('.'), value, negate: sel[2] === '!=' } });
       continue;
     }
-    if (part === '..') {
-      steps.push({ recurse: true });
+    if (part === '..' || part === '.') {
+      if (part === '..') steps.push({ recurse: true });
       continue;
     }
-    const re = /\.\.|\.(?:"((?:[^"\\]|\\.)+)"|([\w-]+))\??|\[(\d*)\]\??|\["((?:[^"\\]|\\.)+)"\]\??/g;
+    const re = /\.\.|\.(?=\[)|\.(?:"((?:[^"\\]|\\.)+)"|([\w-]+))\??|\[(\d*)\]\??|\["((?:[^"\\]|\\.)+)"\]\??/y;
     let m: RegExpExecArray | null;
+    let end = 0;
     while ((m = re.exec(part))) {
+      end = re.lastIndex;
       if (m[0] === '..') steps.push({ recurse: true });
+      else if (m[0] === '.') continue;
       else if (m[1] !== undefined) steps.push({ field: JSON.parse(`"${m[1]}"`) as string });
       else if (m[2] !== undefined) steps.push({ field: m[2] });
       else if (m[4] !== undefined) steps.push({ field: JSON.parse(`"${m[4]}"`) as string });
       else if (m[3] === '') steps.push({ iter: true });
       else steps.push({ index: Number(m[3]) });
     }
+    if (end !== part.length || !part.length)
+      throw new GitOpsError(
+        'gitops_invalid_spec',
+        `ignoreDifferences jqPathExpression ${JSON.stringify(expr)}: ${JSON.stringify(part.slice(end))} is outside the supported jq subset (paths .a."b"["c"][0][], .., ?, select(.f == v) / select(.f != v), joined with |)`,
+      );
   }
   return steps;
 }
@@ -128,7 +146,7 @@ export function jqMatchPaths(obj: unknown, expr: string): (string | number)[][] 
     } else {
       let v: unknown = cur;
       for (const p of s.select.path) v = isObject(v) ? v[p] : undefined;
-      if (JSON.stringify(v) === JSON.stringify(s.select.value)) visit(cur, path, k + 1);
+      if ((JSON.stringify(v) === JSON.stringify(s.select.value)) !== s.select.negate) visit(cur, path, k + 1);
     }
   };
   visit(obj, [], 0);
