@@ -279,6 +279,9 @@ test('a privileged Pod is Denied with the constraint message and the webhook nam
   assert.equal(d.namespace, 'default');
   assert.match(d.message, /\[psp-privileged-container\] Privileged container is not allowed: shell, securityContext/);
   assert.equal(d.webhook, 'validation.gatekeeper.sh');
+  const pod = resource(r.changeRequest, 'Pod', 'debug');
+  assert.equal(pod.action, 'create');
+  assert.match(pod.diff!, new RegExp(`\\+ +- image: reg\\.local/tools@${D2}`), 'the refused change is shown');
   assert.equal(await rv({ apiVersion: 'v1', kind: 'Pod', name: 'debug', namespace: 'default' }), undefined);
 });
 

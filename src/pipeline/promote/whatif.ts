@@ -21,7 +21,7 @@ import {
   type ApplicationSource,
 } from '../../gitops/index.ts';
 import { KubeError, type KubeClient, type KubeObject } from '../../kube/index.ts';
-import type { ChangeRequest, ChangeRequestStore, WhatIfResult } from './change-request.ts';
+import type { ChangeRequest, WhatIfResult } from './change-request.ts';
 import type { Git } from './git.ts';
 
 export interface WhatIfOptions {
@@ -221,10 +221,10 @@ export async function whatIfPreview(o: WhatIfOptions): Promise<WhatIfResult> {
         const den = DENIED.exec(m);
         if (den) {
           result.denials.push({ ...id, message: (den[2] ?? m).trim(), webhook: den[1]! } satisfies Denial);
-          result.resources.push({
-            ...id,
-            action: (await getLive(o.client, t).catch(() => undefined)) ? 'update' : 'create',
-          });
+          // the change that was refused, predicted locally (config merged onto live as an apply would)
+          const live = await getLive(o.client, t).catch(() => undefined);
+          const d = diffObjects(t, live);
+          result.resources.push({ ...id, action: live ? 'update' : 'create', ...(d.diff ? { diff: d.diff } : {}) });
         } else errors.push(`${label(t)}: ${m}`);
       }
     }
