@@ -372,7 +372,7 @@ export function changeRequestRoutes({ d, apps }: RouteEnv): RouteSpec[] {
         const phase = enumParam(ctx.url, 'phase', CR_PHASES);
         const repo = ctx.url.searchParams.get('repo');
         const items = await listChangeRequests(needKube(d));
-        const scope = await loadScope({ d, apps }, ctx.principal!);
+        const scope = await loadScope({ d, apps }, ctx.principal!, items);
         const when = (c: ChangeRequest) => c.metadata.creationTimestamp ?? '';
         return {
           items: items

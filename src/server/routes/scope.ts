@@ -174,10 +174,14 @@ export async function listChangeRequests(kube: KubeClient): Promise<ChangeReques
 
 /**
  * The caller's scope for this request: for an unscoped caller an empty one (nothing is read); otherwise the
- * Applications (from the cache) and the ChangeRequests (from the cluster) it is computed from.
+ * Applications (from the cache) and the ChangeRequests (from the cluster, unless the caller has listed them).
  */
-export async function loadScope(env: Pick<RouteEnv, 'd' | 'apps'>, p: Binding): Promise<ProjectScope> {
+export async function loadScope(
+  env: Pick<RouteEnv, 'd' | 'apps'>,
+  p: Binding,
+  changeRequests?: readonly ChangeRequest[],
+): Promise<ProjectScope> {
   if (coversAll(p) || !env.d.kube) return new ProjectScope(p, [], []);
   await env.apps.ready().catch(() => undefined);
-  return new ProjectScope(p, env.apps.all(), await listChangeRequests(env.d.kube));
+  return new ProjectScope(p, env.apps.all(), changeRequests ?? (await listChangeRequests(env.d.kube)));
 }
