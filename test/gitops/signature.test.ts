@@ -167,6 +167,22 @@ describe('gitops signed-commit verification against the sandbox', () => {
       `Target revision <sha> in Git is signed with key ${keys.eve!.longId}, which is not in the keyring`,
     );
 
+    // a commit whose content no longer matches alice's signature (the message changed after signing)
+    repo.write('cm.yaml', configMap('settings', { color: 'grey' }));
+    const signed = commit(repo, 'grey', 'alice');
+    const raw = repo.git('cat-file', 'commit', signed).replace(/\ngrey$/, '\ngrey, tampered');
+    const tampered = execFileSync('git', ['hash-object', '-t', 'commit', '-w', '--stdin'], {
+      cwd: repo.dir,
+      input: raw + '\n',
+      encoding: 'utf8',
+    }).trim();
+    repo.git('update-ref', 'refs/heads/main', tampered);
+    ctl.refresh(ns, 'signed');
+    const bad = `Found signature made with EdDSA key ${keys.alice!.longId}, but verification result was invalid: 'bad signature'`;
+    const a = await waitApp(env.client, ns, 'signed', (x) => comparisonError(x) === bad, `ComparisonError: ${bad}`);
+    assert.equal(a.status?.operationState?.syncResult?.revision, rev1);
+    assert.equal(await color(), 'blue');
+
     // a later commit signed by a trusted key syncs again: OpenPGP (alice), then SSH (bob)
     repo.write('cm.yaml', configMap('settings', { color: 'white' }));
     const rev2 = commit(repo, 'white', 'alice');

@@ -256,6 +256,21 @@ export class SignatureVerifier {
     return { gnupgHome, allowedSigners };
   }
 
+  /** The public-key algorithm of a key in the keyring (BADSIG names only the key), as gpg numbers map to names. */
+  private async algorithm(gnupgHome: string, keyId: string): Promise<string> {
+    const r = await this.o.run(this.gpg, ['--homedir', gnupgHome, '--batch', '--with-colons', '--list-keys', keyId]);
+    if (r.code !== 0) return 'unknown';
+    // pub/sub lines: type:validity:length:algorithm:keyid:…; the line of the signing key (or the primary)
+    const lines = r.stdout
+      .toString('utf8')
+      .split('\n')
+      .map((l) => l.split(':'));
+    const line =
+      lines.find((f) => (f[0] === 'pub' || f[0] === 'sub') && f[4]?.toUpperCase() === keyId) ??
+      lines.find((f) => f[0] === 'pub');
+    return PGP_ALGO[line?.[3] ?? ''] ?? 'unknown';
+  }
+
   /** Verifies the commit `sha`, or the annotated tag `tag` (its refs/tags/ name and object id) when given. */
   async verify(
     src: SignedObjectSource,
@@ -283,6 +298,8 @@ export class SignatureVerifier {
         `gpg.ssh.allowedSignersFile=${allowedSigners}`,
       ]);
       result = sshSig ? parseSshOutput(r.code, r.output, keyring) : parseGpgStatus(r.output);
+      if (result.kind === 'bad' && result.format === 'gpg' && result.cipher === 'unknown')
+        result = { ...result, cipher: await this.algorithm(gnupgHome, result.keyId) };
       if (result.kind === 'good' && r.code !== 0)
         result = { ...result, kind: 'bad', message: `git verify-${what} exited with ${r.code}` } as SignatureResult;
     }
