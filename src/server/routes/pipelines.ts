@@ -203,6 +203,13 @@ function baseName(p: string): string {
 }
 
 export function pipelineRoutes({ d, apps }: RouteEnv): RouteSpec[] {
+  /** the caller's scope, computed once per request */
+  const scopes = new WeakMap<Ctx, Promise<ProjectScope>>();
+  const scopeOf = (ctx: Ctx): Promise<ProjectScope> => {
+    let s = scopes.get(ctx);
+    if (!s) scopes.set(ctx, (s = loadScope({ d, apps }, ctx.principal!)));
+    return s;
+  };
   /** The run, after the project check: a run of projects the caller does not cover is "not found" too. */
   const loadRun = async (ctx: Ctx, name: string): Promise<KubeObject> => {
     checkName('pipeline run name', name);
@@ -214,7 +221,7 @@ export function pipelineRoutes({ d, apps }: RouteEnv): RouteSpec[] {
         throw new ServerError('server_not_found', `pipeline run ${name} not found`, { cause: e });
       throw upstream(e, `pipeline run ${name}`);
     }
-    if (!(await loadScope({ d, apps }, ctx.principal!)).canSeeRun(name))
+    if (!(await scopeOf(ctx)).canSeeRun(name))
       throw new ServerError('server_not_found', `pipeline run ${name} not found`);
     return run;
   };
@@ -387,7 +394,7 @@ export function pipelineRoutes({ d, apps }: RouteEnv): RouteSpec[] {
           else throw upstream(e, 'pipeline runs');
         }
         const when = (o: KubeObject) => str(rec(o.status).startTime) ?? o.metadata?.creationTimestamp ?? '';
-        const scope = await loadScope({ d, apps }, ctx.principal!);
+        const scope = await scopeOf(ctx);
         let sums = items
           .filter((r) => scope.canSeeRun(r.metadata?.name ?? ''))
           .sort(
@@ -451,7 +458,7 @@ export function pipelineRoutes({ d, apps }: RouteEnv): RouteSpec[] {
         return {
           ...sum,
           params: rec(rec(run.spec).params),
-          changeRequests: await changeRequestsOf(run.metadata!.name!, await loadScope({ d, apps }, ctx.principal!)),
+          changeRequests: await changeRequestsOf(run.metadata!.name!, await scopeOf(ctx)),
           ...(rec(rec(run.status).logsArtifact).image ? { logsArtifact: rec(rec(run.status).logsArtifact) } : {}),
           steps: st.map((s) => {
             const dur = s.durationMs ?? durationMs(s.startTime, s.finishTime);
