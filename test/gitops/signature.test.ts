@@ -107,9 +107,10 @@ describe('gitops signed-commit verification against the sandbox', () => {
     });
   });
   after(async () => {
+    // the signer's gpg-agent (started by key generation) goes before its home directory does
+    if (gnupg) spawnSync('gpgconf', ['--homedir', gnupg, '--kill', 'all'], { stdio: 'ignore' });
     await ctl?.close();
     await env?.close();
-    if (gnupg) spawnSync('gpgconf', ['--homedir', gnupg, '--kill', 'all'], { stdio: 'ignore' });
   });
 
   const comparisonError = (a: Application) => a.status?.conditions?.find((c) => c.type === 'ComparisonError')?.message;
