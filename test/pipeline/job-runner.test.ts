@@ -75,7 +75,8 @@ test('run steps as Kubernetes Jobs on the sandbox', async (t) => {
   assert.equal(stuck.phase, 'Failed');
   assert.match(stuck.message!, /timed out/);
   assert.equal(r.status.phase, 'Failed');
-  // every step Job and its pod are gone (Foreground deletion), nothing of them still runs
+  // once cleanup is done, every step Job and its pod are gone (Foreground deletion), nothing of them runs
+  await ex.cleanup();
   await sb.controllers!.idle();
   const jobs = await client.list('batch/v1', 'Job', { namespace: 'default' });
   assert.deepEqual(
@@ -89,7 +90,7 @@ test('run steps as Kubernetes Jobs on the sandbox', async (t) => {
   );
   assert.ok(specs.length > 0);
   for (const s of specs) assert.doesNotMatch(s, /tok-very-secret/);
-  await ex.cleanup();
+  assert.equal((await client.list('v1', 'PersistentVolumeClaim', { namespace: 'default' })).items.length, 0);
 });
 
 test('sekisho ci run --runner kubernetes against sekisho cluster serve --execute-pods', async (t) => {

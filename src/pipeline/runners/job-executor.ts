@@ -16,7 +16,8 @@
 //   - phase: the Job's Complete/Failed condition, exit code from the pod's terminated state;
 //   - backoffLimit 0: retries stay with the pipeline runner (each attempt is a new Job); a timeout or a cancel
 //     aborts the step's signal, and the Job is deleted with propagationPolicy Foreground (its pod is killed);
-//   - waiting polls the Job every `pollMs` (default 250 ms).
+//   - the end of a Job is awaited with a watch on it (re-read and re-watched after `pollMs`, default 250 ms,
+//     when the watch breaks).
 // Changes steps make to the workspace stay on the PVC (later step Jobs see them); they do not come back to
 // the local checkout, so built-in steps that run in-process do not see them.
 import { spawn } from 'node:child_process';
@@ -73,7 +74,7 @@ function packCheckout(dir: string): Promise<Buffer> {
 }
 
 export interface JobExecutor extends StepExecutor {
-  /** Deletes the run's workspace PVC (the steps' Jobs are deleted as they end). */
+  /** Waits for the Jobs of aborted steps to be deleted, then deletes the run's workspace PVC. */
   cleanup(): Promise<void>;
 }
 
@@ -98,6 +99,48 @@ export function jobExecutor(o: JobExecutorOptions): JobExecutor {
       };
       signal.addEventListener('abort', onAbort, { once: true });
     });
+
+  const ended = (job: KubeObject): 'Complete' | 'Failed' | undefined => {
+    const conds = ((job.status as Obj | undefined)?.conditions as Obj[] | undefined) ?? [];
+    const d = conds.find((x) => (x.type === 'Complete' || x.type === 'Failed') && x.status === 'True');
+    return d ? (d.type as 'Complete' | 'Failed') : undefined;
+  };
+
+  /** Watches the Job (from the resourceVersion it was read at) until its Complete or Failed condition. */
+  const waitForEnd = async (name: string, signal: AbortSignal): Promise<'Complete' | 'Failed'> => {
+    for (;;) {
+      signal.throwIfAborted();
+      const job = await c.get('batch/v1', 'Job', name, ns);
+      const now = ended(job);
+      if (now) return now;
+      const ac = new AbortController();
+      const stop = () => ac.abort(signal.reason);
+      signal.addEventListener('abort', stop, { once: true });
+      try {
+        for await (const ev of c.watch('batch/v1', 'Job', {
+          namespace: ns,
+          fieldSelector: `metadata.name=${name}`,
+          ...(job.metadata.resourceVersion ? { resourceVersion: job.metadata.resourceVersion } : {}),
+          timeoutSeconds: 300,
+          signal: ac.signal,
+        })) {
+          if (ev.type === 'DELETED')
+            throw new PipelineError('pipeline_step_failed', `Job ${ns}/${name} was deleted before it ended`);
+          if (ev.type === 'ERROR') break; // e.g. 410 Gone: read it again and watch from there
+          const e = ended(ev.object);
+          if (e) return e;
+        }
+      } catch (err) {
+        if (signal.aborted) throw signal.reason;
+        if (err instanceof PipelineError) throw err;
+        // the watch broke (connection closed): read the Job again and watch from there
+        await wait(poll, signal);
+      } finally {
+        signal.removeEventListener('abort', stop);
+        ac.abort();
+      }
+    }
+  };
 
   const removeJob = async (name: string) => {
     for (const [av, kind, n, pol] of [
@@ -145,31 +188,24 @@ export function jobExecutor(o: JobExecutorOptions): JobExecutor {
           },
         },
       } as KubeObject);
-      for (;;) {
-        const job = await c.get('batch/v1', 'Job', name, ns);
-        const conds = ((job.status as Obj | undefined)?.conditions as Obj[] | undefined) ?? [];
-        const done = conds.find((x) => (x.type === 'Complete' || x.type === 'Failed') && x.status === 'True');
-        if (done) {
-          const pods = await c.list('v1', 'Pod', { namespace: ns, labelSelector: `job-name=${name}` });
-          const pod = pods.items[pods.items.length - 1];
-          let exitCode = done.type === 'Complete' ? 0 : 1;
-          let message = '';
-          let log = '';
-          if (pod) {
-            const term = (
-              ((pod.status as Obj | undefined)?.containerStatuses as Obj[] | undefined)?.[0]?.state as Obj | undefined
-            )?.terminated as Obj | undefined;
-            if (typeof term?.exitCode === 'number') exitCode = term.exitCode;
-            message = String(term?.message ?? '');
-            log = await c.requestText(
-              `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(pod.metadata.name ?? '')}/log`,
-            );
-          }
-          if (exitCode === 0 && done.type === 'Failed') exitCode = 1;
-          return { exitCode, message, log };
-        }
-        await wait(poll, signal);
+      const done = await waitForEnd(name, signal);
+      const pods = await c.list('v1', 'Pod', { namespace: ns, labelSelector: `job-name=${name}` });
+      const pod = pods.items[pods.items.length - 1];
+      let exitCode = done === 'Complete' ? 0 : 1;
+      let message = '';
+      let log = '';
+      if (pod) {
+        const term = (
+          ((pod.status as Obj | undefined)?.containerStatuses as Obj[] | undefined)?.[0]?.state as Obj | undefined
+        )?.terminated as Obj | undefined;
+        if (typeof term?.exitCode === 'number') exitCode = term.exitCode;
+        message = String(term?.message ?? '');
+        log = await c.requestText(
+          `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(pod.metadata.name ?? '')}/log`,
+        );
       }
+      if (exitCode === 0 && done === 'Failed') exitCode = 1;
+      return { exitCode, message, log };
     } finally {
       await removeJob(name);
     }
@@ -222,41 +258,19 @@ export function jobExecutor(o: JobExecutorOptions): JobExecutor {
       );
   };
 
+  // the runner does not wait for a step it aborted (timeout, cancel): cleanup() waits for those Jobs' deletion
+  const inFlight = new Set<Promise<unknown>>();
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    inFlight.add(p);
+    const drop = () => inFlight.delete(p);
+    p.then(drop, drop);
+    return p;
+  };
+
   return {
-    async run(r) {
-      seeded ??= seed(r.workspace, r.signal);
-      try {
-        await seeded;
-      } catch (err) {
-        seeded = undefined;
-        throw err;
-      }
-      const rel = relative(r.workspace, r.cwd);
-      if (rel.startsWith('..'))
-        throw new PipelineError('pipeline_invalid', `working-directory ${r.cwd} is outside the checkout`);
-      const name = dnsName(`${prefix}-${++seq}`, 63);
-      const res = await runJob(
-        name,
-        {
-          name: 'step',
-          image: r.image,
-          workingDir: rel ? `/workspace/${rel}` : '/workspace',
-          command: [r.shell, '-c', `: > /sekisho/outputs; ${r.shell} -e -c "$1"`, 'sekisho-step', r.script],
-          terminationMessagePath: '/sekisho/outputs',
-          volumeMounts: [
-            { name: 'workspace', mountPath: '/workspace' },
-            { name: 'io', mountPath: '/sekisho' },
-          ],
-        },
-        { ...r.env, SEKISHO_WORKSPACE: '/workspace' },
-        [{ name: 'io', emptyDir: {} }],
-        r.signal,
-      );
-      r.stdout.write(res.log);
-      writeFileSync(join(r.ioDir, 'outputs'), res.message);
-      return { exitCode: res.exitCode };
-    },
+    run: (r) => track(runStep(r)),
     async cleanup() {
+      await Promise.allSettled([...inFlight]);
       try {
         await c.delete('v1', 'PersistentVolumeClaim', pvcName, ns);
       } catch (err) {
@@ -264,4 +278,38 @@ export function jobExecutor(o: JobExecutorOptions): JobExecutor {
       }
     },
   };
+
+  async function runStep(r: Parameters<StepExecutor['run']>[0]): Promise<{ exitCode: number }> {
+    seeded ??= seed(r.workspace, r.signal);
+    try {
+      await seeded;
+    } catch (err) {
+      seeded = undefined;
+      throw err;
+    }
+    const rel = relative(r.workspace, r.cwd);
+    if (rel.startsWith('..'))
+      throw new PipelineError('pipeline_invalid', `working-directory ${r.cwd} is outside the checkout`);
+    const name = dnsName(`${prefix}-${++seq}`, 63);
+    const res = await runJob(
+      name,
+      {
+        name: 'step',
+        image: r.image,
+        workingDir: rel ? `/workspace/${rel}` : '/workspace',
+        command: [r.shell, '-c', `: > /sekisho/outputs; ${r.shell} -e -c "$1"`, 'sekisho-step', r.script],
+        terminationMessagePath: '/sekisho/outputs',
+        volumeMounts: [
+          { name: 'workspace', mountPath: '/workspace' },
+          { name: 'io', mountPath: '/sekisho' },
+        ],
+      },
+      { ...r.env, SEKISHO_WORKSPACE: '/workspace' },
+      [{ name: 'io', emptyDir: {} }],
+      r.signal,
+    );
+    r.stdout.write(res.log);
+    writeFileSync(join(r.ioDir, 'outputs'), res.message);
+    return { exitCode: res.exitCode };
+  }
 }
