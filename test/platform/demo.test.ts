@@ -16,12 +16,12 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 const EXPECTED: Array<[string, 'pass' | 'fail']> = [
   ['repos', 'pass'],
+  ['policies', 'pass'],
   ['commit', 'pass'],
   ['pipeline', 'pass'],
   ['lint', 'pass'],
   ['image', 'pass'],
   ['sign', 'pass'],
-  ['policies', 'pass'],
   ['change', 'pass'],
   ['change-policy', 'pass'],
   ['merge', 'pass'],
@@ -135,6 +135,13 @@ test(
     const crName = by(first, 'change').data.changeRequest as string;
     assert.equal(crName, `promote-demo-app-${image.split('@sha256:')[1]!.slice(0, 12)}`);
     assert.equal(by(first, 'change').data.pipelineRun, run.run);
+    // the what-if preview (server-side dry run of the change, admission included) is on the change request
+    const whatIf = by(first, 'change').data.whatIf;
+    assert.equal(whatIf.result, 'Passed');
+    assert.ok(
+      whatIf.resources.some((r: { kind: string; action: string }) => r.kind === 'Deployment' && r.action === 'create'),
+      JSON.stringify(whatIf.resources),
+    );
     // read back from sekisho-ci after the merge: Merged, with the policy result and the run that opened it
     assert.equal(by(first, 'merge').data.changeRequest, crName);
     assert.equal(by(first, 'merge').data.phase, 'Merged');

@@ -53,7 +53,7 @@ export async function preparePipeline(
 }
 
 /** .sekisho/pipeline.yaml of the app repo. Paths are of this machine: the runner is the platform next to it. */
-export function pipelineYaml(o: { keyFile: string; db: string; configRepo: string }): string {
+export function pipelineYaml(o: { keyFile: string; db: string; configRepo: string; kubeconfig: string }): string {
   const e = (s: string) => '${{ ' + s + ' }}';
   const image = `${e('params.registry')}/demo/app:${e('params.commit')}`;
   const doc = {
@@ -120,6 +120,10 @@ export function pipelineYaml(o: { keyFile: string; db: string; configRepo: strin
             path: 'app',
             image: `demo-app=${e('steps.push.outputs.image')}`,
             title: `Promote demo-app built from ${e('params.commit')}`,
+            // the what-if preview: the change's render dry-run against the platform's cluster (admission
+            // included); a denial fails the step
+            whatif: true,
+            kubeconfig: o.kubeconfig,
           },
         },
       ],

@@ -321,6 +321,75 @@ export const DEMO_STEPS: DemoStep[] = [
     },
   },
   {
+    id: 'policies',
+    title: 'policies installed: ConstraintTemplates and constraints enforced by admission',
+    async run(ctx) {
+      for (const t of ctx.policies.templates) await ctx.kube.apply(t, { fieldManager: FIELD_MANAGER, force: true });
+      // the namespace the constraints match, so the probe below reaches admission
+      await ctx.kube.apply(
+        {
+          apiVersion: 'v1',
+          kind: 'Namespace',
+          metadata: {
+            name: APP_NAMESPACE,
+            labels: { 'app.kubernetes.io/name': APP_NAME, 'app.kubernetes.io/part-of': 'sekisho-demo' },
+          },
+        },
+        { fieldManager: FIELD_MANAGER, force: true },
+      );
+      for (const c of ctx.policies.constraints)
+        await until(ctx, `the CRD of ${c.kind} (template compiled)`, async () => {
+          await ctx.kube.discover(true);
+          return ctx.kube.apply(c, { fieldManager: FIELD_MANAGER, force: true });
+        });
+      // a server-side dry run of a root Deployment must be denied once the webhook holds the constraints
+      const probe: KubeObject = {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: {
+          name: 'demo-admission-probe',
+          namespace: APP_NAMESPACE,
+          labels: { 'app.kubernetes.io/name': 'probe', 'app.kubernetes.io/part-of': 'sekisho-demo' },
+        },
+        spec: {
+          selector: { matchLabels: { app: 'probe' } },
+          template: {
+            metadata: { labels: { app: 'probe' } },
+            spec: {
+              securityContext: { runAsUser: 0 },
+              containers: [{ name: 'c', image: `${ctx.registryHost}/demo/app:latest` }],
+            },
+          },
+        },
+      };
+      const denial = await until(ctx, 'admission to deny a root container (dry run)', async () => {
+        try {
+          await ctx.kube.create(probe, { dryRun: true, fieldManager: FIELD_MANAGER });
+          return undefined;
+        } catch (e) {
+          if (e instanceof KubeError && /denied/.test(e.message) && /demo-run-as-non-root/.test(e.message))
+            return e.message;
+          throw e;
+        }
+      });
+      return {
+        outcome: 'pass',
+        detail: `${ctx.policies.templates.length} templates, ${ctx.policies.constraints.length} constraints; a root Deployment (dry run) is denied`,
+        look: [
+          ctx.kubectl('get constrainttemplates'),
+          ctx.kubectl('get constraints'),
+          `${ctx.env.apiUrl}/api/v1/policies/constraints`,
+          ctx.policies.dir,
+        ],
+        data: {
+          templates: ctx.policies.templates.map((t) => t.metadata.name),
+          constraints: ctx.policies.constraints.map((c) => `${c.kind}/${c.metadata.name}`),
+          probeDenial: denial,
+        },
+      };
+    },
+  },
+  {
     id: 'commit',
     title: 'a commit to the app repo (Dockerfile, app, .sekisho/pipeline.yaml) pushed to the git server',
     async run(ctx) {
@@ -330,7 +399,12 @@ export const DEMO_STEPS: DemoStep[] = [
       mkdirSync(join(repo.dir, '.sekisho'), { recursive: true });
       writeFileSync(
         join(repo.dir, '.sekisho', 'pipeline.yaml'),
-        pipelineYaml({ keyFile: prep.keyFile, db: prep.db, configRepo: repoPath(ctx, CONFIG_REPO) }),
+        pipelineYaml({
+          keyFile: prep.keyFile,
+          db: prep.db,
+          configRepo: repoPath(ctx, CONFIG_REPO),
+          kubeconfig: ctx.env.kubeconfigPath,
+        }),
       );
       // always a new commit: the push trigger runs each commit once, and each demo run wants its own run
       await repo.run('add', '-A');
@@ -492,77 +566,8 @@ export const DEMO_STEPS: DemoStep[] = [
     },
   },
   {
-    id: 'policies',
-    title: 'policies installed: ConstraintTemplates and constraints enforced by admission',
-    async run(ctx) {
-      for (const t of ctx.policies.templates) await ctx.kube.apply(t, { fieldManager: FIELD_MANAGER, force: true });
-      // the namespace the constraints match, so the probe below reaches admission
-      await ctx.kube.apply(
-        {
-          apiVersion: 'v1',
-          kind: 'Namespace',
-          metadata: {
-            name: APP_NAMESPACE,
-            labels: { 'app.kubernetes.io/name': APP_NAME, 'app.kubernetes.io/part-of': 'sekisho-demo' },
-          },
-        },
-        { fieldManager: FIELD_MANAGER, force: true },
-      );
-      for (const c of ctx.policies.constraints)
-        await until(ctx, `the CRD of ${c.kind} (template compiled)`, async () => {
-          await ctx.kube.discover(true);
-          return ctx.kube.apply(c, { fieldManager: FIELD_MANAGER, force: true });
-        });
-      // a server-side dry run of a root Deployment must be denied once the webhook holds the constraints
-      const probe: KubeObject = {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: {
-          name: 'demo-admission-probe',
-          namespace: APP_NAMESPACE,
-          labels: { 'app.kubernetes.io/name': 'probe', 'app.kubernetes.io/part-of': 'sekisho-demo' },
-        },
-        spec: {
-          selector: { matchLabels: { app: 'probe' } },
-          template: {
-            metadata: { labels: { app: 'probe' } },
-            spec: {
-              securityContext: { runAsUser: 0 },
-              containers: [{ name: 'c', image: `${ctx.registryHost}/demo/app:latest` }],
-            },
-          },
-        },
-      };
-      const denial = await until(ctx, 'admission to deny a root container (dry run)', async () => {
-        try {
-          await ctx.kube.create(probe, { dryRun: true, fieldManager: FIELD_MANAGER });
-          return undefined;
-        } catch (e) {
-          if (e instanceof KubeError && /denied/.test(e.message) && /demo-run-as-non-root/.test(e.message))
-            return e.message;
-          throw e;
-        }
-      });
-      return {
-        outcome: 'pass',
-        detail: `${ctx.policies.templates.length} templates, ${ctx.policies.constraints.length} constraints; a root Deployment (dry run) is denied`,
-        look: [
-          ctx.kubectl('get constrainttemplates'),
-          ctx.kubectl('get constraints'),
-          `${ctx.env.apiUrl}/api/v1/policies/constraints`,
-          ctx.policies.dir,
-        ],
-        data: {
-          templates: ctx.policies.templates.map((t) => t.metadata.name),
-          constraints: ctx.policies.constraints.map((c) => `${c.kind}/${c.metadata.name}`),
-          probeDenial: denial,
-        },
-      };
-    },
-  },
-  {
     id: 'change',
-    title: `the run's promote step opened a ChangeRequest in ${CI_NAMESPACE}: the new digest on a branch of the config repo`,
+    title: `the run's promote step opened a ChangeRequest in ${CI_NAMESPACE}: the new digest on a branch of the config repo, what-if preview Passed`,
     async run(ctx) {
       const run = await runOf(ctx);
       const promote = stepOf(run, 'promote');
@@ -578,13 +583,19 @@ export const DEMO_STEPS: DemoStep[] = [
       const head = (await git(['ls-remote', `${ctx.env.gitUrl}/${CONFIG_REPO}.git`, `refs/heads/${branch}`])).split(
         '\t',
       )[0];
-      const whatIf = (cr.status as { whatIf?: unknown } | undefined)?.whatIf;
-      const ok = imageOk && cr.spec.pipelineRun === run.metadata.name && head === cr.status?.headCommit;
+      const whatIf = cr.status?.whatIf;
+      const ok =
+        imageOk &&
+        cr.spec.pipelineRun === run.metadata.name &&
+        head === cr.status?.headCommit &&
+        whatIf?.result === 'Passed' &&
+        whatIf.commit === head;
+      const actions = (whatIf?.resources ?? []).map((r) => `${r.kind}/${r.name} ${r.action}`).join(', ');
       return {
         outcome: ok ? 'pass' : 'fail',
         detail: ok
-          ? `change request ${CI_NAMESPACE}/${name} from run ${run.metadata.name}: branch ${branch} at ${head!.slice(0, 12)} sets ${cr.spec.images.map((i) => i.image).join(', ')} (${(cr.status?.changedFiles ?? []).join(', ')})${whatIf ? '; what-if preview recorded' : ''}`
-          : `change request ${name}: images ${JSON.stringify(cr.spec.images)}, run ${cr.spec.pipelineRun}, head ${cr.status?.headCommit} vs branch ${head}`,
+          ? `change request ${CI_NAMESPACE}/${name} from run ${run.metadata.name}: branch ${branch} at ${head!.slice(0, 12)} sets ${cr.spec.images.map((i) => i.image).join(', ')} (${(cr.status?.changedFiles ?? []).join(', ')}); what-if on ${whatIf!.cluster} Passed: ${actions}`
+          : `change request ${name}: images ${JSON.stringify(cr.spec.images)}, run ${cr.spec.pipelineRun}, head ${cr.status?.headCommit} vs branch ${head}, what-if ${whatIf ? `${whatIf.result} at ${whatIf.commit.slice(0, 12)}${whatIf.message ? `: ${whatIf.message}` : ''}` : 'not recorded'}`,
         look: [crLook(ctx, branch), `${ctx.env.apiUrl}/api/v1/changerequests/${name}`],
         data: {
           changeRequest: name,
@@ -592,7 +603,14 @@ export const DEMO_STEPS: DemoStep[] = [
           commit: head,
           pipelineRun: cr.spec.pipelineRun,
           files: cr.status?.changedFiles ?? [],
-          ...(whatIf ? { whatIf } : {}),
+          whatIf: whatIf
+            ? {
+                result: whatIf.result,
+                cluster: whatIf.cluster,
+                resources: whatIf.resources.map((r) => ({ kind: r.kind, name: r.name, action: r.action })),
+                denials: whatIf.denials,
+              }
+            : null,
         },
       };
     },
