@@ -173,9 +173,17 @@ export function applyDefaults(o: KubeObject): void {
     case '/PersistentVolumeClaim':
       if (spec) dflt(spec, 'volumeMode', 'Filesystem');
       break;
-    case '/Secret':
+    case '/Secret': {
       dflt(o, 'type', 'Opaque');
+      // as kube-apiserver does: stringData is folded into data (base64, its keys win) and never stored
+      const sd = (o as Obj).stringData;
+      if (isObject(sd)) {
+        const data = obj(o, 'data');
+        for (const [k, v] of Object.entries(sd)) data[k] = Buffer.from(String(v)).toString('base64');
+      }
+      delete (o as Obj).stringData;
       break;
+    }
     case '/Namespace':
       obj(o, 'spec').finalizers ??= ['kubernetes'];
       if (!isObject(o.status) || !o.status.phase) o.status = { phase: 'Active' };

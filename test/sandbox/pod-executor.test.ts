@@ -68,7 +68,20 @@ test('sandbox pod executor: Jobs run for real, logs through kubectl', async (t) 
   });
 
   await t.test('volumes, env from a Secret, init containers, tailLines', async () => {
-    await ok(kc, ['create', 'secret', 'generic', 'creds', '--from-literal=token=s3cret']);
+    // stringData is folded into data, as kube-apiserver does
+    await ok(
+      kc,
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'creds', namespace: 'default' },
+        stringData: { token: 's3cret' },
+      }),
+    );
+    const sec = JSON.parse(await ok(kc, ['get', 'secret/creds', '-o', 'json'])) as Record<string, unknown>;
+    assert.deepEqual(sec.data, { token: Buffer.from('s3cret').toString('base64') });
+    assert.equal(sec.stringData, undefined);
     await ok(kc, ['create', 'configmap', 'conf', '--from-literal=greeting=hello']);
     const pvc = {
       apiVersion: 'v1',
