@@ -432,7 +432,8 @@ export const DEMO_STEPS: DemoStep[] = [
     async run(ctx) {
       const commit = need(ctx, `head:${APP_REPO}`);
       const pushedAt = Number(need(ctx, 'pushed:at'));
-      const run = await until(ctx, `the PipelineRun of ${APP_REPO} ${commit.slice(0, 12)} to finish`, async () => {
+      const what = `the PipelineRun of ${APP_REPO} ${commit.slice(0, 12)} in ${CI_NAMESPACE} to finish (the platform's pipeline runner starts it on the push; \`sekisho up --no-ci\` has none)`;
+      const run = await until(ctx, what, async () => {
         const [r] = await runsOf(ctx, commit);
         const phase = r?.status?.phase;
         return r && phase !== 'Running' && phase !== 'Pending' ? r : undefined;
