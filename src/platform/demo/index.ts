@@ -11,6 +11,7 @@ export {
   type RunDemoOptions,
 } from './run.ts';
 export { DEMO_STEPS, APP_NAME, APP_NAMESPACE, APP_REPO, CONFIG_REPO } from './steps.ts';
+export { pipelineYaml, PIPELINE_STEPS, PIPELINE_NAME } from './pipeline.ts';
 export { loadPolicies, checkManifests, type DemoPolicies, type PolicyCheck } from './policies.ts';
 export { baseImage, appImage, pushImage, type AssembledImage } from './image.ts';
 export { DemoError, type DemoErrorCode, type DemoErrorLocation } from './errors.ts';
