@@ -95,6 +95,8 @@ export interface StepExecutor {
     stdout: Writable;
     stderr: Writable;
     signal: AbortSignal;
+    /** the step's timeout (the signal aborts then); a Job runner sets it as activeDeadlineSeconds */
+    timeoutMs?: number;
   }): Promise<{ exitCode: number }>;
 }
 

@@ -90,6 +90,10 @@ test('run steps as Kubernetes Jobs on the sandbox', async (t) => {
   );
   assert.ok(specs.length > 0);
   for (const s of specs) assert.doesNotMatch(s, /tok-very-secret/);
+  const stuckJob = specs
+    .map((x) => JSON.parse(x) as { kind: string; spec: { activeDeadlineSeconds?: number } })
+    .find((o) => o.kind === 'Job' && o.spec.activeDeadlineSeconds !== undefined);
+  assert.equal(stuckJob?.spec.activeDeadlineSeconds, 2, 'the step timeout is the Job deadline');
   assert.equal((await client.list('v1', 'PersistentVolumeClaim', { namespace: 'default' })).items.length, 0);
 });
 

@@ -155,6 +155,27 @@ test('sandbox pod executor: Jobs run for real, logs through kubectl', async (t) 
     assert.ok(existsSync(join(sb.podExecutor!.dir, 'volumes', pv.spec.volumeName, 'out.txt')), 'the PV keeps files');
   });
 
+  await t.test('activeDeadlineSeconds kills the pod', async () => {
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'deadline', namespace: 'default', annotations: { 'sekisho.dev/execute': 'true' } },
+      spec: {
+        restartPolicy: 'Never',
+        activeDeadlineSeconds: 1,
+        containers: [{ name: 'main', image, command: ['sh', '-c', 'echo waiting; exec sleep 600'] }],
+      },
+    };
+    await ok(kc, ['apply', '-f', '-'], JSON.stringify(pod));
+    await ok(kc, ['wait', '--for=jsonpath={.status.phase}=Failed', 'pod/deadline', '--timeout=60s']);
+    const p = JSON.parse(await ok(kc, ['get', 'pod/deadline', '-o', 'json'])) as {
+      status: { reason?: string; containerStatuses: { state: { terminated?: { reason: string } } }[] };
+    };
+    assert.equal(p.status.reason, 'DeadlineExceeded');
+    assert.equal(p.status.containerStatuses[0]!.state.terminated?.reason, 'DeadlineExceeded');
+    assert.equal(await ok(kc, ['logs', 'pod/deadline']), 'waiting\n');
+  });
+
   await t.test('deleting a running pod kills its container; follow streams until it ends', async () => {
     const pod = {
       apiVersion: 'v1',

@@ -16,6 +16,8 @@
 //   - phase: the Job's Complete/Failed condition, exit code from the pod's terminated state;
 //   - backoffLimit 0: retries stay with the pipeline runner (each attempt is a new Job); a timeout or a cancel
 //     aborts the step's signal, and the Job is deleted with propagationPolicy Foreground (its pod is killed);
+//     a step timeout is also the Job's (and its pod's) activeDeadlineSeconds, so the Job ends on its own
+//     should the runner die;
 //   - the end of a Job is awaited with a watch on it (re-read and re-watched after `pollMs`, default 250 ms,
 //     when the watch breaks).
 // Changes steps make to the workspace stay on the PVC (later step Jobs see them); they do not come back to
@@ -162,7 +164,10 @@ export function jobExecutor(o: JobExecutorOptions): JobExecutor {
     env: Record<string, string>,
     extraVolumes: Obj[],
     signal: AbortSignal,
+    timeoutMs?: number,
   ): Promise<{ exitCode: number; message: string; log: string }> => {
+    // the runner's timer deletes the Job at the timeout; the deadline also ends it should the runner die
+    const deadline = timeoutMs !== undefined ? { activeDeadlineSeconds: Math.max(1, Math.ceil(timeoutMs / 1000)) } : {};
     await c.create({
       apiVersion: 'v1',
       kind: 'Secret',
@@ -178,10 +183,12 @@ export function jobExecutor(o: JobExecutorOptions): JobExecutor {
         metadata: { name, namespace: ns, labels: { 'sekisho.dev/run': prefix } },
         spec: {
           backoffLimit: 0,
+          ...deadline,
           template: {
             metadata: { labels: { 'sekisho.dev/run': prefix } },
             spec: {
               restartPolicy: 'Never',
+              ...deadline,
               volumes: [{ name: 'workspace', persistentVolumeClaim: { claimName: pvcName } }, ...extraVolumes],
               containers: [{ ...container, envFrom: [{ secretRef: { name: `${name}-env` } }] }],
             },
@@ -307,6 +314,7 @@ export function jobExecutor(o: JobExecutorOptions): JobExecutor {
       { ...r.env, SEKISHO_WORKSPACE: '/workspace' },
       [{ name: 'io', emptyDir: {} }],
       r.signal,
+      r.timeoutMs,
     );
     r.stdout.write(res.log);
     writeFileSync(join(r.ioDir, 'outputs'), res.message);

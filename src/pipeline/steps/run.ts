@@ -77,6 +77,7 @@ export async function runStep(ctx: StepContext): Promise<StepResult> {
       stdout: ctx.logStream(),
       stderr: ctx.logStream(),
       signal: ctx.signal,
+      ...(ctx.step.timeoutMs !== undefined ? { timeoutMs: ctx.step.timeoutMs } : {}),
     }));
   } else {
     exitCode = await new Promise<number>((res, rej) => {
