@@ -8,6 +8,8 @@
 //     progress deadline: Progressing=False, reason ProgressDeadlineExceeded);
 //   - an image containing `crashloop` is shown waiting in CrashLoopBackOff, never Ready;
 //   - in a Job, an image containing `job-fail` makes the pod fail (the Job fails after backoffLimit).
+// With a PodExecutor (startSandbox({ executePods })), Job pods and pods annotated sekisho.dev/execute="true"
+// are really run instead (pod-executor.ts) and the Job status follows their real outcome.
 import { createHash } from 'node:crypto';
 import {
   KubeError,
