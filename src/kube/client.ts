@@ -179,6 +179,26 @@ export class KubeClient {
     return text;
   }
 
+  /** A GET whose answer is streamed as it arrives (e.g. pods/log?follow=true); ends with it or the signal. */
+  async *streamText(path: string, signal?: AbortSignal): AsyncGenerator<Buffer> {
+    const res = await this.raw('GET', path, undefined, 'application/json', '*/*', signal);
+    if ((res.statusCode ?? 0) >= 300) {
+      const text = await readAll(res);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = { message: text.trim() || `HTTP ${res.statusCode}` };
+      }
+      throw KubeError.fromStatus(res.statusCode ?? 0, parsed);
+    }
+    try {
+      for await (const chunk of res as AsyncIterable<Buffer>) yield chunk;
+    } finally {
+      res.destroy();
+    }
+  }
+
   private async raw(
     method: string,
     path: string,

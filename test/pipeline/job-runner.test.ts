@@ -74,6 +74,7 @@ test('run steps as Kubernetes Jobs on the sandbox', async (t) => {
   const stuck = stepOf(r, 'stuck');
   assert.equal(stuck.phase, 'Failed');
   assert.match(stuck.message!, /timed out/);
+  assert.match(log(stuck), /started/, 'the pod log is followed into the step log while the step runs');
   assert.equal(r.status.phase, 'Failed');
   // once cleanup is done, every step Job and its pod are gone (Foreground deletion), nothing of them runs
   await ex.cleanup();

@@ -12,7 +12,8 @@
 //   - outputs: the script appends to $SEKISHO_OUTPUT = /sekisho/outputs, an emptyDir path that is also the
 //     container's terminationMessagePath, so the outputs come back in the pod status (4 KiB at most, as
 //     Kubernetes allows), and are written to the step's io folder for the runner to parse;
-//   - logs: the pod log (pods/log) of the finished pod is copied into the step log;
+//   - logs: the pod log is followed (pods/log?follow=true) into the step log while the pod runs; when that
+//     could not happen (the pod ended before it left Pending for us), the whole log is fetched at the end;
 //   - phase: the Job's Complete/Failed condition, exit code from the pod's terminated state;
 //   - backoffLimit 0: retries stay with the pipeline runner (each attempt is a new Job); a timeout or a cancel
 //     aborts the step's signal, and the Job is deleted with propagationPolicy Foreground (its pod is killed);
@@ -25,6 +26,7 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import type { Writable } from 'node:stream';
 import type { KubeClient, KubeObject } from '../../kube/index.ts';
 import { RegistryClient, RegistryStore, pushArtifact, parseReference, registryApiHost } from '../../oci/index.ts';
 import { PipelineError } from '../errors.ts';
@@ -144,6 +146,34 @@ export function jobExecutor(o: JobExecutorOptions): JobExecutor {
     }
   };
 
+  /**
+   * Streams the log of the Job's pod into `out` while it runs (pods/log?follow=true, once the pod has left
+   * Pending); resolves with the number of bytes streamed (0: the caller fetches the log at the end instead).
+   */
+  const followLog = async (name: string, out: Writable, signal: AbortSignal): Promise<number> => {
+    let bytes = 0;
+    try {
+      for (;;) {
+        const pods = await c.list('v1', 'Pod', { namespace: ns, labelSelector: `job-name=${name}` });
+        const pod = pods.items.find((p) => ((p.status as Obj | undefined)?.phase ?? 'Pending') !== 'Pending');
+        if (pod) {
+          const path = `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(pod.metadata.name ?? '')}/log?follow=true`;
+          for await (const chunk of c.streamText(path, signal)) {
+            bytes += chunk.length;
+            out.write(chunk);
+          }
+          return bytes;
+        }
+        const job = await c.get('batch/v1', 'Job', name, ns);
+        if (ended(job)) return bytes;
+        await wait(poll, signal);
+      }
+    } catch {
+      // the log is fetched whole at the end when following it did not work
+      return bytes;
+    }
+  };
+
   const removeJob = async (name: string) => {
     for (const [av, kind, n, pol] of [
       ['batch/v1', 'Job', name, 'Foreground'],
@@ -165,6 +195,7 @@ export function jobExecutor(o: JobExecutorOptions): JobExecutor {
     extraVolumes: Obj[],
     signal: AbortSignal,
     timeoutMs?: number,
+    output?: Writable,
   ): Promise<{ exitCode: number; message: string; log: string }> => {
     // the runner's timer deletes the Job at the timeout; the deadline also ends it should the runner die
     const deadline = timeoutMs !== undefined ? { activeDeadlineSeconds: Math.max(1, Math.ceil(timeoutMs / 1000)) } : {};
@@ -195,7 +226,9 @@ export function jobExecutor(o: JobExecutorOptions): JobExecutor {
           },
         },
       } as KubeObject);
+      const follow = output ? followLog(name, output, signal) : Promise.resolve(0);
       const done = await waitForEnd(name, signal);
+      const streamed = await follow;
       const pods = await c.list('v1', 'Pod', { namespace: ns, labelSelector: `job-name=${name}` });
       const pod = pods.items[pods.items.length - 1];
       let exitCode = done === 'Complete' ? 0 : 1;
@@ -207,9 +240,10 @@ export function jobExecutor(o: JobExecutorOptions): JobExecutor {
         )?.terminated as Obj | undefined;
         if (typeof term?.exitCode === 'number') exitCode = term.exitCode;
         message = String(term?.message ?? '');
-        log = await c.requestText(
-          `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(pod.metadata.name ?? '')}/log`,
-        );
+        if (!streamed)
+          log = await c.requestText(
+            `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(pod.metadata.name ?? '')}/log`,
+          );
       }
       if (exitCode === 0 && done === 'Failed') exitCode = 1;
       return { exitCode, message, log };
@@ -315,8 +349,9 @@ export function jobExecutor(o: JobExecutorOptions): JobExecutor {
       [{ name: 'io', emptyDir: {} }],
       r.signal,
       r.timeoutMs,
+      r.stdout,
     );
-    r.stdout.write(res.log);
+    if (res.log) r.stdout.write(res.log);
     writeFileSync(join(r.ioDir, 'outputs'), res.message);
     return { exitCode: res.exitCode };
   }
