@@ -54,7 +54,7 @@ test('run steps as Kubernetes Jobs on the sandbox', async (t) => {
       `    - id: b\n      needs: [a]\n      image: ${image}\n      run: |\n        echo "b read $(cat /workspace/shared.txt)"\n        echo "seen=$(cat shared.txt)" >> "$SEKISHO_OUTPUT"\n` +
       `    - id: fails\n      image: ${image}\n      run: echo about to fail; exit 4\n` +
       `    - id: after-fail\n      needs: [fails]\n      image: ${image}\n      run: echo never\n` +
-      `    - id: stuck\n      image: ${image}\n      timeout: 2s\n      run: echo started; sleep 600\n`,
+      `    - id: stuck\n      needs: [a]\n      image: ${image}\n      timeout: 4s\n      run: echo started; sleep 600\n`,
     { services: svc },
   );
   const a = stepOf(r, 'a');
@@ -94,7 +94,7 @@ test('run steps as Kubernetes Jobs on the sandbox', async (t) => {
   const stuckJob = specs
     .map((x) => JSON.parse(x) as { kind: string; spec: { activeDeadlineSeconds?: number } })
     .find((o) => o.kind === 'Job' && o.spec.activeDeadlineSeconds !== undefined);
-  assert.equal(stuckJob?.spec.activeDeadlineSeconds, 2, 'the step timeout is the Job deadline');
+  assert.equal(stuckJob?.spec.activeDeadlineSeconds, 4, 'the step timeout is the Job deadline');
   assert.equal((await client.list('v1', 'PersistentVolumeClaim', { namespace: 'default' })).items.length, 0);
 });
 

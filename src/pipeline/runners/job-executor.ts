@@ -150,7 +150,12 @@ export function jobExecutor(o: JobExecutorOptions): JobExecutor {
    * Streams the log of the Job's pod into `out` while it runs (pods/log?follow=true, once the pod has left
    * Pending); resolves with the number of bytes streamed (0: the caller fetches the log at the end instead).
    */
-  const followLog = async (name: string, out: Writable, signal: AbortSignal): Promise<number> => {
+  const followLog = async (
+    name: string,
+    out: Writable,
+    signal: AbortSignal,
+    searching: AbortSignal,
+  ): Promise<number> => {
     let bytes = 0;
     try {
       for (;;) {
@@ -164,9 +169,8 @@ export function jobExecutor(o: JobExecutorOptions): JobExecutor {
           }
           return bytes;
         }
-        const job = await c.get('batch/v1', 'Job', name, ns);
-        if (ended(job)) return bytes;
-        await wait(poll, signal);
+        if (searching.aborted) return bytes;
+        await wait(poll, AbortSignal.any([signal, searching]));
       }
     } catch {
       // the log is fetched whole at the end when following it did not work
@@ -226,8 +230,15 @@ export function jobExecutor(o: JobExecutorOptions): JobExecutor {
           },
         },
       } as KubeObject);
-      const follow = output ? followLog(name, output, signal) : Promise.resolve(0);
-      const done = await waitForEnd(name, signal);
+      // the search for the pod stops when the Job ends (a stream already open runs to the log's end)
+      const searching = new AbortController();
+      const follow = output ? followLog(name, output, signal, searching.signal) : Promise.resolve(0);
+      let done: 'Complete' | 'Failed';
+      try {
+        done = await waitForEnd(name, signal);
+      } finally {
+        searching.abort();
+      }
       const streamed = await follow;
       const pods = await c.list('v1', 'Pod', { namespace: ns, labelSelector: `job-name=${name}` });
       const pod = pods.items[pods.items.length - 1];
