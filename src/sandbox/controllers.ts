@@ -872,7 +872,18 @@ export class Controllers {
     const failed = pods.filter((p) => phase(p) === 'Failed').length;
     let active = pods.filter((p) => phase(p) !== 'Succeeded' && phase(p) !== 'Failed').length;
     const now = this.cluster.timestamp();
-    const failedOut = failed > backoff;
+    // activeDeadlineSeconds: past it, the Job fails (DeadlineExceeded) and its running pods are deleted
+    const deadline = typeof spec.activeDeadlineSeconds === 'number' ? spec.activeDeadlineSeconds : undefined;
+    const started = typeof st.startTime === 'string' ? Date.parse(st.startTime) : undefined;
+    const left = deadline !== undefined && started !== undefined ? started + deadline * 1000 - Date.now() : undefined;
+    const deadlineHit = left !== undefined && left <= 0 && succeeded < completions;
+    if (deadlineHit) {
+      for (const p of pods)
+        if (phase(p) !== 'Succeeded' && phase(p) !== 'Failed' && !p.metadata.deletionTimestamp)
+          await this.del('/pods', ns, p.metadata.name ?? '');
+      active = 0;
+    } else if (left !== undefined && left > 0) this.later(`batch/jobs|${ns}|${job.metadata.name ?? ''}`, left + 5);
+    const failedOut = deadlineHit || failed > backoff;
     if (!failedOut && succeeded < completions) {
       const toStart = Math.min(parallelism - active, completions - succeeded - active);
       for (let i = 0; i < toStart; i++) {
@@ -903,9 +914,12 @@ export class Controllers {
       ];
       delete status.active;
     } else if (failedOut) {
+      const [reason, message] = deadlineHit
+        ? ['DeadlineExceeded', 'Job was active longer than specified deadline']
+        : ['BackoffLimitExceeded', 'Job has reached the specified backoff limit'];
       status.conditions = [
-        cond('FailureTarget', true, 'BackoffLimitExceeded', 'Job has reached the specified backoff limit', now),
-        cond('Failed', true, 'BackoffLimitExceeded', 'Job has reached the specified backoff limit', now),
+        cond('FailureTarget', true, reason, message, now),
+        cond('Failed', true, reason, message, now),
       ];
       delete status.active;
     }

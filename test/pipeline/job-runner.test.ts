@@ -94,7 +94,7 @@ test('run steps as Kubernetes Jobs on the sandbox', async (t) => {
   const stuckJob = specs
     .map((x) => JSON.parse(x) as { kind: string; spec: { activeDeadlineSeconds?: number } })
     .find((o) => o.kind === 'Job' && o.spec.activeDeadlineSeconds !== undefined);
-  assert.equal(stuckJob?.spec.activeDeadlineSeconds, 4, 'the step timeout is the Job deadline');
+  assert.equal(stuckJob?.spec.activeDeadlineSeconds, 14, 'the step timeout (+10 s) is the Job deadline');
   assert.equal((await client.list('v1', 'PersistentVolumeClaim', { namespace: 'default' })).items.length, 0);
 });
 

@@ -176,6 +176,27 @@ test('sandbox pod executor: Jobs run for real, logs through kubectl', async (t) 
     assert.equal(await ok(kc, ['logs', 'pod/deadline']), 'waiting\n');
   });
 
+  await t.test('a Job past its activeDeadlineSeconds fails and its pod is killed', async () => {
+    const job = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'slow', namespace: 'default' },
+      spec: {
+        activeDeadlineSeconds: 1,
+        template: {
+          spec: { restartPolicy: 'Never', containers: [{ name: 'main', image, command: ['sleep', '600'] }] },
+        },
+      },
+    };
+    await ok(kc, ['apply', '-f', '-'], JSON.stringify(job));
+    await ok(kc, ['wait', '--for=condition=Failed', 'job/slow', '--timeout=60s']);
+    const j = JSON.parse(await ok(kc, ['get', 'job/slow', '-o', 'json'])) as {
+      status: { conditions: { type: string; reason: string }[] };
+    };
+    assert.equal(j.status.conditions.find((c) => c.type === 'Failed')?.reason, 'DeadlineExceeded');
+    await ok(kc, ['wait', '--for=delete', 'pod', '-l', 'job-name=slow', '--timeout=30s']);
+  });
+
   await t.test('deleting a running pod kills its container; follow streams until it ends', async () => {
     const pod = {
       apiVersion: 'v1',

@@ -17,8 +17,8 @@
 //   - phase: the Job's Complete/Failed condition, exit code from the pod's terminated state;
 //   - backoffLimit 0: retries stay with the pipeline runner (each attempt is a new Job); a timeout or a cancel
 //     aborts the step's signal, and the Job is deleted with propagationPolicy Foreground (its pod is killed);
-//     a step timeout is also the Job's (and its pod's) activeDeadlineSeconds, so the Job ends on its own
-//     should the runner die;
+//     the step timeout plus 10 s is also the Job's (and its pod's) activeDeadlineSeconds, so the Job ends on
+//     its own should the runner die (the runner's timer, which deletes the Job, comes first);
 //   - the end of a Job is awaited with a watch on it (re-read and re-watched after `pollMs`, default 250 ms,
 //     when the watch breaks).
 // Changes steps make to the workspace stay on the PVC (later step Jobs see them); they do not come back to
@@ -52,6 +52,9 @@ export interface JobExecutorOptions {
 }
 
 type Obj = Record<string, unknown>;
+
+/** The Job deadline is the step timeout plus this: the runner's own timer (which deletes the Job) comes first. */
+const DEADLINE_GRACE_S = 10;
 
 function dnsName(s: string, max = 63): string {
   const n = s
@@ -202,7 +205,8 @@ export function jobExecutor(o: JobExecutorOptions): JobExecutor {
     output?: Writable,
   ): Promise<{ exitCode: number; message: string; log: string }> => {
     // the runner's timer deletes the Job at the timeout; the deadline also ends it should the runner die
-    const deadline = timeoutMs !== undefined ? { activeDeadlineSeconds: Math.max(1, Math.ceil(timeoutMs / 1000)) } : {};
+    const deadline =
+      timeoutMs !== undefined ? { activeDeadlineSeconds: Math.ceil(timeoutMs / 1000) + DEADLINE_GRACE_S } : {};
     await c.create({
       apiVersion: 'v1',
       kind: 'Secret',
