@@ -208,7 +208,8 @@ export class PodExecutor {
   ): AsyncIterable<Buffer> | undefined {
     const path = this.logPath(pod, container);
     if (!existsSync(path) && !this.running.has(pod.metadata.uid ?? '')) return undefined;
-    const self = this;
+    const events = this.events;
+    const isLive = (p: KubeObject, c: string) => this.live(p, c);
     const uid = pod.metadata.uid ?? '';
     return (async function* () {
       let offset = 0;
@@ -232,16 +233,16 @@ export class PodExecutor {
       for (;;) {
         const waiter = new Promise<void>((resolve) => {
           const done = () => {
-            self.events.off(`log:${uid}`, done);
-            self.events.off(`done:${uid}`, done);
+            events.off(`log:${uid}`, done);
+            events.off(`done:${uid}`, done);
             o.signal?.removeEventListener('abort', done);
             resolve();
           };
-          self.events.on(`log:${uid}`, done);
-          self.events.on(`done:${uid}`, done);
+          events.on(`log:${uid}`, done);
+          events.on(`done:${uid}`, done);
           o.signal?.addEventListener('abort', done);
         });
-        const live = self.live(pod, container);
+        const live = isLive(pod, container);
         const size = existsSync(path) ? statSync(path).size : 0;
         if (size > offset) {
           for await (const c of createReadStream(path, { start: offset, end: size - 1 })) yield c as Buffer;
