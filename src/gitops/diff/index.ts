@@ -6,7 +6,7 @@
 import { stringify } from 'yaml';
 import { clone, deepEqual, isObject, type KubeObject } from '../../kube/index.ts';
 import type { ResourceIgnoreDifferences } from '../types.ts';
-import { applyIgnores, maskSecrets, matchingIgnores, stripServerFields } from './normalize.ts';
+import { applyIgnores, foldSecretStringData, maskSecrets, matchingIgnores, stripServerFields } from './normalize.ts';
 import { unifiedDiff } from './unified.ts';
 
 export { unifiedDiff } from './unified.ts';
@@ -79,8 +79,8 @@ export function diffObjects(
     predicted = o.predictedLive
       ? clone(o.predictedLive)
       : live
-        ? (mergeApply(live, config) as KubeObject)
-        : clone(config);
+        ? (mergeApply(live, foldSecretStringData(config)) as KubeObject)
+        : foldSecretStringData(config);
   const nLive = live ? stripServerFields(live) : undefined;
   const nPred = predicted ? stripServerFields(predicted) : undefined;
   if (nLive) applyIgnores(nLive, rules, live);

@@ -215,6 +215,21 @@ export function applyIgnores(obj: KubeObject, rules: ResourceIgnoreDifferences[]
 }
 
 /**
+ * A Secret's stringData as the API server stores it (Argo CD's NormalizeSecret): folded into data as base64,
+ * its keys winning over data's, and gone. Returns a copy; other objects come back as a copy unchanged.
+ */
+export function foldSecretStringData(obj: KubeObject): KubeObject {
+  const o = structuredClone(obj);
+  if (o.kind !== 'Secret' || o.apiVersion !== 'v1' || !isObject(o.stringData)) return o;
+  const data = isObject(o.data) ? (o.data as Record<string, unknown>) : {};
+  for (const [k, v] of Object.entries(o.stringData as Record<string, unknown>))
+    data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+  o.data = data;
+  delete o.stringData;
+  return o;
+}
+
+/**
  * Masks Secret values in both objects as Argo CD does: each distinct value becomes a run of `+`,
  * equal values alike, so a changed value still shows as changed without showing either value.
  */
