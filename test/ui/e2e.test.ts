@@ -464,7 +464,7 @@ test('user menu: API tokens, dark theme, logout', async () => {
   await page.getByRole('cell', { name: 'ci pipeline', exact: true }).waitFor();
   // the shared table: a scrollable region named after it, a row per token with its revoke button
   await page
-    .getByRole('region', { name: 'API tokens' })
+    .getByRole('region', { name: 'Your tokens' })
     .getByRole('row')
     .filter({ hasText: 'ci pipeline' })
     .getByRole('button', { name: 'Revoke ci pipeline' })

@@ -112,7 +112,7 @@ export function TokensView() {
         </Empty>
       ) : (
         <DataTable
-          caption="API tokens"
+          caption="Your tokens"
           testId="tokens"
           rows={items}
           rowKey={(x) => x.id}
