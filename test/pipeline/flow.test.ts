@@ -4,7 +4,6 @@
 // Run twice: the second run hits the build cache and finds the same branch and change request.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from '../../src/build/index.ts';
@@ -14,23 +13,7 @@ import { AdvisoryDb } from '../../src/scan/index.ts';
 import { generateKeyPair, loadPublicKey, verifyImage } from '../../src/sign/index.ts';
 import { pushFixture } from '../build/fixtures/base-image.ts';
 import { startEmbedded } from '../oci/helpers.ts';
-import { runText, services, stepOf, tempDir } from './helpers.ts';
-
-function git(cwd: string, ...args: string[]): string {
-  const r = spawnSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 't',
-      GIT_AUTHOR_EMAIL: 't@x',
-      GIT_COMMITTER_NAME: 't',
-      GIT_COMMITTER_EMAIL: 't@x',
-    },
-  });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim();
-}
+import { git, tempDir, runText, services, stepOf } from './helpers.ts';
 
 function write(dir: string, files: Record<string, string>): void {
   for (const [p, text] of Object.entries(files)) {

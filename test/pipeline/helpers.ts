@@ -1,4 +1,5 @@
 // Shared plumbing for pipeline tests: temp dirs, services over an embedded registry, running a pipeline text.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,23 @@ import {
   type Services,
   type StepHandler,
 } from '../../src/pipeline/index.ts';
+
+/** git in `cwd` with a fixed identity; throws with git's stderr on failure, returns trimmed stdout. */
+export function git(cwd: string, ...args: string[]): string {
+  const r = spawnSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@x',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@x',
+    },
+  });
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout.trim();
+}
 
 export function tempDir(t: { after: (fn: () => void) => void }, prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), `sekisho-${prefix}-`));

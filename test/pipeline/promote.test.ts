@@ -3,7 +3,6 @@
 // half-merged, policy failures with file and line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -14,26 +13,10 @@ import {
   promote,
   PipelineError,
 } from '../../src/pipeline/index.ts';
-import { tempDir } from './helpers.ts';
+import { git, tempDir } from './helpers.ts';
 
 const D1 = 'sha256:' + '1a'.repeat(32);
 const D2 = 'sha256:' + '2b'.repeat(32);
-
-function git(cwd: string, ...args: string[]): string {
-  const r = spawnSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 't',
-      GIT_AUTHOR_EMAIL: 't@x',
-      GIT_COMMITTER_NAME: 't',
-      GIT_COMMITTER_EMAIL: 't@x',
-    },
-  });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim();
-}
 
 /** A bare config repo with a kustomize app, plain manifests, a values file and a policy. */
 function configRepo(root: string): { bare: string; edit: string } {

@@ -5,7 +5,7 @@
 // interrupted run Failed in the cluster and runs the commit that was still queued.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ import {
   type PipelineRun,
 } from '../../src/pipeline/index.ts';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.ts';
-import { HEAD, services } from './helpers.ts';
+import { git, HEAD, services } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sekisho-trigger-'));
 let sb: Sandbox;
@@ -36,22 +36,6 @@ after(async () => {
   await sb.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-function git(cwd: string, ...args: string[]): string {
-  const r = spawnSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 't',
-      GIT_AUTHOR_EMAIL: 't@x',
-      GIT_COMMITTER_NAME: 't',
-      GIT_COMMITTER_EMAIL: 't@x',
-    },
-  });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim();
-}
 
 function commit(repo: string, files: Record<string, string | null>, msg: string): string {
   for (const [f, text] of Object.entries(files)) {

@@ -1,27 +1,10 @@
 // A commit to the app repo starts a PipelineRun (polling); the same commit is not run twice.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { builtinSteps, pollOnce } from '../../src/pipeline/index.ts';
-import { HEAD, services, tempDir } from './helpers.ts';
-
-function git(cwd: string, ...args: string[]): string {
-  const r = spawnSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 't',
-      GIT_AUTHOR_EMAIL: 't@x',
-      GIT_COMMITTER_NAME: 't',
-      GIT_COMMITTER_EMAIL: 't@x',
-    },
-  });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim();
-}
+import { git, HEAD, tempDir, services } from './helpers.ts';
 
 test('each new commit of the branch gets one run, from the pipeline in that commit', async (t) => {
   const root = tempDir(t, 'watch');
