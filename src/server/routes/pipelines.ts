@@ -507,24 +507,7 @@ export function pipelineRoutes({ d, apps }: RouteEnv): RouteSpec[] {
         const s = stepOf(run, ctx.params.step!);
         if (follow === '1' || follow === 'true') return followLog(ctx, run, s);
         const file = servable(d, s.logPath, `log of step ${s.id}`);
-        // a running step's log grows: send the bytes there were when asked, as the length says
-        const size = statSync(file).size;
-        ctx.res.writeHead(200, {
-          'Content-Type': 'text/plain; charset=utf-8',
-          'Content-Length': size,
-          'Cache-Control': 'no-store',
-          'X-Content-Type-Options': 'nosniff',
-        });
-        if (size === 0) {
-          ctx.res.end();
-          return undefined;
-        }
-        await new Promise<void>((res, rej) => {
-          const r = createReadStream(file, { start: 0, end: size - 1 });
-          r.on('error', rej);
-          ctx.res.on('close', () => res());
-          r.pipe(ctx.res).on('finish', () => res());
-        });
+        await sendFile(ctx, file, { 'Content-Type': 'text/plain; charset=utf-8' });
         return undefined;
       },
     },
@@ -544,30 +527,40 @@ export function pipelineRoutes({ d, apps }: RouteEnv): RouteSpec[] {
         const n = intParam(ctx.url, 'sarif', 0, 99);
         const path = n === undefined ? s.reportPath : s.sarif?.[n];
         const file = servable(d, path, n === undefined ? `report of step ${s.id}` : `SARIF file ${n} of step ${s.id}`);
-        const size = statSync(file).size;
         const json = /\.(json|sarif)$/i.test(file) || n !== undefined;
-        ctx.res.writeHead(200, {
+        await sendFile(ctx, file, {
           'Content-Type':
             n !== undefined ? 'application/sarif+json' : json ? 'application/json' : 'text/plain; charset=utf-8',
-          'Content-Length': size,
           'Content-Disposition': `inline; filename="${s.id}-${baseName(file).replace(/[^A-Za-z0-9._-]/g, '_')}"`,
-          'Cache-Control': 'no-store',
-          'X-Content-Type-Options': 'nosniff',
-        });
-        if (size === 0) {
-          ctx.res.end();
-          return undefined;
-        }
-        await new Promise<void>((res, rej) => {
-          const r = createReadStream(file, { start: 0, end: size - 1 });
-          r.on('error', rej);
-          ctx.res.on('close', () => res());
-          r.pipe(ctx.res).on('finish', () => res());
         });
         return undefined;
       },
     },
   ];
+
+  /**
+   * Sends a file as it is when asked: a running step's log grows, so the bytes there were then, as the
+   * Content-Length says.
+   */
+  async function sendFile(ctx: Ctx, file: string, headers: Record<string, string>): Promise<void> {
+    const size = statSync(file).size;
+    ctx.res.writeHead(200, {
+      ...headers,
+      'Content-Length': size,
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+    });
+    if (size === 0) {
+      ctx.res.end();
+      return;
+    }
+    await new Promise<void>((res, rej) => {
+      const r = createReadStream(file, { start: 0, end: size - 1 });
+      r.on('error', rej);
+      ctx.res.on('close', () => res());
+      r.pipe(ctx.res).on('finish', () => res());
+    });
+  }
 
   /** Streams the step's log as SSE from the Last-Event-ID offset until the step is finished. */
   async function followLog(ctx: Ctx, run: KubeObject, first: StepStatus): Promise<undefined> {
