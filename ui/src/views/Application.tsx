@@ -709,18 +709,19 @@ function SyncDialog({
   const [sel, setSel] = useState<Set<string>>(new Set());
   const [busy, setBusy] = useState(false);
   const [err, setErr] = useState<string | null>(null);
-  const resRef = useRef(resources);
-  resRef.current = resources;
-  // each time the dialog opens: every resource selected, no option set
-  useEffect(() => {
+  // each time the dialog opens: every resource selected, no option set — decided while rendering (React's
+  // state-from-props pattern), so the first frame of the open dialog already shows it, not one frame later
+  const [wasOpen, setWasOpen] = useState(false);
+  if (open !== wasOpen) {
+    setWasOpen(open);
     if (open) {
-      setSel(new Set(resRef.current.map(resKey)));
+      setSel(new Set(resources.map(resKey)));
       setPrune(false);
       setDryRun(false);
       setOpts(new Set());
       setErr(null);
     }
-  }, [open]);
+  }
   const all = sel.size === resources.length;
   const submit = async () => {
     setBusy(true);
