@@ -23,10 +23,9 @@ import type { KubeClient } from '../kube/index.ts';
 import { resolvePublicKey } from '../sign/index.ts';
 import type { ImageSource } from './image-source.ts';
 import type { Schema } from './route.ts';
+import { rec, str } from './route.ts';
 
 type Obj = Record<string, unknown>;
-const rec = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 const MAX_SMALL = 1024 * 1024;
 const MAX_REPORT = 32 * 1024 * 1024;

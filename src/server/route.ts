@@ -100,6 +100,12 @@ export interface RouteEnv {
   images?: ImageSource;
 }
 
+/** An object field of an untyped (JSON or Kubernetes) value, or {} when it is not an object. */
+export const rec = (v: unknown): Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+/** A string field of an untyped value, or undefined. */
+export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
 export function sendJson(
   res: ServerResponse,
   status: number,

@@ -42,12 +42,12 @@ import {
   type RouteEnv,
   type RouteSpec,
   type Schema,
+  rec,
+  str,
 } from '../route.ts';
 import { scopeFilter, visibleTo } from './scope.ts';
 
 type Obj = Record<string, unknown>;
-const rec = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 export function summarizeApp(a: KubeObject): Obj {
   const spec = rec(a.spec);

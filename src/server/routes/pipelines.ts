@@ -32,11 +32,11 @@ import {
   type RouteEnv,
   type RouteSpec,
   type Schema,
+  rec,
+  str,
 } from '../route.ts';
 
 type Obj = Record<string, unknown>;
-const rec = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 export const RUN_PHASES = ['Pending', 'Running', 'Succeeded', 'Failed'] as const;
 const TERMINAL = new Set(['Succeeded', 'Failed', 'Skipped']);

@@ -2,7 +2,7 @@
 // those the admission audit found (constraint status) and those the GitOps pre-apply gate stopped a sync
 // for — each with the object and the Application owning it.
 import type { KubeObject } from '../../kube/index.ts';
-import { appProject, enumParam, kubeStatus, needKube, upstream, type RouteEnv, type RouteSpec } from '../route.ts';
+import { appProject, enumParam, kubeStatus, needKube, upstream, type RouteEnv, type RouteSpec, rec } from '../route.ts';
 import { scopeFilter } from './scope.ts';
 
 const TEMPLATE_API = 'templates.gatekeeper.sh/v1';
@@ -10,7 +10,6 @@ const CONSTRAINT_GROUP = 'constraints.gatekeeper.sh';
 export const GATE_PREFIX = 'sync denied by the pre-apply gate: ';
 
 type Obj = Record<string, unknown>;
-const rec = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
 
 function templateKind(t: KubeObject): string | undefined {
   const k = rec(rec(rec(rec(t.spec).crd).spec).names).kind;

@@ -1,11 +1,8 @@
 // AppProject routes: the projects the caller's role binding covers, with what each allows and how many
 // Applications (and how many out of sync or unhealthy) it holds — for the UI's project filter and overview.
 import type { KubeObject } from '../../kube/index.ts';
-import { APP_API, appProject, kubeStatus, needKube, upstream, type RouteEnv, type RouteSpec } from '../route.ts';
+import { APP_API, appProject, kubeStatus, needKube, upstream, type RouteEnv, type RouteSpec, rec } from '../route.ts';
 import { scopeFilter } from './scope.ts';
-
-type Obj = Record<string, unknown>;
-const rec = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
 
 export function projectRoutes({ d, apps }: RouteEnv): RouteSpec[] {
   return [
