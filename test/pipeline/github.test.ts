@@ -3,12 +3,12 @@
 // only in the Authorization header (never in output or errors).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GitHubClient, PipelineError } from '../../src/pipeline/index.ts';
-import { tempDir } from './helpers.ts';
+import { tempDir, git } from './helpers.ts';
 
 const TOKEN = 'ghp_standin0123456789secrettoken';
 const D = 'sha256:' + '3c'.repeat(32);
@@ -85,21 +85,6 @@ async function standIn(t: { after: (fn: () => Promise<void>) => void }) {
   t.after(() => new Promise((r) => server.close(() => r())));
   const port = (server.address() as { port: number }).port;
   return { url: `http://127.0.0.1:${port}`, calls };
-}
-
-function git(cwd: string, ...args: string[]): void {
-  const r = spawnSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 't',
-      GIT_AUTHOR_EMAIL: 't@x',
-      GIT_COMMITTER_NAME: 't',
-      GIT_COMMITTER_EMAIL: 't@x',
-    },
-  });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
 }
 
 function cli(cwd: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
