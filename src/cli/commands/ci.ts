@@ -7,7 +7,7 @@ import { Command, Option } from 'commander';
 import { stringify } from 'yaml';
 import { KubeClient } from '../../kube/index.ts';
 import { dockerConfigCredentials, parseReference, registryApiHost } from '../../oci/index.ts';
-import { jobExecutor, type JobExecutor } from '../../pipeline/runners/index.ts';
+import { jobExecutor, jobStepHandlers, type JobExecutor } from '../../pipeline/runners/index.ts';
 import {
   CI_NAMESPACE,
   PipelineError,
@@ -30,6 +30,7 @@ import {
 } from '../../pipeline/index.ts';
 import { githubCommands, progressLine, runTable, stepSummary } from '../../pipeline/report.ts';
 import { reportError } from '../report-error.ts';
+import { registerStepCommands } from './ci-step.ts';
 
 /** Where `ci run` looks for the pipeline when none is given, in order. */
 export const DEFAULT_PIPELINE_FILES = ['.sekisho/pipeline.yaml', 'sekisho-pipeline.yaml'];
@@ -96,6 +97,9 @@ interface RunOpts {
   runner?: string;
   workspaceRepo?: string;
   seedImage?: string;
+  stepImage?: string;
+  registrySecret?: string;
+  privilegedBuild: boolean;
 }
 
 async function ciRun(file: string | undefined, o: RunOpts): Promise<number> {
@@ -140,6 +144,16 @@ async function ciRun(file: string | undefined, o: RunOpts): Promise<number> {
       workspaceRepo: o.workspaceRepo,
       seedImage: o.seedImage ?? 'busybox:stable',
       ...(o.insecure ? { insecureHosts: [wsHost] } : {}),
+      ...(o.stepImage ? { stepImage: o.stepImage } : {}),
+      ...(o.registrySecret ? { registrySecret: o.registrySecret } : {}),
+      privilegedBuild: o.privilegedBuild,
+      // scan steps without their own db read the runner's default one, shipped with the seed
+      ...(o.stepImage &&
+      services.scanDb &&
+      existsSync(services.scanDb) &&
+      loaded.pipeline.spec.steps.some((s) => s.uses === 'scan' && s.with.db === undefined)
+        ? { scanDb: services.scanDb }
+        : {}),
       credentials: dockerConfigCredentials(
         join(process.env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'config.json'),
       ),
@@ -147,7 +161,9 @@ async function ciRun(file: string | undefined, o: RunOpts): Promise<number> {
     services.executor = jobs;
     if (!json)
       process.stderr.write(
-        'note: --runner kubernetes runs `run` steps with image: as Jobs; built-in steps and run steps without image run in this process\n',
+        o.stepImage
+          ? `note: --runner kubernetes runs every step but promote and run steps without image: as Jobs (step image ${o.stepImage})\n`
+          : 'note: --runner kubernetes runs `run` steps with image: as Jobs; without --step-image built-in steps and run steps without image run in this process\n',
       );
   }
   try {
@@ -168,7 +184,7 @@ async function ciRun(file: string | undefined, o: RunOpts): Promise<number> {
       ...(o.concurrency ? { concurrency: Number(o.concurrency) } : {}),
       signal: ac.signal,
       services,
-      handlers: builtinSteps(),
+      handlers: jobs && o.stepImage ? jobStepHandlers(builtinSteps(), jobs) : builtinSteps(),
       onEvent: (ev) => {
         if (json) return;
         if (ev.type === 'run-start') process.stderr.write(`run ${ev.run.metadata.name} (${ev.run.status.runDir})\n`);
@@ -230,6 +246,7 @@ export function register(program: Command): void {
   const ci = program
     .command('ci')
     .description('run Sekisho pipelines (ci.sekisho.dev/v1alpha1 Pipeline) in this checkout');
+  registerStepCommands(ci);
   ci.command('run')
     .description(
       `run a pipeline (default: ${DEFAULT_PIPELINE_FILES.join(' or ')}); exit 0 when it succeeds, 1 when a step fails`,
@@ -248,7 +265,10 @@ export function register(program: Command): void {
       'copy the SARIF files of lint/scan/policy steps here (default under GitHub Actions: .sekisho/sarif)',
     )
     .addOption(
-      new Option('--runner <runner>', 'local: steps run here; kubernetes: `run` steps with image: run as Jobs')
+      new Option(
+        '--runner <runner>',
+        'local: steps run here; kubernetes: `run` steps with image: (and with --step-image the built-in steps) run as Jobs',
+      )
         .choices(['local', 'kubernetes'])
         .default('local'),
     )
@@ -259,7 +279,20 @@ export function register(program: Command): void {
       '--workspace-repo <ref>',
       'registry repository the checkout is pushed to for the Jobs (--runner kubernetes)',
     )
-    .option('--seed-image <ref>', 'image with wget and tar that unpacks the checkout onto the PVC', 'busybox:stable')
+    .option(
+      '--seed-image <ref>',
+      'image with wget and tar that unpacks the checkout onto the PVC (without --step-image)',
+      'busybox:stable',
+    )
+    .option(
+      '--step-image <ref>',
+      'Sekisho step image (`sekisho ci step-image`): built-in steps but promote run as Jobs in it, and it seeds the PVC',
+    )
+    .option(
+      '--registry-secret <name>',
+      'kubernetes.io/dockerconfigjson Secret in --namespace mounted into the step-image pods (registry credentials)',
+    )
+    .option('--no-privileged-build', 'run build step Jobs unprivileged (a Dockerfile RUN then fails in most clusters)')
     .action(async (file: string | undefined, o: RunOpts) => {
       try {
         process.exitCode = await ciRun(file, o);

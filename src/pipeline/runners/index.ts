@@ -2,3 +2,12 @@
 // the Kubernetes Job runner.
 export { podRuntime, type PodRuntimeOptions } from './pod-runtime.ts';
 export { jobExecutor, type JobExecutor, type JobExecutorOptions } from './job-executor.ts';
+export { jobStepHandlers } from './job-steps.ts';
+export { runStepInPod, seedInPod, parseStepRequest } from './step-pod.ts';
+export {
+  STEP_REQUEST_ENV,
+  STEP_RESULT_PATH,
+  POD_WORKSPACE,
+  IN_PROCESS_STEPS,
+  type StepRequest,
+} from './step-request.ts';

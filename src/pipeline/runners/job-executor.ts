@@ -21,16 +21,50 @@
 //     its own should the runner die (the runner's timer, which deletes the Job, comes first);
 //   - the end of a Job is awaited with a watch on it (re-read and re-watched after `pollMs`, default 250 ms,
 //     when the watch breaks).
+//   - built-in steps (build, lint, scan, sbom, sign, attest, push, policy-test; `runBuiltin`, with
+//     `stepImage`): the Job runs `sekisho ci step` in the Sekisho step image (`sekisho ci step-image`), the
+//     request (inputs, env, the secrets the step reads) in its env Secret; the pod answers through its
+//     termination message with the digest of a result bundle it pushed to the workspace repository (the
+//     record, the report and SARIF files), which is pulled back into the local run folder; `build` Jobs run
+//     privileged (a RUN needs a sandbox inside the pod, as with buildah or BuildKit in a pod) unless
+//     `privilegedBuild` is false; with a step image the seed Job is `sekisho ci seed` too, so the workspace
+//     repository may need credentials: `registrySecret` names a kubernetes.io/dockerconfigjson Secret mounted
+//     into the seed and step pods (DOCKER_CONFIG); the advisory database (`scanDb`) is shipped with the seed;
 // Changes steps make to the workspace stay on the PVC (later step Jobs see them); they do not come back to
-// the local checkout, so built-in steps that run in-process do not see them.
+// the local checkout, so steps that run in-process (`promote`, `run` without image) do not see them.
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { KubeClient, KubeObject } from '../../kube/index.ts';
-import { RegistryClient, RegistryStore, pushArtifact, parseReference, registryApiHost } from '../../oci/index.ts';
+import {
+  RegistryClient,
+  RegistryStore,
+  digestOf,
+  formatReference,
+  pullArtifact,
+  pushArtifact,
+  parseReference,
+  registryApiHost,
+} from '../../oci/index.ts';
 import { PipelineError } from '../errors.ts';
-import type { StepExecutor } from '../types.ts';
+import type { StepContext, StepExecutor, StepResult } from '../types.ts';
+import {
+  POD_SCAN_DB,
+  POD_WORKSPACE,
+  STEP_REQUEST_ENV,
+  STEP_RESULT_ARTIFACT,
+  STEP_RESULT_MEDIA,
+  STEP_RESULT_PATH,
+  SCAN_DB_LAYER,
+  WORKSPACE_ARTIFACT,
+  WORKSPACE_LAYER,
+  isStepFileName,
+  secretsRead,
+  type StepAnswer,
+  type StepRequest,
+  type StepResultRecord,
+} from './step-request.ts';
 
 export interface JobExecutorOptions {
   client: KubeClient;
@@ -49,7 +83,18 @@ export interface JobExecutorOptions {
   storage?: string;
   storageClassName?: string;
   pollMs?: number;
+  /** the Sekisho step image built-in steps (and the seed) run in; without it only `run` steps are Jobs */
+  stepImage?: string;
+  /** a kubernetes.io/dockerconfigjson Secret in the namespace, mounted into the seed and step pods */
+  registrySecret?: string;
+  /** an advisory database folder on this machine, shipped to the volume with the seed for `scan` steps */
+  scanDb?: string;
+  /** run `build` step Jobs privileged (default true: a RUN needs a sandbox inside the pod) */
+  privilegedBuild?: boolean;
 }
+
+/** Where the registrySecret is mounted in the seed and step pods. */
+const DOCKER_CONFIG_DIR = '/sekisho-docker';
 
 type Obj = Record<string, unknown>;
 
@@ -66,7 +111,9 @@ function dnsName(s: string, max = 63): string {
 
 function packCheckout(dir: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const child = spawn('tar', ['-C', dir, '-czf', '-', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // the run folders (this run's log is being written) and the build cache are not part of the checkout
+    const exclude = ['./.sekisho/runs', './.sekisho/build-cache'].map((p) => `--exclude=${p}`);
+    const child = spawn('tar', ['-C', dir, ...exclude, '-czf', '-', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     let err = '';
     child.stdout.on('data', (d: Buffer) => out.push(d));
@@ -81,6 +128,8 @@ function packCheckout(dir: string): Promise<Buffer> {
 }
 
 export interface JobExecutor extends StepExecutor {
+  /** Runs a built-in step as a Job in the step image; resolves with its result, its files in ctx.runDir. */
+  runBuiltin(ctx: StepContext): Promise<StepResult>;
   /** Waits for the Jobs of aborted steps to be deleted, then deletes the run's workspace PVC. */
   cleanup(): Promise<void>;
 }
@@ -267,6 +316,31 @@ export function jobExecutor(o: JobExecutorOptions): JobExecutor {
     }
   };
 
+  const wsRef = parseReference(o.workspaceRepo);
+  const wsHost = registryApiHost(wsRef.registry);
+  const wsClient = new RegistryClient({
+    host: wsHost,
+    ...(o.credentials ? { credentials: o.credentials } : {}),
+    ...(o.insecureHosts?.includes(wsHost) ? { scheme: 'http' as const } : {}),
+  });
+  const wsStore = new RegistryStore(wsClient, wsRef.repository);
+  const wsAt = (target: { tag: string } | { digest: string }) =>
+    formatReference({ ...wsRef, tag: undefined, digest: undefined, ...target });
+  const insecureArgs = (o.insecureHosts ?? []).flatMap((h) => ['--insecure-registry', h]);
+  // pods that talk to registries (the step image's seed and steps) get the registry Secret as DOCKER_CONFIG
+  const access: { volumes: Obj[]; mounts: Obj[]; env: Record<string, string> } = o.registrySecret
+    ? {
+        volumes: [
+          {
+            name: 'docker-config',
+            secret: { secretName: o.registrySecret, items: [{ key: '.dockerconfigjson', path: 'config.json' }] },
+          },
+        ],
+        mounts: [{ name: 'docker-config', mountPath: DOCKER_CONFIG_DIR, readOnly: true }],
+        env: { DOCKER_CONFIG: DOCKER_CONFIG_DIR },
+      }
+    : { volumes: [], mounts: [], env: {} };
+
   const seed = async (workspace: string, signal: AbortSignal) => {
     await c.create({
       apiVersion: 'v1',
@@ -278,40 +352,58 @@ export function jobExecutor(o: JobExecutorOptions): JobExecutor {
         ...(o.storageClassName ? { storageClassName: o.storageClassName } : {}),
       },
     } as KubeObject);
-    const ref = parseReference(o.workspaceRepo);
-    const host = registryApiHost(ref.registry);
-    const insecure = o.insecureHosts?.includes(host);
-    const client = new RegistryClient({
-      host,
-      ...(o.credentials ? { credentials: o.credentials } : {}),
-      ...(insecure ? { scheme: 'http' as const } : {}),
-    });
-    const tar = await packCheckout(workspace);
-    const manifest = await pushArtifact(new RegistryStore(client, ref.repository), {
-      artifactType: 'application/vnd.sekisho.workspace.v1',
-      blobs: [{ bytes: tar, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' }],
-      tag: prefix,
-    });
-    const { createHash } = await import('node:crypto');
-    const digest = `sha256:${createHash('sha256').update(tar).digest('hex')}`;
-    const url = `${client.baseUrl}/v2/${ref.repository}/blobs/${digest}`;
+    const layer = 'application/vnd.oci.image.layer.v1.tar+gzip';
+    const title = 'org.opencontainers.image.title';
+    const blobs = [
+      { bytes: await packCheckout(workspace), mediaType: layer, annotations: { [title]: WORKSPACE_LAYER } },
+    ];
+    if (o.scanDb)
+      blobs.push({ bytes: await packCheckout(o.scanDb), mediaType: layer, annotations: { [title]: SCAN_DB_LAYER } });
+    const manifest = await pushArtifact(wsStore, { artifactType: WORKSPACE_ARTIFACT, blobs, tag: prefix });
+    const blobUrl = (b: Buffer) => `${wsClient.baseUrl}/v2/${wsRef.repository}/blobs/${digestOf(b)}`;
     const r = await runJob(
       `${prefix}-seed`,
-      {
-        name: 'seed',
-        image: o.seedImage,
-        command: ['sh', '-c', 'set -e; wget -q -O /tmp/ws.tgz "$WS_URL"; tar -xzf /tmp/ws.tgz -C /workspace'],
-        volumeMounts: [{ name: 'workspace', mountPath: '/workspace' }],
-      },
-      { WS_URL: url, WS_MANIFEST: manifest.digest },
-      [],
+      o.stepImage
+        ? {
+            name: 'seed',
+            image: o.stepImage,
+            args: ['ci', 'seed', wsAt({ digest: manifest.digest }), '--into', POD_WORKSPACE, ...insecureArgs],
+            volumeMounts: [{ name: 'workspace', mountPath: POD_WORKSPACE }, ...access.mounts],
+          }
+        : {
+            name: 'seed',
+            image: o.seedImage,
+            command: [
+              'sh',
+              '-c',
+              'set -e; wget -q -O /tmp/ws.tgz "$WS_URL"; tar -xzf /tmp/ws.tgz -C /workspace; ' +
+                'if [ -n "$DB_URL" ]; then mkdir -p "$DB_DIR"; wget -q -O /tmp/db.tgz "$DB_URL"; tar -xzf /tmp/db.tgz -C "$DB_DIR"; fi',
+            ],
+            volumeMounts: [{ name: 'workspace', mountPath: POD_WORKSPACE }],
+          },
+      o.stepImage
+        ? access.env
+        : {
+            WS_URL: blobUrl(blobs[0]!.bytes),
+            ...(blobs[1] ? { DB_URL: blobUrl(blobs[1].bytes), DB_DIR: POD_SCAN_DB } : {}),
+          },
+      o.stepImage ? access.volumes : [],
       signal,
     );
     if (r.exitCode !== 0)
       throw new PipelineError(
         'pipeline_step_failed',
-        `seeding the workspace volume ${ns}/${pvcName} failed (exit ${r.exitCode}): ${r.log.trim()}`,
+        `seeding the workspace volume ${ns}/${pvcName} failed (exit ${r.exitCode}): ${(r.message || r.log).trim()}`,
       );
+  };
+  const ensureSeeded = async (workspace: string, signal: AbortSignal) => {
+    seeded ??= seed(workspace, signal);
+    try {
+      await seeded;
+    } catch (err) {
+      seeded = undefined;
+      throw err;
+    }
   };
 
   // the runner does not wait for a step it aborted (timeout, cancel): cleanup() waits for those Jobs' deletion
@@ -325,6 +417,7 @@ export function jobExecutor(o: JobExecutorOptions): JobExecutor {
 
   return {
     run: (r) => track(runStep(r)),
+    runBuiltin: (ctx) => track(runBuiltin(ctx)),
     async cleanup() {
       await Promise.allSettled([...inFlight]);
       try {
@@ -336,13 +429,7 @@ export function jobExecutor(o: JobExecutorOptions): JobExecutor {
   };
 
   async function runStep(r: Parameters<StepExecutor['run']>[0]): Promise<{ exitCode: number }> {
-    seeded ??= seed(r.workspace, r.signal);
-    try {
-      await seeded;
-    } catch (err) {
-      seeded = undefined;
-      throw err;
-    }
+    await ensureSeeded(r.workspace, r.signal);
     const rel = relative(r.workspace, r.cwd);
     if (rel.startsWith('..'))
       throw new PipelineError('pipeline_invalid', `working-directory ${r.cwd} is outside the checkout`);
@@ -352,15 +439,15 @@ export function jobExecutor(o: JobExecutorOptions): JobExecutor {
       {
         name: 'step',
         image: r.image,
-        workingDir: rel ? `/workspace/${rel}` : '/workspace',
+        workingDir: rel ? `${POD_WORKSPACE}/${rel}` : POD_WORKSPACE,
         command: [r.shell, '-c', `: > /sekisho/outputs; ${r.shell} -e -c "$1"`, 'sekisho-step', r.script],
         terminationMessagePath: '/sekisho/outputs',
         volumeMounts: [
-          { name: 'workspace', mountPath: '/workspace' },
+          { name: 'workspace', mountPath: POD_WORKSPACE },
           { name: 'io', mountPath: '/sekisho' },
         ],
       },
-      { ...r.env, SEKISHO_WORKSPACE: '/workspace' },
+      { ...r.env, SEKISHO_WORKSPACE: POD_WORKSPACE },
       [{ name: 'io', emptyDir: {} }],
       r.signal,
       r.timeoutMs,
@@ -369,5 +456,99 @@ export function jobExecutor(o: JobExecutorOptions): JobExecutor {
     if (res.log) r.stdout.write(res.log);
     writeFileSync(join(r.ioDir, 'outputs'), res.message);
     return { exitCode: res.exitCode };
+  }
+
+  async function runBuiltin(ctx: StepContext): Promise<StepResult> {
+    const id = ctx.step.id;
+    if (!o.stepImage)
+      throw new PipelineError(
+        'pipeline_invalid',
+        `step ${id} (uses: ${ctx.step.uses}) runs as a Job only in the Sekisho step image: pass --step-image`,
+      );
+    await ensureSeeded(ctx.workspace, ctx.signal);
+    const name = dnsName(`${prefix}-${++seq}-${id}`, 63);
+    const secrets: Record<string, string> = {};
+    for (const n of secretsRead(ctx.step.uses, ctx.inputs)) secrets[n] = ctx.secret(n);
+    const request: StepRequest = {
+      uses: ctx.step.uses,
+      step: ctx.step,
+      inputs: ctx.inputs,
+      env: ctx.env,
+      secrets,
+      runId: ctx.runId,
+      attempt: ctx.attempt,
+      insecureHosts: o.insecureHosts ?? [],
+      result: wsAt({ tag: name }),
+      ...(o.scanDb ? { scanDb: POD_SCAN_DB } : {}),
+    };
+    const out = ctx.logStream();
+    const privileged = ctx.step.uses === 'build' && o.privilegedBuild !== false;
+    const res = await runJob(
+      name,
+      {
+        name: 'step',
+        image: o.stepImage,
+        args: ['ci', 'step'],
+        workingDir: POD_WORKSPACE,
+        terminationMessagePath: STEP_RESULT_PATH,
+        volumeMounts: [
+          { name: 'workspace', mountPath: POD_WORKSPACE },
+          { name: 'io', mountPath: '/sekisho' },
+          ...access.mounts,
+        ],
+        ...(privileged ? { securityContext: { privileged: true } } : {}),
+      },
+      { [STEP_REQUEST_ENV]: JSON.stringify(request), ...access.env },
+      [{ name: 'io', emptyDir: {} }, ...access.volumes],
+      ctx.signal,
+      ctx.step.timeoutMs,
+      out,
+    );
+    if (res.log) out.write(res.log);
+    let answer: StepAnswer | undefined;
+    try {
+      answer = JSON.parse(res.message) as StepAnswer;
+    } catch {
+      answer = undefined;
+    }
+    if (!answer || (!('bundle' in answer) && !('error' in answer)))
+      throw new PipelineError(
+        'pipeline_step_failed',
+        `step Job ${ns}/${name} ended (exit ${res.exitCode}) without a result${res.message ? `: ${res.message.trim().slice(0, 500)}` : ''}`,
+      );
+    if ('error' in answer) throw new PipelineError('pipeline_step_failed', answer.error);
+    return readBundle(ctx, answer.bundle);
+  }
+
+  /** Pulls a step's result bundle: its files into the local run folder, the record as a StepResult. */
+  async function readBundle(ctx: StepContext, digest: string): Promise<StepResult> {
+    const id = ctx.step.id;
+    const { blobs } = await pullArtifact(wsStore, digest, { artifactType: STEP_RESULT_ARTIFACT });
+    const recordBlob = blobs.find((b) => b.mediaType === STEP_RESULT_MEDIA);
+    if (!recordBlob)
+      throw new PipelineError('pipeline_step_failed', `step ${id}: the result bundle ${digest} has no result record`);
+    const record = JSON.parse(recordBlob.bytes.toString('utf8')) as StepResultRecord;
+    const local = (name: string) => {
+      if (!isStepFileName(id, name))
+        throw new PipelineError(
+          'pipeline_step_failed',
+          `step ${id}: the result bundle names a file ${JSON.stringify(name)}`,
+        );
+      return join(ctx.runDir, name);
+    };
+    for (const b of blobs) {
+      const name = b.annotations?.['org.opencontainers.image.title'];
+      if (b === recordBlob || name === undefined) continue;
+      writeFileSync(local(name), b.bytes);
+    }
+    return {
+      ...(record.outputs ? { outputs: record.outputs } : {}),
+      ...(record.report ? { report: local(record.report) } : {}),
+      ...(record.sarif?.length ? { sarif: record.sarif.map(local) } : {}),
+      ...(record.summary !== undefined ? { summary: record.summary } : {}),
+      ...(record.failure !== undefined ? { failure: record.failure } : {}),
+      ...(record.annotations?.length ? { annotations: record.annotations } : {}),
+      ...(record.exitCode !== undefined ? { exitCode: record.exitCode } : {}),
+    };
   }
 }
