@@ -207,3 +207,42 @@ test('two paths of one promotion at once: one branch and one change request with
   assert.match(git(bare, 'show', `${a.branch}:apps/web/kustomization.yaml`), new RegExp(D2));
   assert.match(git(bare, 'show', `${a.branch}:charts/web/values.yaml`), new RegExp(D2));
 });
+
+test('promote: the policy check reads data files (conftest --data), on the change request and at merge', async (t) => {
+  const root = tempDir(t, 'promote-data');
+  const { bare } = configRepo(root);
+  const dataDir = join(root, 'data');
+  const store = new FileChangeRequestStore(join(dataDir, 'changerequests'));
+  const policy = join(root, 'registries');
+  mkdirSync(policy);
+  writeFileSync(
+    join(policy, 'registries.rego'),
+    'package main\n\ndeny contains msg if {\n  input.kind == "Deployment"\n  some c in input.spec.template.spec.containers\n  not startswith(c.image, data.registries.allowed)\n  msg := sprintf("%s: %s is not from %s", [c.name, c.image, data.registries.allowed])\n}\n',
+  );
+  const allowed = join(root, 'allowed.yaml');
+  writeFileSync(allowed, 'registries:\n  allowed: "127.0.0.1:5000/"\n');
+  const other = join(root, 'other.yaml');
+  writeFileSync(other, 'registries:\n  allowed: "ghcr.io/"\n');
+  const opts = {
+    repo: bare,
+    path: 'apps/web',
+    images: [parseImageUpdate(`reg.local/web=127.0.0.1:5000/team/web@${D1}`)],
+    dataDir,
+    store,
+    policy: [policy],
+  };
+  const ok = await promote({ ...opts, data: [allowed] });
+  assert.equal(ok.changeRequest!.status!.policy!.result, 'Passed', JSON.stringify(ok.changeRequest!.status!.policy));
+  assert.deepEqual(ok.changeRequest!.spec.policy!.data, [allowed]);
+  const bad = await promote({
+    ...opts,
+    images: [parseImageUpdate(`reg.local/web=127.0.0.1:5000/team/web@${D2}`)],
+    data: [other],
+  });
+  const p = bad.changeRequest!.status!.policy!;
+  assert.equal(p.result, 'Failed');
+  assert.match(p.results[0]!.message, /web: 127\.0\.0\.1:5000\/team\/web@sha256:(2b)+ is not from ghcr\.io\//);
+  await assert.rejects(mergeChangeRequest(bad.changeRequest!.metadata.name, { store, dataDir }), /policy check Failed/);
+  const merged = await mergeChangeRequest(ok.changeRequest!.metadata.name, { store, dataDir });
+  assert.equal(merged.status?.phase, 'Merged');
+});

@@ -149,6 +149,7 @@ interface PromoteOpts extends StoreOpts {
   title?: string;
   policy?: string[];
   namespace?: string[];
+  data?: string[];
   github?: string;
   githubApi?: string;
   gitlab?: string;
@@ -188,6 +189,7 @@ export function register(program: Command): void {
         collect,
       )
       .option('--namespace <ns>', 'policy namespace (repeatable; default main)', collect)
+      .option('-d, --data <path>', 'data file or folder for the policy check, as conftest --data (repeatable)', collect)
       .option(
         '--github <owner/repo>',
         'also open a GitHub pull request with a policy comment and check run (token: $GITHUB_TOKEN)',
@@ -222,6 +224,7 @@ export function register(program: Command): void {
           ...(o.title ? { title: o.title } : {}),
           ...(o.policy ? { policy: o.policy } : {}),
           ...(o.namespace ? { namespaces: o.namespace } : {}),
+          ...(o.data ? { data: o.data } : {}),
           dataDir: resolve(o.dataDir),
           store,
           // HTTPS pushes to GitHub authenticate with the token in a header, never in the URL

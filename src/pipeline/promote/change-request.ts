@@ -75,7 +75,8 @@ export interface ChangeRequest {
     /** the promoted paths (rendered and policy-checked) */
     paths: string[];
     pipelineRun?: string;
-    policy?: { paths: string[]; namespaces: string[] };
+    /** the check's policies, namespaces and data files (host paths; default: policy/ in the config repo) */
+    policy?: { paths: string[]; namespaces: string[]; data?: string[] };
   };
   status?: {
     phase: 'Open' | 'Merged' | 'Closed';

@@ -59,6 +59,8 @@ export interface PromoteOptions {
   /** policies (host paths) for the check; default: `policy/` in the config repo when present */
   policy?: string[];
   namespaces?: string[];
+  /** data files or folders (JSON/YAML) loaded under `data` for the check, as Conftest's --data */
+  data?: string[];
   /** extra environment for git (e.g. credentials helpers); never logged */
   gitEnv?: Record<string, string>;
   kubectl?: string;
@@ -290,8 +292,14 @@ async function promoteLocked(o: PromoteOptions): Promise<PromoteResult> {
         images,
         paths: [o.path],
         ...(o.run ? { pipelineRun: o.run } : {}),
-        ...(o.policy?.length || o.namespaces?.length
-          ? { policy: { paths: (o.policy ?? []).map((p) => resolve(p)), namespaces: o.namespaces ?? ['main'] } }
+        ...(o.policy?.length || o.namespaces?.length || o.data?.length
+          ? {
+              policy: {
+                paths: (o.policy ?? []).map((p) => resolve(p)),
+                namespaces: o.namespaces ?? ['main'],
+                ...(o.data?.length ? { data: o.data.map((p) => resolve(p)) } : {}),
+              },
+            }
           : {}),
       },
       status: {
@@ -365,7 +373,11 @@ export async function checkPolicy(
     const shownOf = new Map(inputs.map((i) => [i.file, i.shown]));
     const run = await runTest(
       inputs.map((i) => i.file),
-      { policyPaths: policies, namespaces: cr.spec.policy?.namespaces ?? ['main'] },
+      {
+        policyPaths: policies,
+        namespaces: cr.spec.policy?.namespaces ?? ['main'],
+        ...(cr.spec.policy?.data?.length ? { dataPaths: cr.spec.policy.data } : {}),
+      },
     );
     const results: PolicyFinding[] = [];
     for (const r of run.results) {

@@ -1,6 +1,7 @@
 // `promote`: update the image reference by digest in the config repo, on a branch, with a change request.
 // Inputs: repo, path, image (NAME=REF@sha256:...) or images (list / mapping NAME: REF), values-file, keys
-// (mapping repository/digest/image), base, policy (list of host paths), namespace, title,
+// (mapping repository/digest/image), base, policy (list of host paths), namespace, data (data files or folders
+// for the policy check, as conftest --data), title,
 // fail-on-policy (default true), github (owner/repo: also open a pull request), github-token, github-api,
 // gitlab (project: also open a merge request), gitlab-token, gitlab-api, whatif (true: record a what-if
 // preview, server-side dry-run against the cluster of `kubeconfig`, context `context`; fail-on-whatif,
@@ -57,6 +58,7 @@ export async function promoteStep(ctx: StepContext): Promise<StepResult> {
     store,
     ...(i.has('policy') ? { policy: i.list('policy').map((p) => i.path('__none__', p)) } : {}),
     ...(i.has('namespace') ? { namespaces: i.list('namespace') } : {}),
+    ...(i.has('data') ? { data: i.list('data').map((p) => i.path('__none__', p)) } : {}),
     ...(ghToken && /^https:/.test(repo) ? { gitEnv: gitTokenEnv(ghToken) } : {}),
     now: ctx.services.now,
     log: (l) => ctx.log(l),
