@@ -5,66 +5,17 @@
 // change requests (conflicts included) and no buttons. axe-core on each view.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { KubeClient } from '../../src/kube/index.ts';
 import { API_VERSION, CI_NAMESPACE, KubeChangeRequestStore, type ChangeRequest } from '../../src/pipeline/index.ts';
-import type { Platform } from '../../src/platform/index.ts';
-import { installCiCrds } from '../support/ci-crds.ts';
-import {
-  apiAs,
-  assertNoSeriousAxe,
-  axe,
-  ensureUiBuilt,
-  launchBrowser,
-  loginUi,
-  newContext,
-  screenshot,
-  startTestPlatform,
-  type Api,
-} from './harness.ts';
+import { newContext, screenshot, startUi, type UiFixture, type UiPlatform } from './harness.ts';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'sekisho-ui-cr-'));
-const work = path.join(dir, 'work');
 const SECRET = 'db-pass-never-on-the-page';
 const SECRET2 = 'rotated-db-pass-never-shown';
-let platform: Platform;
-let api: Api;
-let kube: KubeClient;
-let browser: Browser;
-let page: Page;
+let ui: UiFixture;
 let bare = '';
 let base = '';
 let head = '';
-
-/** git, asynchronously: the git server answering the pushes runs in this process */
-function git(args: string[], cwd = work): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      'git',
-      args,
-      {
-        cwd,
-        encoding: 'utf8',
-        env: {
-          PATH: process.env.PATH,
-          HOME: dir,
-          GIT_TERMINAL_PROMPT: '0',
-          GIT_CONFIG_NOSYSTEM: '1',
-          GIT_AUTHOR_NAME: 'UI Test',
-          GIT_AUTHOR_EMAIL: 'ui@example.com',
-          GIT_COMMITTER_NAME: 'UI Test',
-          GIT_COMMITTER_EMAIL: 'ui@example.com',
-        },
-      },
-      (err, stdout, stderr) =>
-        err ? reject(new Error(`git ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout.trim()),
-    );
-  });
-}
 
 const deployment = (image: string) => `apiVersion: apps/v1
 kind: Deployment
@@ -87,14 +38,14 @@ stringData:
   password: ${v}
 `;
 
-function cr(name: string, extra: Partial<NonNullable<ChangeRequest['status']>>): ChangeRequest {
+function cr(repo: string, name: string, extra: Partial<NonNullable<ChangeRequest['status']>>): ChangeRequest {
   const now = new Date().toISOString();
   return {
     apiVersion: API_VERSION,
     kind: 'ChangeRequest',
     metadata: { name },
     spec: {
-      repo: `${platform.gitUrl}/cr-config.git`,
+      repo,
       base: 'main',
       head: 'sekisho/promote-web',
       title: `Promote web (${name})`,
@@ -158,13 +109,14 @@ function cr(name: string, extra: Partial<NonNullable<ChangeRequest['status']>>):
 }
 
 before(async () => {
-  const built = ensureUiBuilt();
-  built.catch(() => undefined);
-  const started = await startTestPlatform(path.join(dir, 'data'));
-  platform = started.platform;
-  api = await apiAs(platform, started.password);
-  kube = await KubeClient.fromKubeconfig({ path: platform.kubeconfigPath });
-  await installCiCrds(kube);
+  ui = await startUi('cr', { ciCrds: true, loginAt: '/changes', seed });
+});
+
+after(() => ui?.close());
+
+/** Users, the config repo with a promotion branch, team-a's Application and two change requests. */
+async function seed({ platform, api, kube, work, git }: UiPlatform): Promise<void> {
+  const repo = `${platform.gitUrl}/cr-config.git`;
   await api.call('POST', '/users', { name: 'viewer', password: 'viewer-long-password', role: 'viewer' });
   await api.call('POST', '/users', {
     name: 'dev-b',
@@ -176,7 +128,7 @@ before(async () => {
   // the config repo: main with the app, a promotion branch with a new digest and a rotated password
   await api.call('POST', '/git/repositories', { name: 'cr-config' });
   bare = path.join(platform.dataDir, 'git', 'cr-config.git');
-  const u = new URL(`${platform.gitUrl}/cr-config.git`);
+  const u = new URL(repo);
   u.username = 'admin';
   u.password = api.token;
   mkdirSync(work, { recursive: true });
@@ -202,41 +154,27 @@ before(async () => {
     metadata: { name: 'web', namespace: platform.controller?.namespace ?? 'sekisho-gitops' },
     spec: {
       project: 'team-a',
-      source: { repoURL: `${platform.gitUrl}/cr-config.git`, path: 'app', targetRevision: 'main' },
+      source: { repoURL: repo, path: 'app', targetRevision: 'main' },
       destination: { server: 'https://kubernetes.default.svc', namespace: 'web' },
     },
   });
   const store = new KubeChangeRequestStore(kube, CI_NAMESPACE);
-  await store.create(cr('promote-web', {}));
+  await store.create(cr(repo, 'promote-web', {}));
   await store.create(
-    cr('promote-conflict', {
+    cr(repo, 'promote-conflict', {
       conflicts: ['app/deployment.yaml'],
       message: 'merge conflict in app/deployment.yaml; update the branch and retry',
     }),
   );
-  await built;
-  browser = await launchBrowser();
-  page = await (await newContext(browser, platform.apiUrl)).newPage();
-  await loginUi(page, started.password, '/changes');
-});
-
-after(async () => {
-  await browser?.close();
-  kube?.close();
-  await platform?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function check(p: Page, view: string): Promise<void> {
-  assertNoSeriousAxe(await axe(p, view));
 }
 
 test('change request: repo diff (Secrets masked), policy findings, what-if denial; approve then merge', async () => {
+  const { page, kube, git, check } = ui;
   await page.waitForURL(/\/changes$/);
   const table = page.getByTestId('change-requests');
   await table.getByRole('link', { name: 'Promote web (promote-web)' }).waitFor();
   assert.equal(await table.locator('tbody tr').count(), 2);
-  await check(page, 'change requests');
+  await check('change requests');
   await table.getByRole('link', { name: 'Promote web (promote-web)' }).click();
   await page.waitForURL(/\/changes\/promote-web$/);
   const diff = page.getByTestId('repo-diff');
@@ -263,7 +201,7 @@ test('change request: repo diff (Secrets masked), policy findings, what-if denia
     (await whatIfDiff.textContent()) ?? '',
     /-removed: image: demo\/web:v1\n\+added: image: demo\/web@sha256:c{64}/,
   );
-  await check(page, 'change request (open)');
+  await check('change request (open)');
   await screenshot(page, 'change-request-open');
 
   // an approval recorded elsewhere (the CLI, another user) appears live
@@ -292,12 +230,13 @@ test('change request: repo diff (Secrets masked), policy findings, what-if denia
     stored?.status?.approvals.map((a) => a.by),
     ['carol', 'admin'],
   );
-  await check(page, 'change request (merged)');
+  await check('change request (merged)');
   await screenshot(page, 'change-request-merged');
   console.log(`# merge from the UI: Merged shown ${mergeMs} ms after the click`);
 });
 
 test('change request: a viewer sees conflicts and no buttons; a developer of another project does not see it', async () => {
+  const { browser, platform, check } = ui;
   for (const [user, pw] of [
     ['viewer', 'viewer-long-password'],
     ['dev-b', 'dev-b-long-password'],
@@ -330,7 +269,7 @@ test('change request: a viewer sees conflicts and no buttons; a developer of ano
     });
     assert.equal(r.status, 403, r.text);
     assert.match(r.text, user === 'viewer' ? /needs role developer/ : /project team-a/);
-    await check(v, `change request (${user}, conflicts)`);
+    await check(`change request (${user}, conflicts)`, v);
     await screenshot(v, `change-request-${user}`);
     await ctx.close();
   }

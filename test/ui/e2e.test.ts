@@ -6,55 +6,18 @@
 // dark) for serious or critical violations; screenshots go to test-artifacts/ui/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { KubeClient, type KubeObject } from '../../src/kube/index.ts';
-import type { Platform } from '../../src/platform/index.ts';
-import {
-  apiAs,
-  assertNoSeriousAxe,
-  axe,
-  ensureUiBuilt,
-  launchBrowser,
-  newContext,
-  screenshot,
-  startTestPlatform,
-  writeArtifact,
-  type Api,
-  type AxeResult,
-} from './harness.ts';
+import type { KubeObject } from '../../src/kube/index.ts';
+import { screenshot, startUi, writeArtifact, type UiFixture, type UiPlatform } from './harness.ts';
 
-const GIT = process.env.GIT ?? '/usr/bin/git';
 const SECRET = 'hunter2-do-not-show';
 const APP = 'guestbook';
-const dir = mkdtempSync(path.join(tmpdir(), 'sekisho-ui-e2e-'));
-const work = path.join(dir, 'work');
-let platform: Platform;
-let password = '';
-let api: Api;
-let kube: KubeClient;
-let browser: Browser;
-let page: Page;
+let ui: UiFixture;
 let appNs = '';
 let firstSha = '';
-const axeResults: AxeResult[] = [];
 const timings: Record<string, number> = {};
-
-function git(args: string[], cwd = work): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      GIT,
-      args,
-      { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', HOME: dir } },
-      (err, stdout, stderr) =>
-        err ? reject(new Error(`git ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout),
-    );
-  });
-}
 
 const manifests = (greeting: string): Record<string, string> => ({
   'deployment.yaml': `apiVersion: apps/v1
@@ -98,15 +61,19 @@ stringData:
 `,
 });
 
-async function commitAndPush(greeting: string, message: string): Promise<string> {
+async function commitAndPush(
+  { work, platform, api, git }: UiPlatform,
+  greeting: string,
+  message: string,
+): Promise<string> {
   for (const [f, text] of Object.entries(manifests(greeting))) writeFileSync(path.join(work, 'app', f), text);
   await git(['add', '-A']);
-  await git(['-c', 'user.name=UI Test', '-c', 'user.email=ui@example.com', 'commit', '-q', '-m', message]);
+  await git(['commit', '-q', '-m', message]);
   const u = new URL(`${platform.gitUrl}/ui-config.git`);
   u.username = 'admin';
   u.password = api.token;
   await git(['push', '-q', u.toString(), 'HEAD:main']);
-  return (await git(['rev-parse', 'HEAD'])).trim();
+  return git(['rev-parse', 'HEAD']);
 }
 
 const template = `apiVersion: templates.gatekeeper.sh/v1
@@ -134,8 +101,7 @@ const constraint: KubeObject = {
   spec: { enforcementAction: 'dryrun', match: { kinds: [{ apiGroups: ['apps'], kinds: ['Deployment'] }] } },
 };
 
-async function pushImage(): Promise<void> {
-  const reg = platform.registryUrl;
+async function pushImage(reg: string): Promise<void> {
   const layer = Buffer.from('not really a tarball, but a blob with a digest');
   const config = Buffer.from(
     JSON.stringify({
@@ -184,28 +150,33 @@ async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 30_0
   }
 }
 
-async function check(view: string): Promise<void> {
-  const r = await axe(page, view);
-  axeResults.push(r);
-  assertNoSeriousAxe(r);
-}
-
-const text = (testId: string) => page.getByTestId(testId).first();
+const check = (view: string) => ui.check(view);
+const text = (testId: string) => ui.page.getByTestId(testId).first();
 
 before(async () => {
-  if (!existsSync(GIT)) throw new Error(`git is required by the UI test and was not found at ${GIT}`);
-  const built = ensureUiBuilt();
-  built.catch(() => undefined);
-  ({ platform, password } = await startTestPlatform(path.join(dir, 'data'), { resyncMs: 1000, auditIntervalMs: 1000 }));
-  await built;
-  api = await apiAs(platform, password);
-  kube = await KubeClient.fromKubeconfig({ path: platform.kubeconfigPath });
+  ui = await startUi('e2e', { platform: { resyncMs: 1000, auditIntervalMs: 1000 }, seed });
+});
+
+after(async () => {
+  await ui?.close();
+  const summary = (ui?.axeResults ?? []).map((r) => ({
+    view: r.view,
+    violations: r.violations.map((v) => `${v.id} (${v.impact}, ${v.nodes})`),
+  }));
+  writeArtifact('axe.json', JSON.stringify(summary, null, 2));
+  console.log(`# axe per view: ${JSON.stringify(summary)}`);
+  console.log(`# ui e2e timings (ms): ${JSON.stringify(timings)}`);
+});
+
+/** The config repo at its first revision, a dry-run constraint, an image, and the Application. */
+async function seed(up: UiPlatform): Promise<void> {
+  const { platform, api, kube, work, git } = up;
   appNs = platform.controller?.namespace ?? 'sekisho-gitops';
   // the config repo with the first revision
   await api.call('POST', '/git/repositories', { name: 'ui-config' });
   mkdirSync(path.join(work, 'app'), { recursive: true });
   await git(['init', '-q', '-b', 'main']);
-  firstSha = await commitAndPush('hello', 'first');
+  firstSha = await commitAndPush(up, 'hello', 'first');
   // policies: a dry-run constraint every Deployment here violates, found by the audit
   const { parse } = await import('yaml');
   await kube.create(parse(template) as KubeObject);
@@ -218,7 +189,7 @@ before(async () => {
       return undefined;
     }
   });
-  await pushImage();
+  await pushImage(platform.registryUrl);
   await kube.create({
     apiVersion: 'gitops.sekisho.dev/v1alpha1',
     kind: 'Application',
@@ -230,26 +201,10 @@ before(async () => {
       syncPolicy: { syncOptions: ['CreateNamespace=true'] },
     },
   });
-  browser = await launchBrowser();
-  const ctx = await newContext(browser, platform.apiUrl);
-  page = await ctx.newPage();
-});
-
-after(async () => {
-  await browser?.close();
-  kube?.close();
-  await platform?.close();
-  rmSync(dir, { recursive: true, force: true });
-  const summary = axeResults.map((r) => ({
-    view: r.view,
-    violations: r.violations.map((v) => `${v.id} (${v.impact}, ${v.nodes})`),
-  }));
-  writeArtifact('axe.json', JSON.stringify(summary, null, 2));
-  console.log(`# axe per view: ${JSON.stringify(summary)}`);
-  console.log(`# ui e2e timings (ms): ${JSON.stringify(timings)}`);
-});
+}
 
 test('login: a wrong password is refused with a message, the right one opens the applications', async () => {
+  const { page, password } = ui;
   await page.goto('/applications');
   await page.waitForURL(/\/login\?next=/);
   await check('login');
@@ -265,6 +220,7 @@ test('login: a wrong password is refused with a message, the right one opens the
 });
 
 test('applications: find the app by search and filters, in list and tiles', async () => {
+  const { page } = ui;
   await page.getByLabel('Search').fill('guest');
   await page.waitForURL(/search=guest/);
   const link = page.getByRole('link', { name: APP, exact: true });
@@ -296,6 +252,7 @@ test('applications: find the app by search and filters, in list and tiles', asyn
 });
 
 test('application: OutOfSync with its reason, the tree of managed resources, a diff with the Secret masked', async () => {
+  const { page } = ui;
   await text('outofsync-reason').filter({ hasText: 'Deployment' }).waitFor();
   await page.getByTestId('resource-tree').waitFor();
   for (const name of ['web', 'web-config', 'web-secret'])
@@ -315,6 +272,7 @@ test('application: OutOfSync with its reason, the tree of managed resources, a d
 });
 
 test('sync from the dialog: the status changes live, without a reload', async () => {
+  const { page } = ui;
   await page.evaluate('window.__sameDocument = true');
   await page.getByRole('button', { name: 'Sync…' }).click();
   const dialog = page.getByRole('dialog', { name: `Sync ${APP}` });
@@ -356,7 +314,8 @@ test('sync from the dialog: the status changes live, without a reload', async ()
 });
 
 test('a new commit makes the app OutOfSync with a field-level reason; sync again, then roll back', async () => {
-  await commitAndPush('bonjour', 'second');
+  const { page, kube } = ui;
+  await commitAndPush(ui, 'bonjour', 'second');
   await text('app-sync').filter({ hasText: 'OutOfSync' }).waitFor({ timeout: 30_000 });
   await page.getByRole('link', { name: 'Diff', exact: true }).click();
   await page.getByRole('link', { name: /ConfigMap web-config/ }).click();
@@ -412,6 +371,7 @@ test('a new commit makes the app OutOfSync with a field-level reason; sync again
 });
 
 test('policies: the audit violation names the object and links to its application', async () => {
+  const { page } = ui;
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Policies' }).click();
   await page.waitForURL(/\/policies$/);
   const row = page
@@ -440,6 +400,7 @@ test('policies: the audit violation names the object and links to its applicatio
 });
 
 test('images: repository, tag, manifest, config and attachments', async () => {
+  const { page } = ui;
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Images' }).click();
   await page.getByRole('link', { name: 'demo/web' }).click();
   await page.waitForURL(/\/images\/demo%2Fweb$/);
@@ -455,6 +416,7 @@ test('images: repository, tag, manifest, config and attachments', async () => {
 });
 
 test('user menu: API tokens, dark theme, logout', async () => {
+  const { page } = ui;
   await page.getByRole('button', { name: /admin/ }).click();
   await page.getByRole('menuitem', { name: 'API tokens' }).click();
   await page.waitForURL(/\/tokens$/);

@@ -1,14 +1,28 @@
 // Shared by the browser tests of the web UI: builds ui/dist when it is missing or older than its sources,
 // starts the platform in-process on 127.0.0.1:0 with a temporary data dir, launches Debian's Chromium
 // through playwright-core, logs in, runs axe-core on a view and saves screenshots under test-artifacts/ui/.
+// startUi does all of that for a test file's before hook and gives back one fixture to close in its after hook.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { KubeClient } from '../../src/kube/index.ts';
 import { startPlatform, type Platform, type PlatformOptions } from '../../src/platform/index.ts';
+import { installCiCrds } from '../support/ci-crds.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(here, '..', '..');
@@ -219,4 +233,136 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 export function writeArtifact(name: string, text: string): void {
   mkdirSync(ARTIFACTS, { recursive: true });
   writeFileSync(path.join(ARTIFACTS, name), text);
+}
+
+export const GIT = process.env.GIT ?? '/usr/bin/git';
+
+/**
+ * git in `cwd`, asynchronously (the platform's git server answering the pushes runs in this process), with
+ * `home` as HOME, no system config, no prompts and a fixed identity; resolves to the trimmed stdout.
+ */
+export function git(args: string[], cwd: string, home: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      GIT,
+      args,
+      {
+        cwd,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          HOME: home,
+          GIT_TERMINAL_PROMPT: '0',
+          GIT_CONFIG_NOSYSTEM: '1',
+          GIT_AUTHOR_NAME: 'UI Test',
+          GIT_AUTHOR_EMAIL: 'ui@example.com',
+          GIT_COMMITTER_NAME: 'UI Test',
+          GIT_COMMITTER_EMAIL: 'ui@example.com',
+        },
+      },
+      (err, stdout, stderr) => {
+        if ((err as NodeJS.ErrnoException | null)?.code === 'ENOENT' && !existsSync(GIT))
+          reject(new Error(`git is required by the UI tests and was not found at ${GIT} (install git, or set GIT)`));
+        else if (err) reject(new Error(`git ${args.join(' ')}: ${stderr || err.message}`));
+        else resolve(stdout.trim());
+      },
+    );
+  });
+}
+
+/** What a test file's seed gets: the platform is up, the browser not yet. */
+export interface UiPlatform {
+  /** the temporary folder of the test file (the platform's data dir is data/ in it); removed by close() */
+  dir: string;
+  /** a folder for the test's own git checkout: dir/work (not created) */
+  work: string;
+  platform: Platform;
+  /** the generated admin password */
+  password: string;
+  /** the API as admin, with a token */
+  api: Api;
+  kube: KubeClient;
+  /** git (see git()) in `cwd`, by default work, with dir as HOME */
+  git(args: string[], cwd?: string): Promise<string>;
+}
+
+export interface UiFixture extends UiPlatform {
+  browser: Browser;
+  /** a page of a new browser context with the platform's URL as base */
+  page: Page;
+  /** the results of every check(), in order */
+  axeResults: AxeResult[];
+  /** runs axe-core on `p` (the fixture's page by default) and fails on serious or critical violations */
+  check(view: string, p?: Page): Promise<void>;
+  /** closes the browser, the kube client and the platform and removes dir */
+  close(): Promise<void>;
+}
+
+export interface UiOptions {
+  /** options of the platform (the data dir and the listen address are the fixture's) */
+  platform?: Partial<PlatformOptions>;
+  /** install the ci.sekisho.dev CRDs and the CI namespace first */
+  ciCrds?: boolean;
+  /** puts the test file's fixtures on the platform while the UI builds, before the browser starts */
+  seed?: (ui: UiPlatform) => Promise<void>;
+  /** log in as admin through the login view at this path; without it the page is left logged out */
+  loginAt?: string;
+}
+
+/**
+ * Starts what a browser test file needs, for its before hook: ui/dist built (in parallel with the rest), the
+ * platform on a temporary data dir, an admin API token, a kube client, the seed, Chromium with a page, and
+ * the login. On a failure, what was started is closed again before the error is thrown.
+ */
+export async function startUi(name: string, o: UiOptions = {}): Promise<UiFixture> {
+  const dir = mkdtempSync(path.join(tmpdir(), `sekisho-ui-${name}-`));
+  const work = path.join(dir, 'work');
+  const built = ensureUiBuilt();
+  built.catch(() => undefined);
+  let platform: Platform | undefined;
+  let kube: KubeClient | undefined;
+  let browser: Browser | undefined;
+  const close = async () => {
+    await browser?.close();
+    kube?.close();
+    await platform?.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const started = await startTestPlatform(path.join(dir, 'data'), o.platform);
+    platform = started.platform;
+    const api = await apiAs(platform, started.password);
+    kube = await KubeClient.fromKubeconfig({ path: platform.kubeconfigPath });
+    if (o.ciCrds) await installCiCrds(kube);
+    const up: UiPlatform = {
+      dir,
+      work,
+      platform,
+      password: started.password,
+      api,
+      kube,
+      git: (args, cwd = work) => git(args, cwd, dir),
+    };
+    await o.seed?.(up);
+    await built;
+    browser = await launchBrowser();
+    const page = await (await newContext(browser, platform.apiUrl)).newPage();
+    if (o.loginAt !== undefined) await loginUi(page, started.password, o.loginAt);
+    const axeResults: AxeResult[] = [];
+    return {
+      ...up,
+      browser,
+      page,
+      axeResults,
+      async check(view, p = page) {
+        const r = await axe(p, view);
+        axeResults.push(r);
+        assertNoSeriousAxe(r);
+      },
+      close,
+    };
+  } catch (e) {
+    await close();
+    throw e;
+  }
 }

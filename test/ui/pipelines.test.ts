@@ -7,15 +7,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import type { Browser, Page } from 'playwright-core';
-import { KubeClient, type KubeObject } from '../../src/kube/index.ts';
+import type { KubeClient, KubeObject } from '../../src/kube/index.ts';
 import { MediaType, RegistryClient, RegistryStore, pushArtifact } from '../../src/oci/index.ts';
 import { API_VERSION, CI_NAMESPACE } from '../../src/pipeline/index.ts';
-import type { Platform } from '../../src/platform/index.ts';
 import {
   attestImage,
   generateKeyPair,
@@ -25,26 +22,12 @@ import {
   signImageBundle,
   type ImageTarget,
 } from '../../src/sign/index.ts';
-import { installCiCrds } from '../support/ci-crds.ts';
-import {
-  assertNoSeriousAxe,
-  axe,
-  ensureUiBuilt,
-  launchBrowser,
-  loginUi,
-  newContext,
-  screenshot,
-  startTestPlatform,
-} from './harness.ts';
+import { screenshot, startUi, type UiFixture, type UiPlatform } from './harness.ts';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'sekisho-ui-pipelines-'));
-let platform: Platform;
-let kube: KubeClient;
-let browser: Browser;
-let page: Page;
+let ui: UiFixture;
 let runDir = '';
 
-async function putRun(name: string, status: Record<string, unknown>, labels: Record<string, string>) {
+async function putRun(kube: KubeClient, name: string, status: Record<string, unknown>, labels: Record<string, string>) {
   const created = await kube.create({
     apiVersion: API_VERSION,
     kind: 'PipelineRun',
@@ -64,12 +47,13 @@ const step = (id: string, extra: Record<string, unknown>) => ({
 });
 
 before(async () => {
-  const built = ensureUiBuilt();
-  built.catch(() => undefined);
-  const started = await startTestPlatform(path.join(dir, 'data'));
-  platform = started.platform;
-  kube = await KubeClient.fromKubeconfig({ path: platform.kubeconfigPath });
-  await installCiCrds(kube);
+  ui = await startUi('pipelines', { ciCrds: true, loginAt: '/pipelines', seed });
+});
+
+after(() => ui?.close());
+
+/** Three runs of pipeline web (a failed lint, a running build, one that never started) with logs and reports. */
+async function seed({ platform, kube }: UiPlatform): Promise<void> {
   runDir = path.join(platform.dataDir, 'ci', 'runs', 'web-1');
   mkdirSync(runDir, { recursive: true });
   writeFileSync(path.join(runDir, 'lint.log'), 'Dockerfile:3 DL3007 error: Using latest is prone to errors\n');
@@ -101,6 +85,7 @@ before(async () => {
     }),
   );
   await putRun(
+    kube,
     'web-1',
     {
       phase: 'Failed',
@@ -129,6 +114,7 @@ before(async () => {
     { 'ci.sekisho.dev/commit': 'a'.repeat(40), 'ci.sekisho.dev/branch': 'main', 'ci.sekisho.dev/repo': 'web-app' },
   );
   await putRun(
+    kube,
     'web-2',
     {
       phase: 'Running',
@@ -150,6 +136,7 @@ before(async () => {
   );
   // a commit whose pipeline could not run at all: a Failed run without steps, saying why
   await putRun(
+    kube,
     'web-0',
     {
       phase: 'Failed',
@@ -161,24 +148,10 @@ before(async () => {
     },
     { 'ci.sekisho.dev/commit': 'c'.repeat(40) },
   );
-  await built;
-  browser = await launchBrowser();
-  page = await (await newContext(browser, platform.apiUrl)).newPage();
-  await loginUi(page, started.password, '/pipelines');
-});
-
-after(async () => {
-  await browser?.close();
-  kube?.close();
-  await platform?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function check(view: string): Promise<void> {
-  assertNoSeriousAxe(await axe(page, view));
 }
 
 test('pipelines: runs newest first, a failed lint step with its findings and report, the graph by needs', async () => {
+  const { page, check } = ui;
   await page.waitForURL(/\/pipelines$/);
   const rows = page.getByTestId('runs').locator('tbody tr');
   await rows.first().getByRole('link', { name: 'web-2' }).waitFor();
@@ -235,12 +208,13 @@ test('pipelines: runs newest first, a failed lint step with its findings and rep
 });
 
 test('pipelines: a new run appears in the list, and the log of a running step grows, without a reload', async () => {
+  const { page, kube, check } = ui;
   await page.goto('/pipelines');
   const rows = page.getByTestId('runs').locator('tbody tr');
   await rows.nth(2).waitFor();
   await page.evaluate('window.__sameDocument = true');
   const created = Date.now();
-  await putRun('web-3', { phase: 'Running', startTime: '2026-11-26T12:00:00Z', runDir, steps: [] }, {});
+  await putRun(kube, 'web-3', { phase: 'Running', startTime: '2026-11-26T12:00:00Z', runDir, steps: [] }, {});
   await rows.first().getByRole('link', { name: 'web-3' }).waitFor({ timeout: 10_000 });
   const listMs = Date.now() - created;
   assert.equal(await page.evaluate('window.__sameDocument'), true, 'the document was not reloaded');
@@ -318,6 +292,7 @@ async function pushImage(client: RegistryClient, repo: string, tag: string): Pro
 }
 
 test('images: signatures (signer key ids), attestations and vulnerabilities of a pipeline-made image', async () => {
+  const { page, kube, platform, check } = ui;
   const host = new URL(platform.registryUrl).host;
   const client = new RegistryClient({ host, scheme: 'http' });
   const repo = 'demo/api';
