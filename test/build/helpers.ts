@@ -1,5 +1,5 @@
-// Shared plumbing for the build tests: a loopback registry holding the busybox fixture, a temp build
-// context, a counting executor, and readers for the layers of a built image.
+// Shared plumbing for the build tests: a loopback registry holding the busybox fixture, temp build
+// contexts, a counting executor, and readers for the layers of a built image.
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -30,6 +30,35 @@ export async function startBuildEnv(fixture: FixtureOptions = {}): Promise<Build
     close: async () => {
       await reg.close();
       await t.cleanup();
+    },
+  };
+}
+
+export interface BuildTestEnv extends BuildEnv {
+  /** the host's executor (runc or bwrap), counting the RUN steps it is given */
+  exec: CountingExecutor;
+  /** writes files (as writeTree does) into a new build context folder under dir and returns its path */
+  context(files: Record<string, string>): Promise<string>;
+}
+
+/** What a build test file starts in its before hook (and closes in its after hook). */
+export async function startBuildTestEnv(fixture: FixtureOptions = {}): Promise<BuildTestEnv> {
+  const env = await startBuildEnv(fixture);
+  let exec: CountingExecutor;
+  try {
+    exec = await CountingExecutor.create();
+  } catch (e) {
+    await env.close();
+    throw e;
+  }
+  let n = 0;
+  return {
+    ...env,
+    exec,
+    async context(files) {
+      const dir = join(env.dir, `ctx-${++n}`);
+      await writeTree(dir, files);
+      return dir;
     },
   };
 }

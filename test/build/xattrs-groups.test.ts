@@ -10,24 +10,13 @@ import { gunzipSync } from 'node:zlib';
 import { build } from '../../src/build/index.ts';
 import { OciLayout } from '../../src/oci/index.ts';
 import { decodePaxXattrs } from '../../src/build/fs/xattrs.ts';
-import { CountingExecutor, baseOptions, imageLayers, startBuildEnv, writeTree, type BuildEnv } from './helpers.ts';
+import { baseOptions, imageLayers, startBuildTestEnv, type BuildTestEnv } from './helpers.ts';
 
-let env: BuildEnv;
-let exec: CountingExecutor;
+let env: BuildTestEnv;
 before(async () => {
-  env = await startBuildEnv();
-  exec = await CountingExecutor.create();
+  env = await startBuildTestEnv();
 });
-after(async () => {
-  await env.close();
-});
-
-let n = 0;
-async function context(files: Record<string, string>): Promise<string> {
-  const dir = join(env.dir, `ctx-${++n}`);
-  await writeTree(dir, files);
-  return dir;
-}
+after(() => env?.close());
 
 /** The host's setcap/getcap with the libraries they load, for a busybox image (run through the loader). */
 function capTools(into: string): void {
@@ -74,7 +63,7 @@ function paxXattrs(tar: Buffer): Map<string, Array<[string, Buffer]>> {
 }
 
 test('RUN setcap: the capability is a PAX record in the layer and survives FROM and COPY --from', async () => {
-  const ctx = await context({
+  const ctx = await env.context({
     Dockerfile: `FROM ${env.base} AS caps
 COPY tools/ /caps/
 RUN cp /bin/busybox /bin/x && ${TOOL('setcap')} cap_net_raw+ep /bin/x
@@ -90,7 +79,7 @@ COPY --from=caps /bin/x /bin/y
     baseOptions(ctx, cacheDir, {
       tags: [ref],
       push: true,
-      executor: exec,
+      executor: env.exec,
       sourceDateEpoch: 1_700_000_000,
       target: 'caps',
     }),
@@ -104,12 +93,16 @@ COPY --from=caps /bin/x /bin/y
 
   // the same inputs give the same digest with the xattr in the layer
   const again = await build(
-    baseOptions(ctx, join(env.dir, 'cache-caps-2'), { executor: exec, sourceDateEpoch: 1_700_000_000, target: 'caps' }),
+    baseOptions(ctx, join(env.dir, 'cache-caps-2'), {
+      executor: env.exec,
+      sourceDateEpoch: 1_700_000_000,
+      target: 'caps',
+    }),
   );
   assert.equal(again.manifestDigest, r1.manifestDigest);
 
   // COPY --from keeps it (second stage of the same Dockerfile)
-  const r2 = await build(baseOptions(ctx, cacheDir, { executor: exec, sourceDateEpoch: 1_700_000_000 }));
+  const r2 = await build(baseOptions(ctx, cacheDir, { executor: env.exec, sourceDateEpoch: 1_700_000_000 }));
   const layers2 = await imageLayers(
     cacheDir,
     r2.manifest.layers.map((l) => l.digest),
@@ -124,11 +117,11 @@ COPY --from=caps /bin/x /bin/y
   );
 
   // a new build FROM the pushed image, with its own cache: the layers are applied again, getcap sees it
-  const ctx3 = await context({
+  const ctx3 = await env.context({
     Dockerfile: `FROM ${ref}\nRUN ${TOOL('getcap')} /bin/x > /getcap.txt\n`,
   });
   const cache3 = join(env.dir, 'cache-caps-3');
-  const r3 = await build(baseOptions(ctx3, cache3, { executor: exec }));
+  const r3 = await build(baseOptions(ctx3, cache3, { executor: env.exec }));
   const l3 = await imageLayers(cache3, [r3.manifest.layers[r3.manifest.layers.length - 1]!.digest]);
   const out = l3[0]!.find((e) => e.name === 'getcap.txt')?.content.toString('utf8') ?? '';
   assert.match(out, /^\/bin\/x cap_net_raw[=+]ep$/m, `getcap in the derived image: ${JSON.stringify(out)}`);
@@ -136,7 +129,7 @@ COPY --from=caps /bin/x /bin/y
 
 test('USER in extra groups: RUN has the groups of /etc/group under runc and under bwrap, as Docker shows them', async () => {
   const { BwrapExecutor, RuncExecutor } = await import('../../src/build/exec/index.ts');
-  const ctx = await context({
+  const ctx = await env.context({
     Dockerfile: `FROM ${env.base}
 RUN printf 'wheel:x:10:app\\naudio:x:29:root,app\\nother:x:30:root\\n' >> /etc/group
 USER app
