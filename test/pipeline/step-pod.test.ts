@@ -15,6 +15,7 @@ import {
   STEP_RESULT_MEDIA,
   WORKSPACE_ARTIFACT,
 } from '../../src/pipeline/runners/step-request.ts';
+import { makeTar } from '../oci/fixtures.ts';
 import { startEmbedded } from '../oci/helpers.ts';
 import { tempDir } from './helpers.ts';
 
@@ -37,31 +38,12 @@ function sekisho(
   });
 }
 
-/** A tar.gz of a folder (GNU tar), or of one hand-written entry named `name`. */
+/** A tar.gz of a folder (GNU tar). */
 function targz(dir: string): Buffer {
   const r = spawnSync('tar', ['-C', dir, '-czf', '-', '.'], { maxBuffer: 1 << 26 });
   assert.equal(r.status, 0, r.stderr?.toString());
   return r.stdout;
 }
-function hostileTar(name: string): Buffer {
-  const header = Buffer.alloc(512);
-  header.write(name, 0);
-  header.write('0000644\0', 100);
-  header.write('0000000\0', 108);
-  header.write('0000000\0', 116);
-  header.write('00000000004\0', 124);
-  header.write('00000000000\0', 136);
-  header.write('        ', 148);
-  header.write('0', 156);
-  header.write('ustar\x0000', 257);
-  let sum = 0;
-  for (const b of header) sum += b;
-  header.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
-  const body = Buffer.alloc(512);
-  body.write('pwn\n');
-  return gzipSync(Buffer.concat([header, body, Buffer.alloc(1024)]));
-}
-
 test('ci seed unpacks the workspace artifact and refuses entries that leave the folder', async (t) => {
   const dir = tempDir(t, 'step-seed');
   const reg = await startEmbedded();
@@ -92,7 +74,13 @@ test('ci seed unpacks the workspace artifact and refuses entries that leave the 
 
   await pushArtifact(store, {
     artifactType: WORKSPACE_ARTIFACT,
-    blobs: [{ bytes: hostileTar('../escaped.txt'), mediaType: layer, annotations: { [title]: 'workspace' } }],
+    blobs: [
+      {
+        bytes: gzipSync(makeTar([{ name: '../escaped.txt', data: Buffer.from('pwn\n') }])),
+        mediaType: layer,
+        annotations: { [title]: 'workspace' },
+      },
+    ],
     tag: 'hostile',
   });
   const into2 = join(dir, 'inner', 'ws');

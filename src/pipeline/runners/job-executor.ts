@@ -60,6 +60,7 @@ import {
   WORKSPACE_ARTIFACT,
   WORKSPACE_LAYER,
   isStepFileName,
+  mapResultPaths,
   secretsRead,
   type StepAnswer,
   type StepRequest,
@@ -483,6 +484,7 @@ export function jobExecutor(o: JobExecutorOptions): JobExecutor {
     };
     const out = ctx.logStream();
     const privileged = ctx.step.uses === 'build' && o.privilegedBuild !== false;
+    ctx.log(`step Job ${ns}/${name} in ${o.stepImage}${privileged ? ' (privileged)' : ''}`);
     const res = await runJob(
       name,
       {
@@ -541,14 +543,6 @@ export function jobExecutor(o: JobExecutorOptions): JobExecutor {
       if (b === recordBlob || name === undefined) continue;
       writeFileSync(local(name), b.bytes);
     }
-    return {
-      ...(record.outputs ? { outputs: record.outputs } : {}),
-      ...(record.report ? { report: local(record.report) } : {}),
-      ...(record.sarif?.length ? { sarif: record.sarif.map(local) } : {}),
-      ...(record.summary !== undefined ? { summary: record.summary } : {}),
-      ...(record.failure !== undefined ? { failure: record.failure } : {}),
-      ...(record.annotations?.length ? { annotations: record.annotations } : {}),
-      ...(record.exitCode !== undefined ? { exitCode: record.exitCode } : {}),
-    };
+    return mapResultPaths(record, local);
   }
 }

@@ -28,6 +28,7 @@ import {
   WORKSPACE_ARTIFACT,
   WORKSPACE_LAYER,
   isStepFileName,
+  mapResultPaths,
   type StepAnswer,
   type StepRequest,
   type StepResultRecord,
@@ -123,18 +124,16 @@ async function pushBundle(
   masker: Masker,
   services: Services,
 ): Promise<string> {
-  const rel = (p: string | undefined) => (p === undefined ? undefined : relative(runDir, p));
-  const record: StepResultRecord = {
-    ...(result.outputs ? { outputs: result.outputs } : {}),
-    ...(result.report ? { report: rel(result.report)! } : {}),
-    ...(result.sarif?.length ? { sarif: result.sarif.map((p) => rel(p)!) } : {}),
-    ...(result.summary !== undefined ? { summary: masker.mask(result.summary) } : {}),
-    ...(result.failure !== undefined ? { failure: masker.mask(result.failure) } : {}),
-    ...(result.annotations?.length
-      ? { annotations: result.annotations.map((a) => ({ ...a, message: masker.mask(a.message) })) }
-      : {}),
-    ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
-  };
+  const { summary, failure, annotations } = result;
+  const record: StepResultRecord = mapResultPaths(
+    {
+      ...result,
+      ...(summary !== undefined ? { summary: masker.mask(summary) } : {}),
+      ...(failure !== undefined ? { failure: masker.mask(failure) } : {}),
+      ...(annotations ? { annotations: annotations.map((a) => ({ ...a, message: masker.mask(a.message) })) } : {}),
+    },
+    (p) => relative(runDir, p),
+  );
   const blobs: ArtifactBlob[] = [{ bytes: Buffer.from(JSON.stringify(record)), mediaType: STEP_RESULT_MEDIA }];
   const secretsDir = `${r.step.id}.secrets`;
   for (const name of existsSync(runDir) ? readdirSync(runDir).sort() : []) {

@@ -5,7 +5,7 @@
 // repository) that holds the step's result and the files it wrote next to its log.
 import type { Value } from '../expr.ts';
 import type { StepSpec } from '../model.ts';
-import type { Annotation } from '../types.ts';
+import type { StepResult } from '../types.ts';
 
 /** The env variable (from the step's Secret) holding the JSON request. */
 export const STEP_REQUEST_ENV = 'SEKISHO_STEP_REQUEST';
@@ -54,15 +54,13 @@ export interface StepRequest {
 /** The pod's termination message: the bundle it pushed, or why it could not run the step. */
 export type StepAnswer = { bundle: string } | { error: string };
 
-/** The record inside the bundle: the StepResult with file paths made relative to the run folder. */
-export interface StepResultRecord {
-  outputs?: Record<string, string>;
-  report?: string;
-  sarif?: string[];
-  summary?: string;
-  failure?: string;
-  annotations?: Annotation[];
-  exitCode?: number;
+/** The record inside the bundle: the StepResult with its file paths relative to the run folder. */
+export type StepResultRecord = StepResult;
+
+/** The result with its report and SARIF paths mapped (absolute ↔ relative to the run folder); other fields kept. */
+export function mapResultPaths(r: StepResult, f: (path: string) => string): StepResult {
+  const { report, sarif, ...rest } = r;
+  return { ...rest, ...(report ? { report: f(report) } : {}), ...(sarif?.length ? { sarif: sarif.map(f) } : {}) };
 }
 
 /** The pipeline secrets a built-in step reads with ctx.secret(): `build`'s `secrets:` map (id → secret name). */
