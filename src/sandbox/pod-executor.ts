@@ -13,6 +13,8 @@
 //     `subPath` and `readOnly` on mounts;
 //   - env: the image's, then `env` (value, secretKeyRef, configMapKeyRef, fieldRef metadata.name/namespace/uid,
 //     spec.nodeName, status.podIP) and `envFrom`;
+//   - securityContext: runAsUser/runAsGroup, and `privileged: true` (the runtime runs the container as
+//     `docker run --privileged` does, e.g. for a build with RUN inside the pod);
 //   - status: Pending → Running → Succeeded/Failed, containerStatuses[].state running/terminated{exitCode,
 //     reason, startedAt, finishedAt}; activeDeadlineSeconds kills the pod (reason DeadlineExceeded);
 //   - logs (stdout and stderr together) are files per container, served by the pods/log subresource with
@@ -62,6 +64,8 @@ export interface PodRunSpec {
   /** `uid[:gid]` or a user name */
   user: string;
   mounts: PodMount[];
+  /** `securityContext.privileged: true` on the container: run as `docker run --privileged` does */
+  privileged?: boolean;
   stdout: Writable;
   stderr: Writable;
   signal: AbortSignal;
@@ -631,6 +635,7 @@ export class PodExecutor {
             cwd: String(c.workingDir ?? image.workingDir ?? '/') || '/',
             user,
             mounts,
+            ...(sc.privileged === true ? { privileged: true } : {}),
             stdout: sink,
             stderr: sink,
             signal: local.signal,

@@ -13,6 +13,9 @@
 //    EXECUTOR_UNAVAILABLE otherwise). runc has neither limit.
 // Namespaces: pid, ipc, uts, cgroup (when possible), network unless network=host. /proc, a /dev with the
 // standard nodes, /sys read-only (the host's, bound), hosts and resolv.conf generated and bound read-only.
+// Privileged (the closest bwrap comes to docker run --privileged): root keeps every capability bwrap's caller
+// holds (no --cap-drop) and /sys is bound writable; bwrap has no masked paths or no-new-privileges to lift
+// (it sets no_new_privs itself, which a nested bwrap running as root does not mind).
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,7 +106,8 @@ export function bwrapArgs(
   // bwrap stays root (no user namespace) for root and whenever setpriv does the switch inside
   const root = user.uid === 0 || drop;
   if (!root) args.push('--unshare-user');
-  args.push('--bind', spec.rootfs, '/', '--proc', '/proc', '--dev', '/dev', '--ro-bind', '/sys', '/sys');
+  args.push('--bind', spec.rootfs, '/', '--proc', '/proc', '--dev', '/dev');
+  args.push(spec.privileged ? '--bind' : '--ro-bind', '/sys', '/sys');
   if (drop) for (const [host, inSandbox] of dropper!.binds) args.push('--ro-bind', host, inSandbox);
   args.push('--ro-bind', files.hosts, '/etc/hosts', '--ro-bind', files.resolv, '/etc/resolv.conf');
   for (const m of spec.mounts) {
@@ -123,7 +127,7 @@ export function bwrapArgs(
     if (eq <= 0) continue;
     args.push('--setenv', e.slice(0, eq), e.slice(eq + 1));
   }
-  if (root) {
+  if (root && !spec.privileged) {
     args.push('--cap-drop', 'ALL');
     for (const c of DEFAULT_CAPABILITIES) args.push('--cap-add', c);
   }
@@ -238,10 +242,14 @@ export class BwrapExecutor implements Executor {
   }
 }
 
-/** True when bwrap is installed and can make its namespaces here (runs the host's `true` in a sandbox). */
+/**
+ * True when bwrap is installed and can make its namespaces here (runs `bwrap --version` in a sandbox over the
+ * host's root: bwrap itself is the one program sure to be there, e.g. in the Sekisho step image).
+ */
 export async function bwrapAvailable(binary = 'bwrap'): Promise<boolean> {
   return new Promise((resolve) => {
-    const c = spawn(binary, ['--ro-bind', '/', '/', '--unshare-pid', '--unshare-net', '--dev', '/dev', 'true'], {
+    const probe = ['--ro-bind', '/', '/', '--unshare-pid', '--unshare-net', '--dev', '/dev', binary, '--version'];
+    const c = spawn(binary, probe, {
       stdio: 'ignore',
     });
     c.on('error', () => resolve(false));

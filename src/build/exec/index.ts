@@ -68,7 +68,8 @@ export function detectExecutor(opts: { prefer?: 'runc' | 'bwrap' } = {}): Promis
     if (await bwrapAvailable()) return new BwrapExecutor();
     throw new BuildError(
       'EXECUTOR_UNAVAILABLE',
-      'RUN needs a sandbox: neither runc nor bwrap (bubblewrap) works here; install runc (preferred) or bubblewrap',
+      'RUN needs a sandbox: neither runc nor bwrap (bubblewrap) works here; install runc (preferred) or bubblewrap ' +
+        '(in a container, which must also run privileged)',
     );
   })();
   return detected;

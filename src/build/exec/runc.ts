@@ -5,6 +5,8 @@
 // Docker's masked and read-only paths, no new privileges, Docker's default capabilities, NOFILE rlimit.
 // No cgroupsPath (runc picks one per container id; this machine has hybrid cgroups v1) and no seccomp
 // profile. The container is deleted after the run, and on abort killed (SIGKILL) and deleted.
+// A privileged spec (docker run --privileged) gets every capability runc itself holds, no masked or read-only
+// paths, a writable /sys, new privileges allowed and every device allowed by the device cgroup.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -31,6 +33,70 @@ const MASKED_PATHS = [
 ];
 const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
+/** Linux capabilities by bit number (linux/capability.h), for the privileged set. */
+const CAPABILITY_BITS = [
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_DAC_READ_SEARCH',
+  'CAP_FOWNER',
+  'CAP_FSETID',
+  'CAP_KILL',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETPCAP',
+  'CAP_LINUX_IMMUTABLE',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_NET_BROADCAST',
+  'CAP_NET_ADMIN',
+  'CAP_NET_RAW',
+  'CAP_IPC_LOCK',
+  'CAP_IPC_OWNER',
+  'CAP_SYS_MODULE',
+  'CAP_SYS_RAWIO',
+  'CAP_SYS_CHROOT',
+  'CAP_SYS_PTRACE',
+  'CAP_SYS_PACCT',
+  'CAP_SYS_ADMIN',
+  'CAP_SYS_BOOT',
+  'CAP_SYS_NICE',
+  'CAP_SYS_RESOURCE',
+  'CAP_SYS_TIME',
+  'CAP_SYS_TTY_CONFIG',
+  'CAP_MKNOD',
+  'CAP_LEASE',
+  'CAP_AUDIT_WRITE',
+  'CAP_AUDIT_CONTROL',
+  'CAP_SETFCAP',
+  'CAP_MAC_OVERRIDE',
+  'CAP_MAC_ADMIN',
+  'CAP_SYSLOG',
+  'CAP_WAKE_ALARM',
+  'CAP_BLOCK_SUSPEND',
+  'CAP_AUDIT_READ',
+  'CAP_PERFMON',
+  'CAP_BPF',
+  'CAP_CHECKPOINT_RESTORE',
+];
+
+/**
+ * The capabilities a privileged container gets: all those in our own bounding set (as Docker gives "all
+ * capabilities" of the daemon; runc cannot grant one it lacks, e.g. CAP_SYS_RESOURCE in a CI container).
+ */
+export function privilegedCapabilities(status = readProcStatus()): string[] {
+  const m = /^CapBnd:\s*([0-9a-f]+)/im.exec(status);
+  if (!m) return [...CAPABILITY_BITS];
+  const mask = BigInt(`0x${m[1]}`);
+  return CAPABILITY_BITS.filter((_, bit) => (mask >> BigInt(bit)) & 1n);
+}
+
+function readProcStatus(): string {
+  try {
+    return readFileSync('/proc/self/status', 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 interface OciMount {
   destination: string;
   type: string;
@@ -44,6 +110,9 @@ export function runcConfig(spec: RunSpec, files: { hosts: string; resolv: string
   const env = [...spec.env];
   if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home}`);
   const root = user.uid === 0;
+  const priv = spec.privileged === true;
+  const caps = priv ? privilegedCapabilities() : DEFAULT_CAPABILITIES;
+  const sysOpts = ['nosuid', 'noexec', 'nodev', ...(priv ? [] : ['ro'])];
   const mounts: OciMount[] = [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     {
@@ -66,8 +135,8 @@ export function runcConfig(spec: RunSpec, files: { hosts: string; resolv: string
     },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     spec.network === 'host'
-      ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
-      : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+      ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', ...sysOpts] }
+      : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: sysOpts },
     { destination: '/etc/hosts', type: 'bind', source: files.hosts, options: ['rbind', 'ro', 'nosuid', 'nodev'] },
     {
       destination: '/etc/resolv.conf',
@@ -103,22 +172,24 @@ export function runcConfig(spec: RunSpec, files: { hosts: string; resolv: string
       env,
       cwd: spec.cwd,
       capabilities: {
-        bounding: DEFAULT_CAPABILITIES,
-        effective: root ? DEFAULT_CAPABILITIES : [],
-        permitted: root ? DEFAULT_CAPABILITIES : [],
+        bounding: caps,
+        effective: root ? caps : [],
+        permitted: root ? caps : [],
       },
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: nofile(), soft: nofile() }],
-      noNewPrivileges: true,
+      noNewPrivileges: !priv,
     },
     root: { path: spec.rootfs, readonly: false },
     hostname: spec.hostname ?? DEFAULT_HOSTNAME,
     mounts,
-    linux: {
-      resources: { devices: [{ allow: false, access: 'rwm' }] },
-      namespaces,
-      maskedPaths: MASKED_PATHS,
-      readonlyPaths: READONLY_PATHS,
-    },
+    linux: priv
+      ? { resources: { devices: [{ allow: true, access: 'rwm' }] }, namespaces }
+      : {
+          resources: { devices: [{ allow: false, access: 'rwm' }] },
+          namespaces,
+          maskedPaths: MASKED_PATHS,
+          readonlyPaths: READONLY_PATHS,
+        },
   };
 }
 

@@ -27,6 +27,12 @@ export interface RunSpec {
   mounts: RunMount[];
   /** `none`: a new network namespace with only `lo`; `host`: the host's network. */
   network: 'none' | 'host';
+  /**
+   * Run privileged, as `docker run --privileged` does: every capability the runtime itself holds, no masked or
+   * read-only /proc paths, /sys writable, no no-new-privileges, every device allowed by the device cgroup
+   * (the host's device nodes are not bound in). Nested sandboxes (bwrap, a build's RUN) need it.
+   */
+  privileged?: boolean;
   /** Hostname inside the sandbox (default `sekisho`). */
   hostname?: string;
   /** Extra `/etc/hosts` lines: `name:ip` as in `--add-host`. */

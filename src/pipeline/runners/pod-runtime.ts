@@ -1,7 +1,7 @@
 // The container runtime the sandbox's pod executor uses (src/sandbox/pod-executor.ts takes it as an
 // interface): images are pulled from a registry (plain HTTP for loopback hosts) or read from an OCI layout
 // (`oci:DIR[:TAG|@DIGEST]`), their layers unpacked with src/build's layer code, and each container process runs
-// under src/build's sandbox (runc, else bubblewrap) on the host network.
+// under src/build's sandbox (runc, else bubblewrap) on the host network; a privileged container runs privileged.
 import { isAbsolute, resolve } from 'node:path';
 import type { Executor } from '../../build/exec/index.ts';
 import {
@@ -95,6 +95,7 @@ export function podRuntime(o: PodRuntimeOptions = {}): PodRuntime {
           ...(m.readonly ? { readonly: true } : {}),
         })),
         network: 'host',
+        ...(spec.privileged ? { privileged: true } : {}),
         stdout: spec.stdout,
         stderr: spec.stderr,
         signal: spec.signal,
