@@ -31,6 +31,7 @@ import {
 import { githubCommands, progressLine, runTable, stepSummary } from '../../pipeline/report.ts';
 import { reportError } from '../report-error.ts';
 import { registerStepCommands } from './ci-step.ts';
+import { registerStepImage } from './ci-step-image.ts';
 
 /** Where `ci run` looks for the pipeline when none is given, in order. */
 export const DEFAULT_PIPELINE_FILES = ['.sekisho/pipeline.yaml', 'sekisho-pipeline.yaml'];
@@ -247,6 +248,7 @@ export function register(program: Command): void {
     .command('ci')
     .description('run Sekisho pipelines (ci.sekisho.dev/v1alpha1 Pipeline) in this checkout');
   registerStepCommands(ci);
+  registerStepImage(ci);
   ci.command('run')
     .description(
       `run a pipeline (default: ${DEFAULT_PIPELINE_FILES.join(' or ')}); exit 0 when it succeeds, 1 when a step fails`,

@@ -11,3 +11,4 @@ export {
   IN_PROCESS_STEPS,
   type StepRequest,
 } from './step-request.ts';
+export { buildStepImage, type StepImageOptions, type StepImageTarget, type StepImageResult } from './step-image.ts';
