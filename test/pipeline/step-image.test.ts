@@ -3,6 +3,7 @@
 // lints a Dockerfile from a ConfigMap volume, a second build comes from the layer cache with the same digest,
 // and a privileged pod builds a Dockerfile with a RUN (bwrap nested in the pod) and pushes it to the
 // embedded registry, while the same build in an unprivileged pod fails with a clear error.
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { gunzipSync } from 'node:zlib';
 import tarStream from 'tar-stream';
 import { KubeClient, type KubeObject } from '../../src/kube/index.ts';
 import { RegistryClient, parseManifest } from '../../src/oci/index.ts';
-import { runcConfig } from '../../src/build/exec/index.ts';
+import { bwrapArgs, runcConfig } from '../../src/build/exec/index.ts';
 import { buildStepImage, podRuntime, type StepImageResult } from '../../src/pipeline/runners/index.ts';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.ts';
 import { pushFixture } from '../build/fixtures/base-image.ts';
@@ -156,7 +157,12 @@ describe('the Sekisho step image', () => {
     assert.deepEqual(cfg.Entrypoint, ['/usr/bin/node', '/opt/sekisho/bin/sekisho.js']);
     assert.equal(cfg.WorkingDir, '/workspace');
     assert.deepEqual(cfg.Env, ['PATH=/usr/local/bin:/usr/bin:/bin', 'HOME=/root']);
-    assert.equal((cfg.Labels as Record<string, string>)['org.opencontainers.image.version'], VERSION);
+    const labels = cfg.Labels as Record<string, string>;
+    assert.equal(labels['org.opencontainers.image.version'], VERSION);
+    if (existsSync(join(ROOT, '.git'))) {
+      const head = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
+      assert.equal(labels['org.opencontainers.image.revision'], head);
+    } else assert.equal(labels['org.opencontainers.image.revision'], undefined);
     // and pushed to a registry by the CLI, from the cache
     // (async: the registry serves from this process)
     const cli = await run(process.execPath, [
@@ -247,7 +253,7 @@ describe('the Sekisho step image', () => {
     await assert.rejects(client.getManifest('built/app', 'unpriv'));
   });
 
-  test('privileged runc containers get every capability we hold, no masked paths, new privileges allowed', () => {
+  test('privileged: runc gets every capability we hold, no masked paths, new privileges; bwrap keeps its caps', () => {
     const spec = {
       rootfs: e.dir,
       argv: ['true'],
@@ -271,5 +277,12 @@ describe('the Sekisho step image', () => {
     assert.equal(priv.process.noNewPrivileges, false);
     assert.equal(priv.linux.maskedPaths, undefined);
     assert.ok(priv.process.capabilities.bounding.includes('CAP_SYS_ADMIN'));
+    // bwrap: the caller's capabilities kept (no --cap-drop), /sys writable
+    const bPlain = bwrapArgs(spec, files, null).args.join(' ');
+    const bPriv = bwrapArgs({ ...spec, privileged: true }, files, null).args.join(' ');
+    assert.match(bPlain, /--cap-drop ALL/);
+    assert.match(bPlain, /--ro-bind \/sys \/sys/);
+    assert.doesNotMatch(bPriv, /--cap-drop/);
+    assert.match(bPriv, /--bind \/sys \/sys/);
   });
 });

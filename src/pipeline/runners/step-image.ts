@@ -402,8 +402,8 @@ async function layerOf(
   level: number,
 ): Promise<StepImageLayer & { path: string }> {
   const key = treeKey(name, tree, level);
-  const meta = join(cacheDir, `${key}.json`);
-  const blob = join(cacheDir, `${key}.tar.gz`);
+  const meta = join(cacheDir, `${name}-${key}.json`);
+  const blob = join(cacheDir, `${name}-${key}.tar.gz`);
   if (existsSync(meta) && existsSync(blob)) {
     try {
       const c = JSON.parse(readFileSync(meta, 'utf8')) as CachedLayer;
@@ -449,7 +449,20 @@ async function layerOf(
   };
   renameSync(tmp, blob);
   writeFileSync(meta, JSON.stringify(c));
+  pruneCache(cacheDir, name, key);
   return { name, ...c, cached: false, path: blob };
+}
+
+/** Keeps the cache small: of a layer's entries, only the one just made and the newest other one stay. */
+function pruneCache(cacheDir: string, name: string, keep: string): void {
+  const others = readdirSync(cacheDir)
+    .filter((f) => f.startsWith(`${name}-`) && f.endsWith('.json') && f !== `${name}-${keep}.json`)
+    .map((f) => ({ f, t: statSync(join(cacheDir, f)).mtimeMs }))
+    .sort((a, b) => b.t - a.t);
+  for (const { f } of others.slice(1)) {
+    rmSync(join(cacheDir, f), { force: true });
+    rmSync(join(cacheDir, f.replace(/\.json$/, '.tar.gz')), { force: true });
+  }
 }
 
 function gitHead(root: string): string | undefined {
