@@ -4,6 +4,11 @@
 // Medians of N rounds, per step and in total; a table, or JSON with -o json.
 //
 //   npm run bench:pipeline [-- --runs 5] [-- -o json] [-- --no-buildah] [-- --dir /tmp/sekisho-bench-pipeline]
+//                          [-- --runner jobs]
+//
+// --runner jobs: every step but promote as a Kubernetes Job in the Sekisho step image (built here first, not
+// counted) on a sandbox cluster that runs pods (runc), the workspace seeded onto a PVC from the registry; the
+// advisory database shipped with the seed; the same pipeline otherwise. buildah is not run in this mode.
 //
 // The app needs a Node runtime in its image: the base is made here, without network, from the host's node
 // binary and the shared libraries ldd lists, put on the busybox test base by `build()` (Sekisho's own image
@@ -26,6 +31,11 @@ import {
 import { dirname, join } from 'node:path';
 import { build } from '../../src/build/index.ts';
 import { builtinSteps, parsePipeline, runPipeline, type PipelineRun } from '../../src/pipeline/index.ts';
+import { buildStepImage, jobExecutor, jobStepHandlers, podRuntime } from '../../src/pipeline/runners/index.ts';
+import { sharedLibraries } from '../../src/pipeline/runners/step-image.ts';
+import { KubeClient } from '../../src/kube/index.ts';
+import { RegistryClient } from '../../src/oci/index.ts';
+import { startSandbox } from '../../src/sandbox/index.ts';
 import { AdvisoryDb } from '../../src/scan/index.ts';
 import { generateKeyPair } from '../../src/sign/index.ts';
 import { pushFixture } from '../../test/build/fixtures/base-image.ts';
@@ -39,7 +49,10 @@ const flag = (name: string): string | undefined => {
 };
 const RUNS = Number(flag('--runs') ?? 3);
 const JSON_OUT = flag('-o') === 'json' || flag('--output') === 'json';
-const WITH_BUILDAH = !args.includes('--no-buildah');
+const RUNNER = flag('--runner') ?? 'local';
+if (RUNNER !== 'local' && RUNNER !== 'jobs') throw new Error(`--runner must be local or jobs, not ${RUNNER}`);
+const JOBS = RUNNER === 'jobs';
+const WITH_BUILDAH = !args.includes('--no-buildah') && !JOBS;
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`--runs must be a positive integer, not ${flag('--runs')}`);
 const STEPS = ['lint', 'build', 'scan', 'sbom', 'push', 'sign', 'attest', 'promote'];
 
@@ -82,13 +95,6 @@ function median(xs: number[]): number {
 /** The host's node binary and the libraries `ldd` lists, copied (dereferenced) under `rootfs` at their paths. */
 function nodeRootfs(rootfs: string): { files: string[]; bytes: number } {
   const node = realpathSync(process.execPath);
-  const r = spawnSync('ldd', [node], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`ldd ${node}: ${r.stderr || r.error?.message}`);
-  const libs = new Set<string>();
-  for (const line of r.stdout.split('\n')) {
-    const m = /=>\s*(\/\S+)/.exec(line) ?? /^\s*(\/\S+)\s+\(/.exec(line);
-    if (m) libs.add(m[1]!);
-  }
   const files: string[] = [];
   let bytes = 0;
   const put = (src: string, dst: string) => {
@@ -98,7 +104,7 @@ function nodeRootfs(rootfs: string): { files: string[]; bytes: number } {
     files.push(dst);
   };
   put(node, '/usr/local/bin/node');
-  for (const l of libs) put(l, l);
+  for (const l of sharedLibraries(node)) put(l, l);
   return { files, bytes };
 }
 
@@ -132,6 +138,8 @@ async function startRegistry(dir: string): Promise<{ host: string; close: () => 
 
 const reg = await startRegistry(join(root, 'registry'));
 const baseCache = join(root, 'base-cache');
+// the Job runner's sandbox and step image (--runner jobs)
+let jobs: { cluster: { close(): Promise<void> }; client: KubeClient; stepImage: string } | undefined;
 try {
   await pushFixture(reg.host, 'base/busybox', 'latest');
   // the node base: busybox test base + the host's node and its libraries, built and pushed by build()
@@ -197,7 +205,8 @@ try {
     '  steps:',
     '    - {id: lint, uses: lint, with: {failure-threshold: error}}',
     `    - {id: build, uses: build, needs: [lint], with: {tags: ["${e('params.image')}:latest"], source-date-epoch: 0, network: none}}`,
-    `    - {id: scan, uses: scan, needs: [build], with: {image: "${e('steps.build.outputs.layout')}", db: ${join(root, 'db')}, fail-on: none}}`,
+    // under the Job runner the runner's database is shipped with the seed (a host path is not in the pod)
+    `    - {id: scan, uses: scan, needs: [build], with: {image: "${e('steps.build.outputs.layout')}",${JOBS ? '' : ` db: ${join(root, 'db')},`} fail-on: none}}`,
     `    - {id: sbom, uses: sbom, needs: [build], with: {image: "${e('steps.build.outputs.layout')}"}}`,
     `    - {id: push, uses: push, needs: [scan, sbom], with: {from: "${e('steps.build.outputs.layout')}", to: "${e('params.image')}:latest"}}`,
     `    - {id: sign, uses: sign, needs: [push], with: {image: "${e('steps.push.outputs.image')}", key: "${e('secrets.key')}", password: "${e('secrets.pw')}"}}`,
@@ -214,7 +223,32 @@ try {
   db.close();
   log(`advisory db: test/scan/fixtures/osv (${JSON.stringify(advisories).slice(0, 120)})`);
 
+  // the Job runner: a sandbox cluster that runs pods, and the step image in the registry
+  if (JOBS) {
+    const t0 = Date.now();
+    const img = await buildStepImage({
+      target: { registry: new RegistryClient({ host: reg.host }), repository: 'sekisho/step', tag: 'bench' },
+    });
+    const cluster = await startSandbox({ dataDir: join(root, 'cluster'), executePods: { runtime: podRuntime() } });
+    const client = await KubeClient.fromKubeconfig({ path: cluster.kubeconfigPath });
+    jobs = { cluster, client, stepImage: `${reg.host}/sekisho/step:bench` };
+    log(
+      `step image ${img.digest.slice(0, 19)} (${(img.size / 1e6).toFixed(1)} MB) and sandbox in ${Date.now() - t0} ms`,
+    );
+  }
+  let round = 0;
   const runOnce = async (cacheDir: string, dataDir: string, configRepo: string): Promise<PipelineRun> => {
+    const ex = jobs
+      ? jobExecutor({
+          client: jobs.client,
+          namespace: 'default',
+          runName: `bench-${++round}`,
+          workspaceRepo: `${reg.host}/sekisho/workspaces`,
+          seedImage: 'unused',
+          stepImage: jobs.stepImage,
+          scanDb: join(root, 'db'),
+        })
+      : undefined;
     const r = await runPipeline({
       loaded: parsePipeline(pipeline, join(app, 'sekisho-pipeline.yaml')),
       workspace: app,
@@ -226,9 +260,10 @@ try {
         dataDir,
         build,
         buildCacheDir: cacheDir,
+        ...(ex ? { executor: ex } : {}),
       }),
-      handlers: builtinSteps(),
-    });
+      handlers: ex ? jobStepHandlers(builtinSteps(), ex) : builtinSteps(),
+    }).finally(() => ex?.cleanup());
     if (r.status.phase !== 'Succeeded')
       throw new Error(`run failed: ${JSON.stringify(r.status.steps.map((s) => [s.id, s.phase, s.message]))}`);
     return r;
@@ -305,6 +340,7 @@ try {
   const medians = (kind: Kind) => Object.fromEntries(ids.map((id) => [id, median(samples[kind][id] ?? [0])]));
   const report = {
     runs: RUNS,
+    runner: JOBS ? 'jobs: every step but promote a Job in the step image on the sandbox (runc)' : 'local',
     base: baseNote,
     node: withNode,
     app: 'package.json, package-lock.json (lodash 4.17.21), server.js; Dockerfile with WORKDIR, COPY, RUN node, USER',
@@ -317,6 +353,11 @@ try {
       'total: wall time of runPipeline() in this process (steps run in parallel where the graph allows: scan ∥ sbom, sign ∥ attest)',
       'cold: new build cache, new config repo and data dir; warm: the same again (build fully cached, promote finds its branch up to date)',
       'buildah: wall time of the `buildah bud` process (vfs, chroot, --layers); sekisho: the build step in process (no CLI start-up)',
+      ...(JOBS
+        ? [
+            'jobs: each run has its own workspace PVC, whose build cache starts empty: "warm" differs from cold only in the config repo and data dir',
+          ]
+        : []),
     ],
   };
   if (JSON_OUT) console.log(JSON.stringify(report, null, 2));
@@ -335,6 +376,10 @@ try {
     for (const n of report.notes) console.log(`note: ${n}`);
   }
 } finally {
+  if (jobs) {
+    jobs.client.close();
+    await jobs.cluster.close();
+  }
   await reg.close();
   rmSync(baseCache, { recursive: true, force: true });
   if (!flag('--dir')) rmSync(root, { recursive: true, force: true });
