@@ -17,18 +17,16 @@
 // SOURCE_DATE_EPOCH when given; whiteouts carry mtime SOURCE_DATE_EPOCH (or 0); names over 100 bytes (or
 // not ASCII) get a PAX header; files sharing an inode become hard links to the first of them. So the same
 // tree and epoch give a byte-identical tar, and at a fixed gzip level a byte-identical blob.
-import { createHash, randomBytes } from 'node:crypto';
-import { constants as fsConstants, createWriteStream, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { constants as fsConstants, mkdirSync, renameSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
-import { pack, type Header, type Pack } from 'tar-stream';
+import { type Header, type Pack } from 'tar-stream';
 
 type Headers = Partial<Header> & Pick<Header, 'name'>;
 import { BuildError } from '../errors.ts';
 import { overlayDiffToLayer } from './overlay.ts';
+import { writeTarGz, type TarGz } from './tar-gz.ts';
 import { snapshotSync } from './snapshot.ts';
 import { encodePaxRecords, readXattrs, sameXattrs, type Xattrs } from './xattrs.ts';
 import type { DiffOptions, LayerBlob, SnapEntry, Snapshot } from './types.ts';
@@ -87,16 +85,6 @@ export function computeChanges(before: Snapshot, after: Snapshot): Change[] {
     addParents(wh);
   }
   return [...emit.values()].sort((x, y) => byteOrder(x.path, y.path));
-}
-
-function hashing(hash: ReturnType<typeof createHash>, counter?: { n: number }): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      if (counter) counter.n += chunk.length;
-      cb(null, chunk);
-    },
-  });
 }
 
 function addEntry(p: Pack, header: Headers, body?: AsyncIterable<Buffer>): Promise<void> {
@@ -282,42 +270,23 @@ async function writeTar(root: string, changes: Change[], p: Pack, epoch: number 
 export async function writeLayer(rootfs: string, changes: Change[], opts: DiffOptions): Promise<LayerBlob> {
   mkdirSync(opts.outDir, { recursive: true });
   const tmp = join(opts.outDir, `.layer-${randomBytes(8).toString('hex')}.tmp`);
-  const tarHash = createHash('sha256');
-  const gzHash = createHash('sha256');
-  const gzSize = { n: 0 };
-  const p = pack();
-  writeXattrsAsPax(p);
-  const producing = writeTar(rootfs, changes, p, opts.sourceDateEpoch).catch((e: unknown) => {
-    p.destroy(e as Error);
-    throw e;
-  });
+  let r: TarGz;
   try {
-    await Promise.all([
-      producing,
-      pipeline(
-        // through a generator: Node's pipeline mistakes a streamx stream for a Node stream
-        (async function* () {
-          for await (const chunk of p as unknown as AsyncIterable<Buffer>) yield chunk;
-        })(),
-        hashing(tarHash),
-        createGzip({ level: opts.gzipLevel ?? 6 }),
-        hashing(gzHash, gzSize),
-        createWriteStream(tmp),
-      ),
-    ]);
+    r = await writeTarGz(tmp, (p) => writeTar(rootfs, changes, p, opts.sourceDateEpoch), {
+      level: opts.gzipLevel ?? 6,
+      setup: writeXattrsAsPax,
+    });
   } catch (e) {
-    rmSync(tmp, { force: true });
     if (e instanceof BuildError) throw e;
     throw new BuildError('INTERNAL', `writing the layer of ${rootfs} failed: ${(e as Error).message}`, { cause: e });
   }
-  const hex = gzHash.digest('hex');
-  const path = join(opts.outDir, `${hex}.tar.gz`);
+  const path = join(opts.outDir, `${r.digest.slice(7)}.tar.gz`);
   renameSync(tmp, path);
   return {
     path,
-    digest: `sha256:${hex}`,
-    diffId: `sha256:${tarHash.digest('hex')}`,
-    size: gzSize.n,
+    digest: r.digest,
+    diffId: r.diffId,
+    size: r.size,
     empty: changes.length === 0,
     entries: changes.length,
   };

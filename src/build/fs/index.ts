@@ -19,6 +19,7 @@ export type {
 export { applyLayer, decompressed } from './apply-layer.ts';
 export { snapshot, snapshotSync } from './snapshot.ts';
 export { computeChanges, diffToLayer, writeLayer, type Change } from './diff-layer.ts';
+export { writeTarGz, type TarGz } from './tar-gz.ts';
 export { resolveInRoot, entryPath } from './root-path.ts';
 export { overlayAvailable } from './overlay.ts';
 import { releaseOverlay } from './overlay.ts';

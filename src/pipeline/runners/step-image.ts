@@ -17,7 +17,6 @@ import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   createReadStream,
-  createWriteStream,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -32,11 +31,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { createGzip } from 'node:zlib';
-import { pack, type Header, type Pack } from 'tar-stream';
+import { type Header, type Pack } from 'tar-stream';
 import {
   LayoutStore,
   MediaType,
@@ -47,6 +44,7 @@ import {
   type RegistryClient,
   type ImageStore,
 } from '../../oci/index.ts';
+import { writeTarGz, type TarGz } from '../../build/fs/index.ts';
 import { PipelineError } from '../errors.ts';
 
 export const STEP_IMAGE_ROOT = '/opt/sekisho';
@@ -333,16 +331,6 @@ function treeKey(name: string, tree: Tree, level: number): string {
 
 const byteOrder = (x: string, y: string): number => Buffer.compare(Buffer.from(x), Buffer.from(y));
 
-function hashing(hash: ReturnType<typeof createHash>, counter?: { n: number }): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      if (counter) counter.n += chunk.length;
-      cb(null, chunk);
-    },
-  });
-}
-
 function addEntry(p: Pack, header: Headers, source?: { path: string; size: number }): Promise<void> {
   return new Promise<void>((res, rej) => {
     if (!source) {
@@ -387,10 +375,7 @@ async function writeTree(tree: Tree, p: Pack): Promise<void> {
   p.finalize();
 }
 
-interface CachedLayer {
-  digest: string;
-  diffId: string;
-  size: number;
+interface CachedLayer extends TarGz {
   files: number;
 }
 
@@ -414,39 +399,13 @@ async function layerOf(
   }
   mkdirSync(cacheDir, { recursive: true });
   const tmp = join(cacheDir, `.${key}-${randomBytes(6).toString('hex')}.tmp`);
-  const tarHash = createHash('sha256');
-  const gzHash = createHash('sha256');
-  const gzSize = { n: 0 };
-  const p = pack();
-  const producing = writeTree(tree, p).catch((e: unknown) => {
-    p.destroy(e as Error);
-    throw e;
-  });
+  let c: CachedLayer;
   try {
-    await Promise.all([
-      producing,
-      pipeline(
-        // through a generator: Node's pipeline mistakes a streamx stream for a Node stream
-        (async function* () {
-          for await (const chunk of p as unknown as AsyncIterable<Buffer>) yield chunk;
-        })(),
-        hashing(tarHash),
-        createGzip({ level }),
-        hashing(gzHash, gzSize),
-        createWriteStream(tmp),
-      ),
-    ]);
+    c = { ...(await writeTarGz(tmp, (p) => writeTree(tree, p), { level })), files: tree.size };
   } catch (e) {
-    rmSync(tmp, { force: true });
     if (e instanceof PipelineError) throw e;
     throw ioError(`writing the ${name} layer failed: ${(e as Error).message}`, e);
   }
-  const c: CachedLayer = {
-    digest: `sha256:${gzHash.digest('hex')}`,
-    diffId: `sha256:${tarHash.digest('hex')}`,
-    size: gzSize.n,
-    files: tree.size,
-  };
   renameSync(tmp, blob);
   writeFileSync(meta, JSON.stringify(c));
   pruneCache(cacheDir, name, key);
