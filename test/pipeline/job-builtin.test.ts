@@ -4,30 +4,48 @@
 // credentials (a kubernetes.io/dockerconfigjson Secret mounted into the pods), the build privileged (its RUN
 // sandboxed inside the pod), the image pushed, scanned, signed and attested from pods, reports and SARIF
 // pulled back into the local run folder, promote in the runner's process with the digest a Job produced.
-// A failing lint Job stops the run with its report. No secret value in any Job or pod spec.
-import { test } from 'node:test';
+// A failing lint Job stops the run with its report. No secret value in any Job or pod spec. And the same from
+// the CLI: `ci run --runner kubernetes --step-image --registry-secret --scan-db`.
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import bcrypt from 'bcryptjs';
 import { KubeClient, type KubeObject } from '../../src/kube/index.ts';
 import { RegistryAuth, RegistryClient, staticCredentials } from '../../src/oci/index.ts';
 import { builtinSteps } from '../../src/pipeline/index.ts';
 import { buildStepImage, jobExecutor, jobStepHandlers, podRuntime } from '../../src/pipeline/runners/index.ts';
+import { AdvisoryDb } from '../../src/scan/index.ts';
 import { startSandbox } from '../../src/sandbox/index.ts';
 import { loadPublicKey, verifyImage } from '../../src/sign/index.ts';
 import { pushFixture } from '../build/fixtures/base-image.ts';
 import { startEmbedded } from '../oci/helpers.ts';
-import { HEAD, git, runText, services, stepOf, tempDir } from './helpers.ts';
+import { HEAD, git, runText, services, stepOf } from './helpers.ts';
 import { referenceFlow } from './reference-flow.ts';
 
 const USER = 'ci';
 const PASSWORD = 'ci-registry-password';
 
-test('the reference flow with its built-in steps as Kubernetes Jobs in the step image', async (t) => {
+interface Env {
+  root: string;
+  reg: Awaited<ReturnType<typeof startEmbedded>>;
+  stepImage: string;
+  sb: Awaited<ReturnType<typeof startSandbox>>;
+  client: KubeClient;
+  /** every Job and Pod object the sandbox stored, as JSON */
+  specs: string[];
+  /** a Docker config.json folder with the CI user's credentials (what regcred holds) */
+  dockerConfigDir: string;
+  close(): Promise<void>;
+}
+let env: Env;
+
+before(async () => {
   if (!existsSync('/usr/sbin/runc') && !existsSync('/usr/bin/runc'))
     throw new Error('runc is required to run Job pods in the sandbox; install the runc package');
-  const root = tempDir(t, 'jobs-flow');
+  const root = mkdtempSync(join(tmpdir(), 'sekisho-jobs-flow-'));
   // anonymous may pull (and, for the set-up, push) the base and step images; the workspaces and the app's
   // repositories need the CI user
   const auth = new RegistryAuth({
@@ -40,26 +58,23 @@ test('the reference flow with its built-in steps as Kubernetes Jobs in the step 
     ],
   });
   const reg = await startEmbedded({ auth });
-  t.after(() => reg.close());
   await pushFixture(reg.host, 'base/busybox', 'latest');
-  const stepImage = `${reg.host}/sekisho/step:test`;
   await buildStepImage({
     sekishoRoot: join(import.meta.dirname, '..', '..'),
     target: { registry: new RegistryClient({ host: reg.host }), repository: 'sekisho/step', tag: 'test' },
   });
-
   const sb = await startSandbox({ dataDir: join(root, 'cluster'), executePods: { runtime: podRuntime() } });
-  t.after(() => sb.close());
   const client = await KubeClient.fromKubeconfig({ path: sb.kubeconfigPath });
-  t.after(() => client.close());
   const specs: string[] = [];
   const unsub = sb.cluster.store.subscribe((e) => {
     if (e.res === 'batch/jobs' || e.res === '/pods') specs.push(JSON.stringify(e.obj));
   });
-  t.after(unsub);
   const dockerConfig = JSON.stringify({
     auths: { [reg.host]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } },
   });
+  const dockerConfigDir = join(root, 'docker');
+  mkdirSync(dockerConfigDir);
+  writeFileSync(join(dockerConfigDir, 'config.json'), dockerConfig);
   await client.create({
     apiVersion: 'v1',
     kind: 'Secret',
@@ -67,7 +82,29 @@ test('the reference flow with its built-in steps as Kubernetes Jobs in the step 
     type: 'kubernetes.io/dockerconfigjson',
     data: { '.dockerconfigjson': Buffer.from(dockerConfig).toString('base64') },
   } as KubeObject);
+  env = {
+    root,
+    reg,
+    stepImage: `${reg.host}/sekisho/step:test`,
+    sb,
+    client,
+    specs,
+    dockerConfigDir,
+    close: async () => {
+      unsub();
+      client.close();
+      await sb.close();
+      await reg.close();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+});
+after(() => env?.close());
 
+test('the reference flow with its built-in steps as Kubernetes Jobs in the step image', async (t) => {
+  const { reg, stepImage, sb, client, specs } = env;
+  const root = join(env.root, 'flow');
+  mkdirSync(root);
   const { app, bare, pair, password, dbDir, text } = referenceFlow(root, reg.host);
   const credentials = staticCredentials({ [reg.host]: { username: USER, password: PASSWORD } });
   const executor = (runName: string) =>
@@ -161,4 +198,90 @@ test('the reference flow with its built-in steps as Kubernetes Jobs in the step 
   assert.ok(lint.reportPath && existsSync(lint.reportPath));
   assert.ok((lint.annotations ?? []).length > 0);
   assert.equal(stepOf(failed, 'sbom').phase, 'Skipped');
+});
+
+test('sekisho ci run --runner kubernetes --step-image --registry-secret: built-in steps as Jobs from the CLI', async () => {
+  const { reg, stepImage, sb } = env;
+  const ws = join(env.root, 'cli');
+  mkdirSync(ws);
+  writeFileSync(join(ws, 'Dockerfile'), `FROM ${reg.host}/base/busybox:1.36\nCOPY app.sh /app.sh\n`);
+  writeFileSync(join(ws, 'app.sh'), 'echo hi\n');
+  writeFileSync(
+    join(ws, 'package-lock.json'),
+    JSON.stringify({
+      name: 'a',
+      lockfileVersion: 3,
+      packages: { '': { name: 'a' }, 'node_modules/lodash': { version: '4.17.20' } },
+    }),
+  );
+  const db = join(env.root, 'cli-db');
+  const adb = AdvisoryDb.open(db, { create: true });
+  adb.importPath(join(import.meta.dirname, '..', 'scan', 'fixtures', 'osv'));
+  adb.close();
+  writeFileSync(
+    join(ws, 'sekisho-pipeline.yaml'),
+    HEAD +
+      '  steps:\n' +
+      '    - id: lint\n      uses: lint\n      with: {failure-threshold: error}\n' +
+      '    - id: scan\n      uses: scan\n      with: {path: ., fail-on: none}\n' +
+      '    - id: show\n      needs: [lint]\n      run: echo "lint said ${{ steps.lint.outputs.findings }}"\n',
+  );
+  const bin = join(import.meta.dirname, '..', '..', 'bin', 'sekisho.js');
+  const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const c = spawn(
+      process.execPath,
+      [
+        bin,
+        'ci',
+        'run',
+        '--runner',
+        'kubernetes',
+        '--kubeconfig',
+        sb.kubeconfigPath,
+        '--workspace-repo',
+        `${reg.host}/sekisho/workspaces`,
+        '--step-image',
+        stepImage,
+        '--registry-secret',
+        'regcred',
+        '--scan-db',
+        db,
+        '--runs-dir',
+        join(env.root, 'cli-runs'),
+        '-o',
+        'json',
+      ],
+      { cwd: ws, env: { ...process.env, DOCKER_CONFIG: env.dockerConfigDir }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    c.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const run = JSON.parse(r.stdout) as {
+    status: {
+      steps: Array<{
+        id: string;
+        phase: string;
+        logPath: string;
+        outputs: Record<string, string>;
+        reportPath?: string;
+      }>;
+    };
+  };
+  const step = (id: string) => run.status.steps.find((s) => s.id === id)!;
+  const log = (id: string) => readFileSync(step(id).logPath, 'utf8');
+  for (const id of ['lint', 'scan']) {
+    assert.equal(step(id).phase, 'Succeeded', log(id));
+    assert.match(log(id), /step Job default\/\S+ in /);
+    assert.ok(step(id).reportPath && existsSync(step(id).reportPath!));
+  }
+  // the runner's advisory database went with the seed: lodash 4.17.20 has a fixture advisory
+  assert.ok(Number(step('scan').outputs.vulnerabilities) > 0, log('scan'));
+  // a run step without image stays in the runner, with the output of the lint Job
+  assert.equal(step('show').phase, 'Succeeded');
+  assert.doesNotMatch(log('show'), /step Job/);
+  assert.match(log('show'), new RegExp(`lint said ${step('lint').outputs.findings}`));
 });
