@@ -247,8 +247,6 @@ export function register(program: Command): void {
   const ci = program
     .command('ci')
     .description('run Sekisho pipelines (ci.sekisho.dev/v1alpha1 Pipeline) in this checkout');
-  registerStepCommands(ci);
-  registerStepImage(ci);
   ci.command('run')
     .description(
       `run a pipeline (default: ${DEFAULT_PIPELINE_FILES.join(' or ')}); exit 0 when it succeeds, 1 when a step fails`,
@@ -459,4 +457,7 @@ export function register(program: Command): void {
         [pipelineCrd(), pipelineRunCrd(), changeRequestCrd()].map((c) => stringify(c)).join('---\n'),
       );
     });
+  // the step image and what step Jobs run inside it
+  registerStepImage(ci);
+  registerStepCommands(ci);
 }
