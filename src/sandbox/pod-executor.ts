@@ -1,7 +1,9 @@
 // Opt-in pod execution for the sandbox cluster: selected Pods (owned by a Job, or annotated
 // `sekisho.dev/execute: "true"`) really run. The container runtime (image pull + unpack, one process in a
 // root filesystem) is passed in from above as a PodRuntime — the sandbox does not import src/build; the CLI
-// and tests hand it src/build's runc/bubblewrap executor (src/pipeline/runners/pod-runtime.ts).
+// and tests hand it src/build's runc/bubblewrap executor (src/pipeline/runners/pod-runtime.ts), which keeps
+// unpacked images in a cache under <dir>/images and gives each container an overlay over it; the executor
+// calls the runtime's release(rootfs) before it removes a container's folder, and close() when it stops.
 //
 // Behaviour, and where it differs from a kubelet:
 //   - init containers run in order, then the main containers one after another (sequentially, not side by
@@ -77,6 +79,15 @@ export interface PodRuntime {
   pull(image: string, rootfs: string, signal: AbortSignal): Promise<PodImageConfig>;
   /** Runs one container process; resolves with its exit code, rejects when it could not start. */
   run(spec: PodRunSpec): Promise<{ exitCode: number }>;
+  /**
+   * The executor's pods directory, told once before the first pull (a runtime with an image cache keeps it
+   * under `<dir>/images` unless configured otherwise).
+   */
+  init?(podsDir: string): void;
+  /** Gives up a container's rootfs before its folder is removed (unmounts a copy-on-write snapshot). */
+  release?(rootfs: string): void;
+  /** The sandbox is closing: release every rootfs still held. */
+  close?(): Promise<void>;
 }
 
 export interface ExecutePodsOptions {
@@ -137,6 +148,16 @@ export class PodExecutor {
   ) {
     this.dir = opts.dir ?? join(dataDir, 'pods');
     this.events.setMaxListeners(0);
+    opts.runtime.init?.(this.dir);
+  }
+
+  /** Lets the runtime give up a container's rootfs (an overlay mount) before its folder is removed. */
+  private release(rootfs: string): void {
+    try {
+      this.opts.runtime.release?.(rootfs);
+    } catch (err) {
+      console.error(`sandbox pod executor: releasing ${rootfs}:`, err);
+    }
   }
 
   /** Whether this executor runs the pod (instead of the simulated status). */
@@ -179,6 +200,7 @@ export class PodExecutor {
     this.stopped = true;
     for (const r of this.running.values()) r.abort.abort(new Error('sandbox stopping'));
     await Promise.all([...this.running.values()].map((r) => r.done));
+    await this.opts.runtime.close?.();
   }
 
   private podDir(pod: KubeObject): string {
@@ -576,6 +598,7 @@ export class PodExecutor {
       for (const { c } of all) {
         const name = String(c.name);
         const rootfs = join(podDir, 'containers', name, 'rootfs');
+        this.release(rootfs);
         rmSync(rootfs, { recursive: true, force: true });
         mkdirSync(rootfs, { recursive: true });
         let image: PodImageConfig;
@@ -655,6 +678,7 @@ export class PodExecutor {
         } finally {
           if (sink) await new Promise<void>((resolve) => sink!.end(resolve));
           termMessage ||= this.terminationMessage(c, rootfs, mountsOf(c, vols));
+          this.release(rootfs);
           rmSync(join(podDir, 'containers', name), { recursive: true, force: true });
         }
         statuses.set(name, {
@@ -707,6 +731,7 @@ export class PodExecutor {
         await publish(phase, { ...(reason ? { reason } : {}), ...(message ? { message } : {}) });
       // volumes of the pod itself (emptyDir, configMap/secret copies) go with the run; logs stay for kubectl logs
       rmSync(join(podDir, 'volumes'), { recursive: true, force: true });
+      for (const { c } of all) this.release(join(podDir, 'containers', String(c.name), 'rootfs'));
       rmSync(join(podDir, 'containers'), { recursive: true, force: true });
       if (signal.aborted && !this.current(pod)) rmSync(podDir, { recursive: true, force: true });
     }

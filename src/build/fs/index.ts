@@ -21,7 +21,7 @@ export { snapshot, snapshotSync } from './snapshot.ts';
 export { computeChanges, diffToLayer, writeLayer, type Change } from './diff-layer.ts';
 export { writeTarGz, type TarGz } from './tar-gz.ts';
 export { resolveInRoot, entryPath } from './root-path.ts';
-export { overlayAvailable } from './overlay.ts';
+export { overlayAvailable, overlaySnapshot } from './overlay.ts';
 import { releaseOverlay } from './overlay.ts';
 import type { Snapshot } from './types.ts';
 

@@ -54,17 +54,21 @@ function lstatBig(p: string): BigIntStats | null {
 
 const isWhiteout = (st: BigIntStats): boolean => st.isCharacterDevice() && st.rdev === 0n;
 
-/** Mounts an overlay over `rootfs`; what is written to `rootfs` from now on lands in the upper directory. */
-export function overlaySnapshot(rootfs: string): Snapshot {
-  if (/[,:\\]/.test(rootfs))
+/**
+ * Mounts an overlay over `rootfs`; what is written to `rootfs` from now on lands in the upper directory.
+ * `lower` (default: `rootfs` itself) is the read-only directory the overlay shows beneath (the pod runtime's
+ * image cache); releaseOverlay then leaves `rootfs` as the empty mount point it was.
+ */
+export function overlaySnapshot(rootfs: string, lower: string = rootfs): Snapshot {
+  if (/[,:\\]/.test(rootfs) || /[,:\\]/.test(lower))
     throw new BuildError('INTERNAL', `overlay snapshots need a rootfs path without , : or \\ (${rootfs})`);
   const base = mkdtempSync(join(dirname(rootfs), `.${basename(rootfs)}-ovl-`));
   const upper = join(base, 'upper');
   const work = join(base, 'work');
   mkdirSync(upper);
   mkdirSync(work);
-  const lowerFd = openSync(rootfs, 'r');
-  const opts = `lowerdir=${rootfs},upperdir=${upper},workdir=${work},redirect_dir=off,index=off,metacopy=off,xino=off`;
+  const lowerFd = openSync(lower, 'r');
+  const opts = `lowerdir=${lower},upperdir=${upper},workdir=${work},redirect_dir=off,index=off,metacopy=off,xino=off`;
   const r = run('mount', ['-t', 'overlay', 'overlay', '-o', opts, rootfs]);
   if (!r.ok) {
     closeSync(lowerFd);
