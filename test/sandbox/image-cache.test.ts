@@ -4,7 +4,16 @@
 // loopback proxy in front of the embedded registry.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  realpathSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,12 +62,13 @@ async function countingProxy(
   };
 }
 
-/** Mount points in this process's mount namespace under `dir`. */
-function mountsUnder(dir: string): string[] {
+/** Overlay mounts (their mount points) in this process's mount namespace whose lower dir is in `cacheDir`. */
+function overlaysOver(cacheDir: string): string[] {
   return readFileSync('/proc/self/mounts', 'utf8')
     .split('\n')
-    .map((l) => l.split(' ')[1] ?? '')
-    .filter((m) => m.startsWith(dir));
+    .map((l) => l.split(' '))
+    .filter((f) => f[2] === 'overlay' && (f[3] ?? '').includes(`lowerdir=${cacheDir}/`))
+    .map((f) => f[1] ?? '');
 }
 
 const podOf = (name: string, image: string, script: string) =>
@@ -111,7 +121,7 @@ test('pod runtime image cache in the sandbox: one fetch per image, overlay per c
     const cached = join(cacheDir, entries()[0]!, 'rootfs');
     assert.equal(existsSync(join(cached, 'etc', 'written')), false, 'a container write reached the cache');
     assert.equal(readFileSync(join(cached, 'etc', 'version'), 'utf8'), 'v1\n');
-    assert.deepEqual(mountsUnder(dataDir), [], 'no overlay mount left after the pods finished');
+    assert.deepEqual(overlaysOver(cacheDir), [], 'no overlay mount left after the pods finished');
   });
 
   await t.test('a moved tag gets the new image; two pods at once unpack it once', async () => {
@@ -136,12 +146,14 @@ test('pod runtime image cache in the sandbox: one fetch per image, overlay per c
   await t.test('a running container is an overlay over the cache; deleting the pod unmounts it', async () => {
     await ok(kc, ['apply', '-f', '-'], podOf('sleeper', image, 'echo up; sleep 60'));
     await ok(kc, ['wait', '--for=jsonpath={.status.phase}=Running', 'pod/sleeper', '--timeout=90s']);
-    const mounted = mountsUnder(dataDir);
+    const mounted = overlaysOver(cacheDir);
     assert.equal(mounted.length, 1, `one overlay mount for the running container: ${mounted.join(', ')}`);
-    assert.match(mounted[0]!, /\/containers\/main\/rootfs$/);
+    const uid = JSON.parse(await ok(kc, ['get', 'pod/sleeper', '-o', 'json'])).metadata.uid as string;
+    const rootfs = join(dataDir, 'pods', uid, 'containers', 'main', 'rootfs');
+    assert.equal(realpathSync(rootfs), mounted[0], 'the container rootfs is the overlay mount');
     await ok(kc, ['delete', 'pod/sleeper', '--wait=true', '--timeout=60s']);
     await sb.podExecutor!.stop().then(() => undefined); // waits for the killed run to finish its clean-up
-    assert.deepEqual(mountsUnder(dataDir), [], 'the deleted pod’s overlay was unmounted');
+    assert.deepEqual(overlaysOver(cacheDir), [], 'the deleted pod’s overlay was unmounted');
   });
 
   await t.test('closing the sandbox with a pod running leaves no mount', async () => {
@@ -153,9 +165,9 @@ test('pod runtime image cache in the sandbox: one fetch per image, overlay per c
     await ok(sb2.kubeconfigPath, ['apply', '-f', '-'], podOf('held', image, 'echo up; sleep 60'));
     await ok(sb2.kubeconfigPath, ['wait', '--for=jsonpath={.status.phase}=Running', 'pod/held', '--timeout=90s']);
     assert.equal(proxy.blobGets(), before, 'the cache on disk served the restarted sandbox');
-    assert.equal(mountsUnder(dataDir).length, 1);
+    assert.equal(overlaysOver(cacheDir).length, 1);
     await sb2.close();
-    assert.deepEqual(mountsUnder(dataDir), [], 'close released every container rootfs');
+    assert.deepEqual(overlaysOver(cacheDir), [], 'close released every container rootfs');
   });
 });
 
@@ -188,6 +200,7 @@ test('pod runtime image cache: partial entries replaced, least recently used evi
     mkdirSync(root1, { recursive: true });
     await rt.pull(`${reg.host}/x/a:latest`, root1, signal);
     assert.equal(readFileSync(join(root1, 'etc', 'name'), 'utf8'), 'a\n', `${mode}: the partial entry was replaced`);
+    assert.equal(overlaysOver(cacheDir).length, mode === 'overlay' ? 1 : 0, `${mode}: the container's rootfs`);
     writeFileSync(join(root1, 'etc', 'name'), 'changed\n');
     assert.equal(readFileSync(join(cacheDir, keyA, 'rootfs', 'etc', 'name'), 'utf8'), 'a\n');
     assert.ok(existsSync(join(cacheDir, keyA, 'complete')));
@@ -199,7 +212,7 @@ test('pod runtime image cache: partial entries replaced, least recently used evi
     assert.ok(existsSync(join(cacheDir, keyA)), `${mode}: an image in use is not evicted`);
     rt.release!(root1);
     rt.release!(root2);
-    assert.deepEqual(mountsUnder(dir), []);
+    assert.deepEqual(overlaysOver(cacheDir), []);
     // the next pull drops the least recently used unused image beyond maxImages
     const root3 = join(dir, mode, 'c3', 'rootfs');
     mkdirSync(root3, { recursive: true });
@@ -208,7 +221,7 @@ test('pod runtime image cache: partial entries replaced, least recently used evi
     assert.ok(existsSync(join(cacheDir, keyB)));
     assert.equal(readFileSync(join(root3, 'etc', 'name'), 'utf8'), 'b\n');
     await rt.close!();
-    assert.deepEqual(mountsUnder(dir), [], `${mode}: close released every rootfs`);
+    assert.deepEqual(overlaysOver(cacheDir), [], `${mode}: close released every rootfs`);
     // leave a partial a again for the next mode
     mkdirSync(join(cacheDir, keyA, 'rootfs', 'etc'), { recursive: true });
     writeFileSync(join(cacheDir, keyA, 'rootfs', 'etc', 'name'), 'half-written\n');

@@ -8,22 +8,27 @@
 // `<cacheDir>/<alg>-<hex>/{rootfs,config.json,complete}` — unpacked in a temporary folder and renamed into
 // place when complete, two pulls of one digest at once sharing one unpack; an entry without its `complete`
 // marker is ignored and replaced. A container's rootfs is then an overlay mount (lowerdir = the cached rootfs,
-// upper/work beside the container's rootfs; src/build's overlay snapshots), else a copy (`cp -a
-// --reflink=auto`) where overlayfs cannot be mounted; writes never reach the cache. release(rootfs) unmounts.
+// upper/work beside the mount point; src/build's overlay snapshots) under `runDir` (the OS temp dir), the pod's
+// rootfs folder a symlink to it (containerd too mounts rootfs under /run: removing a pod's folder never meets a
+// mount); else a copy (`cp -a --reflink=auto`) where overlayfs cannot be mounted. Writes never reach the
+// cache; release(rootfs) unmounts.
 // The cache keeps the `maxImages` most recently used images; others, unused, go on the next pull.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
   readFileSync,
   renameSync,
   rmSync,
   statSync,
+  symlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Executor } from '../../build/exec/index.ts';
 import type { Snapshot } from '../../build/fs/index.ts';
@@ -59,6 +64,11 @@ export interface PodRuntimeOptions {
   maxImages?: number;
   /** `overlay` or `copy` (default: overlay where overlayfs can be mounted, else copy) */
   rootfsMode?: 'overlay' | 'copy';
+  /**
+   * Where overlay mount points live (default: the OS temp dir), outside the pods directory so that removing a
+   * pod's folder never meets a mount; the container's rootfs in the pod folder is a symlink to its mount.
+   */
+  runDir?: string;
 }
 
 async function openStore(image: string, o: PodRuntimeOptions): Promise<{ store: ImageStore; ref: string }> {
@@ -265,7 +275,7 @@ export function podRuntime(o: PodRuntimeOptions = {}): PodRuntime {
     typeof o.cacheDir === 'string' ? new ImageCache(o.cacheDir, o.maxImages ?? 8) : undefined;
   let overlay: boolean | undefined;
   /** container rootfs → its overlay snapshot (or none for a copy) and the cache entry it holds */
-  const held = new Map<string, { snap?: Snapshot; key: string }>();
+  const held = new Map<string, { snap?: Snapshot; base?: string; key: string }>();
 
   const release = (rootfs: string): void => {
     const h = held.get(rootfs);
@@ -273,6 +283,7 @@ export function podRuntime(o: PodRuntimeOptions = {}): PodRuntime {
     held.delete(rootfs);
     try {
       if (h.snap) releaseSnap(h.snap);
+      if (h.base) rmSync(h.base, { recursive: true, force: true });
     } finally {
       cache?.releaseKey(h.key);
     }
@@ -303,7 +314,21 @@ export function podRuntime(o: PodRuntimeOptions = {}): PodRuntime {
       try {
         overlay ??= o.rootfsMode ? o.rootfsMode === 'overlay' : fs.overlayAvailable(c.dir);
         if (overlay) {
-          held.set(rootfs, { snap: fs.overlaySnapshot(rootfs, entry.rootfs), key: entry.key });
+          const runDir = o.runDir ?? tmpdir();
+          mkdirSync(runDir, { recursive: true });
+          const base = mkdtempSync(join(runDir, 'sekisho-rootfs-'));
+          const mountPoint = join(base, 'rootfs');
+          mkdirSync(mountPoint);
+          let snap: Snapshot;
+          try {
+            snap = fs.overlaySnapshot(mountPoint, entry.rootfs);
+          } catch (err) {
+            rmSync(base, { recursive: true, force: true });
+            throw err;
+          }
+          held.set(rootfs, { snap, base, key: entry.key });
+          rmSync(rootfs, { recursive: true, force: true });
+          symlinkSync(mountPoint, rootfs);
         } else {
           const r = spawnSync('cp', ['-a', '--reflink=auto', `${entry.rootfs}/.`, `${rootfs}/`], { encoding: 'utf8' });
           if (r.status !== 0)
@@ -323,7 +348,7 @@ export function podRuntime(o: PodRuntimeOptions = {}): PodRuntime {
     async run(spec) {
       const ex = await executor();
       return ex.run({
-        rootfs: spec.rootfs,
+        rootfs: held.get(spec.rootfs)?.snap?.root ?? spec.rootfs,
         argv: spec.argv,
         env: spec.env,
         cwd: spec.cwd,
