@@ -177,3 +177,35 @@ test('watch from a resourceVersion streams later changes; a too-old version gets
   }
   assert.deepEqual(gone, ['ERROR']);
 });
+
+test('a kept-alive socket the server drops as it is reused: the request goes again on a new socket, once', async () => {
+  const { createServer } = await import('node:https');
+  const { ensureTls } = await import('../sandbox/tls.ts');
+  const tls = await ensureTls(mkdtempSync(join(dir, 'tls-')));
+  let requests = 0;
+  const sockets = new Set<unknown>();
+  const server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
+    requests++;
+    // the second request on the first connection meets a server that closes it without answering
+    if (sockets.has(req.socket) && requests === 2) {
+      req.socket.destroy();
+      return;
+    }
+    sockets.add(req.socket);
+    res.setHeader('content-type', 'text/plain');
+    res.end(`answer ${requests}`);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const kc = `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:${port}", certificate-authority-data: ${Buffer.from(tls.caCert).toString('base64')}}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`;
+  const c = await KubeClient.fromKubeconfig({ content: kc });
+  try {
+    assert.equal(await c.requestText('/healthz'), 'answer 1');
+    assert.equal(await c.requestText('/healthz'), 'answer 3', 'sent again after the dropped one');
+    assert.equal(requests, 3);
+  } finally {
+    c.close();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+});

@@ -11,6 +11,13 @@ import { formatApiVersion, parseApiVersion } from './gvk.ts';
 import { BUILTIN_RESOURCES, ResourceRegistry, type ResourceInfo } from './registry.ts';
 import type { KubeList, KubeObject } from './object.ts';
 
+/** A request that failed on a reused keep-alive socket the server had closed (sent again once). */
+class StaleSocketError extends Error {
+  constructor(readonly wrapped: KubeError) {
+    super(wrapped.message);
+  }
+}
+
 export interface KubeconfigSource {
   /** path of a kubeconfig file; default: $KUBECONFIG or ~/.kube/config (resolved by the caller's env) */
   path?: string;
@@ -211,6 +218,28 @@ export class KubeClient {
     const url = new URL(this.server + path);
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     const lib = url.protocol === 'http:' ? http : https;
+    // a kept-alive socket the server closed just as it was reused fails before the request reached the server:
+    // sent again once on a fresh socket, as Node's documentation advises (req.reusedSocket)
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.send(lib, url, base, method, payload, contentType, accept, signal);
+      } catch (err) {
+        if (!(err instanceof StaleSocketError) || attempt > 0)
+          throw err instanceof StaleSocketError ? err.wrapped : err;
+      }
+    }
+  }
+
+  private send(
+    lib: typeof http | typeof https,
+    url: URL,
+    base: https.RequestOptions,
+    method: string,
+    payload: string | undefined,
+    contentType: string,
+    accept: string,
+    signal?: AbortSignal,
+  ): Promise<http.IncomingMessage> {
     return new Promise((resolve, reject) => {
       const req = lib.request(
         url,
@@ -229,15 +258,16 @@ export class KubeClient {
         },
         resolve,
       );
-      req.on('error', (err) =>
-        reject(
+      req.on('error', (err) => {
+        const e =
           err instanceof KubeError
             ? err
             : new KubeError('ServiceUnavailable', 503, `cannot reach the API server ${this.server}: ${err.message}`, {
                 cause: err,
-              }),
-        ),
-      );
+              });
+        const stale = req.reusedSocket && (err as NodeJS.ErrnoException).code === 'ECONNRESET' && !signal?.aborted;
+        reject(stale ? new StaleSocketError(e) : e);
+      });
       req.end(payload);
     });
   }
