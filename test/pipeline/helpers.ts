@@ -1,5 +1,5 @@
 // Shared plumbing for pipeline tests: temp dirs, services over an embedded registry, running a pipeline text.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,3 +68,23 @@ export const stepOf = (r: PipelineRun, id: string) => {
   if (!s) throw new Error(`no step ${id}`);
   return s;
 };
+
+/** Runs `sekisho ARGS` (bin/sekisho.js) to its end; resolves with its exit code and output. */
+export function sekisho(
+  args: string[],
+  o: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const bin = join(import.meta.dirname, '..', '..', 'bin', 'sekisho.js');
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [bin, ...args], {
+      ...(o.cwd ? { cwd: o.cwd } : {}),
+      env: { ...process.env, ...o.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    c.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}

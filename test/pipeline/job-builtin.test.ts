@@ -11,7 +11,6 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import bcrypt from 'bcryptjs';
 import { KubeClient, type KubeObject } from '../../src/kube/index.ts';
 import { RegistryAuth, RegistryClient, staticCredentials } from '../../src/oci/index.ts';
@@ -22,7 +21,7 @@ import { startSandbox } from '../../src/sandbox/index.ts';
 import { loadPublicKey, verifyImage } from '../../src/sign/index.ts';
 import { pushFixture } from '../build/fixtures/base-image.ts';
 import { startEmbedded } from '../oci/helpers.ts';
-import { HEAD, git, runText, services, stepOf } from './helpers.ts';
+import { HEAD, git, runText, sekisho, services, stepOf } from './helpers.ts';
 import { referenceFlow } from './reference-flow.ts';
 
 const USER = 'ci';
@@ -226,39 +225,29 @@ test('sekisho ci run --runner kubernetes --step-image --registry-secret: built-i
       '    - id: scan\n      uses: scan\n      with: {path: ., fail-on: none}\n' +
       '    - id: show\n      needs: [lint]\n      run: echo "lint said ${{ steps.lint.outputs.findings }}"\n',
   );
-  const bin = join(import.meta.dirname, '..', '..', 'bin', 'sekisho.js');
-  const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const c = spawn(
-      process.execPath,
-      [
-        bin,
-        'ci',
-        'run',
-        '--runner',
-        'kubernetes',
-        '--kubeconfig',
-        sb.kubeconfigPath,
-        '--workspace-repo',
-        `${reg.host}/sekisho/workspaces`,
-        '--step-image',
-        stepImage,
-        '--registry-secret',
-        'regcred',
-        '--scan-db',
-        db,
-        '--runs-dir',
-        join(env.root, 'cli-runs'),
-        '-o',
-        'json',
-      ],
-      { cwd: ws, env: { ...process.env, DOCKER_CONFIG: env.dockerConfigDir }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    c.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+  const r = await sekisho(
+    [
+      'ci',
+      'run',
+      '--runner',
+      'kubernetes',
+      '--kubeconfig',
+      sb.kubeconfigPath,
+      '--workspace-repo',
+      `${reg.host}/sekisho/workspaces`,
+      '--step-image',
+      stepImage,
+      '--registry-secret',
+      'regcred',
+      '--scan-db',
+      db,
+      '--runs-dir',
+      join(env.root, 'cli-runs'),
+      '-o',
+      'json',
+    ],
+    { cwd: ws, env: { DOCKER_CONFIG: env.dockerConfigDir } },
+  );
   assert.equal(r.code, 0, r.stderr + r.stdout);
   const run = JSON.parse(r.stdout) as {
     status: {

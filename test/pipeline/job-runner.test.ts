@@ -13,7 +13,7 @@ import { jobExecutor, podRuntime } from '../../src/pipeline/runners/index.ts';
 import { startSandbox } from '../../src/sandbox/index.ts';
 import { pushFixture } from '../build/fixtures/base-image.ts';
 import { startEmbedded } from '../oci/helpers.ts';
-import { HEAD, runText, services, stepOf, tempDir } from './helpers.ts';
+import { HEAD, runText, sekisho, services, stepOf, tempDir } from './helpers.ts';
 
 test('run steps as Kubernetes Jobs on the sandbox', async (t) => {
   if (!existsSync('/usr/sbin/runc') && !existsSync('/usr/bin/runc') && !existsSync('/usr/bin/bwrap'))
@@ -133,34 +133,25 @@ test('sekisho ci run --runner kubernetes against sekisho cluster serve --execute
       `    - id: a\n      image: ${image}\n      run: tr a-z A-Z < input.txt > upper.txt\n` +
       `    - id: b\n      needs: [a]\n      image: ${image}\n      run: cat upper.txt\n`,
   );
-  const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const c = spawn(
-      process.execPath,
-      [
-        bin,
-        'ci',
-        'run',
-        '--runner',
-        'kubernetes',
-        '--kubeconfig',
-        join(dataDir, 'kubeconfig'),
-        '--workspace-repo',
-        `${reg.host}/sekisho/workspaces`,
-        '--seed-image',
-        image,
-        '--runs-dir',
-        join(dir, 'runs'),
-        '-o',
-        'json',
-      ],
-      { cwd: ws, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    c.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+  const r = await sekisho(
+    [
+      'ci',
+      'run',
+      '--runner',
+      'kubernetes',
+      '--kubeconfig',
+      join(dataDir, 'kubeconfig'),
+      '--workspace-repo',
+      `${reg.host}/sekisho/workspaces`,
+      '--seed-image',
+      image,
+      '--runs-dir',
+      join(dir, 'runs'),
+      '-o',
+      'json',
+    ],
+    { cwd: ws },
+  );
   assert.equal(r.code, 0, r.stderr + r.stdout);
   const run = JSON.parse(r.stdout) as { status: { steps: { id: string; phase: string; logPath: string }[] } };
   const b = run.status.steps.find((s) => s.id === 'b')!;

@@ -2,7 +2,7 @@
 // plain processes against the embedded registry: the seed unpacks the workspace artifact (and refuses a tar
 // entry that leaves the folder); a step answers with a result bundle whose record and files the Job runner
 // reads back, or with an error; secrets never reach the log or the bundle.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,26 +17,7 @@ import {
 } from '../../src/pipeline/runners/step-request.ts';
 import { makeTar } from '../oci/fixtures.ts';
 import { startEmbedded } from '../oci/helpers.ts';
-import { tempDir } from './helpers.ts';
-
-const bin = join(import.meta.dirname, '..', '..', 'bin', 'sekisho.js');
-
-function sekisho(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [bin, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    c.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { sekisho, tempDir } from './helpers.ts';
 
 /** A tar.gz of a folder (GNU tar). */
 function targz(dir: string): Buffer {
@@ -123,7 +104,7 @@ test('ci step runs a built-in step and answers with a result bundle, or with an 
   });
   const resultFile = join(dir, 'result');
   const r = await sekisho(['ci', 'step', '--workspace', ws, '--result-file', resultFile], {
-    SEKISHO_STEP_REQUEST: JSON.stringify(request({})),
+    env: { SEKISHO_STEP_REQUEST: JSON.stringify(request({})) },
   });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /DL3006|DL3008|DL3015/, 'the findings are in the step log');
@@ -149,7 +130,9 @@ test('ci step runs a built-in step and answers with a result bundle, or with an 
 
   // a step that throws answers with its error (masked), exit 1
   const bad = await sekisho(['ci', 'step', '--workspace', ws, '--result-file', resultFile], {
-    SEKISHO_STEP_REQUEST: JSON.stringify(request({ inputs: { dockerfile: 'hunter2-very-secret/Dockerfile' } })),
+    env: {
+      SEKISHO_STEP_REQUEST: JSON.stringify(request({ inputs: { dockerfile: 'hunter2-very-secret/Dockerfile' } })),
+    },
   });
   assert.equal(bad.code, 1);
   const err = JSON.parse(readFileSync(resultFile, 'utf8')) as { error?: string };
@@ -158,7 +141,7 @@ test('ci step runs a built-in step and answers with a result bundle, or with an 
 
   // no request: a clear error
   const none = await sekisho(['ci', 'step', '--workspace', ws, '--result-file', resultFile], {
-    SEKISHO_STEP_REQUEST: '',
+    env: { SEKISHO_STEP_REQUEST: '' },
   });
   assert.notEqual(none.code, 0);
   assert.match(none.stderr, /SEKISHO_STEP_REQUEST is not set/);
