@@ -11,6 +11,17 @@ import { formatApiVersion, parseApiVersion } from './gvk.ts';
 import { BUILTIN_RESOURCES, ResourceRegistry, type ResourceInfo } from './registry.ts';
 import type { KubeList, KubeObject } from './object.ts';
 
+/** The error for a non-2xx answer: its Status object, or its text as the message. */
+function statusError(status: number, text: string): KubeError {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = { message: text.trim() || `HTTP ${status}` };
+  }
+  return KubeError.fromStatus(status, parsed);
+}
+
 /** A request that failed on a reused keep-alive socket the server had closed (sent again once). */
 class StaleSocketError extends Error {
   constructor(readonly wrapped: KubeError) {
@@ -158,15 +169,7 @@ export class KubeClient {
     const res = await this.raw(method, path, body, contentType, accept);
     const text = await readAll(res);
     if (res.statusCode === 401) this.reqOpts = undefined;
-    if ((res.statusCode ?? 0) >= 300) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = { message: text.trim() || `HTTP ${res.statusCode}` };
-      }
-      throw KubeError.fromStatus(res.statusCode ?? 0, parsed);
-    }
+    if ((res.statusCode ?? 0) >= 300) throw statusError(res.statusCode ?? 0, text);
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
@@ -174,31 +177,14 @@ export class KubeClient {
   async requestText(path: string): Promise<string> {
     const res = await this.raw('GET', path, undefined, 'application/json', '*/*');
     const text = await readAll(res);
-    if ((res.statusCode ?? 0) >= 300) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = { message: text.trim() || `HTTP ${res.statusCode}` };
-      }
-      throw KubeError.fromStatus(res.statusCode ?? 0, parsed);
-    }
+    if ((res.statusCode ?? 0) >= 300) throw statusError(res.statusCode ?? 0, text);
     return text;
   }
 
   /** A GET whose answer is streamed as it arrives (e.g. pods/log?follow=true); ends with it or the signal. */
   async *streamText(path: string, signal?: AbortSignal): AsyncGenerator<Buffer> {
     const res = await this.raw('GET', path, undefined, 'application/json', '*/*', signal);
-    if ((res.statusCode ?? 0) >= 300) {
-      const text = await readAll(res);
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = { message: text.trim() || `HTTP ${res.statusCode}` };
-      }
-      throw KubeError.fromStatus(res.statusCode ?? 0, parsed);
-    }
+    if ((res.statusCode ?? 0) >= 300) throw statusError(res.statusCode ?? 0, await readAll(res));
     try {
       for await (const chunk of res as AsyncIterable<Buffer>) yield chunk;
     } finally {
